@@ -1,0 +1,119 @@
+"""One adapter from a Django bound field to GOV.UK Frontend macro parameters.
+
+Templates render every field through ``components/field.html``'s ``field`` macro, which calls
+``govuk_field`` and picks the matching GOV.UK macro. Radio and checkbox item ids come from the
+bound field's ``auto_id`` so the error summary's links land on the first option.
+"""
+
+from typing import Any
+
+from django import forms
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _component(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.FileInput):
+        return "file"
+    if isinstance(widget, forms.PasswordInput):
+        return "password"
+    return "input"
+
+
+def _choice_items(field: forms.BoundField, checked_key: str) -> list[dict]:
+    return [
+        {
+            "value": sub.data["value"],
+            "text": str(sub.choice_label),
+            "id": sub.id_for_label,
+            checked_key: bool(sub.data["selected"]),
+        }
+        for sub in field.subwidgets
+    ]
+
+
+def govuk_field(field: forms.BoundField, **overrides: Any) -> dict:
+    """Parameters for the GOV.UK macro that renders ``field``, plus ``component``: its name."""
+    widget = field.field.widget
+    component = _component(widget)
+    params: dict[str, Any] = {"component": component, "name": field.html_name}
+    text = str(field.label)
+    if field.help_text:
+        params["hint"] = {"text": str(field.help_text)}
+    if field.errors:
+        params["errorMessage"] = {"text": field.errors[0]}
+    attrs = {k: v for k, v in widget.attrs.items() if k not in {"class", "id"}}
+    for key in ("autocomplete", "inputmode", "spellcheck"):
+        if key in attrs:
+            params[key] = attrs.pop(key)
+    if attrs:
+        params["attributes"] = attrs
+
+    if component in {"radios", "checkboxes"}:
+        params["idPrefix"] = field.auto_id
+        params["fieldset"] = {"legend": {"text": text, "classes": "govuk-fieldset__legend--m"}}
+        params["items"] = _choice_items(field, "checked")
+    elif component == "checkbox":
+        params.update(
+            component="checkboxes",
+            idPrefix=field.auto_id,
+            items=[
+                {
+                    "value": "on",
+                    "text": text,
+                    "id": field.auto_id,
+                    "checked": bool(field.value()),
+                }
+            ],
+        )
+    elif component == "select":
+        params.update(id=field.auto_id, label={"text": text})
+        params["items"] = _choice_items(field, "selected")
+    else:
+        params.update(id=field.auto_id, label={"text": text})
+        value = field.value()
+        if component not in {"file", "password"} and value not in (None, ""):
+            params["value"] = str(value)
+        if component == "input":
+            input_type = getattr(widget, "input_type", "text")
+            if input_type != "text":
+                params["type"] = input_type
+        if component == "textarea":
+            params["rows"] = widget.attrs.get("rows", 5)
+            params.get("attributes", {}).pop("rows", None)
+            params.get("attributes", {}).pop("cols", None)
+    return _merge(params, overrides)
+
+
+def error_summary(form: forms.Form) -> dict | None:
+    """The GOV.UK error summary for ``form``: each error links to its field."""
+    if not form.is_bound or not form.errors:
+        return None
+    items = [{"text": str(error), "href": "#main-content"} for error in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            continue
+        bound = form[name]
+        anchor = bound.auto_id
+        if bound.field.widget.__class__ in (forms.RadioSelect, forms.CheckboxSelectMultiple):
+            anchor = bound.subwidgets[0].id_for_label if bound.subwidgets else anchor
+        items.append({"text": str(errors[0]), "href": f"#{anchor}"})
+    return {"titleText": "There is a problem", "errorList": items}

@@ -1,0 +1,128 @@
+"""``borough demo``: a working council platform on a laptop, with nothing else running."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from sesame.utils import get_query_string
+
+from borough.core.models import User
+from borough.core.roles import ROLES
+from borough.core.services import create_staff_account
+from borough.core.views import MAGIC_LINK_SCOPE
+
+DEMO_SEED = 2026
+DEMO_RESIDENTS = 3000
+DEMO_SIGN_INS = 5
+
+# One demo account per role, and one administrator who is a superuser.
+DEMO_STAFF = [
+    ("parking", "Parking officer", "Priya Patel"),
+    ("housing", "Housing officer", "Hannah Okafor"),
+    ("finance", "Finance officer", "Femi Adeyemi"),
+    ("enforcement", "Enforcement officer", "Emre Yilmaz"),
+    ("analyst", "Data analyst", "Ada Nowak"),
+    ("dpo", "Data protection officer", "Dara O'Neill"),
+    ("admin", "Administrator", "Alex Morgan"),
+]
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (database, synthetic borough, demo accounts) and serve it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--residents", type=int, default=DEMO_RESIDENTS)
+        parser.add_argument("--no-serve", action="store_true", help="Set everything up, then stop.")
+
+    def handle(self, *args, port, residents, no_serve, **options):
+        data = Path(settings.DATA_DIR)
+        self._say(f"Data folder: {data}")
+        call_command("migrate", interactive=False, verbosity=0)
+        self._say("Database is up to date.")
+
+        synth_dir = data / "synth"
+        if (synth_dir / "manifest.json").exists():
+            self._say(f"Reusing the synthetic borough in {synth_dir}.")
+        else:
+            self._say(f"Generating a synthetic borough of {residents:,} residents…")
+            call_command(
+                "synth", residents=residents, seed=DEMO_SEED, out=str(synth_dir), verbosity=0
+            )
+        call_command("places", "import", str(synth_dir / "gazetteer.csv"), mapping="llpg")
+
+        staff = self._demo_staff(data / "demo-staff.json")
+        people = self._demo_residents(synth_dir / "people.csv")
+
+        base = f"http://127.0.0.1:{port}"
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("Staff accounts (sign in at " + base + "/staff/sign-in)")
+        )
+        for username, role, password in staff:
+            self.stdout.write(f"  {username:<12} {password:<20} {role}")
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("Demo residents (each link signs in once, for 20 minutes)")
+        )
+        for user in people:
+            link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+            self.stdout.write(f"  {user.email}\n    {link}")
+        self.stdout.write(
+            "  Or sign in at "
+            + base
+            + "/sign-in with any of these emails: the link is printed here."
+        )
+        self.stdout.write("")
+        if no_serve:
+            return
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(self.style.SUCCESS("• ") + text)
+
+    @transaction.atomic
+    def _demo_staff(self, store: Path) -> list[tuple[str, str, str]]:
+        """Demo staff accounts, made once; their passwords are kept in the data folder."""
+        known = json.loads(store.read_text()) if store.exists() else {}
+        rows = []
+        for username, role, name in DEMO_STAFF:
+            if username not in known or not User.objects.filter(username=username).exists():
+                User.objects.filter(username=username).delete()
+                _, password = create_staff_account(
+                    username,
+                    [role],
+                    full_name=name,
+                    email=f"{username}@northmere.example",
+                    superuser=(role == "Administrator"),
+                )
+                known[username] = password
+            rows.append((username, role, known[username]))
+        fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(known, handle, indent=2)
+        assert {role for _, role, _ in rows} == {r.group for r in ROLES}
+        return rows
+
+    def _demo_residents(self, people_csv: Path) -> list[User]:
+        """A few adults of the synthetic borough, living there now, with resident accounts."""
+        chosen = []
+        with people_csv.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["date_of_death"] or not row["current_uprn"] or not row["email"]:
+                    continue
+                if row["date_of_birth"] > "2006-01-01":
+                    continue
+                chosen.append(row["email"].lower())
+                if len(chosen) == DEMO_SIGN_INS:
+                    break
+        users = []
+        for email in chosen:
+            user = User.objects.residents().filter(email=email).first()
+            users.append(user or User.objects.create_resident(email))
+        return users

@@ -1,0 +1,80 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+
+class AccountKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    RESIDENT = "resident", "Resident"
+
+
+class BoroughUserManager(UserManager):
+    def create_resident(self, email: str) -> "User":
+        """A resident account: signs in by magic link or OpenID Connect, never by password."""
+        email = self.normalize_email(email).lower()
+        user = self.model(username=f"resident:{email}", email=email, kind=AccountKind.RESIDENT)
+        user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def residents(self):
+        return self.filter(kind=AccountKind.RESIDENT)
+
+    def staff(self):
+        return self.filter(kind=AccountKind.STAFF)
+
+
+class User(AbstractUser):
+    """Residents and staff are different kinds of account.
+
+    A resident can never hold a role, be ``is_staff`` or reach staff pages: ``clean`` and ``save``
+    refuse it, and the access middleware checks the kind on every staff request.
+    """
+
+    kind = models.CharField(max_length=10, choices=AccountKind.choices, default=AccountKind.STAFF)
+
+    objects = BoroughUserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="resident", is_staff=True)
+                & ~models.Q(kind="resident", is_superuser=True),
+                name="resident_is_never_staff",
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(kind="resident"),
+                name="one_resident_account_per_email",
+            ),
+        ]
+
+    @property
+    def is_resident(self) -> bool:
+        return self.kind == AccountKind.RESIDENT
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == AccountKind.STAFF and self.is_active
+
+
+class Feedback(models.Model):
+    """What people tell us through the phase banner's feedback link."""
+
+    class Satisfaction(models.IntegerChoices):
+        VERY_SATISFIED = 5, "Very satisfied"
+        SATISFIED = 4, "Satisfied"
+        NEITHER = 3, "Neither satisfied or dissatisfied"
+        DISSATISFIED = 2, "Dissatisfied"
+        VERY_DISSATISFIED = 1, "Very dissatisfied"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    satisfaction = models.PositiveSmallIntegerField(choices=Satisfaction.choices)
+    comments = models.TextField(blank=True)
+    page = models.CharField(max_length=500, blank=True, help_text="The page the person came from")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self) -> str:
+        return f"{self.get_satisfaction_display()} on {self.created_at:%d %B %Y}"

@@ -1,0 +1,55 @@
+"""What each staff area holds: the tools a role sees on its area's page.
+
+An app adds its tools here when it builds them; a tool whose page does not exist yet is not
+listed, so an area never links to a page that is not there.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class Tool:
+    area: str
+    title: str
+    description: str
+    url_name: str
+
+    def url(self) -> str | None:
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return None
+
+
+TOOLS = [
+    Tool(
+        "administration",
+        "Feedback",
+        "What residents said through the feedback link.",
+        "core:staff-feedback",
+    ),
+    Tool(
+        "insights",
+        "Feedback",
+        "What residents said through the feedback link.",
+        "core:staff-feedback",
+    ),
+    Tool(
+        "administration",
+        "Gazetteer",
+        "Import the address gazetteer and see what is loaded.",
+        "places:staff-gazetteer",
+    ),
+    Tool(
+        "administration",
+        "Accounts and settings",
+        "Staff accounts and roles, and the records behind the service (Django admin).",
+        "admin:index",
+    ),
+]
+
+
+def tools_for(area: str) -> list[tuple[Tool, str]]:
+    return [(tool, url) for tool in TOOLS if tool.area == area and (url := tool.url())]

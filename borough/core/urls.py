@@ -1,0 +1,30 @@
+from django.urls import path
+
+from borough.core import oidc, views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("privacy", views.privacy, name="privacy"),
+    path("accessibility", views.accessibility, name="accessibility"),
+    path("cookies", views.cookies, name="cookies"),
+    path("contact", views.contact, name="contact"),
+    path("feedback", views.feedback, name="feedback"),
+    path("feedback/sent", views.feedback_sent, name="feedback-sent"),
+    path("sign-in", views.resident_sign_in, name="resident-sign-in"),
+    path("sign-in/check-email", views.check_email, name="check-email"),
+    path("sign-in/link", views.magic_link, name="magic-link"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("signed-out", views.signed_out, name="signed-out"),
+    path("account", views.account, name="account"),
+    path("oidc/authenticate/", oidc.oidc_authenticate, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
+    path("staff/sign-in", views.staff_sign_in, name="staff-sign-in"),
+    path("staff/", views.staff_home, name="staff-home"),
+    path("staff/feedback", views.staff_feedback, name="staff-feedback"),
+    *[
+        path(f"staff/{slug}/", view, name=f"staff-area-{slug}")
+        for slug, view in views.area_views.items()
+    ],
+]

@@ -1,0 +1,220 @@
+"""Borough's settings, all from the environment (12-factor).
+
+| variable | meaning | default |
+| --- | --- | --- |
+| ``BOROUGH_DATA`` | data folder: SQLite database, secret key, generated files | ``./var`` |
+| ``BOROUGH_PROFILE`` | the council profile (TOML) | the demo borough's profile |
+| ``BOROUGH_ENV`` | ``production`` makes a missing secret key an error and cookies secure | ``development`` |
+| ``BOROUGH_DEBUG`` | ``1`` shows Django's debug pages | off |
+| ``BOROUGH_SECRET_KEY`` | the secret key; outside production one is generated in the data folder | |
+| ``DATABASE_URL`` | e.g. ``postgres://user:pass@host:5432/borough`` | SQLite in the data folder |
+| ``BOROUGH_ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1,[::1]`` |
+| ``BOROUGH_EMAIL_BACKEND`` | a Django email backend | console outside production |
+| ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from borough.core.config import env_bool, env_list, env_str, load_or_create_secret_key
+from borough.core.profile import load_profile
+
+BASE_DIR = Path(__file__).resolve().parent
+
+ENVIRONMENT = env_str("BOROUGH_ENV", "development")
+if ENVIRONMENT not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(
+        f"BOROUGH_ENV is {ENVIRONMENT!r}; set it to 'development' or 'production'."
+    )
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = env_bool("BOROUGH_DEBUG", False)
+
+DATA_DIR = Path(env_str("BOROUGH_DATA", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env_str("BOROUGH_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "BOROUGH_SECRET_KEY is not set. In production Borough needs a secret key from "
+            "the environment: set BOROUGH_SECRET_KEY to a long random string "
+            '(python -c "import secrets; print(secrets.token_urlsafe(50))").'
+        )
+    SECRET_KEY = load_or_create_secret_key(DATA_DIR / "secret_key")
+
+COUNCIL = load_profile(env_str("BOROUGH_PROFILE", str(BASE_DIR / "profiles" / "northmere.toml")))
+
+ALLOWED_HOSTS = env_list("BOROUGH_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("BOROUGH_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "borough.core",
+    "borough.places",
+    "borough.synth",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "sesame",
+    "mozilla_django_oidc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "borough.core.access.StaffAreaMiddleware",
+]
+
+ROOT_URLCONF = "borough.urls"
+WSGI_APPLICATION = "borough.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "borough.core.jinja.environment",
+            "context_processors": ["borough.core.context.borough"],
+        },
+    },
+    {
+        # The Django admin keeps Django's own templates.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'borough.sqlite3'}",
+        conn_max_age=int(env_str("BOROUGH_DB_CONN_MAX_AGE", "0")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "core:resident-sign-in"
+STAFF_LOGIN_URL = "core:staff-sign-in"
+LOGIN_REDIRECT_URL = "core:account"
+LOGOUT_REDIRECT_URL = "core:start"
+
+# Magic links for residents (django-sesame): short-lived, single use.
+SESAME_MAX_AGE = 20 * 60
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "token"  # noqa: S105 (the query parameter's name)
+
+# OpenID Connect sign-in for residents (GOV.UK One Login or the council's own provider).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_AUTHENTICATION_CALLBACK_URL = "core:oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "core:resident-sign-in"
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+    OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "GOV.UK One Login")
+    missing = [
+        name
+        for name in (
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            "OIDC_RP_CLIENT_ID is set, so OpenID Connect sign-in is on, but "
+            + ", ".join(missing)
+            + " is not set."
+        )
+    AUTHENTICATION_BACKENDS.append("borough.core.oidc.ResidentOIDCBackend")
+
+LANGUAGE_CODE = "en-gb"
+LANGUAGES = [(lang.code, lang.name) for lang in COUNCIL.languages]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# GOV.UK Frontend's CSS expects its fonts and images under /assets/.
+STATIC_URL = "/assets/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+if PRODUCTION:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+else:
+    # Served straight from the apps' static folders: no collectstatic step for the demo.
+    STATIC_ROOT.mkdir(exist_ok=True)
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = DEBUG
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+EMAIL_BACKEND = env_str(
+    "BOROUGH_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = COUNCIL.contact.email
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+
+# Logs carry no personal data: request bodies, query strings and form values are never logged.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("BOROUGH_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from borough.api import api
+
+urlpatterns = [
+    path("", include("borough.core.urls")),
+    path("", include("borough.places.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,51 @@
+"""Suite-wide pytest rules."""
+
+import pytest
+
+
+class _CountPassed:
+    def __init__(self) -> None:
+        self.passed = 0
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.when == "call" and report.passed:
+            self.passed += 1
+
+
+_counter = _CountPassed()
+
+
+def pytest_configure(config) -> None:
+    config.pluginmanager.register(_counter, "borough-count-passed")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # A run that executed nothing proves nothing: fail it rather than report success.
+    if exitstatus == pytest.ExitCode.OK and _counter.passed == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+@pytest.fixture
+def make_staff(db):
+    """A staff account holding the named roles (Django groups)."""
+    from django.contrib.auth.models import Group
+
+    from borough.core.models import User
+
+    def make(*roles: str, username: str | None = None, password: str = "correct horse battery"):
+        name = username or (
+            "staff-" + "-".join(r.lower().replace(" ", "-") for r in roles) or "staff"
+        )
+        user = User.objects.create_user(name, password=password, is_staff=True)
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def resident(db):
+    from borough.core.models import User
+
+    return User.objects.create_resident("resident@example.com")

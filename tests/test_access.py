@@ -1,0 +1,142 @@
+"""The access-control table: every URL pattern, and who may open it.
+
+Walks the whole URLconf. A view with no declared access fails the test, so a new page cannot be
+added without deciding who may see it. Each declared rule is then tried with an anonymous visitor,
+a resident, a staff member with no role for the page, and one with the right role.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from borough.core.access import PUBLIC, RESIDENT, STAFF
+from borough.core.roles import ROLES
+
+pytestmark = pytest.mark.django_db
+
+# Sample values for URL parameters, by name.
+SAMPLE_KWARGS = {"uprn": "100000000001"}
+
+# Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
+PUBLIC_API = {"api/v1", "api/v1/addresses", "api/v1/openapi.json", "api/v1/docs"}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _routes():
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("admin/"):
+            continue  # the Django admin is one site, tested below
+        yield route, pattern
+
+
+def _path(route: str) -> str:
+    path = "/" + route.replace("^", "").replace("$", "")
+    for name, value in SAMPLE_KWARGS.items():
+        for converter in ("int", "str", "slug", ""):
+            path = path.replace(f"<{converter}:{name}>" if converter else f"<{name}>", value)
+    assert "<" not in path, f"add a sample value for {route} to SAMPLE_KWARGS"
+    return path
+
+
+def _access(pattern):
+    callback = pattern.callback
+    rule = getattr(callback, "borough_access", None)
+    if rule is None and hasattr(callback, "view_class"):
+        rule = getattr(callback.view_class, "borough_access", None)
+    return rule
+
+
+def test_every_page_declares_who_may_open_it():
+    undeclared = [
+        route
+        for route, pattern in _routes()
+        if not route.startswith("api/") and _access(pattern) is None
+    ]
+    assert undeclared == []
+
+
+def test_every_api_endpoint_is_known_public_or_refuses_anonymous_callers(client):
+    for route, _pattern in _routes():
+        if not route.startswith("api/"):
+            continue
+        path = _path(route)
+        if path.strip("/") in PUBLIC_API:
+            continue
+        assert client.get(path).status_code in (401, 403), route
+
+
+def _cases():
+    for route, pattern in _routes():
+        if route.startswith("api/"):
+            continue
+        rule = _access(pattern)
+        if rule is not None:
+            yield pytest.param(route, rule, id=route or "/")
+
+
+@pytest.mark.parametrize(("route", "rule"), list(_cases()))
+def test_access_rule_holds(client, make_staff, resident, route, rule):
+    kind, areas = rule
+    path = _path(route)
+    anonymous = client.get(path)
+
+    if kind == PUBLIC:
+        assert anonymous.status_code not in (401, 403), path
+        assert not anonymous.get("Location", "").startswith(("/sign-in", "/staff/sign-in"))
+        return
+
+    if kind == RESIDENT:
+        assert anonymous.status_code == 302 and anonymous["Location"].startswith("/sign-in")
+        client.force_login(make_staff(*[r.group for r in ROLES]))
+        assert client.get(path).status_code == 403
+        client.force_login(resident)
+        assert client.get(path).status_code in (200, 404)
+        return
+
+    assert kind == STAFF
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/staff/sign-in")
+    client.force_login(resident)
+    assert client.get(path).status_code == 403
+    if "any" in areas:
+        client.force_login(make_staff(username="no-role"))
+        assert client.get(path).status_code in (200, 404)
+        return
+    outsiders = [r.group for r in ROLES if not (r.areas & areas)]
+    client.force_login(make_staff(*outsiders, username="outsider"))
+    assert client.get(path).status_code == 403
+    insiders = [r.group for r in ROLES if r.areas & areas]
+    for group in insiders:
+        client.force_login(make_staff(group, username=f"insider-{group}"))
+        assert client.get(path).status_code in (200, 404), (path, group)
+
+
+def test_each_role_sees_only_its_own_areas(client, make_staff):
+    for role in ROLES:
+        client.force_login(make_staff(role.group, username=role.group))
+        page = client.get("/staff/").content.decode()
+        for area in (
+            "parking",
+            "housing",
+            "finance",
+            "enforcement",
+            "insights",
+            "transparency",
+            "administration",
+        ):
+            link = f'href="/staff/{area}/"'
+            assert (link in page) == (area in role.areas), (role.group, area)
+
+
+def test_django_admin_is_for_administrators_only(client, make_staff, resident):
+    client.force_login(resident)
+    assert client.get("/admin/").status_code == 403
+    client.force_login(make_staff("Parking officer", "Housing officer"))
+    assert client.get("/admin/").status_code == 302  # to the admin's own sign-in
+    client.force_login(make_staff("Administrator", username="admin"))
+    assert client.get("/admin/").status_code == 200
