@@ -38,7 +38,7 @@ def make_staff(db):
         )
         user = User.objects.create_user(name, password=password, is_staff=True)
         for role in roles:
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

@@ -55,5 +55,7 @@ def create_staff_account(
         is_staff=True,
         is_superuser=superuser,
     )
-    user.groups.set(Group.objects.filter(name__in=groups))
+    # Role groups come from a data migration, but a flushed database (or a council that deleted
+    # one) should not silently give someone no role.
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
     return user, password

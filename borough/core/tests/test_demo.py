@@ -1,0 +1,41 @@
+import json
+
+import pytest
+from django.core.management import call_command
+
+from borough.core.models import User
+from borough.core.roles import ROLES
+from borough.places.models import Property
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_path, capsys):
+    settings.DATA_DIR = tmp_path
+    call_command("demo", "--no-serve", residents=150)
+    first = capsys.readouterr().out
+
+    manifest = tmp_path / "synth" / "manifest.json"
+    assert manifest.exists()
+    properties = Property.objects.count()
+    assert properties > 50
+    staff = User.objects.staff()
+    assert {g for u in staff for g in u.groups.values_list("name", flat=True)} == {
+        r.group for r in ROLES
+    }
+    passwords = json.loads((tmp_path / "demo-staff.json").read_text())
+    for username, password in passwords.items():
+        assert password in first
+        assert User.objects.get(username=username).check_password(password)
+    residents = list(User.objects.residents())
+    assert len(residents) == 5
+    assert first.count("/sign-in/link?token=") == 5
+
+    stamp = manifest.stat().st_mtime_ns
+    call_command("demo", "--no-serve", residents=150)
+    second = capsys.readouterr().out
+    assert "Reusing the synthetic borough" in second
+    assert manifest.stat().st_mtime_ns == stamp
+    assert Property.objects.count() == properties
+    assert User.objects.residents().count() == 5
+    assert json.loads((tmp_path / "demo-staff.json").read_text()) == passwords

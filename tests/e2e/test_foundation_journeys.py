@@ -1,0 +1,146 @@
+"""The first journeys a council's team tries: the start page, finding an address, staff sign-in."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from borough.places.models import Property
+
+AXE = Axe()
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+}
+
+
+def assert_accessible(page: Page) -> None:
+    results = AXE.run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.fixture
+def street(transactional_db):
+    """Three addresses at one postcode: a house, and two flats in a block."""
+    block = Property.objects.create(
+        uprn=100000000100,
+        building_name="KESTREL HOUSE",
+        building_number="2",
+        street="ALBION ROAD",
+        town="LONDON",
+        postcode="E21 1AB",
+        classification="PP",
+    )
+    Property.objects.create(
+        uprn=100000000101,
+        parent=block,
+        sub_building="FLAT 1",
+        building_name="KESTREL HOUSE",
+        building_number="2",
+        street="ALBION ROAD",
+        town="LONDON",
+        postcode="E21 1AB",
+        classification="RD06",
+        is_residential=True,
+        ward_code="E05000001",
+        ward_name="Albion",
+    )
+    Property.objects.create(
+        uprn=100000000102,
+        parent=block,
+        sub_building="FLAT 10",
+        building_name="KESTREL HOUSE",
+        building_number="2",
+        street="ALBION ROAD",
+        town="LONDON",
+        postcode="E21 1AB",
+        classification="RD06",
+        is_residential=True,
+        ward_code="E05000001",
+        ward_name="Albion",
+    )
+    Property.objects.create(
+        uprn=100000000103,
+        building_number="4",
+        street="ALBION ROAD",
+        town="LONDON",
+        postcode="E21 1AB",
+        classification="RD04",
+        is_residential=True,
+        car_free=True,
+        ward_code="E05000001",
+        ward_name="Albion",
+    )
+
+
+@pytest.fixture(params=[True, False], ids=["with-js", "without-js"])
+def any_page(request, browser):
+    context = browser.new_context(java_script_enabled=request.param)
+    page = context.new_page()
+    page.javascript = request.param
+    yield page
+    context.close()
+
+
+def test_resident_finds_their_address_from_the_start_page(live_server, street, any_page):
+    page = any_page
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Northmere Council services")
+    if page.javascript:
+        assert_accessible(page)
+
+    page.get_by_role("link", name="Find your address").click()
+    page.get_by_label("Postcode").fill("e21 1ab")
+    page.locator("main form").get_by_role("button").click()
+    expect(page.locator("main")).to_contain_text("E21 1AB")
+    if page.javascript:
+        assert_accessible(page)
+
+    page.get_by_label(re.compile(r"Flat 10, Kestrel House", re.I)).check()
+    page.locator("main form").get_by_role("button").click()
+    expect(page.locator("main")).to_contain_text("100000000102")
+    expect(page.locator("main")).to_contain_text("Albion")
+    if page.javascript:
+        assert_accessible(page)
+
+
+def test_a_bad_postcode_gets_an_error_summary_that_links_to_the_field(live_server, street, page):
+    page.goto(live_server.url + "/addresses")
+    page.get_by_label("Postcode").fill("not a postcode")
+    page.locator("main form").get_by_role("button").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter a real postcode")
+    assert page.title().startswith("Error:")
+    assert_accessible(page)
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Postcode")).to_be_focused()
+
+
+def test_staff_member_signs_in_and_sees_their_area(live_server, page, transactional_db):
+    from borough.core.services import create_staff_account
+
+    create_staff_account("pat", ["parking-officer"], password="a long demo password 1")
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Staff sign in").click()
+    assert_accessible(page)
+    page.get_by_label("Username").fill("pat")
+    page.get_by_role("textbox", name="Password").fill("a long demo password 1")
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff home")
+    expect(page.get_by_role("link", name="Parking")).to_be_visible()
+    expect(page.get_by_role("link", name="Housing")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_feedback_from_the_phase_banner(live_server, page, transactional_db):
+    from borough.core.models import Feedback
+
+    page.goto(live_server.url + "/privacy")
+    page.get_by_role("link", name="give your feedback").click()
+    assert_accessible(page)
+    page.get_by_label("Satisfied", exact=True).check()
+    page.get_by_label("How could we improve this service?").fill("Clear pages")
+    page.get_by_role("button", name="Send feedback").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your feedback")
+    feedback = Feedback.objects.get()
+    assert (feedback.satisfaction, feedback.page) == (4, "/privacy")
