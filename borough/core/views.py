@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -230,3 +231,9 @@ area_views = {slug: _area_view(slug) for slug in AREAS}
 def staff_feedback(request: HttpRequest) -> HttpResponse:
     page = Paginator(Feedback.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "core/staff/feedback.html", {"page_obj": page, "page_title": "Feedback"})
+
+
+@public
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to GOV.UK Frontend's."""
+    return redirect(static("images/favicon.ico"), permanent=True)

@@ -60,3 +60,9 @@ def test_unknown_page_gets_the_govuk_not_found_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_browsers_asking_for_favicon_ico_get_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/assets/images/favicon.ico"
+    assert client.get(response["Location"]).status_code == 200
