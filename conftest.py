@@ -49,3 +49,12 @@ def resident(db):
     from borough.core.models import User
 
     return User.objects.create_resident("resident@example.com")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (sign-in throttles live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

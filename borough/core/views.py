@@ -1,8 +1,10 @@
+import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -22,6 +24,21 @@ from borough.core.roles import AREAS
 from borough.core.tools import tools_for
 
 MAGIC_LINK_SCOPE = "resident-sign-in"
+# At most this many sign-in emails to one address in the window, so the form cannot be used to
+# flood someone's inbox. Over the limit the page looks the same; no email is sent.
+MAGIC_LINKS_PER_WINDOW = 5
+MAGIC_LINK_WINDOW_SECONDS = 15 * 60
+
+
+def _magic_link_allowed(email: str) -> bool:
+    key = "magic-link:" + hashlib.sha256(email.encode()).hexdigest()
+    cache.add(key, 0, MAGIC_LINK_WINDOW_SECONDS)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, MAGIC_LINK_WINDOW_SECONDS)
+        sent = 1
+    return sent <= MAGIC_LINKS_PER_WINDOW
 
 
 @public
@@ -107,7 +124,7 @@ def resident_sign_in(request: HttpRequest) -> HttpResponse:
                 user = User.objects.residents().filter(email=email).first()
                 if user is None:
                     user = User.objects.create_resident(email)
-            if user.is_active:
+            if user.is_active and _magic_link_allowed(email):
                 send_magic_link(request, user, next_url)
             # The same answer whether or not the account existed or is active.
             request.session["magic_link_email"] = email

@@ -99,3 +99,23 @@ def test_feedback_from_the_phase_banner(live_server, page, transactional_db):
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your feedback")
     feedback = Feedback.objects.get()
     assert (feedback.satisfaction, feedback.page) == (4, "/privacy")
+
+
+def test_resident_signs_in_with_an_emailed_link(live_server, page, transactional_db, mailoutbox):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Sign in", exact=True).first.click()
+    assert_accessible(page)
+    page.get_by_label("Email address").fill("amira@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    assert_accessible(page)
+
+    link = re.search(r"http://\S+/sign-in/link\?\S+", mailoutbox[-1].body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    expect(page.locator("main")).to_contain_text("amira@example.com")
+    assert_accessible(page)
+
+    page.goto(live_server.url + "/staff/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this page")

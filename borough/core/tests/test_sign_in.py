@@ -112,3 +112,14 @@ def test_sign_out(client, resident):
     client.force_login(resident)
     assert client.post("/sign-out")["Location"] == "/signed-out"
     assert client.get("/account").status_code == 302
+
+
+def test_sign_in_emails_to_one_address_are_limited(client):
+    from borough.core.views import MAGIC_LINKS_PER_WINDOW
+
+    for _ in range(MAGIC_LINKS_PER_WINDOW + 2):
+        response = client.post("/sign-in", {"email": "flooded@example.com"})
+        assert response["Location"] == "/sign-in/check-email"  # the same answer every time
+    assert len(mail.outbox) == MAGIC_LINKS_PER_WINDOW
+    client.post("/sign-in", {"email": "someone.else@example.com"})
+    assert len(mail.outbox) == MAGIC_LINKS_PER_WINDOW + 1
