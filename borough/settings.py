@@ -52,6 +52,8 @@ CSRF_TRUSTED_ORIGINS = env_list("BOROUGH_CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "borough.core",
     "borough.places",
+    "borough.residents",
+    "borough.transparency",
     "borough.synth",
     "django.contrib.admin",
     "django.contrib.auth",

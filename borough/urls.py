@@ -6,6 +6,8 @@ from borough.api import api
 urlpatterns = [
     path("", include("borough.core.urls")),
     path("", include("borough.places.urls")),
+    path("", include("borough.residents.urls")),
+    path("", include("borough.transparency.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
