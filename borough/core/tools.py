@@ -43,6 +43,13 @@ TOOLS = [
         "places:staff-gazetteer",
     ),
     Tool(
+        "transparency",
+        "Data-use log",
+        "Every recorded use of a resident's data, with its purpose and lawful basis. "
+        "Filter it and download it as CSV.",
+        "transparency:staff-data-use",
+    ),
+    Tool(
         "administration",
         "Accounts and settings",
         "Staff accounts and roles, and the records behind the service (Django admin).",

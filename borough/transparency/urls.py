@@ -1,3 +1,10 @@
+from django.urls import path
+
+from borough.transparency import views
+
 app_name = "transparency"
 
-urlpatterns = []
+urlpatterns = [
+    path("staff/data-use", views.staff_data_use, name="staff-data-use"),
+    path("staff/data-use.csv", views.staff_data_use_export, name="staff-data-use-export"),
+]

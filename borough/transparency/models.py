@@ -1,0 +1,141 @@
+"""The data-use log: one row for each resident whose data a service, officer or system used.
+
+Write it only through ``services.record_data_use`` (ruff's banned-api rule TID251 stops other apps
+importing ``DataUseEvent``); read it through ``queries.py``.
+
+An event is metadata about a use, never the data used: a stable resident ID, who or what used it,
+when, why (purpose and lawful basis, in plain English), which datasets were read, and an opaque
+reference. No names, addresses, dates of birth, vehicle registrations or other personal details.
+``tests/test_models.py`` holds the allow-list of fields; a new field has to be added there on
+purpose.
+
+One row per subject resident. An action that reads several residents' data (a household check)
+writes several rows in one INSERT, sharing an ``action_id``. That keeps a resident's own history
+one indexed look-up, at the cost of repeating the metadata per resident; see
+``docs/data-use-log.md``.
+
+The log is append-only: ``save`` refuses to change a stored event, ``delete`` refuses, and the
+manager's queryset refuses ``update`` and ``delete``. Raw SQL can still change rows; in production
+the database role the web processes use can also be refused UPDATE and DELETE on this table.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Someone tried to change or delete a data-use event."""
+
+    def __init__(self, what: str = "changed") -> None:
+        super().__init__(f"Data-use events are append-only: an event cannot be {what}.")
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", "Council officer"
+    SERVICE = "service", "Council service"
+    SYSTEM = "system", "Automated system"
+    RESIDENT = "resident", "The resident"
+
+
+class Action(models.TextChoices):
+    VERIFICATION = "verification", "Verification"
+    VIEWED_RECORDS = "viewed_records", "Viewed records"
+    ENFORCEMENT_CHECK = "enforcement_check", "Enforcement check"
+    PAYMENT_MATCHING = "payment_matching", "Payment matching"
+    MATCH_REVIEW = "match_review", "Match review"
+    EXPORT = "export", "Export"
+
+
+#: Kinds of actor that are a person with an account (``actor_user`` is set) and kinds that are not.
+PERSON_ACTORS = (ActorKind.STAFF, ActorKind.RESIDENT)
+MACHINE_ACTORS = (ActorKind.SERVICE, ActorKind.SYSTEM)
+
+
+class DataUseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("changed")
+
+    def delete(self):
+        raise AppendOnlyError("deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("changed")
+
+
+class DataUseEvent(models.Model):
+    action_id = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="Shared by every row one call to record_data_use wrote",
+    )
+    occurred_at = models.DateTimeField(db_index=True)
+    subject_resident_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The stable resident ID whose data was used; blank if the look-up found nobody",
+    )
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # PROTECT: the log must say who for as long as it is kept (6 years), so an account that has
+    # used residents' data is deactivated, not deleted. SET_NULL would also rewrite stored events
+    # behind the append-only guard (Django's collector updates the rows directly).
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="data_use_events",
+        help_text="The officer or resident account; empty for a service or system",
+    )
+    actor_label = models.CharField(
+        max_length=120,
+        help_text="Who or what, as residents read it, e.g. \"Enforcement device API key 'van-7'\"",
+    )
+    service = models.CharField(max_length=30, help_text="A code from purposes.SERVICES")
+    purpose = models.CharField(max_length=60, help_text="A code from purposes.PURPOSES")
+    purpose_text = models.CharField(max_length=300, help_text="The purpose as residents read it")
+    lawful_basis = models.CharField(max_length=60, help_text="A code from purposes.LAWFUL_BASES")
+    lawful_basis_text = models.CharField(max_length=400)
+    datasets_read = models.JSONField(default=list, help_text="Dataset codes")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    reference = models.CharField(
+        max_length=64, blank=True, help_text="Opaque, e.g. an application number"
+    )
+    outcome = models.CharField(max_length=30, blank=True, help_text='A short code, e.g. "verified"')
+
+    objects = DataUseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # A resident's own history, newest first; also serves every look-up by resident ID.
+            models.Index(
+                fields=["subject_resident_id", "-occurred_at"], name="data_use_subject_time"
+            ),
+            models.Index(fields=["purpose", "-occurred_at"], name="data_use_purpose_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(actor_kind__in=ActorKind.values), name="data_use_actor_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actor_kind__in=PERSON_ACTORS, actor_user__isnull=False)
+                | models.Q(actor_kind__in=MACHINE_ACTORS, actor_user__isnull=True),
+                name="data_use_actor_user_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.subject_resident_id or "no resident"
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} for {who} ({self.purpose})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("changed")
+        # Never an UPDATE, even for an unsaved instance given an existing primary key.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("deleted")

@@ -1,0 +1,177 @@
+"""Why a council service may use a resident's data: the registry of purposes and lawful bases.
+
+Every data-use event names one purpose from ``PURPOSES``. The purpose fixes the lawful basis, so a
+caller cannot pick a basis that suits it. When an event is written, the purpose's and the lawful
+basis's plain-English texts are copied into it: the log keeps saying what was said at the time,
+even after a wording here changes.
+
+A code, once used, is never renamed or removed, because old events refer to it. To stop using a
+purpose, leave it here and stop calling it. Adding a purpose is a code change reviewed by the
+council's data protection officer: the texts are what residents read on "How we used your data".
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LawfulBasis:
+    code: str
+    article: str
+    description: str
+    statutory_power: str = ""
+
+    def text(self) -> str:
+        """The plain-English sentence stored with each event, with its legal references."""
+        references = self.article
+        if self.statutory_power:
+            references += f"; {self.statutory_power}"
+        return f"{self.description} ({references})"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    title: str
+    description_for_residents: str
+    lawful_basis: str
+    service: str | None
+    #: False for look-ups that can legitimately read nobody's records (a verification that finds
+    #: no match, an enforcement check with no permit, a payment left in suspense, an audit export
+    #: across many residents). Every other purpose must name at least one resident.
+    needs_subject: bool = True
+
+    @property
+    def basis(self) -> LawfulBasis:
+        return LAWFUL_BASES[self.lawful_basis]
+
+
+#: The council services that record data use, by code.
+SERVICES = {
+    "parking": "Parking",
+    "housing": "Housing",
+    "residents": "Resident records",
+    "transparency": "Data protection",
+}
+
+PUBLIC_TASK = "UK GDPR Article 6(1)(e), public task"
+CONTRACT = "UK GDPR Article 6(1)(b), contract"
+LEGAL_OBLIGATION = "UK GDPR Article 6(1)(c), legal obligation"
+
+LAWFUL_BASES = {
+    basis.code: basis
+    for basis in [
+        LawfulBasis(
+            "public_task_parking_permits",
+            PUBLIC_TASK,
+            "The council needs to do this to run residents' parking permits, a task the law "
+            "gives it",
+            "Road Traffic Regulation Act 1984, sections 45 and 46",
+        ),
+        LawfulBasis(
+            "public_task_parking_enforcement",
+            PUBLIC_TASK,
+            "The council needs to do this to enforce parking rules, a task the law gives it",
+            "Traffic Management Act 2004, Part 6",
+        ),
+        LawfulBasis(
+            "public_task_council_services",
+            PUBLIC_TASK,
+            "The council needs to do this to provide the service concerned, a task the law "
+            "gives it",
+        ),
+        LawfulBasis(
+            "contract_tenancy",
+            CONTRACT,
+            "The council needs to do this to keep its side of your tenancy agreement",
+        ),
+        LawfulBasis(
+            "legal_obligation_subject_access",
+            LEGAL_OBLIGATION,
+            "The law says the council must give you a copy of your data when you ask for it",
+            "UK GDPR Article 15; Data Protection Act 2018",
+        ),
+        LawfulBasis(
+            "legal_obligation_accountability",
+            LEGAL_OBLIGATION,
+            "The law says the council must be able to show that it uses personal data lawfully",
+            "UK GDPR Articles 5(2) and 24",
+        ),
+    ]
+}
+
+PURPOSES = {
+    purpose.code: purpose
+    for purpose in [
+        Purpose(
+            "parking_permit_residency_check",
+            "Parking permit: residency check",
+            "To check you live at the address you gave for your parking permit",
+            "public_task_parking_permits",
+            "parking",
+            needs_subject=False,
+        ),
+        Purpose(
+            "parking_enforcement_check",
+            "Parking enforcement: permit check",
+            "To check whether a parked vehicle was covered by your parking permit",
+            "public_task_parking_enforcement",
+            "parking",
+            needs_subject=False,
+        ),
+        Purpose(
+            "housing_rent_account_self_service",
+            "Rent account: resident self-service",
+            "To show you your rent account when you signed in",
+            "contract_tenancy",
+            "housing",
+        ),
+        Purpose(
+            "housing_payment_matching",
+            "Rent payments: matching a payment to an account",
+            "To match a payment we received to your rent account",
+            "contract_tenancy",
+            "housing",
+            needs_subject=False,
+        ),
+        Purpose(
+            "residents_match_review",
+            "Resident records: clerical review of a match",
+            "To check by hand whether records held by different council services are about "
+            "you, so that they stay accurate",
+            "public_task_council_services",
+            "residents",
+        ),
+        Purpose(
+            "staff_view_records",
+            "Staff view of a resident's records",
+            "To deal with a request or case involving you: a council officer looked at your "
+            "records",
+            "public_task_council_services",
+            None,  # any service: the caller says which
+        ),
+        Purpose(
+            "subject_access_export",
+            "Subject access: a copy of a resident's data",
+            "To give you a copy of the data we hold about you, as you asked",
+            "legal_obligation_subject_access",
+            "transparency",
+        ),
+        Purpose(
+            "data_use_log_audit",
+            "Data protection officer: audit of the data-use log",
+            "To check that the council used your data properly: our data protection officer "
+            "looked at this record of how it was used",
+            "legal_obligation_accountability",
+            "transparency",
+            needs_subject=False,
+        ),
+    ]
+}
+
+
+def purpose_choices() -> list[tuple[str, str]]:
+    return [(purpose.code, purpose.title) for purpose in PURPOSES.values()]
+
+
+def service_choices() -> list[tuple[str, str]]:
+    return list(SERVICES.items())

@@ -1,0 +1,46 @@
+"""Reading the data-use log: a resident's own history, and the data protection officer's search."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from borough.transparency.models import DataUseEvent
+
+
+def events_for_resident(resident_id: str) -> QuerySet[DataUseEvent]:
+    """Every recorded use of this resident's data, newest first (one indexed look-up)."""
+    return DataUseEvent.objects.filter(subject_resident_id=resident_id).order_by(
+        "-occurred_at", "-id"
+    )
+
+
+def _start_of(day: date) -> datetime:
+    # Midnight is never skipped or repeated by UK clock changes, so this is always well defined.
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def events(
+    *,
+    resident_id: str = "",
+    service: str = "",
+    purpose: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[DataUseEvent]:
+    """Events matching every filter given, newest first; blank filters match everything.
+
+    ``since`` and ``until`` are calendar days in the council's time zone, both included.
+    """
+    query = DataUseEvent.objects.select_related("actor_user")
+    if resident_id:
+        query = query.filter(subject_resident_id=resident_id)
+    if service:
+        query = query.filter(service=service)
+    if purpose:
+        query = query.filter(purpose=purpose)
+    if since:
+        query = query.filter(occurred_at__gte=_start_of(since))
+    if until:
+        query = query.filter(occurred_at__lt=_start_of(until + timedelta(days=1)))
+    return query.order_by("-occurred_at", "-id")

@@ -1,0 +1,187 @@
+"""Writing the data-use log. ``record_data_use`` is the only way in.
+
+Every verification, enforcement check, payment match and staff view of a resident's records calls
+it, in the same transaction as the work it records: if that work rolls back, so does its event.
+"""
+
+import re
+import uuid
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from borough.core.models import AccountKind, User
+from borough.transparency.models import (
+    MACHINE_ACTORS,
+    Action,
+    ActorKind,
+    DataUseEvent,
+)
+from borough.transparency.purposes import PURPOSES, SERVICES
+
+# Shapes, not meanings: they stop the commonest slip (a name, an email address or a postcode with a
+# space where a code belongs) but cannot prove a value is not personal data.
+RESIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
+DATASET_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,63}")
+OUTCOME = re.compile(r"[a-z][a-z0-9_]{0,29}")
+
+#: One call covers one action; an action that reads more residents than this is a batch job and
+#: records per batch. (PostgreSQL allows 65,535 parameters in one INSERT: about 4,000 rows.)
+MAX_SUBJECTS = 1000
+
+DEFAULT_LABELS = {
+    ActorKind.STAFF: "Council officer",
+    ActorKind.RESIDENT: "You, signed in to your account",
+}
+
+
+def record_data_use(
+    *,
+    subject_resident_ids: Iterable[str],
+    actor: User | None,
+    actor_kind: str,
+    purpose: str,
+    action: str,
+    datasets: Iterable[str] = (),
+    actor_label: str = "",
+    reference: str = "",
+    outcome: str = "",
+    service: str | None = None,
+) -> list[DataUseEvent]:
+    """Record that the data of ``subject_resident_ids`` was used; one event per resident.
+
+    The rules it enforces:
+
+    - ``purpose`` is a code from ``purposes.PURPOSES``; it fixes the lawful basis, and the
+      purpose's and basis's plain-English texts are stored with each event.
+    - ``service`` defaults to the purpose's service; a purpose used by several services
+      (``staff_view_records``) needs it, and it may not contradict the purpose's own service.
+    - A staff or resident actor is that person's account (``actor``); a service or system actor has
+      no account (``actor`` is None) and must say what it is in ``actor_label``.
+    - At least one resident, unless the purpose is a look-up that may find nobody
+      (``Purpose.needs_subject`` is False): then an empty list writes one event with no resident,
+      so the data protection officer still sees the look-up.
+    - Resident IDs, dataset codes, ``reference`` and ``outcome`` must look like identifiers and
+      codes. Error messages never repeat a refused value, which might be personal data.
+
+    Writes with one INSERT (``bulk_create``; SQLite splits it above 66 residents) in the caller's
+    transaction, and logs nothing. Outside a transaction Django adds its own BEGIN and COMMIT.
+    """
+    spec = PURPOSES.get(purpose)
+    if spec is None:
+        raise ValueError(
+            f"Unknown data-use purpose {purpose!r}. Add it to borough/transparency/purposes.py "
+            f"with its lawful basis, or use one of: {', '.join(sorted(PURPOSES))}."
+        )
+    service = _service(service, spec.service, purpose)
+    if action not in Action.values:
+        raise ValueError(f"Unknown action {action!r}. Use one of: {', '.join(Action.values)}.")
+    actor_label = _actor(actor, actor_kind, actor_label)
+    subjects = _subjects(subject_resident_ids, spec.needs_subject, purpose)
+    datasets_read = _codes(datasets)
+    if reference and not REFERENCE.fullmatch(reference):
+        raise ValueError(
+            "reference must be an opaque identifier such as an application number: letters, "
+            "digits and _ . / : - only, up to 64 characters, never personal data."
+        )
+    if outcome and not OUTCOME.fullmatch(outcome):
+        raise ValueError('outcome must be a short lower-case code such as "verified".')
+
+    shared = {
+        "action_id": uuid.uuid4(),
+        "occurred_at": timezone.now(),
+        "actor_kind": actor_kind,
+        "actor_user": actor,
+        "actor_label": actor_label,
+        "service": service,
+        "purpose": spec.code,
+        "purpose_text": spec.description_for_residents,
+        "lawful_basis": spec.basis.code,
+        "lawful_basis_text": spec.basis.text(),
+        "datasets_read": datasets_read,
+        "action": action,
+        "reference": reference,
+        "outcome": outcome,
+    }
+    return DataUseEvent.objects.bulk_create(
+        [DataUseEvent(subject_resident_id=subject, **shared) for subject in subjects or [""]]
+    )
+
+
+def _service(service: str | None, purpose_service: str | None, purpose: str) -> str:
+    if service is None:
+        if purpose_service is None:
+            raise ValueError(
+                f"Purpose {purpose!r} is used by several services: say which with service=, "
+                f"one of {', '.join(SERVICES)}."
+            )
+        return purpose_service
+    if service not in SERVICES:
+        raise ValueError(f"Unknown service {service!r}. Use one of: {', '.join(SERVICES)}.")
+    if purpose_service is not None and service != purpose_service:
+        raise ValueError(
+            f"Purpose {purpose!r} belongs to the {purpose_service!r} service, not {service!r}."
+        )
+    return service
+
+
+def _actor(actor: User | None, actor_kind: str, actor_label: str) -> str:
+    if actor_kind not in ActorKind.values:
+        raise ValueError(
+            f"Unknown actor_kind {actor_kind!r}. Use one of: {', '.join(ActorKind.values)}."
+        )
+    if len(actor_label) > 120:
+        raise ValueError("actor_label must be at most 120 characters.")
+    if actor_kind in MACHINE_ACTORS:
+        if actor is not None:
+            raise ValueError(
+                f"A {actor_kind} actor is not a person: pass actor=None and say what it is in "
+                "actor_label."
+            )
+        if not actor_label.strip():
+            raise ValueError(
+                f"A {actor_kind} actor needs an actor_label, such as 'Parking permits service'."
+            )
+        return actor_label.strip()
+    wanted = AccountKind.STAFF if actor_kind == ActorKind.STAFF else AccountKind.RESIDENT
+    if actor is None or getattr(actor, "kind", None) != wanted:
+        raise ValueError(f"A {actor_kind} actor needs actor= a {wanted.label.lower()} account.")
+    return actor_label.strip() or DEFAULT_LABELS[actor_kind]
+
+
+def _subjects(ids: Iterable[str], needs_subject: bool, purpose: str) -> list[str]:
+    if isinstance(ids, str):
+        # A bare string would otherwise be read one character at a time.
+        raise TypeError("subject_resident_ids must be a list of resident IDs, not one string.")
+    given = list(ids)
+    for position, subject in enumerate(given):
+        if not isinstance(subject, str) or not RESIDENT_ID.fullmatch(subject):
+            raise ValueError(
+                f"subject_resident_ids[{position}] is not a resident ID (letters, digits and "
+                "_ . : - only, up to 40 characters)."
+            )
+    subjects = list(dict.fromkeys(given))
+    if not subjects and needs_subject:
+        raise ValueError(
+            f"Purpose {purpose!r} must name the residents whose data was used "
+            "(subject_resident_ids is empty)."
+        )
+    if len(subjects) > MAX_SUBJECTS:
+        raise ValueError(
+            f"{len(subjects):,} residents in one call: record at most {MAX_SUBJECTS:,} at a time."
+        )
+    return subjects
+
+
+def _codes(datasets: Iterable[str]) -> list[str]:
+    if isinstance(datasets, str):
+        raise TypeError("datasets must be a list of dataset codes, not one string.")
+    given = list(datasets)
+    for position, code in enumerate(given):
+        if not isinstance(code, str) or not DATASET_CODE.fullmatch(code):
+            raise ValueError(
+                f"datasets[{position}] is not a dataset code: lower-case letters, digits and _ "
+                'only, such as "council_tax".'
+            )
+    return list(dict.fromkeys(given))

@@ -1,0 +1,229 @@
+"""The data protection officer's page: /staff/data-use and its CSV export."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from borough.transparency.models import DataUseEvent
+from borough.transparency.views import CSV_COLUMNS, PAGE_SIZE
+
+pytestmark = pytest.mark.django_db
+URL = "/staff/data-use"
+EXPORT = "/staff/data-use.csv"
+
+
+def _audits():
+    return DataUseEvent.objects.filter(purpose="data_use_log_audit")
+
+
+def _residents_shown(response) -> list[str]:
+    return re.findall(r'href="\?resident_id=([^"]+)"', response.content.decode())
+
+
+def _csv(response) -> list[dict]:
+    content = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(content)))
+
+
+def test_the_urls():
+    assert reverse("transparency:staff-data-use") == URL
+    assert reverse("transparency:staff-data-use-export") == EXPORT
+
+
+@pytest.mark.parametrize("path", [URL, EXPORT])
+def test_anonymous_visitors_are_sent_to_staff_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/staff/sign-in?next={path}")
+
+
+@pytest.mark.parametrize("path", [URL, EXPORT])
+def test_residents_are_refused(client, resident, path):
+    client.force_login(resident)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", [URL, EXPORT])
+def test_staff_without_the_data_protection_role_are_refused(client, make_staff, path):
+    others = ["Parking officer", "Housing officer", "Administrator", "Data analyst"]
+    client.force_login(make_staff(*others, username="others"))
+    assert client.get(path).status_code == 403
+    assert DataUseEvent.objects.count() == 0
+
+
+def test_the_data_protection_officer_sees_the_events(client, dpo, verification):
+    verification("R-1", "R-2")
+    client.force_login(dpo)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Data-use log" in html
+    assert "2 events, newest first" in html
+    assert "R-1" in html and "R-2" in html
+    assert "Parking permit: residency check" in html
+    assert "UK GDPR Article 6(1)(e)" in html
+    assert "council_tax, electoral_register" in html
+    assert "PP-2026-000123" in html
+    assert 'method="get"' in html
+    assert 'name="resident_id"' in html and 'name="since"' in html
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert _audits().count() == 0  # browsing without a resident filter is not recorded
+
+
+def test_the_area_page_links_to_the_log(client, dpo):
+    client.force_login(dpo)
+    assert 'href="/staff/data-use"' in client.get("/staff/transparency/").content.decode()
+
+
+def test_filtering_by_resident_shows_theirs_and_records_the_look_up(client, dpo, verification):
+    verification("R-1")
+    verification("R-2")
+    client.force_login(dpo)
+
+    html = client.get(URL, {"resident_id": "R-1"}).content.decode()
+
+    assert "R-2" not in html
+    (audit,) = _audits()
+    assert (audit.subject_resident_id, audit.actor_user, audit.action) == (
+        "R-1",
+        dpo,
+        "viewed_records",
+    )
+    assert audit.datasets_read == ["data_use_log"]
+    assert "Clear filters" in html
+
+
+def test_filtering_by_service_purpose_and_dates(client, dpo, officer, verification, at):
+    from borough.transparency.services import record_data_use
+
+    at(2026, 3, 1, 10, 0)
+    verification("R-march")
+    at(2026, 4, 1, 10, 0)
+    verification("R-april")
+    record_data_use(
+        subject_resident_ids=["R-housing"],
+        actor=officer,
+        actor_kind="staff",
+        purpose="staff_view_records",
+        service="housing",
+        action="viewed_records",
+    )
+    client.force_login(dpo)
+
+    def shown(**filters) -> set[str]:
+        return set(_residents_shown(client.get(URL, filters)))
+
+    assert shown(service="housing") == {"R-housing"}
+    assert shown(purpose="parking_permit_residency_check") == {"R-march", "R-april"}
+    assert shown(since="1/4/2026") == {"R-april", "R-housing"}
+    assert shown(since="2026-03-01", until="31/3/2026") == {"R-march"}
+
+
+def test_bad_filters_are_explained_and_show_no_events(client, dpo, verification):
+    verification("R-1")
+    client.force_login(dpo)
+
+    response = client.get(
+        URL,
+        {"since": "31/2/2026", "until": "1/1/2026", "service": "libraries", "resident_id": "a b"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<title>Error: " in html
+    assert "There is a problem" in html
+    assert '<a href="#id_since">Enter the ‘from’ date as day/month/year, like 27/3/2026</a>' in html
+    assert '<a href="#id_service">Select a service from the list</a>' in html
+    assert "Enter a resident ID using only letters" in html
+    assert "Correct the filters to see events" in html
+    assert _audits().count() == 0
+
+
+def test_a_to_date_before_the_from_date_is_refused(client, dpo):
+    client.force_login(dpo)
+    html = client.get(URL, {"since": "2/3/2026", "until": "1/3/2026"}).content.decode()
+    assert "The ‘to’ date must be the same as or after the ‘from’ date" in html
+
+
+def test_pages_keep_the_filters(client, dpo, verification):
+    verification(*[f"R-{n}" for n in range(PAGE_SIZE + 5)])
+    client.force_login(dpo)
+
+    html = client.get(URL, {"purpose": "parking_permit_residency_check"}).content.decode()
+    assert "?purpose=parking_permit_residency_check&amp;page=2" in html
+
+    second = client.get(URL, {"purpose": "parking_permit_residency_check", "page": "2"})
+    assert len(_residents_shown(second)) == 5
+
+
+def test_the_csv_export_has_the_filtered_events_and_is_recorded(client, dpo, verification):
+    verification("R-1", "R-2")
+    verification("R-3", outcome="refer")
+    client.force_login(dpo)
+
+    response = client.get(EXPORT, {"resident_id": "R-1"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="data-use-')
+    rows = _csv(response)
+    assert list(rows[0]) == CSV_COLUMNS
+    # The export's own record is written first, so it is part of what it exports.
+    assert [(r["subject_resident_id"], r["purpose"]) for r in rows] == [
+        ("R-1", "data_use_log_audit"),
+        ("R-1", "parking_permit_residency_check"),
+    ]
+    verification_row = rows[1]
+    assert verification_row["datasets_read"] == "council_tax electoral_register"
+    assert verification_row["actor_label"] == "Parking permits service"
+    assert verification_row["lawful_basis"] == "public_task_parking_permits"
+    assert verification_row["occurred_at"].endswith(("+00:00", "+01:00"))
+    assert rows[0]["actor_account"] == "dpo"
+    (audit,) = _audits()
+    assert (audit.action, audit.subject_resident_id) == ("export", "R-1")
+
+
+def test_an_export_across_residents_is_recorded_without_a_resident(client, dpo, verification):
+    verification("R-1")
+    client.force_login(dpo)
+    rows = _csv(client.get(EXPORT))
+    assert {r["subject_resident_id"] for r in rows} == {"R-1", ""}
+    (audit,) = _audits()
+    assert (audit.action, audit.subject_resident_id) == ("export", "")
+
+
+def test_an_export_with_bad_filters_goes_back_to_the_page(client, dpo):
+    client.force_login(dpo)
+    response = client.get(EXPORT, {"since": "yesterday"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?since=yesterday"
+    assert _audits().count() == 0
+
+
+def test_a_cell_that_looks_like_a_formula_is_made_plain_text(client, dpo, verification):
+    verification("R-1", actor_label="=HYPERLINK(1)")
+    client.force_login(dpo)
+    rows = _csv(client.get(EXPORT, {"purpose": "parking_permit_residency_check"}))
+    assert rows[0]["actor_label"] == "'=HYPERLINK(1)"
+
+
+def test_the_admin_lists_events_read_only_for_dpo_administrators(client, make_staff, verification):
+    (event,) = verification("R-1")
+    path = "/admin/transparency/datauseevent/"
+
+    client.force_login(make_staff("Administrator", username="admin"))
+    assert client.get(path).status_code == 403
+
+    client.force_login(make_staff("Administrator", "Data protection officer", username="both"))
+    assert client.get(path).status_code == 200
+    change = client.get(f"{path}{event.pk}/change/")
+    assert change.status_code == 200
+    assert b'name="_save"' not in change.content
+    assert client.post(f"{path}{event.pk}/delete/").status_code == 403
+    assert client.get(f"{path}add/").status_code == 403
+    assert DataUseEvent.objects.count() == 1
