@@ -1,0 +1,90 @@
+"""Source datasets, their loads and their records in the Django admin.
+
+Datasets are declared in TOML (``datasets/*.toml``) and records change only through a load
+(``services.load_dataset``), so every page here is read-only: the declaration and the council's
+export stay the single source of truth, and every change has a load behind it.
+"""
+
+from django.contrib import admin
+from django.utils.html import format_html_join
+
+from borough.places.admin import ReadOnlyAdmin
+from borough.residents.models import DatasetLoad, SourceDataset, SourceRecord
+
+
+@admin.register(SourceDataset)
+class SourceDatasetAdmin(ReadOnlyAdmin):
+    list_display = ["code", "title", "owner", "proves_list", "declared", "synced_at"]
+    list_filter = ["declared"]
+    search_fields = ["code", "title", "owner"]
+
+    @admin.display(description="May prove")
+    def proves_list(self, obj: SourceDataset) -> str:
+        return ", ".join(obj.proves)
+
+
+@admin.register(DatasetLoad)
+class DatasetLoadAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "dataset",
+        "file_name",
+        "status",
+        "records",
+        "created",
+        "updated",
+        "unchanged",
+        "ended",
+        "uprn_unmatched",
+        "error_count",
+        "warning_count",
+        "loaded_by",
+        "via",
+    ]
+    list_filter = ["status", "dataset", "via"]
+    search_fields = ["file_name", "sha256"]
+    date_hierarchy = "started_at"
+    exclude = ["errors", "warnings", "unmatched_addresses"]
+    readonly_fields = ["problems_found", "warnings_found", "addresses_not_matched"]
+
+    @staticmethod
+    def _list(items: list[dict], keys: tuple[str, ...]) -> str:
+        if not items:
+            return "None"
+        return format_html_join(
+            "\n", "<div>{}</div>", ((" · ".join(str(i.get(k) or "") for k in keys),) for i in items)
+        )
+
+    @admin.display(description="Problems (the first 50)")
+    def problems_found(self, obj: DatasetLoad) -> str:
+        return self._list(obj.errors, ("row", "column", "message"))
+
+    @admin.display(description="Warnings (the first 50)")
+    def warnings_found(self, obj: DatasetLoad) -> str:
+        return self._list(obj.warnings, ("row", "column", "message"))
+
+    @admin.display(description="Addresses that matched no UPRN")
+    def addresses_not_matched(self, obj: DatasetLoad) -> str:
+        return self._list(
+            obj.unmatched_addresses, ("row", "record_ref", "address", "postcode", "reason")
+        )
+
+
+@admin.register(SourceRecord)
+class SourceRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "record_ref",
+        "dataset",
+        "first_name_std",
+        "surname_std",
+        "date_of_birth",
+        "postcode",
+        "uprn",
+        "uprn_method",
+        "ended_at",
+    ]
+    list_filter = ["dataset", "uprn_method", ("ended_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=record_ref", "surname_std", "=postcode", "=uprn"]
+    list_select_related = ["dataset"]
+    show_full_result_count = False
+    raw_id_fields = ["first_seen_load", "last_seen_load"]
