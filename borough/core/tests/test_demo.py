@@ -27,6 +27,10 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     for username, password in passwords.items():
         assert password in first
         assert User.objects.get(username=username).check_password(password)
+    from borough.residents.models import SourceRecord
+
+    records = SourceRecord.objects.count()
+    assert records > 300
     residents = list(User.objects.residents())
     assert len(residents) == 5
     assert first.count("/sign-in/link?token=") == 5
@@ -37,5 +41,6 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert "Reusing the synthetic borough" in second
     assert manifest.stat().st_mtime_ns == stamp
     assert Property.objects.count() == properties
+    assert SourceRecord.objects.count() == records
     assert User.objects.residents().count() == 5
     assert json.loads((tmp_path / "demo-staff.json").read_text()) == passwords

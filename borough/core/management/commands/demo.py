@@ -54,7 +54,8 @@ class Command(BaseCommand):
             call_command(
                 "synth", residents=residents, seed=DEMO_SEED, out=str(synth_dir), verbosity=0
             )
-        call_command("places", "import", str(synth_dir / "gazetteer.csv"), mapping="llpg")
+        # The gazetteer, then the council's seven source datasets (each load is idempotent).
+        call_command("residents", "load-synth", str(synth_dir))
 
         staff = self._demo_staff(data / "demo-staff.json")
         people = self._demo_residents(synth_dir / "people.csv")
