@@ -1,0 +1,189 @@
+"""Record linkage: how fast and how well are a borough's source records linked into residents?
+
+``size`` is the number of records to link (default 1,000,000): one record per person named in
+a source row, i.e. the rows of ``ground_truth.csv`` (a council tax account or benefit claim
+naming two people is two records). A 20,000-resident pilot measures records per resident;
+the borough is generated with enough residents to reach ``size``, turned into the linkage
+frame with the development adapter (``borough.residents.linkage.synth_input``, timed
+separately: it stands in for the product's loading and standardisation), then linked:
+train, predict, cluster. Accuracy is measured against the ground truth, and Splink used out
+of the box on the unstandardised records (``borough.residents.linkage.baseline``) is run on
+the same data at the same threshold, after our run, as the yardstick.
+
+The link runs in a freshly spawned process that reads the frame from Parquet as an Arrow
+table (what ``records_for_linkage()`` returns) and calls ``pipeline.link``; ``seconds`` is that
+call (load into DuckDB, train, predict, cluster, write artefacts). ``peak_rss_mb_link`` is that
+process's ``getrusage(RUSAGE_SELF)`` peak: DuckDB runs in-process, so it covers DuckDB's memory
+too. ``peak_rss_mb_bench`` is the benchmark process (pilot, frame building, evaluation,
+baseline), which is not the linking's footprint. Generation runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from borough.residents.linkage import baseline, evaluate, pipeline
+from borough.residents.linkage.synth_input import (
+    raw_records_from_synth,
+    records_from_synth,
+    truth_from_synth,
+)
+from borough.synth import generate
+
+DEFAULT_SIZE = 1_000_000
+SEED = 1
+PILOT_RESIDENTS = 20_000
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _link_in_child(frame_path: str, workdir: str, out: multiprocessing.Queue) -> None:
+    """Link the frame in a fresh process, so that its peak memory is the linking's own:
+    the records as an Arrow table (as ``records_for_linkage()`` returns them) plus DuckDB."""
+
+    def progress(message: str) -> None:
+        print(f"[linkage child] {message}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    table = pq.read_table(frame_path)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    result = pipeline.link(table, workdir=workdir, progress=progress)
+    out.put(
+        {
+            "seconds": time.perf_counter() - started,
+            "read_seconds": read_seconds,
+            "stage_seconds": result.seconds,
+            "records": result.records,
+            "pairs_stored": result.pairs_stored,
+            "predictions_path": str(result.predictions_path),
+            "clusters_path": str(result.clusters_path),
+            "metadata_path": str(result.metadata_path),
+            "peak_rss_mb": _peak_mb(),
+        }
+    )
+
+
+def run(size: int | None, progress: Callable[[str], None]) -> dict:
+    size = size or DEFAULT_SIZE
+    tmp = Path(tempfile.mkdtemp(prefix="borough-bench-linkage-"))
+    try:
+        pilot = generate(tmp / "pilot", residents=PILOT_RESIDENTS, seed=SEED, workers=1)
+        per_resident = pilot["rows"]["ground_truth.csv"] / PILOT_RESIDENTS
+        residents = math.ceil(size / per_resident * 1.01)
+        shutil.rmtree(tmp / "pilot")
+        progress(f"pilot: {per_resident:.3f} records per resident -> {residents:,} residents")
+
+        started = time.perf_counter()
+        manifest = generate(
+            tmp / "borough", residents=residents, seed=SEED, workers=min(2, os.cpu_count() or 1)
+        )
+        generate_seconds = time.perf_counter() - started
+        progress(f"generated {manifest['source_records']:,} source rows in {generate_seconds:.1f}s")
+
+        started = time.perf_counter()
+        frame = records_from_synth(tmp / "borough")
+        truth = truth_from_synth(tmp / "borough")
+        frame_seconds = time.perf_counter() - started
+        frame_path = tmp / "frame.parquet"
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), frame_path)
+        del frame
+        progress(f"linkage frame: {len(truth):,} records in {frame_seconds:.1f}s")
+
+        # link in a fresh process (spawned, not forked): its peak RSS is the linking's own
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        child = context.Process(
+            target=_link_in_child, args=(str(frame_path), str(tmp / "work"), queue)
+        )
+        child.start()
+        linked = queue.get()
+        child.join()
+        if child.exitcode != 0:
+            raise RuntimeError(f"linking process failed with exit code {child.exitcode}")
+        stages = linked["stage_seconds"]
+
+        predictions = pd.read_parquet(linked["predictions_path"])
+        clusters = pd.read_parquet(linked["clusters_path"])
+        threshold = pipeline.CLUSTER_THRESHOLD
+        ours = evaluate.evaluate(predictions, clusters, truth, threshold)
+        best = max(
+            (evaluate.pairwise_scores(predictions, truth, t, clusters["unique_id"]).f1, t)
+            for t in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+        )
+        meta = pipeline.load_model(linked["metadata_path"])
+        del predictions, clusters
+        progress(
+            f"ours: pairwise F1 {ours['pairwise']['f1']}, cluster F1 "
+            f"{ours['cluster_pairs']['f1']} at {threshold}"
+        )
+
+        raw = raw_records_from_synth(tmp / "borough")
+        started = time.perf_counter()
+        base_predictions, base_clusters, base_seconds = baseline.link_out_of_the_box(
+            raw, threshold=threshold, progress=progress
+        )
+        baseline_seconds = time.perf_counter() - started
+        base = evaluate.evaluate(base_predictions, base_clusters, truth, threshold)
+        progress(
+            f"baseline: pairwise F1 {base['pairwise']['f1']}, cluster F1 "
+            f"{base['cluster_pairs']['f1']}"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    return {
+        "records": linked["records"],
+        "source_rows": manifest["source_records"],
+        "residents": manifest["residents"],
+        "people_in_records": ours["people"],
+        "seconds": round(linked["seconds"], 2),
+        "seconds_load": round(stages["load"], 2),
+        "seconds_train": round(stages["train"], 2),
+        "seconds_predict": round(stages["predict"], 2),
+        "seconds_cluster": round(stages["cluster"], 2),
+        "seconds_write": round(stages["write"], 2),
+        "seconds_read_parquet": round(linked["read_seconds"], 2),
+        "records_per_second": round(linked["records"] / linked["seconds"]),
+        "peak_rss_mb_link": round(linked["peak_rss_mb"], 1),
+        "peak_rss_mb_bench": round(_peak_mb(), 1),
+        "threshold": threshold,
+        "pairwise": ours["pairwise"],
+        "cluster_pairs": ours["cluster_pairs"],
+        "people_whole": ours["people_whole"],
+        "people_exact": ours["people_exact"],
+        "clusters": ours["clusters"],
+        "pairwise_f1_best_threshold": {"f1": round(best[0], 5), "threshold": best[1]},
+        "prior": meta["probability_two_random_records_match"],
+        "household_move_bits": meta["household_move"]["weights_bits"],
+        "pairs_stored": linked["pairs_stored"],
+        "baseline": {
+            "what": "Splink out of the box on case-folded raw records (see baseline.py)",
+            "sample": "none (same records)",
+            "seconds": round(baseline_seconds, 2),
+            "seconds_train": round(base_seconds["train"], 2),
+            "seconds_predict": round(base_seconds["predict"], 2),
+            "seconds_cluster": round(base_seconds["cluster"], 2),
+            "pairwise": base["pairwise"],
+            "cluster_pairs": base["cluster_pairs"],
+            "people_exact": base["people_exact"],
+        },
+        "pairwise_f1_minus_baseline": round(ours["pairwise"]["f1"] - base["pairwise"]["f1"], 5),
+        "generate_seconds": round(generate_seconds, 2),
+        "frame_seconds": round(frame_seconds, 2),
+    }

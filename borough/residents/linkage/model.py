@@ -1,0 +1,316 @@
+"""The record linkage model: which columns are compared, how, and which pairs are looked at.
+
+One person's records are spread over the council's datasets with typos, nicknames, missing
+dates of birth, changed surnames and stale addresses. The people most alike on paper are not
+the same person but their relatives: a household shares address, postcode and often surname
+(``docs/linkage.md``, "the household trap"). So:
+
+- UPRN, postcode and address are ONE piece of evidence, and surname and address are compared
+  TOGETHER (``surname_address``): relatives share both, so multiplying a shared surname's
+  rarity by a shared home's rarity would count the household twice;
+- the model is trained by expectation maximisation only on blocks that do not fix the
+  household (same date of birth; same first name and surname), never on address blocks, so
+  EM learns "same person" rather than "same household";
+- phone numbers are not compared: households share landlines, and in the synthetic borough
+  numbers repeat by construction (1,000 drama-range numbers).
+
+The same household evidence, turned round, helps with the hardest true matches: records of
+one person at two addresses with no date of birth (council tax history, a stale electoral
+entry). Namesakes look the same on paper; but people move house with their household, so
+when ANOTHER person also appears at both addresses, the two records are very likely one
+person who moved (``HOUSEHOLD_MOVES_SQL``, weighted in ``pipeline``).
+
+Every comparison is written as explicit DuckDB SQL so that the model JSON says exactly what
+each level means. The Splink input is the contract frame (``LINKAGE_COLUMNS``) turned into
+the columns of ``PREPARE_SQL``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The contract with the loading side (borough.residents.queries.records_for_linkage()).
+LINKAGE_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    "source_dataset",
+    "first_name",
+    "first_name_canonical",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "postcode",
+    "uprn",
+    "address_text",
+    "email",
+    "phone",
+)
+
+MODEL_VERSION = 1
+
+# The table Splink sees: the columns the comparisons use, derived once per record. ``rid`` is
+# an integer stand-in for ``unique_id`` (in the same order), because joining millions of
+# pairs on integers is several times faster than on strings. ``{source}`` holds the
+# contract columns.
+PREPARE_SQL = """
+select
+    cast(row_number() over (order by unique_id) as integer) as rid,
+    cast(unique_id as varchar) as unique_id,
+    nullif(first_name, '') as first_name,
+    nullif(coalesce(first_name_canonical, first_name), '') as first_name_canonical,
+    nullif(middle_names, '') as middle_names,
+    nullif(left(middle_names, 1), '') as middle_initial,
+    nullif(surname, '') as surname,
+    nullif(string_split(replace(surname, '-', ' '), ' ')[1], '') as surname_first_part,
+    nullif(string_split(replace(surname, '-', ' '), ' ')[-1], '') as surname_last_part,
+    try_cast(date_of_birth as date) as dob,
+    nullif(postcode, '') as postcode,
+    nullif(regexp_extract(postcode, '^(.+ [0-9])[A-Z]{{2}}$', 1), '') as postcode_sector,
+    try_cast(uprn as bigint) as uprn,
+    nullif(array_to_string(list_sort(regexp_extract_all(address_text, '[0-9]+')), ' '), '')
+        as address_numbers,
+    nullif(lower(trim(email)), '') as email
+from {source}
+"""
+
+
+def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, **extra}
+
+
+def _null(sql: str) -> dict[str, Any]:
+    return _level(sql, "Null", is_null_level=True)
+
+
+ELSE = _level("ELSE", "All other comparisons")
+
+
+def comparisons(*, term_frequencies: bool = True) -> list[dict[str, Any]]:
+    """The comparisons, most specific level first in each."""
+    tf_first = {"tf_adjustment_column": "first_name"} if term_frequencies else {}
+    return [
+        {
+            "output_column_name": "first_name",
+            "comparison_description": "First name: exact, nickname, spelling",
+            "comparison_levels": [
+                _null('"first_name_l" IS NULL OR "first_name_r" IS NULL'),
+                _level('"first_name_l" = "first_name_r"', "Exact", **tf_first),
+                _level(
+                    '"first_name_canonical_l" = "first_name_canonical_r"', "Same canonical name"
+                ),
+                _level(
+                    'jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.92',
+                    "Jaro-Winkler >= 0.92",
+                ),
+                _level(
+                    'levenshtein("first_name_l", "first_name_r") <= 1',
+                    "One edit apart (typo)",
+                ),
+                _level(
+                    "split_part(\"first_name_l\", ' ', 1) = split_part(\"first_name_r\", ' ', 1)"
+                    ' OR "first_name_l" = "middle_names_r" OR "middle_names_l" = "first_name_r"',
+                    "First part equal, or first name is the other's middle name",
+                ),
+                _level(
+                    'levenshtein("first_name_l", "first_name_r") <= 2',
+                    "Two edits apart (a swap of two letters is two)",
+                ),
+                _level(
+                    'jaro_winkler_similarity("first_name_l", "first_name_r") >= 0.8',
+                    "Jaro-Winkler >= 0.8",
+                ),
+                ELSE,
+            ],
+        },
+        {
+            "output_column_name": "date_of_birth",
+            "comparison_description": "Date of birth: exact, day and month swapped, one part wrong",
+            "comparison_levels": [
+                _null('"dob_l" IS NULL OR "dob_r" IS NULL'),
+                _level('"dob_l" = "dob_r"', "Exact"),
+                _level(
+                    'year("dob_l") = year("dob_r") AND month("dob_l") = day("dob_r")'
+                    ' AND day("dob_l") = month("dob_r")',
+                    "Day and month swapped",
+                ),
+                _level(
+                    '(year("dob_l") = year("dob_r"))::int + (month("dob_l") = month("dob_r"))::int'
+                    ' + (day("dob_l") = day("dob_r"))::int = 2',
+                    "Two of year, month, day equal",
+                ),
+                _level('abs(date_diff(\'day\', "dob_l", "dob_r")) <= 366', "Within a year"),
+                ELSE,
+            ],
+        },
+        surname_address(term_frequencies=term_frequencies),
+        {
+            "output_column_name": "middle_names",
+            "comparison_description": "Middle names: exact or same initial",
+            "comparison_levels": [
+                _null('"middle_initial_l" IS NULL OR "middle_initial_r" IS NULL'),
+                _level('"middle_names_l" = "middle_names_r"', "Exact"),
+                _level('"middle_initial_l" = "middle_initial_r"', "Same initial"),
+                ELSE,
+            ],
+        },
+        {
+            "output_column_name": "email",
+            "comparison_description": "E-mail address",
+            "comparison_levels": [
+                _null('"email_l" IS NULL OR "email_r" IS NULL'),
+                _level('"email_l" = "email_r"', "Exact"),
+                ELSE,
+            ],
+        },
+    ]
+
+
+_SAME_SURNAME = '"surname_l" = "surname_r"'
+_SIMILAR_SURNAME = (
+    '(jaro_winkler_similarity("surname_l", "surname_r") >= 0.88'
+    ' OR "surname_first_part_l" IN ("surname_first_part_r", "surname_last_part_r")'
+    ' OR "surname_last_part_l" IN ("surname_first_part_r", "surname_last_part_r"))'
+)
+_SAME_HOME = (
+    '("uprn_l" = "uprn_r" OR ("postcode_l" = "postcode_r"'
+    ' AND "address_numbers_l" = "address_numbers_r"'
+    ' AND ("uprn_l" IS NULL OR "uprn_r" IS NULL)))'
+)
+_SAME_POSTCODE = '"postcode_l" = "postcode_r"'
+_SAME_SECTOR = '"postcode_sector_l" = "postcode_sector_r"'
+_ADDRESS_COMPARABLE = (
+    '(("uprn_l" IS NOT NULL AND "uprn_r" IS NOT NULL)'
+    ' OR ("postcode_l" IS NOT NULL AND "postcode_r" IS NOT NULL))'
+)
+
+
+def surname_address(*, term_frequencies: bool = True) -> dict[str, Any]:
+    """Surname and address as ONE comparison, because they are not independent: relatives
+    share both. Its u probabilities (from random pairs) then see how often a surname AND a
+    home are shared by different people — households — instead of multiplying two
+    marginal rarities.
+
+    Surname: exact, similar (Jaro-Winkler >= 0.88 or one part of a double or compound
+    surname in common), other. Address: same home (UPRN, or postcode and the house and flat
+    numbers where a UPRN is missing), same postcode, same postcode sector (people who move
+    within a borough mostly move nearby), different, unknown. Term frequencies apply to an
+    exact surname only where the home is not shared: at one address a rare surname says
+    "same family", not "same person"."""
+    tf = (
+        {"tf_adjustment_column": "surname", "disable_tf_exact_match_detection": True}
+        if term_frequencies
+        else {}
+    )
+    surnames = (
+        (_SAME_SURNAME, "Same surname", tf),
+        (_SIMILAR_SURNAME, "Similar surname", {}),
+        (None, "Other surname", {}),
+    )
+    addresses = (
+        (_SAME_HOME, "same home", False),
+        (_SAME_POSTCODE, "same postcode, other home", False),
+        (_SAME_SECTOR, "same postcode sector", True),
+        (_ADDRESS_COMPARABLE, "different address", True),
+        (None, "address unknown", True),
+    )
+    levels = [_null(f'NOT {_ADDRESS_COMPARABLE} AND ("surname_l" IS NULL OR "surname_r" IS NULL)')]
+    for s_sql, s_label, s_tf in surnames:
+        for a_sql, a_label, a_tf in addresses:
+            parts = [x for x in (s_sql, a_sql) if x]
+            sql = " AND ".join(parts) if parts else "ELSE"
+            levels.append(_level(sql, f"{s_label}, {a_label}", **(s_tf if a_tf else {})))
+    return {
+        "output_column_name": "surname_address",
+        "comparison_description": "Surname and address together (relatives share both)",
+        "comparison_levels": levels,
+    }
+
+
+# Pairs scored at prediction time: a pair is compared if any rule holds. Each rule keeps its
+# blocks small at a million records (no rule on postcode or surname alone).
+PREDICTION_BLOCKING_RULES: list[str] = [
+    'l."first_name_canonical" = r."first_name_canonical" AND l."surname" = r."surname"',
+    'l."dob" = r."dob"',
+    'l."uprn" = r."uprn"',
+    'l."postcode" = r."postcode" AND l."first_name_canonical" = r."first_name_canonical"',
+    'l."postcode" = r."postcode" AND l."surname" = r."surname"',
+    'l."email" = r."email"',
+]
+
+# EM training blocks: neither fixes the household. Same date of birth (relatives rarely share
+# one), and same first name and surname (a father and son of the same name are the exception).
+TRAINING_BLOCKING_RULES: list[str] = [
+    'l."dob" = r."dob"',
+    'l."first_name_canonical" = r."first_name_canonical" AND l."surname" = r."surname"',
+]
+
+
+def settings(
+    *,
+    term_frequencies: bool = True,
+    probability_two_random_records_match: float = 1e-5,
+) -> dict[str, Any]:
+    """The Splink settings dictionary (untrained)."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "rid",
+        "comparisons": comparisons(term_frequencies=term_frequencies),
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": r} for r in PREDICTION_BLOCKING_RULES
+        ],
+        "probability_two_random_records_match": probability_two_random_records_match,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": [],
+        "em_convergence": 0.0001,
+        "max_iterations": 25,
+    }
+
+
+# Household moves: for each scored pair whose records are at two different known homes, does
+# ANOTHER person (a different first name) also have a scored pair between the same two
+# homes? A home is the UPRN, or for a record without one the UPRN that the same postcode and
+# house/flat numbers have elsewhere in the data, or else the postcode and numbers
+# themselves. ``moved_with`` is 1 if so, 0 if not; pairs without two known, different
+# homes are left out (no evidence either way).
+HOUSEHOLD_MOVES_SQL = """
+CREATE OR REPLACE TEMP TABLE homes AS
+WITH resolved AS (
+    SELECT postcode, address_numbers, min(uprn) AS uprn
+    FROM records
+    WHERE uprn IS NOT NULL AND postcode IS NOT NULL AND address_numbers IS NOT NULL
+    GROUP BY postcode, address_numbers
+    HAVING count(DISTINCT uprn) = 1
+)
+SELECT r.rid, r.first_name_canonical AS first_name,
+    coalesce('U' || r.uprn, 'U' || k.uprn, 'P' || r.postcode || '/' || r.address_numbers)
+        AS home
+FROM records r
+LEFT JOIN resolved k ON k.postcode = r.postcode AND k.address_numbers = r.address_numbers;
+
+CREATE OR REPLACE TEMP TABLE moved_pairs AS
+SELECT p.rid_l, p.rid_r, hl.home AS home_l, hr.home AS home_r,
+    hl.first_name AS first_name_l, hr.first_name AS first_name_r
+FROM {pairs} p
+JOIN homes hl ON hl.rid = p.rid_l
+JOIN homes hr ON hr.rid = p.rid_r
+WHERE hl.home IS NOT NULL AND hr.home IS NOT NULL AND hl.home <> hr.home;
+
+CREATE OR REPLACE TEMP TABLE movers AS
+SELECT DISTINCT home_l AS home_a, home_r AS home_b, first_name_l AS first_name
+FROM moved_pairs WHERE first_name_l = first_name_r
+UNION
+SELECT DISTINCT home_r, home_l, first_name_r
+FROM moved_pairs WHERE first_name_l = first_name_r;
+
+CREATE OR REPLACE TABLE household_moves AS
+SELECT m.rid_l, m.rid_r,
+    CAST(count(v.first_name) > 0 AS INTEGER) AS moved_with
+FROM moved_pairs m
+LEFT JOIN movers v ON v.home_a = m.home_l AND v.home_b = m.home_r
+    AND v.first_name <> m.first_name_l AND v.first_name <> m.first_name_r
+GROUP BY m.rid_l, m.rid_r;
+
+DROP TABLE homes;
+DROP TABLE moved_pairs;
+DROP TABLE movers;
+"""

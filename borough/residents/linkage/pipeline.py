@@ -1,0 +1,594 @@
+"""Train, predict, cluster: linking source records into residents with Splink on DuckDB.
+
+Input is the contract frame (``model.LINKAGE_COLUMNS``): a pandas DataFrame or a pyarrow
+Table, one row per source record. The product reads it from
+``borough.residents.queries.records_for_linkage()``; development, tests and the benchmark
+build it with ``synth_input.records_from_synth``.
+
+Scoring is Splink's (``model.settings``); each run then calibrates on its own scored pairs
+(``calibrate.calibrate``): the prior, and the weight of the household-move evidence
+(``model.HOUSEHOLD_MOVES_SQL``), which is added to the Splink match weight.
+
+``link`` runs everything and writes, under ``workdir``:
+
+- ``models/model-<UTC time>-<hash>.json``: the trained Splink model, loadable with
+  ``splink.Linker(table, path, db_api)`` (its ``unique_id_column_name`` is ``rid``, the
+  integer row id of ``model.PREPARE_SQL``), and ``….meta.json`` beside it (Splink and DuckDB
+  versions, record count, training parameters, thresholds, timings);
+- ``predictions.parquet``: every scored pair at or above ``store_threshold`` with each
+  comparison's contribution to the match weight, clerical decisions applied;
+- ``clusters.parquet``: ``unique_id`` -> ``cluster_id`` at ``cluster_threshold``.
+
+Memory: DuckDB runs in this process with a memory limit and spills to ``workdir/tmp``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import splink
+from splink import DuckDBAPI, Linker
+
+from borough.residents.linkage import model as linkage_model
+from borough.residents.linkage.calibrate import Calibration, calibrate, logit2
+from borough.residents.linkage.clerical import ClericalDecision, apply_decisions
+
+Progress = Callable[[str], None]
+Frame = pd.DataFrame | pa.Table
+
+# A pair at or above this probability is the same person: clusters are joined through it.
+# Chosen on a 100,000-record borough (seed 7) as the best cluster F1 of 0.5/0.7/0.8/0.9/0.95.
+CLUSTER_THRESHOLD = 0.8
+# Pairs at or above this probability are kept in predictions.parquet (review candidates).
+STORE_THRESHOLD = 0.5
+# Pairs scored before calibration (see _calibrate): those whose comparisons give at least
+# this many bits of evidence (about p >= 0.0006 at a million records, 0.006 at 100,000).
+EVIDENCE_FLOOR = 8.0
+# Records in the training sample, and random pairs for the u probabilities.
+TRAINING_SAMPLE = 200_000
+U_MAX_PAIRS = 5_000_000
+# m for a level that no EM training pair fell into, and the floor for every m: EM drives
+# the m of a level it never sees among matches to ~1e-30, a weight of -100 bits that no
+# other evidence can outweigh.
+M_FLOOR = 1e-5
+SEED = 42
+MEMORY_LIMIT = "3GB"
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class LinkResult:
+    """What one run of ``link`` produced."""
+
+    model_path: Path
+    metadata_path: Path
+    predictions_path: Path
+    clusters_path: Path
+    clusters: pd.DataFrame  # unique_id, cluster_id
+    records: int
+    pairs_stored: int
+    clusters_count: int
+    prior: float
+    household_move_bits: tuple[float, float]  # added if another person moved too / if not
+    seconds: dict[str, float] = field(default_factory=dict)
+    clerical_conflicts: list[ClericalDecision] = field(default_factory=list)
+
+
+class _Session:
+    """One DuckDB connection holding the prepared ``records`` table."""
+
+    def __init__(self, workdir: Path | None, memory_limit: str = MEMORY_LIMIT):
+        self._own_dir = workdir is None
+        self.workdir = (
+            Path(tempfile.mkdtemp(prefix="borough-linkage-")) if workdir is None else workdir
+        )
+        self.tmp = self.workdir / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(f"SET memory_limit = {_sql_string(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {_sql_string(str(self.tmp))}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.records = 0
+
+    def api(self) -> DuckDBAPI:
+        # A fresh DatabaseAPI per Linker: Splink caches intermediate tables (the input with
+        # term frequencies) per DatabaseAPI by name, so a linker over the full table would
+        # otherwise reuse the training sample's.
+        return DuckDBAPI(self.con)
+
+    def load(self, df: Frame) -> int:
+        missing = [c for c in linkage_model.LINKAGE_COLUMNS if c not in _columns(df)]
+        if missing:
+            raise ValueError(f"linkage input lacks columns: {', '.join(missing)}")
+        self.con.register("linkage_input", df)
+        self.con.execute(
+            "CREATE OR REPLACE TABLE records AS "
+            + linkage_model.PREPARE_SQL.format(source="linkage_input")
+        )
+        self.con.unregister("linkage_input")
+        n, distinct = self.con.execute(
+            "SELECT count(*), count(DISTINCT unique_id) FROM records"
+        ).fetchone()
+        if n != distinct:
+            raise ValueError(f"{n - distinct} duplicate unique_id values in the linkage input")
+        self.records = n
+        return n
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _columns(df: Frame) -> list[str]:
+    return list(df.column_names) if isinstance(df, pa.Table) else list(df.columns)
+
+
+def _silence_splink() -> None:
+    logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+# -- training -------------------------------------------------------------------------------
+
+
+def _fill_missing(model: dict[str, Any], key: str, value: float) -> list[str]:
+    """Set ``key`` to ``value`` on every non-null level that lacks it; return their names."""
+    filled = []
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and not level.get(key):
+                level[key] = value
+                filled.append(f"{comparison['output_column_name']}: {level['label_for_charts']}")
+    return filled
+
+
+def _floor_m(model: dict[str, Any]) -> None:
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+
+
+def _train(
+    s: _Session,
+    *,
+    progress: Progress,
+    sample_size: int,
+    u_max_pairs: float,
+    term_frequencies: bool,
+    seed: int,
+) -> dict[str, Any]:
+    _silence_splink()
+    n = s.records
+    # A uniform sample of records is a uniform sample of pairs: u and the share of matching
+    # pairs are the same in it as in the whole table. Hashing the id makes the sample
+    # independent of row order.
+    if n > sample_size:
+        s.con.execute(
+            "CREATE OR REPLACE TABLE training_records AS SELECT * FROM records "
+            "ORDER BY hash(unique_id || ?) LIMIT ?",
+            [str(seed), int(sample_size)],
+        )
+        table, used = "training_records", int(sample_size)
+    else:
+        table, used = "records", n
+    progress(f"training on {used:,} of {n:,} records")
+    api = s.api()
+    settings = linkage_model.settings(term_frequencies=term_frequencies)
+    linker = Linker(table, settings, api, set_up_basic_logging=False)
+    pairs = min(u_max_pairs, used * (used - 1) / 2)
+    started = time.perf_counter()
+    linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
+    progress(f"u from {pairs:,.0f} random pairs in {time.perf_counter() - started:.1f}s")
+    # A level no random pair fell into (a shared home AND a similar surname, at a million
+    # records) would otherwise keep Splink's default u, far too large: give it the rate of
+    # one pair in the sample, an overestimate that errs against linking.
+    model = linker.misc.save_model_to_json()
+    unseen = _fill_missing(model, "u_probability", 1.0 / pairs)
+    if unseen:
+        progress(f"u: no random pair in [{'; '.join(unseen)}]: set to 1/{pairs:,.0f}")
+    linker = Linker(table, model, api, set_up_basic_logging=False)
+    for rule in linkage_model.TRAINING_BLOCKING_RULES:
+        started = time.perf_counter()
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule,
+            estimate_without_term_frequencies=True,
+            populate_probability_two_random_records_match_from_trained_values=True,
+        )
+        progress(f"EM on [{rule}] in {time.perf_counter() - started:.1f}s")
+    trained = linker.misc.save_model_to_json()
+    unseen = _fill_missing(trained, "m_probability", M_FLOOR)
+    if unseen:
+        progress(f"m: no training pair in [{'; '.join(unseen)}]: set to {M_FLOOR}")
+    _floor_m(trained)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    if table == "training_records":
+        s.con.execute("DROP TABLE training_records")
+    progress(f"prior from EM: {trained['probability_two_random_records_match']:.3g}")
+    return trained
+
+
+def train(
+    df: Frame,
+    *,
+    progress: Progress | None = None,
+    workdir: Path | None = None,
+    sample_size: int = TRAINING_SAMPLE,
+    u_max_pairs: float = U_MAX_PAIRS,
+    term_frequencies: bool = True,
+    seed: int = SEED,
+) -> dict[str, Any]:
+    """The trained model (the Splink settings dict) for the records in ``df``.
+
+    u probabilities come from random pairs; m probabilities from EM on blocks that do not
+    fix the household (``model.TRAINING_BLOCKING_RULES``), on a uniform sample of at most
+    ``sample_size`` records; the prior (probability two random records match) from those
+    EM sessions. ``predict`` and ``link`` calibrate the prior on the pairs they score."""
+    s = _Session(workdir)
+    try:
+        s.load(df)
+        return _train(
+            s,
+            progress=progress or _quiet,
+            sample_size=sample_size,
+            u_max_pairs=u_max_pairs,
+            term_frequencies=term_frequencies,
+            seed=seed,
+        )
+    finally:
+        s.close()
+
+
+# -- prediction -----------------------------------------------------------------------------
+
+
+def _predict(
+    s: _Session,
+    trained: dict[str, Any],
+    *,
+    threshold: float,
+    decisions: Sequence[ClericalDecision],
+    progress: Progress,
+) -> tuple[dict[str, Any], Calibration]:
+    """Score pairs into the table ``predictions`` (at or above ``threshold``); return the
+    model with its re-estimated prior, and the calibration."""
+    _silence_splink()
+    prior = trained["probability_two_random_records_match"]
+    # keep each comparison's contribution to the match weight: a reviewer needs the reasons
+    scoring = {**json.loads(json.dumps(trained)), "retain_intermediate_calculation_columns": True}
+    linker = Linker("records", scoring, s.api(), set_up_basic_logging=False)
+    started = time.perf_counter()
+    # Score a wider net than the threshold, fixed by the evidence alone (not by the prior,
+    # which calibration changes), so that the same model scores the same pairs every time.
+    scored = linker.inference.predict(threshold_match_weight=EVIDENCE_FLOOR + logit2(prior))
+    names = {c.name.strip('"') for c in scored.columns}
+    weights = []
+    for comparison in trained["comparisons"]:
+        name = comparison["output_column_name"]
+        tf = f" * coalesce(bf_tf_adj_{name}, 1)" if f"bf_tf_adj_{name}" in names else ""
+        weights.append(f"log2(bf_{name}{tf}) AS mw_{name}")
+    # names below come from the model's comparisons and Splink's own table, not from input
+    s.con.execute(
+        "CREATE OR REPLACE TABLE scored_pairs AS SELECT rid_l, rid_r, match_weight, "  # noqa: S608
+        f"{', '.join(weights)}, match_key FROM {scored.physical_name}"
+    )
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    progress(f"scored pairs in {time.perf_counter() - started:.1f}s")
+
+    started = time.perf_counter()
+    s.con.execute(linkage_model.HOUSEHOLD_MOVES_SQL.format(pairs="scored_pairs"))
+    calibration = calibrate(s.con, s.records, prior, progress)
+    yes, no = calibration.move_weights
+    s.con.execute(
+        """
+        CREATE OR REPLACE TABLE predictions AS
+        WITH adjusted AS (
+            SELECT p.*,
+                CASE h.moved_with WHEN 1 THEN $yes WHEN 0 THEN $no ELSE 0.0 END
+                    AS mw_household_move
+            FROM scored_pairs p
+            LEFT JOIN household_moves h ON h.rid_l = p.rid_l AND h.rid_r = p.rid_r
+        ), weighted AS (
+            SELECT * REPLACE (match_weight + mw_household_move + $shift AS match_weight)
+            FROM adjusted
+        )
+        SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, w.match_weight,
+            1 / (1 + pow(2, -w.match_weight)) AS match_probability,
+            w.* EXCLUDE (rid_l, rid_r, match_weight),
+            CAST(NULL AS VARCHAR) AS clerical_decision, w.rid_l, w.rid_r
+        FROM weighted w
+        JOIN records l ON l.rid = w.rid_l
+        JOIN records r ON r.rid = w.rid_r
+        WHERE 1 / (1 + pow(2, -w.match_weight)) >= $threshold
+        """,
+        {
+            "yes": yes,
+            "no": no,
+            "shift": logit2(calibration.prior) - logit2(prior),
+            "threshold": threshold,
+        },
+    )
+    s.con.execute("DROP TABLE scored_pairs")
+    s.con.execute("DROP TABLE household_moves")
+    progress(
+        f"calibrated and kept pairs at or above {threshold} in {time.perf_counter() - started:.1f}s"
+    )
+    if decisions:
+        apply_decisions(s.con, decisions)
+        progress(f"applied {len(decisions):,} clerical decisions")
+    trained = {**trained, "probability_two_random_records_match": calibration.prior}
+    return trained, calibration
+
+
+def predict(
+    df: Frame,
+    trained: dict[str, Any],
+    *,
+    threshold: float = STORE_THRESHOLD,
+    decisions: Iterable[ClericalDecision] = (),
+    progress: Progress | None = None,
+    workdir: Path | None = None,
+) -> pa.Table:
+    """Pairs of records in ``df`` scored by the trained model at or above ``threshold``:
+    ``unique_id_l < unique_id_r``, ``match_weight``, ``match_probability``, ``mw_<comparison>``
+    (each comparison's part of the match weight), ``match_key`` (the blocking rule that
+    produced the pair) and ``clerical_decision`` (``same``/``different`` where an officer
+    decided, which forces the probability to 1 or 0). The prior and the household-move
+    weights are calibrated on these records' scored pairs, as in ``link``."""
+    s = _Session(workdir)
+    try:
+        s.load(df)
+        _predict(
+            s, trained, threshold=threshold, decisions=list(decisions), progress=progress or _quiet
+        )
+        return s.con.execute("SELECT * EXCLUDE (rid_l, rid_r) FROM predictions").to_arrow_table()
+    finally:
+        s.close()
+
+
+# -- clustering -----------------------------------------------------------------------------
+
+
+def _cluster(s: _Session, threshold: float) -> None:
+    """Connected components of the ``predictions`` pairs at or above ``threshold`` into the
+    table ``clusters`` (``unique_id``, ``cluster_id``: the cluster's smallest unique_id)."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    _silence_splink()
+    s.con.execute(
+        "CREATE OR REPLACE TABLE cluster_edges AS SELECT rid_l, rid_r FROM predictions "
+        "WHERE match_probability >= $threshold",
+        {"threshold": threshold},
+    )
+    s.con.execute("CREATE OR REPLACE TABLE cluster_nodes AS SELECT rid FROM records")
+    api = s.api()
+    cc = cluster_pairwise_predictions_at_threshold(
+        "cluster_nodes",
+        "cluster_edges",
+        api,
+        node_id_column_name="rid",
+        edge_id_column_name_left="rid_l",
+        edge_id_column_name_right="rid_r",
+    )
+    # rid follows unique_id's order, so the smallest rid is the smallest unique_id
+    s.con.execute(
+        "CREATE OR REPLACE TABLE clusters AS SELECT r.unique_id, c.unique_id AS cluster_id "  # noqa: S608 (Splink's table)
+        f"FROM {cc.physical_name} AS k JOIN records r ON r.rid = k.rid "
+        "JOIN records c ON c.rid = k.cluster_id"
+    )
+    cc.drop_table_from_database_and_remove_from_cache()
+    s.con.execute("DROP TABLE cluster_edges")
+    s.con.execute("DROP TABLE cluster_nodes")
+
+
+def cluster(predictions: Frame, df: Frame, threshold: float = CLUSTER_THRESHOLD) -> pd.DataFrame:
+    """``unique_id`` -> ``cluster_id`` for every record of ``df``: the connected components
+    of the pairs in ``predictions`` (``unique_id_l``, ``unique_id_r``, ``match_probability``,
+    clerical decisions already applied) at or above ``threshold``. ``cluster_id`` is the
+    smallest ``unique_id`` in the cluster."""
+    s = _Session(None)
+    try:
+        s.load(df)
+        s.con.register("predictions_input", predictions)
+        s.con.execute(
+            "CREATE TABLE predictions AS SELECT l.rid AS rid_l, r.rid AS rid_r, "
+            "p.match_probability FROM predictions_input p "
+            "JOIN records l ON l.unique_id = p.unique_id_l "
+            "JOIN records r ON r.unique_id = p.unique_id_r"
+        )
+        _cluster(s, threshold)
+        return s.con.execute("SELECT * FROM clusters ORDER BY unique_id").df()
+    finally:
+        s.close()
+
+
+# -- the whole run --------------------------------------------------------------------------
+
+
+def model_hash(trained: dict[str, Any]) -> str:
+    """First 12 hex digits of the SHA-256 of the model's canonical JSON."""
+    canonical = json.dumps(trained, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def write_model(
+    trained: dict[str, Any], models_dir: Path, metadata: dict[str, Any], now: dt.datetime
+) -> tuple[Path, Path]:
+    """Write the model JSON and its metadata; the name carries the time and content hash."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    digest = model_hash(trained)
+    stem = f"model-{now.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+    model_path = models_dir / f"{stem}.json"
+    meta_path = models_dir / f"{stem}.meta.json"
+    model_path.write_text(json.dumps(trained, indent=2, sort_keys=True), encoding="utf-8")
+    meta = {"model_file": model_path.name, "model_sha256_12": digest, **metadata}
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    return model_path, meta_path
+
+
+def load_model(path: str | Path) -> dict[str, Any]:
+    """A model written by ``link`` (or ``write_model``), as the settings dict Splink takes."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def link(
+    df: Frame,
+    *,
+    workdir: str | Path,
+    progress: Progress | None = None,
+    trained: dict[str, Any] | None = None,
+    decisions: Iterable[ClericalDecision] = (),
+    cluster_threshold: float = CLUSTER_THRESHOLD,
+    store_threshold: float = STORE_THRESHOLD,
+    sample_size: int = TRAINING_SAMPLE,
+    u_max_pairs: float = U_MAX_PAIRS,
+    term_frequencies: bool = True,
+    seed: int = SEED,
+    memory_limit: str = MEMORY_LIMIT,
+) -> LinkResult:
+    """Train (unless a ``trained`` model is given), predict, apply clerical decisions and
+    cluster the records of ``df``; write the artefacts under ``workdir``.
+
+    Every run calibrates on its own scored pairs (``calibrate.calibrate``): the prior, which the
+    saved model then carries, and the household-move weights, which the metadata carries."""
+    progress = progress or _quiet
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    decisions = list(decisions)
+    seconds: dict[str, float] = {}
+    s = _Session(workdir, memory_limit=memory_limit)
+    try:
+        started = time.perf_counter()
+        n = s.load(df)
+        seconds["load"] = time.perf_counter() - started
+        progress(f"loaded {n:,} records in {seconds['load']:.1f}s")
+
+        started = time.perf_counter()
+        trained_here = trained is None
+        if trained is None:
+            trained = _train(
+                s,
+                progress=progress,
+                sample_size=sample_size,
+                u_max_pairs=u_max_pairs,
+                term_frequencies=term_frequencies,
+                seed=seed,
+            )
+        seconds["train"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        trained, calibration = _predict(
+            s, trained, threshold=store_threshold, decisions=decisions, progress=progress
+        )
+        seconds["predict"] = time.perf_counter() - started
+        pairs_stored = s.con.execute("SELECT count(*) FROM predictions").fetchone()[0]
+        progress(f"{pairs_stored:,} pairs at or above {store_threshold}")
+
+        started = time.perf_counter()
+        _cluster(s, cluster_threshold)
+        conflicts = _conflicts(s, decisions)
+        seconds["cluster"] = time.perf_counter() - started
+        clusters_count = s.con.execute(
+            "SELECT count(DISTINCT cluster_id) FROM clusters"
+        ).fetchone()[0]
+        progress(f"{clusters_count:,} clusters in {seconds['cluster']:.1f}s")
+
+        started = time.perf_counter()
+        predictions_path = workdir / "predictions.parquet"
+        clusters_path = workdir / "clusters.parquet"
+        s.con.sql("SELECT * EXCLUDE (rid_l, rid_r) FROM predictions").write_parquet(
+            str(predictions_path)
+        )
+        s.con.sql("SELECT * FROM clusters ORDER BY unique_id").write_parquet(str(clusters_path))
+        clusters_df = s.con.execute("SELECT * FROM clusters ORDER BY unique_id").df()
+        seconds["write"] = time.perf_counter() - started
+        metadata = {
+            "created_utc": now.isoformat(),
+            "model_version": linkage_model.MODEL_VERSION,
+            "splink_version": splink.__version__,
+            "duckdb_version": duckdb.__version__,
+            "records": n,
+            "trained_in_this_run": trained_here,
+            "training": {
+                "sample_size": min(sample_size, n),
+                "u_max_pairs": u_max_pairs,
+                "seed": seed,
+                "em_blocking_rules": linkage_model.TRAINING_BLOCKING_RULES,
+                "term_frequencies": term_frequencies,
+                "m_floor": M_FLOOR,
+            },
+            "prediction_blocking_rules": linkage_model.PREDICTION_BLOCKING_RULES,
+            "thresholds": {
+                "cluster_match_probability": cluster_threshold,
+                "stored_match_probability": store_threshold,
+            },
+            "probability_two_random_records_match": calibration.prior,
+            "household_move": {
+                "m": calibration.move_m,
+                "u": calibration.move_u,
+                "weights_bits": list(calibration.move_weights),
+            },
+            "pairs_stored": pairs_stored,
+            "clusters": clusters_count,
+            "clerical_decisions": len(decisions),
+            "clerical_conflicts": len(conflicts),
+            "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        }
+        model_path, meta_path = write_model(trained, workdir / "models", metadata, now)
+        return LinkResult(
+            model_path=model_path,
+            metadata_path=meta_path,
+            predictions_path=predictions_path,
+            clusters_path=clusters_path,
+            clusters=clusters_df,
+            records=n,
+            pairs_stored=pairs_stored,
+            clusters_count=clusters_count,
+            prior=trained["probability_two_random_records_match"],
+            household_move_bits=calibration.move_weights,
+            seconds=seconds,
+            clerical_conflicts=conflicts,
+        )
+    finally:
+        s.close()
+
+
+def _conflicts(s: _Session, decisions: Sequence[ClericalDecision]) -> list[ClericalDecision]:
+    """ "Different" decisions whose two records still ended in one cluster (joined through
+    other records): an officer needs to look at the whole cluster."""
+    different = [d for d in decisions if d.decision == "different"]
+    if not different:
+        return []
+    frame = pd.DataFrame(
+        {"l": [d.unique_id_l for d in different], "r": [d.unique_id_r for d in different]}
+    )
+    s.con.register("different_decisions", frame)
+    rows = s.con.execute(
+        "SELECT d.l, d.r FROM different_decisions d JOIN clusters a ON a.unique_id = d.l "
+        "JOIN clusters b ON b.unique_id = d.r WHERE a.cluster_id = b.cluster_id"
+    ).fetchall()
+    s.con.unregister("different_decisions")
+    together = set(rows)
+    return [d for d in different if (d.unique_id_l, d.unique_id_r) in together]
