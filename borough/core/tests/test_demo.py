@@ -31,6 +31,8 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
 
     records = SourceRecord.objects.count()
     assert records > 300
+    assert (tmp_path / "linkage" / "residents.parquet").exists()
+    assert "Pairs:    precision" in first
     residents = list(User.objects.residents())
     assert len(residents) == 5
     assert first.count("/sign-in/link?token=") == 5
@@ -39,6 +41,7 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     call_command("demo", "--no-serve", residents=150)
     second = capsys.readouterr().out
     assert "Reusing the synthetic borough" in second
+    assert "Reusing the resident index" in second
     assert manifest.stat().st_mtime_ns == stamp
     assert Property.objects.count() == properties
     assert SourceRecord.objects.count() == records

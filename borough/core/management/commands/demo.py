@@ -56,6 +56,12 @@ class Command(BaseCommand):
             )
         # The gazetteer, then the council's seven source datasets (each load is idempotent).
         call_command("residents", "load-synth", str(synth_dir))
+        if (data / "linkage" / "state.json").exists():
+            self._say("Reusing the resident index in " + str(data / "linkage") + ".")
+        else:
+            self._say("Linking the source records into a resident index (Splink)…")
+            call_command("residents", "link", verbosity=0)
+        call_command("residents", "evaluate", truth=str(synth_dir / "ground_truth.csv"))
 
         staff = self._demo_staff(data / "demo-staff.json")
         people = self._demo_residents(synth_dir / "people.csv")

@@ -1,0 +1,39 @@
+"""``borough residents link``: train, predict and cluster the current records into residents."""
+
+import time
+
+from django.core.management.base import CommandError
+
+from borough.residents.index import index_dir, link_residents
+
+NAME = "link"
+HELP = (
+    "Link the current source records into residents with Splink (trained on the data, no labels "
+    "needed), keep resident IDs stable across re-links, and save the trained model."
+)
+
+
+def add_arguments(parser) -> None:
+    pass
+
+
+def run(command, options: dict) -> None:
+    began = time.perf_counter()
+
+    def progress(message: str) -> None:
+        command.stdout.write(f"[{time.perf_counter() - began:6.1f}s] {message}")
+
+    try:
+        result, events = link_residents(progress=progress)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    command.stdout.write(
+        command.style.SUCCESS(
+            f"Linked {result.records:,} records into {result.clusters_count:,} residents "
+            f"in {time.perf_counter() - began:.1f}s."
+        )
+    )
+    changes = ", ".join(f"{n:,} {kind}" for kind, n in sorted(events.items())) or "no changes"
+    command.stdout.write(f"Resident IDs: {changes}.")
+    command.stdout.write(f"Model: {result.model_path}")
+    command.stdout.write(f"Index: {index_dir() / 'residents.parquet'}")
