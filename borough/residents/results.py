@@ -27,23 +27,6 @@ class UnmatchedAddress:
         return f"row {self.row}, {self.record_ref}: {where}: {self.reason}"
 
 
-class _Kept:
-    """Problems (or warnings) found, the first few kept, all counted."""
-
-    def __init__(self, limit: int = MAX_PROBLEMS_SHOWN) -> None:
-        self.kept: list[Problem] = []
-        self.count = 0
-        self.limit = limit
-
-    def add(self, problem: Problem) -> None:
-        self.count += 1
-        if len(self.kept) < self.limit:
-            self.kept.append(problem)
-
-    def __bool__(self) -> bool:
-        return self.count > 0
-
-
 @dataclass
 class LoadResult:
     """What a load did, or why it did nothing."""
