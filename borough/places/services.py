@@ -21,9 +21,7 @@
 Every attempt is recorded as a ``GazetteerImport``, including failed ones.
 """
 
-import codecs
 import csv
-import hashlib
 import io
 import os
 from collections.abc import Iterable
@@ -36,6 +34,7 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
+from borough.core.files import EncodingProblem, hash_and_check_encoding
 from borough.places.mapping import Mapping, RowReader, load_mapping
 from borough.places.models import GazetteerImport, Property
 
@@ -44,7 +43,6 @@ from borough.places.models import GazetteerImport, Property
 BATCH_SIZE = 900
 #: How many problems an import keeps and shows; the rest are counted ("and 212 more").
 MAX_PROBLEMS_SHOWN = 50
-_CHUNK = 1 << 20
 
 # The fields an import writes, in the order it compares them to see what changed.
 _WRITTEN = [
@@ -198,48 +196,26 @@ def _hash_and_check_encoding(handle: BinaryIO) -> tuple[str, int]:
 
     Raises _FileRejected naming the byte offset and line of the first byte that is not.
     """
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    consumed = 0
-    lines_before = 0
-    first = True
-    while chunk := handle.read(_CHUNK):
-        if first and chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            raise _FileRejected(
-                ImportProblem(
-                    'The file is in UTF-16 (Excel\'s "Unicode Text"), not UTF-8. Save it as '
-                    '"CSV UTF-8 (comma delimited)" and try again.'
-                )
-            )
-        first = False
-        digest.update(chunk)
-        pending = decoder.getstate()[0]
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as error:
-            data = pending + chunk
-            offset = consumed - len(pending) + error.start
-            line = lines_before - pending.count(b"\n") + data[: error.start].count(b"\n") + 1
-            raise _FileRejected(
-                ImportProblem(
-                    f"The file is not in UTF-8: the byte 0x{data[error.start]:02X} at byte "
-                    f"offset {offset:,} (line {line:,}) is not UTF-8 text. Save the file as "
-                    '"CSV UTF-8 (comma delimited)" and try again.'
-                )
-            ) from None
-        consumed += len(chunk)
-        lines_before += chunk.count(b"\n")
+    save_as = 'Save the file as "CSV UTF-8 (comma delimited)" and try again.'
     try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise _FileRejected(
-            ImportProblem(
-                f"The file is not in UTF-8: it ends part-way through a character (byte offset "
-                f"{consumed - len(decoder.getstate()[0]):,}). Save the file as "
+        return hash_and_check_encoding(handle, "utf-8")
+    except EncodingProblem as problem:
+        if problem.kind == "utf16":
+            message = (
+                'The file is in UTF-16 (Excel\'s "Unicode Text"), not UTF-8. Save it as '
                 '"CSV UTF-8 (comma delimited)" and try again.'
             )
-        ) from None
-    return digest.hexdigest(), consumed
+        elif problem.kind == "byte":
+            message = (
+                f"The file is not in UTF-8: the byte 0x{problem.byte:02X} at byte "
+                f"offset {problem.offset:,} (line {problem.line:,}) is not UTF-8 text. {save_as}"
+            )
+        else:
+            message = (
+                f"The file is not in UTF-8: it ends part-way through a character (byte offset "
+                f"{problem.offset:,}). {save_as}"
+            )
+        raise _FileRejected(ImportProblem(message)) from None
 
 
 def _last_loaded(digest: str, mapping: Mapping) -> GazetteerImport | None:

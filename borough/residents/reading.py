@@ -6,7 +6,6 @@ Parquet files are numbered the same way, as if their column names were a header 
 
 import codecs
 import csv
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,9 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from borough.core.files import EncodingProblem
+from borough.core.files import hash_and_check_encoding as check_file_encoding
 from borough.residents.config import DatasetConfig
 
-_CHUNK = 1 << 20
 _PARQUET_BATCH = 10_000
 # The csv module refuses fields over 128 KiB by default; a council export can hold long notes.
 csv.field_size_limit(16 * 1024 * 1024)
@@ -59,58 +59,31 @@ def hash_and_check_encoding(path: Path, config: DatasetConfig) -> str:
 
     Raises FileRejected naming the byte offset and line of the first byte that is not.
     """
-    digest = hashlib.sha256()
-    check = config.format == "csv"
-    codec = _codec_name(config.encoding)
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    consumed = lines_before = 0
-    first = True
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            if not check:
-                continue
-            if (
-                first
-                and codec == "utf-8"
-                and chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-            ):
-                raise FileRejected(
-                    Problem(
-                        f'The file is in UTF-16 (Excel\'s "Unicode Text"), but the dataset '
-                        f'declares {config.encoding}. Save it as "CSV UTF-8" and try again.'
-                    )
-                )
-            first = False
-            pending = decoder.getstate()[0]
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                data = pending + chunk
-                offset = consumed - len(pending) + error.start
-                line = lines_before - pending.count(b"\n") + data[: error.start].count(b"\n") + 1
-                raise FileRejected(
-                    Problem(
-                        f"The file is not in {config.encoding}, as the dataset declares: the "
-                        f"byte 0x{data[error.start]:02X} at byte offset {offset:,} (line "
-                        f"{line:,}, row {line:,} if no value holds a line break) is not "
-                        f"{config.encoding} text. Export the file again in {config.encoding}, "
-                        "or change the declared encoding."
-                    )
-                ) from None
-            consumed += len(chunk)
-            lines_before += chunk.count(b"\n")
-    if check:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise FileRejected(
-                Problem(
-                    f"The file is not in {config.encoding}, as the dataset declares: it ends "
-                    f"part-way through a character (byte offset {consumed:,})."
-                )
-            ) from None
-    return digest.hexdigest()
+    encoding = config.encoding
+    try:
+        with open(path, "rb") as handle:
+            digest, _ = check_file_encoding(handle, encoding, check=config.format == "csv")
+    except EncodingProblem as problem:
+        if problem.kind == "utf16":
+            message = (
+                f'The file is in UTF-16 (Excel\'s "Unicode Text"), but the dataset '
+                f'declares {encoding}. Save it as "CSV UTF-8" and try again.'
+            )
+        elif problem.kind == "byte":
+            message = (
+                f"The file is not in {encoding}, as the dataset declares: the "
+                f"byte 0x{problem.byte:02X} at byte offset {problem.offset:,} (line "
+                f"{problem.line:,}, row {problem.line:,} if no value holds a line break) is not "
+                f"{encoding} text. Export the file again in {encoding}, "
+                "or change the declared encoding."
+            )
+        else:
+            message = (
+                f"The file is not in {encoding}, as the dataset declares: it ends "
+                f"part-way through a character (byte offset {problem.size:,})."
+            )
+        raise FileRejected(Problem(message)) from None
+    return digest
 
 
 class RowSource:

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from borough.core import files
 from borough.places import services
 from borough.places.models import GazetteerImport, Property
 from borough.places.services import import_gazetteer
@@ -419,7 +420,7 @@ def test_a_file_not_in_utf8_is_refused_with_the_byte_and_line(tmp_path, gazettee
 
 
 def test_a_bad_byte_across_a_read_boundary_is_found(tmp_path, gazetteer_csv, monkeypatch):
-    monkeypatch.setattr(services, "_CHUNK", 7)
+    monkeypatch.setattr(files, "CHUNK", 7)
     content = gazetteer_csv.read_bytes()
     for offset in (content.index(b"\n") + 10, len(content) - 3):
         cut = content[:offset] + "é".encode()[:1] + content[offset:]
