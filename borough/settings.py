@@ -112,6 +112,17 @@ DATABASES = {
         conn_max_age=int(env_str("BOROUGH_DB_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database: write-ahead logging so readers never wait for a writer, and a
+    # sync at checkpoints rather than at every commit (safe against a crash of Borough; a power
+    # cut may lose the last commits, not corrupt the file). Writers queue for 20 s, not fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -14,7 +14,12 @@ from borough.core.roles import ROLES
 pytestmark = pytest.mark.django_db
 
 # Sample values for URL parameters, by name.
-SAMPLE_KWARGS = {"uprn": "100000000001"}
+SAMPLE_KWARGS = {
+    "uprn": "100000000001",
+    "resident_id": "RRHPJ7RS5",
+    "case_id": "1",
+    "reference": "V-0000000000",
+}
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
 PUBLIC_API = {"api/v1", "api/v1/addresses", "api/v1/openapi.json", "api/v1/docs"}
@@ -68,7 +73,22 @@ def test_every_api_endpoint_is_known_public_or_refuses_anonymous_callers(client)
         path = _path(route)
         if path.strip("/") in PUBLIC_API:
             continue
-        assert client.get(path).status_code in (401, 403), route
+        response = client.get(path)
+        if response.status_code == 405:  # a POST-only endpoint
+            response = client.post(path, "{}", content_type="application/json")
+        assert response.status_code in (401, 403), route
+
+
+def test_api_endpoints_refuse_residents(client, resident):
+    client.force_login(resident)
+    for route, _pattern in _routes():
+        path = _path(route)
+        if not route.startswith("api/") or path.strip("/") in PUBLIC_API:
+            continue
+        response = client.get(path)
+        if response.status_code == 405:
+            response = client.post(path, "{}", content_type="application/json")
+        assert response.status_code in (401, 403), route
 
 
 def _cases():

@@ -5,9 +5,11 @@ Templates render every field through ``components/field.html``'s ``field`` macro
 bound field's ``auto_id`` so the error summary's links land on the first option.
 """
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 
 def _merge(base: dict, overrides: dict) -> dict:
@@ -117,3 +119,80 @@ def error_summary(form: forms.Form) -> dict | None:
             anchor = bound.subwidgets[0].id_for_label if bound.subwidgets else anchor
         items.append({"text": str(errors[0]), "href": f"#{anchor}"})
     return {"titleText": "There is a problem", "errorList": items}
+
+
+_DATE_PARTS = ("day", "month", "year")
+
+
+class DateOfBirthMixin:
+    """An optional date of birth as a GOV.UK date input on a Django form that declares
+    ``dob_day``, ``dob_month`` and ``dob_year`` (``date_of_birth_fields()``): checked the GOV.UK
+    way (missing parts, a real date, in the past, after ``earliest_year``); the date is
+    ``self.date_of_birth``; ``date_input()`` gives the macro's parameters."""
+
+    earliest_year: int | None = None
+    date_of_birth: date | None = None
+    date_error_parts: set[str] = frozenset()
+
+    def clean_dob_year(self) -> str:
+        # Runs once day, month and year are each cleaned, so the error sits in field order.
+        values = {part: self.cleaned_data.get(f"dob_{part}", "").strip() for part in _DATE_PARTS}
+        year = values["year"]
+        self.date_of_birth = None
+        if not any(values.values()):
+            return year
+        missing = [part for part in _DATE_PARTS if not values[part]]
+        if missing:
+            self._date_error(f"Date of birth must include a {' and '.join(missing)}", missing)
+        elif not all(value.isdigit() for value in values.values()):
+            self._date_error("Date of birth must be a real date", list(_DATE_PARTS))
+        elif len(year) != 4:
+            self._date_error("Year must include 4 numbers", ["year"])
+        else:
+            try:
+                born = date(int(year), int(values["month"]), int(values["day"]))
+            except ValueError:
+                self._date_error("Date of birth must be a real date", list(_DATE_PARTS))
+            else:
+                if born > timezone.localdate():
+                    self._date_error("Date of birth must be in the past", list(_DATE_PARTS))
+                elif self.earliest_year and born.year < self.earliest_year:
+                    self._date_error(f"Date of birth must be after {self.earliest_year}", ["year"])
+                else:
+                    self.date_of_birth = born
+        return year
+
+    def _date_error(self, message: str, parts: list[str]) -> None:
+        self.date_error_parts = set(parts)
+        self.add_error(f"dob_{parts[0]}", forms.ValidationError(message, code="invalid"))
+
+    def date_input(self) -> dict:
+        """Parameters for the GOV.UK date input of the date of birth."""
+        error = next(
+            (self.errors[f"dob_{part}"][0] for part in _DATE_PARTS if f"dob_{part}" in self.errors),
+            None,
+        )
+        items = []
+        for part in _DATE_PARTS:
+            bound = self[f"dob_{part}"]
+            width = "govuk-input--width-4" if part == "year" else "govuk-input--width-2"
+            wrong = " govuk-input--error" if part in self.date_error_parts else ""
+            items.append(
+                {
+                    "id": bound.auto_id,
+                    "name": bound.html_name,
+                    "label": part.capitalize(),
+                    "classes": width + wrong,
+                    "value": bound.value() or "",
+                    "autocomplete": "off",
+                }
+            )
+        params = {
+            "id": "id_dob",
+            "fieldset": {"legend": {"text": "Date of birth (optional)"}},
+            "hint": {"text": "For example, 27 3 1980"},
+            "items": items,
+        }
+        if error:
+            params["errorMessage"] = {"text": error}
+        return params

@@ -78,3 +78,36 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_satisfaction_display()} on {self.created_at:%d %B %Y}"
+
+
+class ApiClient(models.Model):
+    """A machine client of the JSON API (another council system, an enforcement device).
+
+    It sends ``Authorization: Bearer <key>``. Only the key's SHA-256 is stored; the key is shown
+    once, when made (``borough apiclient create``). ``scopes`` says which endpoints it may call
+    (``verify``, …) and ``purposes`` for which data-use purposes; revoking is immediate.
+    """
+
+    name = models.CharField(max_length=120, unique=True, help_text="Shown in the data-use log")
+    key_prefix = models.CharField(
+        max_length=12, unique=True, help_text="First characters, to tell keys apart"
+    )
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    purposes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

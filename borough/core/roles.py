@@ -22,6 +22,12 @@ AREAS = {
         Area("finance", "Finance", "Bank statements, suspense, Direct Debit and Bacs runs."),
         Area("enforcement", "Enforcement", "Check a vehicle registration against live permits."),
         Area("insights", "Insight", "Dashboards, policy what-ifs, open data and feedback."),
+        Area(
+            "residents",
+            "Resident records",
+            "The resident index: find a resident's records, review uncertain matches, "
+            "check a verification.",
+        ),
         Area("transparency", "Data protection", "The data-use log and subject access requests."),
         Area("administration", "Administration", "Staff accounts, the gazetteer and feedback."),
     ]
@@ -40,6 +46,7 @@ ROLES = [
     Role("Finance officer", frozenset({"finance"})),
     Role("Enforcement officer", frozenset({"enforcement"})),
     Role("Data analyst", frozenset({"insights"})),
+    Role("Resident data officer", frozenset({"residents"})),
     Role("Data protection officer", frozenset({"transparency"})),
     Role("Administrator", frozenset({"administration"})),
 ]

@@ -55,6 +55,34 @@ TOOLS = [
         "Staff accounts and roles, and the records behind the service (Django admin).",
         "admin:index",
     ),
+    Tool(
+        "residents",
+        "Find a resident",
+        "Search every dataset's records by name, date of birth and postcode, and see all the "
+        "records linked to a resident. Each view is recorded in the data-use log.",
+        "residents:find",
+    ),
+    Tool(
+        "residents",
+        "Review uncertain matches",
+        "Pairs of records the last link could not settle: see them side by side and decide "
+        "whether they are the same person. The next link follows your decision.",
+        "residents:review-queue",
+    ),
+    Tool(
+        "residents",
+        "Check a resident's details",
+        "Try the verification service: check an applicant's details for a purpose and see the "
+        "decision, the reasons and the records used as evidence. Each check is recorded.",
+        "residents:verify",
+    ),
+    Tool(
+        "residents",
+        "Referred verifications",
+        "Checks the verification service could not settle: see the evidence and confirm the "
+        "applicant, or say why you cannot.",
+        "residents:referrals",
+    ),
 ]
 
 

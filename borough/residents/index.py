@@ -41,22 +41,33 @@ def previous_assignment(folder: Path | None = None) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
-def link_residents(*, progress=None, folder: Path | None = None) -> tuple[LinkResult, Counter]:
+def link_residents(
+    *, progress=None, folder: Path | None = None, backend: str = "duckdb"
+) -> tuple[LinkResult, Counter]:
     """Link the current source records and carry resident IDs over from the last run.
 
     A resident whose records did not change keeps their ID; merges and splits are appended to
-    ``events.jsonl``. Returns the link result and the count of each kind of event."""
+    ``events.jsonl``. ``backend`` is where Splink trains and scores: ``"duckdb"`` or
+    ``"spark"`` (``linkage.pipeline.link``). Returns the link result and the count of each
+    kind of event."""
     folder = folder or index_dir()
-    records = records_for_linkage()
+    records = records_for_linkage(with_validity=True)
     if records.num_rows == 0:
         raise ValueError("There are no source records to link. Load datasets first.")
     state = _state(folder)
-    result = link(records, workdir=folder, progress=progress)
+    from borough.residents.review import clerical_decisions, queue_uncertain_pairs
+
+    decisions = clerical_decisions()
+    result = link(records, workdir=folder, progress=progress, decisions=decisions, backend=backend)
     assignment = assign_resident_ids(
         result.clusters, previous_assignment(folder), issued=state["issued"]
     )
     folder.mkdir(parents=True, exist_ok=True)
     _replace(folder / "residents.parquet", lambda p: assignment.ids.to_parquet(p, index=False))
+    _replace(
+        folder / "verification.parquet",
+        lambda p: write_verification_records(records, assignment.ids, p),
+    )
     when = timezone.now().isoformat(timespec="seconds")
     with (folder / "events.jsonl").open("a", encoding="utf-8") as log:
         for event in assignment.events:
@@ -69,9 +80,35 @@ def link_residents(*, progress=None, folder: Path | None = None) -> tuple[LinkRe
         model=str(result.model_path),
         predictions=str(result.predictions_path),
         clusters=str(result.clusters_path),
+        verification=str(folder / "verification.parquet"),
     )
     _replace(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=2)))
+    counts = queue_uncertain_pairs(result.predictions_path, when)
+    if progress:
+        progress(
+            f"clerical review: {counts.in_band:,} uncertain pairs; {counts.opened:,} cases "
+            f"opened, {counts.kept_open:,} still open, {counts.closed:,} closed, "
+            f"{len(decisions):,} officers' decisions applied"
+        )
     return result, Counter(str(event.kind) for event in assignment.events)
+
+
+def write_verification_records(records, ids: pd.DataFrame, path: Path) -> None:
+    """The records the verification index is built from: the linkage columns, validity and
+    each record's resident ID (``verification.candidates.INDEX_COLUMNS``)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("records_input", records)
+        con.register("ids_input", ids)
+        target = "'" + str(path).replace("'", "''") + "'"
+        con.execute(
+            "COPY (SELECT r.*, i.resident_id FROM records_input r "  # noqa: S608 (a quoted path)
+            f"LEFT JOIN ids_input i USING (unique_id)) TO {target} (FORMAT parquet)"
+        )
+    finally:
+        con.close()
 
 
 def latest_run(folder: Path | None = None) -> dict:
@@ -79,3 +116,48 @@ def latest_run(folder: Path | None = None) -> dict:
     if "predictions" not in state:
         raise ValueError("The records have not been linked yet. Run borough residents link.")
     return state
+
+
+def _assignment_path(folder: Path | None) -> Path:
+    path = (folder or index_dir()) / "residents.parquet"
+    if not path.exists():
+        raise ValueError("The records have not been linked yet. Run borough residents link.")
+    return path
+
+
+def resident_ids_of(unique_ids: list[str], *, folder: Path | None = None) -> dict[str, str]:
+    """``unique_id`` -> resident ID for those of ``unique_ids`` the last link placed (a record
+    loaded since then has none until the next link)."""
+    if not unique_ids:
+        return {}
+    import duckdb
+
+    path = _assignment_path(folder)
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("wanted", pd.DataFrame({"unique_id": list(dict.fromkeys(unique_ids))}))
+        rows = con.execute(
+            "SELECT a.unique_id, a.resident_id FROM read_parquet(?) a "
+            "JOIN wanted w USING (unique_id)",
+            [str(path)],
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def unique_ids_of_resident(resident_id: str, *, folder: Path | None = None) -> list[str]:
+    """The ``unique_id``s (``"{dataset}:{record_ref}"``) of a resident's records in the last
+    link, sorted; empty for an unknown ID."""
+    import duckdb
+
+    path = _assignment_path(folder)
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(
+            "SELECT unique_id FROM read_parquet(?) WHERE resident_id = ? ORDER BY unique_id",
+            [str(path), resident_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]

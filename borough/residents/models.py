@@ -209,3 +209,112 @@ class SourceRecord(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended_at is None
+
+
+class ReviewCase(models.Model):
+    """An item in the clerical review queue, and once decided, an officer's decision.
+
+    ``kind`` "pair": two records (``unique_id_l`` < ``unique_id_r``, each
+    ``"{dataset}:{record_ref}"``) that a link scored in the uncertain band
+    (``review.queue_uncertain_pairs``); an officer decides whether they are the same person.
+    ``kind`` "verification" is reserved for referred verifications (their fields are the
+    free ``reference`` and the nullable ones).
+
+    Decided cases are kept for ever: they are the history of decisions, and for a pair
+    decided more than once the latest decision wins (``review.clerical_decisions``, passed to
+    ``link``). A pair has at most one open case.
+    """
+
+    class Kind(models.TextChoices):
+        PAIR = "pair", "Record pair"
+        VERIFICATION = "verification", "Referred verification"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DECIDED = "decided", "Decided"
+        CLOSED = "closed", "Closed: a later link no longer finds the match uncertain"
+
+    class Decision(models.TextChoices):
+        SAME = "same", "Same person"
+        DIFFERENT = "different", "Different people"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PAIR)
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Free reference, e.g. a referred verification's"
+    )
+    unique_id_l = models.CharField(
+        "first record", max_length=200, blank=True, help_text='"{dataset}:{record_ref}"'
+    )
+    unique_id_r = models.CharField(
+        "second record", max_length=200, blank=True, help_text='"{dataset}:{record_ref}"'
+    )
+    match_weight = models.FloatField(
+        null=True, blank=True, help_text="Bits of evidence, prior included, in the link run"
+    )
+    match_probability = models.FloatField(null=True, blank=True)
+    breakdown = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What each comparison added to the match weight: [{"comparison", "bits"}]',
+    )
+    linked_at = models.DateTimeField(
+        null=True, blank=True, help_text="The link run whose scores the case holds"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True, help_text="The officer's note")
+    # PROTECT: a decision must say who made it for as long as it is kept.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "unique_id_l", "unique_id_r"],
+                condition=models.Q(status="open", kind="pair"),
+                name="one_open_review_case_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="pair")
+                | models.Q(unique_id_l__lt=models.F("unique_id_r")),
+                name="review_pair_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status="decided",
+                    decision__in=["same", "different"],
+                    decided_at__isnull=False,
+                )
+                | (~models.Q(status="decided") & models.Q(decision="")),
+                name="review_decision_iff_decided",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            models.Index(fields=["unique_id_l", "unique_id_r"]),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.PAIR:
+            return f"{self.unique_id_l} / {self.unique_id_r} ({self.status})"
+        return f"{self.get_kind_display()} {self.reference} ({self.status})"
+
+    @property
+    def prior_bits(self) -> float | None:
+        """The prior's part of the match weight: the weight less what the comparisons added."""
+        if self.match_weight is None:
+            return None
+        return self.match_weight - sum(part["bits"] for part in self.breakdown)
+
+
+# Verifications live in their own module; imported here so they belong to this app.
+from borough.residents.verification.models import Verification  # noqa: E402, F401

@@ -47,8 +47,15 @@ def current_records() -> QuerySet[SourceRecord]:
     return SourceRecord.objects.filter(ended_at__isnull=True)
 
 
+#: The extra columns ``records_for_linkage(with_validity=True)`` adds (ISO dates or null).
+VALIDITY_SCHEMA = pa.schema([("valid_from", pa.string()), ("valid_to", pa.string())])
+
+
 def records_for_linkage(
-    datasets: Iterable[str] | None = None, *, changed_since: datetime | None = None
+    datasets: Iterable[str] | None = None,
+    *,
+    changed_since: datetime | None = None,
+    with_validity: bool = False,
 ) -> pa.Table:
     """The current records, standardised, as one Arrow table for record linkage.
 
@@ -62,44 +69,50 @@ def records_for_linkage(
 
     ``datasets`` limits it to those dataset codes; ``changed_since`` to current records whose
     ``changed_at`` is later (records ended since then are in ``records_ended_since``).
+    ``with_validity`` adds ``valid_from`` and ``valid_to`` (``VALIDITY_SCHEMA``): what the
+    verification index needs besides the linkage columns.
     Built in batches of 20,000 rows; a million records take a few seconds and about 300 MB.
     """
+    schema = LINKAGE_SCHEMA
+    fields = _LINKAGE_FIELDS
+    if with_validity:
+        schema = pa.schema(list(LINKAGE_SCHEMA) + list(VALIDITY_SCHEMA))
+        fields = (*_LINKAGE_FIELDS, "valid_from", "valid_to")
     query = current_records()
     if datasets is not None:
         query = query.filter(dataset__code__in=list(datasets))
     if changed_since is not None:
         query = query.filter(changed_at__gt=changed_since)
-    query = query.order_by("dataset__code", "id").values_list(*_LINKAGE_FIELDS)
+    query = query.order_by("dataset__code", "id").values_list(*fields)
     batches = []
-    columns: list[list] = [[] for _ in LINKAGE_SCHEMA]
+    columns: list[list] = [[] for _ in schema]
     for row in query.iterator(chunk_size=_BATCH):
         code, ref, first, canonical, middle, surname, dob, postcode, uprn = row[:9]
-        address, email, phone = row[9:]
-        for column, value in zip(
-            columns,
-            (
-                f"{code}:{ref}",
-                code,
-                first or None,
-                canonical or None,
-                middle or None,
-                surname or None,
-                dob.isoformat() if dob else None,
-                postcode or None,
-                uprn,
-                address or None,
-                email or None,
-                phone or None,
-            ),
-            strict=True,
-        ):
+        address, email, phone = row[9:12]
+        values = [
+            f"{code}:{ref}",
+            code,
+            first or None,
+            canonical or None,
+            middle or None,
+            surname or None,
+            dob.isoformat() if dob else None,
+            postcode or None,
+            uprn,
+            address or None,
+            email or None,
+            phone or None,
+        ]
+        if with_validity:
+            values += [day.isoformat() if day else None for day in row[12:]]
+        for column, value in zip(columns, values, strict=True):
             column.append(value)
         if len(columns[0]) >= _BATCH:
-            batches.append(pa.record_batch(columns, schema=LINKAGE_SCHEMA))
-            columns = [[] for _ in LINKAGE_SCHEMA]
+            batches.append(pa.record_batch(columns, schema=schema))
+            columns = [[] for _ in schema]
     if columns[0] or not batches:
-        batches.append(pa.record_batch(columns, schema=LINKAGE_SCHEMA))
-    return pa.Table.from_batches(batches, schema=LINKAGE_SCHEMA)
+        batches.append(pa.record_batch(columns, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def records_ended_since(when: datetime) -> list[str]:

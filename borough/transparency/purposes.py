@@ -126,6 +126,14 @@ PURPOSES = {
             "housing",
         ),
         Purpose(
+            "housing_tenant_verification",
+            "Rent account: checking you are the tenant",
+            "To check you are the tenant of the home whose rent account you asked to see",
+            "contract_tenancy",
+            "housing",
+            needs_subject=False,
+        ),
+        Purpose(
             "housing_payment_matching",
             "Rent payments: matching a payment to an account",
             "To match a payment we received to your rent account",

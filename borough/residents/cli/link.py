@@ -1,10 +1,12 @@
 """``borough residents link``: train, predict and cluster the current records into residents."""
 
+import importlib.util
 import time
 
 from django.core.management.base import CommandError
 
 from borough.residents.index import index_dir, link_residents
+from borough.residents.linkage.pipeline import BACKENDS, SPARK_INSTALL, SparkUnavailable
 
 NAME = "link"
 HELP = (
@@ -14,7 +16,13 @@ HELP = (
 
 
 def add_arguments(parser) -> None:
-    pass
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="duckdb",
+        help="Where Splink trains and scores: DuckDB in this process (default), or Spark in "
+        "local mode (needs the spark extra and Java 17 or later)",
+    )
 
 
 def run(command, options: dict) -> None:
@@ -23,9 +31,15 @@ def run(command, options: dict) -> None:
     def progress(message: str) -> None:
         command.stdout.write(f"[{time.perf_counter() - began:6.1f}s] {message}")
 
+    backend = options.get("backend") or "duckdb"
+    if backend == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise CommandError(
+            f"--backend spark needs pyspark, which is not installed. Install it with: "
+            f"{SPARK_INSTALL}"
+        )
     try:
-        result, events = link_residents(progress=progress)
-    except ValueError as error:
+        result, events = link_residents(progress=progress, backend=backend)
+    except (ValueError, SparkUnavailable) as error:
         raise CommandError(str(error)) from None
     command.stdout.write(
         command.style.SUCCESS(

@@ -44,6 +44,11 @@ def run(command, options: dict) -> None:
     report(command, result, options, time.perf_counter() - began)
     if not result.ok:
         raise CommandError(f"Nothing was loaded from {result.file_name}.")
+    if result.created or result.updated or result.ended or result.reopened:
+        command.stdout.write(
+            "  The resident index and verification use these changes after the next "
+            "borough residents link."
+        )
 
 
 def report(command, result: LoadResult, options: dict, seconds: float) -> None:

@@ -27,6 +27,8 @@ the columns of ``PREPARE_SQL``.
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 # The contract with the loading side (borough.residents.queries.records_for_linkage()).
@@ -314,3 +316,86 @@ DROP TABLE homes;
 DROP TABLE moved_pairs;
 DROP TABLE movers;
 """
+
+
+# -- the same model in Spark SQL ------------------------------------------------------------
+#
+# The comparisons and blocking rules above are DuckDB SQL, and every saved model carries them
+# in that dialect. Splink on Spark runs the same model with its SQL spelt for Spark, which
+# differs in two things only:
+#
+# - identifiers are quoted with backticks: in Spark SQL "first_name_l" is a string literal
+#   (so a condition on two of them would compare two constants);
+# - DuckDB's date_diff('day', a, b) is Spark's datediff(b, a).
+#
+# levenshtein, split_part, year/month/day, ``x::int``, abs and IN lists are spelt and behave
+# the same in both. jaro_winkler_similarity is not a Spark function: the pipeline registers it
+# on the Spark session as DuckDB's own algorithm (``pipeline.register_spark_functions``),
+# because the jaro_winkler of Splink's Scala jar computes a different Jaro-Winkler (the
+# textbook match window; DuckDB's differs) and would put some name pairs on other levels.
+
+DIALECTS: tuple[str, ...] = ("duckdb", "spark")
+
+_DATE_DIFF_DAYS = re.compile(r"date_diff\('day', (\"\w+\"), (\"\w+\")\)")
+_QUOTED_IDENTIFIER = re.compile(r'"(\w+)"')
+
+
+def spark_sql(sql: str) -> str:
+    """One of the model's DuckDB SQL conditions or blocking rules, spelt for Spark SQL."""
+    sql = _DATE_DIFF_DAYS.sub(r"datediff(\2, \1)", sql)
+    return _QUOTED_IDENTIFIER.sub(r"`\1`", sql)
+
+
+def _duckdb_sql() -> list[str]:
+    """Every SQL string of the model (comparison levels and blocking rules), as DuckDB SQL."""
+    levels = [
+        level["sql_condition"]
+        for comparison in comparisons()
+        for level in comparison["comparison_levels"]
+        if level["sql_condition"] != "ELSE"
+    ]
+    return [*levels, *PREDICTION_BLOCKING_RULES, *TRAINING_BLOCKING_RULES]
+
+
+def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """``model`` (``settings()`` or a trained model's JSON) with its SQL in ``dialect``
+    (``"duckdb"`` or ``"spark"``): the same comparisons, levels, parameters and blocking
+    rules. A model already in ``dialect`` is returned as it is. Only this model's SQL is
+    translated: a model holding other SQL (another model version, a hand edit) is refused."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
+    source = model.get("sql_dialect", "duckdb")
+    if source not in DIALECTS:
+        raise ValueError(f"the model's SQL dialect {source!r} is not one of {DIALECTS}")
+    if source == dialect:
+        return model
+    to_spark = {sql: spark_sql(sql) for sql in _duckdb_sql()}
+    table = to_spark if dialect == "spark" else {s: d for d, s in to_spark.items()}
+
+    def translate(sql: str) -> str:
+        if sql == "ELSE":
+            return sql
+        if sql not in table:
+            raise ValueError(
+                f"the model holds SQL that is not model version {MODEL_VERSION}'s: {sql}"
+            )
+        return table[sql]
+
+    out = copy.deepcopy(model)
+    for comparison in out["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            level["sql_condition"] = translate(level["sql_condition"])
+    rules = []
+    for rule in out.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, str):
+            rules.append(translate(rule))
+        else:
+            rule = {**rule, "blocking_rule": translate(rule["blocking_rule"])}
+            if "sql_dialect" in rule:
+                rule["sql_dialect"] = dialect
+            rules.append(rule)
+    if "blocking_rules_to_generate_predictions" in out:
+        out["blocking_rules_to_generate_predictions"] = rules
+    if "sql_dialect" in out or dialect != "duckdb":
+        out["sql_dialect"] = dialect
+    return out

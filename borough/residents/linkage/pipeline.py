@@ -1,4 +1,5 @@
-"""Train, predict, cluster: linking source records into residents with Splink on DuckDB.
+"""Train, predict, cluster: linking source records into residents with Splink on DuckDB
+(or, ``link(..., backend="spark")``, the same model with Splink on Spark).
 
 Input is the contract frame (``model.LINKAGE_COLUMNS``): a pandas DataFrame or a pyarrow
 Table, one row per source record. The product reads it from
@@ -28,9 +29,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +152,181 @@ def _silence_splink() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
 
 
+# -- backends -------------------------------------------------------------------------------
+#
+# The records are always prepared in DuckDB (``model.PREPARE_SQL``, the ``records`` table of
+# the ``_Session``). A backend is where Splink trains and scores: DuckDB in this process, or
+# Spark, which gets the prepared records as they are and sends back the scored pairs; the
+# household-move step, calibration, clerical decisions and clustering then run in DuckDB on
+# those pairs, for both backends.
+
+
+class _DuckDB:
+    """Splink on the session's own DuckDB connection."""
+
+    name = "duckdb"
+
+    def __init__(self, s: _Session):
+        self.s = s
+
+    def api(self) -> DuckDBAPI:
+        return self.s.api()
+
+    def source(self, table: str) -> str:
+        return table
+
+    def to_duckdb(self, table: str, select_sql: str) -> None:
+        """Run ``select_sql`` (over Splink's tables) into the DuckDB ``table``."""
+        self.s.con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+
+
+class SparkUnavailable(RuntimeError):
+    """The Spark backend cannot run here: pyspark is not installed or Spark did not start."""
+
+
+SPARK_INSTALL = 'pip install -e ".[spark]"'
+
+
+def _spark_session_class() -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SparkUnavailable(
+            f"The Spark backend needs pyspark, which is not installed: {SPARK_INSTALL}"
+        ) from error
+    return SparkSession
+
+
+def spark_session(master: str = "local[*]", config: dict[str, str] | None = None) -> Any:
+    """The active SparkSession, or a new one on ``master`` (local mode, all cores) set up for
+    linkage, with ``config`` (Spark settings) on top. Raises ``SparkUnavailable`` if pyspark
+    is missing or Spark cannot start (it needs Java 17 or later). No jar is needed: see
+    ``register_spark_functions``."""
+    SparkSession = _spark_session_class()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    settings = {
+        # Spark's default of 200 shuffle partitions makes hundreds of tiny tasks per step on
+        # one machine
+        "spark.sql.shuffle.partitions": str(2 * (os.cpu_count() or 1)),
+        # the comparison step's whole-stage code grows past the JVM's 64 KB method limit:
+        # Spark would log a failed compile (with a long stack trace) and fall back
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.ui.enabled": "false",
+        **(config or {}),
+    }
+    builder = SparkSession.builder.master(master).appName("borough-linkage")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:
+        raise SparkUnavailable(
+            f"Spark did not start (it needs Java 17 or later on the PATH or in JAVA_HOME): {error}"
+        ) from error
+    session.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    return session
+
+
+def register_spark_functions(session: Any) -> None:
+    """Register ``jaro_winkler_similarity`` on ``session``: DuckDB's Jaro-Winkler, so that the
+    model's levels mean on Spark what they mean on DuckDB.
+
+    DuckDB runs its vendored copy of the ``jaro_winkler`` C++ library (by rapidfuzz's author)
+    on the strings' UTF-8 bytes; rapidfuzz (a dependency of Borough) on the same bytes gives
+    the same values (every pair of the 934 names of a 500-resident synthetic borough, 435,711
+    pairs, and accented names: no difference). An empty string gives 0, as in DuckDB; a null,
+    null. Each Spark executor needs rapidfuzz, pandas and pyarrow (Borough's own
+    dependencies); in local mode they are this Python's.
+    Splink's Scala jar has a ``jaro_winkler`` too, but it uses the textbook match window and
+    differs from DuckDB's on about 1 name pair in 10,000 at the model's 0.8 and 0.88 levels."""
+    from pyspark.sql.functions import pandas_udf
+
+    def jaro_winkler_similarity(left: pd.Series, right: pd.Series) -> pd.Series:
+        import numpy as np
+        from rapidfuzz.distance import JaroWinkler
+
+        out = np.full(len(left), np.nan)  # NaN goes to Spark as null, like DuckDB's null
+        both = (left.notna() & right.notna()).to_numpy()
+        out[both] = [
+            JaroWinkler.similarity(a.encode(), b.encode()) if a and b else 0.0
+            for a, b in zip(left[both], right[both], strict=True)
+        ]
+        return pd.Series(out, index=left.index)
+
+    session.udf.register(
+        "jaro_winkler_similarity",
+        pandas_udf(jaro_winkler_similarity, "double"),  # type: ignore[call-overload]
+    )
+
+
+class _Spark:
+    """Splink on a SparkSession. The prepared records go to Spark as they are (an Arrow
+    table from the DuckDB session), so the derived columns are DuckDB's on both backends;
+    results come back as Arrow into DuckDB tables."""
+
+    name = "spark"
+
+    def __init__(self, s: _Session, session: Any):
+        self.s = s
+        self.session = session
+        self._frames: dict[str, Any] = {}
+        self._views_before = self._splink_views()
+        register_spark_functions(session)
+        # pyspark 4 warns on every Arrow/pandas hand-over that it does not fully support
+        # pandas 3; the backend hands it Arrow tables and a pandas UDF on plain Series
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+
+    def _splink_views(self) -> set[str]:
+        return {
+            t.name for t in self.session.catalog.listTables() if t.name.startswith("__splink__")
+        }
+
+    def api(self) -> Any:
+        from splink.backends.spark import SparkAPI
+
+        # A fresh DatabaseAPI per Linker, as for DuckDB. Splink's intermediate tables are
+        # persisted in the session (in memory, spilling to local disk); the Scala jar's
+        # functions are not used by the model.
+        return SparkAPI(
+            spark_session=self.session,
+            break_lineage_method="persist",
+            register_udfs_automatically=False,
+        )
+
+    def source(self, table: str) -> Any:
+        if table not in self._frames:
+            # the table names are this module's own
+            arrow = self.s.con.execute(f"SELECT * FROM {table} ORDER BY rid").to_arrow_table()  # noqa: S608
+            self._frames[table] = self.session.createDataFrame(arrow)
+        return self._frames[table]
+
+    def to_duckdb(self, table: str, select_sql: str) -> None:
+        arrow = self.session.sql(select_sql).toArrow()
+        self.s.con.register("spark_result", arrow)
+        # ``table`` is one of this module's table names
+        self.s.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM spark_result")  # noqa: S608
+        self.s.con.unregister("spark_result")
+
+    def forget(self, table: str) -> None:
+        self._frames.pop(table, None)
+
+    def close(self) -> None:
+        """Drop the temporary views Splink left in the session, and with them the tables it
+        persisted there (dropping a view uncaches it)."""
+        for name in self._splink_views() - self._views_before:
+            self.session.catalog.dropTempView(name)
+        self._frames.clear()
+
+
+Backend = _DuckDB | _Spark
+BACKENDS: tuple[str, ...] = ("duckdb", "spark")
+
+
 # -- training -------------------------------------------------------------------------------
 
 
@@ -174,6 +352,7 @@ def _train(
     s: _Session,
     *,
     progress: Progress,
+    backend: Backend | None = None,
     sample_size: int,
     u_max_pairs: float,
     term_frequencies: bool,
@@ -194,9 +373,13 @@ def _train(
     else:
         table, used = "records", n
     progress(f"training on {used:,} of {n:,} records")
-    api = s.api()
-    settings = linkage_model.settings(term_frequencies=term_frequencies)
-    linker = Linker(table, settings, api, set_up_basic_logging=False)
+    backend = backend or _DuckDB(s)
+    api = backend.api()
+    source = backend.source(table)
+    settings = linkage_model.for_dialect(
+        linkage_model.settings(term_frequencies=term_frequencies), backend.name
+    )
+    linker = Linker(source, settings, api, set_up_basic_logging=False)
     pairs = min(u_max_pairs, used * (used - 1) / 2)
     started = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
@@ -208,11 +391,11 @@ def _train(
     unseen = _fill_missing(model, "u_probability", 1.0 / pairs)
     if unseen:
         progress(f"u: no random pair in [{'; '.join(unseen)}]: set to 1/{pairs:,.0f}")
-    linker = Linker(table, model, api, set_up_basic_logging=False)
+    linker = Linker(source, model, api, set_up_basic_logging=False)
     for rule in linkage_model.TRAINING_BLOCKING_RULES:
         started = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(
-            rule,
+            rule if backend.name == "duckdb" else linkage_model.spark_sql(rule),
             estimate_without_term_frequencies=True,
             populate_probability_two_random_records_match_from_trained_values=True,
         )
@@ -225,8 +408,11 @@ def _train(
     linker.table_management.delete_tables_created_by_splink_from_db()
     if table == "training_records":
         s.con.execute("DROP TABLE training_records")
+        if isinstance(backend, _Spark):
+            backend.forget(table)
     progress(f"prior from EM: {trained['probability_two_random_records_match']:.3g}")
-    return trained
+    # the model is kept and saved as DuckDB SQL whichever backend trained it
+    return linkage_model.for_dialect(trained, "duckdb")
 
 
 def train(
@@ -270,28 +456,37 @@ def _predict(
     threshold: float,
     decisions: Sequence[ClericalDecision],
     progress: Progress,
+    backend: Backend | None = None,
 ) -> tuple[dict[str, Any], Calibration]:
     """Score pairs into the table ``predictions`` (at or above ``threshold``); return the
-    model with its re-estimated prior, and the calibration."""
+    model with its re-estimated prior, and the calibration. ``trained`` may be in either
+    SQL dialect; the model returned is in DuckDB's."""
     _silence_splink()
+    backend = backend or _DuckDB(s)
+    trained = linkage_model.for_dialect(trained, "duckdb")
     prior = trained["probability_two_random_records_match"]
     # keep each comparison's contribution to the match weight: a reviewer needs the reasons
-    scoring = {**json.loads(json.dumps(trained)), "retain_intermediate_calculation_columns": True}
-    linker = Linker("records", scoring, s.api(), set_up_basic_logging=False)
+    scoring = {
+        **linkage_model.for_dialect(json.loads(json.dumps(trained)), backend.name),
+        "retain_intermediate_calculation_columns": True,
+    }
+    linker = Linker(backend.source("records"), scoring, backend.api(), set_up_basic_logging=False)
     started = time.perf_counter()
     # Score a wider net than the threshold, fixed by the evidence alone (not by the prior,
     # which calibration changes), so that the same model scores the same pairs every time.
     scored = linker.inference.predict(threshold_match_weight=EVIDENCE_FLOOR + logit2(prior))
-    names = {c.name.strip('"') for c in scored.columns}
+    names = {c.name.strip('"`') for c in scored.columns}
     weights = []
     for comparison in trained["comparisons"]:
         name = comparison["output_column_name"]
         tf = f" * coalesce(bf_tf_adj_{name}, 1)" if f"bf_tf_adj_{name}" in names else ""
         weights.append(f"log2(bf_{name}{tf}) AS mw_{name}")
-    # names below come from the model's comparisons and Splink's own table, not from input
-    s.con.execute(
-        "CREATE OR REPLACE TABLE scored_pairs AS SELECT rid_l, rid_r, match_weight, "  # noqa: S608
-        f"{', '.join(weights)}, match_key FROM {scored.physical_name}"
+    # names below come from the model's comparisons and Splink's own table, not from input;
+    # the query is the same in DuckDB and Spark SQL
+    backend.to_duckdb(
+        "scored_pairs",
+        f"SELECT rid_l, rid_r, match_weight, {', '.join(weights)}, match_key "  # noqa: S608
+        f"FROM {scored.physical_name}",
     )
     linker.table_management.delete_tables_created_by_splink_from_db()
     progress(f"scored pairs in {time.perf_counter() - started:.1f}s")
@@ -466,22 +661,42 @@ def link(
     term_frequencies: bool = True,
     seed: int = SEED,
     memory_limit: str = MEMORY_LIMIT,
+    backend: str = "duckdb",
+    spark: Any = None,
 ) -> LinkResult:
     """Train (unless a ``trained`` model is given), predict, apply clerical decisions and
     cluster the records of ``df``; write the artefacts under ``workdir``.
 
     Every run calibrates on its own scored pairs (``calibrate.calibrate``): the prior, which the
-    saved model then carries, and the household-move weights, which the metadata carries."""
+    saved model then carries, and the household-move weights, which the metadata carries.
+
+    ``backend="spark"`` trains and scores with Splink on Spark (the same model, its SQL spelt
+    for Spark: ``model.for_dialect``), on ``spark`` (a SparkSession) or else the active
+    session or else a new local one, which is stopped at the end. The records are prepared,
+    and the scored pairs calibrated and clustered, in DuckDB as for ``backend="duckdb"``.
+    ``trained`` may come from either backend; the saved model is DuckDB SQL either way."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown linkage backend {backend!r}; expected one of {BACKENDS}")
     progress = progress or _quiet
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     decisions = list(decisions)
     seconds: dict[str, float] = {}
+    own_spark = None
+    if backend == "spark" and spark is None:
+        started = time.perf_counter()
+        if _spark_session_class().getActiveSession() is None:
+            own_spark = spark_session()
+        spark = own_spark or spark_session()
+        seconds["spark_start"] = time.perf_counter() - started
+        progress(f"Spark {spark.version} session ready in {seconds['spark_start']:.1f}s")
     s = _Session(workdir, memory_limit=memory_limit)
+    runner: Backend | None = None
     try:
         started = time.perf_counter()
         n = s.load(df)
+        runner = _Spark(s, spark) if backend == "spark" else _DuckDB(s)
         seconds["load"] = time.perf_counter() - started
         progress(f"loaded {n:,} records in {seconds['load']:.1f}s")
 
@@ -491,6 +706,7 @@ def link(
             trained = _train(
                 s,
                 progress=progress,
+                backend=runner,
                 sample_size=sample_size,
                 u_max_pairs=u_max_pairs,
                 term_frequencies=term_frequencies,
@@ -500,7 +716,12 @@ def link(
 
         started = time.perf_counter()
         trained, calibration = _predict(
-            s, trained, threshold=store_threshold, decisions=decisions, progress=progress
+            s,
+            trained,
+            threshold=store_threshold,
+            decisions=decisions,
+            progress=progress,
+            backend=runner,
         )
         seconds["predict"] = time.perf_counter() - started
         pairs_stored = s.con.execute("SELECT count(*) FROM predictions").fetchone()[0]
@@ -527,8 +748,10 @@ def link(
         metadata = {
             "created_utc": now.isoformat(),
             "model_version": linkage_model.MODEL_VERSION,
+            "backend": backend,
             "splink_version": splink.__version__,
             "duckdb_version": duckdb.__version__,
+            **({"spark_version": spark.version} if backend == "spark" else {}),
             "records": n,
             "trained_in_this_run": trained_here,
             "training": {
@@ -572,7 +795,11 @@ def link(
             clerical_conflicts=conflicts,
         )
     finally:
+        if isinstance(runner, _Spark):
+            runner.close()
         s.close()
+        if own_spark is not None:
+            own_spark.stop()
 
 
 def _conflicts(s: _Session, decisions: Sequence[ClericalDecision]) -> list[ClericalDecision]:

@@ -47,6 +47,25 @@ class SynthBorough:
             if r["dataset"] == dataset
         }
 
+    def adults_at_home(self, n: int = 1) -> list[dict[str, str]]:
+        """The first ``n`` living adults whose current home has a current council tax account:
+        residents the verification service should verify at that address."""
+        council_tax_uprns = {
+            int(r["UPRN"]) for r in self.rows("council_tax") if r["UPRN"] and not r["LIABILITY_END"]
+        }
+        out = []
+        for person in self.rows("people"):
+            if person["date_of_death"] or not person["current_uprn"]:
+                continue
+            if person["date_of_birth"] > "2006-01-01":
+                continue
+            if int(person["current_uprn"]) in council_tax_uprns:
+                out.append(person)
+            if len(out) == n:
+                break
+        assert len(out) == n, "the synthetic borough has too few adults at home"
+        return out
+
     def homes(self) -> dict[int, set[int]]:
         """person_id → every UPRN they have lived at, from addresses_history.csv."""
         out: dict[int, set[int]] = defaultdict(set)

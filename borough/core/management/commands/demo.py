@@ -28,6 +28,7 @@ DEMO_STAFF = [
     ("enforcement", "Enforcement officer", "Emre Yilmaz"),
     ("analyst", "Data analyst", "Ada Nowak"),
     ("dpo", "Data protection officer", "Dara O'Neill"),
+    ("records", "Resident data officer", "Rowan Ellis"),
     ("admin", "Administrator", "Alex Morgan"),
 ]
 
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             )
         # The gazetteer, then the council's seven source datasets (each load is idempotent).
         call_command("residents", "load-synth", str(synth_dir))
-        if (data / "linkage" / "state.json").exists():
+        if (data / "linkage" / "verification.parquet").exists():
             self._say("Reusing the resident index in " + str(data / "linkage") + ".")
         else:
             self._say("Linking the source records into a resident index (Splink)…")
@@ -65,6 +66,10 @@ class Command(BaseCommand):
 
         staff = self._demo_staff(data / "demo-staff.json")
         people = self._demo_residents(synth_dir / "people.csv")
+        api_key = self._demo_api_key(data / "demo-api-key.txt")
+        example = self._example_applicant(
+            synth_dir / "people.csv", people[0].email if people else ""
+        )
 
         base = f"http://127.0.0.1:{port}"
         self.stdout.write("")
@@ -85,6 +90,15 @@ class Command(BaseCommand):
             + base
             + "/sign-in with any of these emails: the link is printed here."
         )
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.MIGRATE_HEADING("Verification API (key kept in the data folder)")
+        )
+        self.stdout.write(
+            f"  curl -s {base}/api/v1/verifications -H 'Authorization: Bearer {api_key}' \\\n"
+            f"    -H 'Content-Type: application/json' -d '{json.dumps(example)}'"
+        )
+        self.stdout.write(f"  OpenAPI: {base}/api/v1/docs")
         self.stdout.write("")
         if no_serve:
             return
@@ -115,6 +129,37 @@ class Command(BaseCommand):
             json.dump(known, handle, indent=2)
         assert {role for _, role, _ in rows} == {r.group for r in ROLES}
         return rows
+
+    def _demo_api_key(self, store: Path) -> str:
+        """One API client for trying the verification API, made once; its key kept (0600)."""
+        from borough.core.api_clients import client_for_key, create_client
+        from borough.core.models import ApiClient
+
+        key = store.read_text().strip() if store.exists() else ""
+        if key and client_for_key(key) is not None:
+            return key
+        ApiClient.objects.filter(name="Demo parking service").delete()
+        _, key = create_client("Demo parking service", ["verify"])
+        fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
+
+    def _example_applicant(self, people_csv: Path, email: str) -> dict:
+        """A verification request for the first demo resident, as a service would send it."""
+        with people_csv.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["email"].lower() == email:
+                    return {
+                        "purpose": "parking_permit_residency_check",
+                        "applicant": {
+                            "first_name": row["first_name"],
+                            "surname": row["surname"],
+                            "date_of_birth": row["date_of_birth"],
+                            "uprn": int(row["current_uprn"]),
+                        },
+                    }
+        return {"purpose": "parking_permit_residency_check", "applicant": {}}
 
     def _demo_residents(self, people_csv: Path) -> list[User]:
         """A few adults of the synthetic borough, living there now, with resident accounts."""

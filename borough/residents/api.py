@@ -1,0 +1,266 @@
+"""``POST /api/v1/verifications``: the verification service for machine clients and staff.
+
+Authenticated by an API key (``Authorization: Bearer <key>``, scope ``verify``; ``borough
+apiclient create``) or a signed-in staff session (a member of the purpose's service area, or of
+Resident records). Bad details are a 400 with a message for each field, never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyCookie, HttpBearer
+
+from borough.core.api_clients import client_for_key
+from borough.core.roles import may_enter
+from borough.residents.verification.engine import Applicant, ApplicantError
+from borough.residents.verification.models import Verification
+from borough.residents.verification.service import (
+    VerificationUnavailable,
+    may_see_fields,
+    policy_for,
+    record_values,
+    verify,
+)
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.purposes import PURPOSES
+from borough.transparency.services import record_data_use
+
+router = Router(tags=["verification"])
+
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,63}")
+
+
+class ApiKeyAuth(HttpBearer):
+    openapi_description = "An API key made with `borough apiclient create`, scope `verify`."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        client = client_for_key(token)
+        if client is None or "verify" not in client.scopes:
+            return None
+        request.api_client = client
+        return client
+
+
+class StaffSessionAuth(APIKeyCookie):
+    """A signed-in staff member (the session cookie; CSRF checked on POST)."""
+
+    param_name = "sessionid"
+    openapi_description = "A signed-in staff member's session (with its CSRF token)."
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "is_staff_member", False):
+            request.api_client = None
+            return user
+        return None
+
+
+class ApplicantIn(Schema):
+    first_name: str
+    surname: str
+    middle_names: str = ""
+    date_of_birth: str | None = None
+    uprn: int | None = None
+    postcode: str = ""
+    address: str = ""
+    email: str = ""
+
+
+class VerificationIn(Schema):
+    purpose: str
+    applicant: ApplicantIn
+    reference: str = ""
+
+
+class FieldsOut(Schema):
+    first_name: str | None = None
+    date_of_birth: str | None = None
+    surname: str | None = None
+    address: str | None = None
+    middle_names: str | None = None
+    email: str | None = None
+
+
+class WeightOut(Schema):
+    comparison: str
+    level: str
+    bits: float
+
+
+class RecordOut(Schema):
+    name: str
+    date_of_birth: str | None
+    address: str
+    postcode: str
+    uprn: int | None
+
+
+class EvidenceOut(Schema):
+    dataset: str
+    dataset_title: str
+    record_reference: str
+    valid_from: str | None
+    valid_to: str | None
+    current: bool
+    at_address: bool | None
+    matches_applicant: bool
+    counts_as_proof: bool
+    match_probability: float
+    fields: FieldsOut
+    weights: list[WeightOut]
+    record: RecordOut | None = None
+
+
+class VerificationOut(Schema):
+    reference: str
+    purpose: str
+    decision: str
+    resident_id: str | None
+    match_probability: float
+    reasons: list[str]
+    evidence: list[EvidenceOut]
+    datasets_read: list[str]
+    checked_at: str
+    index_linked_at: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+def _bad(field: str, message: str):
+    return 400, {"detail": message, "field": field}
+
+
+def _date_of_birth(text: str | None) -> dt.date | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ApplicantError(
+            "applicant.date_of_birth", "Date of birth must be a real date, like 1984-03-27"
+        ) from None
+    if day > dt.date.today():
+        raise ApplicantError("applicant.date_of_birth", "Date of birth must be in the past")
+    if day.year < 1900:
+        raise ApplicantError("applicant.date_of_birth", "Date of birth must be after 1900")
+    return day
+
+
+@router.post(
+    "/verifications",
+    response={200: VerificationOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut},
+    auth=[ApiKeyAuth(), StaffSessionAuth()],
+    summary="Verify a resident's details for a purpose",
+    operation_id="create_verification",
+)
+def create_verification(request: HttpRequest, body: VerificationIn):
+    """Check an applicant's details against the council's linked records for a purpose.
+
+    The purpose's policy (``GET`` it from the council's configuration; e.g.
+    ``parking_permit_residency_check``) says which records prove it. The answer is
+    ``verified``, ``refer`` (an officer should decide) or ``not_found``, with the resident
+    matched, plain-English reasons and the evidence: datasets, record references, dates, whether
+    each record is current and at the address, and which fields agreed. Personal fields of the
+    records (``record``) are given only to staff whose role the policy allows. Every call is
+    written to the data-use log."""
+    if body.purpose not in PURPOSES:
+        return _bad("purpose", f"Unknown purpose. Use one of: {', '.join(sorted(PURPOSES))}")
+    if body.reference and not _REFERENCE.fullmatch(body.reference):
+        return _bad(
+            "reference",
+            "reference must be your own opaque reference: letters, digits and _ . / : - only",
+        )
+    client = getattr(request, "api_client", None)
+    user = None if client is not None else request.auth
+    try:
+        policy = policy_for(body.purpose)
+    except ApplicantError as error:
+        return _bad(error.field, error.message)
+    if client is not None and client.purposes and body.purpose not in client.purposes:
+        return 403, {"detail": "This API key may not verify for that purpose."}
+    if user is not None:
+        service = PURPOSES[body.purpose].service
+        if not (may_enter(user, "residents") or (service and may_enter(user, service))):
+            return 403, {"detail": "Your role may not verify for that purpose."}
+    a = body.applicant
+    try:
+        applicant = Applicant(
+            first_name=a.first_name,
+            surname=a.surname,
+            middle_names=a.middle_names,
+            date_of_birth=_date_of_birth(a.date_of_birth),
+            uprn=a.uprn,
+            postcode=a.postcode,
+            address=a.address,
+            email=a.email,
+        )
+        if client is not None:
+            verification = verify(
+                applicant,
+                body.purpose,
+                actor=None,
+                actor_kind=ActorKind.SERVICE,
+                actor_label=client.name[:120],
+                caller_reference=body.reference,
+            )
+        else:
+            verification = verify(
+                applicant,
+                body.purpose,
+                actor=user,
+                actor_kind=ActorKind.STAFF,
+                caller_reference=body.reference,
+            )
+    except ApplicantError as error:
+        field = (
+            error.field
+            if "." in error.field or error.field == "purpose"
+            else f"applicant.{error.field}"
+        )
+        return _bad(field, error.message)
+    except VerificationUnavailable as error:
+        return 503, {"detail": str(error)}
+    return 200, verification_out(verification, user if may_see_fields(user, policy) else None)
+
+
+def verification_out(verification: Verification, viewer=None) -> dict:
+    """The response body; with ``viewer`` (staff allowed by the policy) the records' fields,
+    and that view is recorded."""
+    values = {}
+    if viewer is not None and verification.evidence:
+        values = record_values([e["unique_id"] for e in verification.evidence])
+        record_data_use(
+            subject_resident_ids=[verification.resident_id] if verification.resident_id else [],
+            actor=viewer,
+            actor_kind=ActorKind.STAFF,
+            purpose="staff_view_records",
+            service="residents",
+            action=Action.VIEWED_RECORDS,
+            datasets=sorted({e["dataset"] for e in verification.evidence}),
+            reference=verification.reference,
+        )
+    return {
+        "reference": verification.reference,
+        "purpose": verification.purpose,
+        "decision": verification.decision,
+        "resident_id": verification.resident_id or None,
+        "match_probability": verification.match_probability,
+        "reasons": verification.reasons,
+        "evidence": [
+            {
+                **{k: v for k, v in e.items() if k != "unique_id"},
+                "record": values.get(e["unique_id"]),
+            }
+            for e in verification.evidence
+        ],
+        "datasets_read": verification.datasets_read,
+        "checked_at": verification.requested_at.isoformat(),
+        "index_linked_at": verification.index_linked_at,
+    }

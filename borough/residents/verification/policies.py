@@ -1,0 +1,141 @@
+"""Verification policies: what counts as proof for each purpose.
+
+Read from ``policies.toml`` beside this module, or from the file ``BOROUGH_VERIFICATION_POLICIES``
+names. Every mistake is a ``PolicyError`` naming the file, the policy and the setting.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from borough.residents.config import PROVES, declared_datasets
+from borough.transparency.purposes import PURPOSES
+
+SHIPPED = Path(__file__).resolve().parent / "policies.toml"
+ENV_VAR = "BOROUGH_VERIFICATION_POLICIES"
+
+_FIELDS = {
+    "title": str,
+    "proves": str,
+    "datasets": list,
+    "same_address": bool,
+    "ended_within_days": int,
+    "min_evidence": int,
+    "verified_probability": float,
+    "margin_bits": float,
+    "refer_probability": float,
+    "roles_see_fields": list,
+}
+
+
+class PolicyError(ValueError):
+    """A verification policy file is wrong."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    purpose: str
+    title: str
+    proves: str
+    datasets: tuple[str, ...]
+    same_address: bool
+    ended_within_days: int
+    min_evidence: int
+    verified_probability: float
+    margin_bits: float
+    refer_probability: float
+    roles_see_fields: tuple[str, ...]
+
+
+def policies_path() -> Path:
+    return Path(os.environ.get(ENV_VAR) or SHIPPED)
+
+
+def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[str, Policy]:
+    policies = {}
+    for purpose, raw in data.items():
+        at = f"{where}: [{purpose}]"
+        if purpose not in PURPOSES:
+            raise PolicyError(
+                f"{at}: {purpose!r} is not a data-use purpose. Use one of: "
+                f"{', '.join(sorted(PURPOSES))}."
+            )
+        if not isinstance(raw, dict):
+            raise PolicyError(f"{at} must be a table of settings.")
+        unknown = sorted(set(raw) - set(_FIELDS))
+        if unknown:
+            raise PolicyError(f"{at}: unknown setting {unknown[0]!r}.")
+        values = {}
+        for name, kind in _FIELDS.items():
+            if name not in raw:
+                raise PolicyError(f"{at}: {name} is missing.")
+            value = raw[name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise PolicyError(f"{at}: {name} must be a {kind.__name__}.")
+            values[name] = value
+        if values["proves"] not in PROVES:
+            raise PolicyError(f"{at}: proves must be one of {', '.join(PROVES)}.")
+        for code in values["datasets"]:
+            if code not in known_datasets:
+                raise PolicyError(
+                    f"{at}: dataset {code!r} is not declared. Declared: "
+                    f"{', '.join(sorted(known_datasets))}."
+                )
+        if not values["datasets"]:
+            raise PolicyError(f"{at}: datasets must name at least one dataset.")
+        for name in ("verified_probability", "refer_probability"):
+            if not 0 < values[name] < 1:
+                raise PolicyError(f"{at}: {name} must be between 0 and 1.")
+        if values["refer_probability"] > values["verified_probability"]:
+            raise PolicyError(f"{at}: refer_probability must not exceed verified_probability.")
+        if values["min_evidence"] < 1 or values["ended_within_days"] < 0:
+            raise PolicyError(f"{at}: min_evidence must be 1 or more, ended_within_days 0 or more.")
+        if values["margin_bits"] < 0:
+            raise PolicyError(f"{at}: margin_bits must be 0 or more.")
+        policies[purpose] = Policy(
+            purpose=purpose,
+            title=values["title"],
+            proves=values["proves"],
+            datasets=tuple(values["datasets"]),
+            same_address=values["same_address"],
+            ended_within_days=values["ended_within_days"],
+            min_evidence=values["min_evidence"],
+            verified_probability=values["verified_probability"],
+            margin_bits=values["margin_bits"],
+            refer_probability=values["refer_probability"],
+            roles_see_fields=tuple(values["roles_see_fields"]),
+        )
+    return policies
+
+
+def load_policies(path: Path | None = None) -> dict[str, Policy]:
+    path = path or policies_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(f"{ENV_VAR} is {path}, which does not exist.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"{path}: not valid TOML: {error}") from None
+    known = {config.code for config in declared_datasets()}
+    return parse_policies(data, where=str(path), known_datasets=known)
+
+
+@functools.cache
+def _cached(path: str, mtime: float) -> dict[str, Policy]:
+    return load_policies(Path(path))
+
+
+def policies() -> dict[str, Policy]:
+    """The policies in force (re-read when the file changes)."""
+    path = policies_path()
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        raise PolicyError(f"{ENV_VAR} is {path}, which does not exist.") from None
+    return _cached(str(path), mtime)
