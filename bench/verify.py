@@ -17,7 +17,10 @@ of that size is generated, turned into the linkage frame (``synth_input``), link
   the decision from ours.
 
 Applicants are people of the synthetic borough living there now (their current details; one in
-five with a typo in the surname), and people who are not in the records at all. Record
+five with a typo in the surname), and people who are not in the records at all. Against the
+ground truth, ``wrong_verifications`` are verified decisions none of whose proof records is the
+applicant's own, and ``verified_with_another_persons_record_as_proof`` those whose proof also
+lists someone else's record. Record
 validity dates are not in the development frame, so every record counts as current here.
 """
 
@@ -206,18 +209,20 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
             engine_times.append(time.perf_counter() - t)
             outcomes.append(outcome)
         decisions = pd.Series([o.decision for o in outcomes]).value_counts().to_dict()
-        # against the ground truth: a verification whose proof is someone else's record is wrong
+        # against the ground truth: a verification none of whose proof is the applicant's own
+        # record is wrong; one that also lists someone else's record as proof misleads
         truth_frame = truth_from_synth(tmp / "borough")
         truth = dict(zip(truth_frame["unique_id"], truth_frame["person_id"], strict=True))
         del truth_frame
-        wrong, real, real_verified = 0, 0, 0
+        wrong, others_listed, real, real_verified = 0, 0, 0, 0
         for a, o in zip(applicants, outcomes, strict=True):
             real += a["person_id"] is not None
             if o.decision != "verified":
                 continue
             real_verified += a["person_id"] is not None
             proof = [e.unique_id for e in o.evidence if e.counts]
-            wrong += any(truth.get(u) != a["person_id"] for u in proof)
+            wrong += all(truth.get(u) != a["person_id"] for u in proof)
+            others_listed += any(truth.get(u) != a["person_id"] for u in proof)
         candidates = [o.candidates for o in outcomes]
         progress(f"engine: {_percentiles(engine_times)} decisions {decisions}")
 
@@ -367,6 +372,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         "residents_verified": real_verified,
         "verified_share_of_residents": round(real_verified / real, 4),
         "wrong_verifications": wrong,
+        "verified_with_another_persons_record_as_proof": others_listed,
         "candidates_per_lookup": {
             "mean": round(float(np.mean(candidates)), 1),
             "max": int(np.max(candidates)),

@@ -19,6 +19,7 @@ proof); ``not_found`` (nobody in the records matches).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -33,6 +34,10 @@ VERIFIED = "verified"
 REFER = "refer"
 NOT_FOUND = "not_found"
 DECISIONS = (VERIFIED, REFER, NOT_FOUND)
+
+#: Two records of one dataset at one home whose matches differ by less than this many bits are
+#: equally good: they may be two people of one name (a father and son), so the check is referred.
+TIE_BITS = 1.0
 
 #: The match weight is given to people as a probability with this many decimals.
 _PERCENT = "{:.2%}"
@@ -114,6 +119,8 @@ class Evidence:
     match_weight: float
     levels: tuple[LevelResult, ...]
     fields: tuple[FieldAgreement, ...]
+    home: str = ""  # the record's UPRN, or postcode and house numbers
+    second: bool = False  # would prove it, but a better-matching record of its dataset does
 
     @property
     def record_ref(self) -> str:
@@ -337,12 +344,48 @@ def decide(
                 match_weight=score.match_weight,
                 levels=score.levels,
                 fields=field_agreements(score.levels),
+                home=str(record.uprn or f"{record.postcode}/{record.address_numbers}"),
             )
         )
+    # One proof record per dataset and home: a person has one electoral register entry, one
+    # council tax liability at a time, at a home. When a link has merged a namesake's record
+    # (a father and son of one name, no dates of birth), the applicant's own is the better match.
+    groups: dict[tuple, list[Evidence]] = {}
+    for e in evidence:
+        if e.counts:
+            groups.setdefault((e.dataset, e.home), []).append(e)
+    kept, tied = set(), []
+    for (dataset, _), members in groups.items():
+        members.sort(key=lambda e: -e.match_weight)
+        if len(members) > 1 and members[0].match_weight - members[1].match_weight < TIE_BITS:
+            tied.append(dataset)  # two people of one name at one home: which is the applicant?
+        else:
+            kept.add(members[0].unique_id)
+    evidence = [
+        e
+        if not e.counts or e.unique_id in kept
+        else dataclasses.replace(e, counts=False, second=True)
+        for e in evidence
+    ]
     evidence.sort(key=lambda e: (not e.counts, not e.current, e.dataset, e.unique_id))
     proof = [e for e in evidence if e.counts]
     where = " at this address" if policy.same_address else ""
     names = " or ".join(titles.get(d, d) for d in policy.datasets)
+    if tied:
+        title = titles.get(tied[0], tied[0])
+        return outcome(
+            REFER,
+            resident,
+            p,
+            runner_p,
+            [
+                who,
+                f"Two current {title} records{where} match these details equally well: they may "
+                "be two people of the same name, such as a parent and child. An officer should "
+                "check which is the applicant's.",
+            ],
+            evidence,
+        )
     if len(proof) >= policy.min_evidence:
         reasons = [who]
         for e in proof:
@@ -350,6 +393,12 @@ def decide(
             reasons.append(
                 f"Proof: a current {titles.get(e.dataset, e.dataset)} record{where}{since}."
             )
+        for e in evidence:
+            if e.second:
+                reasons.append(
+                    f"Another current {titles.get(e.dataset, e.dataset)} record{where} matches "
+                    "as well: often a relative of the same name. It is not counted as proof."
+                )
         return outcome(VERIFIED, resident, p, runner_p, reasons, evidence)
 
     reasons = [who]
@@ -370,6 +419,11 @@ def decide(
             reasons.append(f"A {title} record starts on {_when(e.valid_from)}.")
         elif e.at_address is False:
             reasons.append(f"A current {title} record is at a different address.")
+        elif e.second:
+            reasons.append(
+                f"Another current {title} record{where} matches as well: often a relative "
+                "of the same name. It is not counted as proof."
+            )
         elif not e.matches:
             reasons.append(
                 f"A current {title} record{where} does not match the details closely enough "

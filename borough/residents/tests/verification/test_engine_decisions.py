@@ -21,7 +21,7 @@ def _record(uid, resident, first, surname, dob=None, uprn=HOME, postcode="E21 0A
         "source_dataset": uid.split(":")[0],
         "first_name": first,
         "first_name_canonical": first,
-        "middle_names": None,
+        "middle_names": extra.get("middle_names"),
         "surname": surname,
         "date_of_birth": dob,
         "postcode": postcode,
@@ -158,3 +158,39 @@ def test_field_agreements_read_the_levels(indexed):
         "email": "missing",
     }
     assert field_agreements(()) == ()
+
+
+def test_two_equal_records_of_one_dataset_at_one_home_are_referred(indexed):
+    """A link merged a father and son of one name (no dates of birth): which entry is whose?"""
+    index = _index(
+        indexed,
+        [
+            _record("electoral_register:E1", "R1", "adam", "ellis"),
+            _record("electoral_register:E2", "R1", "adam", "ellis"),
+        ],
+    )
+    outcome = decide(
+        index, POLICY, Applicant(first_name="Adam", surname="Ellis", uprn=HOME), today=TODAY
+    )
+    assert outcome.decision == "refer"
+    assert any("Two current electoral_register records" in r for r in outcome.reasons)
+    assert not any(e.counts for e in outcome.evidence)
+
+
+def test_of_two_records_of_one_dataset_at_one_home_the_better_match_is_the_proof(indexed):
+    index = _index(
+        indexed,
+        [
+            _record("electoral_register:E1", "R1", "darren", "tyler", middle_names="ashley"),
+            _record("electoral_register:E2", "R1", "darren", "tyler"),
+        ],
+    )
+    outcome = decide(
+        index,
+        POLICY,
+        Applicant(first_name="Darren", middle_names="Ashley", surname="Tyler", uprn=HOME),
+        today=TODAY,
+    )
+    assert outcome.decision == "verified"
+    assert [e.unique_id for e in outcome.evidence if e.counts] == ["electoral_register:E1"]
+    assert any("It is not counted as proof" in r for r in outcome.reasons)
