@@ -43,6 +43,31 @@ class PostcodeForm(forms.Form):
             raise forms.ValidationError(error.message, code="invalid") from None
 
 
+class OptionalPostcodeField(forms.CharField):
+    """An optional postcode, normalised (``e81dy`` -> ``E8 1DY``); blank stays blank, anything
+    that is not a UK postcode is an error with the postcode module's message."""
+
+    def __init__(self, *, help_text: str = "", **kwargs):
+        super().__init__(
+            label="Postcode",
+            required=False,
+            max_length=16,
+            help_text=help_text,
+            widget=forms.TextInput(attrs={"spellcheck": False}),
+            error_messages={"max_length": "Enter a real postcode, like E8 1DY"},
+            **kwargs,
+        )
+
+    def clean(self, value) -> str:
+        raw = super().clean(value)
+        if not raw:
+            return ""
+        try:
+            return normalise_postcode(raw)
+        except InvalidPostcode as error:
+            raise forms.ValidationError(error.message, code="invalid") from None
+
+
 class AddressChoiceForm(forms.Form):
     """Choose one of ``addresses``; ``cleaned_data["uprn"]`` is the chosen Property."""
 

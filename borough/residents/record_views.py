@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from borough.core.access import staff_area
 from borough.core.govuk_forms import DateOfBirthMixin
-from borough.places.postcodes import InvalidPostcode, normalise_postcode
+from borough.places.forms import OptionalPostcodeField
 from borough.residents import index
 from borough.residents import standardise as std
 from borough.residents.models import SourceRecord, UprnMethod
@@ -80,14 +80,7 @@ class FindResidentForm(DateOfBirthMixin, forms.Form):
     dob_day = forms.CharField(label="Day", required=False)
     dob_month = forms.CharField(label="Month", required=False)
     dob_year = forms.CharField(label="Year", required=False)
-    postcode = forms.CharField(
-        label="Postcode",
-        required=False,
-        max_length=16,
-        help_text="Finds only the records at this postcode",
-        widget=forms.TextInput(attrs={"spellcheck": False}),
-        error_messages={"max_length": "Enter a real postcode, like E8 1DY"},
-    )
+    postcode = OptionalPostcodeField(help_text="Finds only the records at this postcode")
     reason = _reason_field()
 
     def __init__(self, *args, **kwargs):
@@ -102,15 +95,6 @@ class FindResidentForm(DateOfBirthMixin, forms.Form):
         if not std.standardise_name(surname):
             raise forms.ValidationError("Enter a surname using letters", code="invalid")
         return surname
-
-    def clean_postcode(self) -> str:
-        raw = self.cleaned_data["postcode"].strip()
-        if not raw:
-            return ""
-        try:
-            return normalise_postcode(raw)
-        except InvalidPostcode as error:
-            raise forms.ValidationError(error.message, code="invalid") from None
 
 
 class ReasonForm(forms.Form):

@@ -32,8 +32,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.core.govuk_forms import DateOfBirthMixin, govuk_field
+from borough.places.forms import OptionalPostcodeField
 from borough.places.models import Property
-from borough.places.postcodes import InvalidPostcode, normalise_postcode
 from borough.places.queries import addresses_at
 from borough.residents import standardise as std
 from borough.residents.api import verification_out
@@ -120,14 +120,7 @@ class VerifyForm(DateOfBirthMixin, forms.Form):
     dob_day = forms.CharField(label="Day", required=False)
     dob_month = forms.CharField(label="Month", required=False)
     dob_year = forms.CharField(label="Year", required=False)
-    postcode = forms.CharField(
-        label="Postcode",
-        required=False,
-        max_length=16,
-        help_text="You choose the address at this postcode next",
-        widget=forms.TextInput(attrs={"spellcheck": False}),
-        error_messages={"max_length": "Enter a real postcode, like E8 1DY"},
-    )
+    postcode = OptionalPostcodeField(help_text="You choose the address at this postcode next")
     uprn = forms.CharField(
         label="UPRN (optional)",
         required=False,
@@ -172,15 +165,6 @@ class VerifyForm(DateOfBirthMixin, forms.Form):
 
     def clean_surname(self) -> str:
         return self._name("surname", "Enter a surname using letters")
-
-    def clean_postcode(self) -> str:
-        raw = self.cleaned_data["postcode"].strip()
-        if not raw:
-            return ""
-        try:
-            return normalise_postcode(raw)
-        except InvalidPostcode as error:
-            raise forms.ValidationError(error.message, code="invalid") from None
 
     def clean_uprn(self) -> int | None:
         raw = re.sub(r"\s", "", self.cleaned_data["uprn"])
