@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "borough.places",
     "borough.residents",
     "borough.transparency",
+    "borough.parking",
+    "borough.payments",
     "borough.synth",
     "django.contrib.admin",
     "django.contrib.auth",

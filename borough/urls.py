@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("borough.places.urls")),
     path("", include("borough.residents.urls")),
     path("", include("borough.transparency.urls")),
+    path("", include("borough.parking.urls")),
+    path("", include("borough.payments.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Payments taken through a payment provider (``providers.py``)."""
