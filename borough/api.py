@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from borough.parking.api import router as parking_router
 from borough.places.api import router as places_router
 from borough.residents.api import router as residents_router
 
@@ -14,6 +15,7 @@ api = NinjaAPI(
 )
 api.add_router("/", places_router)
 api.add_router("/", residents_router)
+api.add_router("/", parking_router)
 
 
 def _location(error: dict) -> str:

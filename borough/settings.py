@@ -10,6 +10,11 @@
 | ``DATABASE_URL`` | e.g. ``postgres://user:pass@host:5432/borough`` | SQLite in the data folder |
 | ``BOROUGH_ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1,[::1]`` |
 | ``BOROUGH_EMAIL_BACKEND`` | a Django email backend | console outside production |
+| ``BOROUGH_VEHICLE_LOOKUP`` | ``local`` (the synthetic vehicles and DVLA's test registrations) or ``dvla`` | ``local`` |
+| ``BOROUGH_DVLA_API_KEY``, ``BOROUGH_DVLA_BASE_URL`` | the DVLA Vehicle Enquiry Service key and address | live address |
+| ``BOROUGH_VEHICLES_FILE`` | the local lookup's vehicles CSV | ``DATA_DIR/synth/vehicles.csv`` |
+| ``BOROUGH_PAYMENT_PROVIDER`` | ``local`` (test card pages) or ``govuk_pay`` | ``local``, except in production (must be set) |
+| ``BOROUGH_GOVUK_PAY_API_KEY`` | the GOV.UK Pay API key | |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 """
 
@@ -247,3 +252,18 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Parking: the vehicle look-up (docs/parking-vehicles.md) and payments (docs/payments.md).
+BOROUGH_VEHICLE_LOOKUP = env_str("BOROUGH_VEHICLE_LOOKUP", "local")
+BOROUGH_DVLA_API_KEY = env_str("BOROUGH_DVLA_API_KEY", "")
+BOROUGH_DVLA_BASE_URL = env_str(
+    "BOROUGH_DVLA_BASE_URL", "https://driver-vehicle-licensing.api.gov.uk/vehicle-enquiry"
+)
+BOROUGH_VEHICLES_FILE = env_str("BOROUGH_VEHICLES_FILE", "")  # empty: DATA_DIR/synth/vehicles.csv
+BOROUGH_PAYMENT_PROVIDER = env_str(
+    "BOROUGH_PAYMENT_PROVIDER", ""
+)  # empty: local, except in production
+BOROUGH_GOVUK_PAY_API_KEY = env_str("BOROUGH_GOVUK_PAY_API_KEY", "")
+BOROUGH_GOVUK_PAY_BASE_URL = env_str(
+    "BOROUGH_GOVUK_PAY_BASE_URL", "https://publicapi.payments.service.gov.uk"
+)

@@ -19,6 +19,9 @@ SAMPLE_KWARGS = {
     "resident_id": "RRHPJ7RS5",
     "case_id": "1",
     "reference": "V-0000000000",
+    "payment_token": "no-such-payment",
+    "number": "PP-NOSUCH00",
+    "session_id": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
@@ -116,7 +119,12 @@ def test_access_rule_holds(client, make_staff, resident, route, rule):
         client.force_login(make_staff(*[r.group for r in ROLES]))
         assert client.get(path).status_code == 403
         client.force_login(resident)
-        assert client.get(path).status_code in (200, 404)
+        response = client.get(path)
+        # a journey's step may send the resident to its start; a POST-only action says 405
+        assert response.status_code in (200, 404, 405) or (
+            response.status_code == 302
+            and not response["Location"].startswith(("/sign-in", "/staff/sign-in"))
+        ), path
         return
 
     assert kind == STAFF

@@ -11,6 +11,7 @@ from borough.core.models import ApiClient
 
 SCOPES = {
     "verify": "POST /api/v1/verifications: verify a resident's details for a purpose",
+    "enforcement": "GET /api/v1/parking/check: is a vehicle allowed to park in a zone now",
 }
 _PREFIX = "brgh_"
 

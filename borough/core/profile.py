@@ -6,11 +6,19 @@ changes it and loads its own data; no code changes. See ``docs/council-profile.m
 
 import re
 import tomllib
+from itertools import pairwise
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.core.exceptions import ImproperlyConfigured
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SERVICES = ("parking", "housing", "transparency", "insights")
 
@@ -86,6 +94,226 @@ class Accessibility(_Strict):
     known_issues: list[str] = []
 
 
+Pence = Annotated[int, Field(ge=0)]
+
+# The 13 DVLA vehicle excise duty bands, A to M, by CO2 in g/km (the top band has no limit).
+VED_BANDS = (
+    ("A", 0),
+    ("B", 50),
+    ("C", 75),
+    ("D", 90),
+    ("E", 100),
+    ("F", 110),
+    ("G", 130),
+    ("H", 150),
+    ("I", 170),
+    ("J", 190),
+    ("K", 225),
+    ("L", 255),
+    ("M", None),
+)
+
+
+class EmissionBand(_Strict):
+    """A price band: every CO2 figure up to ``max_co2`` g/km not in an earlier band."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,10}$")]
+    max_co2: Annotated[int, Field(ge=0)] | None = None
+
+
+class EngineSizeBand(_Strict):
+    """Engines up to ``max_cc`` (not in an earlier row) go in ``band`` when CO2 is unknown."""
+
+    max_cc: Annotated[int, Field(ge=1)] | None = None
+    band: str
+
+
+class PermitType(_Strict):
+    """A kind of permit the council sells, and how it is priced.
+
+    Priced by emissions: ``band_prices_pence`` holds a 12-month price for every band, and a
+    shorter permit costs that pro rata. Otherwise ``prices_pence`` holds one price per duration.
+    """
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+    name: Annotated[str, Field(min_length=1)]
+    durations_months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)]
+    priced_by_emissions: bool = False
+    band_prices_pence: dict[str, Pence] = {}
+    prices_pence: dict[int, Pence] = {}
+    needs_vehicle: bool = True
+    max_per_household: Annotated[int, Field(ge=1)] | None = None
+    counts_as_resident_permit: bool = False
+    diesel_surcharge: bool = False
+
+    @field_validator("durations_months")
+    @classmethod
+    def _durations(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a duration twice")
+        return sorted(value)
+
+    @model_validator(mode="after")
+    def _prices_match_the_pricing(self) -> "PermitType":
+        where = f"permit type {self.code}"
+        if self.priced_by_emissions:
+            if self.prices_pence:
+                raise ValueError(
+                    f"{where} is priced by emissions, so give band_prices_pence, not prices_pence"
+                )
+            if not self.needs_vehicle:
+                raise ValueError(f"{where} is priced by emissions, so needs_vehicle must be true")
+        else:
+            if self.band_prices_pence:
+                raise ValueError(
+                    f"{where} has band_prices_pence but priced_by_emissions is not true"
+                )
+            missing = [d for d in self.durations_months if d not in self.prices_pence]
+            extra = sorted(set(self.prices_pence) - set(self.durations_months))
+            if missing:
+                raise ValueError(
+                    f"{where}: prices_pence has no price for "
+                    + ", ".join(f"{d} months" for d in missing)
+                )
+            if extra:
+                raise ValueError(
+                    f"{where}: prices_pence prices "
+                    + ", ".join(f"{d} months" for d in extra)
+                    + ", which is not in durations_months"
+                )
+        if self.diesel_surcharge and not self.needs_vehicle:
+            raise ValueError(f"{where}: diesel_surcharge needs needs_vehicle = true")
+        return self
+
+
+class Parking(_Strict):
+    """Permit prices, surcharges, refunds, verification and visitor rules (``[parking]``).
+
+    Every key has a default, so a profile without ``[parking]`` still loads; with no
+    ``permit_types`` the council sells no permits. See ``docs/council-profile.md``.
+    """
+
+    permit_types: list[PermitType] = []
+    bands: Annotated[list[EmissionBand], Field(min_length=1)] = Field(
+        default_factory=lambda: [EmissionBand(name=n, max_co2=c) for n, c in VED_BANDS]
+    )
+    zero_emission_fuel_types: list[str] = ["ELECTRICITY"]
+    diesel_fuel_types: list[str] = ["DIESEL"]
+    diesel_surcharge_pence: Pence = 0
+    rde2_exempt: bool = True
+    engine_size_bands: list[EngineSizeBand] = []
+    unknown_vehicle_band: str | None = None
+    pre_2001_up_one_band: bool = False
+    additional_vehicle_surcharge_pence: Pence = 0
+    max_resident_permits_per_household: Annotated[int, Field(ge=1)] = 2
+    refund_admin_fee_pence: Pence = 0
+    minimum_refund_pence: Pence = 0
+    unverified_proof_days: Annotated[int, Field(ge=1)] = 30
+    unverified_policy: Literal["issue_then_proof", "wait_for_officer"] = "issue_then_proof"
+    visitor_hours_per_year: Annotated[int, Field(ge=0)] = 0
+    visitor_session_max_hours: Annotated[int, Field(ge=1)] = 24
+    visitor_price_per_hour_pence: Pence = 0
+    renewal_window_days: Annotated[int, Field(ge=1)] = 42
+    reminder_days_before_expiry: list[Annotated[int, Field(ge=1)]] = [42, 14]
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_increase(cls, value: list[EmissionBand]) -> list[EmissionBand]:
+        names = [b.name for b in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"band {', '.join(twice)} appears more than once")
+        for earlier, later in pairwise(value):
+            if earlier.max_co2 is None:
+                raise ValueError(
+                    f"only the last band may leave out max_co2, but band {earlier.name} does"
+                )
+            if later.max_co2 is not None and later.max_co2 <= earlier.max_co2:
+                raise ValueError(
+                    f"max_co2 must increase from band to band, but band {later.name} "
+                    f"({later.max_co2}) is not above band {earlier.name} ({earlier.max_co2})"
+                )
+        if value[-1].max_co2 is not None:
+            raise ValueError(
+                f"the last band ({value[-1].name}) must have no max_co2, so every car has a band"
+            )
+        return value
+
+    @field_validator("engine_size_bands")
+    @classmethod
+    def _engine_sizes_increase(cls, value: list[EngineSizeBand]) -> list[EngineSizeBand]:
+        for earlier, later in pairwise(value):
+            if earlier.max_cc is None:
+                raise ValueError("only the last row may leave out max_cc")
+            if later.max_cc is not None and later.max_cc <= earlier.max_cc:
+                raise ValueError(
+                    f"max_cc must increase from row to row, but {later.max_cc} "
+                    f"is not above {earlier.max_cc}"
+                )
+        return value
+
+    @field_validator("zero_emission_fuel_types", "diesel_fuel_types")
+    @classmethod
+    def _upper(cls, value: list[str]) -> list[str]:
+        return [v.strip().upper() for v in value]
+
+    @field_validator("reminder_days_before_expiry")
+    @classmethod
+    def _reminders(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a day twice")
+        return sorted(value, reverse=True)
+
+    @model_validator(mode="after")
+    def _references_agree(self) -> "Parking":
+        bands = [b.name for b in self.bands]
+        codes = [t.code for t in self.permit_types]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"permit_types: code {', '.join(twice)} is used more than once")
+        for row in self.engine_size_bands:
+            if row.band not in bands:
+                raise ValueError(
+                    f"engine_size_bands: band {row.band} is not one of the bands "
+                    f"({', '.join(bands)})"
+                )
+        if self.unknown_vehicle_band is not None and self.unknown_vehicle_band not in bands:
+            raise ValueError(
+                f"unknown_vehicle_band {self.unknown_vehicle_band} is not one of the bands "
+                f"({', '.join(bands)})"
+            )
+        for permit in self.permit_types:
+            if not permit.priced_by_emissions:
+                continue
+            missing = [b for b in bands if b not in permit.band_prices_pence]
+            unknown = sorted(set(permit.band_prices_pence) - set(bands))
+            if missing:
+                raise ValueError(
+                    f"permit type {permit.code}: band_prices_pence has no price for band "
+                    + ", ".join(missing)
+                )
+            if unknown:
+                raise ValueError(
+                    f"permit type {permit.code}: band_prices_pence prices band "
+                    + ", ".join(unknown)
+                    + f", which is not one of the bands ({', '.join(bands)})"
+                )
+        late = [d for d in self.reminder_days_before_expiry if d > self.renewal_window_days]
+        if late:
+            raise ValueError(
+                f"reminder_days_before_expiry: {', '.join(map(str, late))} days is before "
+                f"renewal opens (renewal_window_days = {self.renewal_window_days})"
+            )
+        return self
+
+    def permit_type(self, code: str) -> PermitType | None:
+        return next((t for t in self.permit_types if t.code == code), None)
+
+    @property
+    def worst_band(self) -> str:
+        return self.bands[-1].name
+
+
 class CouncilProfile(_Strict):
     name: str
     short_name: str
@@ -99,6 +327,7 @@ class CouncilProfile(_Strict):
     unit_costs: UnitCosts
     privacy: Privacy
     accessibility: Accessibility
+    parking: Parking = Field(default_factory=Parking)
 
     @field_validator("services")
     @classmethod

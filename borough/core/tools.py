@@ -83,6 +83,25 @@ TOOLS = [
         "applicant, or say why you cannot.",
         "residents:referrals",
     ),
+    Tool(
+        "parking",
+        "Check a vehicle",
+        "Enforcement: is a registration allowed to park in a zone now. Works on a phone.",
+        "parking:enforcement-check",
+    ),
+    Tool(
+        "parking",
+        "Applications for an officer",
+        "Permit applications that automatic checks could not settle, and permits waiting "
+        "for proof: the evidence, and your decision.",
+        "parking:staff-applications",
+    ),
+    Tool(
+        "parking",
+        "Find a permit",
+        "Search permits by registration, permit number, postcode or street; cancel and refund.",
+        "parking:staff-permits",
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """Parking: controlled parking zones and where each property is, permits, visitor sessions."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -37,3 +38,201 @@ class PropertyZone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.property_id} in {self.zone.code}"
+
+
+def _reference(prefix: str) -> str:
+    import secrets
+
+    # No 0/O or 1/I: references are read out on the phone.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def new_application_reference() -> str:
+    return _reference("PA-")
+
+
+def new_permit_number() -> str:
+    return _reference("PP-")
+
+
+class PermitApplication(models.Model):
+    """One resident's application for a permit, from the journey's first answer to the permit.
+
+    The journey's answers live in the session until "Pay"; this row is created then, with the
+    price fixed from the vehicle data used (``vehicle_snapshot``), so that what was charged can
+    always be explained."""
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Waiting for payment"
+        ISSUED = "issued", "Permit issued"
+        NEEDS_OFFICER = "needs_officer", "Waiting for an officer"
+        REFUSED = "refused", "Refused"
+        ABANDONED = "abandoned", "Payment not completed"
+
+    reference = models.CharField(max_length=20, unique=True, default=new_application_reference)
+    journey = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="The journey (session) it came from: submitting it twice makes one application",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="permit_applications"
+    )
+    permit_type = models.CharField(max_length=30)
+    property = models.ForeignKey("places.Property", on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="applications")
+    first_name = models.CharField(max_length=100)
+    surname = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    vrm = models.CharField("registration", max_length=7)
+    vehicle_snapshot = models.JSONField(
+        default=dict, help_text="The vehicle data the price was set from, as the lookup gave it"
+    )
+    vehicle_found = models.BooleanField(default=False)
+    duration_months = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=10, blank=True)
+    band_reason = models.CharField(max_length=200, blank=True)
+    price_pence = models.PositiveIntegerField()
+    price_lines = models.JSONField(default=list)
+    verification_reference = models.CharField(max_length=20, blank=True)
+    verification_decision = models.CharField(max_length=20, blank=True)
+    resident_id = models.CharField(max_length=20, blank=True)
+    payment_reference = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True
+    )
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Permit(models.Model):
+    """A virtual permit: nothing is displayed in the vehicle; enforcement checks the
+    registration. Valid only in its zone, between its dates, while ACTIVE or PROOF_NEEDED."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PROOF_NEEDED = "proof_needed", "Active: proof needed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    LIVE = (Status.ACTIVE, Status.PROOF_NEEDED)
+
+    number = models.CharField(max_length=20, unique=True, default=new_permit_number)
+    application = models.OneToOneField(
+        PermitApplication, on_delete=models.PROTECT, related_name="permit"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="permits"
+    )
+    permit_type = models.CharField(max_length=30)
+    property = models.ForeignKey("places.Property", on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="permits")
+    vrm = models.CharField("registration", max_length=7, db_index=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The last day the permit is valid")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    proof_due_on = models.DateField(null=True, blank=True)
+    paid_pence = models.PositiveIntegerField()
+    refunded_pence = models.PositiveIntegerField(default=0)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["vrm", "zone", "status"], name="permit_check")]
+        constraints = [
+            # One live resident permit per vehicle, even under concurrent applications.
+            models.UniqueConstraint(
+                fields=["vrm"],
+                condition=models.Q(permit_type="resident", status__in=["active", "proof_needed"]),
+                name="one_live_resident_permit_per_vehicle",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="permit_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class VisitorSession(models.Model):
+    """A visitor's vehicle allowed to park in the host's zone for some hours, taken from the
+    household's yearly allowance."""
+
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visitor_sessions"
+    )
+    property = models.ForeignKey("places.Property", on_delete=models.PROTECT, related_name="+")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="visitor_sessions")
+    vrm = models.CharField("registration", max_length=7, db_index=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    ended_early_at = models.DateTimeField(null=True, blank=True)
+    hours_used = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["vrm", "zone", "ends_at"], name="visitor_check")]
+
+    def __str__(self) -> str:
+        return f"Visitor session {self.pk}"
+
+
+class PermitEvent(models.Model):
+    """The audit trail of an application or permit: who did what, when, why. Append-only by
+    convention: services add rows, nothing edits them."""
+
+    application = models.ForeignKey(
+        PermitApplication, on_delete=models.PROTECT, related_name="events"
+    )
+    permit = models.ForeignKey(
+        Permit, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ProofUpload(models.Model):
+    """A document a resident sent to prove their address or vehicle, for an officer."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="proofs")
+    kind = models.CharField(max_length=30, help_text="council_tax_bill, tenancy, v5c, …")
+    file = models.FileField(upload_to="parking/proof/%Y/%m/")
+    content_type = models.CharField(max_length=60)
+    size_bytes = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=20, blank=True)  # "accepted", "rejected"
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"Proof {self.pk} ({self.kind})"

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from borough.payments import views
 
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("payments/local/<str:payment_token>", views.local_payment, name="local-payment"),
+    path("payments/local/<str:payment_token>/cancel", views.local_cancel, name="local-cancel"),
+]

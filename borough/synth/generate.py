@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gazetteer
+from . import gazetteer, zones
 from .datasets import SOURCES
 from .households import DIED, make_population
 from .noise import DATASET_NOISE
@@ -56,6 +56,7 @@ PEOPLE_COLUMNS = [
 HISTORY_COLUMNS = ["person_id", "uprn", "from_date", "to_date"]
 TRUTH_COLUMNS = ["dataset", "record_id", "person_id"]
 
+# Every file written, with its columns (for zones.geojson, the properties of each zone).
 FILES: dict[str, list[str]] = {
     "gazetteer.csv": gazetteer.COLUMNS,
     "people.csv": PEOPLE_COLUMNS,
@@ -63,7 +64,9 @@ FILES: dict[str, list[str]] = {
     **{f"{s.name}.csv": s.columns for s in SOURCES},
     "ground_truth.csv": TRUTH_COLUMNS,
     "vehicles.csv": VEHICLE_COLUMNS,
+    "zones.geojson": zones.PROPERTIES,
 }
+CSV_FILES = [name for name in FILES if name.endswith(".csv")]
 SOURCE_FILES = [f"{s.name}.csv" for s in SOURCES]
 
 Progress = Callable[[int, int, dict[str, int]], None]
@@ -89,11 +92,11 @@ def generate(
     plan = make_plan(residents, seed, start_date, chunk_units)
     workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
     workers = min(workers, len(plan.chunks))  # one chunk: no processes to start
-    counts = dict.fromkeys(FILES, 0)
-    handles = {name: open(out / name, "w", encoding="utf-8", newline="") for name in FILES}
+    counts = dict.fromkeys(CSV_FILES, 0)
+    handles = {name: open(out / name, "w", encoding="utf-8", newline="") for name in CSV_FILES}
     try:
-        for name, columns in FILES.items():
-            csv.writer(handles[name], lineterminator="\n").writerow(columns)
+        for name in CSV_FILES:
+            csv.writer(handles[name], lineterminator="\n").writerow(FILES[name])
         for done, result in enumerate(_results(plan, workers), start=1):
             for name, (text, rows) in result.items():
                 handles[name].write(text)
@@ -104,6 +107,7 @@ def generate(
         for handle in handles.values():
             handle.close()
     manifest = _manifest(plan, chunk_units, counts)
+    manifest["zones"] = zones.write(out / "zones.geojson", plan)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

@@ -1,0 +1,94 @@
+"""``GET /api/v1/parking/check?vrm=…&zone=…``: is this vehicle allowed to park here now?
+
+For civil enforcement officers' handheld devices. Authenticated by an API key with scope
+``enforcement`` (``borough apiclient create NAME --scope enforcement``; revoking it takes effect
+at once) or a signed-in staff member with the parking role. The answer names the permit type
+and its expiry and nothing more: no names, no addresses. Every look-up is written to the
+data-use log.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyCookie, HttpBearer
+
+from borough.core.api_clients import client_for_key
+from borough.core.roles import may_enter
+from borough.parking import services
+from borough.parking.models import Zone
+from borough.parking.vehicles import InvalidRegistration, parse_vrm
+from borough.transparency.models import ActorKind
+
+router = Router(tags=["parking"])
+
+
+class EnforcementKeyAuth(HttpBearer):
+    openapi_description = "An API key made with `borough apiclient create`, scope `enforcement`."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        client = client_for_key(token)
+        if client is None or "enforcement" not in client.scopes:
+            return None
+        request.api_client = client
+        return client
+
+
+class ParkingStaffAuth(APIKeyCookie):
+    param_name = "sessionid"
+    openapi_description = "A signed-in staff member with the parking role."
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "is_staff_member", False)
+            and may_enter(user, "parking")
+        ):
+            request.api_client = None
+            return user
+        return None
+
+
+class CheckOut(Schema):
+    vrm: str
+    zone: str
+    allowed: bool
+    permit_type: str | None = None
+    valid_until: str | None = None
+
+
+class Problem(Schema):
+    detail: str
+    field: str | None = None
+
+
+@router.get(
+    "/parking/check",
+    response={200: CheckOut, 400: Problem, 401: Problem},
+    auth=[EnforcementKeyAuth(), ParkingStaffAuth()],
+    summary="Is this vehicle allowed to park in this zone now?",
+)
+def check(request: HttpRequest, vrm: str, zone: str):
+    try:
+        registration = parse_vrm(vrm)
+    except InvalidRegistration as error:
+        return 400, {"detail": error.message, "field": "vrm"}
+    found = Zone.objects.filter(code__iexact=zone.strip(), active=True).first()
+    if found is None:
+        return 400, {"detail": "No controlled parking zone has that code", "field": "zone"}
+    client = getattr(request, "api_client", None)
+    if client is not None:
+        answer = services.check_vehicle(
+            registration.vrm,
+            found,
+            actor=None,
+            actor_kind=ActorKind.SYSTEM,
+            actor_label=f"API client {client.name}",
+        )
+    else:
+        answer = services.check_vehicle(
+            registration.vrm, found, actor=request.auth, actor_kind=ActorKind.STAFF
+        )
+    return 200, answer.as_dict()

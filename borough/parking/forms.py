@@ -1,0 +1,133 @@
+"""The resident journey's questions, one a page, with GOV.UK error messages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from borough.core.govuk_forms import DateOfBirthMixin
+from borough.parking.vehicles import InvalidRegistration, parse_vrm
+
+
+def _name(label: str, message: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=100,
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+        error_messages={
+            "required": message,
+            "max_length": f"{label} must be 100 characters or fewer",
+        },
+    )
+
+
+class WhoForm(DateOfBirthMixin, forms.Form):
+    earliest_year = 1900
+    first_name = _name("First name", "Enter your first name")
+    surname = _name("Last name", "Enter your last name")
+    dob_day = forms.CharField(label="Day", required=False)
+    dob_month = forms.CharField(label="Month", required=False)
+    dob_year = forms.CharField(label="Year", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and self.date_of_birth is None:
+            self.add_error("dob_day", forms.ValidationError("Enter your date of birth"))
+            self.date_error_parts = {"day", "month", "year"}
+        return data
+
+    def date_input(self) -> dict:
+        params = super().date_input()
+        params["fieldset"] = {"legend": {"text": "Date of birth"}}
+        params["hint"] = {"text": "For example, 27 3 1980. We use it to find your council records."}
+        return params
+
+
+class VehicleForm(forms.Form):
+    vrm = forms.CharField(
+        label="What is your vehicle's registration number?",
+        max_length=20,
+        help_text="For example, AB12 CDE",
+        widget=forms.TextInput(
+            attrs={"spellcheck": False, "autocomplete": "off", "class": "govuk-input--width-10"}
+        ),
+        error_messages={
+            "required": "Enter your vehicle registration number, like AB12 CDE",
+            "max_length": "A vehicle registration number is 7 characters or fewer, like AB12 CDE",
+        },
+    )
+
+    def clean_vrm(self):
+        try:
+            return parse_vrm(self.cleaned_data["vrm"])
+        except InvalidRegistration as error:
+            raise forms.ValidationError(error.message, code="invalid") from None
+
+
+class ConfirmVehicleForm(forms.Form):
+    confirm = forms.ChoiceField(
+        label="Is this your vehicle?",
+        choices=[("yes", "Yes"), ("no", "No, enter the registration again")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if this is your vehicle"},
+    )
+
+
+class DurationForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="How long do you want the permit for?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select how long you want the permit for",
+            "invalid_choice": "Select how long you want the permit for",
+        },
+    )
+
+    def __init__(self, options: list[tuple[int, str]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["months"].choices = options
+
+
+class EnforcementForm(forms.Form):
+    vrm = VehicleForm.base_fields["vrm"]
+    zone = forms.ChoiceField(
+        label="Zone",
+        error_messages={"required": "Select the zone", "invalid_choice": "Select the zone"},
+    )
+
+    def __init__(self, zones: list[tuple[str, str]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vrm"] = VehicleForm.base_fields["vrm"].__class__(
+            label="Registration number",
+            max_length=20,
+            widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+            error_messages=VehicleForm.base_fields["vrm"].error_messages,
+        )
+        self.fields["zone"].choices = [("", "Choose a zone"), *zones]
+        self.fields["zone"].widget = forms.Select()
+
+    def clean_vrm(self):
+        return VehicleForm.clean_vrm(self)
+
+
+class VisitorForm(forms.Form):
+    vrm = forms.CharField(
+        label="Visitor's vehicle registration number",
+        max_length=20,
+        help_text="For example, AB12 CDE",
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+        error_messages=VehicleForm.base_fields["vrm"].error_messages,
+    )
+    hours = forms.IntegerField(
+        label="How many hours?",
+        min_value=1,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-3"}),
+        error_messages={
+            "required": "Enter how many hours your visitor needs",
+            "invalid": "Hours must be a whole number, like 3",
+            "min_value": "Hours must be 1 or more",
+        },
+    )
+
+    def clean_vrm(self):
+        return VehicleForm.clean_vrm(self)

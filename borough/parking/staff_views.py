@@ -1,0 +1,201 @@
+"""The parking back office: applications waiting for an officer, permit search, a permit's
+page (proof, cancellation with refund). Every page that shows an applicant's details writes a
+``staff_view_records`` event to the data-use log; every decision is a ``PermitEvent``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from borough.core.access import staff_area
+from borough.parking import services
+from borough.parking.models import Permit, PermitApplication
+from borough.parking.pricing import pounds
+from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
+from borough.places.models import Property
+from borough.residents.verification.models import Verification
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.services import record_data_use
+
+PAGE_SIZE = 50
+
+
+def _cfg():
+    return settings.COUNCIL.parking
+
+
+def _logged_view(request: HttpRequest, application: PermitApplication) -> None:
+    record_data_use(
+        subject_resident_ids=[application.resident_id] if application.resident_id else [],
+        actor=request.user,
+        actor_kind=ActorKind.STAFF,
+        purpose="staff_view_records",
+        action=Action.VIEWED_RECORDS,
+        datasets=["parking_permits"],
+        reference=application.reference,
+        service="parking",
+    )
+
+
+def _render(request, template: str, context: dict) -> HttpResponse:
+    return render(request, f"parking/staff/{template}", {"money": pounds, **context})
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("approve", "Issue the permit"), ("refuse", "Refuse and refund in full")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether to issue the permit or refuse it"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        help_text="The applicant sees this. Say which evidence you checked.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Enter the reason for your decision",
+            "max_length": "The reason must be 500 characters or fewer",
+        },
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the permit being cancelled?",
+        max_length=200,
+        error_messages={
+            "required": "Enter why the permit is being cancelled",
+            "max_length": "The reason must be 200 characters or fewer",
+        },
+    )
+
+
+@staff_area("parking")
+@require_GET
+def applications(request: HttpRequest) -> HttpResponse:
+    waiting = PermitApplication.objects.filter(
+        status=PermitApplication.Status.NEEDS_OFFICER
+    ).select_related("zone")
+    proof = Permit.objects.filter(status=Permit.Status.PROOF_NEEDED).order_by("proof_due_on")
+    return _render(
+        request,
+        "applications.html",
+        {
+            "waiting": waiting,
+            "proof_needed": proof,
+            "page_title": "Permit applications for an officer",
+        },
+    )
+
+
+@staff_area("parking")
+@require_http_methods(["GET", "POST"])
+def application(request: HttpRequest, reference: str) -> HttpResponse:
+    found = PermitApplication.objects.filter(reference=reference).select_related("zone").first()
+    if found is None:
+        raise Http404("No application has that reference.")
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                services.approve_application(
+                    found.pk,
+                    officer=request.user,
+                    reason=reason,
+                    max_per_household=_cfg().max_resident_permits_per_household,
+                )
+            else:
+                services.refuse_application(found.pk, officer=request.user, reason=reason)
+        except services.PermitRuleError as error:
+            form.add_error("decision", error.message)
+        else:
+            return redirect("parking:staff-application", reference=found.reference)
+    _logged_view(request, found)
+    verification = (
+        Verification.objects.filter(reference=found.verification_reference).first()
+        if found.verification_reference
+        else None
+    )
+    return _render(
+        request,
+        "application.html",
+        {
+            "application": found,
+            "address": Property.objects.get(pk=found.property_id).single_line(),
+            "verification": verification,
+            "vrm_display": parse_vrm(found.vrm).display,
+            "events": found.events.select_related("actor"),
+            "permit": Permit.objects.filter(application=found).first(),
+            "form": form if request.method == "POST" else None,
+            "decision_form": form,
+            "page_title": f"Application {found.reference}",
+        },
+    )
+
+
+@staff_area("parking")
+@require_GET
+def permits(request: HttpRequest) -> HttpResponse:
+    """Search permits by registration, permit number or address (postcode or street)."""
+    query = request.GET.get("q", "").strip()[:100]
+    results = None
+    if query:
+        found = Permit.objects.select_related("zone", "application")
+        conditions = Q(number__iexact=query)
+        try:
+            conditions |= Q(vrm=parse_vrm(query).vrm)
+        except InvalidRegistration:
+            pass
+        compact = normalise_vrm(query)
+        uprns = Property.objects.filter(
+            Q(postcode__iexact=query) | Q(street__icontains=query)
+        ).values_list("uprn", flat=True)[:500]
+        conditions |= Q(property_id__in=list(uprns))
+        if compact.isdigit():
+            conditions |= Q(property_id=int(compact))
+        results = found.filter(conditions).order_by("-issued_at")[:PAGE_SIZE]
+    return _render(
+        request,
+        "permits.html",
+        {"query": query, "results": results, "page_title": "Find a permit"},
+    )
+
+
+@staff_area("parking")
+@require_http_methods(["GET", "POST"])
+def permit(request: HttpRequest, number: str) -> HttpResponse:
+    found = Permit.objects.filter(number=number).select_related("zone", "application").first()
+    if found is None:
+        raise Http404("No permit has that number.")
+    form = (
+        CancelForm(request.POST or None) if request.POST.get("action") == "cancel" else CancelForm()
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "accept_proof":
+            services.accept_proof(found.pk, officer=request.user)
+            return redirect("parking:staff-permit", number=found.number)
+        if request.POST.get("action") == "cancel" and form.is_valid():
+            services.cancel_permit(found.pk, actor=request.user, reason=form.cleaned_data["reason"])
+            return redirect("parking:staff-permit", number=found.number)
+    _logged_view(request, found.application)
+    return _render(
+        request,
+        "permit.html",
+        {
+            "permit": found,
+            "application": found.application,
+            "address": Property.objects.get(pk=found.property_id).single_line(),
+            "vrm_display": parse_vrm(found.vrm).display,
+            "proofs": found.proofs.all(),
+            "events": found.application.events.select_related("actor"),
+            "form": form if request.method == "POST" else None,
+            "cancel_form": form,
+            "page_title": f"Permit {found.number}",
+        },
+    )

@@ -1,0 +1,660 @@
+"""The resident permit journey (one question a page, answers kept in the session until "Pay"),
+the resident's permits, visitor sessions, and the enforcement officer's check page. Thin: the
+rules live in services.py, pricing.py, zones.py, vehicles.py and the verification service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from borough.core.access import public, resident_required, staff_area
+from borough.parking import pricing, services, zones
+from borough.parking.forms import (
+    ConfirmVehicleForm,
+    DurationForm,
+    EnforcementForm,
+    VehicleForm,
+    VisitorForm,
+    WhoForm,
+)
+from borough.parking.models import Permit, PermitApplication, VisitorSession, Zone
+from borough.parking.vehicles import (
+    InvalidRegistration,
+    VehicleDetails,
+    VehicleLookupUnavailable,
+    VehicleNotFound,
+    get_vehicle_lookup,
+    parse_vrm,
+)
+from borough.payments import services as payments
+from borough.places.forms import AddressChoiceForm, PostcodeForm
+from borough.places.models import Property
+from borough.places.queries import addresses_at
+from borough.residents.verification.engine import Applicant, ApplicantError
+from borough.residents.verification.service import VerificationUnavailable, verify
+from borough.transparency.models import ActorKind
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "parking_apply"
+PURPOSE = "parking_permit_residency_check"
+PERMIT_TYPE = "resident"
+
+
+def cfg():
+    return settings.COUNCIL.parking
+
+
+def _answers(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_KEY, {})
+
+
+def _save(request: HttpRequest, **values) -> None:
+    answers = {**_answers(request), **values}
+    request.session[SESSION_KEY] = answers
+
+
+def _need(request: HttpRequest, *keys: str):
+    """The journey's answers so far, or a redirect to the first page if any of ``keys`` is
+    missing (an expired session, or a page opened out of order)."""
+    answers = _answers(request)
+    if any(k not in answers for k in keys):
+        return None
+    return answers
+
+
+def _restart() -> HttpResponse:
+    return redirect("parking:apply-expired")
+
+
+def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(
+        request, f"parking/{template}", {"money": pricing.pounds, **context}, status=status
+    )
+
+
+# -- start ---------------------------------------------------------------------------------
+
+
+@public
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    return _render(request, "start.html", {"page_title": "Apply for a resident parking permit"})
+
+
+@public
+@require_GET
+def apply_expired(request: HttpRequest) -> HttpResponse:
+    return _render(
+        request, "expired.html", {"page_title": "Your answers have not been saved"}, status=200
+    )
+
+
+@resident_required
+@require_GET
+def apply(request: HttpRequest) -> HttpResponse:
+    request.session[SESSION_KEY] = {"journey": uuid.uuid4().hex}
+    return redirect("parking:apply-postcode")
+
+
+# -- address -------------------------------------------------------------------------------
+
+
+@resident_required
+@require_GET
+def apply_postcode(request: HttpRequest) -> HttpResponse:
+    form = PostcodeForm(request.GET or None)
+    if request.GET and form.is_valid():
+        return redirect(
+            reverse("parking:apply-address") + "?postcode=" + form.cleaned_data["postcode"]
+        )
+    return _render(
+        request,
+        "postcode.html",
+        {
+            "form": form if request.GET else None,
+            "postcode_form": form,
+            "page_title": "What is your postcode?",
+        },
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_address(request: HttpRequest) -> HttpResponse:
+    postcode_form = PostcodeForm(request.GET)
+    if not postcode_form.is_valid():
+        return redirect("parking:apply-postcode")
+    postcode = postcode_form.cleaned_data["postcode"]
+    addresses = addresses_at(postcode)
+    form = AddressChoiceForm(addresses, request.POST or None, label="Select your address")
+    if request.method == "POST" and addresses and form.is_valid():
+        prop: Property = form.cleaned_data["uprn"]
+        eligibility = zones.eligibility_for_resident_permit(prop)
+        if not eligibility.eligible:
+            _save(request, refused_uprn=prop.uprn)
+            return _render(
+                request,
+                "not_eligible.html",
+                {
+                    "page_title": "You cannot get a resident permit for this address",
+                    "reason": eligibility.reason,
+                    "address": prop.single_line(),
+                    "postcode": postcode,
+                },
+            )
+        _save(request, uprn=prop.uprn, zone=eligibility.zone.code, postcode=postcode)
+        return redirect("parking:apply-zone")
+    count = len(addresses)
+    return _render(
+        request,
+        "address.html",
+        {
+            "form": form if request.method == "POST" else None,
+            "choice_form": form,
+            "addresses": addresses,
+            "postcode": postcode,
+            "page_title": (
+                f"Select your address in {postcode}"
+                if count
+                else f"No addresses found for {postcode}"
+            ),
+        },
+    )
+
+
+@resident_required
+@require_GET
+def apply_zone(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "uprn", "zone")
+    if answers is None:
+        return _restart()
+    zone = get_object_or_404(Zone, code=answers["zone"])
+    prop = get_object_or_404(Property, pk=answers["uprn"])
+    return _render(
+        request,
+        "zone.html",
+        {
+            "zone": zone,
+            "address": prop.single_line(),
+            "page_title": f"Your address is in zone {zone.code}",
+        },
+    )
+
+
+# -- who you are and the verification ------------------------------------------------------
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_who(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "uprn", "zone")
+    if answers is None:
+        return _restart()
+    user = request.user
+    initial = {"first_name": user.first_name, "surname": user.last_name}
+    form = WhoForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        prop = get_object_or_404(Property, pk=answers["uprn"])
+        applicant = Applicant(
+            first_name=form.cleaned_data["first_name"],
+            surname=form.cleaned_data["surname"],
+            date_of_birth=form.date_of_birth,
+            uprn=prop.uprn,
+            postcode=prop.postcode,
+        )
+        started = timezone.now()
+        try:
+            verification = verify(
+                applicant,
+                PURPOSE,
+                actor=user,
+                actor_kind=ActorKind.RESIDENT,
+            )
+        except ApplicantError as error:
+            form.add_error("first_name" if error.field != "surname" else "surname", error.message)
+        except VerificationUnavailable:
+            verification = None
+        if not form.errors:
+            seconds = (timezone.now() - started).total_seconds()
+            _save(
+                request,
+                first_name=form.cleaned_data["first_name"],
+                surname=form.cleaned_data["surname"],
+                date_of_birth=form.date_of_birth.isoformat(),
+                verification=verification.reference if verification else "",
+                decision=verification.decision if verification else "unavailable",
+                resident_id=(verification.resident_id or "") if verification else "",
+                verification_seconds=round(seconds, 3),
+            )
+            return redirect("parking:apply-checked")
+    return _render(
+        request, "who.html", {"form": form, "page_title": "What is your name and date of birth?"}
+    )
+
+
+def _proof_record(verification_ref: str) -> dict | None:
+    """The council record that proved residency (dataset title and since when), for the
+    resident to see; never another person's details."""
+    from borough.residents.verification.models import Verification
+
+    if not verification_ref:
+        return None
+    v = Verification.objects.filter(reference=verification_ref).first()
+    if v is None:
+        return None
+    for item in v.evidence:
+        if item.get("counts_as_proof"):
+            return {"title": item.get("dataset_title"), "since": item.get("valid_from")}
+    return None
+
+
+@resident_required
+@require_GET
+def apply_checked(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "decision")
+    if answers is None:
+        return _restart()
+    verified = answers["decision"] == "verified"
+    return _render(
+        request,
+        "checked.html",
+        {
+            "verified": verified,
+            "proof": _proof_record(answers.get("verification", "")) if verified else None,
+            "proof_days": cfg().unverified_proof_days,
+            "policy": cfg().unverified_policy,
+            "page_title": (
+                "We have confirmed your address"
+                if verified
+                else "We could not confirm your address automatically"
+            ),
+        },
+    )
+
+
+# -- vehicle -------------------------------------------------------------------------------
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_vehicle(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "decision")
+    if answers is None:
+        return _restart()
+    form = VehicleForm(request.POST or None, initial={"vrm": answers.get("vrm_display", "")})
+    if request.method == "POST" and form.is_valid():
+        registration = form.cleaned_data["vrm"]
+        try:
+            vehicle = get_vehicle_lookup().lookup(registration.vrm)
+        except VehicleNotFound:
+            form.add_error(
+                "vrm",
+                "We cannot find a vehicle with that registration number. Check it and try again",
+            )
+        except InvalidRegistration as error:
+            form.add_error("vrm", error.message)
+        except VehicleLookupUnavailable:
+            form.add_error(
+                "vrm",
+                "Sorry, we cannot check vehicles at the moment. Try again in a few minutes",
+            )
+        else:
+            _save(
+                request,
+                vrm=registration.vrm,
+                vrm_display=registration.display,
+                vehicle=vehicle.raw,
+            )
+            return redirect("parking:apply-vehicle-confirm")
+    return _render(
+        request,
+        "vehicle.html",
+        {"form": form, "page_title": "What is your vehicle's registration number?"},
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_vehicle_confirm(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "vrm", "vehicle")
+    if answers is None:
+        return _restart()
+    vehicle = VehicleDetails.from_ves_json(answers["vehicle"])
+    form = ConfirmVehicleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["confirm"] == "no":
+            return redirect("parking:apply-vehicle")
+        return redirect("parking:apply-duration")
+    return _render(
+        request,
+        "vehicle_confirm.html",
+        {
+            "form": form,
+            "vehicle": vehicle,
+            "vrm_display": answers["vrm_display"],
+            "page_title": "Is this your vehicle?",
+        },
+    )
+
+
+def _quote(answers: dict, months: int):
+    vehicle = VehicleDetails.from_ves_json(answers["vehicle"])
+    already = services.live_resident_permits_at(answers["uprn"])
+    return pricing.quote(PERMIT_TYPE, months, vehicle, household_permits_already=already)
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_duration(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "vrm", "vehicle", "uprn")
+    if answers is None:
+        return _restart()
+    durations = pricing.permit_type(PERMIT_TYPE).durations_months
+    options = [
+        (m, f"{m} months: {pricing.pounds(_quote(answers, m).total_pence)}") for m in durations
+    ]
+    form = DurationForm(options, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _save(request, months=form.cleaned_data["months"])
+        return redirect("parking:apply-check")
+    return _render(
+        request,
+        "duration.html",
+        {"form": form, "page_title": "How long do you want the permit for?"},
+    )
+
+
+# -- check, pay, issue ---------------------------------------------------------------------
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def apply_check(request: HttpRequest) -> HttpResponse:
+    answers = _need(request, "journey", "uprn", "zone", "decision", "vrm", "vehicle", "months")
+    if answers is None:
+        return _restart()
+    prop = get_object_or_404(Property, pk=answers["uprn"])
+    zone = get_object_or_404(Zone, code=answers["zone"])
+    quote = _quote(answers, answers["months"])
+    problem = None
+    try:
+        services.check_household_rules(
+            property_id=prop.uprn,
+            vrm=answers["vrm"],
+            permit_type=PERMIT_TYPE,
+            max_per_household=cfg().max_resident_permits_per_household,
+        )
+    except services.PermitRuleError as error:
+        problem = error.message
+    if request.method == "POST" and problem is None:
+        application = _application_for_journey(request, answers, prop, zone, quote)
+        if application.status != PermitApplication.Status.AWAITING_PAYMENT:
+            return redirect("parking:apply-paid", reference=application.reference)
+        return_url = request.build_absolute_uri(
+            reverse("parking:apply-paid", kwargs={"reference": application.reference})
+        )
+        payment = payments.start_payment(
+            purpose_key=f"permit-application:{application.reference}",
+            amount_pence=application.price_pence,
+            description=f"Resident parking permit, zone {zone.code}, {application.duration_months} months",
+            return_url=return_url,
+        )
+        if application.payment_reference != payment.reference:
+            PermitApplication.objects.filter(pk=application.pk).update(
+                payment_reference=payment.reference
+            )
+        return redirect(payment.next_url)
+    return _render(
+        request,
+        "check.html",
+        {
+            "answers": answers,
+            "address": prop.single_line(),
+            "zone": zone,
+            "quote": quote,
+            "problem": problem,
+            "page_title": "Check your answers before paying",
+        },
+    )
+
+
+def _application_for_journey(request, answers, prop, zone, quote) -> PermitApplication:
+    """The application of this journey: made on the first "Continue to payment", found again
+    on a second (a double click, the back button, two tabs), so one journey is one
+    application and one payment."""
+    found = PermitApplication.objects.filter(journey=answers["journey"]).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return PermitApplication.objects.create(
+                journey=answers["journey"],
+                applicant=request.user,
+                permit_type=PERMIT_TYPE,
+                property=prop,
+                zone=zone,
+                first_name=answers["first_name"],
+                surname=answers["surname"],
+                date_of_birth=dt.date.fromisoformat(answers["date_of_birth"]),
+                vrm=answers["vrm"],
+                vehicle_snapshot=answers["vehicle"],
+                vehicle_found=True,
+                duration_months=answers["months"],
+                band=quote.band.band if quote.band else "",
+                band_reason=quote.band.reason if quote.band else "",
+                price_pence=quote.total_pence,
+                price_lines=[[text, pence] for text, pence in quote.lines],
+                verification_reference=answers.get("verification", ""),
+                verification_decision=answers["decision"],
+                resident_id=answers.get("resident_id", ""),
+            )
+    except IntegrityError:
+        return PermitApplication.objects.get(journey=answers["journey"])
+
+
+def _mine(request: HttpRequest, reference: str) -> PermitApplication:
+    application = PermitApplication.objects.filter(
+        reference=reference, applicant=request.user
+    ).first()
+    if application is None:
+        raise Http404("No application of yours has that reference.")
+    return application
+
+
+@resident_required
+@require_GET
+def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
+    """The payment provider's return URL. Safe to open any number of times: the payment's
+    state is asked again, and the permit is issued at most once."""
+    application = _mine(request, reference)
+    payment = payments.payment_by_reference(application.payment_reference)
+    payment = payments.refresh_payment(payment)
+    if payment.status != "success":
+        if payment.finished:
+            return _render(
+                request,
+                "payment_failed.html",
+                {"application": application, "page_title": "Your payment was not taken"},
+            )
+        return _render(
+            request,
+            "payment_pending.html",
+            {"application": application, "page_title": "We are waiting for your payment"},
+        )
+    outcome = services.issue_permit(
+        application.pk,
+        verified=application.verification_decision == "verified" and application.vehicle_found,
+        unverified_policy=cfg().unverified_policy,
+        proof_days=cfg().unverified_proof_days,
+        max_per_household=cfg().max_resident_permits_per_household,
+    )
+    if outcome.permit is not None and not outcome.already_done:
+        _email_permit(request, outcome.permit)
+    if outcome.permit is not None:
+        return redirect("parking:permit", number=outcome.permit.number)
+    return _render(
+        request,
+        "held.html",
+        {"application": outcome.application, "page_title": "Your application is with an officer"},
+    )
+
+
+def _email_permit(request: HttpRequest, permit: Permit) -> None:
+    if not permit.holder.email:
+        return
+    url = request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
+    lines = [
+        f"Your resident parking permit {permit.number} is valid in zone {permit.zone.code} "
+        f"from {permit.starts_on:%-d %B %Y} to {permit.ends_on:%-d %B %Y}.",
+        "Nothing needs to be displayed in your vehicle: civil enforcement officers check the "
+        "registration.",
+    ]
+    if permit.status == Permit.Status.PROOF_NEEDED:
+        lines.append(
+            f"We could not confirm your details from council records. Send proof of address "
+            f"by {permit.proof_due_on:%-d %B %Y} or the permit will be cancelled."
+        )
+    lines.append(f"See your permit: {url}")
+    send_mail(
+        f"Your parking permit {permit.number}",
+        "\n\n".join(lines),
+        None,
+        [permit.holder.email],
+    )
+
+
+# -- the resident's permits ----------------------------------------------------------------
+
+
+@resident_required
+@require_GET
+def permits(request: HttpRequest) -> HttpResponse:
+    mine = Permit.objects.filter(holder=request.user).select_related("zone", "application")
+    return _render(request, "permits.html", {"permits": mine, "page_title": "Your parking permits"})
+
+
+@resident_required
+@require_GET
+def permit(request: HttpRequest, number: str) -> HttpResponse:
+    found = (
+        Permit.objects.filter(number=number, holder=request.user)
+        .select_related("zone", "application")
+        .first()
+    )
+    if found is None:
+        raise Http404("No permit of yours has that number.")
+    application = found.application
+    return _render(
+        request,
+        "permit.html",
+        {
+            "permit": found,
+            "application": application,
+            "address": Property.objects.get(pk=found.property_id).single_line(),
+            "proof": _proof_record(application.verification_reference),
+            "vrm_display": parse_vrm(found.vrm).display,
+            "page_title": f"Permit {found.number}",
+        },
+    )
+
+
+# -- visitor sessions ----------------------------------------------------------------------
+
+
+def _visitor_home(user) -> Permit | None:
+    return (
+        Permit.objects.filter(holder=user, status__in=Permit.LIVE)
+        .select_related("zone")
+        .order_by("-issued_at")
+        .first()
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def visitors(request: HttpRequest) -> HttpResponse:
+    home = _visitor_home(request.user)
+    if home is None:
+        return _render(request, "visitors_none.html", {"page_title": "Visitor parking"})
+    allowance = cfg().visitor_hours_per_year
+    year = timezone.localdate().year
+    form = VisitorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.start_visitor_session(
+                host=request.user,
+                property_id=home.property_id,
+                zone=home.zone,
+                vrm=form.cleaned_data["vrm"].vrm,
+                hours=form.cleaned_data["hours"],
+                allowance_hours=allowance,
+                max_hours=cfg().visitor_session_max_hours,
+            )
+        except services.PermitRuleError as error:
+            form.add_error("hours", error.message)
+        else:
+            return redirect("parking:visitors")
+    used = services.visitor_hours_used(home.property_id, year)
+    now = timezone.now()
+    sessions = VisitorSession.objects.filter(host=request.user, starts_at__year=year)
+    return _render(
+        request,
+        "visitors.html",
+        {
+            "form": form,
+            "zone": home.zone,
+            "left": max(allowance - used, 0),
+            "allowance": allowance,
+            "sessions": sessions,
+            "now": now,
+            "display": lambda vrm: parse_vrm(vrm).display,
+            "page_title": "Visitor parking",
+        },
+    )
+
+
+@resident_required
+@require_POST
+def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    if not VisitorSession.objects.filter(pk=session_id, host=request.user).exists():
+        raise Http404("No visitor session of yours has that number.")
+    services.end_visitor_session(session_id, host=request.user)
+    return redirect("parking:visitors")
+
+
+# -- enforcement ---------------------------------------------------------------------------
+
+
+@staff_area("parking")
+@require_GET
+def enforcement_check(request: HttpRequest) -> HttpResponse:
+    """The phone page: registration and zone in, allowed or not out."""
+    zone_choices = [(z.code, f"{z.code}: {z.name}") for z in Zone.objects.filter(active=True)]
+    form = EnforcementForm(zone_choices, request.GET or None)
+    answer = None
+    if request.GET and form.is_valid():
+        zone = Zone.objects.get(code=form.cleaned_data["zone"])
+        answer = services.check_vehicle(
+            form.cleaned_data["vrm"].vrm, zone, actor=request.user, actor_kind=ActorKind.STAFF
+        )
+    return _render(
+        request,
+        "enforcement.html",
+        {
+            "form": form if request.GET else None,
+            "check_form": form,
+            "answer": answer,
+            "page_title": "Check a vehicle",
+        },
+    )

@@ -1,0 +1,214 @@
+"""A resident's parking permit journey in Chromium, end to end on a synthetic borough: sign in,
+address, zone, who you are, the instant verification through the resident index, vehicle,
+price, payment on the local provider's card page, the permit issued at once; then an
+enforcement officer's check of the registration over the API.
+
+The borough (300 residents, fixed seed) is generated, loaded, its zones placed and its records
+linked once for the module; each test writes the rows back (as the resident index journeys do).
+The time from submitting "who you are" to the verification answer is printed and stored in
+``var/e2e-timings.json`` when the run has a data folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.test import override_settings
+from playwright.sync_api import Page, expect
+from sesame.utils import get_query_string
+
+from borough.residents.tests.conftest import DATASETS, SynthBorough
+from tests.e2e.test_foundation_journeys import assert_accessible
+from tests.e2e.test_resident_index_journeys import Borough, _tables
+
+VISA_OK = "4444333322221111"
+
+
+@pytest.fixture(scope="module")
+def parking_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> Borough:
+    from borough.parking.zones import load_zones
+    from borough.places.services import import_gazetteer
+    from borough.residents.services import load_many
+    from borough.synth import generate
+
+    path = tmp_path_factory.mktemp("parking-journeys-synth")
+    generate(path, residents=300, seed=7, workers=1)
+    synth = SynthBorough(path)
+    folder = tmp_path_factory.mktemp("parking-journeys-data")
+    with django_db_blocker.unblock(), override_settings(DATA_DIR=folder):
+        with transaction.atomic():
+            models = _tables()
+            before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in models}
+            assert import_gazetteer(synth.file("gazetteer"), "llpg").ok
+            load_zones(path / "zones.geojson")
+            results = list(load_many([(name, synth.file(name)) for name in DATASETS]))
+            assert len(results) == len(DATASETS)
+            call_command("residents", "link", stdout=io.StringIO())
+            rows = []
+            for model in models:
+                added = [o for o in model._base_manager.all() if o.pk not in before[model]]
+                if added:
+                    rows.append((model, added))
+            transaction.set_rollback(True)
+    return Borough(synth, folder, rows)
+
+
+@pytest.fixture
+def borough(parking_borough, transactional_db, settings):
+    from borough.parking.vehicles import reset_vehicle_lookup
+    from borough.residents.verification.service import HOLDER
+
+    with transaction.atomic():
+        for model, objects in parking_borough.rows:
+            model._base_manager.bulk_create(objects)
+    reset = connection.ops.sequence_reset_sql(no_style(), [m for m, _ in parking_borough.rows])
+    with connection.cursor() as cursor:
+        for sql in reset:
+            cursor.execute(sql)
+    settings.DATA_DIR = parking_borough.folder
+    settings.BOROUGH_VEHICLES_FILE = str(parking_borough.synth.path / "vehicles.csv")
+    settings.BOROUGH_PAYMENT_PROVIDER = "local"
+    HOLDER.clear()
+    reset_vehicle_lookup()
+    yield parking_borough
+    HOLDER.clear()
+    reset_vehicle_lookup()
+
+
+def _heading(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def _sign_in(page: Page, base_url: str, email: str):
+    from borough.core.models import User
+    from borough.core.views import MAGIC_LINK_SCOPE
+
+    user = User.objects.residents().filter(email=email).first() or User.objects.create_resident(
+        email
+    )
+    page.goto(base_url + "/sign-in/link" + get_query_string(user, scope=MAGIC_LINK_SCOPE))
+    page.locator("main form").get_by_role("button").click()
+    expect(_heading(page)).not_to_have_text("Sign in")
+    return user
+
+
+def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
+    borough, page: Page, live_server, mailoutbox
+):
+    from borough.core.api_clients import create_client
+    from borough.parking.demo import permit_ready_people
+    from borough.parking.models import Permit
+    from borough.places.models import Property
+
+    people = permit_ready_people(borough.synth.path, limit=20)
+    assert people, "the synthetic borough has no one who can apply"
+    person = people[0]
+    home = Property.objects.get(pk=int(person["current_uprn"]))
+    base = live_server.url
+
+    _sign_in(page, base, person["email"])
+    page.goto(base + "/parking")
+    expect(_heading(page)).to_have_text("Apply for a resident parking permit")
+    assert_accessible(page)
+    page.get_by_role("button", name="Start now").click()
+
+    expect(_heading(page)).to_have_text("What is your postcode?")
+    page.get_by_label("Postcode").fill(home.postcode.lower().replace(" ", ""))
+    page.get_by_role("button", name="Find address").click()
+    expect(_heading(page)).to_have_text(f"Select your address in {home.postcode}")
+    assert_accessible(page)
+    chooser = page.get_by_label("Select your address")
+    label = home.single_line(include_postcode=False)
+    if chooser.count() == 1 and chooser.evaluate("e => e.tagName") == "SELECT":
+        chooser.select_option(label=label)
+    else:
+        page.get_by_label(label, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text(f"Your address is in zone {person['zone']}")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("What is your name and date of birth?")
+    assert_accessible(page)
+    page.get_by_label("First name").fill(person["first_name"])
+    page.get_by_label("Last name").fill(person["surname"])
+    born = dt.date.fromisoformat(person["date_of_birth"])
+    page.get_by_label("Day").fill(str(born.day))
+    page.get_by_label("Month").fill(str(born.month))
+    page.get_by_label("Year").fill(str(born.year))
+    started = time.perf_counter()
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("We have confirmed your address")
+    seconds = time.perf_counter() - started
+    print(f"\nsubmitting details to the verification answer: {seconds:.3f} s")
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("What is your vehicle's registration number?")
+    page.get_by_label("What is your vehicle's registration number?").fill(
+        person["vrm"][:4] + " " + person["vrm"][4:]
+    )
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("Is this your vehicle?")
+    assert_accessible(page)
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("How long do you want the permit for?")
+    page.get_by_role("radio", name=re.compile(r"^12 months: £")).check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("Check your answers before paying")
+    assert_accessible(page)
+    total = page.locator("#total").inner_text()
+    page.get_by_role("button", name="Continue to payment").click()
+
+    # the local payment provider's card page
+    expect(page.get_by_text(total).first).to_be_visible()
+    page.get_by_label("Card number").fill(VISA_OK)
+    page.get_by_label("Month").fill("12")
+    page.get_by_label("Year").fill(str(dt.date.today().year + 2))
+    page.get_by_label("Name on card").fill(f"{person['first_name']} {person['surname']}")
+    page.get_by_label("Card security code").fill("123")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Permit issued")).to_be_visible()
+    number = page.locator("#permit-number").inner_text()
+    assert_accessible(page)
+    permit = Permit.objects.get(number=number)
+    assert permit.status == Permit.Status.ACTIVE
+    assert permit.vrm == person["vrm"]
+    assert permit.zone.code == person["zone"]
+    assert f"{permit.paid_pence // 100:,}" in total.replace("£", "")
+    assert [m.subject for m in mailoutbox] == [f"Your parking permit {number}"]
+
+    # returning to the payment page's return address again changes nothing
+    page.goto(base + f"/parking/apply/paid/{permit.application.reference}")
+    expect(page.locator("#permit-number")).to_have_text(number)
+    assert Permit.objects.count() == 1
+
+    # the enforcement API sees the permit, and nothing about the person
+    _, key = create_client("Handhelds", ["enforcement"])
+    answer = page.request.get(
+        f"{base}/api/v1/parking/check?vrm={person['vrm'].lower()}&zone={person['zone']}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status == 200
+    assert answer.json() == {
+        "vrm": person["vrm"],
+        "zone": person["zone"],
+        "allowed": True,
+        "permit_type": "resident",
+        "valid_until": permit.ends_on.isoformat(),
+    }
+
+    timings = borough.folder / "e2e-timings.json"
+    timings.write_text(json.dumps({"parking_verification_seconds": round(seconds, 3)}))
