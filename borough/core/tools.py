@@ -84,9 +84,16 @@ TOOLS = [
         "residents:referrals",
     ),
     Tool(
+        "enforcement",
+        "Check a vehicle",
+        "Is a registration allowed to park in a zone now? Works on a phone. Each check is "
+        "recorded in the data-use log.",
+        "parking:enforcement-check",
+    ),
+    Tool(
         "parking",
         "Check a vehicle",
-        "Enforcement: is a registration allowed to park in a zone now. Works on a phone.",
+        "Is a registration allowed to park in a zone now? Each check is recorded.",
         "parking:enforcement-check",
     ),
     Tool(

@@ -2,7 +2,7 @@
 
 For civil enforcement officers' handheld devices. Authenticated by an API key with scope
 ``enforcement`` (``borough apiclient create NAME --scope enforcement``; revoking it takes effect
-at once) or a signed-in staff member with the parking role. The answer names the permit type
+at once) or a signed-in staff member with the enforcement or parking role. The answer names the permit type
 and its expiry and nothing more: no names, no addresses. Every look-up is written to the
 data-use log.
 """
@@ -36,7 +36,7 @@ class EnforcementKeyAuth(HttpBearer):
 
 class ParkingStaffAuth(APIKeyCookie):
     param_name = "sessionid"
-    openapi_description = "A signed-in staff member with the parking role."
+    openapi_description = "A signed-in staff member with the enforcement or parking role."
 
     def authenticate(self, request: HttpRequest, key: str | None):
         user = getattr(request, "user", None)
@@ -44,7 +44,7 @@ class ParkingStaffAuth(APIKeyCookie):
             user is not None
             and user.is_authenticated
             and getattr(user, "is_staff_member", False)
-            and may_enter(user, "parking")
+            and (may_enter(user, "enforcement") or may_enter(user, "parking"))
         ):
             request.api_client = None
             return user

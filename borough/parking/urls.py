@@ -24,7 +24,7 @@ urlpatterns = [
     path("parking/permits/<str:number>", views.permit, name="permit"),
     path("parking/visitors", views.visitors, name="visitors"),
     path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
-    path("staff/parking/check", views.enforcement_check, name="enforcement-check"),
+    path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
     path("staff/parking/applications", staff_views.applications, name="staff-applications"),
     path(
         "staff/parking/applications/<str:reference>",

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "parking_apply"
 PURPOSE = "parking_permit_residency_check"
 PERMIT_TYPE = "resident"
+#: DVLA tax statuses of a vehicle that may not be kept on the road, so cannot have a permit.
+UNTAXED = ("Untaxed", "SORN")
 
 
 def cfg():
@@ -310,6 +312,17 @@ def apply_vehicle(request: HttpRequest) -> HttpResponse:
                 "Sorry, we cannot check vehicles at the moment. Try again in a few minutes",
             )
         else:
+            if vehicle.tax_status in UNTAXED:
+                form.add_error(
+                    "vrm",
+                    f"DVLA records show this vehicle is not taxed ({vehicle.tax_status}). You can "
+                    "only get a permit for a vehicle that is taxed",
+                )
+                return _render(
+                    request,
+                    "vehicle.html",
+                    {"form": form, "page_title": "What is your vehicle's registration number?"},
+                )
             _save(
                 request,
                 vrm=registration.vrm,
@@ -636,7 +649,7 @@ def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
 # -- enforcement ---------------------------------------------------------------------------
 
 
-@staff_area("parking")
+@staff_area("enforcement", "parking")
 @require_GET
 def enforcement_check(request: HttpRequest) -> HttpResponse:
     """The phone page: registration and zone in, allowed or not out."""

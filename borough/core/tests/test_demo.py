@@ -33,9 +33,16 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert records > 300
     assert (tmp_path / "linkage" / "residents.parquet").exists()
     assert "Pairs:    precision" in first
-    residents = list(User.objects.residents())
-    assert len(residents) == 5
-    assert first.count("/sign-in/link?token=") == 5
+    from borough.parking.models import PropertyZone, Zone
+
+    assert Zone.objects.count() > 0 and PropertyZone.objects.count() > 50
+    assert "Residents who can apply for a parking permit" in first
+    applicants = first.split("Residents who can apply for a parking permit")[1]
+    assert applicants.count("/sign-in/link?token=") >= 1
+    assert "/api/v1/parking/check?vrm=" in first
+    residents = User.objects.residents().count()
+    assert 5 <= residents <= 10
+    assert first.count("/sign-in/link?token=") == 5 + applicants.count("/sign-in/link?token=")
 
     stamp = manifest.stat().st_mtime_ns
     call_command("demo", "--no-serve", residents=150)
@@ -45,5 +52,5 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert manifest.stat().st_mtime_ns == stamp
     assert Property.objects.count() == properties
     assert SourceRecord.objects.count() == records
-    assert User.objects.residents().count() == 5
+    assert User.objects.residents().count() == residents
     assert json.loads((tmp_path / "demo-staff.json").read_text()) == passwords

@@ -19,6 +19,7 @@ from borough.core.views import MAGIC_LINK_SCOPE
 DEMO_SEED = 2026
 DEMO_RESIDENTS = 3000
 DEMO_SIGN_INS = 5
+DEMO_API_SCOPES = ("verify", "enforcement")
 
 # One demo account per role, and one administrator who is a superuser.
 DEMO_STAFF = [
@@ -57,6 +58,14 @@ class Command(BaseCommand):
             )
         # The gazetteer, then the council's seven source datasets (each load is idempotent).
         call_command("residents", "load-synth", str(synth_dir))
+        zones_file = synth_dir / "zones.geojson"
+        if zones_file.exists():
+            call_command("parking", "load-zones", str(zones_file))
+        else:
+            self._say(
+                f"{synth_dir} has no zones.geojson (made by an older Borough): delete the folder "
+                "and run the demo again to get controlled parking zones."
+            )
         if (data / "linkage" / "verification.parquet").exists():
             self._say("Reusing the resident index in " + str(data / "linkage") + ".")
         else:
@@ -65,6 +74,7 @@ class Command(BaseCommand):
         call_command("residents", "evaluate", truth=str(synth_dir / "ground_truth.csv"))
 
         staff = self._demo_staff(data / "demo-staff.json")
+        applicants = self._permit_applicants(synth_dir) if zones_file.exists() else []
         people = self._demo_residents(synth_dir / "people.csv")
         api_key = self._demo_api_key(data / "demo-api-key.txt")
         example = self._example_applicant(
@@ -90,6 +100,20 @@ class Command(BaseCommand):
             + base
             + "/sign-in with any of these emails: the link is printed here."
         )
+        if applicants:
+            self.stdout.write("")
+            self.stdout.write(
+                self.style.MIGRATE_HEADING(
+                    f"Residents who can apply for a parking permit at {base}/parking "
+                    "(pay with test card 4444 3333 2222 1111)"
+                )
+            )
+            for user, row in applicants:
+                link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+                self.stdout.write(
+                    f"  {row['first_name']} {row['surname']}, born {row['date_of_birth']}, "
+                    f"vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
+                )
         self.stdout.write("")
         self.stdout.write(
             self.style.MIGRATE_HEADING("Verification API (key kept in the data folder)")
@@ -98,6 +122,12 @@ class Command(BaseCommand):
             f"  curl -s {base}/api/v1/verifications -H 'Authorization: Bearer {api_key}' \\\n"
             f"    -H 'Content-Type: application/json' -d '{json.dumps(example)}'"
         )
+        if applicants:
+            row = applicants[0][1]
+            self.stdout.write(
+                f"  curl -s '{base}/api/v1/parking/check?vrm={row['vrm']}&zone={row['zone']}' "
+                f"-H 'Authorization: Bearer {api_key}'"
+            )
         self.stdout.write(f"  OpenAPI: {base}/api/v1/docs")
         self.stdout.write("")
         if no_serve:
@@ -136,10 +166,11 @@ class Command(BaseCommand):
         from borough.core.models import ApiClient
 
         key = store.read_text().strip() if store.exists() else ""
-        if key and client_for_key(key) is not None:
+        client = client_for_key(key) if key else None
+        if client is not None and set(DEMO_API_SCOPES) <= set(client.scopes):
             return key
         ApiClient.objects.filter(name="Demo parking service").delete()
-        _, key = create_client("Demo parking service", ["verify"])
+        _, key = create_client("Demo parking service", list(DEMO_API_SCOPES))
         fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
@@ -160,6 +191,23 @@ class Command(BaseCommand):
                         },
                     }
         return {"purpose": "parking_permit_residency_check", "applicant": {}}
+
+    def _permit_applicants(self, synth_dir: Path) -> list[tuple[User, dict]]:
+        """Residents who keep a vehicle, at a home in a zone, with accounts (named, so the
+        journey's "who you are" is pre-filled)."""
+        from borough.parking.demo import permit_ready_people
+
+        chosen = []
+        for row in permit_ready_people(synth_dir, limit=DEMO_SIGN_INS):
+            email = row["email"].lower()
+            user = User.objects.residents().filter(email=email).first()
+            if user is None:
+                user = User.objects.create_resident(email)
+            if not user.first_name:
+                user.first_name, user.last_name = row["first_name"], row["surname"]
+                user.save(update_fields=["first_name", "last_name"])
+            chosen.append((user, row))
+        return chosen
 
     def _demo_residents(self, people_csv: Path) -> list[User]:
         """A few adults of the synthetic borough, living there now, with resident accounts."""
