@@ -15,6 +15,8 @@
 | ``BOROUGH_VEHICLES_FILE`` | the local lookup's vehicles CSV | ``DATA_DIR/synth/vehicles.csv`` |
 | ``BOROUGH_PAYMENT_PROVIDER`` | ``local`` (test card pages) or ``govuk_pay`` | ``local``, except in production (must be set) |
 | ``BOROUGH_GOVUK_PAY_API_KEY`` | the GOV.UK Pay API key | |
+| ``BOROUGH_SITE_URL`` | the site's address, for links in emails sent by background jobs | ``http://127.0.0.1:8000`` |
+| ``BOROUGH_TASKS`` | background jobs: ``immediate`` (run in the request) or ``database`` (queued; run ``borough db_worker``) | ``immediate`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 """
 
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sesame",
     "mozilla_django_oidc",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -267,3 +271,18 @@ BOROUGH_GOVUK_PAY_API_KEY = env_str("BOROUGH_GOVUK_PAY_API_KEY", "")
 BOROUGH_GOVUK_PAY_BASE_URL = env_str(
     "BOROUGH_GOVUK_PAY_BASE_URL", "https://publicapi.payments.service.gov.uk"
 )
+
+# Background jobs (Django's task API, through the django-tasks backport on Django 5.2). The
+# demo runs them in the request; a council's deployment queues them in the database and runs
+# ``borough db_worker`` beside the web processes (docs/background-jobs.md).
+_TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_tasks = env_str("BOROUGH_TASKS", "immediate")
+if _tasks not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"BOROUGH_TASKS must be one of {', '.join(_TASK_BACKENDS)}, not {_tasks!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks]}}
+BOROUGH_SITE_URL = env_str("BOROUGH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

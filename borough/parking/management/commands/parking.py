@@ -3,6 +3,7 @@
 borough parking load-zones FILE
 borough parking place-properties
 borough parking cancel-unproven
+borough parking daily
 """
 
 import time
@@ -13,10 +14,20 @@ from borough.parking.zones import ZoneFileError, load_zones, place_properties
 
 
 class Command(BaseCommand):
-    help = "Parking: zones and permits. Subcommands: load-zones, place-properties, cancel-unproven."
+    help = "Parking: zones and permits. Subcommands: load-zones, place-properties, cancel-unproven, daily."
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        subcommands.add_parser(
+            "daily",
+            help="Queue the daily permit jobs: renewal and proof reminders, unproven permits.",
+            description=(
+                "Queue today's permit jobs (run it once a day from cron or a timer): renewal "
+                "reminders at the profile's reminder_days_before_expiry, reminders 7 days before "
+                "proof of address is due, and cancelling permits whose proof never came. Each "
+                "reminder is sent once, so running it twice sends nothing more."
+            ),
+        )
         subcommands.add_parser(
             "cancel-unproven",
             help="Cancel permits whose proof of address was due and not accepted (run daily).",
@@ -53,6 +64,20 @@ class Command(BaseCommand):
             self.load_zones(options["file"])
         elif subcommand == "place-properties":
             self.place_properties()
+        elif subcommand == "daily":
+            from django.utils import timezone
+
+            from borough.parking.tasks import daily_permit_jobs
+
+            result = daily_permit_jobs.enqueue(timezone.localdate().isoformat())
+            if result.is_finished:
+                counts = result.return_value
+                self.stdout.write(
+                    f"Sent {counts['renewal_reminders']} renewal and {counts['proof_reminders']} "
+                    f"proof reminders; cancelled {counts['cancelled_unproven']} unproven permits."
+                )
+            else:
+                self.stdout.write(f"Queued the daily permit jobs ({result.id}).")
         elif subcommand == "cancel-unproven":
             from borough.parking.services import cancel_unproven_permits
 
