@@ -22,6 +22,7 @@ SAMPLE_KWARGS = {
     "payment_token": "no-such-payment",
     "number": "PP-NOSUCH00",
     "session_id": "1",
+    "proof_id": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

@@ -131,3 +131,69 @@ class VisitorForm(forms.Form):
 
     def clean_vrm(self):
         return VehicleForm.clean_vrm(self)
+
+
+# -- the resident manages their permit ----------------------------------------------------
+
+MAX_PROOF_BYTES = 10 * 1024 * 1024
+
+# What a file is, by its first bytes (never by its name or the browser's content type):
+# (magic bytes, content type, extension).
+PROOF_FILE_TYPES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+
+
+class ProofForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What is the document?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what the document is",
+            "invalid_choice": "Select what the document is",
+        },
+    )
+    file = forms.FileField(
+        label="Upload the document",
+        help_text="A PDF, JPG or PNG, smaller than 10MB",
+        error_messages={
+            "required": "Select a file",
+            "empty": "The selected file is empty",
+            "missing": "Select a file",
+            "invalid": "Select a file",
+        },
+    )
+
+    def __init__(self, kinds: dict[str, str], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = list(kinds.items())
+        self.content_type = ""
+        self.extension = ""
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_PROOF_BYTES:
+            raise forms.ValidationError("The selected file must be smaller than 10MB", "size")
+        upload.seek(0)
+        head = upload.read(8)
+        upload.seek(0)
+        for magic, content_type, extension in PROOF_FILE_TYPES:
+            if head.startswith(magic):
+                self.content_type, self.extension = content_type, extension
+                return upload
+        raise forms.ValidationError("The selected file must be a PDF, JPG or PNG", "type")
+
+
+class RecordWrongForm(forms.Form):
+    message = forms.CharField(
+        label="What is wrong with the record?",
+        help_text="For example, the dates you lived at the address, or a name spelt wrongly",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter what is wrong with the record",
+            "max_length": "What is wrong must be 500 characters or fewer",
+        },
+    )

@@ -106,6 +106,14 @@ class PermitApplication(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    renews = models.ForeignKey(
+        "Permit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewal_applications",
+        help_text="The permit this application renews: its permit starts the day after that ends",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,12 +126,18 @@ class PermitApplication(models.Model):
 
 class Permit(models.Model):
     """A virtual permit: nothing is displayed in the vehicle; enforcement checks the
-    registration. Valid only in its zone, between its dates, while ACTIVE or PROOF_NEEDED."""
+    registration. Valid only in its zone, between its dates, while ACTIVE or PROOF_NEEDED, or
+    SCHEDULED (a renewal paid for ahead: it is not "live" for the one-permit-per-vehicle rule
+    while the permit it renews still is; ``services.start_renewed_permits`` hands over, and the
+    enforcement check accepts it from its start date either way). ENDED: a renewed permit after
+    the hand-over."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         PROOF_NEEDED = "proof_needed", "Active: proof needed"
         CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", "Renewal: starts later"
+        ENDED = "ended", "Ended: renewed"
 
     LIVE = (Status.ACTIVE, Status.PROOF_NEEDED)
 
@@ -146,6 +160,15 @@ class Permit(models.Model):
     refunded_pence = models.PositiveIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    moved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the holder last moved it to a new address"
+    )
+    verification_reference = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="After a move, the verification of the new address (empty: none could be "
+        "made); before any move, the application's verification backs the address",
+    )
     issued_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -236,3 +259,63 @@ class ProofUpload(models.Model):
 
     def __str__(self) -> str:
         return f"Proof {self.pk} ({self.kind})"
+
+
+def new_change_reference() -> str:
+    return _reference("VC-")
+
+
+class VehicleChange(models.Model):
+    """A resident's request to move their permit to another vehicle, priced when asked
+    (``services.vehicle_change_price``) and applied once, after any payment has succeeded."""
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Waiting for payment"
+        APPLIED = "applied", "Vehicle changed"
+        REFUSED = "refused", "Not changed: refunded"
+
+    reference = models.CharField(max_length=20, unique=True, default=new_change_reference)
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="vehicle_changes")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    old_vrm = models.CharField(max_length=7)
+    new_vrm = models.CharField(max_length=7)
+    vehicle_snapshot = models.JSONField(
+        default=dict, help_text="The new vehicle's data the price was set from"
+    )
+    charge_pence = models.PositiveIntegerField()
+    explanation = models.CharField(max_length=500)
+    payment_reference = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True
+    )
+    refused_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class RecordDispute(models.Model):
+    """A resident says the council record that confirmed their address is wrong. The message
+    is theirs, for an officer: it is never logged."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="disputes")
+    verification_reference = models.CharField(max_length=20)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.pk} about {self.verification_reference}"

@@ -41,11 +41,16 @@ def send_renewal_reminders(today: dt.date, *, days_before: list[int] | None = No
     )
     sent = []
     for days in days_before:
-        due = Permit.objects.filter(
-            status__in=Permit.LIVE,
-            ends_on__gte=today,
-            ends_on__lte=today + dt.timedelta(days=days),
-        ).select_related("holder", "zone")
+        due = (
+            Permit.objects.filter(
+                status__in=Permit.LIVE,
+                ends_on__gte=today,
+                ends_on__lte=today + dt.timedelta(days=days),
+            )
+            # renewed already: the renewal is waiting to start
+            .exclude(renewal_applications__permit__status=Permit.Status.SCHEDULED)
+            .select_related("holder", "zone")
+        )
         for permit in due:
             # a permit inside a smaller milestone already does not need the bigger one
             left = (permit.ends_on - today).days

@@ -7,13 +7,13 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.parking import services
-from borough.parking.models import Permit, PermitApplication
+from borough.parking.models import Permit, PermitApplication, ProofUpload, RecordDispute
 from borough.parking.pricing import pounds
 from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
 from borough.places.models import Property
@@ -82,12 +82,14 @@ def applications(request: HttpRequest) -> HttpResponse:
         status=PermitApplication.Status.NEEDS_OFFICER
     ).select_related("zone")
     proof = Permit.objects.filter(status=Permit.Status.PROOF_NEEDED).order_by("proof_due_on")
+    disputes = RecordDispute.objects.filter(resolved_at__isnull=True).select_related("permit")
     return _render(
         request,
         "applications.html",
         {
             "waiting": waiting,
             "proof_needed": proof,
+            "disputes": disputes,
             "page_title": "Permit applications for an officer",
         },
     )
@@ -198,4 +200,22 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
             "cancel_form": form,
             "page_title": f"Permit {found.number}",
         },
+    )
+
+
+@staff_area("parking")
+@require_GET
+def proof_file(request: HttpRequest, proof_id: int) -> HttpResponse:
+    """A document a resident sent as proof, downloaded (never shown inline: it is the
+    resident's file), with the view written to the data-use log."""
+    proof = ProofUpload.objects.filter(pk=proof_id).select_related("permit__application").first()
+    if proof is None:
+        raise Http404("No proof has that number.")
+    _logged_view(request, proof.permit.application)
+    extension = proof.file.name.rsplit(".", 1)[-1]
+    return FileResponse(
+        proof.file.open("rb"),
+        as_attachment=True,
+        filename=f"{proof.permit.number}-{proof.kind}.{extension}",
+        content_type=proof.content_type,
     )

@@ -14,9 +14,11 @@ from borough.parking import reminders, services
 
 @task()
 def daily_permit_jobs(day: str) -> dict:
-    """Renewal reminders, proof reminders, and cancelling permits whose proof never came."""
+    """Renewals whose first day has come take over, then renewal reminders, proof reminders,
+    and cancelling permits whose proof never came."""
     today = dt.date.fromisoformat(day)
     return {
+        "renewals_started": len(services.start_renewed_permits(today)),
         "renewal_reminders": len(reminders.send_renewal_reminders(today)),
         "proof_reminders": len(reminders.send_proof_reminders(today)),
         "cancelled_unproven": len(services.cancel_unproven_permits(today)),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.parking import staff_views, views
+from borough.parking import manage_views, staff_views, views
 
 app_name = "parking"
 
@@ -22,6 +22,67 @@ urlpatterns = [
     path("parking/apply/paid/<str:reference>", views.apply_paid, name="apply-paid"),
     path("parking/permits", views.permits, name="permits"),
     path("parking/permits/<str:number>", views.permit, name="permit"),
+    # the resident manages a permit (manage_views.py)
+    path("parking/permits/<str:number>/cancel", manage_views.cancel, name="manage-cancel"),
+    path("parking/permits/<str:number>/vehicle", manage_views.vehicle, name="manage-vehicle"),
+    path(
+        "parking/permits/<str:number>/vehicle/confirm",
+        manage_views.vehicle_confirm,
+        name="manage-vehicle-confirm",
+    ),
+    path(
+        "parking/permits/<str:number>/vehicle/check",
+        manage_views.vehicle_check,
+        name="manage-vehicle-check",
+    ),
+    path(
+        "parking/vehicle-changes/<str:reference>/paid",
+        manage_views.vehicle_paid,
+        name="manage-vehicle-paid",
+    ),
+    path("parking/permits/<str:number>/renew", manage_views.renew, name="manage-renew"),
+    path("parking/permits/<str:number>/renew/you", manage_views.renew_who, name="manage-renew-who"),
+    path(
+        "parking/permits/<str:number>/renew/duration",
+        manage_views.renew_duration,
+        name="manage-renew-duration",
+    ),
+    path(
+        "parking/permits/<str:number>/renew/check",
+        manage_views.renew_check,
+        name="manage-renew-check",
+    ),
+    path(
+        "parking/renewals/<str:reference>/paid", manage_views.renew_paid, name="manage-renew-paid"
+    ),
+    path("parking/permits/<str:number>/proof", manage_views.proof, name="manage-proof"),
+    path(
+        "parking/permits/<str:number>/proof/sent",
+        manage_views.proof_sent,
+        name="manage-proof-sent",
+    ),
+    path(
+        "parking/permits/<str:number>/record-wrong",
+        manage_views.record_wrong,
+        name="manage-record-wrong",
+    ),
+    path(
+        "parking/permits/<str:number>/record-wrong/sent",
+        manage_views.record_wrong_sent,
+        name="manage-record-wrong-sent",
+    ),
+    path("parking/permits/<str:number>/move", manage_views.move, name="manage-move"),
+    path(
+        "parking/permits/<str:number>/move/address",
+        manage_views.move_address,
+        name="manage-move-address",
+    ),
+    path(
+        "parking/permits/<str:number>/move/check",
+        manage_views.move_check,
+        name="manage-move-check",
+    ),
+    path("parking/permits/<str:number>/move/done", manage_views.move_done, name="manage-move-done"),
     path("parking/visitors", views.visitors, name="visitors"),
     path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
     path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
@@ -33,4 +94,5 @@ urlpatterns = [
     ),
     path("staff/parking/permits", staff_views.permits, name="staff-permits"),
     path("staff/parking/permits/<str:number>", staff_views.permit, name="staff-permit"),
+    path("staff/parking/proofs/<int:proof_id>", staff_views.proof_file, name="staff-proof"),
 ]

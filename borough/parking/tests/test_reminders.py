@@ -7,8 +7,8 @@ import io
 
 from django.core.management import call_command
 
-from borough.parking import reminders
-from borough.parking.models import Permit
+from borough.parking import reminders, services
+from borough.parking.models import Permit, PermitApplication
 from borough.parking.tests.test_permits import TODAY, application, home, issue, zone  # noqa: F401
 
 
@@ -60,3 +60,19 @@ def test_the_daily_command_runs_the_jobs(zone, home, mailoutbox, settings):  # n
     assert "Sent 1 renewal and 0 proof reminders; cancelled 0 unproven permits." in out.getvalue()
     call_command("parking", "daily", stdout=out)
     assert len(mailoutbox) == 1
+
+
+def test_no_renewal_reminder_once_the_permit_is_renewed(zone, home, mailoutbox):  # noqa: F811
+    permit = _permit(zone, home, ends_on=TODAY + dt.timedelta(days=20))
+    renewal = application(zone, home, vrm="AB12CDE")
+    PermitApplication.objects.filter(pk=renewal.pk).update(renews=permit)
+    services.issue_permit(
+        renewal.pk,
+        verified=True,
+        unverified_policy="issue_then_proof",
+        proof_days=30,
+        max_per_household=2,
+        today=TODAY,
+    )
+    assert Permit.objects.filter(status=Permit.Status.SCHEDULED).count() == 1
+    assert reminders.send_renewal_reminders(TODAY, days_before=[42]) == []

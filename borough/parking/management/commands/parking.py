@@ -73,6 +73,7 @@ class Command(BaseCommand):
             if result.is_finished:
                 counts = result.return_value
                 self.stdout.write(
+                    f"Started {counts['renewals_started']} renewed permits. "
                     f"Sent {counts['renewal_reminders']} renewal and {counts['proof_reminders']} "
                     f"proof reminders; cancelled {counts['cancelled_unproven']} unproven permits."
                 )
