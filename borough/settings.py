@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "borough.residents",
     "borough.transparency",
     "borough.parking",
+    "borough.housing",
     "borough.payments",
     "borough.synth",
     "django.contrib.admin",

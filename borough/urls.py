@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("borough.transparency.urls")),
     path("", include("borough.parking.urls")),
     path("", include("borough.payments.urls")),
+    path("", include("borough.housing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

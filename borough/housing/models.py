@@ -1,0 +1,1 @@
+"""Tenancies, rent accounts and their ledger, Direct Debit mandates, bank statements."""
