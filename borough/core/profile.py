@@ -314,6 +314,36 @@ class Parking(_Strict):
         return self.bands[-1].name
 
 
+class ChargeType(_Strict):
+    """A weekly charge on a rent account, with the housing system's code (``DBR`` basic rent)."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Z0-9]{2,4}$")]
+    name: Annotated[str, Field(min_length=1)]
+
+
+class Housing(_Strict):
+    """Council housing rent (``docs/council-profile.md``, "housing")."""
+
+    #: Week numbers of the rent year with no charge (week 1 starts on the first Monday in April).
+    rent_free_weeks: list[Annotated[int, Field(ge=1, le=53)]] = []
+    #: A 53rd Monday in the rent year: ``charge`` it like any week, or make it ``free``.
+    week_53: Annotated[str, Field(pattern=r"^(charge|free)$")] = "charge"
+    #: The scheme of the check character on payment references (``housing/matching``).
+    payment_reference_scheme: str = "localgov-ims-housing-rents"
+    charge_types: list[ChargeType] = [
+        ChargeType(code="DBR", name="Rent"),
+        ChargeType(code="DSC", name="Service charge"),
+    ]
+
+    @field_validator("charge_types")
+    @classmethod
+    def _unique_codes(cls, value: list[ChargeType]) -> list[ChargeType]:
+        codes = [c.code for c in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each charge type code may appear once")
+        return value
+
+
 class CouncilProfile(_Strict):
     name: str
     short_name: str
@@ -328,6 +358,7 @@ class CouncilProfile(_Strict):
     privacy: Privacy
     accessibility: Accessibility
     parking: Parking = Field(default_factory=Parking)
+    housing: Housing = Field(default_factory=Housing)
 
     @field_validator("services")
     @classmethod

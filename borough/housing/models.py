@@ -1,1 +1,178 @@
-"""Tenancies, rent accounts and their ledger, Direct Debit mandates, bank statements."""
+"""Tenancies, rent accounts and their ledger.
+
+The ledger is the truth: a rent account's balance is the sum of its entries (positive: the
+tenant owes; negative: in credit). Entries are never changed or deleted; a mistake is put right
+by a reversal, which points at the entry it reverses. Every entry has a ``source_key`` that says
+where it came from ("charge:…", "statement:…", "bacs:…"), unique, so the same charge, statement
+line or collection can never be posted twice, whichever process tries.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    """Someone tried to change or delete a ledger entry."""
+
+
+class Tenancy(models.Model):
+    class Tenure(models.TextChoices):
+        SECURE = "secure", "Secure"
+        INTRODUCTORY = "introductory", "Introductory"
+        FLEXIBLE = "flexible", "Flexible (fixed term)"
+        TEMPORARY = "temporary", "Temporary accommodation"
+
+    reference = models.CharField(max_length=20, unique=True, help_text="The tenancy reference")
+    property = models.ForeignKey("places.Property", on_delete=models.PROTECT, related_name="+")
+    tenure = models.CharField(max_length=20, choices=Tenure.choices)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "tenancies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="tenancy_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Tenant(models.Model):
+    """A person named on a tenancy, linked to the resident index where the link is known."""
+
+    tenancy = models.ForeignKey(Tenancy, on_delete=models.CASCADE, related_name="tenants")
+    first_name = models.CharField(max_length=100)
+    surname = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    resident_id = models.CharField(max_length=40, blank=True, db_index=True)
+    lead = models.BooleanField(default=False)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tenancies",
+        help_text="The resident's sign-in account, once they have signed in",
+    )
+
+    def __str__(self) -> str:
+        return f"Tenant {self.pk} of {self.tenancy_id}"
+
+
+class RentAccount(models.Model):
+    tenancy = models.OneToOneField(Tenancy, on_delete=models.PROTECT, related_name="rent_account")
+    payment_reference = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text="What tenants quote when they pay, with a check character",
+    )
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.payment_reference
+
+
+class ChargeRate(models.Model):
+    """A weekly charge on an account from a date (the April rent change adds a new rate)."""
+
+    account = models.ForeignKey(RentAccount, on_delete=models.CASCADE, related_name="rates")
+    charge_type = models.CharField(max_length=4, help_text="The profile's charge type code")
+    weekly_pence = models.PositiveIntegerField()
+    effective_from = models.DateField()
+
+    class Meta:
+        ordering = ["account", "charge_type", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "charge_type", "effective_from"], name="one_rate_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_type} {self.weekly_pence}p from {self.effective_from}"
+
+
+class LedgerQuerySet(models.QuerySet):
+    """Refuses bulk changes: ``update`` and ``delete`` would bypass ``LedgerEntry``'s guards."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Ledger entries cannot be changed: post a reversal instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Ledger entries cannot be deleted: post a reversal instead.")
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        DIRECT_DEBIT = "direct_debit", "Direct Debit"
+        STANDING_ORDER = "standing_order", "Standing order"
+        BANK_PAYMENT = "bank_payment", "Bank payment"
+        CARD = "card", "Card payment"
+        BENEFIT = "benefit", "Housing Benefit or Universal Credit"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REFUND = "refund", "Refund"
+        REVERSAL = "reversal", "Reversal"
+
+    account = models.ForeignKey(RentAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    type_code = models.CharField(max_length=4, help_text="DBR, RDD, RSO, RHB, RDN, …")
+    posted_on = models.DateField(db_index=True)
+    amount_pence = models.BigIntegerField(help_text="Positive: owed (a charge); negative: paid")
+    description = models.CharField(max_length=200)
+    source_key = models.CharField(max_length=120, unique=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["posted_on", "id"]
+        indexes = [models.Index(fields=["account", "posted_on"], name="ledger_account_date")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount_pence=0), name="entry_not_zero")
+        ]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.type_code} {self.amount_pence}p on {self.posted_on}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Ledger entries cannot be changed: post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Ledger entries cannot be deleted: post a reversal instead.")
+
+
+class ChargeRun(models.Model):
+    """One week's charges, posted for every open account (``services.post_weekly_charges``)."""
+
+    week_starting = models.DateField(unique=True, help_text="The Monday")
+    rent_week = models.PositiveSmallIntegerField(
+        help_text="1 = the week of the first Monday in April"
+    )
+    rent_free = models.BooleanField()
+    entries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-week_starting"]
+
+    def __str__(self) -> str:
+        return f"Charges for the week of {self.week_starting}"

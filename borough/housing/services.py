@@ -1,0 +1,200 @@
+"""Every change to the rent ledger, in a transaction. The rules:
+
+- money is integer pence; an entry is never zero; positive is owed, negative is paid;
+- entries are never changed or deleted: a mistake is reversed by an entry of the opposite
+  amount that points at it, and an entry can be reversed once;
+- every entry has a ``source_key`` naming where it came from, unique in the database, so the
+  same charge, statement line or collection is posted once however many times, or by however
+  many processes at once, it is offered (``post_entry`` returns the entry already there);
+- a balance is the sum of an account's entries, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from borough.housing.models import ChargeRate, ChargeRun, LedgerEntry, RentAccount
+from borough.housing.rent_weeks import RentWeek, rent_week
+
+Kind = LedgerEntry.Kind
+
+#: Which kinds may be which sign: charges and refunds add to what is owed; payments reduce it.
+_SIGN = {
+    Kind.CHARGE: 1,
+    Kind.REFUND: 1,
+    Kind.DIRECT_DEBIT: -1,
+    Kind.STANDING_ORDER: -1,
+    Kind.BANK_PAYMENT: -1,
+    Kind.CARD: -1,
+    Kind.BENEFIT: -1,
+}
+
+
+class LedgerError(ValueError):
+    """An entry that breaks a ledger rule; the message says which."""
+
+
+class SourceConflict(LedgerError):
+    """The source was posted already, with different details."""
+
+
+def post_entry(
+    account: RentAccount | int,
+    *,
+    kind: str,
+    type_code: str,
+    amount_pence: int,
+    posted_on: dt.date,
+    description: str,
+    source_key: str,
+    created_by=None,
+) -> tuple[LedgerEntry, bool]:
+    """Post one entry, or return the one already posted from ``source_key`` (``created``
+    False). Offering the same source with a different account or amount is a
+    ``SourceConflict``: never silently a second posting."""
+    account_id = account if isinstance(account, int) else account.pk
+    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
+        raise LedgerError("Amounts are whole pence")
+    if amount_pence == 0:
+        raise LedgerError("An entry cannot be for £0")
+    sign = _SIGN.get(kind)
+    if sign is not None and (amount_pence > 0) != (sign > 0):
+        raise LedgerError(
+            f"A {Kind(kind).label.lower()} must be {'positive' if sign > 0 else 'negative'}"
+        )
+    if not source_key:
+        raise LedgerError("Every entry needs a source key")
+    existing = LedgerEntry.objects.filter(source_key=source_key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return (
+                    LedgerEntry.objects.create(
+                        account_id=account_id,
+                        kind=kind,
+                        type_code=type_code,
+                        amount_pence=amount_pence,
+                        posted_on=posted_on,
+                        description=description[:200],
+                        source_key=source_key,
+                        created_by=created_by,
+                    ),
+                    True,
+                )
+        except IntegrityError:
+            existing = LedgerEntry.objects.filter(source_key=source_key).first()
+            if existing is None:
+                raise
+    if existing.account_id != account_id or existing.amount_pence != amount_pence:
+        raise SourceConflict(
+            f"{source_key} was posted already to another account or for another amount"
+        )
+    return existing, False
+
+
+def reverse_entry(
+    entry: LedgerEntry, *, reason: str, posted_on: dt.date, type_code: str = "", created_by=None
+) -> LedgerEntry:
+    """Reverse ``entry`` once: an entry of the opposite amount pointing at it. Reversing it
+    again returns the first reversal."""
+    if not reason.strip():
+        raise LedgerError("Give the reason for the reversal")
+    with transaction.atomic():
+        already = LedgerEntry.objects.filter(reverses=entry).first()
+        if already is not None:
+            return already
+        try:
+            with transaction.atomic():
+                return LedgerEntry.objects.create(
+                    account_id=entry.account_id,
+                    kind=Kind.REVERSAL,
+                    type_code=type_code or entry.type_code,
+                    amount_pence=-entry.amount_pence,
+                    posted_on=posted_on,
+                    description=f"Reversal: {reason}"[:200],
+                    source_key=f"reversal:{entry.pk}",
+                    reverses=entry,
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            return LedgerEntry.objects.get(reverses=entry)
+
+
+def balance_pence(account: RentAccount | int, *, on: dt.date | None = None) -> int:
+    """What the tenant owes (negative: in credit), from the ledger alone."""
+    account_id = account if isinstance(account, int) else account.pk
+    entries = LedgerEntry.objects.filter(account_id=account_id)
+    if on is not None:
+        entries = entries.filter(posted_on__lte=on)
+    return entries.aggregate(total=Sum("amount_pence"))["total"] or 0
+
+
+def weekly_charge_pence(account: RentAccount | int, on: dt.date) -> dict[str, int]:
+    """The weekly charges in force on ``on``, by charge type."""
+    account_id = account if isinstance(account, int) else account.pk
+    current: dict[str, int] = {}
+    for rate in ChargeRate.objects.filter(account_id=account_id, effective_from__lte=on).order_by(
+        "effective_from"
+    ):
+        current[rate.charge_type] = rate.weekly_pence
+    return {code: pence for code, pence in current.items() if pence}
+
+
+@dataclass(frozen=True)
+class ChargeRunResult:
+    week: RentWeek
+    run: ChargeRun
+    posted: int
+    already_done: bool
+
+
+def _housing():
+    return settings.COUNCIL.housing
+
+
+def post_weekly_charges(monday: dt.date) -> ChargeRunResult:
+    """Post the week's charges (one entry per account and charge type) to every account open
+    on ``monday``, unless the week is rent-free. Running it again for the same week posts
+    nothing more; two runs at once post each charge once (the source keys)."""
+    cfg = _housing()
+    week = rent_week(monday, rent_free_weeks=cfg.rent_free_weeks, week_53=cfg.week_53)
+    names = {c.code: c.name for c in cfg.charge_types}
+    existing = ChargeRun.objects.filter(week_starting=monday).first()
+    if existing is not None:
+        return ChargeRunResult(week, existing, 0, True)
+    entries = []
+    if not week.free:
+        accounts = RentAccount.objects.filter(opened_on__lte=monday).exclude(closed_on__lte=monday)
+        rates: dict[int, dict[str, int]] = {}
+        for rate in ChargeRate.objects.filter(
+            account__in=accounts, effective_from__lte=monday
+        ).order_by("effective_from"):
+            rates.setdefault(rate.account_id, {})[rate.charge_type] = rate.weekly_pence
+        for account_id, charges in rates.items():
+            for code, pence in sorted(charges.items()):
+                if pence:
+                    entries.append(
+                        LedgerEntry(
+                            account_id=account_id,
+                            kind=Kind.CHARGE,
+                            type_code=code,
+                            amount_pence=pence,
+                            posted_on=monday,
+                            description=f"{names.get(code, code)}, {week.label}",
+                            source_key=f"charge:{account_id}:{code}:{monday.isoformat()}",
+                        )
+                    )
+    with transaction.atomic():
+        run, created = ChargeRun.objects.get_or_create(
+            week_starting=monday,
+            defaults={"rent_week": week.number, "rent_free": week.free, "entries": len(entries)},
+        )
+        if not created:
+            return ChargeRunResult(week, run, 0, True)
+        LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
+    return ChargeRunResult(week, run, len(entries), False)
