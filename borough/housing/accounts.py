@@ -1,0 +1,270 @@
+"""Reading a rent account for its tenant: the summary, the transactions, statements. Every read
+of a tenant's account through these functions writes a data-use event (purpose
+``housing_rent_account_self_service``), and a tenant is linked to an account only after the
+resident index has verified them as its tenant (``link_tenant``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from borough.housing import services
+from borough.housing.models import LedgerEntry, RentAccount, Tenant
+from borough.housing.rent_weeks import charged_weeks, monday_of, rent_week
+from borough.payments.money import format_pence
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.services import record_data_use
+
+SELF_SERVICE = "housing_rent_account_self_service"
+
+
+def pounds(pence: int) -> str:
+    return format_pence(pence, pence_always=True)
+
+
+def accounts_of(user) -> list[RentAccount]:
+    """The rent accounts whose tenancies name this signed-in resident."""
+    return list(
+        RentAccount.objects.filter(tenancy__tenants__account=user)
+        .select_related("tenancy", "tenancy__property")
+        .distinct()
+    )
+
+
+def find_for_first_sign_in(payment_reference: str, postcode: str) -> RentAccount | None:
+    """The account with this payment reference whose home has this postcode, or None."""
+    reference = "".join(payment_reference.split()).upper()
+    account = (
+        RentAccount.objects.filter(payment_reference=reference)
+        .select_related("tenancy__property")
+        .first()
+    )
+    if account is None:
+        return None
+    if account.tenancy.property.postcode.replace(" ", "") != postcode.replace(" ", "").upper():
+        return None
+    return account
+
+
+def link_tenant(account: RentAccount, user, *, resident_id: str) -> Tenant | None:
+    """Link ``user`` to the tenant of ``account`` whom the resident index verified
+    (``resident_id``); None if that resident is not one of the tenancy's tenants."""
+    with transaction.atomic():
+        tenant = (
+            Tenant.objects.select_for_update()
+            .filter(tenancy=account.tenancy, resident_id=resident_id)
+            .first()
+        )
+        if tenant is None:
+            return None
+        if tenant.account_id not in (None, user.pk):
+            return None
+        tenant.account = user
+        tenant.save(update_fields=["account"])
+        return tenant
+
+
+def _log(account: RentAccount, user, action: str, reference: str) -> None:
+    residents = list(
+        Tenant.objects.filter(tenancy_id=account.tenancy_id, account=user)
+        .exclude(resident_id="")
+        .values_list("resident_id", flat=True)
+    )
+    record_data_use(
+        subject_resident_ids=residents,
+        actor=user,
+        actor_kind=ActorKind.RESIDENT,
+        purpose=SELF_SERVICE,
+        action=action,
+        datasets=["rent_accounts"],
+        reference=reference,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    account: RentAccount
+    balance_pence: int  # positive: owed
+    weekly_charges: dict[str, int]  # by charge type code
+    weekly_total_pence: int
+    arrears_pence: int
+    arrears_weeks: float
+    next_charge_on: dt.date | None
+    charge_names: dict[str, str]
+    recent: list[LedgerEntry]
+
+
+def summary(account: RentAccount, user, *, today: dt.date) -> Summary:
+    """What the tenant sees first: balance, weekly charges, arrears, the next charge, recent
+    transactions. Logged."""
+    cfg = settings.COUNCIL.housing
+    weekly = services.weekly_charge_pence(account, today)
+    total = sum(weekly.values())
+    balance = services.balance_pence(account)
+    next_monday = monday_of(today) + dt.timedelta(days=7)
+    for _ in range(6):  # the next Monday that is not rent-free
+        if not rent_week(
+            next_monday, rent_free_weeks=cfg.rent_free_weeks, week_53=cfg.week_53
+        ).free:
+            break
+        next_monday += dt.timedelta(days=7)
+    arrears = max(balance, 0)
+    _log(account, user, Action.VIEWED_RECORDS, account.payment_reference)
+    return Summary(
+        account=account,
+        balance_pence=balance,
+        weekly_charges=weekly,
+        weekly_total_pence=total,
+        arrears_pence=arrears,
+        arrears_weeks=round(arrears / total, 1) if total else 0.0,
+        next_charge_on=None if account.closed_on else next_monday,
+        charge_names={c.code: c.name for c in cfg.charge_types},
+        recent=list(LedgerEntry.objects.filter(account=account).order_by("-posted_on", "-id")[:20]),
+    )
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    posted_on: dt.date
+    description: str
+    kind: str
+    charge_pence: int  # what was charged (0 if a payment)
+    paid_pence: int  # what was paid (0 if a charge)
+    balance_pence: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: RentAccount
+    start: dt.date
+    end: dt.date
+    opening_pence: int
+    rows: list[StatementRow]
+    closing_pence: int
+    benefit_pence: int  # Housing Benefit / Universal Credit received in the period
+
+
+def statement(account: RentAccount, user, *, start: dt.date, end: dt.date) -> Statement:
+    """Every entry from ``start`` to ``end`` with a running balance. Logged."""
+    if end < start:
+        raise ValueError("The end date must be on or after the start date")
+    opening = services.balance_pence(account, on=start - dt.timedelta(days=1))
+    running = opening
+    rows = []
+    entries = LedgerEntry.objects.filter(
+        account=account, posted_on__gte=start, posted_on__lte=end
+    ).order_by("posted_on", "id")
+    for entry in entries:
+        running += entry.amount_pence
+        rows.append(
+            StatementRow(
+                posted_on=entry.posted_on,
+                description=entry.description,
+                kind=entry.get_kind_display(),
+                charge_pence=max(entry.amount_pence, 0),
+                paid_pence=max(-entry.amount_pence, 0),
+                balance_pence=running,
+            )
+        )
+    benefit = -(
+        entries.filter(kind=LedgerEntry.Kind.BENEFIT).aggregate(t=Sum("amount_pence"))["t"] or 0
+    )
+    _log(account, user, Action.EXPORT, account.payment_reference)
+    return Statement(account, start, end, opening, rows, running, benefit)
+
+
+def statement_csv(st: Statement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Date", "Description", "Type", "Charged", "Paid", "Balance"])
+    writer.writerow([st.start.isoformat(), "Opening balance", "", "", "", _money(st.opening_pence)])
+    for row in st.rows:
+        writer.writerow(
+            [
+                row.posted_on.isoformat(),
+                row.description,
+                row.kind,
+                _money(row.charge_pence) if row.charge_pence else "",
+                _money(row.paid_pence) if row.paid_pence else "",
+                _money(row.balance_pence),
+            ]
+        )
+    writer.writerow([st.end.isoformat(), "Closing balance", "", "", "", _money(st.closing_pence)])
+    return out.getvalue()
+
+
+def _money(pence: int) -> str:
+    sign = "-" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def statement_pdf(st: Statement, council_name: str) -> bytes:
+    """The statement as a PDF (fpdf2): council, account, period, the rows, opening and closing
+    balances; what was paid by Housing Benefit or Universal Credit shown on its own."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Rent statement {st.account.payment_reference}")
+    pdf.set_author(council_name)
+    pdf.set_lang("en-GB")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, _latin(f"{council_name}: rent statement"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 11)
+    lines = [
+        f"Payment reference: {st.account.payment_reference}",
+        f"Period: {st.start:%d %B %Y} to {st.end:%d %B %Y}",
+        f"Opening balance: {_owed(st.opening_pence)}",
+        f"Closing balance: {_owed(st.closing_pence)}",
+        f"Housing Benefit or Universal Credit received: {pounds(st.benefit_pence)}",
+    ]
+    for line in lines:
+        pdf.cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("helvetica", "", 9)
+    heading = FontFace(emphasis="BOLD")
+    with pdf.table(
+        col_widths=(22, 70, 30, 22, 22, 24),
+        text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=heading,
+    ) as table:
+        table.row(["Date", "Description", "Type", "Charged", "Paid", "Balance"])
+        for row in st.rows:
+            table.row(
+                [
+                    f"{row.posted_on:%d/%m/%Y}",
+                    _latin(row.description),
+                    _latin(row.kind),
+                    pounds(row.charge_pence) if row.charge_pence else "",
+                    pounds(row.paid_pence) if row.paid_pence else "",
+                    pounds(row.balance_pence),
+                ]
+            )
+    return bytes(pdf.output())
+
+
+def _owed(pence: int) -> str:
+    if pence > 0:
+        return f"{pounds(pence)} owed"
+    if pence < 0:
+        return f"{pounds(-pence)} in credit"
+    return "£0.00"
+
+
+def _latin(text: str) -> str:
+    """The core PDF fonts are Latin-1: other characters become their nearest or '?'."""
+    return text.replace("£", "\u00a3").encode("latin-1", "replace").decode("latin-1")
+
+
+def rent_year_weeks(today: dt.date) -> int:
+    cfg = settings.COUNCIL.housing
+    year = rent_week(monday_of(today), rent_free_weeks=cfg.rent_free_weeks).rent_year
+    return charged_weeks(year, rent_free_weeks=cfg.rent_free_weeks, week_53=cfg.week_53)

@@ -1,0 +1,172 @@
+"""A tenant finds their rent account (payment reference and postcode, then the resident index
+confirms they are the tenant), sees it, and downloads statements; every view is logged."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from borough.core.models import User
+from borough.housing import services
+from borough.housing.models import ChargeRate, LedgerEntry, RentAccount, Tenancy, Tenant
+from borough.places.models import Property
+from borough.residents.index import resident_ids_of
+from borough.transparency.queries import events
+
+Kind = LedgerEntry.Kind
+
+
+@pytest.fixture
+def tenancy(linked, synth, db):
+    """A lead tenant of the synthetic borough's tenancies, with a rent account and some history."""
+    row = next(
+        r
+        for r in synth.rows("housing_tenancies")
+        if r["LEAD_TENANT"] == "Y" and not r["TENANCY_END"] and r["DATE_OF_BIRTH"]
+    )
+    unique_id = f"housing_tenancies:{row['TENANT_REF']}"
+    resident_id = resident_ids_of([unique_id])[unique_id]
+    home = Property.objects.get(pk=int(row["UPRN"]))
+    tenancy = Tenancy.objects.create(
+        reference=row["TENANCY_REF"], property=home, tenure="secure", start_date=dt.date(2020, 4, 6)
+    )
+    tenant = Tenant.objects.create(
+        tenancy=tenancy,
+        first_name=row["FORENAME"],
+        surname=row["SURNAME"],
+        resident_id=resident_id,
+        lead=True,
+    )
+    account = RentAccount.objects.create(
+        tenancy=tenancy, payment_reference="12345678I", opened_on=dt.date(2020, 4, 6)
+    )
+    ChargeRate.objects.create(
+        account=account, charge_type="DBR", weekly_pence=11250, effective_from=dt.date(2020, 4, 6)
+    )
+    ChargeRate.objects.create(
+        account=account, charge_type="DSC", weekly_pence=1500, effective_from=dt.date(2020, 4, 6)
+    )
+    for monday in (dt.date(2026, 11, 9), dt.date(2026, 11, 16)):
+        services.post_weekly_charges(monday)
+    services.post_entry(
+        account,
+        kind=Kind.STANDING_ORDER,
+        type_code="RSO",
+        amount_pence=-12750,
+        posted_on=dt.date(2026, 11, 10),
+        description="Standing order",
+        source_key="t:1",
+    )
+    services.post_entry(
+        account,
+        kind=Kind.BENEFIT,
+        type_code="RHB",
+        amount_pence=-5000,
+        posted_on=dt.date(2026, 11, 17),
+        description="Housing Benefit",
+        source_key="t:2",
+    )
+    return {"row": row, "account": account, "tenant": tenant, "home": home}
+
+
+def _sign_in(client, email="tenant@example.org"):
+    user = User.objects.create_resident(email)
+    client.force_login(user)
+    return user
+
+
+def _find(client, tenancy, **override):
+    data = {
+        "payment_reference": "1234 5678i",
+        "postcode": tenancy["home"].postcode.lower(),
+        **override,
+    }
+    return client.post("/rent/find", data)
+
+
+def _confirm(client, row, **override):
+    born = dt.datetime.strptime(row["DATE_OF_BIRTH"].title(), "%d-%b-%Y").date()
+    data = {
+        "first_name": row["FORENAME"],
+        "surname": row["SURNAME"],
+        "dob_day": str(born.day),
+        "dob_month": str(born.month),
+        "dob_year": str(born.year),
+        **override,
+    }
+    return client.post("/rent/find/you", data)
+
+
+def test_a_tenant_finds_their_account_and_sees_balance_charges_and_payments(client, tenancy):
+    user = _sign_in(client)
+    assert client.get("/rent/account")["Location"] == "/rent/find"
+    assert _find(client, tenancy)["Location"] == "/rent/find/you"
+    landed = _confirm(client, tenancy["row"])
+    assert landed["Location"] == "/rent/account/12345678I"
+    tenancy["tenant"].refresh_from_db()
+    assert tenancy["tenant"].account == user
+    page = client.get("/rent/account/12345678I").content.decode()
+    # two weeks of £127.50 charged, £127.50 paid by standing order, £50 Housing Benefit
+    assert "You owe £77.50" in page
+    assert "£112.50" in page and "£15.00" in page and "£127.50" in page
+    assert "Housing Benefit" in page and "Standing order" in page
+    assert "0.6 weeks of rent" in page
+    subject = tenancy["tenant"].resident_id
+    logged = events().filter(purpose="housing_rent_account_self_service")
+    assert [e.subject_resident_id for e in logged] == [subject]
+    assert events().filter(purpose="housing_tenant_verification").count() == 1
+    assert client.get("/rent/account")["Location"] == "/rent/account/12345678I"
+
+
+def test_a_wrong_reference_or_postcode_finds_nothing_and_says_the_same(client, tenancy):
+    _sign_in(client)
+    for override in ({"payment_reference": "12345678A"}, {"postcode": "E21 9ZZ"}):
+        page = _find(client, tenancy, **override).content.decode()
+        assert "We cannot find a rent account with that payment reference and postcode" in page
+    assert (
+        "Enter your rent payment reference"
+        in client.post("/rent/find", {"postcode": "E21 0AA"}).content.decode()
+    )
+
+
+def test_too_many_attempts_are_stopped(client, tenancy):
+    _sign_in(client)
+    for _ in range(5):
+        _find(client, tenancy, payment_reference="99999999A")
+    assert _find(client, tenancy).status_code == 429
+
+
+def test_someone_who_is_not_the_tenant_is_not_given_the_account(client, tenancy):
+    _sign_in(client)
+    _find(client, tenancy)
+    page = _confirm(client, tenancy["row"], first_name="Zebedee", surname="Quorn", dob_year="1931")
+    assert "We could not confirm you are the tenant" in page.content.decode()
+    assert client.get("/rent/account/12345678I").status_code == 404
+    assert Tenant.objects.filter(account__isnull=False).count() == 0
+
+
+def test_statements_download_as_csv_and_pdf_with_a_running_balance(client, tenancy):
+    _sign_in(client)
+    _find(client, tenancy)
+    _confirm(client, tenancy["row"])
+    response = client.get("/rent/account/12345678I/statement", {"period": "all", "format": "csv"})
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Date", "Description", "Type", "Charged", "Paid", "Balance"]
+    assert rows[1][1] == "Opening balance" and rows[1][5] == "0.00"
+    assert rows[-1][1] == "Closing balance" and rows[-1][5] == "77.50"
+    balances = [r[5] for r in rows[2:-1]]
+    assert balances == ["112.50", "127.50", "0.00", "112.50", "127.50", "77.50"]
+    pdf = client.get("/rent/account/12345678I/statement", {"period": "all", "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    missing = client.get("/rent/account/12345678I/statement", {"period": "all"})
+    assert "Select a format" in missing.content.decode()
+
+
+def test_another_residents_account_is_not_found(client, tenancy):
+    _sign_in(client, "someone@example.org")
+    assert client.get("/rent/account/12345678I").status_code == 404
+    assert client.get("/rent/account/12345678I/statement").status_code == 404

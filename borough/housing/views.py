@@ -1,0 +1,255 @@
+"""The tenant's rent account pages: first sign-in (payment reference and postcode, then the
+resident index confirms they are the tenant), the account, statements as CSV and PDF. Thin:
+the rules live in accounts.py and services.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from borough.core.access import public, resident_required
+from borough.core.govuk_forms import DateOfBirthMixin
+from borough.housing import accounts
+from borough.housing.models import RentAccount
+from borough.housing.rent_weeks import first_monday_in_april
+from borough.places.forms import PostcodeForm
+from borough.residents.verification.engine import Applicant, ApplicantError
+from borough.residents.verification.service import VerificationUnavailable, verify
+from borough.transparency.models import ActorKind
+
+LINK_KEY = "rent_link"
+MAX_ATTEMPTS = 5
+
+
+def _render(request, template, context, status=200):
+    return render(
+        request, f"housing/{template}", {"pounds": accounts.pounds, **context}, status=status
+    )
+
+
+class ReferenceForm(PostcodeForm):
+    payment_reference = forms.CharField(
+        label="Rent payment reference",
+        help_text="It is on your rent card, rent letters and bank statements, like 12345678I",
+        max_length=30,
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+        error_messages={
+            "required": "Enter your rent payment reference",
+            "max_length": "Enter your rent payment reference, like 12345678I",
+        },
+    )
+    field_order = ["payment_reference", "postcode"]
+
+
+class TenantForm(DateOfBirthMixin, forms.Form):
+    earliest_year = 1900
+    first_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Enter your first name"}
+    )
+    surname = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Enter your last name"}
+    )
+    dob_day = forms.CharField(label="Day", required=False)
+    dob_month = forms.CharField(label="Month", required=False)
+    dob_year = forms.CharField(label="Year", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and self.date_of_birth is None:
+            self.add_error("dob_day", forms.ValidationError("Enter your date of birth"))
+            self.date_error_parts = {"day", "month", "year"}
+        return data
+
+    def date_input(self) -> dict:
+        params = super().date_input()
+        params["fieldset"] = {"legend": {"text": "Date of birth"}}
+        return params
+
+
+PERIODS = {
+    "3m": "The last 3 months",
+    "this": "This rent year (from April)",
+    "last": "Last rent year",
+    "all": "Everything",
+}
+
+
+class StatementForm(forms.Form):
+    period = forms.ChoiceField(
+        label="Which period?",
+        choices=list(PERIODS.items()),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the period", "invalid_choice": "Select the period"},
+    )
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("pdf", "PDF (to read or print)"), ("csv", "CSV (for a spreadsheet)")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a format", "invalid_choice": "Select a format"},
+    )
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _period(code: str, account: RentAccount, today: dt.date) -> tuple[dt.date, dt.date]:
+    year_start = first_monday_in_april(today.year)
+    if today < year_start:
+        year_start = first_monday_in_april(today.year - 1)
+    if code == "3m":
+        return today - dt.timedelta(days=91), today
+    if code == "this":
+        return year_start, today
+    if code == "last":
+        previous = first_monday_in_april(year_start.year - 1)
+        return previous, year_start - dt.timedelta(days=1)
+    return account.opened_on, today
+
+
+def _mine(request, reference: str) -> RentAccount:
+    for account in accounts.accounts_of(request.user):
+        if account.payment_reference == reference:
+            return account
+    raise Http404("You do not have a rent account with that reference.")
+
+
+@public
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    return _render(request, "start.html", {"page_title": "Your rent account"})
+
+
+@resident_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    mine = accounts.accounts_of(request.user)
+    if len(mine) == 1:
+        return redirect("housing:account", reference=mine[0].payment_reference)
+    if not mine:
+        return redirect("housing:link")
+    return _render(request, "choose.html", {"accounts": mine, "page_title": "Your rent accounts"})
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def link(request: HttpRequest) -> HttpResponse:
+    attempts = request.session.get("rent_link_attempts", 0)
+    form = ReferenceForm(request.POST or None)
+    if request.method == "POST" and attempts >= MAX_ATTEMPTS:
+        return _render(
+            request, "link_locked.html", {"page_title": "You have tried too many times"}, 429
+        )
+    if request.method == "POST" and form.is_valid():
+        account = accounts.find_for_first_sign_in(
+            form.cleaned_data["payment_reference"], form.cleaned_data["postcode"]
+        )
+        if account is None:
+            request.session["rent_link_attempts"] = attempts + 1
+            form.add_error(
+                "payment_reference",
+                "We cannot find a rent account with that payment reference and postcode. "
+                "Check them and try again",
+            )
+        else:
+            request.session[LINK_KEY] = account.pk
+            return redirect("housing:link-you")
+    return _render(request, "link.html", {"form": form, "page_title": "Find your rent account"})
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def link_you(request: HttpRequest) -> HttpResponse:
+    account = RentAccount.objects.filter(pk=request.session.get(LINK_KEY)).first()
+    if account is None:
+        return redirect("housing:link")
+    form = TenantForm(
+        request.POST or None,
+        initial={"first_name": request.user.first_name, "surname": request.user.last_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        applicant = Applicant(
+            first_name=form.cleaned_data["first_name"],
+            surname=form.cleaned_data["surname"],
+            date_of_birth=form.date_of_birth,
+            uprn=account.tenancy.property_id,
+        )
+        try:
+            check = verify(
+                applicant,
+                "housing_tenant_verification",
+                actor=request.user,
+                actor_kind=ActorKind.RESIDENT,
+                caller_reference=account.payment_reference,
+            )
+        except ApplicantError as error:
+            form.add_error("surname" if error.field == "surname" else "first_name", error.message)
+        except VerificationUnavailable:
+            check = None
+        if not form.errors:
+            tenant = None
+            if check is not None and check.decision == "verified" and check.resident_id:
+                tenant = accounts.link_tenant(account, request.user, resident_id=check.resident_id)
+            if tenant is None:
+                return _render(
+                    request,
+                    "link_failed.html",
+                    {"page_title": "We could not confirm you are the tenant"},
+                )
+            request.session.pop(LINK_KEY, None)
+            return redirect("housing:account", reference=account.payment_reference)
+    return _render(
+        request, "link_you.html", {"form": form, "page_title": "Confirm you are the tenant"}
+    )
+
+
+@resident_required
+@require_GET
+def account(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    today = _today()
+    return _render(
+        request,
+        "account.html",
+        {
+            "s": accounts.summary(found, request.user, today=today),
+            "address": found.tenancy.property.single_line(),
+            "council": settings.COUNCIL,
+            "page_title": "Your rent account",
+        },
+    )
+
+
+@resident_required
+@require_http_methods(["GET"])
+def statement(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    form = StatementForm(request.GET or None)
+    if request.GET and form.is_valid():
+        start, end = _period(form.cleaned_data["period"], found, _today())
+        st = accounts.statement(found, request.user, start=start, end=end)
+        name = f"rent-statement-{found.payment_reference}-{start}-{end}"
+        if form.cleaned_data["format"] == "csv":
+            response = HttpResponse(accounts.statement_csv(st), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        pdf = accounts.statement_pdf(st, settings.COUNCIL.name)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+    return _render(
+        request,
+        "statement.html",
+        {
+            "form": form if request.GET else None,
+            "statement_form": form,
+            "account": found,
+            "page_title": "Download a statement",
+        },
+    )
