@@ -6,105 +6,266 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('places', '0001_initial'),
+        ("places", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChargeRun',
+            name="ChargeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_starting', models.DateField(help_text='The Monday', unique=True)),
-                ('rent_week', models.PositiveSmallIntegerField(help_text='1 = the week of the first Monday in April')),
-                ('rent_free', models.BooleanField()),
-                ('entries', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week_starting", models.DateField(help_text="The Monday", unique=True)),
+                (
+                    "rent_week",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 = the week of the first Monday in April"
+                    ),
+                ),
+                ("rent_free", models.BooleanField()),
+                ("entries", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-week_starting'],
+                "ordering": ["-week_starting"],
             },
         ),
         migrations.CreateModel(
-            name='Tenancy',
+            name="Tenancy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(help_text='The tenancy reference', max_length=20, unique=True)),
-                ('tenure', models.CharField(choices=[('secure', 'Secure'), ('introductory', 'Introductory'), ('flexible', 'Flexible (fixed term)'), ('temporary', 'Temporary accommodation')], max_length=20)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('property', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.property')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(help_text="The tenancy reference", max_length=20, unique=True),
+                ),
+                (
+                    "tenure",
+                    models.CharField(
+                        choices=[
+                            ("secure", "Secure"),
+                            ("introductory", "Introductory"),
+                            ("flexible", "Flexible (fixed term)"),
+                            ("temporary", "Temporary accommodation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "property",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.property",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'tenancies',
+                "verbose_name_plural": "tenancies",
             },
         ),
         migrations.CreateModel(
-            name='RentAccount',
+            name="RentAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_reference', models.CharField(help_text='What tenants quote when they pay, with a check character', max_length=20, unique=True)),
-                ('opened_on', models.DateField()),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('tenancy', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='rent_account', to='housing.tenancy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "payment_reference",
+                    models.CharField(
+                        help_text="What tenants quote when they pay, with a check character",
+                        max_length=20,
+                        unique=True,
+                    ),
+                ),
+                ("opened_on", models.DateField()),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                (
+                    "tenancy",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rent_account",
+                        to="housing.tenancy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Tenant',
+            name="Tenant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('surname', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('resident_id', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('lead', models.BooleanField(default=False)),
-                ('account', models.ForeignKey(blank=True, help_text="The resident's sign-in account, once they have signed in", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tenancies', to=settings.AUTH_USER_MODEL)),
-                ('tenancy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tenants', to='housing.tenancy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("surname", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("resident_id", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("lead", models.BooleanField(default=False)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The resident's sign-in account, once they have signed in",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tenancies",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenancy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tenants",
+                        to="housing.tenancy",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('direct_debit', 'Direct Debit'), ('standing_order', 'Standing order'), ('bank_payment', 'Bank payment'), ('card', 'Card payment'), ('benefit', 'Housing Benefit or Universal Credit'), ('adjustment', 'Adjustment'), ('refund', 'Refund'), ('reversal', 'Reversal')], max_length=20)),
-                ('type_code', models.CharField(help_text='DBR, RDD, RSO, RHB, RDN, …', max_length=4)),
-                ('posted_on', models.DateField(db_index=True)),
-                ('amount_pence', models.BigIntegerField(help_text='Positive: owed (a charge); negative: paid')),
-                ('description', models.CharField(max_length=200)),
-                ('source_key', models.CharField(max_length=120, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='housing.ledgerentry')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='housing.rentaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("charge", "Charge"),
+                            ("direct_debit", "Direct Debit"),
+                            ("standing_order", "Standing order"),
+                            ("bank_payment", "Bank payment"),
+                            ("card", "Card payment"),
+                            ("benefit", "Housing Benefit or Universal Credit"),
+                            ("adjustment", "Adjustment"),
+                            ("refund", "Refund"),
+                            ("reversal", "Reversal"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "type_code",
+                    models.CharField(help_text="DBR, RDD, RSO, RHB, RDN, …", max_length=4),
+                ),
+                ("posted_on", models.DateField(db_index=True)),
+                (
+                    "amount_pence",
+                    models.BigIntegerField(help_text="Positive: owed (a charge); negative: paid"),
+                ),
+                ("description", models.CharField(max_length=200)),
+                ("source_key", models.CharField(max_length=120, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="housing.ledgerentry",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="housing.rentaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'ledger entries',
-                'ordering': ['posted_on', 'id'],
-                'indexes': [models.Index(fields=['account', 'posted_on'], name='ledger_account_date')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_pence', 0), _negated=True), name='entry_not_zero')],
+                "verbose_name_plural": "ledger entries",
+                "ordering": ["posted_on", "id"],
+                "indexes": [
+                    models.Index(fields=["account", "posted_on"], name="ledger_account_date")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_pence", 0), _negated=True),
+                        name="entry_not_zero",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ChargeRate',
+            name="ChargeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('charge_type', models.CharField(help_text="The profile's charge type code", max_length=4)),
-                ('weekly_pence', models.PositiveIntegerField()),
-                ('effective_from', models.DateField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='housing.rentaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "charge_type",
+                    models.CharField(help_text="The profile's charge type code", max_length=4),
+                ),
+                ("weekly_pence", models.PositiveIntegerField()),
+                ("effective_from", models.DateField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rates",
+                        to="housing.rentaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', 'charge_type', 'effective_from'],
-                'constraints': [models.UniqueConstraint(fields=('account', 'charge_type', 'effective_from'), name='one_rate_per_day')],
+                "ordering": ["account", "charge_type", "effective_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "charge_type", "effective_from"), name="one_rate_per_day"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='tenancy',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='tenancy_ends_after_start'),
+            model_name="tenancy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="tenancy_ends_after_start",
+            ),
         ),
     ]
