@@ -268,3 +268,22 @@ def rent_year_weeks(today: dt.date) -> int:
     cfg = settings.COUNCIL.housing
     year = rent_week(monday_of(today), rent_free_weeks=cfg.rent_free_weeks).rent_year
     return charged_weeks(year, rent_free_weeks=cfg.rent_free_weeks, week_53=cfg.week_53)
+
+
+#: Standing-order frequencies and how many payments a year each makes.
+FREQUENCIES = {"weekly": 52, "fortnightly": 26, "four_weekly": 13, "monthly": 12}
+FREQUENCY_NAMES = {
+    "weekly": "Every week",
+    "fortnightly": "Every 2 weeks",
+    "four_weekly": "Every 4 weeks",
+    "monthly": "Every month",
+}
+
+
+def standing_order_amounts(account: RentAccount, *, today: dt.date) -> dict[str, int]:
+    """What to pay at each frequency so that a year's payments equal a year's charges: the
+    weekly charge × the weeks charged this rent year (rent-free weeks left out) ÷ payments a
+    year, rounded up to the penny so that a tenant is never short."""
+    weekly = sum(services.weekly_charge_pence(account, today).values())
+    weeks = rent_year_weeks(today)
+    return {name: -(-weekly * weeks // per_year) for name, per_year in FREQUENCIES.items()}

@@ -11,4 +11,9 @@ urlpatterns = [
     path("rent/find/you", views.link_you, name="link-you"),
     path("rent/account/<str:reference>", views.account, name="account"),
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
+    path(
+        "rent/account/<str:reference>/standing-order",
+        views.standing_order,
+        name="standing-order",
+    ),
 ]

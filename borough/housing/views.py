@@ -253,3 +253,43 @@ def statement(request: HttpRequest, reference: str) -> HttpResponse:
             "page_title": "Download a statement",
         },
     )
+
+
+class FrequencyForm(forms.Form):
+    frequency = forms.ChoiceField(
+        label="How often do you want to pay?",
+        choices=list(accounts.FREQUENCY_NAMES.items()),
+        widget=forms.RadioSelect,
+        help_text="Choose what matches when you are paid or get Universal Credit",
+        error_messages={
+            "required": "Select how often you want to pay",
+            "invalid_choice": "Select how often you want to pay",
+        },
+    )
+
+
+@resident_required
+@require_GET
+def standing_order(request: HttpRequest, reference: str) -> HttpResponse:
+    """The council's payee details, the tenant's exact reference and the amount for how often
+    they pay: everything to set up a standing order at their bank, on one page."""
+    found = _mine(request, reference)
+    form = FrequencyForm(request.GET or None)
+    today = _today()
+    amounts = accounts.standing_order_amounts(found, today=today)
+    chosen = form.cleaned_data["frequency"] if request.GET and form.is_valid() else None
+    return _render(
+        request,
+        "standing_order.html",
+        {
+            "form": form if request.GET else None,
+            "frequency_form": form,
+            "account": found,
+            "bank": settings.COUNCIL.bank,
+            "amounts": amounts,
+            "chosen": chosen,
+            "frequency_name": accounts.FREQUENCY_NAMES.get(chosen or "", ""),
+            "weeks": accounts.rent_year_weeks(today),
+            "page_title": "Pay by standing order",
+        },
+    )

@@ -170,3 +170,26 @@ def test_another_residents_account_is_not_found(client, tenancy):
     _sign_in(client, "someone@example.org")
     assert client.get("/rent/account/12345678I").status_code == 404
     assert client.get("/rent/account/12345678I/statement").status_code == 404
+
+
+def test_the_standing_order_page_gives_payee_reference_and_amount_for_the_frequency(
+    client, tenancy, settings
+):
+    _sign_in(client)
+    _find(client, tenancy)
+    _confirm(client, tenancy["row"])
+    page = client.get("/rent/account/12345678I/standing-order").content.decode()
+    assert "How often do you want to pay?" in page
+    monthly = client.get(
+        "/rent/account/12345678I/standing-order", {"frequency": "monthly"}
+    ).content.decode()
+    assert settings.COUNCIL.bank.sort_code in monthly
+    assert settings.COUNCIL.bank.account_number in monthly
+    assert '<strong id="reference">12345678I</strong>' in monthly
+    # £127.50 a week over the 50 charged weeks of 2026/27, in 12 payments: £531.25
+    assert '<strong id="amount">£531.25</strong>' in monthly
+    weekly = client.get("/rent/account/12345678I/standing-order", {"frequency": "weekly"})
+    # 127.50 x 50 / 52 = 122.596… rounded up
+    assert '<strong id="amount">£122.60</strong>' in weekly.content.decode()
+    bad = client.get("/rent/account/12345678I/standing-order", {"frequency": "hourly"})
+    assert "Select how often you want to pay" in bad.content.decode()
