@@ -98,6 +98,8 @@ class Summary:
     next_charge_on: dt.date | None
     charge_names: dict[str, str]
     recent: list[LedgerEntry]
+    arrangement: object | None = None  # the live or broken PaymentArrangement, if any
+    arrangement_check: object | None = None  # services.ArrangementCheck
 
 
 def summary(account: RentAccount, user, *, today: dt.date) -> Summary:
@@ -115,6 +117,10 @@ def summary(account: RentAccount, user, *, today: dt.date) -> Summary:
             break
         next_monday += dt.timedelta(days=7)
     arrears = max(balance, 0)
+    arrangement = (
+        account.arrangements.filter(status__in=["live", "breached"]).order_by("-start_date").first()
+    )
+    check = services.check_arrangement(arrangement, today=today) if arrangement else None
     _log(account, user, Action.VIEWED_RECORDS, account.payment_reference)
     return Summary(
         account=account,
@@ -126,6 +132,8 @@ def summary(account: RentAccount, user, *, today: dt.date) -> Summary:
         next_charge_on=None if account.closed_on else next_monday,
         charge_names={c.code: c.name for c in cfg.charge_types},
         recent=list(LedgerEntry.objects.filter(account=account).order_by("-posted_on", "-id")[:20]),
+        arrangement=arrangement,
+        arrangement_check=check,
     )
 
 

@@ -176,3 +176,39 @@ class ChargeRun(models.Model):
 
     def __str__(self) -> str:
         return f"Charges for the week of {self.week_starting}"
+
+
+class PaymentArrangement(models.Model):
+    """An agreement to clear arrears: a regular amount on top of the rent, from a date."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Every week"
+        FORTNIGHTLY = "fortnightly", "Every 2 weeks"
+        FOUR_WEEKLY = "four_weekly", "Every 4 weeks"
+        MONTHLY = "monthly", "Every month"
+
+    class Status(models.TextChoices):
+        LIVE = "live", "On track"
+        BREACHED = "breached", "Broken"
+        CLEARED = "cleared", "Cleared"
+        CANCELLED = "cancelled", "Cancelled"
+
+    account = models.ForeignKey(RentAccount, on_delete=models.PROTECT, related_name="arrangements")
+    amount_pence = models.PositiveIntegerField(help_text="Paid towards the arrears each time")
+    frequency = models.CharField(max_length=12, choices=Frequency.choices)
+    start_date = models.DateField()
+    start_balance_pence = models.BigIntegerField(help_text="The arrears when it was agreed")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_pence__gt=0), name="arrangement_pays")
+        ]
+
+    def __str__(self) -> str:
+        return f"Arrangement {self.pk} on {self.account_id}"

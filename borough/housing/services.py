@@ -20,6 +20,7 @@ from django.db.models import Sum
 
 from borough.housing.models import ChargeRate, ChargeRun, LedgerEntry, RentAccount
 from borough.housing.rent_weeks import RentWeek, rent_week
+from borough.payments.money import format_pence
 
 Kind = LedgerEntry.Kind
 
@@ -198,3 +199,70 @@ def post_weekly_charges(monday: dt.date) -> ChargeRunResult:
             return ChargeRunResult(week, run, 0, True)
         LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
     return ChargeRunResult(week, run, len(entries), False)
+
+
+# -- payment arrangements ------------------------------------------------------------------
+
+_PERIOD_DAYS = {"weekly": 7, "fortnightly": 14, "four_weekly": 28}
+
+
+def _instalments_due(arrangement, today: dt.date) -> int:
+    """How many instalments had fallen due by ``today`` (the first on the start date)."""
+    if today < arrangement.start_date:
+        return 0
+    if arrangement.frequency == "monthly":
+        months = (today.year - arrangement.start_date.year) * 12 + (
+            today.month - arrangement.start_date.month
+        )
+        if today.day < arrangement.start_date.day:
+            months -= 1
+        return months + 1
+    return (today - arrangement.start_date).days // _PERIOD_DAYS[arrangement.frequency] + 1
+
+
+@dataclass(frozen=True)
+class ArrangementCheck:
+    status: str  # "live", "breached" or "cleared"
+    expected_reduction_pence: int
+    actual_reduction_pence: int
+    shortfall_pence: int
+    reason: str
+
+
+def check_arrangement(arrangement, *, today: dt.date, grace_days: int = 7) -> ArrangementCheck:
+    """Is the arrangement on track? The arrears should have fallen by the instalments due
+    (counting an instalment only ``grace_days`` after it fell due); they are measured from the
+    ledger: the balance at the start less the balance now. Cleared once nothing is owed."""
+    balance = balance_pence(arrangement.account_id, on=today)
+    if balance <= 0:
+        return ArrangementCheck("cleared", 0, arrangement.start_balance_pence, 0, "Nothing is owed")
+    due = _instalments_due(arrangement, today - dt.timedelta(days=grace_days))
+    expected = min(due * arrangement.amount_pence, arrangement.start_balance_pence)
+    actual = arrangement.start_balance_pence - balance
+    shortfall = max(expected - actual, 0)
+    if shortfall > 0:
+        return ArrangementCheck(
+            "breached",
+            expected,
+            actual,
+            shortfall,
+            f"The arrears should have fallen by {format_pence(expected, pence_always=True)} by "
+            f"now but fell by {format_pence(max(actual, 0), pence_always=True)}",
+        )
+    return ArrangementCheck("live", expected, actual, 0, "Payments are on track")
+
+
+def refresh_arrangement(arrangement, *, today: dt.date):
+    """Store the arrangement's status as ``check_arrangement`` finds it (live ones only)."""
+    from borough.housing.models import PaymentArrangement
+
+    if arrangement.status not in (
+        PaymentArrangement.Status.LIVE,
+        PaymentArrangement.Status.BREACHED,
+    ):
+        return arrangement
+    found = check_arrangement(arrangement, today=today)
+    if found.status != arrangement.status:
+        PaymentArrangement.objects.filter(pk=arrangement.pk).update(status=found.status)
+        arrangement.status = found.status
+    return arrangement

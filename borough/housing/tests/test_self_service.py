@@ -193,3 +193,21 @@ def test_the_standing_order_page_gives_payee_reference_and_amount_for_the_freque
     assert '<strong id="amount">£122.60</strong>' in weekly.content.decode()
     bad = client.get("/rent/account/12345678I/standing-order", {"frequency": "hourly"})
     assert "Select how often you want to pay" in bad.content.decode()
+
+
+def test_the_account_shows_an_arrangement_and_whether_it_is_on_track(client, tenancy):
+    from borough.housing.models import PaymentArrangement
+
+    _sign_in(client)
+    _find(client, tenancy)
+    _confirm(client, tenancy["row"])
+    PaymentArrangement.objects.create(
+        account=tenancy["account"],
+        amount_pence=500,
+        frequency="weekly",
+        start_date=dt.date(2026, 11, 9),
+        start_balance_pence=20000,
+    )
+    page = client.get("/rent/account/12345678I").content.decode()
+    assert "Arrangement to clear arrears" in page
+    assert '<strong id="arrangement-status">' in page
