@@ -104,6 +104,19 @@ TOOLS = [
         "parking:staff-applications",
     ),
     Tool(
+        "housing",
+        "Rent accounts",
+        "Find a tenant's rent account: balance, ledger, tenants and arrangements to clear "
+        "arrears. Each view is recorded in the data-use log.",
+        "housing:staff-search",
+    ),
+    Tool(
+        "finance",
+        "Rent accounts",
+        "Find a rent account and its ledger.",
+        "housing:staff-search",
+    ),
+    Tool(
         "parking",
         "Find a permit",
         "Search permits by registration, permit number, postcode or street; cancel and refund.",

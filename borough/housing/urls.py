@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.housing import views
+from borough.housing import staff_views, views
 
 app_name = "housing"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("rent/find/you", views.link_you, name="link-you"),
     path("rent/account/<str:reference>", views.account, name="account"),
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
+    path("staff/housing/accounts", staff_views.search, name="staff-search"),
+    path("staff/housing/accounts/<str:reference>", staff_views.account, name="staff-account"),
     path(
         "rent/account/<str:reference>/standing-order",
         views.standing_order,

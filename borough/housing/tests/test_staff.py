@@ -1,0 +1,68 @@
+"""Housing officers find rent accounts, read the ledger and set up arrangements; each view of a
+tenant's account is logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from borough.housing import services
+from borough.housing.models import LedgerEntry, PaymentArrangement, Tenant
+from borough.housing.tests.test_ledger import make_account
+from borough.transparency.queries import events
+
+Kind = LedgerEntry.Kind
+
+
+@pytest.fixture
+def account(db):
+    found = make_account(1)
+    Tenant.objects.create(
+        tenancy=found.tenancy,
+        first_name="Grace",
+        surname="Hopper",
+        resident_id="R00000007",
+        lead=True,
+    )
+    services.post_weekly_charges(dt.date(2026, 11, 16))
+    return found
+
+
+@pytest.fixture
+def officer(client, make_staff):
+    user = make_staff("Housing officer")
+    client.force_login(user)
+    return user
+
+
+def test_an_officer_finds_an_account_by_reference_name_or_postcode(client, account, officer):
+    for query in ("00000001X", "grace hopper", "T0000001", "E21 0AA"):
+        page = client.get("/staff/housing/accounts", {"q": query}).content.decode()
+        assert "00000001X" in page, query
+    assert (
+        "0 accounts found"
+        in client.get("/staff/housing/accounts", {"q": "nobody"}).content.decode()
+    )
+
+
+def test_the_account_page_shows_the_ledger_and_is_logged(client, account, officer):
+    page = client.get("/staff/housing/accounts/00000001X").content.decode()
+    assert "£122.50 owed" in page and "DBR" in page and "charge:" in page
+    logged = events().filter(purpose="staff_view_records", reference="00000001X")
+    assert [e.subject_resident_id for e in logged] == ["R00000007"]
+
+
+def test_an_officer_sets_up_an_arrangement_which_replaces_the_last(client, account, officer):
+    bad = client.post("/staff/housing/accounts/00000001X", {"amount": "0.5", "frequency": "weekly"})
+    assert "The amount must be at least £1" in bad.content.decode()
+    client.post("/staff/housing/accounts/00000001X", {"amount": "10.00", "frequency": "weekly"})
+    client.post("/staff/housing/accounts/00000001X", {"amount": "12.50", "frequency": "monthly"})
+    statuses = sorted(PaymentArrangement.objects.values_list("amount_pence", "status"))
+    assert statuses == [(1000, "cancelled"), (1250, "live")]
+    assert PaymentArrangement.objects.get(status="live").start_balance_pence == 12250
+
+
+def test_residents_and_other_staff_cannot_open_it(client, account, make_staff):
+    client.force_login(make_staff("Parking officer"))
+    assert client.get("/staff/housing/accounts/00000001X").status_code == 403
