@@ -329,7 +329,7 @@ class Housing(_Strict):
     #: A 53rd Monday in the rent year: ``charge`` it like any week, or make it ``free``.
     week_53: Annotated[str, Field(pattern=r"^(charge|free)$")] = "charge"
     #: The scheme of the check character on payment references (``housing/matching``).
-    payment_reference_scheme: str = "localgov-ims-housing-rents"
+    payment_reference_scheme: str = "localgov-housing-rents"
     charge_types: list[ChargeType] = [
         ChargeType(code="DBR", name="Rent"),
         ChargeType(code="DSC", name="Service charge"),
