@@ -212,3 +212,208 @@ class PaymentArrangement(models.Model):
 
     def __str__(self) -> str:
         return f"Arrangement {self.pk} on {self.account_id}"
+
+
+# -- Direct Debit ------------------------------------------------------------------------------
+
+
+class Mandate(models.Model):
+    """A Direct Debit Instruction (DDI) from a tenant's bank account to pay their rent. Bank
+    details are stored encrypted (``bank_details.py``: a rotatable key) and shown masked."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New: to be lodged"
+        LODGED = "lodged", "Lodged with the bank"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", "Every month"
+        FOUR_WEEKLY = "four_weekly", "Every 4 weeks"
+        FORTNIGHTLY = "fortnightly", "Every 2 weeks"
+        WEEKLY = "weekly", "Every week"
+
+    account = models.ForeignKey(RentAccount, on_delete=models.PROTECT, related_name="mandates")
+    reference = models.CharField(
+        max_length=18, unique=True, help_text="The DDI reference quoted to the bank (AUDDIS)"
+    )
+    account_holder = models.CharField(max_length=60)
+    sort_code_encrypted = models.TextField()
+    account_number_encrypted = models.TextField()
+    sort_code_last2 = models.CharField(max_length=2)
+    account_number_last4 = models.CharField(max_length=4)
+    frequency = models.CharField(max_length=12, choices=Frequency.choices)
+    collection_day = models.PositiveSmallIntegerField(
+        help_text="Day of the month (1-28) for monthly; weekday (0 = Monday) otherwise"
+    )
+    first_collection_on = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lodged_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(status__in=["new", "lodged", "active", "suspended"]),
+                name="one_live_mandate_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def masked(self) -> str:
+        return f"**-**-{self.sort_code_last2} ****{self.account_number_last4}"
+
+
+class MandateEvent(models.Model):
+    """What happened to a mandate and why (set up, lodged, ADDACS advice, unpaid, …)."""
+
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    reason_code = models.CharField(max_length=4, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    source_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.mandate_id}"
+
+
+class BacsRun(models.Model):
+    """One Bacs submission: instructions (0N/0C) and collections, as a validated Standard 18
+    file."""
+
+    input_date = models.DateField()
+    processing_date = models.DateField()
+    entry_date = models.DateField(unique=True, help_text="The day the money moves")
+    serial = models.CharField(max_length=6)
+    file_text = models.TextField()
+    instructions = models.PositiveIntegerField(default=0)
+    collections = models.PositiveIntegerField(default=0)
+    total_pence = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-entry_date"]
+
+    def __str__(self) -> str:
+        return f"Bacs run for {self.entry_date}"
+
+
+class Collection(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        UNPAID = "unpaid", "Unpaid (returned)"
+
+    run = models.ForeignKey(BacsRun, on_delete=models.PROTECT, related_name="items")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="collections")
+    transaction_code = models.CharField(max_length=2)
+    amount_pence = models.PositiveIntegerField()
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="collection"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mandate", "due_on"], name="one_collection_per_due_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Collection {self.pk}"
+
+
+# -- bank statements ---------------------------------------------------------------------------
+
+
+class StatementImport(models.Model):
+    """A bank statement file a finance officer imported (all or nothing)."""
+
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=10)
+    bank_account = models.CharField(max_length=60)
+    statement_id = models.CharField(max_length=100, blank=True)
+    period_from = models.DateField(null=True, blank=True)
+    period_to = models.DateField(null=True, blank=True)
+    lines = models.PositiveIntegerField(default=0)
+    new_lines = models.PositiveIntegerField(default=0)
+    posted = models.PositiveIntegerField(default=0)
+    to_suspense = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BankLine(models.Model):
+    """One credit or debit on the council's bank statement, kept once however many statements
+    repeat it (``line_hash``), with what became of it."""
+
+    class Outcome(models.TextChoices):
+        POSTED = "posted", "Posted to a rent account"
+        SUSPENSE = "suspense", "In suspense"
+        ALLOCATED = "allocated", "Allocated by an officer"
+        REFUNDED = "refunded", "Returned to the payer"
+        IGNORED = "ignored", "Not a rent payment"
+
+    line_hash = models.CharField(max_length=64, unique=True)
+    first_import = models.ForeignKey(StatementImport, on_delete=models.PROTECT, related_name="+")
+    booking_date = models.DateField(db_index=True)
+    amount_pence = models.BigIntegerField()
+    reference = models.CharField(max_length=200, blank=True)
+    payer_name = models.CharField(max_length=140, blank=True)
+    payer_bank_key = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="A keyed hash of the payer's sort code and account (to recognise them again); "
+        "the bank details themselves are not kept",
+    )
+    payer_account_last4 = models.CharField(max_length=4, blank=True)
+    bank_tx_code = models.CharField(max_length=40, blank=True)
+    bank_ref = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, db_index=True)
+    method = models.CharField(max_length=30, blank=True)
+    confidence = models.FloatField(default=0)
+    reason = models.CharField(max_length=300, blank=True)
+    suggestions = models.JSONField(default=list)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["booking_date", "id"]
+
+    def __str__(self) -> str:
+        return f"Bank line {self.pk}"
