@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from borough.housing import staff_views, views
 
 app_name = "housing"
 
 urlpatterns = [
+    path("", include("borough.housing.dd_urls")),
     path("rent", views.start, name="start"),
     path("rent/account", views.home, name="home"),
     path("rent/find", views.link, name="link"),

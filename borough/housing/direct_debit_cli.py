@@ -1,0 +1,12 @@
+"""The Direct Debit subcommands of ``borough housing`` (bacs-run, import-bacs-report,
+rotate-bank-key)."""
+
+SUBCOMMANDS: tuple[str, ...] = ()
+
+
+def add_arguments(subcommands) -> None:
+    """Add this module's subcommands to ``borough housing``."""
+
+
+def handle(command, subcommand: str, options: dict) -> None:
+    raise NotImplementedError(subcommand)

@@ -1,0 +1,27 @@
+"""``borough housing …``: rent accounts, Direct Debit and bank statements.
+
+borough housing import-statement FILE [--format camt053|mt940|csv] [--csv-mapping FILE.toml]
+borough housing post-charges [--week YYYY-MM-DD]
+borough housing bacs-run [--input-date YYYY-MM-DD]            (Direct Debit: direct_debit_cli.py)
+borough housing import-bacs-report FILE                         (ARUDD / ADDACS / AUDDIS)
+borough housing rotate-bank-key
+"""
+
+from django.core.management.base import BaseCommand
+
+from borough.housing import direct_debit_cli, statement_cli
+
+
+class Command(BaseCommand):
+    help = "Rent accounts, Direct Debit and bank statements. Subcommands: see --help."
+
+    def add_arguments(self, parser):
+        subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        statement_cli.add_arguments(subcommands)
+        direct_debit_cli.add_arguments(subcommands)
+
+    def handle(self, *args, subcommand: str, **options):
+        if subcommand in statement_cli.SUBCOMMANDS:
+            statement_cli.handle(self, subcommand, options)
+        else:
+            direct_debit_cli.handle(self, subcommand, options)
