@@ -20,6 +20,7 @@ SAMPLE_KWARGS = {
     "case_id": "1",
     "reference": "V-0000000000",
     "payment_token": "no-such-payment",
+    "line_id": "1",
     "number": "PP-NOSUCH00",
     "session_id": "1",
     "proof_id": "1",

@@ -1,11 +1,82 @@
 """The statement and charge subcommands of ``borough housing``."""
 
-SUBCOMMANDS: tuple[str, ...] = ()
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+SUBCOMMANDS: tuple[str, ...] = ("import-statement", "post-charges")
 
 
 def add_arguments(subcommands) -> None:
     """Add this module's subcommands to ``borough housing``."""
+    imp = subcommands.add_parser(
+        "import-statement",
+        help="Import a bank statement (camt.053, MT940 or CSV) and match its payments.",
+        description=(
+            "Import the council's bank statement: every line is checked first and a file with "
+            "a problem imports nothing. Payments matched with confidence are posted to rent "
+            "accounts; the rest wait in suspense for a finance officer. Importing the same "
+            "statement again, or an overlapping one, posts nothing twice."
+        ),
+    )
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=("camt053", "mt940", "csv"), default=None)
+    imp.add_argument("--csv-mapping", default=None, help="A .toml column mapping for CSV files")
+    charges = subcommands.add_parser(
+        "post-charges",
+        help="Post a week's rent and charges to every open account (run each Monday).",
+    )
+    charges.add_argument(
+        "--week", default=None, help="The Monday, YYYY-MM-DD (default: this week's Monday)"
+    )
 
 
 def handle(command, subcommand: str, options: dict) -> None:
-    raise NotImplementedError(subcommand)
+    if subcommand == "import-statement":
+        _import(command, options)
+    elif subcommand == "post-charges":
+        _charges(command, options)
+
+
+def _import(command, options: dict) -> None:
+    from borough.housing.reconcile import ImportRefused, import_statement
+    from borough.housing.statements import CsvMapping
+
+    path = Path(options["file"])
+    if not path.is_file():
+        raise CommandError(f"There is no file {path}.")
+    mapping = None
+    if options.get("csv_mapping"):
+        mapping = CsvMapping.from_toml(Path(options["csv_mapping"]).read_text(encoding="utf-8"))
+    try:
+        result = import_statement(path, format=options.get("format"), csv_mapping=mapping)
+    except ImportRefused as error:
+        raise CommandError(str(error)) from None
+    command.stdout.write(result.summary())
+
+
+def _charges(command, options: dict) -> None:
+    from borough.housing.rent_weeks import monday_of
+    from borough.housing.services import post_weekly_charges
+
+    if options.get("week"):
+        try:
+            monday = dt.date.fromisoformat(options["week"])
+        except ValueError:
+            raise CommandError("Give the week as its Monday, like 2026-11-23") from None
+    else:
+        monday = monday_of(timezone.localdate())
+    try:
+        result = post_weekly_charges(monday)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if result.already_done:
+        command.stdout.write(f"Charges for {result.week.label} were posted before: nothing more.")
+    elif result.week.free:
+        command.stdout.write(f"{result.week.label} is rent-free: no charges posted.")
+    else:
+        command.stdout.write(f"Posted {result.posted} charges for {result.week.label}.")

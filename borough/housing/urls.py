@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from borough.housing import staff_views, views
+from borough.housing import finance_views, staff_views, views
 
 app_name = "housing"
 
@@ -12,6 +12,13 @@ urlpatterns = [
     path("rent/find/you", views.link_you, name="link-you"),
     path("rent/account/<str:reference>", views.account, name="account"),
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
+    path("staff/finance/statements", finance_views.imports, name="finance-imports"),
+    path("staff/finance/suspense", finance_views.suspense, name="finance-suspense"),
+    path(
+        "staff/finance/suspense/<int:line_id>",
+        finance_views.suspense_line,
+        name="finance-suspense-line",
+    ),
     path("staff/housing/accounts", staff_views.search, name="staff-search"),
     path("staff/housing/accounts/<str:reference>", staff_views.account, name="staff-account"),
     path(

@@ -1,0 +1,173 @@
+"""Finance officers' screens for bank statements: import a statement, see past imports, and
+work the suspense queue (allocate to an account, split across accounts, return to the payer,
+or mark as not rent). Thin: the rules are in reconcile.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from borough.core.access import staff_area
+from borough.housing import accounts, reconcile
+from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport
+from borough.places.forms import upload_limit_bytes
+
+FORMATS = [
+    ("", "Work it out from the file"),
+    ("camt053", "camt.053 (XML)"),
+    ("mt940", "MT940"),
+    ("csv", "CSV"),
+]
+
+
+def _render(request, template, context, status=200):
+    return render(
+        request,
+        f"housing/finance/{template}",
+        {"pounds": accounts.pounds, **context},
+        status=status,
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Bank statement file",
+        help_text="camt.053 (XML), MT940 or CSV, as your bank exports it",
+        error_messages={
+            "required": "Select a bank statement file",
+            "empty": "The selected file is empty",
+        },
+    )
+    format = forms.ChoiceField(
+        label="Format", choices=FORMATS, required=False, widget=forms.RadioSelect
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > upload_limit_bytes():
+            raise forms.ValidationError("The selected file is too big")
+        return upload
+
+
+def _pence(text: str) -> int | None:
+    try:
+        value = Decimal(text.strip().replace("£", "").replace(",", ""))
+    except (InvalidOperation, AttributeError):
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        return None
+    return int(value * 100)
+
+
+@staff_area("finance")
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = reconcile.import_statement(
+                upload.read(),
+                file_name=upload.name,
+                format=form.cleaned_data["format"] or None,
+                user=request.user,
+            )
+        except reconcile.ImportRefused as error:
+            form.add_error("file", str(error))
+    return _render(
+        request,
+        "imports.html",
+        {
+            "form": form if request.method == "POST" else None,
+            "import_form": form,
+            "result": result,
+            "recent": StatementImport.objects.all()[:20],
+            "page_title": "Bank statements",
+        },
+    )
+
+
+@staff_area("finance")
+@require_GET
+def suspense(request: HttpRequest) -> HttpResponse:
+    lines = reconcile.suspense_lines()
+    totals = lines.aggregate(n=Count("id"), pence=Sum("amount_pence"))
+    return _render(
+        request,
+        "suspense.html",
+        {"lines": lines[:200], "totals": totals, "page_title": "Suspense"},
+    )
+
+
+@staff_area("finance")
+@require_http_methods(["GET", "POST"])
+def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = BankLine.objects.filter(pk=line_id).first()
+    if line is None:
+        raise Http404("No bank line has that number.")
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "allocate":
+                parts = []
+                for n in range(1, 4):
+                    reference = (
+                        request.POST.get(f"account_{n}", "").strip().upper().replace(" ", "")
+                    )
+                    amount = request.POST.get(f"amount_{n}", "").strip()
+                    if not reference and not amount:
+                        continue
+                    account = RentAccount.objects.filter(payment_reference=reference).first()
+                    if account is None:
+                        raise reconcile.AllocationError(
+                            f"No rent account has the payment reference {reference or '(blank)'}"
+                        )
+                    pence = _pence(amount) if amount else (line.amount_pence if n == 1 else None)
+                    if pence is None:
+                        raise reconcile.AllocationError("Enter each amount in pounds, like 120.50")
+                    parts.append((account.pk, pence))
+                reconcile.allocate(
+                    line.pk, parts, user=request.user, note=request.POST.get("note", "")
+                )
+            elif action in ("refunded", "ignored"):
+                reconcile.close_without_posting(
+                    line.pk, user=request.user, outcome=action, note=request.POST.get("note", "")
+                )
+            else:
+                raise reconcile.AllocationError("Choose what to do with the payment")
+        except reconcile.AllocationError as problem:
+            error = str(problem)
+        else:
+            return redirect("housing:finance-suspense")
+    suggestions = []
+    for item in line.suggestions:
+        account = (
+            RentAccount.objects.filter(pk=item["account_id"])
+            .select_related("tenancy__property")
+            .first()
+        )
+        if account is not None:
+            suggestions.append({**item, "account": account})
+    posted = LedgerEntry.objects.filter(
+        Q(source_key=f"statement:{line.line_hash}")
+        | Q(source_key__startswith=f"statement:{line.line_hash}:")
+    ).select_related("account")
+    return _render(
+        request,
+        "suspense_line.html",
+        {
+            "line": line,
+            "suggestions": suggestions,
+            "posted": posted,
+            "error": error,
+            "values": request.POST if request.method == "POST" else {},
+            "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {line.booking_date:%-d %B %Y}",
+        },
+    )
