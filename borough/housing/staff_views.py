@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
-from borough.housing import accounts, services
+from borough.housing import accounts, reconcile, services
 from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount, Tenant
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
@@ -145,6 +145,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             "page_obj": page,
             "arrangements": arrangements,
             "checks": checks,
+            "standing_order": reconcile.check_standing_order(found, today=today),
             "form": form if request.method == "POST" else None,
             "arrangement_form": form,
             "page_title": f"Rent account {found.payment_reference}",

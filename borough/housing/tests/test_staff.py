@@ -66,3 +66,18 @@ def test_an_officer_sets_up_an_arrangement_which_replaces_the_last(client, accou
 def test_residents_and_other_staff_cannot_open_it(client, account, make_staff):
     client.force_login(make_staff("Parking officer"))
     assert client.get("/staff/housing/accounts/00000001X").status_code == 403
+
+
+def test_a_short_standing_order_is_flagged_on_the_account(client, account, officer):
+    for n, day in enumerate((dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1))):
+        services.post_entry(
+            account,
+            kind=Kind.STANDING_ORDER,
+            type_code="RSO",
+            amount_pence=-10000,
+            posted_on=day,
+            description="SO",
+            source_key=f"so{n}",
+        )
+    page = client.get("/staff/housing/accounts/00000001X").content.decode()
+    assert 'id="standing-order-flag"' in page  # short now; missing if run much later
