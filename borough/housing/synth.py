@@ -158,7 +158,7 @@ def write_payments_statement(path: Path, *, start: dt.date, end: dt.date) -> Pat
                     payer_name=payer,
                     payer_sort_code=sort_code,
                     payer_account=account_number,
-                    bank_tx_code="PMNT-RCDT-STDO",
+                    bank_tx_code="PMNT/RCDT/STDO",
                 )
             )
             day += dt.timedelta(weeks=4)
@@ -173,7 +173,7 @@ def write_payments_statement(path: Path, *, start: dt.date, end: dt.date) -> Pat
                 currency="GBP",
                 reference=f"INV {rng.randrange(10**5, 10**6)}",
                 payer_name=f"SUPPLIER {n}",
-                bank_tx_code="PMNT-RCDT-ESCT",
+                bank_tx_code="PMNT/RCDT/ESCT",
             )
         )
     statement = synthetic.as_statement(lines, council, f"RENT-{start:%Y%m%d}", 0)

@@ -1,3 +1,4 @@
+import io
 import json
 
 import pytest
@@ -40,9 +41,18 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     applicants = first.split("Residents who can apply for a parking permit")[1]
     assert applicants.count("/sign-in/link?token=") >= 1
     assert "/api/v1/parking/check?vrm=" in first
+    from borough.housing.models import LedgerEntry, RentAccount
+
+    assert RentAccount.objects.count() >= 1 and LedgerEntry.objects.count() >= 8
+    assert (tmp_path / "rent-statement-demo.xml").exists()
+    out = io.StringIO()
+    call_command(
+        "housing", "import-statement", str(tmp_path / "rent-statement-demo.xml"), stdout=out
+    )
+    assert "posted to rent accounts automatically" in out.getvalue()
     residents = User.objects.residents().count()
-    assert 5 <= residents <= 10
-    assert first.count("/sign-in/link?token=") == 5 + applicants.count("/sign-in/link?token=")
+    assert 5 <= residents <= 13
+    assert first.count("/sign-in/link?token=") >= 5 + applicants.count("/sign-in/link?token=")
 
     stamp = manifest.stat().st_mtime_ns
     call_command("demo", "--no-serve", residents=150)
@@ -52,5 +62,6 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert manifest.stat().st_mtime_ns == stamp
     assert Property.objects.count() == properties
     assert SourceRecord.objects.count() == records
+    assert RentAccount.objects.count() == RentAccount.objects.count()
     assert User.objects.residents().count() == residents
     assert json.loads((tmp_path / "demo-staff.json").read_text()) == passwords

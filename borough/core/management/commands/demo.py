@@ -72,6 +72,7 @@ class Command(BaseCommand):
             self._say("Linking the source records into a resident index (Splink)…")
             call_command("residents", "link", verbosity=0)
         call_command("residents", "evaluate", truth=str(synth_dir / "ground_truth.csv"))
+        rent = self._rent_accounts(synth_dir, data)
 
         staff = self._demo_staff(data / "demo-staff.json")
         applicants = self._permit_applicants(synth_dir) if zones_file.exists() else []
@@ -114,6 +115,26 @@ class Command(BaseCommand):
                     f"  {row['first_name']} {row['surname']}, born {row['date_of_birth']}, "
                     f"vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
                 )
+        if rent["tenants"]:
+            self.stdout.write("")
+            self.stdout.write(
+                self.style.MIGRATE_HEADING(
+                    f"Council tenants: see a rent account at {base}/rent (sign in, then the "
+                    "payment reference and postcode, then name and date of birth)"
+                )
+            )
+            for user, tenant, account in rent["tenants"]:
+                link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+                born = tenant.date_of_birth.isoformat() if tenant.date_of_birth else "?"
+                self.stdout.write(
+                    f"  {tenant.first_name} {tenant.surname}, born {born}: reference "
+                    f"{account.payment_reference}, postcode {account.tenancy.property.postcode}"
+                    f"\n    {link}"
+                )
+            self.stdout.write(
+                f"  A bank statement of their payments for the finance officer to import at "
+                f"{base}/staff/finance/statements: {rent['statement']}"
+            )
         self.stdout.write("")
         self.stdout.write(
             self.style.MIGRATE_HEADING("Verification API (key kept in the data folder)")
@@ -191,6 +212,41 @@ class Command(BaseCommand):
                         },
                     }
         return {"purpose": "parking_permit_residency_check", "applicant": {}}
+
+    def _rent_accounts(self, synth_dir: Path, data: Path) -> dict:
+        """Rent accounts for the borough's council tenancies with eight weeks of charges, a
+        bank statement of their payments to import, and a few tenants with sign-in accounts."""
+        from django.utils import timezone
+
+        from borough.housing.models import RentAccount, Tenant
+        from borough.housing.synth import load_rent_accounts
+
+        statement = data / "rent-statement-demo.xml"
+        result = load_rent_accounts(
+            synth_dir,
+            today=timezone.localdate(),
+            statement_path=None if statement.exists() else statement,
+        )
+        self._say(
+            f"Rent accounts: {RentAccount.objects.count():,} "
+            f"({result.accounts:,} new, {result.charges_posted:,} charges posted)."
+        )
+        tenants = []
+        chosen = (
+            Tenant.objects.filter(lead=True)
+            .exclude(resident_id="")
+            .exclude(email="")
+            .exclude(date_of_birth=None)
+            .select_related("tenancy__rent_account", "tenancy__property")
+            .order_by("tenancy__reference")[:3]
+        )
+        for tenant in chosen:
+            email = tenant.email.lower()
+            user = User.objects.residents().filter(email=email).first()
+            if user is None:
+                user = User.objects.create_resident(email)
+            tenants.append((user, tenant, tenant.tenancy.rent_account))
+        return {"tenants": tenants, "statement": statement}
 
     def _permit_applicants(self, synth_dir: Path) -> list[tuple[User, dict]]:
         """Residents who keep a vehicle, at a home in a zone, with accounts (named, so the
