@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-SUBCOMMANDS: tuple[str, ...] = ("import-statement", "post-charges")
+SUBCOMMANDS: tuple[str, ...] = ("import-statement", "post-charges", "daily")
 
 
 def add_arguments(subcommands) -> None:
@@ -26,6 +26,10 @@ def add_arguments(subcommands) -> None:
     imp.add_argument("file")
     imp.add_argument("--format", choices=("camt053", "mt940", "csv"), default=None)
     imp.add_argument("--csv-mapping", default=None, help="A .toml column mapping for CSV files")
+    subcommands.add_parser(
+        "daily",
+        help="Queue the daily housing jobs: this week's charges, arrangement statuses.",
+    )
     charges = subcommands.add_parser(
         "post-charges",
         help="Post a week's rent and charges to every open account (run each Monday).",
@@ -40,6 +44,18 @@ def handle(command, subcommand: str, options: dict) -> None:
         _import(command, options)
     elif subcommand == "post-charges":
         _charges(command, options)
+    elif subcommand == "daily":
+        from borough.housing.tasks import daily_housing_jobs
+
+        result = daily_housing_jobs.enqueue(timezone.localdate().isoformat())
+        if result.is_finished:
+            counts = result.return_value
+            command.stdout.write(
+                f"Posted {counts['charges_posted']} charges; "
+                f"{counts['arrangements_changed']} arrangements changed status."
+            )
+        else:
+            command.stdout.write(f"Queued the daily housing jobs ({result.id}).")
 
 
 def _import(command, options: dict) -> None:

@@ -88,3 +88,17 @@ def test_an_arrangement_is_cleared_when_nothing_is_owed(owing):
     account, arrangement = owing
     pay(account, START, 60000, "all")
     assert services.check_arrangement(arrangement, today=START).status == "cleared"
+
+
+def test_the_daily_housing_job_posts_the_week_once_and_updates_arrangements(owing):
+    import io
+
+    from django.core.management import call_command
+
+    _, arrangement = owing
+    out = io.StringIO()
+    call_command("housing", "daily", stdout=out)
+    call_command("housing", "daily", stdout=out)
+    assert "Posted 0 charges" in out.getvalue().splitlines()[-1]
+    arrangement.refresh_from_db()
+    assert arrangement.status == "breached"  # nothing paid since 5 October

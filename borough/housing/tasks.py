@@ -1,0 +1,26 @@
+"""Housing's background jobs (Django's task API): ``borough housing daily`` enqueues
+``daily_housing_jobs`` once a day (cron or a timer; ``docs/background-jobs.md``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django_tasks import task
+
+from borough.housing import services
+from borough.housing.models import PaymentArrangement
+from borough.housing.rent_weeks import monday_of
+
+
+@task()
+def daily_housing_jobs(day: str) -> dict:
+    """This week's charges (posted once, however often it runs) and every live arrangement's
+    status brought up to date."""
+    today = dt.date.fromisoformat(day)
+    charges = services.post_weekly_charges(monday_of(today))
+    changed = 0
+    for arrangement in PaymentArrangement.objects.filter(status__in=["live", "breached"]):
+        before = arrangement.status
+        services.refresh_arrangement(arrangement, today=today)
+        changed += arrangement.status != before
+    return {"charges_posted": charges.posted, "arrangements_changed": changed}
