@@ -17,6 +17,10 @@
 | ``BOROUGH_GOVUK_PAY_API_KEY`` | the GOV.UK Pay API key | |
 | ``BOROUGH_SITE_URL`` | the site's address, for links in emails sent by background jobs | ``http://127.0.0.1:8000`` |
 | ``BOROUGH_TASKS`` | background jobs: ``immediate`` (run in the request) or ``database`` (queued; run ``borough db_worker``) | ``immediate`` |
+| ``BOROUGH_BANK_DETAILS_KEYS`` | Fernet keys for tenants' bank details, comma-separated, the first current; outside production one is generated in the data folder | |
+| ``BOROUGH_PAYER_KEY`` | the key of the payer bank-account hash used by statement matching | derived from the secret key |
+| ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the council's name |
+| ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 """
 
@@ -287,3 +291,25 @@ if _tasks not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks]}}
 BOROUGH_SITE_URL = env_str("BOROUGH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Direct Debit (docs/direct-debit.md). Bank details are encrypted with Fernet keys: the first
+# encrypts, every one decrypts, so a new key goes first and ``borough housing rotate-bank-key``
+# re-encrypts. Outside production a key is generated once in the data folder.
+BOROUGH_BANK_DETAILS_KEYS = env_list("BOROUGH_BANK_DETAILS_KEYS", [])
+if PRODUCTION and not BOROUGH_BANK_DETAILS_KEYS:
+    raise ImproperlyConfigured(
+        "BOROUGH_BANK_DETAILS_KEYS is not set. In production Borough needs the key that encrypts "
+        "tenants' bank details: set it to one or more comma-separated Fernet keys "
+        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+    )
+# The key of the hash that recognises a payer's bank account on a statement without keeping it;
+# empty: derived from SECRET_KEY (set it if the secret key may ever change).
+BOROUGH_PAYER_KEY = env_str("BOROUGH_PAYER_KEY", "")
+# The council as a Bacs service user: its Service User Number and the name on the files (demo
+# values: confirm both with the sponsoring bank or bureau).
+BOROUGH_BACS_SUN = env_str("BOROUGH_BACS_SUN", "123456")
+BOROUGH_BACS_SERVICE_USER_NAME = env_str("BOROUGH_BACS_SERVICE_USER_NAME", COUNCIL.name)
+# The code of a mandate's first collection: "01" (first) or "17" where the bureau wants 17 for all.
+BOROUGH_BACS_FIRST_COLLECTION_CODE = env_str("BOROUGH_BACS_FIRST_COLLECTION_CODE", "01")
+if BOROUGH_BACS_FIRST_COLLECTION_CODE not in {"01", "17"}:
+    raise ImproperlyConfigured("BOROUGH_BACS_FIRST_COLLECTION_CODE must be 01 or 17")

@@ -24,6 +24,7 @@ SAMPLE_KWARGS = {
     "number": "PP-NOSUCH00",
     "session_id": "1",
     "proof_id": "1",
+    "run_id": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

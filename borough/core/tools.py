@@ -122,6 +122,26 @@ TOOLS = [
         "Search permits by registration, permit number, postcode or street; cancel and refund.",
         "parking:staff-permits",
     ),
+    Tool(
+        "finance",
+        "Direct Debit mandates",
+        "Tenants' Direct Debit Instructions: status, masked bank details and rent account.",
+        "housing:dd-mandates",
+    ),
+    Tool(
+        "finance",
+        "Bacs runs",
+        "Make today's Bacs run (new instructions, cancellations and collections) and download "
+        "its Standard 18 file.",
+        "housing:dd-runs",
+    ),
+    Tool(
+        "finance",
+        "Bacs reports",
+        "Upload an ARUDD, ADDACS or AUDDIS report: unpaid Direct Debits are reversed and "
+        "mandates updated.",
+        "housing:dd-reports",
+    ),
 ]
 
 

@@ -1,0 +1,254 @@
+"""Direct Debit pages: the tenant sets one up a question a page (bank details checked, the
+Guarantee on the check page, a confirmation email), sees it masked and cancels it; the finance
+officer lists mandates, makes a run, downloads its file and uploads a report. No page shows
+full bank details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from borough.core.models import User
+from borough.housing import direct_debit
+from borough.housing.bacs.standard18 import validate_standard18
+from borough.housing.models import BacsRun, Mandate, Tenant
+from borough.housing.tests.test_ledger import make_account
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/rent/account/00000001X/direct-debit"
+SORT_CODE, ACCOUNT = "20-29-59", "63748472"
+
+
+@pytest.fixture
+def tenant(client):
+    account = make_account(1)
+    user = User.objects.create_resident("tenant@example.org")
+    Tenant.objects.create(
+        tenancy=account.tenancy,
+        first_name="Zoe",
+        surname="O'Brien",
+        lead=True,
+        account=user,
+        resident_id="RTEST0001",
+    )
+    client.force_login(user)
+    return account, user
+
+
+def _page(response) -> str:
+    return response.content.decode()
+
+
+def _no_full_details(*pages: str) -> None:
+    for page in pages:
+        assert ACCOUNT not in page and "202959" not in page and SORT_CODE not in page
+
+
+def _answer_up_to_check(client):
+    assert client.post(f"{BASE}/name", {"holder": "Zoe O'Brien"})["Location"] == (
+        f"{BASE}/bank-details"
+    )
+    assert client.post(f"{BASE}/bank-details", {"sort_code": SORT_CODE, "account_number": ACCOUNT})[
+        "Location"
+    ] == (f"{BASE}/account-holder")
+    assert client.post(f"{BASE}/account-holder", {"authorised": "yes"})["Location"] == (
+        f"{BASE}/how-often"
+    )
+    assert client.post(f"{BASE}/how-often", {"frequency": "monthly"})["Location"] == f"{BASE}/day"
+    assert client.post(f"{BASE}/day", {"day": "15"})["Location"] == f"{BASE}/check"
+
+
+def test_a_tenant_sets_up_a_direct_debit_and_gets_the_confirmation(
+    client, tenant, django_capture_on_commit_callbacks
+):
+    account, _user = tenant
+    start = _page(client.get(BASE))
+    assert "Start now" in start
+    assert "Pay by Direct Debit" in _page(client.get("/rent/account/00000001X"))
+    _answer_up_to_check(client)
+    check = _page(client.get(f"{BASE}/check"))
+    assert "The Direct Debit Guarantee" in check
+    assert "full and immediate refund" in check and "cancel a Direct Debit at any time" in check
+    assert "**-**-59 ****8472" in check
+    today = direct_debit.timezone.localdate()
+    first = direct_debit.first_collection_date("monthly", 15, today)
+    assert direct_debit.collection_day_of(first).strftime("%-d %B %Y") in check
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"{BASE}/check")
+    assert done["Location"] == f"{BASE}/set-up"
+    mandate = Mandate.objects.get()
+    assert (mandate.account, mandate.frequency, mandate.collection_day) == (account, "monthly", 15)
+    assert mandate.first_collection_on == first
+    confirmation = _page(client.get(f"{BASE}/set-up"))
+    assert mandate.reference in confirmation
+    (email,) = mail.outbox
+    assert "full and immediate refund" in email.body and mandate.reference in email.body
+    status = _page(client.get(BASE))
+    assert "**-**-59 ****8472" in status and "Being set up" in status
+    account_page = _page(client.get("/rent/account/00000001X"))
+    assert "yours is being set up" in account_page
+    _no_full_details(check, confirmation, status, account_page, email.body)
+    # One live mandate: the journey now leads back to it.
+    assert client.get(f"{BASE}/name")["Location"] == BASE
+
+
+def test_bank_details_that_fail_the_checks_get_a_message_on_their_field(client, tenant):
+    client.post(f"{BASE}/name", {"holder": "Zoe O'Brien"})
+    page = _page(client.post(f"{BASE}/bank-details", {"sort_code": "2029", "account_number": ""}))
+    assert "Enter a valid sort code like 30-99-50" in page
+    assert 'href="#id_sort_code"' in page
+    page = _page(
+        client.post(f"{BASE}/bank-details", {"sort_code": SORT_CODE, "account_number": "12"})
+    )
+    assert "Enter a valid account number like 00733445" in page
+    assert 'href="#id_account_number"' in page
+    page = _page(
+        client.post(f"{BASE}/bank-details", {"sort_code": SORT_CODE, "account_number": "63748473"})
+    )
+    assert "the numbers do not match" in page
+    assert "63748473" not in page.split("<form")[0]  # not repeated in the error summary
+    assert client.get(f"{BASE}/account-holder")["Location"] == f"{BASE}/bank-details"
+
+
+def test_someone_else_must_authorise_so_a_paper_form_is_needed(client, tenant):
+    client.post(f"{BASE}/name", {"holder": "Zoe O'Brien"})
+    client.post(f"{BASE}/bank-details", {"sort_code": SORT_CODE, "account_number": ACCOUNT})
+    assert "Select yes if you are the account holder" in _page(
+        client.post(f"{BASE}/account-holder", {})
+    )
+    response = client.post(f"{BASE}/account-holder", {"authorised": "no"})
+    assert response["Location"] == f"{BASE}/paper-form"
+    assert "paper Direct Debit Instruction" in _page(client.get(f"{BASE}/paper-form"))
+    assert client.get(f"{BASE}/how-often")["Location"] == f"{BASE}/account-holder"
+
+
+def test_weekly_payers_choose_a_weekday_and_monthly_payers_a_day_from_1_to_28(client, tenant):
+    _answer_up_to_check(client)
+    assert "between 1 and 28" in _page(client.post(f"{BASE}/day", {"day": "29"}))
+    client.post(f"{BASE}/how-often", {"frequency": "fortnightly", "change": "1"})
+    page = _page(client.get(f"{BASE}/day"))
+    assert "Friday" in page and "Which day of the week" in page
+    assert client.get(f"{BASE}/check")["Location"] == f"{BASE}/day"  # the day must be asked again
+    client.post(f"{BASE}/day", {"day": "4"})
+    assert "Every 2 weeks on a Friday" in _page(client.get(f"{BASE}/check"))
+
+
+def test_the_tenant_cancels_and_the_next_run_sends_0c(client, tenant):
+    account, user = tenant
+    mandate = direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+        created_by=user,
+    )
+    direct_debit.bacs_run(dt.date(2026, 12, 1))
+    assert "Cancel Direct Debit" in _page(client.get(f"{BASE}/cancel"))
+    assert client.post(f"{BASE}/cancel")["Location"] == BASE
+    mandate.refresh_from_db()
+    assert mandate.status == Mandate.Status.CANCELLED
+    assert "has ended" in _page(client.get(BASE))
+    run = direct_debit.bacs_run(dt.date(2026, 12, 11))
+    assert run.instructions == 1 and run.collections == 0
+
+
+def test_another_residents_account_is_not_found(client, tenant):
+    make_account(2)
+    assert client.get("/rent/account/00000002X/direct-debit").status_code == 404
+    assert client.post(
+        "/rent/account/00000002X/direct-debit/name", {"holder": "X"}
+    ).status_code == (404)
+
+
+# -- finance -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def officer(client, make_staff):
+    user = make_staff("Finance officer")
+    return user
+
+
+def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
+    client, tenant, officer, monkeypatch
+):
+    account, user = tenant
+    direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+        created_by=user,
+    )
+    client.force_login(officer)
+    tools = _page(client.get("/staff/finance/"))
+    assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
+    listing = _page(client.get("/staff/finance/direct-debit/mandates"))
+    assert "**-**-59 ****8472" in listing and "/staff/housing/accounts/00000001X" in listing
+    monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
+    made = client.post("/staff/finance/direct-debit/runs")
+    run = BacsRun.objects.get()
+    assert made["Location"].endswith(f"?made={run.pk}")
+    runs = _page(client.get(made["Location"]))
+    assert "1 instructions, 0 collections" in runs
+    download = client.get(f"/staff/finance/direct-debit/runs/{run.pk}/file")
+    assert download["Content-Disposition"].startswith("attachment")
+    assert validate_standard18(download.content) == []
+    again = _page(client.post("/staff/finance/direct-debit/runs", follow=True))
+    assert BacsRun.objects.count() == 1 and "1 instructions" in again
+    _no_full_details(tools, listing, runs)
+
+
+def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenant, officer):
+    account, _user = tenant
+    mandate = direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+    )
+    client.force_login(officer)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    report = (
+        '<BACSDocument><Data><MessagingAdvices><MessagingHeader user-number="123456"/>'
+        f'<MessagingAdvice record-type="A" reference="{mandate.reference}" payer-name="Z" '
+        'payer-sort-code="202959" payer-account-number="63748472" reason-code="1" '
+        'effective-date="2026-12-10"/><MessagingAdvice record-type="A" reference="NOSUCHREF9" '
+        'payer-name="Q" payer-sort-code="202959" payer-account-number="63748472" '
+        'reason-code="1"/></MessagingAdvices></Data></BACSDocument>'
+    ).encode()
+    page = _page(
+        client.post(
+            "/staff/finance/direct-debit/reports",
+            {"file": SimpleUploadedFile("addacs.xml", report)},
+        )
+    )
+    assert "ADDACS report addacs.xml: 1 applied, 0 already applied, 1 not recognised" in page
+    assert "NOSUCHREF9" in page
+    mandate.refresh_from_db()
+    assert mandate.status == Mandate.Status.CANCELLED
+    broken = _page(
+        client.post(
+            "/staff/finance/direct-debit/reports",
+            {"file": SimpleUploadedFile("broken.xml", b"<BACSDocument><Data>")},
+        )
+    )
+    assert "not well-formed XML" in broken and "There is a problem" in broken
+
+
+def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff):
+    client.force_login(make_staff("Housing officer"))
+    assert client.get("/staff/finance/direct-debit/mandates").status_code == 403
