@@ -112,6 +112,25 @@ TOOLS = [
     ),
     Tool(
         "finance",
+        "Bank statements",
+        "Import the rent account's bank statement (camt.053, MT940 or CSV): payments are "
+        "matched to rent accounts; the rest go to suspense.",
+        "housing:finance-imports",
+    ),
+    Tool(
+        "finance",
+        "Suspense",
+        "Payments matching could not place: allocate, split or return them.",
+        "housing:finance-suspense",
+    ),
+    Tool(
+        "finance",
+        "Rent reports",
+        "Cash received by method, suspense, arrears and credit balances.",
+        "housing:finance-reports",
+    ),
+    Tool(
+        "finance",
         "Rent accounts",
         "Find a rent account and its ledger.",
         "housing:staff-search",

@@ -171,3 +171,91 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
             "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {line.booking_date:%-d %B %Y}",
         },
     )
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(
+        label="From",
+        help_text="For example, 2026-11-01",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={
+            "required": "Enter the first day",
+            "invalid": "Enter a real date, like 2026-11-01",
+        },
+    )
+    end = forms.DateField(
+        label="To",
+        help_text="For example, 2026-11-30",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={
+            "required": "Enter the last day",
+            "invalid": "Enter a real date, like 2026-11-30",
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The last day must be on or after the first day")
+        return data
+
+
+@staff_area("finance", "housing")
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    """Cash received by method for a period, what is in suspense, and balances: arrears and
+    credit across all accounts (each from the ledger and the bank lines, nothing stored)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    form = ReportForm(
+        request.GET or {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+    )
+    cash, total = [], 0
+    if form.is_valid():
+        received = (
+            LedgerEntry.objects.filter(
+                posted_on__gte=form.cleaned_data["start"],
+                posted_on__lte=form.cleaned_data["end"],
+                amount_pence__lt=0,
+            )
+            .exclude(kind=LedgerEntry.Kind.REVERSAL)
+            .values("kind")
+            .annotate(n=Count("id"), pence=Sum("amount_pence"))
+            .order_by("kind")
+        )
+        labels = dict(LedgerEntry.Kind.choices)
+        for row in received:
+            cash.append({"label": labels[row["kind"]], "count": row["n"], "pence": -row["pence"]})
+            total += -row["pence"]
+        reversed_ = LedgerEntry.objects.filter(
+            posted_on__gte=form.cleaned_data["start"],
+            posted_on__lte=form.cleaned_data["end"],
+            kind=LedgerEntry.Kind.REVERSAL,
+            amount_pence__gt=0,
+        ).aggregate(n=Count("id"), pence=Sum("amount_pence"))
+    else:
+        reversed_ = {"n": 0, "pence": 0}
+    suspense = reconcile.suspense_lines().aggregate(n=Count("id"), pence=Sum("amount_pence"))
+    balances = (
+        LedgerEntry.objects.values("account_id")
+        .annotate(balance=Sum("amount_pence"))
+        .values_list("balance", flat=True)
+    )
+    arrears = [b for b in balances if b > 0]
+    credit = [b for b in balances if b < 0]
+    return _render(
+        request,
+        "reports.html",
+        {
+            "form": form if request.GET else None,
+            "report_form": form,
+            "cash": cash,
+            "total": total,
+            "reversed": reversed_,
+            "suspense": suspense,
+            "arrears": {"n": len(arrears), "pence": sum(arrears)},
+            "credit": {"n": len(credit), "pence": -sum(credit)},
+            "page_title": "Rent reports",
+        },
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
     path("staff/finance/statements", finance_views.imports, name="finance-imports"),
     path("staff/finance/suspense", finance_views.suspense, name="finance-suspense"),
+    path("staff/finance/reports", finance_views.reports, name="finance-reports"),
     path(
         "staff/finance/suspense/<int:line_id>",
         finance_views.suspense_line,

@@ -24,6 +24,7 @@ from borough.housing.models import (
     Tenancy,
     Tenant,
 )
+from borough.payments.money import format_pence
 from borough.places.models import Property
 
 Kind = LedgerEntry.Kind
@@ -309,3 +310,18 @@ def test_a_standing_order_that_stops_or_falls_short_is_flagged(db):
     assert "£16.67 short" in check.message
     late = reconcile.check_standing_order(account, today=dt.date(2026, 12, 15))
     assert late.status == "missing" and "since 1 November 2026" in late.message
+
+
+def test_the_reports_show_cash_by_method_suspense_and_balances(client, borough, make_staff):
+    made, _ = borough
+    result = reconcile.import_statement(_file(made, made.lines), file_name="nov.xml")
+    client.force_login(make_staff("Finance officer"))
+    days = sorted(line.booking_date for line in made.lines)
+    page = client.get(
+        "/staff/finance/reports", {"start": days[0].isoformat(), "end": days[-1].isoformat()}
+    ).content.decode()
+    posted = -sum(LedgerEntry.objects.values_list("amount_pence", flat=True))
+    assert f"<strong>{format_pence(posted, pence_always=True)}</strong>" in page
+    assert f"{result.to_suspense} payments waiting" in page
+    bad = client.get("/staff/finance/reports", {"start": "2026-11-30", "end": "2026-11-01"})
+    assert "The last day must be on or after the first day" in bad.content.decode()
