@@ -77,7 +77,9 @@ PERIODS = {
     "this": "This rent year (from April)",
     "last": "Last rent year",
     "all": "Everything",
+    "dates": "Between two dates",
 }
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d %m %Y"]
 
 
 class StatementForm(forms.Form):
@@ -87,12 +89,37 @@ class StatementForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select the period", "invalid_choice": "Select the period"},
     )
+    start = forms.DateField(
+        label="From",
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example, 1/4/2026",
+        error_messages={"invalid": "Enter a real date, like 1/4/2026"},
+    )
+    end = forms.DateField(
+        label="To",
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example, 31/10/2026",
+        error_messages={"invalid": "Enter a real date, like 31/10/2026"},
+    )
     format = forms.ChoiceField(
         label="Format",
         choices=[("pdf", "PDF (to read or print)"), ("csv", "CSV (for a spreadsheet)")],
         widget=forms.RadioSelect,
         error_messages={"required": "Select a format", "invalid_choice": "Select a format"},
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "dates" and not self.errors:
+            if not data.get("start"):
+                self.add_error("start", "Enter the first day of the statement")
+            if not data.get("end"):
+                self.add_error("end", "Enter the last day of the statement")
+            if data.get("start") and data.get("end") and data["end"] < data["start"]:
+                self.add_error("end", "The last day must be on or after the first day")
+        return data
 
 
 def _today() -> dt.date:
@@ -232,7 +259,10 @@ def statement(request: HttpRequest, reference: str) -> HttpResponse:
     found = _mine(request, reference)
     form = StatementForm(request.GET or None)
     if request.GET and form.is_valid():
-        start, end = _period(form.cleaned_data["period"], found, _today())
+        if form.cleaned_data["period"] == "dates":
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        else:
+            start, end = _period(form.cleaned_data["period"], found, _today())
         st = accounts.statement(found, request.user, start=start, end=end)
         name = f"rent-statement-{found.payment_reference}-{start}-{end}"
         if form.cleaned_data["format"] == "csv":

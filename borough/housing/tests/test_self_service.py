@@ -164,6 +164,21 @@ def test_statements_download_as_csv_and_pdf_with_a_running_balance(client, tenan
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     missing = client.get("/rent/account/12345678I/statement", {"period": "all"})
     assert "Select a format" in missing.content.decode()
+    dated = client.get(
+        "/rent/account/12345678I/statement",
+        {"period": "dates", "start": "16/11/2026", "end": "16/11/2026", "format": "csv"},
+    )
+    rows = list(csv.reader(io.StringIO(dated.content.decode())))
+    assert rows[1][5] == "0.00" and rows[-1][5] == "127.50"  # one week's charges on the 16th
+    assert [r[1] for r in rows[2:-1]] == [
+        "Rent, 2026/27 week 33",
+        "Service charge, 2026/27 week 33",
+    ]
+    backwards = client.get(
+        "/rent/account/12345678I/statement",
+        {"period": "dates", "start": "16/11/2026", "end": "1/11/2026", "format": "csv"},
+    )
+    assert "The last day must be on or after the first day" in backwards.content.decode()
 
 
 def test_another_residents_account_is_not_found(client, tenancy):
