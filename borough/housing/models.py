@@ -417,3 +417,18 @@ class BankLine(models.Model):
 
     def __str__(self) -> str:
         return f"Bank line {self.pk}"
+
+
+class TenantNotice(models.Model):
+    """A notice emailed to a tenant on a timetable, recorded so it is sent once (``key``)."""
+
+    account = models.ForeignKey(RentAccount, on_delete=models.PROTECT, related_name="notices")
+    key = models.CharField(max_length=120, unique=True)
+    subject = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -376,7 +376,10 @@ def check_standing_order(account: RentAccount, *, today: dt.date) -> StandingOrd
     )
     if len(paid) < 2:
         return StandingOrderCheck("none", None, 0, 0, None, "No standing order seen yet")
-    gap = (paid[0][0] - paid[1][0]).days
+    # the middle gap between the last payments: one short February does not make a monthly
+    # standing order look 4-weekly
+    gaps = sorted((a[0] - b[0]).days for a, b in zip(paid, paid[1:], strict=False))
+    gap = gaps[len(gaps) // 2]
     frequency, days = min(_GAPS, key=lambda g: abs(g[1] - gap))
     last_on, last = paid[0][0], -paid[0][1]
     expected = standing_order_amounts(account, today=today)[frequency]

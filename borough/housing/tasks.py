@@ -14,8 +14,8 @@ from borough.housing.rent_weeks import monday_of
 
 @task()
 def daily_housing_jobs(day: str) -> dict:
-    """This week's charges (posted once, however often it runs) and every live arrangement's
-    status brought up to date."""
+    """This week's charges (posted once, however often it runs), every live arrangement's
+    status brought up to date, and rent-change notices to standing-order payers."""
     today = dt.date.fromisoformat(day)
     charges = services.post_weekly_charges(monday_of(today))
     changed = 0
@@ -23,4 +23,11 @@ def daily_housing_jobs(day: str) -> dict:
         before = arrangement.status
         services.refresh_arrangement(arrangement, today=today)
         changed += arrangement.status != before
-    return {"charges_posted": charges.posted, "arrangements_changed": changed}
+    from borough.housing.notices import standing_order_rent_change_notices
+
+    notices = standing_order_rent_change_notices(today)
+    return {
+        "charges_posted": charges.posted,
+        "arrangements_changed": changed,
+        "rent_change_notices": len(notices),
+    }
