@@ -53,11 +53,17 @@ def resident(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (sign-in throttles live there)."""
+    """Each test starts with empty caches: Django's (sign-in throttles live there) and the
+    per-process ones (API clients, active parking zones)."""
     from django.conf import settings
 
     if settings.configured:
         from django.core.cache import cache
 
+        from borough.core.api_clients import forget_cached_clients
+        from borough.parking.services import forget_active_zones
+
         cache.clear()
+        forget_cached_clients()
+        forget_active_zones()
     yield

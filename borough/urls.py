@@ -3,7 +3,10 @@ from django.urls import include, path
 
 from borough.api import api
 
+# The API first: machine clients make the most requests, and each would otherwise be tried
+# against every page's pattern before reaching it.
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("", include("borough.core.urls")),
     path("", include("borough.places.urls")),
     path("", include("borough.residents.urls")),
@@ -11,6 +14,5 @@ urlpatterns = [
     path("", include("borough.parking.urls")),
     path("", include("borough.payments.urls")),
     path("", include("borough.housing.urls")),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

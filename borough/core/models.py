@@ -85,7 +85,8 @@ class ApiClient(models.Model):
 
     It sends ``Authorization: Bearer <key>``. Only the key's SHA-256 is stored; the key is shown
     once, when made (``borough apiclient create``). ``scopes`` says which endpoints it may call
-    (``verify``, …) and ``purposes`` for which data-use purposes; revoking is immediate.
+    (``verify``, …) and ``purposes`` for which data-use purposes; a revoked key is refused within 5 seconds
+    (web processes keep a client they found for 5 s: ``api_clients.CLIENT_CACHE_SECONDS``).
     """
 
     name = models.CharField(max_length=120, unique=True, help_text="Shown in the data-use log")

@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 from django.conf import settings
@@ -378,7 +379,7 @@ def check_standing_order(account: RentAccount, *, today: dt.date) -> StandingOrd
         return StandingOrderCheck("none", None, 0, 0, None, "No standing order seen yet")
     # the middle gap between the last payments: one short February does not make a monthly
     # standing order look 4-weekly
-    gaps = sorted((a[0] - b[0]).days for a, b in zip(paid, paid[1:], strict=False))
+    gaps = sorted((a[0] - b[0]).days for a, b in pairwise(paid))
     gap = gaps[len(gaps) // 2]
     frequency, days = min(_GAPS, key=lambda g: abs(g[1] - gap))
     last_on, last = paid[0][0], -paid[0][1]

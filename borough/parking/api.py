@@ -2,21 +2,23 @@
 
 For civil enforcement officers' handheld devices. Authenticated by an API key with scope
 ``enforcement`` (``borough apiclient create NAME --scope enforcement``; revoking it takes effect
-at once) or a signed-in staff member with the enforcement or parking role. The answer names the permit type
-and its expiry and nothing more: no names, no addresses. Every look-up is written to the
-data-use log.
+within 5 seconds, ``api_clients.CLIENT_CACHE_SECONDS``) or a signed-in staff member with the
+enforcement or parking role. The answer names the permit type and its expiry and nothing more: no
+names, no addresses. Every look-up is written to the data-use log.
+
+The zone comes from a per-process copy of the active zones (``services.active_zone``, kept 60 s);
+the permit is always read from the database.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
 from borough.core.roles import may_enter
 from borough.parking import services
-from borough.parking.models import Zone
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
 from borough.transparency.models import ActorKind
 
@@ -74,10 +76,10 @@ def check(request: HttpRequest, vrm: str, zone: str):
     try:
         registration = parse_vrm(vrm)
     except InvalidRegistration as error:
-        return 400, {"detail": error.message, "field": "vrm"}
-    found = Zone.objects.filter(code__iexact=zone.strip(), active=True).first()
+        return Status(400, {"detail": error.message, "field": "vrm"})
+    found = services.active_zone(zone)
     if found is None:
-        return 400, {"detail": "No controlled parking zone has that code", "field": "zone"}
+        return Status(400, {"detail": "No controlled parking zone has that code", "field": "zone"})
     client = getattr(request, "api_client", None)
     if client is not None:
         answer = services.check_vehicle(
@@ -91,4 +93,4 @@ def check(request: HttpRequest, vrm: str, zone: str):
         answer = services.check_vehicle(
             registration.vrm, found, actor=request.auth, actor_kind=ActorKind.STAFF
         )
-    return 200, answer.as_dict()
+    return Status(200, answer.as_dict())

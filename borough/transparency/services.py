@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterable
 
+from django.db import router
 from django.utils import timezone
 
 from borough.core.models import AccountKind, User
@@ -65,8 +66,11 @@ def record_data_use(
     - Resident IDs, dataset codes, ``reference`` and ``outcome`` must look like identifiers and
       codes. Error messages never repeat a refused value, which might be personal data.
 
-    Writes with one INSERT (``bulk_create``; SQLite splits it above 66 residents) in the caller's
-    transaction, and logs nothing. Outside a transaction Django adds its own BEGIN and COMMIT.
+    Writes with one INSERT in the caller's transaction, and logs nothing. One event (one
+    resident, or none) is a plain single-row INSERT, which outside a transaction commits on its
+    own (autocommit: no BEGIN or COMMIT of its own to send); several are one ``bulk_create``
+    (SQLite splits it above 66 residents), which outside a transaction Django wraps in its own
+    BEGIN and COMMIT.
     """
     spec = PURPOSES.get(purpose)
     if spec is None:
@@ -104,9 +108,36 @@ def record_data_use(
         "reference": reference,
         "outcome": outcome,
     }
+    if len(subjects) <= 1:
+        # The commonest call (an enforcement check, a verification): skip bulk_create's
+        # machinery and its transaction. A single statement is atomic on its own.
+        event = DataUseEvent(subject_resident_id=subjects[0] if subjects else "", **shared)
+        _insert_one(event)
+        return [event]
     return DataUseEvent.objects.bulk_create(
-        [DataUseEvent(subject_resident_id=subject, **shared) for subject in subjects or [""]]
+        [DataUseEvent(subject_resident_id=subject, **shared) for subject in subjects]
     )
+
+
+def _insert_one(event: DataUseEvent) -> None:
+    """INSERT one new event and set its primary key: what ``save`` does for a new row, without
+    its signals (``bulk_create`` sent none either) and its update-or-insert machinery (an event
+    is only ever inserted)."""
+    meta = DataUseEvent._meta
+    using = router.db_for_write(DataUseEvent)
+    returned = DataUseEvent._base_manager._insert(
+        [event],
+        fields=[
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ],
+        returning_fields=meta.db_returning_fields,
+        using=using,
+    )
+    if returned:
+        for value, field in zip(returned[0], meta.db_returning_fields, strict=True):
+            setattr(event, field.attname, value)
+    event._state.adding = False
+    event._state.db = using
 
 
 def _service(service: str | None, purpose_service: str | None, purpose: str) -> str:

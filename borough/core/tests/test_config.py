@@ -36,14 +36,31 @@ def test_production_without_secret_key_stops_with_a_clear_message(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+BANK_KEY = "Dw7UIA4ZqhUzSlB4wNqkHLbWE6k8SJ5OtYtDhFf1V7c="  # a Fernet key for these tests only
+
+
 def test_production_with_secret_key_starts_with_debug_off(tmp_path):
     result = _settings_in_subprocess(
-        {"BOROUGH_ENV": "production", "BOROUGH_SECRET_KEY": "x" * 60},
+        {
+            "BOROUGH_ENV": "production",
+            "BOROUGH_SECRET_KEY": "x" * 60,
+            "BOROUGH_BANK_DETAILS_KEYS": BANK_KEY,
+        },
         tmp_path,
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_production_without_a_bank_details_key_refuses_to_start(tmp_path):
+    result = _settings_in_subprocess(
+        {"BOROUGH_ENV": "production", "BOROUGH_SECRET_KEY": "x" * 60},
+        tmp_path,
+        "print(s.DEBUG)",
+    )
+    assert result.returncode != 0
+    assert "BOROUGH_BANK_DETAILS_KEYS is not set" in result.stderr
 
 
 def test_data_folder_holds_the_sqlite_database_and_debug_is_off_by_default(tmp_path):

@@ -1,19 +1,50 @@
 """The enforcement check as an API (API keys that can be revoked) and as a phone page, and the
-visitor parking page."""
+visitor parking page; what the API keeps per process (zones, API clients) and for how long."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
+from borough.core import api_clients
 from borough.core.api_clients import create_client, revoke
-from borough.core.models import User
-from borough.parking.models import Permit
+from borough.core.models import ApiClient, User
+from borough.parking import services
+from borough.parking.models import Permit, Zone
 from borough.parking.tests.test_permits import application, home, issue, zone  # noqa: F401
 from borough.transparency.queries import events
 
 URL = "/api/v1/parking/check"
+
+
+@pytest.fixture(autouse=True)
+def _empty_process_caches():
+    """Each test starts with no zones or API clients kept from another test's database."""
+    services.forget_active_zones()
+    api_clients.forget_cached_clients()
+    yield
+    services.forget_active_zones()
+    api_clients.forget_cached_clients()
+
+
+class Clock:
+    """``time.monotonic`` for the caches, moved on by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    tick = Clock()
+    monkeypatch.setattr(services.time, "monotonic", tick)
+    monkeypatch.setattr(api_clients.time, "monotonic", tick)
+    return tick
 
 
 @pytest.fixture
@@ -122,3 +153,109 @@ def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit):
     client.force_login(other)
     assert client.post(f"/parking/visitors/{session.pk}/end").status_code == 404
     assert "once you have a resident permit" in client.get("/parking/visitors").content.decode()
+
+
+# -- what the API keeps per process -------------------------------------------------------
+
+
+def test_a_check_is_two_queries_once_the_zone_and_key_are_known(
+    client, permit, key, django_assert_num_queries
+):
+    assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
+    # The permit (joined to its application for the holder's resident ID) and the event.
+    with django_assert_num_queries(2):
+        assert _get(client, key, vrm="AB12CDE", zone="a").json()["allowed"] is True
+    # No permit: the visitor sessions too.
+    with django_assert_num_queries(3):
+        assert _get(client, key, vrm="CD34EFG", zone="A").json()["allowed"] is False
+    assert events().filter(purpose="parking_enforcement_check").count() == 3
+
+
+def test_answers_about_permits_are_never_kept(client, permit, key):
+    assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
+    Permit.objects.filter(pk=permit.pk).update(status=Permit.Status.CANCELLED)
+    assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is False
+
+
+def test_a_revoked_key_stops_working_within_five_seconds_in_other_processes(
+    client, permit, key, clock
+):
+    assert api_clients.CLIENT_CACHE_SECONDS <= 5
+    assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 200
+    # Revoked by another process (the command line): this one does not hear of it ...
+    ApiClient.objects.filter(name="Handhelds").update(revoked_at=dt.datetime.now(dt.UTC))
+    clock.now += api_clients.CLIENT_CACHE_SECONDS - 0.5
+    assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 200
+    # ... until it reads the client again.
+    clock.now += 1
+    assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 401
+
+
+def test_a_zone_retired_by_another_process_is_refused_once_the_zones_are_read_again(
+    client, permit, key, clock
+):
+    Zone.objects.create(
+        code="B", name="Bow", boundary={}, min_lon=0, min_lat=0, max_lon=0, max_lat=0
+    )
+    assert _get(client, key, vrm="AB12CDE", zone="B").json()["allowed"] is False
+    Zone.objects.filter(code="B").update(active=False)  # as load-zones does, elsewhere
+    clock.now += services.ZONE_CACHE_SECONDS - 1
+    assert _get(client, key, vrm="AB12CDE", zone="B").status_code == 200
+    clock.now += 1
+    answer = _get(client, key, vrm="AB12CDE", zone="B")
+    assert answer.status_code == 400 and answer.json()["field"] == "zone"
+
+
+def test_a_zone_saved_in_this_process_is_seen_at_once(client, permit, key):
+    assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 200
+    Zone.objects.filter(code="A").update(active=False)
+    Zone.objects.get(code="A").save()  # any save here drops the process's copy
+    assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 400
+
+
+def test_the_kept_zones_hold_no_boundaries(zone):  # noqa: F811
+    found = services.active_zone(" a ")
+    assert found.pk == zone.pk and found.code == "A"
+    assert "boundary" in found.get_deferred_fields()
+    assert services.active_zone("Z") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "starts", "ends", "zone_code", "vrm"),
+    [
+        ("active", -10, 10, "A", "AB12CDE"),
+        ("proof_needed", -10, 0, "A", "AB12CDE"),
+        ("scheduled", 0, 30, "A", "AB12CDE"),
+        ("scheduled", 1, 30, "A", "AB12CDE"),
+        ("active", -30, -1, "A", "AB12CDE"),
+        ("cancelled", -10, 10, "A", "AB12CDE"),
+        ("active", -10, 10, "B", "AB12CDE"),
+        ("active", -10, 10, "A", "ZZ99ZZZ"),
+    ],
+)
+def test_the_permit_look_up_answers_as_its_queryset_does(
+    zone,  # noqa: F811
+    home,  # noqa: F811
+    status,
+    starts,
+    ends,
+    zone_code,
+    vrm,
+):
+    from django.utils import timezone
+
+    Zone.objects.create(
+        code="B", name="Bow", boundary={}, min_lon=0, min_lat=0, max_lon=0, max_lat=0
+    )
+    found = issue(application(zone, home, resident_id="R00000042")).permit
+    today = timezone.localdate()
+    Permit.objects.filter(pk=found.pk).update(
+        status=status,
+        starts_on=today + dt.timedelta(days=starts),
+        ends_on=today + dt.timedelta(days=ends),
+    )
+    checked = Zone.objects.get(code=zone_code)
+    expected = services.permit_check_query(vrm, checked.pk, today).first()
+    assert services._live_permit(vrm, checked.pk, today) == expected
+    if expected is not None:
+        assert expected == ("resident", today + dt.timedelta(days=ends), found.number, "R00000042")

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.db import transaction
 
-from borough.transparency.models import DataUseEvent
+from borough.transparency.models import AppendOnlyError, DataUseEvent
 from borough.transparency.purposes import PURPOSES
 from borough.transparency.services import MAX_SUBJECTS, record_data_use
 
@@ -196,3 +196,49 @@ def test_the_largest_call_is_one_insert_on_postgresql(verification, django_asser
         pytest.skip("SQLite splits a large INSERT to stay under its 999-parameter limit")
     with django_assert_num_queries(1):
         verification(*[f"R-{n}" for n in range(MAX_SUBJECTS)])
+
+
+# -- one event: the commonest call (an enforcement check), written without bulk_create ------
+
+
+@pytest.mark.parametrize("residents", [("R-1",), ()])
+def test_one_event_is_one_insert_with_nothing_else(
+    verification, django_assert_num_queries, residents
+):
+    with django_assert_num_queries(1) as queries:
+        (event,) = verification(*residents, outcome="verified" if residents else "not_found")
+    assert queries.captured_queries[0]["sql"].startswith("INSERT INTO")
+    stored = DataUseEvent.objects.get()
+    assert event.pk == stored.pk and event.action_id == stored.action_id
+    assert stored.subject_resident_id == (residents[0] if residents else "")
+    assert (stored.purpose_text, stored.datasets_read) == (
+        event.purpose_text,
+        ["council_tax", "electoral_register"],
+    )
+
+
+def test_one_event_is_returned_as_stored_and_cannot_then_be_changed(verification):
+    (event,) = verification("R-1")
+    assert not event._state.adding and event._state.db == "default"
+    event.outcome = "refer"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    assert DataUseEvent.objects.get().outcome == "verified"
+
+
+def test_one_event_is_written_in_the_callers_transaction(verification):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        verification("R-1")
+        assert DataUseEvent.objects.count() == 1
+        raise RuntimeError("the check failed after recording")
+    assert DataUseEvent.objects.count() == 0
+
+
+def test_one_event_is_checked_as_several_are(verification, officer):
+    with pytest.raises(ValueError, match="not a resident ID"):
+        verification("Ada Lovelace")
+    with pytest.raises(ValueError, match="not a person"):
+        verification("R-1", actor=officer)
+    with pytest.raises(ValueError, match="opaque identifier"):
+        verification("R-1", reference="AB12 CDE")
+    assert DataUseEvent.objects.count() == 0

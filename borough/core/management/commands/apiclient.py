@@ -22,7 +22,9 @@ class Command(BaseCommand):
             help="A data-use purpose it may verify for (repeatable); none means any",
         )
         sub.add_parser("list", help="List clients (never their keys)")
-        rev = sub.add_parser("revoke", help="Revoke a client's key at once")
+        rev = sub.add_parser(
+            "revoke", help="Revoke a client's key (every web process refuses it within 5 seconds)"
+        )
         rev.add_argument("name_or_prefix")
 
     def handle(self, *args, action, **options):
