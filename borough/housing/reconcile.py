@@ -10,7 +10,8 @@ The rules:
   or overlapping statements, adds nothing the second time; a line is posted with the source key
   ``statement:<hash>``, so even two imports at once post it once;
 - only the matcher's automatic matches are posted (``matching.engine``: precision first); the
-  rest wait in suspense with ranked suggestions;
+  rest wait in suspense with ranked suggestions; a payer's name is matched to tenants through
+  the resident index (``resident_names``) once there is one;
 - an allocation locks its line and checks it is still in suspense, so two officers allocating
   the same line at once post it once; a split must add up to the line.
 
@@ -201,7 +202,17 @@ def import_statement(
                     replace(line, payer_sort_code=key or None, payer_account="" if key else None),
                 )
             )
-        matcher = engine.RentAccountMatcher(matcher_accounts(), name_matcher=name_matcher)
+        accounts = matcher_accounts()
+        if name_matcher is None:
+            from borough.housing.resident_names import resident_name_matcher
+
+            name_matcher = resident_name_matcher(
+                accounts,
+                Tenant.objects.exclude(resident_id="").values_list(
+                    "tenancy__rent_account", "resident_id"
+                ),
+            )
+        matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
         posted = suspense = 0
         matched_by_name: set[int] = set()
         for line, key, for_matcher in keyed:
