@@ -1,7 +1,9 @@
-"""Rent accounts for the synthetic borough: its housing tenancies export becomes tenancies,
-tenants (linked to the resident index when it has been linked), rent accounts with payment
-references and weekly charges, some weeks of charges, and a bank statement of the tenants'
-payments (camt.053) with the habits real tenants have. Used by ``borough demo`` and tests.
+"""Rent accounts for the synthetic borough loaded into the database: its housing tenancies
+export becomes tenancies, tenants (linked to the resident index when it has been linked) and
+rent accounts with the payment references and weekly charges of ``rent_accounts.csv``
+(``borough.synth.rents``), and some weeks of charges. A borough generated before those files
+existed gets references and charges made here, and a statement written by
+``write_payments_statement``. Used by ``borough demo`` and tests.
 
 Deterministic for a folder: rents and habits come from a seeded generator keyed on the
 tenancy reference."""
@@ -52,8 +54,13 @@ def load_rent_accounts(
     ``statement_path``) a camt.053 statement of the tenants' payments over those weeks.
     Loading again adds nothing that is there already."""
     from borough.residents.index import resident_ids_of
+    from borough.synth import rents
 
     scheme = get_scheme()
+    given: dict[str, dict] = {}
+    if (synth_dir / rents.ACCOUNTS_FILE).exists():
+        with (synth_dir / rents.ACCOUNTS_FILE).open(encoding="utf-8", newline="") as handle:
+            given = {r["TENANCY_REF"]: r for r in csv.DictReader(handle)}
     rows = list(csv.DictReader((synth_dir / "housing_tenancies.csv").open(encoding="utf-8")))
     current = [r for r in rows if not r["TENANCY_END"]]
     known = set(
@@ -94,19 +101,24 @@ def load_rent_accounts(
                     lead=row["LEAD_TENANT"] == "Y",
                 )
             number = "".join(ch for ch in reference if ch.isdigit())[-8:].zfill(8)
+            known = given.get(reference)
             account = RentAccount.objects.create(
-                tenancy=tenancy, payment_reference=scheme.issue(number), opened_on=start
+                tenancy=tenancy,
+                payment_reference=known["PAYMENT_REFERENCE"] if known else scheme.issue(number),
+                opened_on=start,
             )
-            rent = rng.randrange(9000, 16000, 5)
+            rent = int(known["DBR_WEEKLY_PENCE"]) if known else rng.randrange(9000, 16000, 5)
+            service = (
+                int(known["DSC_WEEKLY_PENCE"])
+                if known
+                else (rng.randrange(500, 2500, 5) if rng.random() < 0.6 else 0)
+            )
             ChargeRate.objects.create(
                 account=account, charge_type="DBR", weekly_pence=rent, effective_from=start
             )
-            if rng.random() < 0.6:
+            if service:
                 ChargeRate.objects.create(
-                    account=account,
-                    charge_type="DSC",
-                    weekly_pence=rng.randrange(500, 2500, 5),
-                    effective_from=start,
+                    account=account, charge_type="DSC", weekly_pence=service, effective_from=start
                 )
             made += 1
     posted = 0

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import gazetteer, zones
+from . import gazetteer, rents, zones
 from .datasets import SOURCES
 from .households import DIED, make_population
 from .noise import DATASET_NOISE
@@ -65,8 +65,10 @@ FILES: dict[str, list[str]] = {
     "ground_truth.csv": TRUTH_COLUMNS,
     "vehicles.csv": VEHICLE_COLUMNS,
     "zones.geojson": zones.PROPERTIES,
+    **rents.FILES,
 }
-CSV_FILES = [name for name in FILES if name.endswith(".csv")]
+# Written chunk by chunk; the rent files are written afterwards from the tenancies.
+CSV_FILES = [name for name in FILES if name.endswith(".csv") and name not in rents.FILES]
 SOURCE_FILES = [f"{s.name}.csv" for s in SOURCES]
 
 Progress = Callable[[int, int, dict[str, int]], None]
@@ -108,6 +110,7 @@ def generate(
             handle.close()
     manifest = _manifest(plan, chunk_units, counts)
     manifest["zones"] = zones.write(out / "zones.geojson", plan)
+    manifest.update(rents.write(out, seed, start_date))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

@@ -44,11 +44,10 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     from borough.housing.models import LedgerEntry, RentAccount
 
     assert RentAccount.objects.count() >= 1 and LedgerEntry.objects.count() >= 8
-    assert (tmp_path / "rent-statement-demo.xml").exists()
+    statement = tmp_path / "synth" / "rent_statement.xml"
+    assert statement.exists()
     out = io.StringIO()
-    call_command(
-        "housing", "import-statement", str(tmp_path / "rent-statement-demo.xml"), stdout=out
-    )
+    call_command("housing", "import-statement", str(statement), stdout=out)
     assert "posted to rent accounts automatically" in out.getvalue()
     residents = User.objects.residents().count()
     assert 5 <= residents <= 13

@@ -220,8 +220,11 @@ class Command(BaseCommand):
 
         from borough.housing.models import RentAccount, Tenant
         from borough.housing.synth import load_rent_accounts
+        from borough.synth import rents
 
-        statement = data / "rent-statement-demo.xml"
+        statement = synth_dir / rents.CAMT_FILE
+        if not statement.exists():  # a borough generated before the rent files
+            statement = data / "rent-statement-demo.xml"
         result = load_rent_accounts(
             synth_dir,
             today=timezone.localdate(),
