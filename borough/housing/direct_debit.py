@@ -636,11 +636,63 @@ def _make_run(cal, dates, created_by) -> BacsRun:
     return run
 
 
+def advance_notices(today: dt.date, *, look_ahead_working_days: int = 15) -> list[str]:
+    """Tell tenants of a changed Direct Debit amount ahead: for every live mandate, each
+    collection due within ``look_ahead_working_days`` working days whose amount differs from
+    the last one collected (the April rent change, a new service charge) is notified now, once
+    (``notice-ahead:<mandate>:<due date>``). Run daily, a change entered in the system at least
+    ``look_ahead_working_days`` working days ahead reaches the tenant at least 10 working days
+    before the money is taken. Returns the mandates' references."""
+    cal = bacs_calendar.default_calendar()
+    horizon = cal.add_working_days(today, look_ahead_working_days)
+    sent = []
+    for mandate in Mandate.objects.filter(status__in=[Status.LODGED, Status.ACTIVE]).select_related(
+        "account"
+    ):
+        last = mandate.collections.order_by("-due_on").values_list("due_on", "amount_pence").first()
+        if last is None:
+            continue  # the set-up confirmation gave the first amount and date
+        previous = last[1]
+        start = max(today, last[0] + dt.timedelta(days=1))
+        for due in scheduled_dates(mandate, start, horizon):
+            amount = amount_pence(mandate.account, mandate.frequency, due)
+            if amount == previous:
+                continue
+            key = f"notice-ahead:{mandate.pk}:{due.isoformat()}"
+            if _recorded(key):
+                break
+            entry = collection_day_of(due)
+            with transaction.atomic():
+                MandateEvent.objects.create(
+                    mandate=mandate,
+                    action="advance_notice",
+                    detail=f"Notice of {amount}p on {entry.isoformat()}",
+                    source_key=key,
+                )
+                _notify(
+                    mandate,
+                    f"Your rent Direct Debit changes to {accounts.pounds(amount)} on {_day(entry)}",
+                    [
+                        f"Your Direct Debit payment changes from {accounts.pounds(previous)} to "
+                        f"{accounts.pounds(amount)}. The new amount will be taken from your bank "
+                        f"account {mandate.masked} on {_day(entry)}, and then "
+                        f"{describe_schedule(mandate.frequency, mandate.collection_day).lower()}.",
+                        "",
+                        "You are covered by the Direct Debit Guarantee: if an error is made you "
+                        "are entitled to a full and immediate refund from your bank.",
+                    ],
+                )
+            sent.append(mandate.reference)
+            break
+    return sent
+
+
 def _advance_notice(item: _Planned, collection: Collection, entry: dt.date) -> None:
-    """Tell the tenant the amount and date of a first collection or a changed amount. The
-    simplification: this goes with the run that collects it (about 3 working days before),
-    not 10 working days ahead; the set-up confirmation gave the first amount and date."""
+    """Tell the tenant the amount and date of a first collection or a changed amount, with
+    the run that collects it, unless ``advance_notices`` told them ahead already."""
     mandate = item.mandate
+    if _recorded(f"notice-ahead:{mandate.pk}:{item.due_on.isoformat()}"):
+        return
     if item.previous_pence is None:
         change = f"Your first Direct Debit payment of {accounts.pounds(item.amount_pence)}"
     else:

@@ -15,7 +15,8 @@ from borough.housing.rent_weeks import monday_of
 @task()
 def daily_housing_jobs(day: str) -> dict:
     """This week's charges (posted once, however often it runs), every live arrangement's
-    status brought up to date, and rent-change notices to standing-order payers."""
+    status brought up to date, rent-change notices to standing-order payers, and Direct Debit
+    advance notices of changed amounts."""
     today = dt.date.fromisoformat(day)
     charges = services.post_weekly_charges(monday_of(today))
     changed = 0
@@ -23,11 +24,14 @@ def daily_housing_jobs(day: str) -> dict:
         before = arrangement.status
         services.refresh_arrangement(arrangement, today=today)
         changed += arrangement.status != before
+    from borough.housing.direct_debit import advance_notices
     from borough.housing.notices import standing_order_rent_change_notices
 
     notices = standing_order_rent_change_notices(today)
+    dd_notices = advance_notices(today)
     return {
         "charges_posted": charges.posted,
         "arrangements_changed": changed,
         "rent_change_notices": len(notices),
+        "direct_debit_notices": len(dd_notices),
     }

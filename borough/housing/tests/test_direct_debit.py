@@ -17,6 +17,7 @@ from django.db import connection
 
 from borough.core.models import User
 from borough.housing import bank_details, direct_debit, services
+from borough.housing.bacs import calendar as bacs_calendar
 from borough.housing.bacs.standard18 import validate_standard18
 from borough.housing.models import (
     BacsRun,
@@ -552,3 +553,36 @@ def test_two_runs_for_one_day_at_once_collect_each_mandate_once():
     assert Collection.objects.count() == 4
     assert LedgerEntry.objects.filter(kind="direct_debit").count() == 4
     assert BacsRun.objects.count() == 2
+
+
+def test_a_changed_amount_is_notified_ten_working_days_ahead_once_and_not_again_by_the_run(
+    tenant, django_capture_on_commit_callbacks
+):
+    from borough.housing.models import ChargeRate
+
+    account, user = tenant
+    _mandate(account, user=user)
+    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit.bacs_run(COLLECTION_RUN)  # 15 December collected at the old amount
+    ChargeRate.objects.create(
+        account=account, charge_type="DBR", weekly_pence=12000, effective_from=dt.date(2027, 1, 4)
+    )
+    mail.outbox.clear()
+    # 15 January is within 15 working days of 22 December (bank holidays on 25, 28 Dec, 1 Jan)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert direct_debit.advance_notices(dt.date(2026, 12, 22)) == [
+            Mandate.objects.get().reference
+        ]
+        assert direct_debit.advance_notices(dt.date(2026, 12, 23)) == []
+    (notice,) = mail.outbox
+    assert "changes from" in notice.body and "15 January 2027" in notice.body
+    assert bacs_calendar.default_calendar().add_working_days(dt.date(2026, 12, 22), 10) <= dt.date(
+        2027, 1, 15
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        direct_debit.bacs_run(dt.date(2027, 1, 13))
+    assert mail.outbox == []  # told ahead already
+    assert Collection.objects.filter(due_on=dt.date(2027, 1, 15)).get().amount_pence != (
+        Collection.objects.filter(due_on=dt.date(2026, 12, 15)).get().amount_pence
+    )
