@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-SUBCOMMANDS: tuple[str, ...] = ("import-statement", "post-charges", "daily")
+SUBCOMMANDS: tuple[str, ...] = ("import-statement", "post-charges", "daily", "load")
 
 
 def add_arguments(subcommands) -> None:
@@ -26,6 +26,22 @@ def add_arguments(subcommands) -> None:
     imp.add_argument("file")
     imp.add_argument("--format", choices=("camt053", "mt940", "csv"), default=None)
     imp.add_argument("--csv-mapping", default=None, help="A .toml column mapping for CSV files")
+    load = subcommands.add_parser(
+        "load",
+        help="Load tenancies and rent accounts from the housing system's exports.",
+        description=(
+            "Load the housing system's tenancy export (one row per tenant) and its rent "
+            "accounts (payment reference and weekly charges per tenancy). Both files are "
+            "checked whole first; any problem loads nothing and lists the rows and columns. "
+            "Loading the same files again changes nothing; an end date now given closes a "
+            "tenancy and its account."
+        ),
+    )
+    load.add_argument("tenancies")
+    load.add_argument("accounts")
+    load.add_argument(
+        "--mapping", default="universal-housing", help="A mapping name or a .toml file"
+    )
     subcommands.add_parser(
         "daily",
         help="Queue the daily housing jobs: this week's charges, arrangement statuses.",
@@ -44,6 +60,16 @@ def handle(command, subcommand: str, options: dict) -> None:
         _import(command, options)
     elif subcommand == "post-charges":
         _charges(command, options)
+    elif subcommand == "load":
+        from borough.housing.loading import LoadError, load_housing
+
+        try:
+            result = load_housing(
+                Path(options["tenancies"]), Path(options["accounts"]), mapping=options["mapping"]
+            )
+        except LoadError as error:
+            raise CommandError("\n".join([str(error), *error.problems[:50]])) from None
+        command.stdout.write(result.summary())
     elif subcommand == "daily":
         from borough.housing.tasks import daily_housing_jobs
 

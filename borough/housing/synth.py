@@ -56,6 +56,19 @@ def load_rent_accounts(
     from borough.residents.index import resident_ids_of
     from borough.synth import rents
 
+    if (synth_dir / rents.ACCOUNTS_FILE).exists():
+        # a borough with its rent files: loaded as a council's exports are
+        from borough.housing.loading import load_housing
+
+        loaded = load_housing(synth_dir / "housing_tenancies.csv", synth_dir / rents.ACCOUNTS_FILE)
+        return RentSynthResult(
+            loaded.tenancies_created + loaded.unchanged,
+            loaded.tenancies_created,
+            _post_charges(today, weeks),
+            write_payments_statement(statement_path, start=_first(today, weeks), end=today)
+            if statement_path is not None
+            else None,
+        )
     scheme = get_scheme()
     given: dict[str, dict] = {}
     if (synth_dir / rents.ACCOUNTS_FILE).exists():
@@ -121,14 +134,22 @@ def load_rent_accounts(
                     account=account, charge_type="DSC", weekly_pence=service, effective_from=start
                 )
             made += 1
-    posted = 0
-    first = monday_of(today) - dt.timedelta(weeks=weeks - 1)
-    for k in range(weeks):
-        posted += services.post_weekly_charges(first + dt.timedelta(weeks=k)).posted
+    posted = _post_charges(today, weeks)
     path = None
     if statement_path is not None:
-        path = write_payments_statement(statement_path, start=first, end=today)
+        path = write_payments_statement(statement_path, start=_first(today, weeks), end=today)
     return RentSynthResult(len(by_tenancy), made, posted, path)
+
+
+def _first(today: dt.date, weeks: int) -> dt.date:
+    return monday_of(today) - dt.timedelta(weeks=weeks - 1)
+
+
+def _post_charges(today: dt.date, weeks: int) -> int:
+    first = _first(today, weeks)
+    return sum(
+        services.post_weekly_charges(first + dt.timedelta(weeks=k)).posted for k in range(weeks)
+    )
 
 
 def write_payments_statement(path: Path, *, start: dt.date, end: dt.date) -> Path:
