@@ -144,8 +144,21 @@ def test_american_express_needs_a_four_digit_security_code(start, pay):
 
 
 def test_the_security_code_is_not_shown_back(start, pay):
-    page = pay(start(), "4444333322221112", cvc="987")
-    assert "987" not in page.content.decode()
+    import re
+
+    page = pay(start(), "4444333322221112", cvc="987").content.decode()
+    # the CVC field comes back empty (a random CSRF token may contain "987" by chance)
+    field = re.search(r'<input[^>]*name="cvc"[^>]*>', page)
+    assert field is not None
+    assert 'value="987"' not in field.group(0)
+    assert re.search(r'value="[^"]*987[^"]*"', page.replace(_csrf(page), "")) is None
+
+
+def _csrf(page: str) -> str:
+    import re
+
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    return found.group(1) if found else "\x00"
 
 
 def test_cancel_payment_fails_it_as_cancelled_by_the_user(client, start):
