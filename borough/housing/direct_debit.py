@@ -55,6 +55,11 @@ Status = Mandate.Status
 LIVE = (Status.NEW, Status.LODGED, Status.ACTIVE, Status.SUSPENDED)
 ADVANCE_NOTICE_WORKING_DAYS = bacs_calendar.DEFAULT_ADVANCE_NOTICE_WORKING_DAYS
 REGULAR_CODE = "17"
+REPRESENT_CODE = "18"
+#: Working days' notice before an unpaid collection is presented again (A1: about 5).
+REPRESENT_NOTICE_WORKING_DAYS = 5
+#: An unpaid collection may be presented again within this many days of its processing day.
+REPRESENT_WITHIN_DAYS = 30
 #: How late a collection day may be taken when runs were missed (working days after the day).
 LATE_COLLECTION_WORKING_DAYS = 3
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
@@ -538,7 +543,9 @@ def _make_run(cal, dates, created_by) -> BacsRun:
         .select_related("account")
         .order_by("pk")
     ):
-        last = mandate.collections.order_by("-due_on").first()
+        last = (
+            mandate.collections.exclude(transaction_code=REPRESENT_CODE).order_by("-due_on").first()
+        )
         start = max(after, last.due_on if last else after) + dt.timedelta(days=1)
         previous = last.amount_pence if last else None
         first = last is None
@@ -549,6 +556,8 @@ def _make_run(cal, dates, created_by) -> BacsRun:
             code = settings.BOROUGH_BACS_FIRST_COLLECTION_CODE if first else REGULAR_CODE
             planned.append(_Planned(mandate, day, pence, code, previous))
             first, previous = False, pence  # a later day in the same run is a regular one
+
+    planned += _representations(dates.entry, planned)
 
     if not instructions and not planned:
         raise NothingToSubmit(
@@ -634,6 +643,39 @@ def _make_run(cal, dates, created_by) -> BacsRun:
     run.total_pence = sum(item.amount_pence for item in planned)
     run.save(update_fields=["serial", "file_text", "instructions", "collections", "total_pence"])
     return run
+
+
+def _representations(entry: dt.date, planned: list) -> list:
+    """Unpaid collections due to be presented again (ARUDD reason 0, "refer to payer") on or
+    before ``entry``: each once, with code 18, on a run that does not already collect from the
+    mandate that day."""
+    busy = {(item.mandate.pk, item.due_on) for item in planned}
+    out = []
+    for event in (
+        MandateEvent.objects.filter(action="represent_due", mandate__status=Status.ACTIVE)
+        .select_related("mandate__account")
+        .order_by("pk")
+    ):
+        original_pk, _, on = event.detail.partition(" ")
+        if dt.date.fromisoformat(on) > entry or _recorded(f"represented:{original_pk}"):
+            continue
+        if (event.mandate.pk, entry) in busy or event.mandate.collections.filter(
+            due_on=entry
+        ).exists():
+            continue  # collected that day already: the next run presents it
+        original = Collection.objects.get(pk=int(original_pk))
+        MandateEvent.objects.create(
+            mandate=event.mandate,
+            action="represented",
+            detail=f"Collection {original_pk} presented again on {entry.isoformat()}",
+            source_key=f"represented:{original_pk}",
+        )
+        out.append(
+            _Planned(
+                event.mandate, entry, original.amount_pence, REPRESENT_CODE, original.amount_pence
+            )
+        )
+    return out
 
 
 def advance_notices(today: dt.date, *, look_ahead_working_days: int = 15) -> list[str]:
@@ -894,10 +936,25 @@ def _apply_arudd(report, outcome: ReportOutcome, by, today: dt.date) -> None:
         )
         new_status = ARUDD_MANDATE_ACTIONS.get(item.reason_code or "")
         what = "recorded; the mandate is unchanged"
-        if item.reason_code == "0":
-            what = (
-                "recorded; it may be re-presented (code 18) within a month: not done automatically"
+        represent_on = None
+        if item.reason_code == "0" and collection.transaction_code != REPRESENT_CODE:
+            cal = bacs_calendar.default_calendar()
+            reported = max(today, report.processing_date or today)
+            represent_on = cal.add_working_days(
+                cal.next_working_day(reported), REPRESENT_NOTICE_WORKING_DAYS
             )
+            processed = collection.run.processing_date
+            if mandate.status in LIVE and (represent_on - processed).days <= REPRESENT_WITHIN_DAYS:
+                MandateEvent.objects.create(
+                    mandate=mandate,
+                    action="represent_due",
+                    detail=f"{collection.pk} {represent_on.isoformat()}",
+                    source_key=f"represent:{collection.pk}",
+                )
+                what = f"recorded; it will be presented again (code 18) from {_day(represent_on)}"
+            else:
+                represent_on = None
+                what = "recorded; too late to present again: collect it another way"
         if new_status and mandate.status in LIVE and mandate.status != new_status:
             if new_status in (Status.CANCELLED, Status.FAILED):
                 _end(mandate, new_status, f"Unpaid: {meaning}")
@@ -913,8 +970,18 @@ def _apply_arudd(report, outcome: ReportOutcome, by, today: dt.date) -> None:
                 f"for your rent account {mandate.account.payment_reference} "
                 f"(due {_day(collection.due_on)}). The reason your bank gave: {meaning}.",
                 "",
-                "The payment has been taken off your rent account, so the amount is still owed. "
-                "Please pay it another way, or contact us to talk about it.",
+                *(
+                    [
+                        f"We will try to collect it again from your account on or after "
+                        f"{_day(represent_on)}. Please make sure the money is there, or contact "
+                        "us if you cannot pay it.",
+                    ]
+                    if represent_on
+                    else [
+                        "The payment has been taken off your rent account, so the amount is "
+                        "still owed. Please pay it another way, or contact us to talk about it.",
+                    ]
+                ),
                 *(
                     ["Your Direct Debit has ended. To pay by Direct Debit again, set up a new one."]
                     if mandate.status in (Status.CANCELLED, Status.FAILED)

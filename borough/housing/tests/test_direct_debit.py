@@ -395,7 +395,7 @@ def test_an_unpaid_collection_is_reversed_once_however_often_the_report_comes(
     with django_capture_on_commit_callbacks(execute=True):
         outcome = direct_debit.import_bacs_report(report, source="arudd.xml")
     assert outcome.kind == "ARUDD" and len(outcome.applied) == 1
-    assert "re-presented" in outcome.applied[0]
+    assert "presented again (code 18)" in outcome.applied[0]
     collection.refresh_from_db()
     assert collection.status == Collection.Status.UNPAID
     reversal = LedgerEntry.objects.get(reverses=collection.entry)
@@ -586,3 +586,35 @@ def test_a_changed_amount_is_notified_ten_working_days_ahead_once_and_not_again_
     assert Collection.objects.filter(due_on=dt.date(2027, 1, 15)).get().amount_pence != (
         Collection.objects.filter(due_on=dt.date(2026, 12, 15)).get().amount_pence
     )
+
+
+@pytest.mark.django_db
+def test_an_unpaid_refer_to_payer_is_presented_again_once_after_notice(
+    collected, django_capture_on_commit_callbacks
+):
+    account, mandate, run, collection = collected
+    report = _arudd(mandate.reference, collection.amount_pence, run.processing_date)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        direct_debit.import_bacs_report(report, source="arudd.xml")
+    # reported on 17 December: 5 working days' notice, so from 24 December
+    assert (
+        "24 December 2026" in mail.outbox[0].body
+        and "try to collect it again" in mail.outbox[0].body
+    )
+    with pytest.raises(direct_debit.NothingToSubmit):
+        direct_debit.bacs_run(dt.date(2026, 12, 18))  # entry 22 December: too early
+    again = direct_debit.bacs_run(dt.date(2026, 12, 22))  # entry 24 December
+    (represented,) = [line for line in again.file_text.splitlines() if line[15:17] == "18"]
+    assert str(collection.amount_pence).zfill(11) in represented
+    retry = Collection.objects.get(transaction_code="18")
+    assert (retry.due_on, retry.amount_pence) == (dt.date(2026, 12, 24), collection.amount_pence)
+    assert services.balance_pence(account) == -collection.amount_pence
+    # unpaid again: no second re-presentation
+    second = _arudd(mandate.reference, retry.amount_pence, again.processing_date)
+    outcome = direct_debit.import_bacs_report(second, source="arudd2.xml")
+    assert "presented again" not in outcome.applied[0]
+    assert MandateEvent.objects.filter(action="represent_due").count() == 1
+    # the next regular collection is still taken on its day
+    later = direct_debit.bacs_run(dt.date(2027, 1, 13))
+    assert Collection.objects.filter(run=later, transaction_code="17").count() == 1
