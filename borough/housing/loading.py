@@ -100,9 +100,15 @@ class LoadResult:
     tenants: int = 0
     linked_to_residents: int = 0
     issued_references: int = 0
+    rates_changed: int = 0
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        if self.rates_changed and not (self.tenancies_created or self.tenancies_closed):
+            return (
+                f"New weekly charges for {self.rates_changed} tenancies; "
+                f"{self.unchanged} unchanged."
+            )
         if not (self.tenancies_created or self.tenancies_closed):
             return f"Nothing changed: {self.unchanged} tenancies were loaded before."
         return (
@@ -140,9 +146,15 @@ def _date(text: str, formats: tuple[str, ...]) -> dt.date | None:
 
 
 def load_housing(
-    tenancies_path: Path, accounts_path: Path, *, mapping: str = "universal-housing"
+    tenancies_path: Path,
+    accounts_path: Path,
+    *,
+    mapping: str = "universal-housing",
+    effective: dt.date | None = None,
 ) -> LoadResult:
-    """Load both exports, all or nothing (see the module docstring for the rules)."""
+    """Load both exports, all or nothing (see the module docstring for the rules). A tenancy
+    loaded before whose weekly charges differ in this export gets the new charges from
+    ``effective`` (default: next Monday; the April rent change: its first Monday)."""
     from borough.residents.index import resident_ids_of
 
     spec = HousingMapping.load(mapping)
@@ -260,6 +272,9 @@ def load_housing(
     if problems:
         raise LoadError(problems)
 
+    if effective is None:
+        today = dt.date.today()
+        effective = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
     result = LoadResult()
     tenant_refs = [
         p["tenant_ref"] for t in tenancies.values() for p in t["people"] if p["tenant_ref"]
@@ -277,6 +292,8 @@ def load_housing(
                     Tenancy.objects.filter(pk=found.pk).update(end_date=data["end"])
                     RentAccount.objects.filter(tenancy=found).update(closed_on=data["end"])
                     result.tenancies_closed += 1
+                elif _new_rates(found, accounts.get(ref), effective):
+                    result.rates_changed += 1
                 else:
                     result.unchanged += 1
                 continue
@@ -320,3 +337,28 @@ def load_housing(
                     )
             result.tenancies_created += 1
     return result
+
+
+def _new_rates(tenancy: Tenancy, account_data: dict | None, effective: dt.date) -> bool:
+    """Give ``tenancy``'s account the export's weekly charges from ``effective`` where they
+    differ from the charges in force then; True if any did. Loading the same export again finds
+    them equal and changes nothing."""
+    from borough.housing.services import weekly_charge_pence
+
+    if not account_data:
+        return False
+    account = RentAccount.objects.filter(tenancy=tenancy).first()
+    if account is None or account.closed_on:
+        return False
+    current = weekly_charge_pence(account, effective)
+    changed = False
+    for code, pence in account_data["charges"].items():
+        if current.get(code, 0) != pence:
+            ChargeRate.objects.update_or_create(
+                account=account,
+                charge_type=code,
+                effective_from=effective,
+                defaults={"weekly_pence": pence},
+            )
+            changed = True
+    return changed

@@ -42,6 +42,11 @@ def add_arguments(subcommands) -> None:
     load.add_argument(
         "--mapping", default="universal-housing", help="A mapping name or a .toml file"
     )
+    load.add_argument(
+        "--effective",
+        default=None,
+        help="When changed weekly charges start, YYYY-MM-DD (default: next Monday)",
+    )
     subcommands.add_parser(
         "daily",
         help="Queue the daily housing jobs: this week's charges, arrangement statuses.",
@@ -63,9 +68,18 @@ def handle(command, subcommand: str, options: dict) -> None:
     elif subcommand == "load":
         from borough.housing.loading import LoadError, load_housing
 
+        effective = None
+        if options.get("effective"):
+            try:
+                effective = dt.date.fromisoformat(options["effective"])
+            except ValueError:
+                raise CommandError("Give --effective as a date, like 2027-04-05") from None
         try:
             result = load_housing(
-                Path(options["tenancies"]), Path(options["accounts"]), mapping=options["mapping"]
+                Path(options["tenancies"]),
+                Path(options["accounts"]),
+                mapping=options["mapping"],
+                effective=effective,
             )
         except LoadError as error:
             raise CommandError("\n".join([str(error), *error.problems[:50]])) from None

@@ -132,3 +132,25 @@ def test_the_command_loads_and_reports(gazetteer):
             "--mapping",
             "nope",
         )
+
+
+def test_a_new_export_with_changed_rents_adds_rates_from_the_effective_date(gazetteer, tmp_path):
+    import datetime as dt
+
+    tenancies, accounts = gazetteer / "housing_tenancies.csv", gazetteer / "rent_accounts.csv"
+    load_housing(tenancies, accounts)
+    rows = _rows(accounts)
+    rows[0]["DBR_WEEKLY_PENCE"] = str(int(rows[0]["DBR_WEEKLY_PENCE"]) + 500)
+    april = dt.date(2027, 4, 5)
+    changed = _write(tmp_path / "a.csv", rows)
+    result = load_housing(tenancies, changed, effective=april)
+    assert result.rates_changed == 1 and "New weekly charges for 1 tenancies" in result.summary()
+    account = RentAccount.objects.get(tenancy__reference=rows[0]["TENANCY_REF"])
+    from borough.housing.services import weekly_charge_pence
+
+    assert weekly_charge_pence(account, april)["DBR"] == int(rows[0]["DBR_WEEKLY_PENCE"])
+    assert weekly_charge_pence(account, april - dt.timedelta(days=7))["DBR"] == (
+        int(rows[0]["DBR_WEEKLY_PENCE"]) - 500
+    )
+    again = load_housing(tenancies, changed, effective=april)
+    assert again.rates_changed == 0
