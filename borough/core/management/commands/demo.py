@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self._say("Linking the source records into a resident index (Splink)…")
             call_command("residents", "link", verbosity=0)
         call_command("residents", "evaluate", truth=str(synth_dir / "ground_truth.csv"))
-        rent = self._rent_accounts(synth_dir, data)
+        rent = self._rent_accounts(synth_dir)
 
         staff = self._demo_staff(data / "demo-staff.json")
         applicants = self._permit_applicants(synth_dir) if zones_file.exists() else []
@@ -213,8 +213,8 @@ class Command(BaseCommand):
                     }
         return {"purpose": "parking_permit_residency_check", "applicant": {}}
 
-    def _rent_accounts(self, synth_dir: Path, data: Path) -> dict:
-        """Rent accounts for the borough's council tenancies with eight weeks of charges, a
+    def _rent_accounts(self, synth_dir: Path) -> dict:
+        """Rent accounts for the borough's council tenancies with eight weeks of charges, the
         bank statement of their payments to import, and a few tenants with sign-in accounts."""
         from django.utils import timezone
 
@@ -222,14 +222,14 @@ class Command(BaseCommand):
         from borough.housing.synth import load_rent_accounts
         from borough.synth import rents
 
+        if not (synth_dir / rents.ACCOUNTS_FILE).exists():
+            self._say(
+                f"{synth_dir} has no rent files (made by an older Borough): delete the folder "
+                "and run the demo again to get council tenants' rent accounts."
+            )
+            return {"tenants": [], "statement": None}
         statement = synth_dir / rents.CAMT_FILE
-        if not statement.exists():  # a borough generated before the rent files
-            statement = data / "rent-statement-demo.xml"
-        result = load_rent_accounts(
-            synth_dir,
-            today=timezone.localdate(),
-            statement_path=None if statement.exists() else statement,
-        )
+        result = load_rent_accounts(synth_dir, today=timezone.localdate())
         self._say(
             f"Rent accounts: {RentAccount.objects.count():,} "
             f"({result.accounts:,} new, {result.charges_posted:,} charges posted)."
