@@ -196,3 +196,43 @@ class DateOfBirthMixin:
         if error:
             params["errorMessage"] = {"text": error}
         return params
+
+
+def _name_field(label: str, message: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=100,
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+        error_messages={
+            "required": message,
+            "max_length": f"{label} must be 100 characters or fewer",
+        },
+    )
+
+
+class NameAndDateOfBirthForm(DateOfBirthMixin, forms.Form):
+    """ "Who you are" in a resident journey: first name, last name and a date of birth that is
+    required (the resident index is searched with it). ``date_hint`` replaces the date
+    input's hint."""
+
+    earliest_year = 1900
+    date_hint: str | None = None
+    first_name = _name_field("First name", "Enter your first name")
+    surname = _name_field("Last name", "Enter your last name")
+    dob_day = forms.CharField(label="Day", required=False)
+    dob_month = forms.CharField(label="Month", required=False)
+    dob_year = forms.CharField(label="Year", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and self.date_of_birth is None:
+            self.add_error("dob_day", forms.ValidationError("Enter your date of birth"))
+            self.date_error_parts = {"day", "month", "year"}
+        return data
+
+    def date_input(self) -> dict:
+        params = super().date_input()
+        params["fieldset"] = {"legend": {"text": "Date of birth"}}
+        if self.date_hint:
+            params["hint"] = {"text": self.date_hint}
+        return params

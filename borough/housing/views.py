@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import public, resident_required
-from borough.core.govuk_forms import DateOfBirthMixin
+from borough.core.govuk_forms import NameAndDateOfBirthForm
 from borough.housing import accounts
 from borough.housing.models import RentAccount
 from borough.housing.rent_weeks import first_monday_in_april
@@ -45,31 +45,6 @@ class ReferenceForm(PostcodeForm):
         },
     )
     field_order = ["payment_reference", "postcode"]
-
-
-class TenantForm(DateOfBirthMixin, forms.Form):
-    earliest_year = 1900
-    first_name = forms.CharField(
-        label="First name", max_length=100, error_messages={"required": "Enter your first name"}
-    )
-    surname = forms.CharField(
-        label="Last name", max_length=100, error_messages={"required": "Enter your last name"}
-    )
-    dob_day = forms.CharField(label="Day", required=False)
-    dob_month = forms.CharField(label="Month", required=False)
-    dob_year = forms.CharField(label="Year", required=False)
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors and self.date_of_birth is None:
-            self.add_error("dob_day", forms.ValidationError("Enter your date of birth"))
-            self.date_error_parts = {"day", "month", "year"}
-        return data
-
-    def date_input(self) -> dict:
-        params = super().date_input()
-        params["fieldset"] = {"legend": {"text": "Date of birth"}}
-        return params
 
 
 PERIODS = {
@@ -196,7 +171,7 @@ def link_you(request: HttpRequest) -> HttpResponse:
     account = RentAccount.objects.filter(pk=request.session.get(LINK_KEY)).first()
     if account is None:
         return redirect("housing:link")
-    form = TenantForm(
+    form = NameAndDateOfBirthForm(
         request.POST or None,
         initial={"first_name": request.user.first_name, "surname": request.user.last_name},
     )

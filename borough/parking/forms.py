@@ -4,42 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from borough.core.govuk_forms import DateOfBirthMixin
+from borough.core.govuk_forms import NameAndDateOfBirthForm
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
 
 
-def _name(label: str, message: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=100,
-        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
-        error_messages={
-            "required": message,
-            "max_length": f"{label} must be 100 characters or fewer",
-        },
-    )
-
-
-class WhoForm(DateOfBirthMixin, forms.Form):
-    earliest_year = 1900
-    first_name = _name("First name", "Enter your first name")
-    surname = _name("Last name", "Enter your last name")
-    dob_day = forms.CharField(label="Day", required=False)
-    dob_month = forms.CharField(label="Month", required=False)
-    dob_year = forms.CharField(label="Year", required=False)
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors and self.date_of_birth is None:
-            self.add_error("dob_day", forms.ValidationError("Enter your date of birth"))
-            self.date_error_parts = {"day", "month", "year"}
-        return data
-
-    def date_input(self) -> dict:
-        params = super().date_input()
-        params["fieldset"] = {"legend": {"text": "Date of birth"}}
-        params["hint"] = {"text": "For example, 27 3 1980. We use it to find your council records."}
-        return params
+class WhoForm(NameAndDateOfBirthForm):
+    date_hint = "For example, 27 3 1980. We use it to find your council records."
 
 
 class VehicleForm(forms.Form):
