@@ -57,6 +57,31 @@ def _event(application, action: str, *, permit=None, actor=None, detail: str = "
     )
 
 
+def _create_permit(
+    application: PermitApplication,
+    *,
+    starts_on: dt.date,
+    status: str,
+    proof_due_on: dt.date | None = None,
+) -> Permit:
+    """The permit of a paid application: its holder, type, home, zone and vehicle, from
+    ``starts_on`` for the application's months (the last day is the day before the same date
+    that many months on), paid what the application was priced at."""
+    return Permit.objects.create(
+        application=application,
+        holder=application.applicant,
+        permit_type=application.permit_type,
+        property_id=application.property_id,
+        zone=application.zone,
+        vrm=application.vrm,
+        starts_on=starts_on,
+        ends_on=add_months(starts_on, application.duration_months) - dt.timedelta(days=1),
+        status=status,
+        proof_due_on=proof_due_on,
+        paid_pence=application.price_pence,
+    )
+
+
 def live_resident_permits_at(property_id: int, *, exclude_permit_id: int | None = None) -> int:
     return (
         Permit.objects.filter(property_id=property_id, permit_type=RESIDENT, status__in=Permit.LIVE)
@@ -180,21 +205,13 @@ def issue_permit(
             with transaction.atomic():
                 if renewed is not None and starts_on <= today:
                     _end_renewed_permit(renewed, actor=None)
-                permit = Permit.objects.create(
-                    application=application,
-                    holder=application.applicant,
-                    permit_type=application.permit_type,
-                    property_id=application.property_id,
-                    zone=application.zone,
-                    vrm=application.vrm,
+                permit = _create_permit(
+                    application,
                     starts_on=starts_on,
-                    ends_on=add_months(starts_on, application.duration_months)
-                    - dt.timedelta(days=1),
                     status=status,
                     proof_due_on=None
                     if verified
                     else max(today, starts_on) + dt.timedelta(days=proof_days),
-                    paid_pence=application.price_pence,
                 )
         except IntegrityError:
             # The vehicle's live permit was issued by a concurrent application.
@@ -481,18 +498,7 @@ def approve_application(
             permit_type=application.permit_type,
             max_per_household=max_per_household,
         )
-        permit = Permit.objects.create(
-            application=application,
-            holder=application.applicant,
-            permit_type=application.permit_type,
-            property_id=application.property_id,
-            zone=application.zone,
-            vrm=application.vrm,
-            starts_on=today,
-            ends_on=add_months(today, application.duration_months) - dt.timedelta(days=1),
-            status=Permit.Status.ACTIVE,
-            paid_pence=application.price_pence,
-        )
+        permit = _create_permit(application, starts_on=today, status=Permit.Status.ACTIVE)
         application.status = PermitApplication.Status.ISSUED
         application.decision_reason = reason
         application.decided_by = officer
