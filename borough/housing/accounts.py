@@ -70,12 +70,36 @@ def link_tenant(account: RentAccount, user, *, resident_id: str) -> Tenant | Non
         return tenant
 
 
-def _log(account: RentAccount, user, action: str, reference: str) -> None:
-    residents = list(
-        Tenant.objects.filter(tenancy_id=account.tenancy_id, account=user)
-        .exclude(resident_id="")
-        .values_list("resident_id", flat=True)
+def tenants_resident_ids(tenancy_ids, *, user=None) -> list[str]:
+    """The resident IDs of the tenants of these tenancies (only ``user``'s, if given) who are
+    linked to the resident index."""
+    tenants = Tenant.objects.filter(tenancy_id__in=list(tenancy_ids)).exclude(resident_id="")
+    if user is not None:
+        tenants = tenants.filter(account=user)
+    return list(tenants.values_list("resident_id", flat=True).distinct())
+
+
+def record_staff_view(user, tenancy_ids, *, reference: str) -> None:
+    """A housing or finance officer saw these tenancies' accounts: a ``staff_view_records``
+    event for each tenant linked to the resident index (a tenant who is not has no resident
+    to record it against)."""
+    residents = tenants_resident_ids(tenancy_ids)
+    if not residents:
+        return
+    record_data_use(
+        subject_resident_ids=residents,
+        actor=user,
+        actor_kind=ActorKind.STAFF,
+        purpose="staff_view_records",
+        action=Action.VIEWED_RECORDS,
+        datasets=["rent_accounts"],
+        reference=reference,
+        service="housing",
     )
+
+
+def _log(account: RentAccount, user, action: str, reference: str) -> None:
+    residents = tenants_resident_ids([account.tenancy_id], user=user)
     record_data_use(
         subject_resident_ids=residents,
         actor=user,

@@ -23,11 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from borough.core.access import resident_required, staff_area
 from borough.housing import accounts, bank_details, direct_debit
 from borough.housing.bacs import modulus
-from borough.housing.models import BacsRun, Mandate, RentAccount, Tenant
+from borough.housing.models import BacsRun, Mandate, RentAccount
 from borough.housing.views import _mine
 from borough.places.forms import upload_limit_bytes
-from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import record_data_use
+from borough.transparency.models import Action
 
 PAGE = 50
 Status = Mandate.Status
@@ -535,28 +534,6 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
 # -- finance -----------------------------------------------------------------------------------
 
 
-def _log_staff_view(request, mandates: list[Mandate]) -> None:
-    tenancies = {m.account.tenancy_id for m in mandates}
-    residents = list(
-        Tenant.objects.filter(tenancy_id__in=tenancies)
-        .exclude(resident_id="")
-        .values_list("resident_id", flat=True)
-        .distinct()
-    )
-    if not residents:
-        return
-    record_data_use(
-        subject_resident_ids=residents,
-        actor=request.user,
-        actor_kind=ActorKind.STAFF,
-        purpose="staff_view_records",
-        action=Action.VIEWED_RECORDS,
-        datasets=["rent_accounts"],
-        reference="direct-debit-mandates",
-        service="housing",
-    )
-
-
 @staff_area("finance")
 @require_GET
 def mandates(request: HttpRequest) -> HttpResponse:
@@ -565,7 +542,11 @@ def mandates(request: HttpRequest) -> HttpResponse:
     if chosen in Status.values:
         found = found.filter(status=chosen)
     page = Paginator(found, PAGE).get_page(request.GET.get("page"))
-    _log_staff_view(request, list(page.object_list))
+    accounts.record_staff_view(
+        request.user,
+        {m.account.tenancy_id for m in page.object_list},
+        reference="direct-debit-mandates",
+    )
     return _render(
         request,
         "mandates.html",

@@ -16,33 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.housing import accounts, reconcile, services
-from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount, Tenant
-from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import record_data_use
+from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount
 
 PAGE = 50
 
 
 def _render(request, template, context):
     return render(request, f"housing/staff/{template}", {"pounds": accounts.pounds, **context})
-
-
-def _logged(request, account: RentAccount) -> None:
-    residents = list(
-        Tenant.objects.filter(tenancy_id=account.tenancy_id)
-        .exclude(resident_id="")
-        .values_list("resident_id", flat=True)
-    )
-    record_data_use(
-        subject_resident_ids=residents,
-        actor=request.user,
-        actor_kind=ActorKind.STAFF,
-        purpose="staff_view_records",
-        action=Action.VIEWED_RECORDS,
-        datasets=["rent_accounts"],
-        reference=account.payment_reference,
-        service="housing",
-    )
 
 
 class ArrangementForm(forms.Form):
@@ -125,7 +105,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
                 created_by=request.user,
             )
             return redirect("housing:staff-account", reference=found.payment_reference)
-    _logged(request, found)
+    accounts.record_staff_view(request.user, [found.tenancy_id], reference=found.payment_reference)
     entries = LedgerEntry.objects.filter(account=found).order_by("-posted_on", "-id")
     page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
     arrangements = list(found.arrangements.all())

@@ -81,3 +81,11 @@ def test_a_short_standing_order_is_flagged_on_the_account(client, account, offic
         )
     page = client.get("/staff/housing/accounts/00000001X").content.decode()
     assert 'id="standing-order-flag"' in page  # short now; missing if run much later
+
+
+def test_an_account_whose_tenants_are_not_in_the_index_opens_and_logs_no_one(
+    client, account, officer
+):
+    Tenant.objects.update(resident_id="")
+    assert client.get("/staff/housing/accounts/00000001X").status_code == 200
+    assert events().filter(purpose="staff_view_records").count() == 0
