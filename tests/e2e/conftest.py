@@ -39,3 +39,14 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(params=[True, False], ids=["with-js", "without-js"])
+def any_page(request, browser):
+    """A page with JavaScript on, and one with it off: every journey works without it.
+    ``page.javascript`` says which."""
+    context = browser.new_context(java_script_enabled=request.param)
+    page = context.new_page()
+    page.javascript = request.param
+    yield page
+    context.close()

@@ -13,21 +13,19 @@ answer page) is printed (``pytest -s``) and recorded as the test's property
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import time
 
 import pytest
-from django.core.management import call_command
-from django.core.management.color import no_style
-from django.db import connection, transaction
-from django.test import override_settings
 from playwright.sync_api import Page, expect
 from sesame.utils import get_query_string
 
-from borough.residents.tests.conftest import DATASETS, SynthBorough
-from tests.e2e.test_foundation_journeys import assert_accessible
-from tests.e2e.test_resident_index_journeys import Borough, _tables
+from tests.e2e.test_foundation_journeys import check_accessible
+from tests.e2e.test_resident_index_journeys import (
+    Borough,
+    load_and_link_borough,
+    restore_borough,
+)
 
 VISA_OK = "4444333322221111"
 
@@ -35,30 +33,13 @@ VISA_OK = "4444333322221111"
 @pytest.fixture(scope="module")
 def parking_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> Borough:
     from borough.parking.zones import load_zones
-    from borough.places.services import import_gazetteer
-    from borough.residents.services import load_many
-    from borough.synth import generate
 
-    path = tmp_path_factory.mktemp("parking-journeys-synth")
-    generate(path, residents=300, seed=7, workers=1)
-    synth = SynthBorough(path)
-    folder = tmp_path_factory.mktemp("parking-journeys-data")
-    with django_db_blocker.unblock(), override_settings(DATA_DIR=folder):
-        with transaction.atomic():
-            models = _tables()
-            before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in models}
-            assert import_gazetteer(synth.file("gazetteer"), "llpg").ok
-            load_zones(path / "zones.geojson")
-            results = list(load_many([(name, synth.file(name)) for name in DATASETS]))
-            assert len(results) == len(DATASETS)
-            call_command("residents", "link", stdout=io.StringIO())
-            rows = []
-            for model in models:
-                added = [o for o in model._base_manager.all() if o.pk not in before[model]]
-                if added:
-                    rows.append((model, added))
-            transaction.set_rollback(True)
-    return Borough(synth, folder, rows)
+    return load_and_link_borough(
+        "parking-journeys",
+        tmp_path_factory,
+        django_db_blocker,
+        also=lambda path: load_zones(path / "zones.geojson"),
+    )
 
 
 @pytest.fixture
@@ -66,37 +47,13 @@ def borough(parking_borough, transactional_db, settings):
     from borough.parking.vehicles import reset_vehicle_lookup
     from borough.residents.verification.service import HOLDER
 
-    with transaction.atomic():
-        for model, objects in parking_borough.rows:
-            model._base_manager.bulk_create(objects)
-    reset = connection.ops.sequence_reset_sql(no_style(), [m for m, _ in parking_borough.rows])
-    with connection.cursor() as cursor:
-        for sql in reset:
-            cursor.execute(sql)
-    settings.DATA_DIR = parking_borough.folder
+    restore_borough(parking_borough, settings)
     settings.BOROUGH_VEHICLES_FILE = str(parking_borough.synth.path / "vehicles.csv")
     settings.BOROUGH_PAYMENT_PROVIDER = "local"
-    HOLDER.clear()
     reset_vehicle_lookup()
     yield parking_borough
     HOLDER.clear()
     reset_vehicle_lookup()
-
-
-@pytest.fixture(params=[True, False], ids=["with-js", "without-js"])
-def any_page(request, browser):
-    """A page with JavaScript on, and one with it off: every step works without it."""
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
-
-
-def _check(page: Page) -> None:
-    """The axe check (WCAG 2.2 AA), where the page runs scripts (axe is a script)."""
-    if page.javascript:
-        assert_accessible(page)
 
 
 def _heading(page: Page):
@@ -134,14 +91,14 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     _sign_in(page, base, person["email"])
     page.goto(base + "/parking")
     expect(_heading(page)).to_have_text("Apply for a resident parking permit")
-    _check(page)
+    check_accessible(page)
     page.get_by_role("button", name="Start now").click()
 
     expect(_heading(page)).to_have_text("What is your postcode?")
     page.get_by_label("Postcode").fill(home.postcode.lower().replace(" ", ""))
     page.get_by_role("button", name="Find address").click()
     expect(_heading(page)).to_have_text(f"Select your address in {home.postcode}")
-    _check(page)
+    check_accessible(page)
     chooser = page.get_by_label("Select your address")
     label = home.single_line(include_postcode=False)
     if chooser.count() == 1 and chooser.evaluate("e => e.tagName") == "SELECT":
@@ -154,7 +111,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     page.get_by_role("button", name="Continue").click()
 
     expect(_heading(page)).to_have_text("What is your name and date of birth?")
-    _check(page)
+    check_accessible(page)
     page.get_by_label("First name").fill(person["first_name"])
     page.get_by_label("Last name").fill(person["surname"])
     born = dt.date.fromisoformat(person["date_of_birth"])
@@ -167,7 +124,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     seconds = time.perf_counter() - started
     print(f"\nsubmitting details to the verification answer: {seconds:.3f} s")
     record_property("verification_answer_seconds", round(seconds, 3))
-    _check(page)
+    check_accessible(page)
     page.get_by_role("button", name="Continue").click()
 
     expect(_heading(page)).to_have_text("What is your vehicle's registration number?")
@@ -176,7 +133,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     )
     page.get_by_role("button", name="Continue").click()
     expect(_heading(page)).to_have_text("Is this your vehicle?")
-    _check(page)
+    check_accessible(page)
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()
 
@@ -185,7 +142,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     page.get_by_role("button", name="Continue").click()
 
     expect(_heading(page)).to_have_text("Check your answers before paying")
-    _check(page)
+    check_accessible(page)
     total = page.locator("#total").inner_text()
     page.get_by_role("button", name="Continue to payment").click()
 
@@ -200,7 +157,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
 
     expect(page.get_by_role("heading", name="Permit issued")).to_be_visible()
     number = page.locator("#permit-number").inner_text()
-    _check(page)
+    check_accessible(page)
     permit = Permit.objects.get(number=number)
     assert permit.status == Permit.Status.ACTIVE
     assert permit.vrm == person["vrm"]

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from borough.residents.tests.conftest import DATASETS, SynthBorough
-from tests.e2e.test_foundation_journeys import assert_accessible
+from tests.e2e.test_foundation_journeys import check_accessible
 
 PASSWORD = "a long demo password 1"
 OFFICER = "rosa"
@@ -54,21 +55,26 @@ def _tables() -> list[type]:
     ]
 
 
-@pytest.fixture(scope="module")
-def synthetic_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> Borough:
+def load_and_link_borough(
+    label: str, tmp_path_factory, django_db_blocker, *, also: Callable[[Path], None] | None = None
+) -> Borough:
+    """Generate the 300-resident borough, load its gazetteer (then ``also(folder)``, for more
+    files) and datasets, link them, and keep the rows that added, rolled back."""
     from borough.places.services import import_gazetteer
     from borough.residents.services import load_many
     from borough.synth import generate
 
-    path = tmp_path_factory.mktemp("resident-journeys-synth")
+    path = tmp_path_factory.mktemp(f"{label}-synth")
     generate(path, residents=300, seed=7, workers=1)
     synth = SynthBorough(path)
-    folder = tmp_path_factory.mktemp("resident-journeys-data")
+    folder = tmp_path_factory.mktemp(f"{label}-data")
     with django_db_blocker.unblock(), override_settings(DATA_DIR=folder):
         with transaction.atomic():
             models = _tables()
             before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in models}
             assert import_gazetteer(synth.file("gazetteer"), "llpg").ok
+            if also is not None:
+                also(path)
             results = list(load_many([(name, synth.file(name)) for name in DATASETS]))
             assert len(results) == len(DATASETS)
             call_command("residents", "link", stdout=io.StringIO())
@@ -83,33 +89,35 @@ def synthetic_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> B
     return Borough(synth, folder, rows)
 
 
+def restore_borough(borough: Borough, settings) -> None:
+    """Write ``borough``'s rows into this test's database and point DATA_DIR at its link."""
+    from borough.residents.verification.service import HOLDER
+
+    with transaction.atomic():  # foreign keys are deferred: checked at the commit
+        for model, objects in borough.rows:
+            model._base_manager.bulk_create(objects)
+    # the rows keep their ids: move any sequence on past them (PostgreSQL; none on SQLite)
+    reset = connection.ops.sequence_reset_sql(no_style(), [m for m, _ in borough.rows])
+    with connection.cursor() as cursor:
+        for sql in reset:
+            cursor.execute(sql)
+    settings.DATA_DIR = borough.folder
+    HOLDER.clear()
+
+
+@pytest.fixture(scope="module")
+def synthetic_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> Borough:
+    return load_and_link_borough("resident-journeys", tmp_path_factory, django_db_blocker)
+
+
 @pytest.fixture
 def linked(synthetic_borough, transactional_db, settings):
     """The loaded and linked borough in this test's database."""
     from borough.residents.verification.service import HOLDER
 
-    with transaction.atomic():  # foreign keys are deferred: checked at the commit
-        for model, objects in synthetic_borough.rows:
-            model._base_manager.bulk_create(objects)
-    # the rows keep their ids: move any sequence on past them (PostgreSQL; none on SQLite)
-    reset = connection.ops.sequence_reset_sql(no_style(), [m for m, _ in synthetic_borough.rows])
-    with connection.cursor() as cursor:
-        for sql in reset:
-            cursor.execute(sql)
-    settings.DATA_DIR = synthetic_borough.folder
-    HOLDER.clear()
+    restore_borough(synthetic_borough, settings)
     yield synthetic_borough
     HOLDER.clear()
-
-
-@pytest.fixture(params=[True, False], ids=["with-js", "without-js"])
-def any_page(request, browser):
-    """A page with JavaScript on, and one with it off (as ``test_foundation_journeys``)."""
-    context = browser.new_context(java_script_enabled=request.param)
-    page = context.new_page()
-    page.javascript = request.param
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -149,12 +157,6 @@ def _resident_id(synth: SynthBorough, person: dict) -> str:
 # -- steps ---------------------------------------------------------------------------------------
 
 
-def _check(page: Page) -> None:
-    """The axe check, where the page runs scripts (axe is a script)."""
-    if getattr(page, "javascript", True):
-        assert_accessible(page)
-
-
 def _any_case(text: str) -> re.Pattern:
     return re.compile(re.escape(text), re.IGNORECASE)
 
@@ -173,17 +175,17 @@ def sign_in_to_resident_records(page: Page, base_url: str, *, check: bool = Fals
     checked with axe in the first journey only (``check``): each check takes about a second."""
     page.goto(base_url + "/staff/sign-in")
     if check:
-        _check(page)
+        check_accessible(page)
     page.get_by_label("Username").fill(OFFICER)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.locator("main form").get_by_role("button", name="Sign in").click()
     expect(_heading(page)).to_have_text("Staff home")
     if check:
-        _check(page)
+        check_accessible(page)
     page.get_by_role("link", name="Resident records").click()
     expect(_heading(page)).to_have_text("Resident records")
     if check:
-        _check(page)
+        check_accessible(page)
 
 
 def fill_in_applicant(page: Page, person: dict, *, postcode: str = "", uprn: int | None = None):
@@ -234,13 +236,13 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     sign_in_to_resident_records(page, live_server.url, check=True)
 
     page.get_by_role("link", name="Check a resident's details").click()
-    _check(page)
+    check_accessible(page)
     fill_in_applicant(page, person, postcode=home.postcode)
 
     # the addresses at the postcode, from the gazetteer
     expect(_heading(page)).to_have_text("Select the applicant's address")
     expect(page.locator("main")).to_contain_text(home.postcode)
-    _check(page)
+    check_accessible(page)
     address = home.single_line(include_postcode=False)
     if len(addresses_at(home.postcode)) > 30:
         page.get_by_label("Select the applicant's address").select_option(label=address)
@@ -260,7 +262,7 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     # the officer's role sees the records' values
     expect(evidence.get_by_role("columnheader", name="In the record")).to_be_visible()
     expect(evidence).to_contain_text(_any_case(person["surname"]))
-    _check(page)
+    check_accessible(page)
 
     v = Verification.objects.get(reference=reference)
     assert v.decision == "verified" and v.applicant["uprn"] == home.uprn
@@ -269,7 +271,7 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     # the resident's records, behind the officer's reason
     page.get_by_role("link", name=_their_records(v.resident_id)).click()
     expect(_heading(page)).to_have_text(f"Resident {v.resident_id}")
-    _check(page)
+    check_accessible(page)
     page.get_by_label("Checking a service application").check()
     page.get_by_role("button", name="Show the records").click()
     expect(_heading(page)).to_have_text(f"Resident {v.resident_id}")
@@ -279,7 +281,7 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
     record = page.get_by_role("heading", name=f"Record {proof['record_reference']}", exact=True)
     expect(record).to_be_visible()
-    _check(page)
+    check_accessible(page)
 
 
 # -- 2. a referred check, decided ------------------------------------------------------------------
@@ -298,12 +300,12 @@ def test_a_referred_check_is_confirmed_by_an_officer(live_server, linked, office
     reference = verification_reference(page)
     expect(summary_value(page, "Decision")).to_have_text("Referred")
     expect(summary_value(page, "Review")).to_have_text("Waiting for an officer")
-    _check(page)
+    check_accessible(page)
 
     page.get_by_role("link", name="Referred verifications").first.click()
     expect(_heading(page)).to_have_text("Referred verifications")
     expect(page.get_by_role("table")).to_contain_text(PURPOSE_TITLE)
-    _check(page)
+    check_accessible(page)
     page.get_by_role("link", name=f"Review verification {reference}").click()
     expect(_heading(page)).to_have_text(f"Verification {reference}")
     decision = page.get_by_role("group", name="Your decision")
@@ -317,7 +319,7 @@ def test_a_referred_check_is_confirmed_by_an_officer(live_server, linked, office
     assert page.title().startswith("Error:")
     link = summary.get_by_role("link", name="Enter why you cannot confirm it")
     expect(link).to_have_attribute("href", "#id_note")
-    _check(page)
+    check_accessible(page)
     if page.javascript:
         link.click()
         expect(page.get_by_label("Note")).to_be_focused()
@@ -330,14 +332,14 @@ def test_a_referred_check_is_confirmed_by_an_officer(live_server, linked, office
         f"Decision saved: verification {reference} confirmed."
     )
     expect(page.get_by_role("link", name=f"Review verification {reference}")).to_have_count(0)
-    _check(page)
+    check_accessible(page)
 
     page.goto(f"{live_server.url}/staff/residents/verifications/{reference}")
     expect(summary_value(page, "Review")).to_have_text("Confirmed by an officer")
     expect(page.get_by_role("heading", name="Officer's decision")).to_be_visible()
     expect(page.locator("main")).to_contain_text(OFFICER)
     expect(page.get_by_role("button", name="Save decision")).to_have_count(0)
-    _check(page)
+    check_accessible(page)
     v = Verification.objects.get(reference=reference)
     assert v.review == "confirmed" and v.reviewed_by == officer
 
@@ -357,7 +359,7 @@ def test_officer_decides_an_uncertain_match(live_server, linked, officer, any_pa
     page.get_by_role("link", name="Review uncertain matches").click()
     expect(_heading(page)).to_have_text("Review uncertain matches")
     expect(page.get_by_role("table")).to_contain_text(f"{open_cases.count()} open case")
-    _check(page)
+    check_accessible(page)
     first = page.get_by_role("link", name=re.compile(r"^Review case \d+$")).first
     case_id = int(first.inner_text().split()[-1])
     first.click()
@@ -370,7 +372,7 @@ def test_officer_decides_an_uncertain_match(live_server, linked, officer, any_pa
     for unique_id in (case.unique_id_l, case.unique_id_r):
         expect(records).to_contain_text(unique_id.partition(":")[2])
     expect(page.get_by_role("heading", name="Why the match is uncertain")).to_be_visible()
-    _check(page)
+    check_accessible(page)
 
     page.get_by_label("Different people").check()
     page.get_by_role("button", name="Save decision").click()
@@ -379,7 +381,7 @@ def test_officer_decides_an_uncertain_match(live_server, linked, officer, any_pa
         "Decision saved. It will be used the next time the records are linked."
     )
     expect(page.get_by_role("link", name=f"Review case {case_id}", exact=True)).to_have_count(0)
-    _check(page)
+    check_accessible(page)
     case.refresh_from_db()
     assert (case.status, case.decision, case.decided_by) == ("decided", "different", officer)
 
@@ -395,7 +397,7 @@ def test_officer_finds_a_resident_and_sees_their_records(live_server, linked, of
 
     page.get_by_role("link", name="Find a resident").click()
     expect(_heading(page)).to_have_text("Find a resident")
-    _check(page)
+    check_accessible(page)
     page.get_by_label("Surname").fill(person["surname"])
     page.get_by_label("Dealing with a resident's request").check()
     page.get_by_role("button", name="Search").click()
@@ -403,7 +405,7 @@ def test_officer_finds_a_resident_and_sees_their_records(live_server, linked, of
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
     results = page.get_by_role("table")
     expect(results).to_contain_text(_any_case(person["surname"]))
-    _check(page)
+    check_accessible(page)
     results.get_by_role("link", name=_their_records(resident_id)).click()
 
     expect(_heading(page)).to_have_text(f"Resident {resident_id}")
@@ -412,4 +414,4 @@ def test_officer_finds_a_resident_and_sees_their_records(live_server, linked, of
     expect(main).to_contain_text(re.compile(r"\d+ records? in \d+ datasets?"))
     expect(main).to_contain_text(_any_case(person["surname"]))
     expect(page.get_by_role("heading", name=re.compile(r"^Record ")).first).to_be_visible()
-    _check(page)
+    check_accessible(page)
