@@ -104,8 +104,9 @@ def matcher_accounts() -> list[engine.RentAccount]:
         if payer:
             payers[account_id][payer].add(-amount)
     out = []
+    weekly_charges = services.weekly_charges_by_account(timezone.localdate())
     for account in RentAccount.objects.select_related("tenancy"):
-        weekly = sum(services.weekly_charge_pence(account, timezone.localdate()).values())
+        weekly = sum(weekly_charges.get(account.pk, {}).values())
         out.append(
             engine.RentAccount(
                 account_id=account.pk,

@@ -135,15 +135,30 @@ def balance_pence(account: RentAccount | int, *, on: dt.date | None = None) -> i
     return entries.aggregate(total=Sum("amount_pence"))["total"] or 0
 
 
+def weekly_charges_by_account(on: dt.date, accounts=None) -> dict[int, dict[str, int]]:
+    """The weekly charges in force on ``on`` of ``accounts`` (a queryset; default: every
+    account), by account id and charge type, in one query. The latest rate of each type from
+    on or before ``on`` applies; a rate of 0 ends that charge."""
+    rates = ChargeRate.objects.filter(effective_from__lte=on)
+    if accounts is not None:
+        rates = rates.filter(account__in=accounts)
+    current: dict[int, dict[str, int]] = {}
+    for account_id, code, pence in rates.order_by("effective_from").values_list(
+        "account_id", "charge_type", "weekly_pence"
+    ):
+        current.setdefault(account_id, {})[code] = pence
+    return {
+        account_id: {code: pence for code, pence in charges.items() if pence}
+        for account_id, charges in current.items()
+    }
+
+
 def weekly_charge_pence(account: RentAccount | int, on: dt.date) -> dict[str, int]:
     """The weekly charges in force on ``on``, by charge type."""
     account_id = account if isinstance(account, int) else account.pk
-    current: dict[str, int] = {}
-    for rate in ChargeRate.objects.filter(account_id=account_id, effective_from__lte=on).order_by(
-        "effective_from"
-    ):
-        current[rate.charge_type] = rate.weekly_pence
-    return {code: pence for code, pence in current.items() if pence}
+    return weekly_charges_by_account(on, RentAccount.objects.filter(pk=account_id)).get(
+        account_id, {}
+    )
 
 
 @dataclass(frozen=True)
@@ -171,25 +186,20 @@ def post_weekly_charges(monday: dt.date) -> ChargeRunResult:
     entries = []
     if not week.free:
         accounts = RentAccount.objects.filter(opened_on__lte=monday).exclude(closed_on__lte=monday)
-        rates: dict[int, dict[str, int]] = {}
-        for rate in ChargeRate.objects.filter(
-            account__in=accounts, effective_from__lte=monday
-        ).order_by("effective_from"):
-            rates.setdefault(rate.account_id, {})[rate.charge_type] = rate.weekly_pence
+        rates = weekly_charges_by_account(monday, accounts)
         for account_id, charges in rates.items():
-            for code, pence in sorted(charges.items()):
-                if pence:
-                    entries.append(
-                        LedgerEntry(
-                            account_id=account_id,
-                            kind=Kind.CHARGE,
-                            type_code=code,
-                            amount_pence=pence,
-                            posted_on=monday,
-                            description=f"{names.get(code, code)}, {week.label}",
-                            source_key=f"charge:{account_id}:{code}:{monday.isoformat()}",
-                        )
+            for code, pence in sorted(charges.items()):  # never 0: those are left out
+                entries.append(
+                    LedgerEntry(
+                        account_id=account_id,
+                        kind=Kind.CHARGE,
+                        type_code=code,
+                        amount_pence=pence,
+                        posted_on=monday,
+                        description=f"{names.get(code, code)}, {week.label}",
+                        source_key=f"charge:{account_id}:{code}:{monday.isoformat()}",
                     )
+                )
     with transaction.atomic():
         run, created = ChargeRun.objects.get_or_create(
             week_starting=monday,
