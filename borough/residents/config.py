@@ -105,6 +105,10 @@ class DatasetConfig:
     delimiter: str = ","
     encoding: str = "utf-8"
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
+    # valid_from/valid_to are the days the person began and stopped living at the address (a
+    # liability, tenancy or claim), not a document's issue and expiry: record linkage reads a
+    # period that ends when another begins at a new home as a move
+    period_is_residence: bool = False
 
     def mapped_columns(self) -> list[str]:
         """Every column the declaration reads, in order, each once."""
@@ -188,6 +192,7 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
             "owner",
             "description",
             "proves",
+            "period_is_residence",
             "lawful_basis",
             "file",
             "fields",
@@ -209,6 +214,9 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
             raise DatasetConfigError(
                 f"{where}: proves lists {word!r}; use any of {', '.join(PROVES)}."
             )
+    period_is_residence = data.get("period_is_residence", False)
+    if not isinstance(period_is_residence, bool):
+        raise DatasetConfigError(f"{where}: period_is_residence must be true or false.")
     basis = data.get("lawful_basis")
     if not isinstance(basis, dict):
         raise DatasetConfigError(
@@ -284,6 +292,7 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         delimiter=delimiter,
         encoding=encoding,
         date_formats=date_formats,
+        period_is_residence=period_is_residence,
     )
 
 

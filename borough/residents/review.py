@@ -516,6 +516,7 @@ COMPARISON_TITLES = {
     "middle_names": "Middle names",
     "email": "Email address",
     "household_move": "Moving house together",
+    "periods_meet": "Moving house: dates",
 }
 
 _LEVELS = {
@@ -595,6 +596,20 @@ def _household_sentence(bits: float) -> str:
     return "No household-move evidence: the records are not at two different known homes"
 
 
+def _periods_sentence(bits: float) -> str:
+    if bits > 0:
+        return (
+            "The records are at two different homes, and one ends when the other begins: "
+            "this may be one person who moved"
+        )
+    if bits < 0:
+        return "The records are at two different homes, and one does not end when the other begins"
+    return (
+        "No evidence from dates: the records are not at two different known homes, or a "
+        "record has no start date"
+    )
+
+
 @dataclass(frozen=True)
 class WeightPart:
     comparison: str
@@ -622,6 +637,8 @@ def explain(case: ReviewCase, levels: dict[str, tuple[str, bool]]) -> list[Weigh
         hint = ""
         if name == "household_move":
             sentence = _household_sentence(bits)
+        elif name == "periods_meet":
+            sentence = _periods_sentence(bits)
         elif name in levels:
             label, frequency_adjusted = levels[name]
             sentence = level_sentence(name, label)

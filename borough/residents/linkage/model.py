@@ -268,12 +268,38 @@ def settings(
     }
 
 
-# Household moves: for each scored pair whose records are at two different known homes, does
-# ANOTHER person (a different first name) also have a scored pair between the same two
-# homes? A home is the UPRN, or for a record without one the UPRN that the same postcode and
-# house/flat numbers have elsewhere in the data, or else the postcode and numbers
-# themselves. ``moved_with`` is 1 if so, 0 if not; pairs without two known, different
-# homes are left out (no evidence either way).
+# Optional columns of the linkage input: the days the source says the person began and
+# stopped living at the record's address (ISO dates; null where the source does not say, or
+# the record is open-ended). Only datasets whose period IS the residence give them: a council
+# tax liability, a tenancy, a benefit claim (``period_is_residence`` in the dataset's
+# configuration), not a permit's or a pass's issue and expiry, which renew on set dates for
+# everyone. ``records_for_linkage(with_validity=True)`` gives them; without them the periods
+# evidence below is unknown for every pair.
+RESIDENCE_COLUMNS: tuple[str, ...] = ("resident_from", "resident_to")
+
+# Two records' periods "meet" when one ends within this many days of the other beginning: a
+# council tax liability ends at the old home on the day the new one begins at the new home.
+PERIODS_MEET_DAYS = 7
+
+# Moves: for each scored pair whose records are at two different known homes, two pieces of
+# evidence that the pair is one person who moved (weighted in ``calibrate``):
+#
+# - ``moved_with``: does ANOTHER person (a different first name) also have a scored pair
+#   between the same two homes? People move house with their household. 1 if so, 0 if not.
+# - ``periods_meet``: does one record's period end within ``PERIODS_MEET_DAYS`` of the
+#   other's beginning? A move ends one liability (tenancy, claim, permit) and begins the next
+#   on the same day; namesakes' periods meet only by chance. 1 if so, 0 if not, null where a
+#   record has no start date (the electoral register keeps none).
+#
+# A home is the UPRN, or for a record without one the UPRN that the same postcode and
+# house/flat numbers have elsewhere in the data, or else the postcode and numbers themselves.
+# Pairs without two known, different homes are left out (no evidence either way).
+# ``{periods}`` is a table (rid, valid_from, valid_to) of residence dates, or an empty one.
+#
+# ``periods_chance`` is the chance that two records picked at random, both dated and at two
+# different homes, meet: the u of ``periods_meet``, counted exactly from the dates (every
+# record ending on a day, times the records beginning within the window of it, less those at
+# its own home) rather than from the scored pairs, where weak true matches would inflate it.
 HOUSEHOLD_MOVES_SQL = """
 CREATE OR REPLACE TEMP TABLE homes AS
 WITH resolved AS (
@@ -285,13 +311,19 @@ WITH resolved AS (
 )
 SELECT r.rid, r.first_name_canonical AS first_name,
     coalesce('U' || r.uprn, 'U' || k.uprn, 'P' || r.postcode || '/' || r.address_numbers)
-        AS home
+        AS home,
+    d.valid_from, d.valid_to
 FROM records r
-LEFT JOIN resolved k ON k.postcode = r.postcode AND k.address_numbers = r.address_numbers;
+LEFT JOIN resolved k ON k.postcode = r.postcode AND k.address_numbers = r.address_numbers
+LEFT JOIN {periods} d ON d.rid = r.rid;
 
 CREATE OR REPLACE TEMP TABLE moved_pairs AS
 SELECT p.rid_l, p.rid_r, hl.home AS home_l, hr.home AS home_r,
-    hl.first_name AS first_name_l, hr.first_name AS first_name_r
+    hl.first_name AS first_name_l, hr.first_name AS first_name_r,
+    CASE WHEN hl.valid_from IS NOT NULL AND hr.valid_from IS NOT NULL THEN CAST(
+        coalesce(abs(date_diff('day', hl.valid_to, hr.valid_from)) <= {days}, false)
+        OR coalesce(abs(date_diff('day', hr.valid_to, hl.valid_from)) <= {days}, false)
+    AS INTEGER) END AS periods_meet
 FROM {pairs} p
 JOIN homes hl ON hl.rid = p.rid_l
 JOIN homes hr ON hr.rid = p.rid_r
@@ -306,11 +338,30 @@ FROM moved_pairs WHERE first_name_l = first_name_r;
 
 CREATE OR REPLACE TABLE household_moves AS
 SELECT m.rid_l, m.rid_r,
-    CAST(count(v.first_name) > 0 AS INTEGER) AS moved_with
+    CAST(count(v.first_name) > 0 AS INTEGER) AS moved_with,
+    any_value(m.periods_meet) AS periods_meet
 FROM moved_pairs m
 LEFT JOIN movers v ON v.home_a = m.home_l AND v.home_b = m.home_r
     AND v.first_name <> m.first_name_l AND v.first_name <> m.first_name_r
 GROUP BY m.rid_l, m.rid_r;
+
+CREATE OR REPLACE TABLE periods_chance AS
+WITH dated AS (SELECT home, valid_from, valid_to FROM homes WHERE valid_from IS NOT NULL),
+ends AS (
+    SELECT home, valid_to AS day, count(*) AS n FROM dated
+    WHERE valid_to IS NOT NULL GROUP BY ALL
+), starts AS (SELECT home, valid_from AS day, count(*) AS n FROM dated GROUP BY ALL),
+all_ends AS (SELECT day, sum(n) AS n FROM ends GROUP BY day),
+all_starts AS (SELECT day, sum(n) AS n FROM starts GROUP BY day),
+per_home AS (SELECT count(*) AS n FROM dated GROUP BY home)
+SELECT
+    (SELECT coalesce(sum(e.n * s.n), 0) FROM all_ends e JOIN all_starts s
+        ON s.day BETWEEN e.day - {days} AND e.day + {days})
+    - (SELECT coalesce(sum(e.n * s.n), 0) FROM ends e JOIN starts s
+        ON s.home = e.home AND s.day BETWEEN e.day - {days} AND e.day + {days})
+        AS meeting_pairs,
+    (SELECT coalesce(sum(n), 0) * (coalesce(sum(n), 0) - 1) / 2 FROM per_home)
+    - (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM per_home) AS pairs;
 
 DROP TABLE homes;
 DROP TABLE moved_pairs;

@@ -89,6 +89,7 @@ class LinkResult:
     clusters_count: int
     prior: float
     household_move_bits: tuple[float, float]  # added if another person moved too / if not
+    periods_meet_bits: tuple[float, float]  # added if the periods meet / if they do not
     seconds: dict[str, float] = field(default_factory=dict)
     clerical_conflicts: list[ClericalDecision] = field(default_factory=list)
 
@@ -124,6 +125,19 @@ class _Session:
             "CREATE OR REPLACE TABLE records AS "
             + linkage_model.PREPARE_SQL.format(source="linkage_input")
         )
+        # the records' periods, where the input has them (the move evidence's dates)
+        if all(c in _columns(df) for c in linkage_model.RESIDENCE_COLUMNS):
+            self.con.execute(
+                "CREATE OR REPLACE TABLE periods AS SELECT r.rid, "
+                "try_cast(i.resident_from AS DATE) AS valid_from, "
+                "try_cast(i.resident_to AS DATE) AS valid_to "
+                "FROM linkage_input i JOIN records r ON r.unique_id = CAST(i.unique_id AS VARCHAR) "
+                "WHERE try_cast(i.resident_from AS DATE) IS NOT NULL"
+            )
+        else:
+            self.con.execute(
+                "CREATE OR REPLACE TABLE periods (rid INTEGER, valid_from DATE, valid_to DATE)"
+            )
         self.con.unregister("linkage_input")
         n, distinct = self.con.execute(
             "SELECT count(*), count(DISTINCT unique_id) FROM records"
@@ -492,20 +506,29 @@ def _predict(
     progress(f"scored pairs in {time.perf_counter() - started:.1f}s")
 
     started = time.perf_counter()
-    s.con.execute(linkage_model.HOUSEHOLD_MOVES_SQL.format(pairs="scored_pairs"))
+    s.con.execute(
+        linkage_model.HOUSEHOLD_MOVES_SQL.format(
+            pairs="scored_pairs", periods="periods", days=linkage_model.PERIODS_MEET_DAYS
+        )
+    )
     calibration = calibrate(s.con, s.records, prior, progress)
     yes, no = calibration.move_weights
+    meet, apart = calibration.periods_weights
     s.con.execute(
         """
         CREATE OR REPLACE TABLE predictions AS
         WITH adjusted AS (
             SELECT p.*,
                 CASE h.moved_with WHEN 1 THEN $yes WHEN 0 THEN $no ELSE 0.0 END
-                    AS mw_household_move
+                    AS mw_household_move,
+                CASE h.periods_meet WHEN 1 THEN $meet WHEN 0 THEN $apart ELSE 0.0 END
+                    AS mw_periods_meet
             FROM scored_pairs p
             LEFT JOIN household_moves h ON h.rid_l = p.rid_l AND h.rid_r = p.rid_r
         ), weighted AS (
-            SELECT * REPLACE (match_weight + mw_household_move + $shift AS match_weight)
+            SELECT * REPLACE (
+                match_weight + mw_household_move + mw_periods_meet + $shift AS match_weight
+            )
             FROM adjusted
         )
         SELECT l.unique_id AS unique_id_l, r.unique_id AS unique_id_r, w.match_weight,
@@ -520,12 +543,15 @@ def _predict(
         {
             "yes": yes,
             "no": no,
+            "meet": meet,
+            "apart": apart,
             "shift": logit2(calibration.prior) - logit2(prior),
             "threshold": threshold,
         },
     )
     s.con.execute("DROP TABLE scored_pairs")
     s.con.execute("DROP TABLE household_moves")
+    s.con.execute("DROP TABLE periods_chance")
     progress(
         f"calibrated and kept pairs at or above {threshold} in {time.perf_counter() - started:.1f}s"
     )
@@ -773,6 +799,12 @@ def link(
                 "u": calibration.move_u,
                 "weights_bits": list(calibration.move_weights),
             },
+            "periods_meet": {
+                "within_days": linkage_model.PERIODS_MEET_DAYS,
+                "m": calibration.periods_m,
+                "u": calibration.periods_u,
+                "weights_bits": list(calibration.periods_weights),
+            },
             "pairs_stored": pairs_stored,
             "clusters": clusters_count,
             "clerical_decisions": len(decisions),
@@ -791,6 +823,7 @@ def link(
             clusters_count=clusters_count,
             prior=trained["probability_two_random_records_match"],
             household_move_bits=calibration.move_weights,
+            periods_meet_bits=calibration.periods_weights,
             seconds=seconds,
             clerical_conflicts=conflicts,
         )

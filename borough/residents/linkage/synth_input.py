@@ -10,7 +10,9 @@ abbreviations expanded, postcodes normalised, dates parsed per dataset, nickname
 the synth package's nickname list). It is not the product's standardisation and must not be
 used on real data.
 
-The frame has exactly the columns of the contract (``LINKAGE_COLUMNS``); ``unique_id`` is
+The frame has the columns of the contract (``LINKAGE_COLUMNS``) and the residence dates
+(``RESIDENCE_COLUMNS``, ISO) of council tax, tenancies and benefit claims, as
+``records_for_linkage(with_validity=True)`` gives them; ``unique_id`` is
 ``"{dataset}:{record_id}"`` with ``record_id`` as in ``ground_truth.csv``.
 """
 
@@ -24,7 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from borough.residents.linkage.model import LINKAGE_COLUMNS
+from borough.residents.linkage.model import LINKAGE_COLUMNS, RESIDENCE_COLUMNS
+
+#: The columns of the frame: the contract, then the residence dates of the datasets whose
+#: period is the residence (council tax, tenancies, benefit claims), as
+#: ``records_for_linkage(with_validity=True)`` gives them with the shipped configuration.
+FRAME_COLUMNS = (*LINKAGE_COLUMNS, *RESIDENCE_COLUMNS)
 
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "prof", "rev", "sir"})
 ADDRESS_WORDS = {
@@ -194,7 +201,7 @@ def _frame(dataset: str, ids: pd.Series, **cols: pd.Series | None) -> pd.DataFra
     out = pd.DataFrame({"unique_id": dataset + ":" + ids.astype(str)})
     out["source_dataset"] = dataset
     n = len(out)
-    for name in LINKAGE_COLUMNS[2:]:
+    for name in FRAME_COLUMNS[2:]:
         value = cols.get(name)
         out[name] = value.to_numpy() if value is not None else np.full(n, None, dtype=object)
     return out
@@ -209,7 +216,7 @@ def _email(series: pd.Series) -> pd.Series:
 
 
 def records_from_synth(folder: str | Path) -> pd.DataFrame:
-    """The linkage input frame (``LINKAGE_COLUMNS``) for the synthetic borough in ``folder``."""
+    """The linkage input frame (``FRAME_COLUMNS``) for the synthetic borough in ``folder``."""
     folder = Path(folder)
     frames: list[pd.DataFrame] = []
 
@@ -245,6 +252,8 @@ def records_from_synth(folder: str | Path) -> pd.DataFrame:
             address_text=ht["ADDRESS"].fillna("").map(clean_address),
             email=_email(ht["EMAIL"]),
             phone=ht["PHONE"].str.replace(" ", "", regex=False),
+            resident_from=_date(ht["TENANCY_START"].str.title(), "%d-%b-%Y"),
+            resident_to=_date(ht["TENANCY_END"].str.title(), "%d-%b-%Y"),
         )
     )
 
@@ -262,6 +271,8 @@ def records_from_synth(folder: str | Path) -> pd.DataFrame:
                 date_of_birth=_date(part[f"{who}_DOB"], "%d/%m/%Y"),
                 postcode=hb_postcode[part.index],
                 address_text=hb_address[part.index],
+                resident_from=_date(part["CLAIM_START"], "%d/%m/%Y"),
+                resident_to=_date(part["CLAIM_END"], "%d/%m/%Y"),
             )
         )
 
@@ -317,6 +328,8 @@ def records_from_synth(folder: str | Path) -> pd.DataFrame:
                 postcode=ct_postcode[part.index],
                 uprn=ct_uprn[part.index],
                 address_text=ct_address[part.index],
+                resident_from=_date(part["LIABILITY_START"], "%d/%m/%Y"),
+                resident_to=_date(part["LIABILITY_END"], "%d/%m/%Y"),
             )
         )
 
@@ -343,7 +356,7 @@ def records_from_synth(folder: str | Path) -> pd.DataFrame:
         df[col] = df[col].where(df[col].notna() & (df[col] != ""), None)
     df["first_name_canonical"] = canonical_first_name(df["first_name"])
     df["uprn"] = df["uprn"].astype("Int64")
-    return df[list(LINKAGE_COLUMNS)]
+    return df[list(FRAME_COLUMNS)]
 
 
 def truth_from_synth(folder: str | Path) -> pd.DataFrame:

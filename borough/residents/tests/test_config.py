@@ -99,6 +99,10 @@ def test_a_declaration_that_goes_away_is_kept_but_marked_undeclared(tmp_path, mo
     ("change", "message"),
     [
         (('proves = ["residency"]', 'proves = ["residence"]'), "proves lists 'residence'"),
+        (
+            ('proves = ["residency"]', 'proves = ["residency"]\nperiod_is_residence = "yes"'),
+            "period_is_residence must be true or false",
+        ),
         (('code = "library_members"', 'code = "libraries"'), "must be named libraries.toml"),
         (('owner = "Libraries"\n', ""), "owner must be a non-empty text"),
         (('date_formats = ["%d.%m.%Y"]', 'date_formats = ["DD.MM.YYYY"]'), "not a date format"),
@@ -119,6 +123,13 @@ def test_mistakes_in_a_declaration_are_named(tmp_path, change, message):
     write(tmp_path, VALID.replace(old, new))
     with pytest.raises(DatasetConfigError, match=message):
         dataset_config("library_members", tmp_path)
+
+
+def test_only_liabilities_tenancies_and_claims_say_their_period_is_the_residence(tmp_path):
+    residence = {c.code for c in declared_datasets() if c.period_is_residence}
+    assert residence == {"council_tax", "housing_tenancies", "housing_benefit"}
+    write(tmp_path, VALID)  # says nothing: a period is not taken for the residence
+    assert dataset_config("library_members", tmp_path).period_is_residence is False
 
 
 def test_a_missing_lawful_basis_is_refused(tmp_path):

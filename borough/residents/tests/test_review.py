@@ -511,7 +511,11 @@ def test_queueing_reads_the_band_of_a_real_link(linked_borough):
     ).fetchone()[0]
     assert counts.opened == counts.in_band == expected > 0
     case = review.queue().first()
-    assert {part["comparison"] for part in case.breakdown} == {*COMPARISONS, "household_move"}
+    assert {part["comparison"] for part in case.breakdown} == {
+        *COMPARISONS,
+        "household_move",
+        "periods_meet",
+    }
     assert sum(p["bits"] for p in case.breakdown) + case.prior_bits == pytest.approx(
         case.match_weight
     )

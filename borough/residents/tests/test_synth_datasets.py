@@ -107,6 +107,23 @@ def test_records_for_linkage_has_the_agreed_columns(loaded):
     assert only.num_rows == counts["freedom_pass"]
 
 
+def test_records_for_linkage_gives_residence_dates_only_where_the_period_is_the_residence(
+    loaded,
+):
+    rows = records_for_linkage(with_validity=True).to_pylist()
+    dated = {row["source_dataset"] for row in rows if row["resident_from"]}
+    assert dated == {"council_tax", "housing_tenancies", "housing_benefit"}
+    for row in rows:
+        if row["source_dataset"] in dated:
+            assert (row["resident_from"], row["resident_to"]) == (
+                row["valid_from"],
+                row["valid_to"],
+            )
+        else:
+            assert row["resident_from"] is row["resident_to"] is None
+    assert any(row["valid_from"] for row in rows if row["source_dataset"] == "freedom_pass")
+
+
 # Address matching, measured against the truth: a record's UPRN must be one of the homes its
 # person has lived at (addresses_history.csv). On the synthetic boroughs measured (300 to
 # 60,000 residents) 99.9% of accepted matches were right and about 1% of addresses were

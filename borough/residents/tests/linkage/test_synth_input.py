@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from borough.residents.linkage.model import LINKAGE_COLUMNS
 from borough.residents.linkage.synth_input import (
+    FRAME_COLUMNS,
     _NameVocabulary,
     clean_address,
     clean_text,
@@ -18,7 +18,9 @@ from borough.residents.linkage.synth_input import (
 
 def test_frame_has_exactly_the_contract_columns_and_every_truth_record(small_borough):
     _, frame, truth = small_borough
-    assert tuple(frame.columns) == LINKAGE_COLUMNS
+    assert tuple(frame.columns) == FRAME_COLUMNS
+    dated = frame.loc[frame["resident_from"].notna(), "source_dataset"]
+    assert set(dated) == {"council_tax", "housing_tenancies", "housing_benefit"}
     assert sorted(frame["unique_id"]) == sorted(truth["unique_id"])
     assert frame["unique_id"].is_unique
     dob = frame["date_of_birth"].dropna()
