@@ -339,7 +339,8 @@ FROM moved_pairs WHERE first_name_l = first_name_r;
 CREATE OR REPLACE TABLE household_moves AS
 SELECT m.rid_l, m.rid_r,
     CAST(count(v.first_name) > 0 AS INTEGER) AS moved_with,
-    any_value(m.periods_meet) AS periods_meet
+    any_value(m.periods_meet) AS periods_meet,
+    any_value(CAST(m.first_name_l = m.first_name_r AS INTEGER)) AS same_first_name
 FROM moved_pairs m
 LEFT JOIN movers v ON v.home_a = m.home_l AND v.home_b = m.home_r
     AND v.first_name <> m.first_name_l AND v.first_name <> m.first_name_r
