@@ -171,6 +171,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         "pairwise_f1_best_threshold": {"f1": round(best[0], 5), "threshold": best[1]},
         "prior": meta["probability_two_random_records_match"],
         "household_move_bits": meta["household_move"]["weights_bits"],
+        "periods_meet_bits": meta["periods_meet"]["weights_bits"],
         "pairs_stored": linked["pairs_stored"],
         "baseline": {
             "what": "Splink out of the box on case-folded raw records (see baseline.py)",

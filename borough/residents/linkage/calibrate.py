@@ -5,14 +5,15 @@ scored pairs, with m and u held fixed, because they depend on the population bei
 (its size and make-up) rather than on how records of one person differ:
 
 - the prior (probability that two random records match);
-- the weight of the household-move evidence (``model.HOUSEHOLD_MOVES_SQL``): whether another
+- the weights of the household-move evidence (``model.HOUSEHOLD_MOVES_SQL``): whether another
   person made the same move between the pair's two homes;
-- the weight of the periods evidence (same SQL): whether one record's period ends when the
-  other's begins.
+- the weights of the periods evidence (same SQL): whether one record's period ends when the
+  other's begins (within a day, within a month, or not).
 
-``calibrate`` reads the tables ``scored_pairs`` (``rid_l``, ``rid_r``, ``match_weight``) and
-``household_moves`` (``rid_l``, ``rid_r``, ``moved_with``, ``periods_meet``) and
-``periods_chance`` (``meeting_pairs``, ``pairs``) on the connection.
+``calibrate`` reads the tables ``scored_pairs`` (``rid_l``, ``rid_r``, ``match_weight``),
+``household_moves`` (``rid_l``, ``rid_r``, ``moved_with``, ``periods_meet``,
+``same_first_name``) and ``periods_chance`` (``meet_pairs``, ``close_pairs``, ``pairs``) on
+the connection.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ Progress = Callable[[str], None]
 # Pairs whose comparisons alone settle their class, for measuring the move evidence.
 SURE_MATCH = 0.95
 SURE_NON_MATCH = 0.05
-# EM on the move flags: it settles in under 30 iterations on the boroughs measured
+# EM on the move evidence's m: it settles in under 30 iterations on the boroughs measured
 EM_MAX_ITERATIONS = 500
 EM_TOLERANCE = 1e-9
+
+# The levels of each piece of move evidence, most telling first. A pair's value in
+# ``household_moves`` is the level's position counted from the end (so 0 is the last level);
+# a pair without the evidence (not at two known homes, a record with no dates) is null.
+HOUSEHOLD_LEVELS = ("moved with another person", "no one else moved")
+PERIODS_LEVELS = ("meet within a day", "meet within a month", "do not meet")
 
 
 def logit2(p: float) -> float:
@@ -39,11 +46,18 @@ def logit2(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
-def _weights(m: float | None, u: float | None) -> tuple[float, float]:
-    """Bits added by a yes/no piece of evidence with these m and u: (if yes, if no)."""
-    if m is None or u is None:
-        return 0.0, 0.0
-    return math.log2(m / u), math.log2((1 - m) / (1 - u))
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of move evidence: for each level, most telling first, its share among
+    matches (m) and among non-matches (u) where the evidence is known."""
+
+    m: tuple[float, ...]
+    u: tuple[float, ...]
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        """Bits each level adds to a pair's match weight."""
+        return tuple(math.log2(m / u) for m, u in zip(self.m, self.u, strict=True))
 
 
 @dataclass(frozen=True)
@@ -51,20 +65,18 @@ class Calibration:
     """What each run estimates on its own scored pairs (see ``calibrate``)."""
 
     prior: float  # probability that two random records match
-    move_m: float | None  # P(another person made the same move | match, two homes)
-    move_u: float | None  # P(another person made the same move | non-match, two homes)
-    periods_m: float | None = None  # P(periods meet | match, two homes, both dated)
-    periods_u: float | None = None  # P(periods meet | non-match, two homes, both dated)
+    household: Evidence | None = None  # None: no pair at two known homes
+    periods: Evidence | None = None  # None: no pair of dated records at two homes
 
     @property
-    def move_weights(self) -> tuple[float, float]:
-        """Match weight (bits) added when another person made the same move, and when not."""
-        return _weights(self.move_m, self.move_u)
+    def move_weights(self) -> tuple[float, ...]:
+        """Bits added when another person made the same move, and when not."""
+        return self.household.weights if self.household else (0.0,) * len(HOUSEHOLD_LEVELS)
 
     @property
-    def periods_weights(self) -> tuple[float, float]:
-        """Match weight (bits) added when the two records' periods meet, and when not."""
-        return _weights(self.periods_m, self.periods_u)
+    def periods_weights(self) -> tuple[float, ...]:
+        """Bits added when the periods meet within a day, within a month, and not."""
+        return self.periods.weights if self.periods else (0.0,) * len(PERIODS_LEVELS)
 
 
 def calibrate(
@@ -79,9 +91,9 @@ def calibrate(
     scored add next to nothing) over all pairs. Iterating to that fixed point is EM for the
     prior alone.
 
-    Each move flag (``model.HOUSEHOLD_MOVES_SQL``: another person made the same move; the
-    periods meet) gets an m and a u, the way Splink weighs a comparison; the two are weighted
-    independently of each other, as Splink's comparisons are.
+    Each piece of move evidence (``model.HOUSEHOLD_MOVES_SQL``: another person made the same
+    move; the periods meet) gets an m and a u per level, the way Splink weighs a comparison;
+    the two are weighted independently of each other, as Splink's comparisons are.
 
     - u of the periods is counted over all pairs of dated records at two homes, as Splink
       estimates u from random pairs (``periods_chance``);
@@ -91,7 +103,7 @@ def calibrate(
       construction; the periods included, because the pairs at p <= 0.05 on the comparisons
       alone hold weak true matches (a council tax account with no date of birth), and those
       moved with their household far more often;
-    - m of each is started from the pairs the comparisons alone put at p >= 0.95, then
+    - m of each starts from the pairs the comparisons alone put at p >= 0.95, then is
       re-estimated by EM together with the prior, every u held fixed (as Splink trains m and
       the prior with u from random pairs). The settled matches are records with a date of
       birth (tenancies, claims), whose periods meet less often than council tax accounts'.
@@ -109,14 +121,14 @@ def calibrate(
     namesake = np.asarray(data["same_first_name"], dtype=np.int64)
     n_scored = len(evidence)
     # Only sums over pairs are needed: group the pairs into 1/64-bit bins of evidence per
-    # flag values (0.01 bit of error at most) so that the fixed point can be iterated tightly
-    # and cheaply; a re-run with the saved model then lands on the same values.
-    key = ((np.round(evidence * 64).astype(np.int64) * 3 + (moved + 1)) * 3 + (meet + 1)) * 2
-    keys, index, counts = np.unique(key + namesake, return_inverse=True, return_counts=True)
+    # value of the move evidence (0.01 bit of error at most) so that the fixed points can be
+    # iterated tightly and cheaply; a re-run with the saved model then lands on the same values.
+    key = (np.round(evidence * 64).astype(np.int64) * 3 + (moved + 1)) * 4 + (meet + 1)
+    keys, index, counts = np.unique(key * 2 + namesake, return_inverse=True, return_counts=True)
     evidence = np.bincount(index, weights=evidence) / counts
     namesake = keys % 2
-    meet = (keys // 2) % 3 - 1
-    moved = (keys // 6) % 3 - 1
+    meet = (keys // 2) % 4 - 1
+    moved = (keys // 8) % 3 - 1
     counts = counts.astype(np.float64)
     total_pairs = records * (records - 1) / 2
 
@@ -129,68 +141,71 @@ def calibrate(
             lam = new
         return lam
 
+    def shares(value: np.ndarray, levels: int, weight: np.ndarray) -> tuple[float, ...]:
+        """Each level's share of the pairs where the evidence is known, each pair weighted
+        by ``weight``; add-one smoothed, so no level is ever 0 or 1."""
+        known = counts * weight * (value >= 0)
+        total = float(known.sum()) + levels
+        return tuple(
+            (float(known[value == levels - 1 - k].sum()) + 1) / total for k in range(levels)
+        )
+
+    def bits(value: np.ndarray, found: Evidence | None) -> np.ndarray:
+        """Each pair's bits from one piece of evidence (0 where it is unknown)."""
+        out = np.zeros(len(value))
+        if found is not None:
+            for k, w in enumerate(found.weights):
+                out[value == len(found.m) - 1 - k] = w
+        return out
+
     lam = fixed_point(0.0, prior)
-    p = 1.0 / (1.0 + np.exp2(-(evidence + logit2(lam))))
-    sure_match, sure_non = p >= SURE_MATCH, p <= SURE_NON_MATCH
+    settled = 1.0 / (1.0 + np.exp2(-(evidence + logit2(lam))))
+    sure_match = (settled >= SURE_MATCH).astype(np.float64)
 
-    def measure(
-        flag: np.ndarray, non_matches: np.ndarray = sure_non
-    ) -> tuple[float | None, float | None]:
-        known = flag >= 0
-        if not known.any():
-            return None, None
-        # add-one smoothing keeps both away from 0 and 1 on small data
-        m = (float(counts[known & sure_match & (flag == 1)].sum()) + 1) / (
-            float(counts[known & sure_match].sum()) + 2
+    periods = None
+    if (meet >= 0).any():
+        meets, close, pairs = con.execute(
+            "SELECT meet_pairs, close_pairs, pairs FROM periods_chance"
+        ).fetchone()
+        levels = len(PERIODS_LEVELS)
+        u = ((meets + 1) / (pairs + levels), (close - meets + 1) / (pairs + levels))
+        periods = Evidence(shares(meet, levels, sure_match), (*u, 1.0 - sum(u)))
+    household = None
+    if (moved >= 0).any():
+        with_periods = evidence + logit2(lam) + bits(meet, periods)
+        settled_non = 1.0 / (1.0 + np.exp2(-with_periods)) <= SURE_NON_MATCH
+        household = Evidence(
+            shares(moved, len(HOUSEHOLD_LEVELS), sure_match),
+            shares(moved, len(HOUSEHOLD_LEVELS), (settled_non & (namesake == 1)) * 1.0),
         )
-        u = (float(counts[known & non_matches & (flag == 1)].sum()) + 1) / (
-            float(counts[known & non_matches].sum()) + 2
-        )
-        return m, u
 
-    def adjust(flag: np.ndarray, m: float | None, u: float | None) -> np.ndarray:
-        yes, no = _weights(m, u)
-        return np.where(flag == 1, yes, np.where(flag == 0, no, 0.0))
-
-    periods_m, periods_u = measure(meet)
-    if periods_m is not None:
-        meeting, pairs = con.execute("SELECT meeting_pairs, pairs FROM periods_chance").fetchone()
-        if pairs:
-            periods_u = (float(meeting) + 1) / (float(pairs) + 2)
-    with_periods = evidence + logit2(lam) + adjust(meet, periods_m, periods_u)
-    settled_non = 1.0 / (1.0 + np.exp2(-with_periods)) <= SURE_NON_MATCH
-    move_m, move_u = measure(moved, settled_non & (namesake == 1))
-
-    def expected_m(flag: np.ndarray, p: np.ndarray, m: float | None) -> float | None:
-        """EM's m: the expected share of matches with the flag among the matches where it is
-        known; add-one smoothed."""
-        if m is None:
-            return None
-        known = counts * p * (flag >= 0)
-        return float((known * (flag == 1)).sum() + 1) / float(known.sum() + 2)
-
-    total = adjust(moved, move_m, move_u) + adjust(meet, periods_m, periods_u)
+    total = bits(moved, household) + bits(meet, periods)
     iterations = 0
-    while iterations < EM_MAX_ITERATIONS:
+    while iterations < EM_MAX_ITERATIONS and (household or periods):
         iterations += 1
         lam = fixed_point(total, lam)
         p = 1.0 / (1.0 + np.exp2(-(evidence + total + logit2(lam))))
-        old = (move_m, periods_m)
-        move_m, periods_m = expected_m(moved, p, move_m), expected_m(meet, p, periods_m)
-        total = adjust(moved, move_m, move_u) + adjust(meet, periods_m, periods_u)
+        old = (household, periods)
+        if household:
+            household = Evidence(shares(moved, len(HOUSEHOLD_LEVELS), p), household.u)
+        if periods:
+            periods = Evidence(shares(meet, len(PERIODS_LEVELS), p), periods.u)
+        total = bits(moved, household) + bits(meet, periods)
         if all(
-            a is None or abs(a - b) <= EM_TOLERANCE
-            for a, b in zip(old, (move_m, periods_m), strict=True)
+            a is None or max(abs(x - y) for x, y in zip(a.m, b.m, strict=True)) <= EM_TOLERANCE
+            for a, b in zip(old, (household, periods), strict=True)
         ):
             break
-    calibration = Calibration(fixed_point(total, lam), move_m, move_u, periods_m, periods_u)
-    yes, no = calibration.move_weights
-    meets, apart = calibration.periods_weights
+    calibration = Calibration(fixed_point(total, lam), household, periods)
     progress(
         f"calibrated on {n_scored:,} scored pairs: prior {prior:.3g} -> "
-        f"{calibration.prior:.3g}; household moved together {yes:+.1f} bits, not {no:+.1f} bits "
-        f"({int(counts[moved >= 0].sum()):,} pairs at two homes); periods meet {meets:+.1f} "
-        f"bits, not {apart:+.1f} bits ({int(counts[meet >= 0].sum()):,} of them dated); "
-        f"{iterations} EM iterations"
+        f"{calibration.prior:.3g}; household moved together / not "
+        f"{_bits(calibration.move_weights)} ({int(counts[moved >= 0].sum()):,} pairs at two "
+        f"homes); periods meet within a day / a month / not {_bits(calibration.periods_weights)}"
+        f" ({int(counts[meet >= 0].sum()):,} of them dated); {iterations} EM iterations"
     )
     return calibration
+
+
+def _bits(weights: tuple[float, ...]) -> str:
+    return " / ".join(f"{w:+.1f}" for w in weights) + " bits"

@@ -277,29 +277,34 @@ def settings(
 # evidence below is unknown for every pair.
 RESIDENCE_COLUMNS: tuple[str, ...] = ("resident_from", "resident_to")
 
-# Two records' periods "meet" when one ends within this many days of the other beginning: a
-# council tax liability ends at the old home on the day the new one begins at the new home.
-PERIODS_MEET_DAYS = 7
+# Two records' periods meet when one ends within ``PERIODS_MEET_DAYS`` of the other
+# beginning: a council tax liability ends at the old home the day before, or the day, the new
+# one begins at the new home. Within ``PERIODS_CLOSE_DAYS`` they are close: a source that
+# records the move a little late.
+PERIODS_MEET_DAYS = 1
+PERIODS_CLOSE_DAYS = 31
 
 # Moves: for each scored pair whose records are at two different known homes, two pieces of
 # evidence that the pair is one person who moved (weighted in ``calibrate``):
 #
 # - ``moved_with``: does ANOTHER person (a different first name) also have a scored pair
 #   between the same two homes? People move house with their household. 1 if so, 0 if not.
-# - ``periods_meet``: does one record's period end within ``PERIODS_MEET_DAYS`` of the
-#   other's beginning? A move ends one liability (tenancy, claim, permit) and begins the next
-#   on the same day; namesakes' periods meet only by chance. 1 if so, 0 if not, null where a
-#   record has no start date (the electoral register keeps none).
+# - ``periods_meet``: does one record's period end within ``PERIODS_MEET_DAYS`` (2) or
+#   ``PERIODS_CLOSE_DAYS`` (1) of the other's beginning, or not (0)? A move ends one
+#   liability (tenancy, claim) and begins the next on the same day; namesakes' periods meet
+#   only by chance. Null where a record has no start date (the electoral register keeps
+#   none).
 #
 # A home is the UPRN, or for a record without one the UPRN that the same postcode and
 # house/flat numbers have elsewhere in the data, or else the postcode and numbers themselves.
 # Pairs without two known, different homes are left out (no evidence either way).
 # ``{periods}`` is a table (rid, valid_from, valid_to) of residence dates, or an empty one.
 #
-# ``periods_chance`` is the chance that two records picked at random, both dated and at two
-# different homes, meet: the u of ``periods_meet``, counted exactly from the dates (every
-# record ending on a day, times the records beginning within the window of it, less those at
-# its own home) rather than from the scored pairs, where weak true matches would inflate it.
+# ``periods_chance`` counts, over all pairs of dated records at two different homes, those
+# whose periods meet and those that are close (``meet_pairs``, ``close_pairs``, ``pairs``):
+# the u of ``periods_meet``, counted exactly from the dates (every record ending on a day,
+# times the records beginning within the window of it, less those at its own home) rather
+# than from the scored pairs, where weak true matches would inflate it.
 HOUSEHOLD_MOVES_SQL = """
 CREATE OR REPLACE TEMP TABLE homes AS
 WITH resolved AS (
@@ -318,16 +323,23 @@ LEFT JOIN resolved k ON k.postcode = r.postcode AND k.address_numbers = r.addres
 LEFT JOIN {periods} d ON d.rid = r.rid;
 
 CREATE OR REPLACE TEMP TABLE moved_pairs AS
-SELECT p.rid_l, p.rid_r, hl.home AS home_l, hr.home AS home_r,
-    hl.first_name AS first_name_l, hr.first_name AS first_name_r,
-    CASE WHEN hl.valid_from IS NOT NULL AND hr.valid_from IS NOT NULL THEN CAST(
-        coalesce(abs(date_diff('day', hl.valid_to, hr.valid_from)) <= {days}, false)
-        OR coalesce(abs(date_diff('day', hr.valid_to, hl.valid_from)) <= {days}, false)
-    AS INTEGER) END AS periods_meet
-FROM {pairs} p
-JOIN homes hl ON hl.rid = p.rid_l
-JOIN homes hr ON hr.rid = p.rid_r
-WHERE hl.home IS NOT NULL AND hr.home IS NOT NULL AND hl.home <> hr.home;
+SELECT * EXCLUDE (dated, gap),
+    CASE WHEN dated THEN
+        CASE WHEN gap <= {meet_days} THEN 2 WHEN gap <= {close_days} THEN 1 ELSE 0 END
+    END AS periods_meet
+FROM (
+    SELECT p.rid_l, p.rid_r, hl.home AS home_l, hr.home AS home_r,
+        hl.first_name AS first_name_l, hr.first_name AS first_name_r,
+        hl.valid_from IS NOT NULL AND hr.valid_from IS NOT NULL AS dated,
+        least(
+            coalesce(abs(date_diff('day', hl.valid_to, hr.valid_from)), {close_days} + 1),
+            coalesce(abs(date_diff('day', hr.valid_to, hl.valid_from)), {close_days} + 1)
+        ) AS gap
+    FROM {pairs} p
+    JOIN homes hl ON hl.rid = p.rid_l
+    JOIN homes hr ON hr.rid = p.rid_r
+    WHERE hl.home IS NOT NULL AND hr.home IS NOT NULL AND hl.home <> hr.home
+);
 
 CREATE OR REPLACE TEMP TABLE movers AS
 SELECT DISTINCT home_l AS home_a, home_r AS home_b, first_name_l AS first_name
@@ -354,13 +366,20 @@ ends AS (
 ), starts AS (SELECT home, valid_from AS day, count(*) AS n FROM dated GROUP BY ALL),
 all_ends AS (SELECT day, sum(n) AS n FROM ends GROUP BY day),
 all_starts AS (SELECT day, sum(n) AS n FROM starts GROUP BY day),
-per_home AS (SELECT count(*) AS n FROM dated GROUP BY home)
+per_home AS (SELECT count(*) AS n FROM dated GROUP BY home),
+everywhere AS (
+    SELECT abs(s.day - e.day) AS days, sum(e.n * s.n) AS n FROM all_ends e JOIN all_starts s
+        ON s.day BETWEEN e.day - {close_days} AND e.day + {close_days} GROUP BY ALL
+), at_home AS (
+    SELECT abs(s.day - e.day) AS days, sum(e.n * s.n) AS n FROM ends e JOIN starts s
+        ON s.home = e.home AND s.day BETWEEN e.day - {close_days} AND e.day + {close_days}
+    GROUP BY ALL
+)
 SELECT
-    (SELECT coalesce(sum(e.n * s.n), 0) FROM all_ends e JOIN all_starts s
-        ON s.day BETWEEN e.day - {days} AND e.day + {days})
-    - (SELECT coalesce(sum(e.n * s.n), 0) FROM ends e JOIN starts s
-        ON s.home = e.home AND s.day BETWEEN e.day - {days} AND e.day + {days})
-        AS meeting_pairs,
+    (SELECT coalesce(sum(n), 0) FROM everywhere WHERE days <= {meet_days})
+    - (SELECT coalesce(sum(n), 0) FROM at_home WHERE days <= {meet_days}) AS meet_pairs,
+    (SELECT coalesce(sum(n), 0) FROM everywhere) - (SELECT coalesce(sum(n), 0) FROM at_home)
+        AS close_pairs,
     (SELECT coalesce(sum(n), 0) * (coalesce(sum(n), 0) - 1) / 2 FROM per_home)
     - (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM per_home) AS pairs;
 

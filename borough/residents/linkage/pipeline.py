@@ -46,7 +46,13 @@ import splink
 from splink import DuckDBAPI, Linker
 
 from borough.residents.linkage import model as linkage_model
-from borough.residents.linkage.calibrate import Calibration, calibrate, logit2
+from borough.residents.linkage.calibrate import (
+    HOUSEHOLD_LEVELS,
+    PERIODS_LEVELS,
+    Calibration,
+    calibrate,
+    logit2,
+)
 from borough.residents.linkage.clerical import ClericalDecision, apply_decisions
 
 Progress = Callable[[str], None]
@@ -89,7 +95,7 @@ class LinkResult:
     clusters_count: int
     prior: float
     household_move_bits: tuple[float, float]  # added if another person moved too / if not
-    periods_meet_bits: tuple[float, float]  # added if the periods meet / if they do not
+    periods_meet_bits: tuple[float, ...]  # added if the periods meet / are close / are not
     seconds: dict[str, float] = field(default_factory=dict)
     clerical_conflicts: list[ClericalDecision] = field(default_factory=list)
 
@@ -508,12 +514,15 @@ def _predict(
     started = time.perf_counter()
     s.con.execute(
         linkage_model.HOUSEHOLD_MOVES_SQL.format(
-            pairs="scored_pairs", periods="periods", days=linkage_model.PERIODS_MEET_DAYS
+            pairs="scored_pairs",
+            periods="periods",
+            meet_days=linkage_model.PERIODS_MEET_DAYS,
+            close_days=linkage_model.PERIODS_CLOSE_DAYS,
         )
     )
     calibration = calibrate(s.con, s.records, prior, progress)
     yes, no = calibration.move_weights
-    meet, apart = calibration.periods_weights
+    meet, close, apart = calibration.periods_weights
     s.con.execute(
         """
         CREATE OR REPLACE TABLE predictions AS
@@ -521,7 +530,8 @@ def _predict(
             SELECT p.*,
                 CASE h.moved_with WHEN 1 THEN $yes WHEN 0 THEN $no ELSE 0.0 END
                     AS mw_household_move,
-                CASE h.periods_meet WHEN 1 THEN $meet WHEN 0 THEN $apart ELSE 0.0 END
+                CASE h.periods_meet WHEN 2 THEN $meet WHEN 1 THEN $close WHEN 0 THEN $apart
+                    ELSE 0.0 END
                     AS mw_periods_meet
             FROM scored_pairs p
             LEFT JOIN household_moves h ON h.rid_l = p.rid_l AND h.rid_r = p.rid_r
@@ -544,6 +554,7 @@ def _predict(
             "yes": yes,
             "no": no,
             "meet": meet,
+            "close": close,
             "apart": apart,
             "shift": logit2(calibration.prior) - logit2(prior),
             "threshold": threshold,
@@ -795,14 +806,16 @@ def link(
             },
             "probability_two_random_records_match": calibration.prior,
             "household_move": {
-                "m": calibration.move_m,
-                "u": calibration.move_u,
+                "levels": list(HOUSEHOLD_LEVELS),
+                "m": list(calibration.household.m) if calibration.household else None,
+                "u": list(calibration.household.u) if calibration.household else None,
                 "weights_bits": list(calibration.move_weights),
             },
             "periods_meet": {
-                "within_days": linkage_model.PERIODS_MEET_DAYS,
-                "m": calibration.periods_m,
-                "u": calibration.periods_u,
+                "levels": list(PERIODS_LEVELS),
+                "within_days": [linkage_model.PERIODS_MEET_DAYS, linkage_model.PERIODS_CLOSE_DAYS],
+                "m": list(calibration.periods.m) if calibration.periods else None,
+                "u": list(calibration.periods.u) if calibration.periods else None,
                 "weights_bits": list(calibration.periods_weights),
             },
             "pairs_stored": pairs_stored,
