@@ -599,11 +599,14 @@ def _household_sentence(bits: float) -> str:
 def _periods_sentence(bits: float) -> str:
     if bits > 0:
         return (
-            "The records are at two different homes, and one ends when the other begins: "
-            "this may be one person who moved"
+            "The records are at two different homes, and one ends about when the other "
+            "begins: this may be one person who moved"
         )
     if bits < 0:
-        return "The records are at two different homes, and one does not end when the other begins"
+        return (
+            "The records are at two different homes, and one does not end when the other "
+            "begins, as a move would"
+        )
     return (
         "No evidence from dates: the records are not at two different known homes, or a "
         "record has no start date"

@@ -43,9 +43,9 @@ def _pair(left: str, right: str, probability: float, decision: str | None = None
         else math.log2(probability / (1 - probability))
     )
     bits = {"first_name": 6.0, "date_of_birth": 0.0, "middle_names": 0.0, "email": 0.0}
-    household = -0.5
+    household, periods = -0.5, 1.5
     if math.isfinite(weight):
-        bits["surname_address"] = weight - PRIOR_BITS - sum(bits.values()) - household
+        bits["surname_address"] = weight - PRIOR_BITS - sum(bits.values()) - household - periods
     else:
         bits["surname_address"] = 0.0
     return {
@@ -56,6 +56,7 @@ def _pair(left: str, right: str, probability: float, decision: str | None = None
         **{f"mw_{name}": bits[name] for name in COMPARISONS},
         "match_key": "0",
         "mw_household_move": household,
+        "mw_periods_meet": periods,
         "clerical_decision": decision,
     }
 
@@ -103,7 +104,11 @@ def test_queue_opens_a_case_for_each_undecided_pair_in_the_band(tmp_path):
     assert case.kind == "pair"
     assert case.match_probability == pytest.approx(0.8)
     assert case.linked_at == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
-    assert [part["comparison"] for part in case.breakdown] == [*COMPARISONS, "household_move"]
+    assert [part["comparison"] for part in case.breakdown] == [
+        *COMPARISONS,
+        "household_move",
+        "periods_meet",
+    ]
     assert case.prior_bits == pytest.approx(PRIOR_BITS)
 
 
@@ -387,6 +392,8 @@ def test_the_case_page_shows_both_records_compared_and_records_the_view(
         "R000000AB",
         "Two residents",
         "Dates of birth are exactly the same",
+        "no one else moved between them",
+        "one ends about when the other begins",
         "Starting point",
         "75.0%",
         "did not link",
