@@ -585,32 +585,29 @@ def level_sentence(comparison: str, label: str) -> str:
     return f"{COMPARISON_TITLES.get(comparison, comparison)}: {label}"
 
 
-def _household_sentence(bits: float) -> str:
-    if bits > 0:
-        return (
-            "The records are at two different homes, and someone else in the household moved "
-            "between the same two homes: this may be one person who moved with them"
-        )
-    if bits < 0:
-        return "The records are at two different homes, and no one else moved between them"
-    return "No household-move evidence: the records are not at two different known homes"
-
-
-def _periods_sentence(bits: float) -> str:
-    if bits > 0:
-        return (
-            "The records are at two different homes, and one ends about when the other "
-            "begins: this may be one person who moved"
-        )
-    if bits < 0:
-        return (
-            "The records are at two different homes, and one does not end when the other "
-            "begins, as a move would"
-        )
-    return (
+# The move evidence weighed after scoring (linkage.model.HOUSEHOLD_MOVES_SQL): what it said
+# when it added bits, when it took them away, and when it had nothing to say.
+_MOVE_SENTENCES = {
+    "household_move": (
+        "The records are at two different homes, and someone else in the household moved "
+        "between the same two homes: this may be one person who moved with them",
+        "The records are at two different homes, and no one else moved between them",
+        "No household-move evidence: the records are not at two different known homes",
+    ),
+    "periods_meet": (
+        "The records are at two different homes, and one ends about when the other begins: "
+        "this may be one person who moved",
+        "The records are at two different homes, and one does not end when the other begins, "
+        "as a move would",
         "No evidence from dates: the records are not at two different known homes, or a "
-        "record has no start date"
-    )
+        "record has no start date",
+    ),
+}
+
+
+def _move_sentence(name: str, bits: float) -> str:
+    added, taken, nothing = _MOVE_SENTENCES[name]
+    return added if bits > 0 else taken if bits < 0 else nothing
 
 
 @dataclass(frozen=True)
@@ -638,10 +635,8 @@ def explain(case: ReviewCase, levels: dict[str, tuple[str, bool]]) -> list[Weigh
         name, bits = part["comparison"], float(part["bits"])
         title = COMPARISON_TITLES.get(name, name.replace("_", " ").capitalize())
         hint = ""
-        if name == "household_move":
-            sentence = _household_sentence(bits)
-        elif name == "periods_meet":
-            sentence = _periods_sentence(bits)
+        if name in _MOVE_SENTENCES:
+            sentence = _move_sentence(name, bits)
         elif name in levels:
             label, frequency_adjusted = levels[name]
             sentence = level_sentence(name, label)
