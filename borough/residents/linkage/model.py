@@ -18,7 +18,9 @@ The same household evidence, turned round, helps with the hardest true matches: 
 one person at two addresses with no date of birth (council tax history, a stale electoral
 entry). Namesakes look the same on paper; but people move house with their household, so
 when ANOTHER person also appears at both addresses, the two records are very likely one
-person who moved (``HOUSEHOLD_MOVES_SQL``, weighted in ``pipeline``).
+person who moved. So is a record whose residence (a council tax liability, a tenancy) ends
+the day the other's begins at the new home (``HOUSEHOLD_MOVES_SQL``, both weighted in
+``calibrate``).
 
 Every comparison is written as explicit DuckDB SQL so that the model JSON says exactly what
 each level means. The Splink input is the contract frame (``LINKAGE_COLUMNS``) turned into
@@ -289,7 +291,7 @@ PERIODS_CLOSE_DAYS = 31
 #
 # - ``moved_with``: does ANOTHER person (a different first name) also have a scored pair
 #   between the same two homes? People move house with their household. 1 if so, 0 if not.
-# - ``periods_meet``: does one record's period end within ``PERIODS_MEET_DAYS`` (2) or
+# - ``periods_meet``: does one record's period end within ``PERIODS_MEET_DAYS`` (value 2) or
 #   ``PERIODS_CLOSE_DAYS`` (1) of the other's beginning, or not (0)? A move ends one
 #   liability (tenancy, claim) and begins the next on the same day; namesakes' periods meet
 #   only by chance. Null where a record has no start date (the electoral register keeps
