@@ -644,20 +644,28 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
                 f"warm-up {name}: {len(warm['latencies']) / warm['seconds']:.0f} req/s, "
                 f"{warm['counts']}"
             )
-        load_before = os.getloadavg()
-        measured: dict[str, list[dict]] = {"real": [], "baseline": []}
-        for n in range(ROUNDS):
-            order = ["real", "baseline"] if n % 2 == 0 else ["baseline", "real"]
-            for name in order:
+
+        def both(label: str, seed: int, real_first: bool, rate: float | None = None):
+            """A round of each endpoint (closed loop, or paced at ``rate``), in that order."""
+            nonlocal real_answered
+            results: dict[str, dict] = {}
+            for name in ["real", "baseline"] if real_first else ["baseline", "real"]:
                 route, headers = endpoints[name]
-                result = _round(pool, server.pid, port, route, headers, ROUND_SECONDS, seed=n + 1)
-                measured[name].append(result)
+                result = _round(pool, server.pid, port, route, headers, ROUND_SECONDS, seed, rate)
+                results[name] = result
                 real_answered += result["counts"]["ok"] if name == "real" else 0
                 progress(
-                    f"round {n + 1}/{ROUNDS} {name}: "
+                    f"{label} {name}: "
                     f"{len(result['latencies']) / result['seconds']:.0f} req/s, "
                     f"machine CPU {result['cpu_busy']:.0%} busy, {dict(result['counts'])}"
                 )
+            return results
+
+        load_before = os.getloadavg()
+        measured: dict[str, list[dict]] = {"real": [], "baseline": []}
+        for n in range(ROUNDS):
+            for name, result in both(f"round {n + 1}/{ROUNDS}", n + 1, n % 2 == 0).items():
+                measured[name].append(result)
         # Paced: the same clients at set shares of the bare view's closed-loop throughput,
         # to show the latency when the machine is not saturated.
         capacity = sum(len(r["latencies"]) for r in measured["baseline"]) / sum(
@@ -666,19 +674,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         paced: list[dict] = []
         for k, share in enumerate(PACED_SHARES):
             rate = round(capacity * share)
-            rounds: dict[str, dict] = {}
-            for name in ["real", "baseline"] if k % 2 == 0 else ["baseline", "real"]:
-                route, headers = endpoints[name]
-                result = _round(
-                    pool, server.pid, port, route, headers, ROUND_SECONDS, ROUNDS + k + 1, rate
-                )
-                rounds[name] = result
-                real_answered += result["counts"]["ok"] if name == "real" else 0
-                progress(
-                    f"paced at {rate} req/s {name}: "
-                    f"{len(result['latencies']) / result['seconds']:.0f} req/s, "
-                    f"machine CPU {result['cpu_busy']:.0%} busy, {dict(result['counts'])}"
-                )
+            rounds = both(f"paced at {rate} req/s", ROUNDS + k + 1, k % 2 == 0, rate)
             paced.append(
                 {
                     "share_of_baseline_capacity": share,
