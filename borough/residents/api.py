@@ -100,6 +100,11 @@ class RecordOut(Schema):
 
 
 class EvidenceOut(Schema):
+    """A record the decision looked at. Callers outside the policy's ``roles_see_fields`` get
+    the proof part only (dataset, reference, dates, current, at the address, counts); the
+    match part (``matches_applicant``, ``match_probability``, ``fields``, ``weights``,
+    ``disagrees``) is for those staff, with ``record``."""
+
     dataset: str
     dataset_title: str
     record_reference: str
@@ -107,11 +112,12 @@ class EvidenceOut(Schema):
     valid_to: str | None
     current: bool
     at_address: bool | None
-    matches_applicant: bool
     counts_as_proof: bool
-    match_probability: float
-    fields: FieldsOut
-    weights: list[WeightOut]
+    matches_applicant: bool | None = None
+    match_probability: float | None = None
+    fields: FieldsOut | None = None
+    weights: list[WeightOut] | None = None
+    disagrees: list[str] | None = None
     record: RecordOut | None = None
 
 
@@ -120,8 +126,9 @@ class VerificationOut(Schema):
     purpose: str
     decision: str
     resident_id: str | None
-    match_probability: float
+    match_probability: float | None
     reasons: list[str]
+    unconfirmed: list[str]
     evidence: list[EvidenceOut]
     datasets_read: list[str]
     checked_at: str
@@ -227,12 +234,50 @@ def create_verification(request: HttpRequest, body: VerificationIn):
         return _bad(field, error.message)
     except VerificationUnavailable as error:
         return 503, {"detail": str(error)}
-    return 200, verification_out(verification, user if may_see_fields(user, policy) else None)
+    if may_see_fields(user, policy):
+        return 200, verification_out(verification, user)
+    return 200, verification_out(verification, level=policy.caller_evidence)
 
 
-def verification_out(verification: Verification, viewer=None) -> dict:
-    """The response body; with ``viewer`` (staff allowed by the policy) the records' fields,
-    and that view is recorded."""
+#: The parts of a piece of evidence any caller may see: what proved it, not how well each field
+#: matched (which would let a caller narrow down someone's date of birth guess by guess).
+PROOF_KEYS = (
+    "dataset",
+    "dataset_title",
+    "record_reference",
+    "valid_from",
+    "valid_to",
+    "current",
+    "at_address",
+    "counts_as_proof",
+)
+
+
+def verification_out(verification: Verification, viewer=None, *, level: str = "proof") -> dict:
+    """The response body. With ``viewer`` (staff allowed by the policy): everything, with the
+    records' fields, and that view is recorded. ``level="staff"``: everything but the records'
+    fields (the staff pages). Otherwise the policy's ``caller_evidence`` level: ``proof`` (the
+    proof part of each record) or ``decision`` (no records), with the reasons written for the
+    public and no probabilities."""
+    if viewer is None and level != "staff":
+        evidence = (
+            [{k: e.get(k) for k in PROOF_KEYS} for e in verification.evidence]
+            if level == "proof"
+            else []
+        )
+        return {
+            "reference": verification.reference,
+            "purpose": verification.purpose,
+            "decision": verification.decision,
+            "resident_id": verification.resident_id or None,
+            "match_probability": None,
+            "reasons": verification.public_reasons,
+            "unconfirmed": verification.unconfirmed,
+            "evidence": evidence,
+            "datasets_read": verification.datasets_read,
+            "checked_at": verification.requested_at.isoformat(),
+            "index_linked_at": verification.index_linked_at,
+        }
     values = {}
     if viewer is not None and verification.evidence:
         values = record_values([e["unique_id"] for e in verification.evidence])
@@ -253,6 +298,7 @@ def verification_out(verification: Verification, viewer=None) -> dict:
         "resident_id": verification.resident_id or None,
         "match_probability": verification.match_probability,
         "reasons": verification.reasons,
+        "unconfirmed": verification.unconfirmed,
         "evidence": [
             {
                 **{k: v for k, v in e.items() if k != "unique_id"},

@@ -1,5 +1,66 @@
 """The synthetic borough, loaded and linked into a resident index once per module, for the
-tenant pages that verify through it."""
+tenant pages that verify through it, and a tenancy of it with a rent account."""
 
+import datetime as dt
+
+import pytest
+
+from borough.housing import services
+from borough.housing.models import ChargeRate, LedgerEntry, RentAccount, Tenancy, Tenant
+from borough.places.models import Property
+from borough.residents.index import resident_ids_of
 from borough.residents.tests.conftest import loaded, synth  # noqa: F401
 from borough.residents.tests.verification.conftest import index_folder, linked  # noqa: F401
+
+
+@pytest.fixture
+def tenancy(linked, synth, db):  # noqa: F811 (fixtures imported above)
+    """A lead tenant of the synthetic borough's tenancies, with a rent account and some history."""
+    row = next(
+        r
+        for r in synth.rows("housing_tenancies")
+        if r["LEAD_TENANT"] == "Y" and not r["TENANCY_END"] and r["DATE_OF_BIRTH"]
+    )
+    unique_id = f"housing_tenancies:{row['TENANT_REF']}"
+    resident_id = resident_ids_of([unique_id])[unique_id]
+    home = Property.objects.get(pk=int(row["UPRN"]))
+    tenancy = Tenancy.objects.create(
+        reference=row["TENANCY_REF"], property=home, tenure="secure", start_date=dt.date(2020, 4, 6)
+    )
+    tenant = Tenant.objects.create(
+        tenancy=tenancy,
+        first_name=row["FORENAME"],
+        surname=row["SURNAME"],
+        resident_id=resident_id,
+        lead=True,
+    )
+    account = RentAccount.objects.create(
+        tenancy=tenancy, payment_reference="12345678I", opened_on=dt.date(2020, 4, 6)
+    )
+    ChargeRate.objects.create(
+        account=account, charge_type="DBR", weekly_pence=11250, effective_from=dt.date(2020, 4, 6)
+    )
+    ChargeRate.objects.create(
+        account=account, charge_type="DSC", weekly_pence=1500, effective_from=dt.date(2020, 4, 6)
+    )
+    for monday in (dt.date(2026, 11, 9), dt.date(2026, 11, 16)):
+        services.post_weekly_charges(monday)
+    services.post_entry(
+        account,
+        kind=LedgerEntry.Kind.STANDING_ORDER,
+        type_code="RSO",
+        amount_pence=-12750,
+        posted_on=dt.date(2026, 11, 10),
+        description="Standing order",
+        source_key="t:1",
+    )
+    services.post_entry(
+        account,
+        kind=LedgerEntry.Kind.BENEFIT,
+        type_code="RHB",
+        amount_pence=-5000,
+        posted_on=dt.date(2026, 11, 17),
+        description="Housing Benefit",
+        source_key="t:2",
+    )
+    return {"row": row, "account": account, "tenant": tenant, "home": home}

@@ -8,13 +8,23 @@ the data-use log and the stored verification; the benchmark and the tests call i
 2. Candidates are grouped by resident (the batch link's clusters). The applicant is the best
    resident if that match is at least ``policy.verified_probability`` and beats every other
    resident by ``policy.margin_bits``; below ``policy.refer_probability`` nobody matches.
-3. The resident's records from the policy's datasets that are current, at the applicant's
-   address where the policy says so, and that themselves match the applicant at
-   ``policy.verified_probability`` (a link can merge a relative's record into a resident) are
-   the proof; ``policy.min_evidence`` of them verify.
+3. Hard rules (``policy.must_agree``): where the resident's records hold a field such as the
+   date of birth, the applicant's must be exactly one of the values they hold; a near miss (a day,
+   a month or a year out, day and month swapped) is referred however probable the match. Where
+   they hold none, ``policy.when_not_held`` says whether an officer decides or the check is
+   settled on the other details (``Outcome.unconfirmed`` names the fields left unchecked).
+4. The resident's records from the policy's datasets that are current, at the applicant's
+   address where the policy says so, that themselves match the applicant at
+   ``policy.verified_probability`` (a link can merge a relative's record into a resident), and
+   that hold no other value of a ``must_agree`` field are the proof; ``policy.min_evidence`` of
+   them verify.
 
 Decisions: ``verified``; ``refer`` (an officer decides: unsure who it is, or who it is but no
 proof); ``not_found`` (nobody in the records matches).
+
+``Outcome.reasons`` are for staff (which fields agreed, probabilities); ``Outcome.public_reasons``
+are for the applicant and machine clients, and say nothing a caller could use to narrow down
+someone's details.
 """
 
 from __future__ import annotations
@@ -121,6 +131,7 @@ class Evidence:
     fields: tuple[FieldAgreement, ...]
     home: str = ""  # the record's UPRN, or postcode and house numbers
     second: bool = False  # would prove it, but a better-matching record of its dataset does
+    disagrees: tuple[str, ...] = ()  # ``must_agree`` fields this record holds another value of
 
     @property
     def record_ref(self) -> str:
@@ -139,6 +150,8 @@ class Outcome:
     datasets_read: tuple[str, ...]
     candidates: int
     residents_considered: tuple[str, ...] = field(default=())
+    public_reasons: tuple[str, ...] = field(default=())
+    unconfirmed: tuple[str, ...] = field(default=())  # must_agree fields the records hold none of
 
 
 _FIELD_NAMES = {
@@ -234,6 +247,51 @@ def _when(day: dt.date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else ""
 
 
+#: What the applicant and machine clients are told. Every referral says the same, whatever the
+#: cause: a caller must not learn that a date of birth was "close" rather than wrong.
+PUBLIC = {
+    "not_found": "No one in the council's records matches these details closely enough.",
+    "refer": (
+        "The council's records could not confirm these details automatically. An officer "
+        "will check them."
+    ),
+    "verified": "The council's records confirm these details.",
+    # {names}: the fields the records hold none of, e.g. "date of birth"
+    "name_and_address": (
+        "The council's records hold no {names} for this person, so this was confirmed from "
+        "the name and address alone."
+    ),
+}
+
+
+def _agrees(name: str, applicant: Prepared, record: Prepared) -> bool | None:
+    """Whether ``record`` holds the applicant's value of a ``must_agree`` field exactly; None
+    if the record holds no value of it."""
+    if name == "date_of_birth":
+        if record.dob is None:
+            return None
+        return applicant.dob is not None and record.dob.days == applicant.dob.days
+    if name == "first_name":
+        if record.first_name is None:
+            return None
+        return record.first_name == applicant.first_name or (
+            record.first_name_canonical is not None
+            and record.first_name_canonical == applicant.first_name_canonical
+        )
+    value = getattr(record, name)
+    if value is None:
+        return None
+    return value == getattr(applicant, name)
+
+
+def _required_values(policy: Policy, applicant: Prepared) -> None:
+    for name in policy.must_agree:
+        given = applicant.dob if name == "date_of_birth" else getattr(applicant, name)
+        if given is None:
+            words = _FIELD_NAMES[name]
+            raise ApplicantError(name, f"Enter the {words}: this check needs it")
+
+
 def decide(
     index: CandidateIndex,
     policy: Policy,
@@ -247,6 +305,7 @@ def decide(
     scoring of candidates (the tests pass Splink's, to show both give the same decision)."""
     titles = dataset_titles or {}
     prepared = applicant.prepared() if isinstance(applicant, Applicant) else applicant
+    _required_values(policy, prepared)
     candidates = index.score_candidates(prepared) if scored is None else scored
     read = {index.dataset(c.index) for c in candidates}
 
@@ -261,7 +320,7 @@ def decide(
     ranked = sorted(best_by_resident.items(), key=lambda item: -item[1].score.match_weight)
     considered = tuple(r for r, c in ranked if c.score.probability >= policy.refer_probability)
 
-    def outcome(decision, resident, probability, runner_up, reasons, evidence=()):
+    def outcome(decision, resident, probability, runner_up, reasons, evidence=(), public=()):
         return Outcome(
             decision=decision,
             purpose=policy.purpose,
@@ -273,14 +332,18 @@ def decide(
             datasets_read=tuple(sorted(read | {e.dataset for e in evidence})),
             candidates=len(candidates),
             residents_considered=considered,
+            public_reasons=tuple(public),
+            unconfirmed=unconfirmed,
         )
+
+    unconfirmed: tuple[str, ...] = ()
 
     if not ranked or ranked[0][1].score.probability < policy.refer_probability:
         best = ranked[0][1].score.probability if ranked else 0.0
         reasons = ["No one in the council's records matches these details closely enough."]
         if ranked:
             reasons.append(f"The closest record matched with probability {_PERCENT.format(best)}.")
-        return outcome(NOT_FOUND, None, best, None, reasons)
+        return outcome(NOT_FOUND, None, best, None, reasons, public=[PUBLIC["not_found"]])
 
     resident, top = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else None
@@ -302,6 +365,7 @@ def decide(
                 f"That is below the {_PERCENT.format(policy.verified_probability)} this check "
                 "needs, so an officer should confirm who the applicant is.",
             ],
+            public=[PUBLIC["refer"]],
         )
     if runner_up and top.score.match_weight - runner_up.score.match_weight < policy.margin_bits:
         return outcome(
@@ -315,7 +379,49 @@ def decide(
                 f"{_PERCENT.format(runner_up.score.probability)}: often a relative at the same "
                 "address. An officer should confirm which of them applied.",
             ],
+            public=[PUBLIC["refer"]],
         )
+
+    # Hard rules: a field the policy says must agree is checked against every value the
+    # resident's records hold, whatever the probability (a near miss is someone else, or a
+    # typo an officer should see).
+    mine = [index.record(i) for i in index.records_of(resident)]
+    not_held, disagreeing = [], []
+    for name in policy.must_agree:
+        found = [a for a in (_agrees(name, prepared, r) for r in mine) if a is not None]
+        if not found:
+            not_held.append(name)
+        elif not any(found):
+            disagreeing.append(name)
+    if disagreeing:
+        names = _listing([_FIELD_NAMES[n] for n in disagreeing])
+        return outcome(
+            REFER,
+            resident,
+            p,
+            runner_p,
+            [
+                who,
+                f"The {names} given is not one the council's records hold for them, and this "
+                "check needs it to agree exactly: an officer should confirm who the applicant is.",
+            ],
+            public=[PUBLIC["refer"]],
+        )
+    if not_held and policy.when_not_held == "refer":
+        names = _listing([_FIELD_NAMES[n] for n in not_held])
+        return outcome(
+            REFER,
+            resident,
+            p,
+            runner_p,
+            [
+                who,
+                f"None of their records holds a {names} to check, and this check needs one to "
+                "agree: an officer should confirm who the applicant is.",
+            ],
+            public=[PUBLIC["refer"]],
+        )
+    unconfirmed = tuple(not_held)
 
     evidence = []
     for i in index.records_of(resident):
@@ -330,6 +436,7 @@ def decide(
         # A record is proof only if it, too, is the applicant beyond doubt: a resident's
         # cluster can hold a relative's record (same name, same home) that a link merged.
         matches = score.probability >= policy.verified_probability
+        disagrees = tuple(n for n in policy.must_agree if _agrees(n, prepared, record) is False)
         evidence.append(
             Evidence(
                 unique_id=index.unique_id(i),
@@ -339,12 +446,13 @@ def decide(
                 current=current,
                 at_address=at_address,
                 matches=matches,
-                counts=current and at_address is not False and matches,
+                counts=current and at_address is not False and matches and not disagrees,
                 probability=score.probability,
                 match_weight=score.match_weight,
                 levels=score.levels,
                 fields=field_agreements(score.levels),
                 home=str(record.uprn or f"{record.postcode}/{record.address_numbers}"),
+                disagrees=disagrees,
             )
         )
     # One proof record per dataset and home: a person has one electoral register entry, one
@@ -385,6 +493,7 @@ def decide(
                 "check which is the applicant's.",
             ],
             evidence,
+            public=[PUBLIC["refer"]],
         )
     if len(proof) >= policy.min_evidence:
         reasons = [who]
@@ -399,7 +508,15 @@ def decide(
                     f"Another current {titles.get(e.dataset, e.dataset)} record{where} matches "
                     "as well: often a relative of the same name. It is not counted as proof."
                 )
-        return outcome(VERIFIED, resident, p, runner_p, reasons, evidence)
+        public = [PUBLIC["verified"]]
+        if unconfirmed:
+            names = _listing([_FIELD_NAMES[n] for n in unconfirmed])
+            reasons.append(
+                f"None of their records holds a {names}: this was settled on the other "
+                "details alone, as this check allows."
+            )
+            public.append(PUBLIC["name_and_address"].format(names=names))
+        return outcome(VERIFIED, resident, p, runner_p, reasons, evidence, public=public)
 
     reasons = [who]
     if policy.min_evidence > 1 and proof:
@@ -419,6 +536,11 @@ def decide(
             reasons.append(f"A {title} record starts on {_when(e.valid_from)}.")
         elif e.at_address is False:
             reasons.append(f"A current {title} record is at a different address.")
+        elif e.disagrees:
+            names = _listing([_FIELD_NAMES[n] for n in e.disagrees])
+            reasons.append(
+                f"A current {title} record{where} holds a different {names}: it is not proof."
+            )
         elif e.second:
             reasons.append(
                 f"Another current {title} record{where} matches as well: often a relative "
@@ -430,4 +552,4 @@ def decide(
                 f"({_PERCENT.format(e.probability)}): it may be a relative's."
             )
     reasons.append("An officer should check the proof of address the applicant can give.")
-    return outcome(REFER, resident, p, runner_p, reasons, evidence)
+    return outcome(REFER, resident, p, runner_p, reasons, evidence, public=[PUBLIC["refer"]])

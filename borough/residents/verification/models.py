@@ -54,7 +54,15 @@ class Verification(models.Model):
     decision = models.CharField(max_length=12, choices=Decision.choices)
     resident_id = models.CharField(max_length=40, blank=True, db_index=True)
     match_probability = models.FloatField()
-    reasons = models.JSONField(default=list)
+    reasons = models.JSONField(default=list, help_text="For staff: which fields agreed and why")
+    public_reasons = models.JSONField(
+        default=list,
+        help_text="For the applicant and machine clients: nothing that narrows down the details",
+    )
+    unconfirmed = models.JSONField(
+        default=list,
+        help_text="Fields the policy checks that the records hold no value of (settled without)",
+    )
     evidence = models.JSONField(default=list)
     datasets_read = models.JSONField(default=list)
     index_linked_at = models.CharField(

@@ -30,6 +30,21 @@ _FIELDS = {
     "refer_probability": float,
     "roles_see_fields": list,
 }
+#: Settings a policy file may leave out, with the strict value used when it does.
+_OPTIONAL = {
+    "must_agree": (list, ["date_of_birth"]),
+    "when_not_held": (str, "refer"),
+    "opens_account": (bool, False),
+    "caller_evidence": (str, "proof"),
+}
+#: Fields a policy may require to agree exactly with the matched resident's records.
+MUST_AGREE_FIELDS = ("date_of_birth", "first_name", "surname", "email")
+#: When the records hold none of a ``must_agree`` field: an officer decides, or the check is
+#: settled on the other details (said on the page; never opens an account).
+WHEN_NOT_HELD = ("refer", "name_and_address")
+#: What callers outside ``roles_see_fields`` see: the decision alone, or the proof records too
+#: (datasets, references, dates). Never which fields agreed, weights or probabilities.
+CALLER_EVIDENCE = ("decision", "proof")
 
 
 class PolicyError(ValueError):
@@ -49,6 +64,11 @@ class Policy:
     margin_bits: float
     refer_probability: float
     roles_see_fields: tuple[str, ...]
+    # Hard rules beside the probability (docs/verification.md, "Hard rules").
+    must_agree: tuple[str, ...] = ("date_of_birth",)
+    when_not_held: str = "refer"
+    opens_account: bool = False
+    caller_evidence: str = "proof"
 
 
 def policies_path() -> Path:
@@ -66,7 +86,7 @@ def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[
             )
         if not isinstance(raw, dict):
             raise PolicyError(f"{at} must be a table of settings.")
-        unknown = sorted(set(raw) - set(_FIELDS))
+        unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL))
         if unknown:
             raise PolicyError(f"{at}: unknown setting {unknown[0]!r}.")
         values = {}
@@ -79,6 +99,31 @@ def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise PolicyError(f"{at}: {name} must be a {kind.__name__}.")
             values[name] = value
+        for name, (kind, default) in _OPTIONAL.items():
+            value = raw.get(name, default)
+            if not isinstance(value, kind):
+                raise PolicyError(f"{at}: {name} must be a {kind.__name__}.")
+            values[name] = value
+        for name in values["must_agree"]:
+            if name not in MUST_AGREE_FIELDS:
+                raise PolicyError(
+                    f"{at}: must_agree may name {', '.join(MUST_AGREE_FIELDS)}, not {name!r}."
+                )
+        for name, allowed in (
+            ("when_not_held", WHEN_NOT_HELD),
+            ("caller_evidence", CALLER_EVIDENCE),
+        ):
+            if values[name] not in allowed:
+                raise PolicyError(f"{at}: {name} must be one of {', '.join(allowed)}.")
+        if values["opens_account"] and values["when_not_held"] != "refer":
+            raise PolicyError(
+                f"{at}: a purpose that opens an account must refer when the records hold no "
+                'value to check (when_not_held = "refer").'
+            )
+        if values["opens_account"] and "date_of_birth" not in values["must_agree"]:
+            raise PolicyError(
+                f"{at}: a purpose that opens an account must have date_of_birth in must_agree."
+            )
         if values["proves"] not in PROVES:
             raise PolicyError(f"{at}: proves must be one of {', '.join(PROVES)}.")
         for code in values["datasets"]:
@@ -110,6 +155,10 @@ def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[
             margin_bits=values["margin_bits"],
             refer_probability=values["refer_probability"],
             roles_see_fields=tuple(values["roles_see_fields"]),
+            must_agree=tuple(values["must_agree"]),
+            when_not_held=values["when_not_held"],
+            opens_account=values["opens_account"],
+            caller_evidence=values["caller_evidence"],
         )
     return policies
 

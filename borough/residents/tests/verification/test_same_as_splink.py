@@ -33,6 +33,8 @@ POLICY = Policy(
     margin_bits=6.0,
     refer_probability=0.5,
     roles_see_fields=(),
+    # the probability rules alone: the hard rules have their own tests (test_hard_rules.py)
+    must_agree=(),
 )
 
 

@@ -148,7 +148,9 @@ def test_same_answer_in_process_and_over_http(linked, synth, client):
             direct.decision,
             direct.resident_id,
         )
-        assert over_http["match_probability"] == pytest.approx(direct.match_probability)
+        # a machine client is told the decision, not how probable the match was
+        assert over_http["match_probability"] is None
+        assert over_http["reasons"] == direct.public_reasons
 
 
 def test_staff_allowed_by_the_policy_see_the_records_and_that_view_is_logged(
@@ -242,3 +244,69 @@ def test_openapi_documents_the_endpoint(client):
     operation = schema["paths"]["/api/v1/verifications"]["post"]
     assert operation["operationId"] == "create_verification"
     assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+# -- what a machine client is told -----------------------------------------------------------
+
+_MATCH_KEYS = {"matches_applicant", "match_probability", "fields", "weights", "disagrees"}
+
+
+def _tenant_body(synth, **changes):
+    row = next(
+        r
+        for r in synth.rows("housing_tenancies")
+        if r["LEAD_TENANT"] == "Y" and not r["TENANCY_END"] and r["DATE_OF_BIRTH"]
+    )
+    born = dt.datetime.strptime(row["DATE_OF_BIRTH"].title(), "%d-%b-%Y").date()
+    applicant = {
+        "first_name": row["FORENAME"],
+        "surname": row["SURNAME"],
+        "date_of_birth": born.isoformat(),
+        "uprn": int(row["UPRN"]),
+    }
+    applicant.update(changes)
+    return {"purpose": "housing_tenant_verification", "applicant": applicant}, born
+
+
+def test_a_machine_client_sees_no_field_by_field_match_or_probability(linked, synth, client):
+    _, key = create_client("Parking back office", ["verify"])
+    person = synth.adults_at_home(1)[0]
+    data = _post(client, _body(person), key).json()
+    assert data["match_probability"] is None
+    assert data["evidence"], data
+    for item in data["evidence"]:
+        assert all(item.get(k) is None for k in _MATCH_KEYS), item
+    assert not any("date of birth" in r.lower() for r in data["reasons"])
+
+
+def test_a_tenant_check_tells_a_machine_client_the_decision_and_no_records(linked, synth, client):
+    _, key = create_client("Housing system", ["verify"])
+    body, _ = _tenant_body(synth)
+    data = _post(client, body, key).json()
+    assert data["decision"] == "verified", data
+    assert data["evidence"] == [] and data["match_probability"] is None
+
+
+def test_over_the_api_a_date_of_birth_a_day_out_does_not_verify_a_tenant(linked, synth, client):
+    _, key = create_client("Housing system", ["verify"])
+    body, born = _tenant_body(synth)
+    body["applicant"]["date_of_birth"] = (born + dt.timedelta(days=1)).isoformat()
+    day_out = _post(client, body, key).json()
+    assert day_out["decision"] == "refer"
+    body["applicant"]["date_of_birth"] = born.replace(year=born.year - 30).isoformat()
+    far_out = _post(client, body, key).json()
+    # nothing in the answer tells a guess a day out from one thirty years out
+    same = ("decision", "resident_id", "match_probability", "reasons", "evidence", "unconfirmed")
+    assert {k: day_out[k] for k in same} == {k: far_out[k] for k in same}
+
+
+def test_staff_in_the_policys_roles_still_see_how_each_field_matched(
+    linked, synth, client, make_staff
+):
+    client.force_login(make_staff("Housing officer"))
+    body, born = _tenant_body(synth)
+    body["applicant"]["date_of_birth"] = (born + dt.timedelta(days=1)).isoformat()
+    data = _post(client, body).json()
+    assert data["decision"] == "refer"
+    assert data["match_probability"] > 0.5
+    assert any("date of birth given is not one" in r for r in data["reasons"])
