@@ -313,3 +313,18 @@ BOROUGH_BACS_SERVICE_USER_NAME = env_str("BOROUGH_BACS_SERVICE_USER_NAME", COUNC
 BOROUGH_BACS_FIRST_COLLECTION_CODE = env_str("BOROUGH_BACS_FIRST_COLLECTION_CODE", "01")
 if BOROUGH_BACS_FIRST_COLLECTION_CODE not in {"01", "17"}:
     raise ImproperlyConfigured("BOROUGH_BACS_FIRST_COLLECTION_CODE must be 01 or 17")
+
+# Letters by post (borough/core/letters.py): ``local`` writes them to BOROUGH_LETTERS_DIR (default
+# DATA_DIR/letters) for the council's own print room; ``notify`` sends them through GOV.UK Notify
+# with a letter template per kind (``rent_link_code=<template id>``).
+BOROUGH_LETTERS = env_str("BOROUGH_LETTERS", "local")
+if BOROUGH_LETTERS not in {"local", "notify"}:
+    raise ImproperlyConfigured("BOROUGH_LETTERS must be local or notify")
+BOROUGH_LETTERS_DIR = env_str("BOROUGH_LETTERS_DIR", "")
+BOROUGH_NOTIFY_API_KEY = env_str("BOROUGH_NOTIFY_API_KEY", "")
+BOROUGH_NOTIFY_LETTER_TEMPLATES = env_list("BOROUGH_NOTIFY_LETTER_TEMPLATES", [])
+if BOROUGH_LETTERS == "notify" and not (BOROUGH_NOTIFY_API_KEY and BOROUGH_NOTIFY_LETTER_TEMPLATES):
+    raise ImproperlyConfigured(
+        "BOROUGH_LETTERS is notify: set BOROUGH_NOTIFY_API_KEY and BOROUGH_NOTIFY_LETTER_TEMPLATES "
+        "(e.g. rent_link_code=<your Notify letter template's ID>)."
+    )

@@ -1,7 +1,7 @@
 """Reading a rent account for its tenant: the summary, the transactions, statements. Every read
 of a tenant's account through these functions writes a data-use event (purpose
-``housing_rent_account_self_service``), and a tenant is linked to an account only after the
-resident index has verified them as its tenant (``link_tenant``)."""
+``housing_rent_account_self_service``). A tenant is linked to an account only after the
+resident index has verified them as its tenant (``linking.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Sum
 
 from borough.housing import services
@@ -35,39 +34,6 @@ def accounts_of(user) -> list[RentAccount]:
         .select_related("tenancy", "tenancy__property")
         .distinct()
     )
-
-
-def find_for_first_sign_in(payment_reference: str, postcode: str) -> RentAccount | None:
-    """The account with this payment reference whose home has this postcode, or None."""
-    reference = "".join(payment_reference.split()).upper()
-    account = (
-        RentAccount.objects.filter(payment_reference=reference)
-        .select_related("tenancy__property")
-        .first()
-    )
-    if account is None:
-        return None
-    if account.tenancy.property.postcode.replace(" ", "") != postcode.replace(" ", "").upper():
-        return None
-    return account
-
-
-def link_tenant(account: RentAccount, user, *, resident_id: str) -> Tenant | None:
-    """Link ``user`` to the tenant of ``account`` whom the resident index verified
-    (``resident_id``); None if that resident is not one of the tenancy's tenants."""
-    with transaction.atomic():
-        tenant = (
-            Tenant.objects.select_for_update()
-            .filter(tenancy=account.tenancy, resident_id=resident_id)
-            .first()
-        )
-        if tenant is None:
-            return None
-        if tenant.account_id not in (None, user.pk):
-            return None
-        tenant.account = user
-        tenant.save(update_fields=["account"])
-        return tenant
 
 
 def tenants_resident_ids(tenancy_ids, *, user=None) -> list[str]:

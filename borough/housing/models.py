@@ -67,6 +67,27 @@ class Tenant(models.Model):
         return f"Tenant {self.pk} of {self.tenancy_id}"
 
 
+class LinkCode(models.Model):
+    """A one-time code posted to a tenancy's home, for a tenant whose online account the
+    records alone cannot link: their tenancy already has another online account for them, or
+    their records hold no date of birth to check. Whoever can read the home's post and is signed
+    in to the account that asked for it can link that account (``linking.py``). Only a hash of
+    the code is kept."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="link_codes")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64)
+    letter_reference = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Link code {self.letter_reference}"
+
+
 class RentAccount(models.Model):
     tenancy = models.OneToOneField(Tenancy, on_delete=models.PROTECT, related_name="rent_account")
     payment_reference = models.CharField(

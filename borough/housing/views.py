@@ -11,20 +11,22 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from borough.core.access import public, resident_required
 from borough.core.govuk_forms import NameAndDateOfBirthForm
-from borough.housing import accounts
+from borough.housing import accounts, linking
 from borough.housing.models import RentAccount
 from borough.housing.rent_weeks import first_monday_in_april
 from borough.places.forms import PostcodeForm
+from borough.residents.verification.attempts import LIMITS, TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
+from borough.residents.verification.models import Verification
 from borough.residents.verification.service import VerificationUnavailable, verify
 from borough.transparency.models import ActorKind
 
 LINK_KEY = "rent_link"
-MAX_ATTEMPTS = 5
+CHECK_KEY = "rent_link_check"
 
 
 def _render(request, template, context, status=200):
@@ -139,21 +141,39 @@ def home(request: HttpRequest) -> HttpResponse:
     return _render(request, "choose.html", {"accounts": mine, "page_title": "Your rent accounts"})
 
 
+def _locked(request, refusal: TooManyAttempts) -> HttpResponse:
+    """Too many failed checks: when the person may try again, and what to do now."""
+    response = _render(
+        request,
+        "link_locked.html",
+        {
+            "page_title": "You have tried too many times",
+            "until": timezone.localtime(refusal.until),
+            "what": LIMITS[refusal.scope].title,
+            "phone": settings.COUNCIL.contact.phone,
+        },
+        429,
+    )
+    response["Retry-After"] = str(refusal.retry_after_seconds)
+    return response
+
+
 @resident_required
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest) -> HttpResponse:
-    attempts = request.session.get("rent_link_attempts", 0)
+    """Step 1: the payment reference and postcode. Failed guesses are counted in the database
+    per payment reference and per online account (a new session does not reset them)."""
     form = ReferenceForm(request.POST or None)
-    if request.method == "POST" and attempts >= MAX_ATTEMPTS:
-        return _render(
-            request, "link_locked.html", {"page_title": "You have tried too many times"}, 429
-        )
     if request.method == "POST" and form.is_valid():
-        account = accounts.find_for_first_sign_in(
-            form.cleaned_data["payment_reference"], form.cleaned_data["postcode"]
-        )
+        try:
+            account = linking.find_for_first_sign_in(
+                request.user,
+                form.cleaned_data["payment_reference"],
+                form.cleaned_data["postcode"],
+            )
+        except TooManyAttempts as refusal:
+            return _locked(request, refusal)
         if account is None:
-            request.session["rent_link_attempts"] = attempts + 1
             form.add_error(
                 "payment_reference",
                 "We cannot find a rent account with that payment reference and postcode. "
@@ -161,14 +181,25 @@ def link(request: HttpRequest) -> HttpResponse:
             )
         else:
             request.session[LINK_KEY] = account.pk
+            request.session.pop(CHECK_KEY, None)
             return redirect("housing:link-you")
     return _render(request, "link.html", {"form": form, "page_title": "Find your rent account"})
+
+
+def _link_account(request) -> RentAccount | None:
+    return (
+        RentAccount.objects.filter(pk=request.session.get(LINK_KEY))
+        .select_related("tenancy__property")
+        .first()
+    )
 
 
 @resident_required
 @require_http_methods(["GET", "POST"])
 def link_you(request: HttpRequest) -> HttpResponse:
-    account = RentAccount.objects.filter(pk=request.session.get(LINK_KEY)).first()
+    """Step 2: name and date of birth, verified through the resident index as a tenant of this
+    tenancy (``housing_tenant_verification``), then linked (``linking.link_verified``)."""
+    account = _link_account(request)
     if account is None:
         return redirect("housing:link")
     form = NameAndDateOfBirthForm(
@@ -182,32 +213,133 @@ def link_you(request: HttpRequest) -> HttpResponse:
             date_of_birth=form.date_of_birth,
             uprn=account.tenancy.property_id,
         )
+        check = None
         try:
             check = verify(
                 applicant,
-                "housing_tenant_verification",
+                linking.PURPOSE,
                 actor=request.user,
                 actor_kind=ActorKind.RESIDENT,
                 caller_reference=account.payment_reference,
+                targets=(linking.rent_account_target(account),),
             )
+        except TooManyAttempts as refusal:
+            return _locked(request, refusal)
         except ApplicantError as error:
             form.add_error("surname" if error.field == "surname" else "first_name", error.message)
         except VerificationUnavailable:
             check = None
         if not form.errors:
-            tenant = None
+            if check is not None and "rent-account" in check.newly_locked:
+                linking.tell_tenants_of_lockout(account)
+            if check is not None and check.lockout is not None:
+                return _locked(request, check.lockout)
+            if check is not None:
+                request.session[CHECK_KEY] = check.reference
+            result = None
             if check is not None and check.decision == "verified" and check.resident_id:
-                tenant = accounts.link_tenant(account, request.user, resident_id=check.resident_id)
-            if tenant is None:
-                return _render(
-                    request,
-                    "link_failed.html",
-                    {"page_title": "We could not confirm you are the tenant"},
-                )
-            request.session.pop(LINK_KEY, None)
-            return redirect("housing:account", reference=account.payment_reference)
+                result = linking.link_verified(account, request.user, resident_id=check.resident_id)
+                if result.status == "not_tenant":
+                    linking.count_failed_link(account, check)
+            if result is not None and result.status in ("linked", "already"):
+                request.session.pop(LINK_KEY, None)
+                request.session.pop(CHECK_KEY, None)
+                return redirect("housing:account", reference=account.payment_reference)
+            letter = linking.may_ask_for_letter(account, check, request.user)
+            return _render(
+                request,
+                "link_taken.html"
+                if result is not None and result.status == "taken"
+                else "link_failed.html",
+                {
+                    "page_title": (
+                        "Your tenancy is already linked to another online account"
+                        if result is not None and result.status == "taken"
+                        else "We could not confirm you are the tenant"
+                    ),
+                    "letter": letter is not None,
+                    "unavailable": check is None,
+                    "phone": settings.COUNCIL.contact.phone,
+                },
+            )
     return _render(
         request, "link_you.html", {"form": form, "page_title": "Confirm you are the tenant"}
+    )
+
+
+@resident_required
+@require_POST
+def link_letter(request: HttpRequest) -> HttpResponse:
+    """Post a one-time code to the home, for someone the last check entitled to one
+    (``linking.may_ask_for_letter``)."""
+    account = _link_account(request)
+    if account is None:
+        return redirect("housing:link")
+    check = Verification.objects.filter(reference=request.session.get(CHECK_KEY, "")).first()
+    tenant = linking.may_ask_for_letter(account, check, request.user)
+    if tenant is None:
+        return _render(
+            request,
+            "link_failed.html",
+            {
+                "page_title": "We could not confirm you are the tenant",
+                "letter": False,
+                "phone": settings.COUNCIL.contact.phone,
+            },
+            403,
+        )
+    try:
+        linking.send_link_code(account, tenant, request.user)
+    except linking.LetterRefused as refused:
+        message = str(refused)
+    else:
+        message = ""
+    request.session.pop(CHECK_KEY, None)
+    return _render(
+        request,
+        "link_letter_sent.html",
+        {
+            "page_title": "We are posting you a code" if not message else "We have posted a code",
+            "message": message,
+            "address": account.tenancy.property.single_line(),
+            "days": linking.CODE_DAYS,
+        },
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the letter",
+        help_text="It is 10 letters and numbers, like 4KX7Q-29MBD",
+        max_length=20,
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "one-time-code"}),
+        error_messages={
+            "required": "Enter the code from the letter",
+            "max_length": "Enter the code from the letter, like 4KX7Q-29MBD",
+        },
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def link_code(request: HttpRequest) -> HttpResponse:
+    """Enter the code from the letter: the account that asked for it sees the rent account."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = linking.redeem_link_code(request.user, form.cleaned_data["code"])
+        except TooManyAttempts as refusal:
+            return _locked(request, refusal)
+        if account is None:
+            form.add_error(
+                "code",
+                "That code is not right, has been used or has expired. Check the letter and "
+                "make sure you are signed in with the account you used to ask for it",
+            )
+        else:
+            return redirect("housing:account", reference=account.payment_reference)
+    return _render(
+        request, "link_code.html", {"form": form, "page_title": "Enter the code from your letter"}
     )
 
 

@@ -317,4 +317,8 @@ class ReviewCase(models.Model):
 
 
 # Verifications live in their own module; imported here so they belong to this app.
-from borough.residents.verification.models import Verification  # noqa: E402, F401
+from borough.residents.verification.models import (  # noqa: E402, F401
+    CheckTarget,
+    FailedCheck,
+    Verification,
+)

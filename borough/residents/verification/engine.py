@@ -409,6 +409,7 @@ def decide(
         )
     if not_held and policy.when_not_held == "refer":
         names = _listing([_FIELD_NAMES[n] for n in not_held])
+        unconfirmed = tuple(not_held)  # the service may offer another way (a code by post)
         return outcome(
             REFER,
             resident,

@@ -91,3 +91,34 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.purpose}: {self.decision}"
+
+
+class FailedCheck(models.Model):
+    """One failed identity check against a target (a rent account, a resident, the details
+    given, an online account), kept so that guesses are limited where a new session, a new
+    account or a restart cannot reset the count (``attempts.py``). ``key`` is a keyed hash: the
+    table holds no personal data."""
+
+    scope = models.CharField(max_length=30)
+    key = models.CharField(max_length=64)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "failed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} failed at {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+class CheckTarget(models.Model):
+    """A row per target, locked while it is checked so that two guesses at once are counted
+    one after the other."""
+
+    scope = models.CharField(max_length=30)
+    key = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="check_target_once")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} target"

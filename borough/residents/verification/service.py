@@ -26,10 +26,21 @@ from django.utils import timezone
 from borough.residents.index import index_dir, latest_run
 from borough.residents.linkage.pipeline import load_model
 from borough.residents.models import SourceDataset, SourceRecord
+from borough.residents.verification import attempts
+from borough.residents.verification.attempts import Target, TooManyAttempts
 from borough.residents.verification.candidates import CandidateIndex
-from borough.residents.verification.engine import REFER, Applicant, ApplicantError, Outcome, decide
+from borough.residents.verification.engine import (
+    PUBLIC,
+    REFER,
+    VERIFIED,
+    Applicant,
+    ApplicantError,
+    Outcome,
+    decide,
+)
 from borough.residents.verification.models import Verification
 from borough.residents.verification.policies import Policy, policies
+from borough.residents.verification.prepare import Prepared
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -183,6 +194,36 @@ def evidence_json(outcome: Outcome, titles: dict[str, str]) -> list[dict]:
     ]
 
 
+#: Actors whose failed checks count against the attempt limits: people checking themselves and
+#: machine clients. Officers checking an applicant in front of them are not limited (every check
+#: of theirs is in the data-use log under their name).
+LIMITED_ACTORS = (ActorKind.RESIDENT, ActorKind.SERVICE)
+
+
+def _details_key(prepared: Prepared) -> str:
+    """The name and address given, as standardised: guesses at one person's other details
+    count together however the name is spelt or the address written."""
+    where = prepared.uprn or f"{prepared.postcode}/{prepared.address_numbers}"
+    return f"{prepared.first_name_canonical}|{prepared.surname}|{where}"
+
+
+def _withheld(outcome: Outcome, refusal: TooManyAttempts) -> Outcome:
+    """The outcome an officer sees when the matched resident is over the attempt limit: the
+    answer is not given to the caller, and the check waits for an officer."""
+    until = timezone.localtime(refusal.until)
+    return dataclasses.replace(
+        outcome,
+        decision=REFER,
+        reasons=(
+            *outcome.reasons,
+            "There have been too many failed checks of this resident's details, so the answer "
+            f"was not given to the caller (checks are refused until {until:%H:%M on %d %B %Y}). "
+            "An officer should confirm who the applicant is.",
+        ),
+        public_reasons=(PUBLIC["refer"],),
+    )
+
+
 def verify(
     applicant: Applicant,
     purpose: str,
@@ -192,24 +233,54 @@ def verify(
     actor_label: str = "",
     caller_reference: str = "",
     folder: Path | None = None,
+    targets: tuple[tuple[str, str], ...] = (),
 ) -> Verification:
     """Verify ``applicant`` for ``purpose``; store and log it; return the stored verification.
 
     Raises ``ApplicantError`` (field and message for a person) for details that cannot be
-    checked or an unknown purpose, and ``VerificationUnavailable`` before the first link."""
+    checked or an unknown purpose, and ``VerificationUnavailable`` before the first link.
+
+    For a resident or a machine client, failed checks are limited (``attempts.py``): against
+    the details given, the signed-in account, the resident matched and the caller's own
+    ``targets`` (e.g. ``("rent-account", "123")``). Over a limit it raises ``TooManyAttempts``
+    and the caller is told nothing about the details: before anything is read if the details,
+    account or target is locked; after the check is stored and referred to an officer if the
+    matched resident is. ``Verification.newly_locked`` names the scopes this check's failure
+    locked (the caller tells whoever should know) and ``Verification.lockout`` is the refusal
+    the next check will get (the caller may show it now)."""
     policy = policy_for(purpose)
     prepared = applicant.prepared()
     if actor_kind in (ActorKind.SERVICE, ActorKind.SYSTEM) and not actor_label:
         actor_label = "Borough verification service"
     index = HOLDER.get(folder)
     titles = dataset_titles()
-    started = time.perf_counter()
-    outcome = decide(index, policy, prepared, today=today(), dataset_titles=titles)
-    seconds = time.perf_counter() - started
-    subjects = [outcome.resident_id] if outcome.resident_id else []
-    if outcome.decision == REFER:
-        subjects = list(dict.fromkeys([*subjects, *outcome.residents_considered]))
+    limited = actor_kind in LIMITED_ACTORS
+    before: list[Target] = []
+    if limited:
+        before = [Target.of(scope, value) for scope, value in targets]
+        before.append(Target.of("details", _details_key(prepared)))
+        if actor_kind == ActorKind.RESIDENT and actor is not None:
+            before.append(Target.of("account", str(actor.pk)))
+    refusal: TooManyAttempts | None = None
+    newly_locked: list[str] = []
     with transaction.atomic():
+        if limited:
+            attempts.lock_targets(before)
+            attempts.refuse_if_locked(before)
+        started = time.perf_counter()
+        outcome = decide(index, policy, prepared, today=today(), dataset_titles=titles)
+        seconds = time.perf_counter() - started
+        resident = [Target.of("resident", outcome.resident_id)] if outcome.resident_id else []
+        if limited and resident:
+            attempts.lock_targets(resident)
+            try:
+                attempts.refuse_if_locked(resident)
+            except TooManyAttempts as error:
+                refusal = error
+                outcome = _withheld(outcome, error)
+        subjects = [outcome.resident_id] if outcome.resident_id else []
+        if outcome.decision == REFER:
+            subjects = list(dict.fromkeys([*subjects, *outcome.residents_considered]))
         verification = Verification.objects.create(
             purpose=purpose,
             requested_at=timezone.now(),
@@ -241,7 +312,32 @@ def verify(
             reference=verification.reference,
             outcome=outcome.decision,
         )
+        lockout = None
+        if limited and refusal is None and outcome.decision != VERIFIED:
+            newly_locked = attempts.record_failure([*before, *resident])
+            if newly_locked:
+                try:
+                    attempts.refuse_if_locked([*before, *resident])
+                except TooManyAttempts as error:
+                    lockout = error
+    if refusal is not None:
+        raise refusal
+    verification.newly_locked = newly_locked
+    verification.lockout = lockout  # this failure locked a target: what the next try gets
     return verification
+
+
+def record_failed_use(
+    verification: Verification, targets: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """A verified check that still may not open what was asked (e.g. the resident verified is
+    not a tenant of this tenancy) counts as a failure against ``targets`` and the account."""
+    found = [Target.of(scope, value) for scope, value in targets]
+    if verification.actor_user_id and verification.actor_kind == ActorKind.RESIDENT:
+        found.append(Target.of("account", str(verification.actor_user_id)))
+    with transaction.atomic():
+        attempts.lock_targets(found)
+        return attempts.record_failure(found)
 
 
 def record_values(unique_ids: list[str]) -> dict[str, dict]:

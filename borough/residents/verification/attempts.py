@@ -1,0 +1,140 @@
+"""Limits on guessing someone's details, kept where they cannot be reset.
+
+Every identity check that can fail (``service.verify`` for a resident or a machine client, the
+first step of finding a rent account) counts its failures in the database against each of its
+*targets*: the rent account or other thing being opened, the resident the details matched, the
+details themselves (name and address, so that a guess that matches nobody still counts), and the
+signed-in account making the guesses. A new session, a new browser, a second online account or a
+restart of every web process changes none of those counts; only time does (a sliding window).
+
+A target over its limit refuses further checks until its oldest failure in the window ages out
+(``TooManyAttempts.until``); nothing is read or logged for a refused check. Checks on one target
+are counted one after another: its ``CheckTarget`` row is locked for the check, so two processes
+guessing at once cannot both slip in under the limit.
+
+Keys are HMAC-SHA256 of the target under a key derived from the secret key: the tables hold no
+personal data, and a key cannot be turned back into the details it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from borough.residents.verification.models import CheckTarget, FailedCheck
+
+
+@dataclass(frozen=True)
+class Limit:
+    failures: int  # this many failures in the window lock the target
+    window: dt.timedelta
+    title: str  # what the target is, for the messages: "this rent account"
+
+
+#: The limits. A council changes them here (and says so in docs/verification.md).
+LIMITS: dict[str, Limit] = {
+    # what is being opened: a rent account
+    "rent-account": Limit(5, dt.timedelta(hours=24), "this rent account"),
+    # the resident the details matched, for any service
+    "resident": Limit(5, dt.timedelta(hours=24), "these details"),
+    # the name and address given, whoever they match
+    "details": Limit(5, dt.timedelta(hours=24), "these details"),
+    # a signed-in resident's account, across every target it tries
+    "account": Limit(10, dt.timedelta(hours=24), "your account"),
+    # finding a rent account by payment reference and postcode
+    "rent-reference": Limit(10, dt.timedelta(hours=24), "this payment reference"),
+    "rent-find-account": Limit(10, dt.timedelta(hours=24), "your account"),
+}
+
+
+class TooManyAttempts(Exception):
+    """A target is over its limit. ``until``: when the next check may be made."""
+
+    def __init__(self, scope: str, until: dt.datetime) -> None:
+        self.scope = scope
+        self.until = until
+        super().__init__(f"Too many failed checks of {LIMITS[scope].title}")
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, int((self.until - timezone.now()).total_seconds()) + 1)
+
+
+@dataclass(frozen=True)
+class Target:
+    scope: str
+    key: str  # the hashed key
+
+    @classmethod
+    def of(cls, scope: str, value: str) -> Target:
+        if scope not in LIMITS:
+            raise ValueError(f"No attempt limit for {scope!r}")
+        secret = hashlib.sha256(b"borough-attempts:" + settings.SECRET_KEY.encode()).digest()
+        digest = hmac.new(secret, f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()
+        return cls(scope, digest)
+
+
+def _failures(target: Target, now: dt.datetime) -> list[dt.datetime]:
+    since = now - LIMITS[target.scope].window
+    return list(
+        FailedCheck.objects.filter(
+            scope=target.scope, key=target.key, failed_at__gt=since
+        ).values_list("failed_at", flat=True)
+    )
+
+
+def lock_targets(targets: Iterable[Target]) -> None:
+    """Lock each target's row until the transaction ends (callers hold one open): two checks of
+    one target are counted one after the other. Rows are taken in a fixed order, so two checks
+    sharing several targets cannot deadlock."""
+    for target in sorted(set(targets), key=lambda t: (t.scope, t.key)):
+        CheckTarget.objects.get_or_create(scope=target.scope, key=target.key)
+        CheckTarget.objects.select_for_update().filter(scope=target.scope, key=target.key).first()
+
+
+def refuse_if_locked(targets: Iterable[Target], *, now: dt.datetime | None = None) -> None:
+    """Raise ``TooManyAttempts`` for the first target over its limit (the latest ``until``
+    if several are)."""
+    now = now or timezone.now()
+    refusal: TooManyAttempts | None = None
+    for target in targets:
+        limit = LIMITS[target.scope]
+        failures = sorted(_failures(target, now))
+        if len(failures) >= limit.failures:
+            # locked until enough of the failures in the window have aged out of it
+            until = failures[len(failures) - limit.failures] + limit.window
+            if refusal is None or until > refusal.until:
+                refusal = TooManyAttempts(target.scope, until)
+    if refusal is not None:
+        raise refusal
+
+
+def record_failure(targets: Iterable[Target], *, now: dt.datetime | None = None) -> list[str]:
+    """Count one failed check against each target; return the scopes this failure locked."""
+    now = now or timezone.now()
+    targets = list(dict.fromkeys(targets))
+    FailedCheck.objects.bulk_create(
+        [FailedCheck(scope=t.scope, key=t.key, failed_at=now) for t in targets]
+    )
+    locked = []
+    for target in targets:
+        if len(_failures(target, now)) == LIMITS[target.scope].failures:
+            locked.append(target.scope)
+    return locked
+
+
+def check_or_refuse(targets: Iterable[Target]) -> None:
+    """For checks outside ``service.verify``: in a transaction of the caller's, lock the targets
+    and refuse if any is over its limit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("check_or_refuse must run inside transaction.atomic()")
+    targets = list(targets)
+    lock_targets(targets)
+    refuse_if_locked(targets)
