@@ -10,13 +10,14 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
-from borough.housing import accounts, reconcile, services
-from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount
+from borough.core.roles import may_enter
+from borough.housing import accounts, linking, reconcile, services
+from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount, Tenant
 
 PAGE = 50
 
@@ -119,7 +120,8 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
         "account.html",
         {
             "account": found,
-            "tenants": found.tenancy.tenants.all(),
+            "tenants": found.tenancy.tenants.select_related("account"),
+            "may_unlink": may_enter(request.user, "housing"),
             "balance": services.balance_pence(found),
             "weekly": services.weekly_charge_pence(found, today),
             "page_obj": page,
@@ -129,5 +131,31 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             "form": form if request.method == "POST" else None,
             "arrangement_form": form,
             "page_title": f"Rent account {found.payment_reference}",
+        },
+    )
+
+
+@staff_area("housing")
+@require_http_methods(["GET", "POST"])
+def unlink(request: HttpRequest, reference: str, tenant_id: int) -> HttpResponse:
+    """A housing officer removes a tenant's online account (``linking.unlink_by_officer``),
+    after a page that asks them to confirm."""
+    tenant = get_object_or_404(
+        Tenant.objects.select_related("account"),
+        pk=tenant_id,
+        tenancy__rent_account__payment_reference=reference,
+    )
+    if request.method == "POST":
+        linking.unlink_by_officer(tenant, request.user)
+        return redirect("housing:staff-account", reference=reference)
+    if tenant.account is None:
+        return redirect("housing:staff-account", reference=reference)
+    return _render(
+        request,
+        "unlink.html",
+        {
+            "tenant": tenant,
+            "reference": reference,
+            "page_title": "Remove this online account from the rent account?",
         },
     )

@@ -25,6 +25,11 @@ urlpatterns = [
     path("staff/housing/accounts", staff_views.search, name="staff-search"),
     path("staff/housing/accounts/<str:reference>", staff_views.account, name="staff-account"),
     path(
+        "staff/housing/accounts/<str:reference>/tenants/<int:tenant_id>/unlink",
+        staff_views.unlink,
+        name="staff-unlink",
+    ),
+    path(
         "rent/account/<str:reference>/standing-order",
         views.standing_order,
         name="standing-order",

@@ -334,3 +334,40 @@ def test_a_tenant_whose_records_hold_no_date_of_birth_is_offered_a_code_by_post(
     assert client.post("/rent/find/code", {"code": code})["Location"] == "/rent/account/11223344B"
     tenant.refresh_from_db()
     assert tenant.account == user
+
+
+def test_a_housing_officer_removes_an_online_account_that_is_not_the_tenants(
+    client, tenancy, make_staff, mailoutbox
+):
+    _, landed = _link(client, tenancy, "not-the-tenant@example.org")
+    assert landed["Location"] == "/rent/account/12345678I"
+    client.logout()
+    client.force_login(make_staff("Housing officer"))
+    page = client.get("/staff/housing/accounts/12345678I").content.decode()
+    assert "not-the-tenant@example.org" in page and "Remove" in page
+    tenant = tenancy["tenant"]
+    confirm = client.get(f"/staff/housing/accounts/12345678I/tenants/{tenant.pk}/unlink")
+    assert "not-the-tenant@example.org" in confirm.content.decode()
+    done = client.post(f"/staff/housing/accounts/12345678I/tenants/{tenant.pk}/unlink")
+    assert done["Location"] == "/staff/housing/accounts/12345678I"
+    tenant.refresh_from_db()
+    assert tenant.account is None
+    assert mailoutbox[-1].to == ["not-the-tenant@example.org"]
+    # the tenant can now link their own
+    _, mine = _link(client, tenancy, "the-real-tenant@example.org")
+    assert mine["Location"] == "/rent/account/12345678I"
+
+
+def test_a_finance_officer_sees_online_accounts_but_cannot_remove_them(client, tenancy, make_staff):
+    _link(client, tenancy, "tenant@example.org")
+    client.logout()
+    client.force_login(make_staff("Finance officer"))
+    assert (
+        "Remove online account"
+        not in client.get("/staff/housing/accounts/12345678I").content.decode()
+    )
+    tenant = tenancy["tenant"]
+    refused = client.post(f"/staff/housing/accounts/12345678I/tenants/{tenant.pk}/unlink")
+    assert refused.status_code in (302, 403)
+    tenant.refresh_from_db()
+    assert tenant.account is not None
