@@ -210,6 +210,9 @@ class Parking(_Strict):
     minimum_refund_pence: Pence = 0
     unverified_proof_days: Annotated[int, Field(ge=1)] = 30
     unverified_policy: Literal["issue_then_proof", "wait_for_officer"] = "issue_then_proof"
+    # An applicant the records do not know at all ("not found"): an officer decides first,
+    # unless the council chooses to issue at once and ask for proof.
+    not_found_policy: Literal["issue_then_proof", "wait_for_officer"] = "wait_for_officer"
     visitor_hours_per_year: Annotated[int, Field(ge=0)] = 0
     visitor_session_max_hours: Annotated[int, Field(ge=1)] = 24
     visitor_price_per_hour_pence: Pence = 0

@@ -684,6 +684,7 @@ def renew_paid(request: HttpRequest, reference: str) -> HttpResponse:
         application.pk,
         verified=application.verification_decision == "verified" and application.vehicle_found,
         unverified_policy=cfg().unverified_policy,
+        not_found_policy=cfg().not_found_policy,
         proof_days=cfg().unverified_proof_days,
         max_per_household=cfg().max_resident_permits_per_household,
     )

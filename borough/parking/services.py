@@ -145,11 +145,17 @@ def issue_permit(
     unverified_policy: str,
     proof_days: int,
     max_per_household: int,
+    not_found_policy: str = "wait_for_officer",
     today: dt.date | None = None,
     starts_on: dt.date | None = None,
 ) -> IssueOutcome:
     """Issue the permit of a paid application, once. ``verified``: automatic verification
     confirmed both residency and the vehicle. Calling it again returns what the first call did.
+
+    Not verified: ``unverified_policy`` says whether the permit is issued at once with proof due
+    in ``proof_days`` or waits for an officer; an applicant the records do not know at all
+    (``verification_decision`` "not_found") follows ``not_found_policy`` instead, which the
+    shipped profile sets to wait for an officer.
 
     ``starts_on``: the permit's first day (default ``today``). A renewal (``application.renews``)
     starts the day after the renewed permit ends, unless ``starts_on`` says otherwise; the
@@ -191,9 +197,15 @@ def issue_permit(
             application.save(update_fields=["status", "decision_reason", "updated_at"])
             _event(application, "held_rule", detail=error.code)
             return IssueOutcome(application, None, already_done=False)
-        if not verified and unverified_policy == "wait_for_officer":
+        unknown = application.verification_decision == "not_found"
+        policy = not_found_policy if unknown else unverified_policy
+        if not verified and policy == "wait_for_officer":
             application.status = PermitApplication.Status.NEEDS_OFFICER
-            application.decision_reason = "Automatic checks could not confirm the details."
+            application.decision_reason = (
+                "The council's records do not know the applicant at this address."
+                if unknown
+                else "Automatic checks could not confirm the details."
+            )
             application.save(update_fields=["status", "decision_reason", "updated_at"])
             _event(application, "held_for_officer")
             return IssueOutcome(application, None, already_done=False)

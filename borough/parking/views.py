@@ -40,6 +40,7 @@ from borough.payments import services as payments
 from borough.places.forms import AddressChoiceForm, PostcodeForm
 from borough.places.models import Property
 from borough.places.queries import addresses_at
+from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.service import VerificationUnavailable, verify
 from borough.transparency.models import ActorKind
@@ -197,6 +198,20 @@ def apply_zone(request: HttpRequest) -> HttpResponse:
 # -- who you are and the verification ------------------------------------------------------
 
 
+def _too_many(request: HttpRequest, refusal: TooManyAttempts) -> HttpResponse:
+    """Too many failed checks of these details or by this account: when to try again, and
+    how to apply without the automatic check."""
+    until = timezone.localtime(refusal.until)
+    response = _render(
+        request,
+        "too_many.html",
+        {"until": until, "page_title": "You have tried too many times"},
+        status=429,
+    )
+    response["Retry-After"] = str(refusal.retry_after_seconds)
+    return response
+
+
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_who(request: HttpRequest) -> HttpResponse:
@@ -223,10 +238,14 @@ def apply_who(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 actor_kind=ActorKind.RESIDENT,
             )
+        except TooManyAttempts as refusal:
+            return _too_many(request, refusal)
         except ApplicantError as error:
             form.add_error("first_name" if error.field != "surname" else "surname", error.message)
         except VerificationUnavailable:
             verification = None
+        if not form.errors and verification is not None and verification.lockout is not None:
+            return _too_many(request, verification.lockout)
         if not form.errors:
             seconds = (timezone.now() - started).total_seconds()
             _save(
@@ -236,6 +255,7 @@ def apply_who(request: HttpRequest) -> HttpResponse:
                 date_of_birth=form.date_of_birth.isoformat(),
                 verification=verification.reference if verification else "",
                 decision=verification.decision if verification else "unavailable",
+                unconfirmed=list(verification.unconfirmed) if verification else [],
                 resident_id=(verification.resident_id or "") if verification else "",
                 verification_seconds=round(seconds, 3),
             )
@@ -268,14 +288,21 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
     if answers is None:
         return _restart()
     verified = answers["decision"] == "verified"
+    # settled on name and address alone: the records' dates are not shown to the applicant
+    name_and_address = verified and bool(answers.get("unconfirmed"))
     return _render(
         request,
         "checked.html",
         {
             "verified": verified,
-            "proof": _proof_record(answers.get("verification", "")) if verified else None,
+            "name_and_address": name_and_address,
+            "proof": _proof_record(answers.get("verification", ""))
+            if verified and not name_and_address
+            else None,
             "proof_days": cfg().unverified_proof_days,
-            "policy": cfg().unverified_policy,
+            "policy": cfg().not_found_policy
+            if answers["decision"] == "not_found"
+            else cfg().unverified_policy,
             "page_title": (
                 "We have confirmed your address"
                 if verified
@@ -509,6 +536,7 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
         application.pk,
         verified=application.verification_decision == "verified" and application.vehicle_found,
         unverified_policy=cfg().unverified_policy,
+        not_found_policy=cfg().not_found_policy,
         proof_days=cfg().unverified_proof_days,
         max_per_household=cfg().max_resident_permits_per_household,
     )

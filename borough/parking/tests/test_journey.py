@@ -249,6 +249,24 @@ def test_an_unverified_resident_gets_a_permit_with_proof_due(client, resident, p
     )
 
 
+def test_an_applicant_the_records_do_not_know_pays_and_waits_for_an_officer(client, resident, pay):
+    answers(client, decision="not_found", resident_id="")
+    checked = client.get("/parking/apply/checked").content.decode()
+    assert "An officer will check your application" in checked
+    client.post("/parking/apply/vehicle", {"vrm": "AB12CDE"})
+    client.post("/parking/apply/duration", {"months": "3"})
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    payment = Payment.objects.get()
+    client.get(payment.next_url)
+    pay(payment)
+    page = client.get(f"/parking/apply/paid/{application.reference}").content.decode()
+    assert "Your application is with an officer" in page
+    assert Permit.objects.count() == 0
+    application.refresh_from_db()
+    assert application.status == PermitApplication.Status.NEEDS_OFFICER
+
+
 def test_a_return_for_an_unknown_or_someone_elses_application_is_not_found(client, resident):
     assert client.get("/parking/apply/paid/PA-NOSUCH00").status_code == 404
     _to_check(client)

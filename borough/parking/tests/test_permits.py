@@ -119,6 +119,61 @@ def test_an_unverified_application_waits_for_an_officer_when_the_council_prefers
     assert Permit.objects.count() == 0
 
 
+@pytest.mark.parametrize("decision", ["refer", "unavailable"])
+def test_a_referred_applicant_gets_a_permit_with_proof_due(zone, home, decision):
+    app = application(zone, home)
+    app.verification_decision = decision
+    app.save()
+    outcome = services.issue_permit(
+        app.pk,
+        verified=False,
+        unverified_policy="issue_then_proof",
+        not_found_policy="wait_for_officer",
+        proof_days=30,
+        max_per_household=2,
+        today=TODAY,
+    )
+    assert outcome.permit.status == Permit.Status.PROOF_NEEDED
+
+
+def test_an_applicant_the_records_do_not_know_gets_no_live_permit_until_an_officer_checks(
+    zone, home, settings
+):
+    app = application(zone, home, resident_id="")
+    app.verification_decision = "not_found"
+    app.save()
+    # the shipped profile
+    assert settings.COUNCIL.parking.not_found_policy == "wait_for_officer"
+    outcome = services.issue_permit(
+        app.pk,
+        verified=False,
+        unverified_policy=settings.COUNCIL.parking.unverified_policy,
+        not_found_policy=settings.COUNCIL.parking.not_found_policy,
+        proof_days=30,
+        max_per_household=2,
+        today=TODAY,
+    )
+    assert outcome.permit is None and Permit.objects.count() == 0
+    assert outcome.application.status == PermitApplication.Status.NEEDS_OFFICER
+    assert "do not know the applicant" in outcome.application.decision_reason
+
+
+def test_a_council_may_issue_at_once_to_applicants_the_records_do_not_know(zone, home):
+    app = application(zone, home, resident_id="")
+    app.verification_decision = "not_found"
+    app.save()
+    outcome = services.issue_permit(
+        app.pk,
+        verified=False,
+        unverified_policy="issue_then_proof",
+        not_found_policy="issue_then_proof",
+        proof_days=30,
+        max_per_household=2,
+        today=TODAY,
+    )
+    assert outcome.permit.status == Permit.Status.PROOF_NEEDED
+
+
 def test_a_vehicle_cannot_have_two_live_resident_permits(zone, home):
     issue(application(zone, home, vrm="AB12CDE"))
     with pytest.raises(services.PermitRuleError) as refused:
