@@ -40,12 +40,13 @@ from borough.parking.vehicles import (
     get_vehicle_lookup,
     parse_vrm,
 )
-from borough.parking.views import PURPOSE, UNTAXED, _proof_record
+from borough.parking.views import PURPOSE, UNTAXED, _proof_record, _too_many
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.places.forms import AddressChoiceForm, PostcodeForm
 from borough.places.models import Property
 from borough.places.queries import addresses_at
+from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.service import VerificationUnavailable, verify
 from borough.transparency.models import ActorKind
@@ -493,10 +494,14 @@ def renew_who(request: HttpRequest, number: str) -> HttpResponse:
             verification = verify(
                 applicant, PURPOSE, actor=request.user, actor_kind=ActorKind.RESIDENT
             )
+        except TooManyAttempts as refusal:
+            return _too_many(request, refusal)
         except ApplicantError as error:
             form.add_error("first_name" if error.field != "surname" else "surname", error.message)
         except VerificationUnavailable:
             verification = None
+        if not form.errors and verification is not None and verification.lockout is not None:
+            return _too_many(request, verification.lockout)
         if not form.errors:
             _save_renewal(
                 request,
@@ -940,7 +945,7 @@ def _verify_new_home(request, permit: Permit, home: Property):
             actor_kind=ActorKind.RESIDENT,
             caller_reference=permit.number,
         )
-    except (ApplicantError, VerificationUnavailable):
+    except (ApplicantError, VerificationUnavailable, TooManyAttempts):
         return None
 
 

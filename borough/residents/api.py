@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
 from borough.core.roles import may_enter
+from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
 from borough.residents.verification.service import (
@@ -162,12 +163,19 @@ def _date_of_birth(text: str | None) -> dt.date | None:
 
 @router.post(
     "/verifications",
-    response={200: VerificationOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut},
+    response={
+        200: VerificationOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
     auth=[ApiKeyAuth(), StaffSessionAuth()],
     summary="Verify a resident's details for a purpose",
     operation_id="create_verification",
 )
-def create_verification(request: HttpRequest, body: VerificationIn):
+def create_verification(request: HttpRequest, body: VerificationIn, response: HttpResponse):
     """Check an applicant's details against the council's linked records for a purpose.
 
     The purpose's policy (``GET`` it from the council's configuration; e.g.
@@ -176,7 +184,10 @@ def create_verification(request: HttpRequest, body: VerificationIn):
     matched, plain-English reasons and the evidence: datasets, record references, dates, whether
     each record is current and at the address, and which fields agreed. Personal fields of the
     records (``record``) are given only to staff whose role the policy allows. Every call is
-    written to the data-use log."""
+    written to the data-use log.
+
+    Failed checks are limited per details given and per resident matched (``429`` with
+    ``Retry-After``: the caller learns nothing more about the details until then)."""
     if body.purpose not in PURPOSES:
         return _bad("purpose", f"Unknown purpose. Use one of: {', '.join(sorted(PURPOSES))}")
     if body.reference and not _REFERENCE.fullmatch(body.reference):
@@ -232,6 +243,12 @@ def create_verification(request: HttpRequest, body: VerificationIn):
             else f"applicant.{error.field}"
         )
         return _bad(field, error.message)
+    except TooManyAttempts as refusal:
+        response["Retry-After"] = str(refusal.retry_after_seconds)
+        return 429, {
+            "detail": "Too many failed checks of these details. Try again after "
+            f"{refusal.until.isoformat(timespec='seconds')}, or refer the applicant to an officer."
+        }
     except VerificationUnavailable as error:
         return 503, {"detail": str(error)}
     if may_see_fields(user, policy):

@@ -310,3 +310,21 @@ def test_staff_in_the_policys_roles_still_see_how_each_field_matched(
     assert data["decision"] == "refer"
     assert data["match_probability"] > 0.5
     assert any("date of birth given is not one" in r for r in data["reasons"])
+
+
+def test_a_machine_client_guessing_one_persons_date_of_birth_is_stopped(linked, synth, client):
+    from borough.residents.verification.attempts import LIMITS
+
+    _, key = create_client("Compromised system", ["verify"])
+    body, born = _tenant_body(synth)
+    for n in range(LIMITS["details"].failures):
+        body["applicant"]["date_of_birth"] = (born + dt.timedelta(days=n + 1)).isoformat()
+        assert _post(client, body, key).status_code == 200
+    body["applicant"]["date_of_birth"] = born.isoformat()
+    refused = _post(client, body, key)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "decision" not in refused.json()
+    # a second key does not start again
+    _, other = create_client("Another system", ["verify"])
+    assert _post(client, body, other).status_code == 429
