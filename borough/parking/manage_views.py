@@ -656,7 +656,9 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
             "starts": starts,
             "ends": ends,
             "verified": state["decision"] == "verified",
-            "policy": cfg().unverified_policy,
+            "policy": cfg().not_found_policy
+            if state["decision"] == "not_found"
+            else cfg().unverified_policy,
             "proof_days": cfg().unverified_proof_days,
             "vrm_display": parse_vrm(permit.vrm).display,
             "problem": problem,

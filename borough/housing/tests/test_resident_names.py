@@ -11,7 +11,6 @@ from borough.housing import reconcile
 from borough.housing.matching import synthetic
 from borough.housing.models import BankLine, LedgerEntry
 from borough.housing.statements.models import StatementLine
-from borough.housing.tests.test_self_service import tenancy  # noqa: F401
 from borough.transparency.queries import events
 
 COUNCIL = "089999 66374958"
@@ -31,7 +30,7 @@ def _statement(name: str, pence: int) -> bytes:
 
 
 @pytest.mark.parametrize("form", ["{first} {last}", "MR {first} {last}", "{last}, {first}"])
-def test_a_tenant_paying_under_their_name_alone_is_found_through_the_index(tenancy, form):  # noqa: F811
+def test_a_tenant_paying_under_their_name_alone_is_found_through_the_index(tenancy, form):
     row = tenancy["row"]
     name = form.format(first=row["FORENAME"].upper(), last=row["SURNAME"].upper())
     result = reconcile.import_statement(_statement(name, 4 * 12750), file_name="n.xml")
@@ -45,7 +44,7 @@ def test_a_tenant_paying_under_their_name_alone_is_found_through_the_index(tenan
 
 
 def test_a_name_payment_of_an_unusual_amount_waits_in_suspense_with_the_tenant_suggested(
-    tenancy,  # noqa: F811
+    tenancy,
 ):
     row = tenancy["row"]
     name = f"{row['FORENAME']} {row['SURNAME']}".upper()
@@ -55,7 +54,7 @@ def test_a_name_payment_of_an_unusual_amount_waits_in_suspense_with_the_tenant_s
     assert line.suggestions[0]["account_id"] == tenancy["account"].pk
 
 
-def test_the_index_finds_a_tenant_the_housing_record_names_differently(tenancy):  # noqa: F811
+def test_the_index_finds_a_tenant_the_housing_record_names_differently(tenancy):
     # The housing system holds another spelling; the council's other records hold the name
     # the payer uses: only the resident index connects them.
     tenant = tenancy["tenant"]

@@ -184,8 +184,8 @@ def permit_for(
         vehicle_found=True,
         duration_months=12,
         price_pence=price_pence,
-        verification_reference=verification("verified" if verified else "not_found").reference,
-        verification_decision="verified" if verified else "not_found",
+        verification_reference=verification("verified" if verified else "refer").reference,
+        verification_decision="verified" if verified else "refer",
         resident_id="R1",
     )
     payment = start_payment(
@@ -493,7 +493,7 @@ def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
     pay,
     verifier,
 ):
-    verifier["decisions"][0] = "not_found"
+    verifier["decisions"][0] = "refer"
     old = _ending_soon(permit_for(client, pay, ada))
     base = f"/parking/permits/{old.number}/renew"
     client.get(base)
@@ -515,6 +515,32 @@ def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
     services.hand_over_renewal(renewal.pk, today=renewal.starts_on)
     renewal.refresh_from_db()
     assert renewal.status == Permit.Status.PROOF_NEEDED
+
+
+def test_a_renewal_by_someone_the_records_do_not_know_waits_for_an_officer(
+    client, ada, pay, verifier
+):
+    verifier["decisions"][0] = "not_found"
+    old = _ending_soon(permit_for(client, pay, ada))
+    base = f"/parking/permits/{old.number}/renew"
+    client.get(base)
+    client.post(
+        f"{base}/you",
+        {
+            "first_name": "Ada",
+            "surname": "Lovelace",
+            "dob_day": "27",
+            "dob_month": "3",
+            "dob_year": "1980",
+        },
+    )
+    client.post(f"{base}/duration", {"months": "12"})
+    assert "an officer will check your renewal" in client.get(f"{base}/check").content.decode()
+    page = paid_through_card_page(client, pay, client.post(f"{base}/check"))
+    assert not Permit.objects.exclude(pk=old.pk).exists()
+    assert PermitApplication.objects.filter(
+        renews=old, status=PermitApplication.Status.NEEDS_OFFICER
+    ).exists(), page
 
 
 def test_cancelling_a_renewed_permit_cancels_its_renewal_too(client, ada, pay, verifier):

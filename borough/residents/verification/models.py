@@ -76,6 +76,11 @@ class Verification(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
 
+    #: Set by ``service.verify`` on the verification it returns, not stored: the attempt-limit
+    #: scopes this check's failure locked, and the refusal the next check will get.
+    newly_locked: tuple[str, ...] | list[str] = ()
+    lockout = None
+
     class Meta:
         ordering = ["-requested_at", "-id"]
         constraints = [
