@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
+from borough.core.dates import date_in_words, time_in_words, when_in_words
 from borough.core.govuk_forms import error_summary, govuk_field
 
 
@@ -34,5 +35,8 @@ def environment(**options) -> Environment:
         council=settings.COUNCIL,
         govuk_field=govuk_field,
         error_summary=error_summary,
+    )
+    env.filters.update(
+        date_in_words=date_in_words, time_in_words=time_in_words, when_in_words=when_in_words
     )
     return env
