@@ -10,13 +10,15 @@ from django_tasks import task
 from borough.housing import services
 from borough.housing.models import PaymentArrangement
 from borough.housing.rent_weeks import monday_of
+from borough.residents.verification.attempts import prune_expired
 
 
 @task()
 def daily_housing_jobs(day: str) -> dict:
     """This week's charges (posted once, however often it runs), every live arrangement's
     status brought up to date, rent-change notices to standing-order payers, and Direct Debit
-    advance notices of changed amounts."""
+    advance notices of changed amounts; failed identity checks older than every attempt
+    limit's window are forgotten."""
     today = dt.date.fromisoformat(day)
     charges = services.post_weekly_charges(monday_of(today))
     changed = 0
@@ -34,4 +36,5 @@ def daily_housing_jobs(day: str) -> dict:
         "arrangements_changed": changed,
         "rent_change_notices": len(notices),
         "direct_debit_notices": len(dd_notices),
+        "failed_checks_forgotten": prune_expired(),
     }

@@ -130,6 +130,17 @@ def record_failure(targets: Iterable[Target], *, now: dt.datetime | None = None)
     return locked
 
 
+def prune_expired(*, now: dt.datetime | None = None) -> int:
+    """Forget failures older than every window, and targets with none left (the daily jobs
+    run it). Returns how many failures were forgotten."""
+    now = now or timezone.now()
+    longest = max(limit.window for limit in LIMITS.values())
+    deleted, _ = FailedCheck.objects.filter(failed_at__lt=now - longest).delete()
+    # keys are hashes of the scope and the value: a key is one target whatever its scope
+    CheckTarget.objects.exclude(key__in=FailedCheck.objects.values("key")).delete()
+    return deleted
+
+
 def check_or_refuse(targets: Iterable[Target]) -> None:
     """For checks outside ``service.verify``: in a transaction of the caller's, lock the targets
     and refuse if any is over its limit."""

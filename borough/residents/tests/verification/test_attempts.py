@@ -128,3 +128,16 @@ def test_verifications_of_one_persons_details_at_once_are_limited(indexed, monke
         t.join()
     assert sorted(outcomes) == ["checked"] * (tries - 3) + ["refused"] * 3
     assert Verification.objects.filter(decision="refer").count() == tries - 3
+
+
+@pytest.mark.django_db
+def test_failures_older_than_every_window_are_forgotten_and_recent_ones_kept():
+    now = timezone.now()
+    old, recent = Target.of("resident", "R1"), Target.of("resident", "R2")
+    _fail(old, now - dt.timedelta(days=3))
+    _fail(recent, now - dt.timedelta(hours=1))
+    assert attempts.prune_expired(now=now) == 1
+    assert list(FailedCheck.objects.values_list("key", flat=True)) == [recent.key]
+    from borough.residents.verification.models import CheckTarget
+
+    assert list(CheckTarget.objects.values_list("key", flat=True)) == [recent.key]
