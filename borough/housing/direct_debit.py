@@ -26,10 +26,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -776,53 +773,42 @@ class ReportOutcome:
     already: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Files the bank accepted (AUDDIS ``AUDACC`` summaries), one line each.
+    accepted: list[str] = field(default_factory=list)
+    #: Short phrases for the summary about whole files: "the bank accepted file 000010".
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changed anything: only applied items do."""
+        return bool(self.applied)
 
     def summary(self) -> str:
-        return (
-            f"{self.kind} report {self.source}: {len(self.applied)} applied, "
-            f"{len(self.already)} already applied, {len(self.unknown)} not recognised"
-        )
+        """One sentence saying what changed, or that nothing was changed."""
+        parts = []
+        if self.applied:
+            parts.append(_count(len(self.applied), "change") + " made")
+        parts += self.files
+        if self.already:
+            parts.append(f"{len(self.already)} already applied")
+        if self.unknown:
+            parts.append(f"{len(self.unknown)} not recognised (nothing done)")
+        said = ", ".join(parts) or "nothing in it to apply"
+        ending = "." if self.changed else ". Nothing was changed."
+        return f"{self.kind} report {self.source}: {said}{ending}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def detect_report(data: bytes | str, source: str = "report") -> str:
-    """ "ARUDD", "ADDACS" or "AUDDIS", from the document's structure."""
+    """ "ARUDD", "ADDACS" or "AUDDIS", from the document (``reports.report_kind``); anything
+    else is refused with a message that names the file and says nothing was changed."""
     try:
-        root = fromstring(data)
-    except (ParseError, DefusedXmlException) as error:
-        raise ReportRefused(f"{source}: not a Bacs report (not well-formed XML: {error})") from None
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    if local(root.tag) != "BACSDocument":
-        raise ReportRefused(f"{source}: not a Bacs report (no BACSDocument)")
-    for data_element in (c for c in root if local(c.tag) == "Data"):
-        for report in data_element:
-            if local(report.tag) == "ARUDD":
-                return "ARUDD"
-            if local(report.tag) == "MessagingAdvices":
-                kinds = set()
-                for child in report:
-                    name = local(child.tag)
-                    if name == "MessagingError":
-                        kinds.add("AUDDIS")
-                    elif name == "MessagingAdvice":
-                        record_type = next(
-                            (
-                                value.strip().upper()
-                                for key, value in child.attrib.items()
-                                if local(key).replace("-", "").replace("_", "").lower()
-                                == "recordtype"
-                            ),
-                            "",
-                        )
-                        kinds.add("ADDACS" if record_type == "A" else "AUDDIS")
-                if len(kinds) == 1:
-                    return kinds.pop()
-                raise ReportRefused(
-                    f"{source}: cannot tell whether this is an ADDACS or an AUDDIS report"
-                )
-    raise ReportRefused(f"{source}: not an ARUDD, ADDACS or AUDDIS report")
+        return reports.report_kind(data, source)
+    except reports.ReportError as error:
+        raise ReportRefused(f"{error}. Nothing was changed") from None
 
 
 def import_bacs_report(
@@ -992,6 +978,8 @@ def _apply_arudd(report, outcome: ReportOutcome, by, today: dt.date) -> None:
 
 
 def _apply_addacs(report, outcome: ReportOutcome, by, today: dt.date) -> None:
+    for message in report.messages:
+        outcome.notes.append(f"The report carries a message from the bank: {message}")
     for advice in report.advices:
         reason = advice.reason
         meaning = reason.meaning if reason else advice.reason_code
@@ -1081,10 +1069,42 @@ def _change_details(mandate: Mandate, advice) -> None:
 
 
 def _apply_auddis(report, outcome: ReportOutcome, by, today: dt.date) -> None:
-    for error in report.file_errors:
-        outcome.notes.append(
-            f"The bank rejected a whole file: {error}. Check the run and send it again"
+    for summary in report.files:
+        what = f"file {summary.volume_serial or '(no serial number)'}"
+        run = (
+            BacsRun.objects.filter(serial=summary.volume_serial).order_by("-pk").first()
+            if summary.volume_serial
+            else None
         )
+        which = (
+            f" (the run for entry day {_day(run.entry_date)})"
+            if run is not None
+            else " (no Bacs run here has this serial number)"
+        )
+        if summary.rejected_file:
+            outcome.files.append(f"the bank rejected {what}")
+            reasons = "; ".join(report.file_errors) or "no reason was given"
+            code = f" (file error code {summary.error_code})" if summary.error_code else ""
+            outcome.notes.append(
+                f"The bank rejected the whole of {what}{which}: {reasons}{code}. "
+                "Check the run and send it again"
+            )
+        else:
+            outcome.files.append(f"the bank accepted {what}")
+            counts = (
+                f": {_count(summary.accepted, 'instruction')} accepted, "
+                f"{summary.rejected or 0} rejected"
+                if summary.accepted is not None
+                else ""
+            )
+            outcome.accepted.append(f"The bank accepted {what}{which}{counts}")
+    if not report.files:
+        for error in report.file_errors:
+            outcome.notes.append(
+                f"The bank rejected a whole file: {error}. Check the run and send it again"
+            )
+    for message in report.messages:
+        outcome.notes.append(f"The report carries a message from the bank: {message}")
     for rejection in report.rejections:
         reason = rejection.reason
         meaning = reason.meaning if reason else rejection.reason_code

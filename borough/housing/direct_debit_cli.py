@@ -67,6 +67,7 @@ def handle(command, subcommand: str, options: dict) -> None:
         out.write(outcome.summary())
         for heading, lines in (
             ("Applied", outcome.applied),
+            ("Accepted by the bank", outcome.accepted),
             ("Already applied", outcome.already),
             ("Not recognised (nothing done)", outcome.unknown),
             ("For an officer", outcome.notes),

@@ -516,7 +516,7 @@ def test_the_commands_make_a_run_and_import_a_report(tenant, tmp_path, capsys):
     report = tmp_path / "addacs.xml"
     report.write_bytes(_addacs(_advice(mandate.reference, "1")))
     call_command("housing", "import-bacs-report", str(report))
-    assert "1 applied" in capsys.readouterr().out
+    assert "ADDACS report addacs.xml: 1 change made." in capsys.readouterr().out
 
 
 # -- two runs at once --------------------------------------------------------------------------

@@ -236,7 +236,7 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
             {"file": SimpleUploadedFile("addacs.xml", report)},
         )
     )
-    assert "ADDACS report addacs.xml: 1 applied, 0 already applied, 1 not recognised" in page
+    assert "ADDACS report addacs.xml: 1 change made, 1 not recognised (nothing done)." in page
     assert "NOSUCHREF9" in page
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.CANCELLED
