@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -482,7 +483,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             "answers": answers,
             "plan": _plan(account, answers, today),
             "guarantee": direct_debit.guarantee_paragraphs(),
-            "council_name": direct_debit.service_user_name(),
+            "council_name": settings.COUNCIL.name,
             "error": error,
             "page_title": "Check your Direct Debit details",
         },

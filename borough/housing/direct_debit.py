@@ -115,6 +115,20 @@ def guarantee_paragraphs() -> list[str]:
     ]
 
 
+def service_user_name_problem() -> str | None:
+    """Why the configured service user name cannot go on a Bacs file, in words an officer can
+    act on, or ``None``. The file holds 18 Bacs characters for it and the name must be the one
+    the sponsoring bank registered, so it is never cut to fit."""
+    problem = standard18.service_user_name_problem(service_user_name())
+    if problem is None:
+        return None
+    return (
+        f"{problem[0].upper()}{problem[1:]} (SUN {settings.BOROUGH_BACS_SUN}). Set "
+        "BOROUGH_BACS_SERVICE_USER_NAME, or service_user_name in the [bank] section of the "
+        "council profile, to that name"
+    )
+
+
 def _service_user() -> standard18.ServiceUser:
     bank = settings.COUNCIL.bank
     return standard18.ServiceUser(
@@ -377,7 +391,7 @@ def _send_confirmation(mandate: Mandate, email_to: str, today: dt.date) -> None:
     lines = [
         "Your Direct Debit Instruction is set up.",
         "",
-        f"Pay to: {service_user_name()}",
+        f"Pay to: {settings.COUNCIL.name}",
         f"Service User Number (SUN): {settings.BOROUGH_BACS_SUN}",
         f"Direct Debit reference: {mandate.reference}",
         f"Rent account: {mandate.account.payment_reference}",
@@ -455,6 +469,9 @@ def bacs_run(input_date: dt.date, *, created_by=None) -> BacsRun:
     existing = BacsRun.objects.filter(entry_date=dates.entry).first()
     if existing is not None:
         return existing
+    problem = service_user_name_problem()
+    if problem:
+        raise DirectDebitError(f"{problem}. Nothing was sent or saved.")
     try:
         with transaction.atomic():
             return _make_run(cal, dates, created_by)

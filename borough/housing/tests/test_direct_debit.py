@@ -316,6 +316,47 @@ def test_a_file_that_fails_validation_saves_and_posts_nothing(tenant, monkeypatc
 
 
 @pytest.mark.django_db
+def test_a_run_writes_the_service_user_name_whole_and_the_payer_transliterated(tenant, settings):
+    account, _user = tenant
+    mandate = _mandate(account)
+    Mandate.objects.filter(pk=mandate.pk).update(account_holder="Bjørn Ødegård-Łukasz")
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "LB Northmere"
+    run = direct_debit.bacs_run(FIRST_RUN)
+    (instruction,) = _lines(run, "0N")
+    assert instruction[46:64] == "LB NORTHMERE".ljust(18)
+    assert instruction[82:100] == "BJORN ODEGARD-LUKA"
+    lines = run.file_text.splitlines()
+    assert lines[3][37:40] == run.serial[-3:]  # UHL1 file number
+    assert lines[-1][52:59] == "0000001"  # UTL1 instruction count
+    assert validate_standard18(run.file_text) == []
+
+
+@pytest.mark.django_db
+def test_a_service_user_name_too_long_for_the_file_is_refused_before_anything_is_saved(
+    tenant, settings
+):
+    account, _user = tenant
+    _mandate(account)
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
+    with pytest.raises(direct_debit.DirectDebitError) as refused:
+        direct_debit.bacs_run(FIRST_RUN)
+    message = str(refused.value)
+    assert "'LONDON BOROUGH OF NORTHMERE' is 27 characters" in message
+    assert "BOROUGH_BACS_SERVICE_USER_NAME" in message and "Nothing was sent or saved" in message
+    assert not BacsRun.objects.exists()
+    assert Mandate.objects.get().status == Status.NEW
+
+
+def test_the_shipped_profile_gives_a_service_user_name_that_fits_the_file():
+    from django.conf import settings
+
+    from borough.housing.bacs.standard18 import service_user_name_problem
+
+    assert settings.COUNCIL.bank.service_user_name == "LB NORTHMERE"
+    assert service_user_name_problem(settings.BOROUGH_BACS_SERVICE_USER_NAME) is None
+
+
+@pytest.mark.django_db
 def test_no_run_on_a_day_bacs_is_closed():
     with pytest.raises(direct_debit.DirectDebitError, match="not a Bacs working day"):
         direct_debit.bacs_run(dt.date(2026, 12, 25))
