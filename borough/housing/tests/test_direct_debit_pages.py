@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from borough.core.models import User
-from borough.housing import direct_debit
+from borough.housing import direct_debit, direct_debit_runs
 from borough.housing.bacs.standard18 import validate_standard18
 from borough.housing.models import BacsRun, Mandate, Tenant
 from borough.housing.tests.test_ledger import make_account
@@ -148,13 +148,13 @@ def test_the_tenant_cancels_and_the_next_run_sends_0c(client, tenant):
         today=dt.date(2026, 12, 1),
         created_by=user,
     )
-    direct_debit.bacs_run(dt.date(2026, 12, 1))
+    direct_debit_runs.bacs_run(dt.date(2026, 12, 1))
     assert "Cancel Direct Debit" in _page(client.get(f"{BASE}/cancel"))
     assert client.post(f"{BASE}/cancel")["Location"] == BASE
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.CANCELLED
     assert "has ended" in _page(client.get(BASE))
-    run = direct_debit.bacs_run(dt.date(2026, 12, 11))
+    run = direct_debit_runs.bacs_run(dt.date(2026, 12, 11))
     assert run.instructions == 1 and run.collections == 0
 
 

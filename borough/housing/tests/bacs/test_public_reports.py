@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from borough.housing import direct_debit
+from borough.housing import direct_debit, direct_debit_reports, direct_debit_runs
 from borough.housing.bacs.reports import parse_addacs, parse_auddis, report_kind
 from borough.housing.models import BacsRun, Mandate, MandateEvent
 from borough.housing.tests.test_ledger import make_account
@@ -86,7 +86,7 @@ def lodged(db):
         today=FIRST_RUN,
     )
     Mandate.objects.filter(pk=mandate.pk).update(reference="SOSURE01")
-    run = direct_debit.bacs_run(FIRST_RUN)
+    run = direct_debit_runs.bacs_run(FIRST_RUN)
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.LODGED
     return mandate, run
@@ -95,7 +95,7 @@ def lodged(db):
 @pytest.mark.django_db
 def test_a_bank_s_addacs_with_an_empty_messaging_error_cancels_the_mandate_once(lodged):
     mandate, _run = lodged
-    outcome = direct_debit.import_bacs_report(public("ADDACS.xml"), source="ADDACS.xml")
+    outcome = direct_debit_reports.import_bacs_report(public("ADDACS.xml"), source="ADDACS.xml")
     assert outcome.kind == "ADDACS"
     (applied,) = outcome.applied
     assert applied.startswith("SOSURE01") and "mandate cancelled" in applied
@@ -104,7 +104,7 @@ def test_a_bank_s_addacs_with_an_empty_messaging_error_cancels_the_mandate_once(
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.CANCELLED
 
-    again = direct_debit.import_bacs_report(public("ADDACS.xml"), source="ADDACS.xml")
+    again = direct_debit_reports.import_bacs_report(public("ADDACS.xml"), source="ADDACS.xml")
     assert not again.changed and len(again.already) == 1
     assert "Nothing was changed" in again.summary()
     assert MandateEvent.objects.filter(action="addacs_1").count() == 1
@@ -114,7 +114,7 @@ def test_a_bank_s_addacs_with_an_empty_messaging_error_cancels_the_mandate_once(
 def test_an_auddis_acceptance_summary_is_not_reported_as_a_rejected_file(lodged):
     mandate, run = lodged
     BacsRun.objects.filter(pk=run.pk).update(serial="000010")
-    outcome = direct_debit.import_bacs_report(public("AUDDIS.xml"), source="AUDDIS.xml")
+    outcome = direct_debit_reports.import_bacs_report(public("AUDDIS.xml"), source="AUDDIS.xml")
     assert outcome.kind == "AUDDIS"
     assert not any("rejected" in note for note in outcome.notes)
     (accepted,) = outcome.accepted
@@ -132,7 +132,9 @@ def test_an_auddis_acceptance_summary_is_not_reported_as_a_rejected_file(lodged)
 def test_an_auddis_whole_file_rejection_names_the_file_the_run_and_the_bank_s_reason(lodged):
     _mandate, run = lodged
     BacsRun.objects.filter(pk=run.pk).update(serial="000009")
-    outcome = direct_debit.import_bacs_report(public("AUDDIS-error.xml"), source="AUDDIS-error.xml")
+    outcome = direct_debit_reports.import_bacs_report(
+        public("AUDDIS-error.xml"), source="AUDDIS-error.xml"
+    )
     (note,) = outcome.notes
     assert "rejected the whole of file 000009" in note
     assert "run for entry day 3 December 2026" in note
@@ -144,7 +146,7 @@ def test_an_auddis_whole_file_rejection_names_the_file_the_run_and_the_bank_s_re
 @pytest.mark.django_db
 def test_a_bacs_input_report_is_refused_and_changes_nothing(lodged):
     with pytest.raises(direct_debit.ReportRefused) as refused:
-        direct_debit.import_bacs_report(public("Input.xml"), source="Input.xml")
+        direct_debit_reports.import_bacs_report(public("Input.xml"), source="Input.xml")
     message = str(refused.value)
     assert message.startswith("Input.xml: ") and "InputReport" in message
     assert message.endswith("Nothing was changed")
