@@ -256,22 +256,37 @@ def _apply_arudd(report, outcome: ReportOutcome, by, today: dt.date) -> None:
         )
 
 
-def _apply_addacs(report, outcome: ReportOutcome, by, today: dt.date) -> None:
+def _bank_messages(report, outcome: ReportOutcome) -> None:
     for message in report.messages:
         outcome.notes.append(f"The report carries a message from the bank: {message}")
+
+
+def _advised_mandate(outcome: ReportOutcome, prefix: str, item, report, today: dt.date):
+    """The mandate an ADDACS advice or AUDDIS rejection is about, with the reason's meaning,
+    the item's label and its source key; ``None`` (and a line in the outcome) when no mandate
+    has the reference or the item was applied before. The key is the reference, reason and
+    effective date, so a report imported again changes nothing."""
+    meaning = item.reason.meaning if item.reason else item.reason_code
+    when = item.effective_date or report.processing_date or today
+    label = f"{item.reference} (reason {item.reason_code}: {meaning})"
+    key = f"{prefix}:{item.reference.strip().upper()}:{item.reason_code}:{when.isoformat()}"
+    mandate = _mandate(item.reference)
+    if mandate is None:
+        outcome.unknown.append(f"{label}: no mandate has this reference")
+        return None
+    if _recorded(key):
+        outcome.already.append(f"{label}: already applied")
+        return None
+    return mandate, meaning, label, key
+
+
+def _apply_addacs(report, outcome: ReportOutcome, by, today: dt.date) -> None:
+    _bank_messages(report, outcome)
     for advice in report.advices:
-        reason = advice.reason
-        meaning = reason.meaning if reason else advice.reason_code
-        when = advice.effective_date or report.processing_date or today
-        label = f"{advice.reference} (reason {advice.reason_code}: {meaning})"
-        key = f"addacs:{advice.reference.strip().upper()}:{advice.reason_code}:{when.isoformat()}"
-        mandate = _mandate(advice.reference)
-        if mandate is None:
-            outcome.unknown.append(f"{label}: no mandate has this reference")
+        found = _advised_mandate(outcome, "addacs", advice, report, today)
+        if found is None:
             continue
-        if _recorded(key):
-            outcome.already.append(f"{label}: already applied")
-            continue
+        mandate, meaning, label, key = found
         code = advice.reason_code
         what = "recorded"
         if code in ("0", "1", "2", "B"):
@@ -382,21 +397,12 @@ def _apply_auddis(report, outcome: ReportOutcome, by, today: dt.date) -> None:
             outcome.notes.append(
                 f"The bank rejected a whole file: {error}. Check the run and send it again"
             )
-    for message in report.messages:
-        outcome.notes.append(f"The report carries a message from the bank: {message}")
+    _bank_messages(report, outcome)
     for rejection in report.rejections:
-        reason = rejection.reason
-        meaning = reason.meaning if reason else rejection.reason_code
-        when = rejection.effective_date or report.processing_date or today
-        label = f"{rejection.reference} (reason {rejection.reason_code}: {meaning})"
-        key = f"auddis:{rejection.reference.strip().upper()}:{rejection.reason_code}:{when.isoformat()}"
-        mandate = _mandate(rejection.reference)
-        if mandate is None:
-            outcome.unknown.append(f"{label}: no mandate has this reference")
+        found = _advised_mandate(outcome, "auddis", rejection, report, today)
+        if found is None:
             continue
-        if _recorded(key):
-            outcome.already.append(f"{label}: already applied")
-            continue
+        mandate, meaning, label, key = found
         what = "recorded (the mandate had already ended)"
         if mandate.status in LIVE:
             _end(mandate, Status.FAILED, f"Rejected by the bank: {meaning}")
