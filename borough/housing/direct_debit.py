@@ -241,7 +241,8 @@ class MandateRequest:
 
 
 def check_holder_name(name: str) -> str | None:
-    """A message if ``name`` cannot go on a Bacs file (it needs letters A to Z)."""
+    """A message if ``name`` cannot go on a Bacs file: it is blank once transliterated to the
+    Bacs character set (``standard18.clean_name``)."""
     if not name.strip():
         return "Enter the name on the account"
     if not standard18.clean_name(name).strip():

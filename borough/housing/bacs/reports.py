@@ -18,11 +18,12 @@
   (``report_kind``). A ``MessagingError`` with no text, or only ``"0"`` in its ``line1``…,
   means "no error": banks send ``<MessagingError/>`` in ADDACS and ``line1="0"`` in AUDACC.
 
-Reason codes and what to do about them are tables below (A1 of the domain brief), as data. ARUDD
-``returnCode`` values are four-digit Bacs codes (for example ``1012`` with the description
-``INSTRUCTION CANCELLED``); the one-character ARUDD reason is taken from a ``reasonCode``
-attribute when there is one, else from ``returnCode`` when it is already one character, else
-from the description (``ARUDD_DESCRIPTION_REASONS``), else left ``None``.
+Reason codes and what to do about them are tables in ``reason_codes`` (A1 of the domain
+brief), re-exported here. ARUDD ``returnCode`` values are four-digit Bacs codes (for example
+``1012`` with the description ``INSTRUCTION CANCELLED``); the one-character ARUDD reason is
+taken from a ``reasonCode`` attribute when there is one, else from ``returnCode`` when it is
+already one character, else from the description (``ARUDD_DESCRIPTION_REASONS``), else left
+``None``.
 
 A file that is not the report it should be raises ``ReportError`` naming the file and the
 element. Parsing uses ``defusedxml``: the files come from outside the council.
