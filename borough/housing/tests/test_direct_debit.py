@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from borough.core.models import User
@@ -351,6 +351,9 @@ def test_a_service_user_name_too_long_for_the_file_is_refused_before_anything_is
     assert "BOROUGH_BACS_SERVICE_USER_NAME" in message and "Nothing was sent or saved" in message
     assert not BacsRun.objects.exists()
     assert Mandate.objects.get().status == Status.NEW
+    with pytest.raises(CommandError, match=r"27 characters.*Nothing was sent or saved"):
+        call_command("housing", "bacs-run", "--input-date", "2026-12-01")
+    assert not BacsRun.objects.exists()
 
 
 def test_the_shipped_profile_gives_a_service_user_name_that_fits_the_file():

@@ -249,6 +249,28 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
     assert "not well-formed XML" in broken and "There is a problem" in broken
 
 
+def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_nothing(
+    client, tenant, officer, monkeypatch, settings
+):
+    account, _user = tenant
+    direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+    )
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
+    client.force_login(officer)
+    monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
+    page = _page(client.post("/staff/finance/direct-debit/runs"))
+    assert "&#39;LONDON BOROUGH OF NORTHMERE&#39; is 27 characters" in page
+    assert "BOROUGH_BACS_SERVICE_USER_NAME" in page and "Nothing was sent or saved" in page
+    assert not BacsRun.objects.exists()
+
+
 def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff):
     client.force_login(make_staff("Housing officer"))
     assert client.get("/staff/finance/direct-debit/mandates").status_code == 403
