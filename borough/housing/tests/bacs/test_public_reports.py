@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from borough.housing import direct_debit, direct_debit_reports, direct_debit_runs
-from borough.housing.bacs.reports import parse_addacs, parse_auddis, report_kind
+from borough.housing.bacs.reports import ReportError, parse_addacs, parse_auddis, report_kind
 from borough.housing.models import BacsRun, Mandate, MandateEvent
 from borough.housing.tests.test_ledger import make_account
 
@@ -32,6 +32,21 @@ def test_the_kind_of_a_messaging_report_comes_from_its_advice_type():
     assert report_kind(public("ADDACS.xml")) == "ADDACS"
     assert report_kind(public("AUDDIS.xml")) == "AUDDIS"
     assert report_kind(public("AUDDIS-error.xml")) == "AUDDIS"
+
+
+def test_without_an_advice_type_the_records_tell_the_kind_and_zeros_are_no_error():
+    addacs = public("ADDACS.xml").replace(b'advice-type="ADDACS" ', b"")
+    accepted = public("AUDDIS.xml").replace(b'advice-type="AUDACC"', b"")
+    assert report_kind(addacs) == "ADDACS"
+    assert report_kind(accepted) == "AUDDIS"
+    report = parse_auddis(accepted)
+    assert report.file_errors == () and not report.files[0].rejected_file
+
+
+def test_an_advice_type_borough_does_not_read_is_named():
+    other = public("ADDACS.xml").replace(b'advice-type="ADDACS"', b'advice-type="AWACS"')
+    with pytest.raises(ReportError, match="advice-type 'AWACS' is not a report Borough reads"):
+        report_kind(other, source="AWACS.xml")
 
 
 def test_the_public_addacs_report_is_read_despite_its_empty_messaging_error():
