@@ -47,6 +47,20 @@ def _no_full_details(*pages: str) -> None:
         assert ACCOUNT not in page and "202959" not in page and SORT_CODE not in page
 
 
+def _set_up(account, user=None):
+    """A monthly mandate for the 15th, set up on 1 December 2026."""
+    return direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+        created_by=user,
+    )
+
+
 def _answer_up_to_check(client):
     assert client.post(f"{BASE}/name", {"holder": "Zoe O'Brien"})["Location"] == (
         f"{BASE}/bank-details"
@@ -138,16 +152,7 @@ def test_weekly_payers_choose_a_weekday_and_monthly_payers_a_day_from_1_to_28(cl
 
 def test_the_tenant_cancels_and_the_next_run_sends_0c(client, tenant):
     account, user = tenant
-    mandate = direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-        created_by=user,
-    )
+    mandate = _set_up(account, user)
     direct_debit_runs.bacs_run(dt.date(2026, 12, 1))
     assert "Cancel Direct Debit" in _page(client.get(f"{BASE}/cancel"))
     assert client.post(f"{BASE}/cancel")["Location"] == BASE
@@ -179,16 +184,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     client, tenant, officer, monkeypatch
 ):
     account, user = tenant
-    direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-        created_by=user,
-    )
+    _set_up(account, user)
     client.force_login(officer)
     tools = _page(client.get("/staff/finance/"))
     assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
@@ -210,15 +206,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
 
 def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenant, officer):
     account, _user = tenant
-    mandate = direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-    )
+    mandate = _set_up(account)
     client.force_login(officer)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -253,15 +241,7 @@ def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_
     client, tenant, officer, monkeypatch, settings
 ):
     account, _user = tenant
-    direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-    )
+    _set_up(account)
     settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
     client.force_login(officer)
     monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
