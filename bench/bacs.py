@@ -141,6 +141,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         and int(utl1[17:30]) == expected_total
         and int(utl1[30:37]) == len(collections)
         and int(utl1[37:44]) == 1
+        and int(utl1[52:59]) == len(instructions)
     )
 
     def median(key: str) -> float:

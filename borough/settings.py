@@ -19,7 +19,7 @@
 | ``BOROUGH_TASKS`` | background jobs: ``immediate`` (run in the request) or ``database`` (queued; run ``borough db_worker``) | ``immediate`` |
 | ``BOROUGH_BANK_DETAILS_KEYS`` | Fernet keys for tenants' bank details, comma-separated, the first current; outside production one is generated in the data folder | |
 | ``BOROUGH_PAYER_KEY`` | the key of the payer bank-account hash used by statement matching | derived from the secret key |
-| ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the council's name |
+| ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the profile's ``[bank] service_user_name`` |
 | ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 """
@@ -308,7 +308,9 @@ BOROUGH_PAYER_KEY = env_str("BOROUGH_PAYER_KEY", "")
 # The council as a Bacs service user: its Service User Number and the name on the files (demo
 # values: confirm both with the sponsoring bank or bureau).
 BOROUGH_BACS_SUN = env_str("BOROUGH_BACS_SUN", "123456")
-BOROUGH_BACS_SERVICE_USER_NAME = env_str("BOROUGH_BACS_SERVICE_USER_NAME", COUNCIL.name)
+BOROUGH_BACS_SERVICE_USER_NAME = env_str(
+    "BOROUGH_BACS_SERVICE_USER_NAME", COUNCIL.bank.service_user_name or COUNCIL.name
+)
 # The code of a mandate's first collection: "01" (first) or "17" where the bureau wants 17 for all.
 BOROUGH_BACS_FIRST_COLLECTION_CODE = env_str("BOROUGH_BACS_FIRST_COLLECTION_CODE", "01")
 if BOROUGH_BACS_FIRST_COLLECTION_CODE not in {"01", "17"}:

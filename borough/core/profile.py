@@ -53,6 +53,9 @@ class BankDetails(_Strict):
     bank_name: str
     sort_code: str
     account_number: str
+    # The name the sponsoring bank registered for the council's Bacs SUN (at most 18 Bacs
+    # characters; checked where a Bacs file is written); empty: the council's name.
+    service_user_name: str = ""
 
     @field_validator("sort_code")
     @classmethod

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +22,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import resident_required, staff_area
-from borough.housing import accounts, bank_details, direct_debit
+from borough.housing import (
+    accounts,
+    bank_details,
+    direct_debit,
+    direct_debit_reports,
+    direct_debit_runs,
+)
 from borough.housing.bacs import modulus
 from borough.housing.models import BacsRun, Mandate, RentAccount
 from borough.housing.views import _mine
@@ -482,7 +489,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             "answers": answers,
             "plan": _plan(account, answers, today),
             "guarantee": direct_debit.guarantee_paragraphs(),
-            "council_name": direct_debit.service_user_name(),
+            "council_name": settings.COUNCIL.name,
             "error": error,
             "page_title": "Check your Direct Debit details",
         },
@@ -566,7 +573,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     message = error = None
     if request.method == "POST":
         try:
-            run = direct_debit.bacs_run(_today(), created_by=request.user)
+            run = direct_debit_runs.bacs_run(_today(), created_by=request.user)
         except direct_debit.NothingToSubmit as nothing:
             message = str(nothing)
         except direct_debit.DirectDebitError as problem:
@@ -627,7 +634,7 @@ def report_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            outcome = direct_debit.import_bacs_report(
+            outcome = direct_debit_reports.import_bacs_report(
                 upload.read(), created_by=request.user, source=upload.name
             )
         except direct_debit.DirectDebitError as problem:

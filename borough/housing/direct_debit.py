@@ -1,4 +1,6 @@
-"""Direct Debit for rent: mandates, Bacs runs and the reports the banks send back. The rules:
+"""Direct Debit for rent: mandates, the council as service user, schedules, amounts and the
+emails to tenants. Bacs runs are in ``direct_debit_runs`` and the reports the banks send back in
+``direct_debit_reports``; both use the rules and helpers here. The rules:
 
 - **Set-up** (``set_up_mandate``): the bank details pass the modulus check; the first collection
   is the first chosen day on or after ``calendar.earliest_collection(today, 10)`` (10 working
@@ -6,17 +8,12 @@
   when an earlier mandate of the account used it; one live mandate per account. The tenant gets
   a confirmation with the reference, the council's SUN, the amounts and dates and the Direct
   Debit Guarantee, sent when the mandate is saved.
-- **A run** (``bacs_run``) is one Bacs submission for one entry day, made once: the run's row is
-  written first, so a second run for the same day, at once or later, returns the first. It
-  lodges new mandates (0N), sends 0C for mandates the council or tenant cancelled after lodging,
-  and collects from active mandates every collection day since the previous run's entry day
-  (rolled forward to the next working day; at most ``LATE_COLLECTION_WORKING_DAYS`` late), one ``Collection`` per mandate and day, each posted
-  to the ledger once (source ``bacs:<collection>``). The Standard 18 file is validated before it
-  is kept; a file that fails changes nothing.
-- **Reports** (``import_bacs_report``): ARUDD unpaid items reverse their collection (RDN), ADDACS
-  advices cancel, suspend, reinstate or change a mandate's bank details, AUDDIS rejections fail
-  the instruction. Each item is applied once (a ``MandateEvent`` source key), an unknown
-  reference is reported and not guessed, and a malformed file changes nothing.
+- **The service user name** on Bacs files is the one the sponsoring bank registered
+  (``BOROUGH_BACS_SERVICE_USER_NAME``, from the profile's ``[bank] service_user_name``); a name
+  that does not fit the file's 18 characters is refused (``service_user_name_problem``), never
+  cut.
+- **Advance notice** (``advance_notices``): a changed amount is emailed ahead, once per
+  mandate and collection day.
 """
 
 from __future__ import annotations
@@ -24,25 +21,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from xml.etree.ElementTree import ParseError
+from dataclasses import dataclass
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from borough.housing import accounts, bank_details, services
+from borough.housing import accounts, bank_details
 from borough.housing.bacs import calendar as bacs_calendar
-from borough.housing.bacs import modulus, reports, standard18
+from borough.housing.bacs import modulus, standard18
 from borough.housing.models import (
-    BacsRun,
-    Collection,
-    LedgerEntry,
     Mandate,
     MandateEvent,
     RentAccount,
@@ -116,6 +105,20 @@ def guarantee_paragraphs() -> list[str]:
         "You can cancel a Direct Debit at any time by simply contacting your bank or building "
         "society. Written confirmation may be required. Please also notify us.",
     ]
+
+
+def service_user_name_problem() -> str | None:
+    """Why the configured service user name cannot go on a Bacs file, in words an officer can
+    act on, or ``None``. The file holds 18 Bacs characters for it and the name must be the one
+    the sponsoring bank registered, so it is never cut to fit."""
+    problem = standard18.service_user_name_problem(service_user_name())
+    if problem is None:
+        return None
+    return (
+        f"{problem[0].upper()}{problem[1:]} (SUN {settings.BOROUGH_BACS_SUN}). Set "
+        "BOROUGH_BACS_SERVICE_USER_NAME, or service_user_name in the [bank] section of the "
+        "council profile, to that name"
+    )
 
 
 def _service_user() -> standard18.ServiceUser:
@@ -238,7 +241,8 @@ class MandateRequest:
 
 
 def check_holder_name(name: str) -> str | None:
-    """A message if ``name`` cannot go on a Bacs file (it needs letters A to Z)."""
+    """A message if ``name`` cannot go on a Bacs file: it is blank once transliterated to the
+    Bacs character set (``standard18.clean_name``)."""
     if not name.strip():
         return "Enter the name on the account"
     if not standard18.clean_name(name).strip():
@@ -380,7 +384,7 @@ def _send_confirmation(mandate: Mandate, email_to: str, today: dt.date) -> None:
     lines = [
         "Your Direct Debit Instruction is set up.",
         "",
-        f"Pay to: {service_user_name()}",
+        f"Pay to: {settings.COUNCIL.name}",
         f"Service User Number (SUN): {settings.BOROUGH_BACS_SUN}",
         f"Direct Debit reference: {mandate.reference}",
         f"Rent account: {mandate.account.payment_reference}",
@@ -438,244 +442,8 @@ def _notify(mandate: Mandate, subject: str, lines: list[str]) -> None:
     transaction.on_commit(lambda: _send(subject, body, to))
 
 
-# -- Bacs runs ---------------------------------------------------------------------------------
-
-
-def _entry_datetime(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
-
-
-def bacs_run(input_date: dt.date, *, created_by=None) -> BacsRun:
-    """The Bacs submission input on ``input_date`` (see the module's rules). Returns the run
-    already made for the same entry day if there is one. Raises ``DirectDebitError`` for a day
-    Bacs takes no input, ``NothingToSubmit`` when there is nothing to send, ``BacsFileError``
-    when the file fails validation (nothing saved)."""
-    cal = bacs_calendar.default_calendar()
-    try:
-        dates = cal.bacs_dates(input_date)
-    except ValueError as error:
-        raise DirectDebitError(str(error)) from None
-    existing = BacsRun.objects.filter(entry_date=dates.entry).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            return _make_run(cal, dates, created_by)
-    except IntegrityError:
-        existing = BacsRun.objects.filter(entry_date=dates.entry).first()
-        if existing is not None:
-            return existing
-        raise
-
-
-@dataclass
-class _Planned:
-    mandate: Mandate
-    due_on: dt.date
-    amount_pence: int
-    code: str
-    previous_pence: int | None
-
-
-def _make_run(cal, dates, created_by) -> BacsRun:
-    # The run's row first: a second run for this entry day waits here, then fails on the
-    # unique entry date and returns this one.
-    run = BacsRun.objects.create(
-        input_date=dates.input,
-        processing_date=dates.processing,
-        entry_date=dates.entry,
-        serial="000000",
-        file_text="",
-        created_by=created_by,
-    )
-    run.serial = f"{run.pk % 1_000_000:06d}"
-    previous_run = (
-        BacsRun.objects.filter(entry_date__lt=dates.entry).order_by("-entry_date").first()
-    )
-    # Collection days since the previous run, but none more than a few working days late: an
-    # older missed day would surprise the tenant (no notice of it), so it is not collected.
-    after = cal.add_working_days(dates.entry, -LATE_COLLECTION_WORKING_DAYS)
-    if previous_run is not None:
-        after = max(after, previous_run.entry_date)
-
-    # Lodged instructions become active once their entry day has passed.
-    for mandate in Mandate.objects.select_for_update().filter(
-        status=Status.LODGED, lodged_at__lt=_entry_datetime(dates.input)
-    ):
-        _set_status(mandate, Status.ACTIVE)
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action="activated",
-            detail="No rejection came back: the instruction is in place",
-            source_key=f"run:{run.pk}:active:{mandate.pk}",
-        )
-
-    instructions: list[standard18.Instruction] = []
-    new = list(Mandate.objects.select_for_update().filter(status=Status.NEW).order_by("pk"))
-    for mandate in new:
-        sort_code, number = bank_details.details_of(mandate)
-        instructions.append(
-            standard18.Instruction(
-                "0N", sort_code, number, mandate.account_holder, mandate.reference
-            )
-        )
-    to_cancel = list(
-        Mandate.objects.select_for_update()
-        .filter(status=Status.CANCELLED, lodged_at__isnull=False)
-        .filter(pk__in=MandateEvent.objects.filter(action="cancelled").values("mandate_id"))
-        .exclude(
-            pk__in=MandateEvent.objects.filter(action="cancellation_sent").values("mandate_id")
-        )
-        .order_by("pk")
-    )
-    for mandate in to_cancel:
-        sort_code, number = bank_details.details_of(mandate)
-        instructions.append(
-            standard18.Instruction(
-                "0C", sort_code, number, mandate.account_holder, mandate.reference
-            )
-        )
-
-    planned: list[_Planned] = []
-    for mandate in (
-        Mandate.objects.select_for_update()
-        .filter(status=Status.ACTIVE)
-        .select_related("account")
-        .order_by("pk")
-    ):
-        last = (
-            mandate.collections.exclude(transaction_code=REPRESENT_CODE).order_by("-due_on").first()
-        )
-        start = max(after, last.due_on if last else after) + dt.timedelta(days=1)
-        previous = last.amount_pence if last else None
-        first = last is None
-        for day in scheduled_dates(mandate, start, dates.entry):
-            pence = amount_pence(mandate.account, mandate.frequency, day)
-            if pence <= 0:
-                continue
-            code = settings.BOROUGH_BACS_FIRST_COLLECTION_CODE if first else REGULAR_CODE
-            planned.append(_Planned(mandate, day, pence, code, previous))
-            first, previous = False, pence  # a later day in the same run is a regular one
-
-    planned += _representations(dates.entry, planned)
-
-    if not instructions and not planned:
-        raise NothingToSubmit(
-            f"Nothing to send for entry day {_day(dates.entry)}: no new or cancelled "
-            "instructions and no collections due"
-        )
-
-    collections: list[standard18.Collection] = []
-    for item in planned:
-        sort_code, number = bank_details.details_of(item.mandate)
-        collection = Collection.objects.create(
-            run=run,
-            mandate=item.mandate,
-            transaction_code=item.code,
-            amount_pence=item.amount_pence,
-            due_on=item.due_on,
-        )
-        entry, _created = services.post_entry(
-            item.mandate.account,
-            kind=LedgerEntry.Kind.DIRECT_DEBIT,
-            type_code="RDD",
-            amount_pence=-item.amount_pence,
-            posted_on=dates.entry,
-            description=f"Direct Debit {item.mandate.reference}",
-            source_key=f"bacs:{collection.pk}",
-            created_by=created_by,
-        )
-        collection.entry = entry
-        collection.save(update_fields=["entry"])
-        collections.append(
-            standard18.Collection(
-                item.code,
-                sort_code,
-                number,
-                item.mandate.account_holder,
-                item.amount_pence,
-                item.mandate.reference,
-            )
-        )
-        if item.previous_pence != item.amount_pence:
-            _advance_notice(item, collection, dates.entry)
-
-    try:
-        text = standard18.write_standard18(
-            _service_user(),
-            instructions=instructions,
-            collections=collections,
-            options=standard18.FileOptions(
-                processing_date=dates.processing,
-                creation_date=dates.input,
-                serial_number=run.serial,
-            ),
-        )
-    except standard18.BatchError as error:
-        raise BacsFileError(error.problems) from None
-    problems = standard18.validate_standard18(text, calendar=cal)
-    if problems:
-        raise BacsFileError(problems)
-
-    lodged_at = _entry_datetime(dates.entry)
-    for mandate in new:
-        mandate.status = Status.LODGED
-        mandate.lodged_at = lodged_at
-        mandate.save(update_fields=["status", "lodged_at"])
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action="lodged",
-            reason_code="0N",
-            detail=f"Sent to the bank in the run for {_day(dates.entry)}",
-            source_key=f"run:{run.pk}:0N:{mandate.pk}",
-        )
-    for mandate in to_cancel:
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action="cancellation_sent",
-            reason_code="0C",
-            detail=f"Cancellation sent to the bank in the run for {_day(dates.entry)}",
-            source_key=f"run:{run.pk}:0C:{mandate.pk}",
-        )
-    run.file_text = text
-    run.instructions = len(instructions)
-    run.collections = len(collections)
-    run.total_pence = sum(item.amount_pence for item in planned)
-    run.save(update_fields=["serial", "file_text", "instructions", "collections", "total_pence"])
-    return run
-
-
-def _representations(entry: dt.date, planned: list) -> list:
-    """Unpaid collections due to be presented again (ARUDD reason 0, "refer to payer") on or
-    before ``entry``: each once, with code 18, on a run that does not already collect from the
-    mandate that day."""
-    busy = {(item.mandate.pk, item.due_on) for item in planned}
-    out = []
-    for event in (
-        MandateEvent.objects.filter(action="represent_due", mandate__status=Status.ACTIVE)
-        .select_related("mandate__account")
-        .order_by("pk")
-    ):
-        original_pk, _, on = event.detail.partition(" ")
-        if dt.date.fromisoformat(on) > entry or _recorded(f"represented:{original_pk}"):
-            continue
-        if (event.mandate.pk, entry) in busy or event.mandate.collections.filter(
-            due_on=entry
-        ).exists():
-            continue  # collected that day already: the next run presents it
-        original = Collection.objects.get(pk=int(original_pk))
-        MandateEvent.objects.create(
-            mandate=event.mandate,
-            action="represented",
-            detail=f"Collection {original_pk} presented again on {entry.isoformat()}",
-            source_key=f"represented:{original_pk}",
-        )
-        out.append(
-            _Planned(
-                event.mandate, entry, original.amount_pence, REPRESENT_CODE, original.amount_pence
-            )
-        )
-    return out
+def _recorded(source_key: str) -> bool:
+    return MandateEvent.objects.filter(source_key=source_key).exists()
 
 
 def advance_notices(today: dt.date, *, look_ahead_working_days: int = 15) -> list[str]:
@@ -727,397 +495,3 @@ def advance_notices(today: dt.date, *, look_ahead_working_days: int = 15) -> lis
             sent.append(mandate.reference)
             break
     return sent
-
-
-def _advance_notice(item: _Planned, collection: Collection, entry: dt.date) -> None:
-    """Tell the tenant the amount and date of a first collection or a changed amount, with
-    the run that collects it, unless ``advance_notices`` told them ahead already."""
-    mandate = item.mandate
-    if _recorded(f"notice-ahead:{mandate.pk}:{item.due_on.isoformat()}"):
-        return
-    if item.previous_pence is None:
-        change = f"Your first Direct Debit payment of {accounts.pounds(item.amount_pence)}"
-    else:
-        change = (
-            f"Your Direct Debit payment changes from {accounts.pounds(item.previous_pence)} "
-            f"to {accounts.pounds(item.amount_pence)}. The payment"
-        )
-    MandateEvent.objects.create(
-        mandate=mandate,
-        action="advance_notice",
-        detail=f"Notice of {item.amount_pence}p on {entry.isoformat()}",
-        source_key=f"notice:{collection.pk}",
-    )
-    _notify(
-        mandate,
-        f"Your rent Direct Debit: {accounts.pounds(item.amount_pence)} on {_day(entry)}",
-        [
-            f"{change} will be taken from your bank account {mandate.masked} on {_day(entry)}.",
-            f"After that: {accounts.pounds(item.amount_pence)} "
-            f"{describe_schedule(mandate.frequency, mandate.collection_day).lower()}, until we "
-            "tell you of a change.",
-            "",
-            "You are covered by the Direct Debit Guarantee: if an error is made you are "
-            "entitled to a full and immediate refund from your bank.",
-        ],
-    )
-
-
-# -- Bacs reports ------------------------------------------------------------------------------
-
-
-@dataclass
-class ReportOutcome:
-    """What an import did, item by item, in plain words."""
-
-    kind: str  # "ARUDD", "ADDACS" or "AUDDIS"
-    source: str
-    applied: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.kind} report {self.source}: {len(self.applied)} applied, "
-            f"{len(self.already)} already applied, {len(self.unknown)} not recognised"
-        )
-
-
-def detect_report(data: bytes | str, source: str = "report") -> str:
-    """ "ARUDD", "ADDACS" or "AUDDIS", from the document's structure."""
-    try:
-        root = fromstring(data)
-    except (ParseError, DefusedXmlException) as error:
-        raise ReportRefused(f"{source}: not a Bacs report (not well-formed XML: {error})") from None
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    if local(root.tag) != "BACSDocument":
-        raise ReportRefused(f"{source}: not a Bacs report (no BACSDocument)")
-    for data_element in (c for c in root if local(c.tag) == "Data"):
-        for report in data_element:
-            if local(report.tag) == "ARUDD":
-                return "ARUDD"
-            if local(report.tag) == "MessagingAdvices":
-                kinds = set()
-                for child in report:
-                    name = local(child.tag)
-                    if name == "MessagingError":
-                        kinds.add("AUDDIS")
-                    elif name == "MessagingAdvice":
-                        record_type = next(
-                            (
-                                value.strip().upper()
-                                for key, value in child.attrib.items()
-                                if local(key).replace("-", "").replace("_", "").lower()
-                                == "recordtype"
-                            ),
-                            "",
-                        )
-                        kinds.add("ADDACS" if record_type == "A" else "AUDDIS")
-                if len(kinds) == 1:
-                    return kinds.pop()
-                raise ReportRefused(
-                    f"{source}: cannot tell whether this is an ADDACS or an AUDDIS report"
-                )
-    raise ReportRefused(f"{source}: not an ARUDD, ADDACS or AUDDIS report")
-
-
-def import_bacs_report(
-    path_or_bytes: str | Path | bytes, *, created_by=None, source: str = ""
-) -> ReportOutcome:
-    """Apply an ARUDD, ADDACS or AUDDIS report (detected from the file), all or nothing."""
-    if isinstance(path_or_bytes, bytes):
-        data = path_or_bytes
-        source = source or "the report"
-    else:
-        path = Path(path_or_bytes)
-        source = source or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ReportRefused(f"{source}: cannot be read ({error.strerror})") from None
-    kind = detect_report(data, source)
-    try:
-        parsed = {
-            "ARUDD": reports.parse_arudd,
-            "ADDACS": reports.parse_addacs,
-            "AUDDIS": reports.parse_auddis,
-        }[kind](data, source=source)
-    except reports.ReportError as error:
-        raise ReportRefused(f"{error}. Nothing was changed") from None
-    sun = parsed.service_user_number
-    if sun and sun != settings.BOROUGH_BACS_SUN:
-        raise ReportRefused(
-            f"{source}: the report is for service user {sun}, not this council's "
-            f"({settings.BOROUGH_BACS_SUN}). Nothing was changed"
-        )
-    outcome = ReportOutcome(kind, source)
-    today = timezone.localdate()
-    with transaction.atomic():
-        if kind == "ARUDD":
-            _apply_arudd(parsed, outcome, created_by, today)
-        elif kind == "ADDACS":
-            _apply_addacs(parsed, outcome, created_by, today)
-        else:
-            _apply_auddis(parsed, outcome, created_by, today)
-    return outcome
-
-
-def _mandate(reference: str) -> Mandate | None:
-    return (
-        Mandate.objects.select_for_update()
-        .filter(reference=reference.strip().upper())
-        .select_related("account")
-        .first()
-    )
-
-
-def _recorded(source_key: str) -> bool:
-    return MandateEvent.objects.filter(source_key=source_key).exists()
-
-
-#: ARUDD reason → what becomes of the mandate (A1). Codes not listed leave it as it is.
-ARUDD_MANDATE_ACTIONS = {
-    "1": Status.CANCELLED,
-    "2": Status.CANCELLED,
-    "5": Status.CANCELLED,
-    "B": Status.CANCELLED,
-    "6": Status.FAILED,
-    "3": Status.SUSPENDED,
-    "4": Status.SUSPENDED,
-}
-
-
-def _apply_arudd(report, outcome: ReportOutcome, by, today: dt.date) -> None:
-    posted_on = report.processing_date or today
-    for item in report.items:
-        label = f"{item.reference} {accounts.pounds(item.amount_pence)} of {item.original_processing_date}"
-        opd = item.original_processing_date
-        collection = (
-            Collection.objects.select_for_update(of=("self",))
-            .filter(
-                mandate__reference=item.reference.strip().upper(), amount_pence=item.amount_pence
-            )
-            .filter(Q(run__processing_date=opd) | Q(run__entry_date=opd))
-            .select_related("mandate__account", "entry")
-            .order_by("-pk")
-            .first()
-        )
-        if collection is None:
-            outcome.unknown.append(f"{label}: no collection has this reference, amount and date")
-            continue
-        key = f"arudd:{collection.pk}"
-        if _recorded(key):
-            outcome.already.append(f"{label}: already recorded as unpaid")
-            continue
-        reason = item.reason
-        meaning = reason.meaning if reason else (item.description or item.return_code)
-        mandate = collection.mandate
-        collection.status = Collection.Status.UNPAID
-        collection.save(update_fields=["status"])
-        if collection.entry is not None:
-            services.reverse_entry(
-                collection.entry,
-                reason=f"Direct Debit unpaid: {meaning}",
-                posted_on=posted_on,
-                type_code="RDN",
-                created_by=by,
-            )
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action="unpaid",
-            reason_code=(item.reason_code or "")[:4],
-            detail=f"{accounts.pounds(item.amount_pence)} due {collection.due_on} unpaid: {meaning}",
-            source_key=key,
-            actor=by,
-        )
-        new_status = ARUDD_MANDATE_ACTIONS.get(item.reason_code or "")
-        what = "recorded; the mandate is unchanged"
-        represent_on = None
-        if item.reason_code == "0" and collection.transaction_code != REPRESENT_CODE:
-            cal = bacs_calendar.default_calendar()
-            reported = max(today, report.processing_date or today)
-            represent_on = cal.add_working_days(
-                cal.next_working_day(reported), REPRESENT_NOTICE_WORKING_DAYS
-            )
-            processed = collection.run.processing_date
-            if mandate.status in LIVE and (represent_on - processed).days <= REPRESENT_WITHIN_DAYS:
-                MandateEvent.objects.create(
-                    mandate=mandate,
-                    action="represent_due",
-                    detail=f"{collection.pk} {represent_on.isoformat()}",
-                    source_key=f"represent:{collection.pk}",
-                )
-                what = f"recorded; it will be presented again (code 18) from {_day(represent_on)}"
-            else:
-                represent_on = None
-                what = "recorded; too late to present again: collect it another way"
-        if new_status and mandate.status in LIVE and mandate.status != new_status:
-            if new_status in (Status.CANCELLED, Status.FAILED):
-                _end(mandate, new_status, f"Unpaid: {meaning}")
-            else:
-                _set_status(mandate, new_status)
-            what = f"mandate {mandate.get_status_display().lower()}"
-        outcome.applied.append(f"{label}: unpaid ({meaning}): reversed; {what}")
-        _notify(
-            mandate,
-            "Your rent Direct Debit payment was not made",
-            [
-                f"Your bank did not pay the Direct Debit of {accounts.pounds(item.amount_pence)} "
-                f"for your rent account {mandate.account.payment_reference} "
-                f"(due {_day(collection.due_on)}). The reason your bank gave: {meaning}.",
-                "",
-                *(
-                    [
-                        f"We will try to collect it again from your account on or after "
-                        f"{_day(represent_on)}. Please make sure the money is there, or contact "
-                        "us if you cannot pay it.",
-                    ]
-                    if represent_on
-                    else [
-                        "The payment has been taken off your rent account, so the amount is "
-                        "still owed. Please pay it another way, or contact us to talk about it.",
-                    ]
-                ),
-                *(
-                    ["Your Direct Debit has ended. To pay by Direct Debit again, set up a new one."]
-                    if mandate.status in (Status.CANCELLED, Status.FAILED)
-                    else []
-                ),
-            ],
-        )
-
-
-def _apply_addacs(report, outcome: ReportOutcome, by, today: dt.date) -> None:
-    for advice in report.advices:
-        reason = advice.reason
-        meaning = reason.meaning if reason else advice.reason_code
-        when = advice.effective_date or report.processing_date or today
-        label = f"{advice.reference} (reason {advice.reason_code}: {meaning})"
-        key = f"addacs:{advice.reference.strip().upper()}:{advice.reason_code}:{when.isoformat()}"
-        mandate = _mandate(advice.reference)
-        if mandate is None:
-            outcome.unknown.append(f"{label}: no mandate has this reference")
-            continue
-        if _recorded(key):
-            outcome.already.append(f"{label}: already applied")
-            continue
-        code = advice.reason_code
-        what = "recorded"
-        if code in ("0", "1", "2", "B"):
-            if mandate.status in LIVE:
-                _end(mandate, Status.CANCELLED, f"Cancelled by the bank: {meaning}")
-                what = "mandate cancelled (no 0C: the bank has cancelled it)"
-                _notify(
-                    mandate,
-                    "Your rent Direct Debit has been cancelled",
-                    [
-                        f"Your bank told us your Direct Debit for rent account "
-                        f"{mandate.account.payment_reference} is cancelled ({meaning}).",
-                        "No more payments will be taken. Please pay your rent another way, or "
-                        "set up a new Direct Debit.",
-                    ],
-                )
-            else:
-                what = f"recorded (the mandate had already ended: {mandate.get_status_display()})"
-        elif code == "3":
-            if advice.has_new_details and mandate.status in LIVE:
-                _change_details(mandate, advice)
-                _set_status(mandate, Status.NEW)
-                what = "bank details updated; a new instruction (0N) goes in the next run"
-            elif mandate.status in LIVE:
-                _set_status(mandate, Status.SUSPENDED)
-                what = "mandate suspended: no new details were given, get a new instruction"
-        elif code in ("C", "E"):
-            if advice.has_new_details:
-                _change_details(mandate, advice)
-                what = "bank details updated; collections continue"
-            else:
-                what = "recorded: no new details were given"
-        elif code == "D":
-            if mandate.status in LIVE:
-                _set_status(mandate, Status.SUSPENDED)
-                what = "mandate suspended until the dispute is resolved"
-        elif code == "R":
-            if mandate.status in (Status.CANCELLED, Status.SUSPENDED):
-                other = live_mandate(mandate.account)
-                if other is not None and other.pk != mandate.pk:
-                    outcome.notes.append(
-                        f"{label}: not reinstated, because the account has another live "
-                        f"mandate ({other.reference}): decide which to keep"
-                    )
-                    what = "recorded; not reinstated"
-                else:
-                    mandate.status = Status.ACTIVE if mandate.lodged_at else Status.NEW
-                    mandate.ended_at = None
-                    mandate.end_reason = ""
-                    mandate.save(update_fields=["status", "ended_at", "end_reason"])
-                    what = "mandate reinstated"
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action=f"addacs_{code.lower()}",
-            reason_code=code,
-            detail=f"ADDACS {meaning}: {what}"[:300],
-            source_key=key,
-            actor=by,
-        )
-        outcome.applied.append(f"{label}: {what}")
-
-
-def _change_details(mandate: Mandate, advice) -> None:
-    sort_digits = advice.new_sort_code.replace("-", "")
-    bank_details.store(mandate, sort_code_digits=sort_digits, account_number=advice.new_account)
-    mandate.save(
-        update_fields=[
-            "sort_code_encrypted",
-            "account_number_encrypted",
-            "sort_code_last2",
-            "account_number_last4",
-        ]
-    )
-
-
-def _apply_auddis(report, outcome: ReportOutcome, by, today: dt.date) -> None:
-    for error in report.file_errors:
-        outcome.notes.append(
-            f"The bank rejected a whole file: {error}. Check the run and send it again"
-        )
-    for rejection in report.rejections:
-        reason = rejection.reason
-        meaning = reason.meaning if reason else rejection.reason_code
-        when = rejection.effective_date or report.processing_date or today
-        label = f"{rejection.reference} (reason {rejection.reason_code}: {meaning})"
-        key = f"auddis:{rejection.reference.strip().upper()}:{rejection.reason_code}:{when.isoformat()}"
-        mandate = _mandate(rejection.reference)
-        if mandate is None:
-            outcome.unknown.append(f"{label}: no mandate has this reference")
-            continue
-        if _recorded(key):
-            outcome.already.append(f"{label}: already applied")
-            continue
-        what = "recorded (the mandate had already ended)"
-        if mandate.status in LIVE:
-            _end(mandate, Status.FAILED, f"Rejected by the bank: {meaning}")
-            what = "mandate failed"
-            _notify(
-                mandate,
-                "Your rent Direct Debit could not be set up",
-                [
-                    f"Your bank could not set up the Direct Debit for rent account "
-                    f"{mandate.account.payment_reference}. The reason it gave: {meaning}.",
-                    "No payments will be taken. Please check your bank details and set up a new "
-                    "Direct Debit, or pay your rent another way.",
-                ],
-            )
-        MandateEvent.objects.create(
-            mandate=mandate,
-            action="rejected",
-            reason_code=rejection.reason_code,
-            detail=f"AUDDIS rejection: {meaning}"[:300],
-            source_key=key,
-            actor=by,
-        )
-        outcome.applied.append(f"{label}: {what}")

@@ -8,7 +8,7 @@ import datetime as dt
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from borough.housing import bank_details, direct_debit
+from borough.housing import bank_details, direct_debit, direct_debit_reports, direct_debit_runs
 from borough.housing.accounts import pounds
 
 SUBCOMMANDS: tuple[str, ...] = ("bacs-run", "import-bacs-report", "rotate-bank-key")
@@ -45,7 +45,7 @@ def handle(command, subcommand: str, options: dict) -> None:
     if subcommand == "bacs-run":
         input_date = options.get("input_date") or timezone.localdate()
         try:
-            run = direct_debit.bacs_run(input_date)
+            run = direct_debit_runs.bacs_run(input_date)
         except direct_debit.NothingToSubmit as error:
             out.write(str(error))
             return
@@ -61,12 +61,13 @@ def handle(command, subcommand: str, options: dict) -> None:
             out.write(f"File written to {options['output']}")
     elif subcommand == "import-bacs-report":
         try:
-            outcome = direct_debit.import_bacs_report(options["file"])
+            outcome = direct_debit_reports.import_bacs_report(options["file"])
         except direct_debit.DirectDebitError as error:
             raise CommandError(str(error)) from None
         out.write(outcome.summary())
         for heading, lines in (
             ("Applied", outcome.applied),
+            ("Accepted by the bank", outcome.accepted),
             ("Already applied", outcome.already),
             ("Not recognised (nothing done)", outcome.unknown),
             ("For an officer", outcome.notes),

@@ -13,13 +13,17 @@
   ``payer-name``, ``payer-sort-code``, ``payer-account-number``, ``payer-new-sort-code``,
   ``payer-new-account-number``, ``effective-date``, ``record-type``, ``transaction-code``).
   Attribute names are matched ignoring case, hyphens and underscores, so ``reasonCode`` and
-  ``reason-code`` both work.
+  ``reason-code`` both work. The header's ``advice-type`` (``ADDACS``, ``AUDACC`` for an AUDDIS
+  report that accepts a file, ``AUDREJ`` for one that rejects it) says which report it is
+  (``report_kind``). A ``MessagingError`` with no text, or only ``"0"`` in its ``line1``…,
+  means "no error": banks send ``<MessagingError/>`` in ADDACS and ``line1="0"`` in AUDACC.
 
-Reason codes and what to do about them are tables below (A1 of the domain brief), as data. ARUDD
-``returnCode`` values are four-digit Bacs codes (for example ``1012`` with the description
-``INSTRUCTION CANCELLED``); the one-character ARUDD reason is taken from a ``reasonCode``
-attribute when there is one, else from ``returnCode`` when it is already one character, else
-from the description (``ARUDD_DESCRIPTION_REASONS``), else left ``None``.
+Reason codes and what to do about them are tables in ``reason_codes`` (A1 of the domain
+brief), re-exported here. ARUDD ``returnCode`` values are four-digit Bacs codes (for example
+``1012`` with the description ``INSTRUCTION CANCELLED``); the one-character ARUDD reason is
+taken from a ``reasonCode`` attribute when there is one, else from ``returnCode`` when it is
+already one character, else from the description (``ARUDD_DESCRIPTION_REASONS``), else left
+``None``.
 
 A file that is not the report it should be raises ``ReportError`` naming the file and the
 element. Parsing uses ``defusedxml``: the files come from outside the council.
@@ -37,110 +41,33 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    meaning: str
-    action: str
-
-
-def _table(*rows: tuple[str, str, str]) -> Mapping[str, Reason]:
-    return MappingProxyType({code: Reason(code, meaning, action) for code, meaning, action in rows})
-
-
-#: ARUDD reason codes (A1).
-ARUDD_REASONS = _table(
-    (
-        "0",
-        "Refer to payer",
-        "Re-present (code 18) within 1 month of the original processing day; tell the "
-        "payer about 5 working days before",
-    ),
-    ("1", "Instruction cancelled", "Mark the instruction cancelled; agree another way to pay"),
-    ("2", "Payer deceased", "Cancel; start the bereavement process"),
-    ("3", "Account transferred", "Suspend; get a new instruction unless new details arrived"),
-    ("4", "Advance notice disputed", "Stop collecting until it is resolved"),
-    ("5", "No account (or wrong account type)", "Cancel; get a new instruction"),
-    ("6", "No instruction", "Re-lodge (0N) or get a new instruction"),
-    ("7", "Amount differs", "Fix the amount or the advance notice"),
-    ("8", "Amount not yet due", "Fix the date or the advance notice"),
-    ("9", "Presentation overdue", "Collected too late (over 1 month); notify again"),
-    ("A", "Service user differs", "Check the SUN and the reference"),
-    ("B", "Account closed", "Cancel; get a new instruction"),
+from borough.housing.bacs.reason_codes import (
+    ADDACS_REASONS,
+    ARUDD_DESCRIPTION_REASONS,
+    ARUDD_REASONS,
+    AUDDIS_REASONS,
+    Reason,
 )
 
-#: ARUDD ``returnDescription`` → reason code, for files whose ``returnCode`` is a four-digit
-#: Bacs code. Matched on the upper-cased description with spaces collapsed.
-ARUDD_DESCRIPTION_REASONS: Mapping[str, str] = MappingProxyType(
-    {
-        "REFER TO PAYER": "0",
-        "INSTRUCTION CANCELLED": "1",
-        "PAYER DECEASED": "2",
-        "ACCOUNT TRANSFERRED": "3",
-        "ADVANCE NOTICE DISPUTED": "4",
-        "NO ACCOUNT": "5",
-        "NO INSTRUCTION": "6",
-        "AMOUNT DIFFERS": "7",
-        "AMOUNT NOT YET DUE": "8",
-        "PRESENTATION OVERDUE": "9",
-        "SERVICE USER DIFFERS": "A",
-        "ORIGINATOR DIFFERS": "A",
-        "ACCOUNT CLOSED": "B",
-    }
-)
-
-#: ADDACS reason codes (A1).
-ADDACS_REASONS = _table(
-    (
-        "0",
-        "Instruction cancelled by the bank: refer to payer",
-        "Cancel; a new instruction is needed for another account",
-    ),
-    (
-        "1",
-        "Instruction cancelled by the payer",
-        "Cancel; arrange another way to pay; chase arrears",
-    ),
-    ("2", "Payer deceased", "Cancel"),
-    (
-        "3",
-        "Account transferred to a new bank",
-        "With new details: update and send 0N for the new account (no 0C to the old bank). "
-        "Old details only: suspend and get a new instruction",
-    ),
-    ("B", "Account closed", "Cancel; get a new instruction"),
-    (
-        "C",
-        "Account transferred to another branch, new details supplied",
-        "Update the bank details and keep collecting; no 0C/0N pair",
-    ),
-    ("D", "Advance notice disputed", "Stop collecting until it is resolved"),
-    ("E", "Instruction amended", "Update and keep collecting; no 0C/0N pair"),
-    ("R", "Instruction reinstated", "Reactivate the instruction"),
-)
-
-#: AUDDIS rejection codes (A1): 1, 2, 3, B and C mean what they mean in ADDACS.
-AUDDIS_REASONS = _table(
-    ("1", "Instruction cancelled by the payer", "Cancel; arrange another way to pay"),
-    ("2", "Payer deceased", "Cancel"),
-    ("3", "Account transferred", "Get the new details and lodge a new instruction"),
-    ("5", "No account", "Check the details with the payer; new instruction"),
-    ("6", "No instruction", "Lodge a new instruction"),
-    ("B", "Account closed", "Get a new instruction for another account"),
-    ("C", "Account transferred to another branch", "Update the bank details and re-lodge"),
-    ("F", "Invalid account type", "Ask the payer for an account that takes Direct Debits"),
-    ("G", "Bank will not accept Direct Debits on this account", "Ask for another account"),
-    ("H", "Instruction has expired", "Get a new instruction"),
-    ("I", "Payer reference is not unique", "Give the instruction a unique reference"),
-    ("K", "Instruction cancelled by the bank", "Get a new instruction"),
-    ("L", "Incorrect payer's account details", "Check the details with the payer"),
-    ("M", "Transaction code / user status incompatible", "Check with the sponsoring bank"),
-    ("N", "Transaction disallowed at the payer's branch", "Ask for another account"),
-    ("O", "Invalid reference", "Fix the reference and re-lodge"),
-    ("P", "Payer's name not present", "Add the payer's name and re-lodge"),
-    ("Q", "Service user name is blank", "Fix the council's name in the file"),
-)
+__all__ = [
+    "ADDACS_REASONS",
+    "ARUDD_DESCRIPTION_REASONS",
+    "ARUDD_REASONS",
+    "AUDDIS_REASONS",
+    "AddacsReport",
+    "AruddReport",
+    "AuddisReport",
+    "FileSummary",
+    "InstructionRejection",
+    "MandateAdvice",
+    "Reason",
+    "ReportError",
+    "UnpaidItem",
+    "parse_addacs",
+    "parse_arudd",
+    "parse_auddis",
+    "report_kind",
+]
 
 
 class ReportError(ValueError):
@@ -211,6 +138,8 @@ class AddacsReport:
     service_user_number: str
     processing_date: dt.date | None
     advices: tuple[MandateAdvice, ...]
+    #: Text of ``MessagingError`` elements that say something (most ADDACS carry an empty one).
+    messages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,12 +160,34 @@ class InstructionRejection:
 
 
 @dataclass(frozen=True)
+class FileSummary:
+    """An AUDDIS record about a whole file the council sent: ``record_type`` ``V`` (the file
+    was accepted, though some instructions in it may be rejected) or ``R`` (the whole file was
+    rejected). ``volume_serial`` is the file's VOL1 serial and ``file_number`` its UHL1 user
+    file number, which tie the report to a run."""
+
+    record_type: str
+    volume_serial: str
+    file_number: str
+    processing_date: dt.date | None
+    accepted: int | None
+    rejected: int | None
+    error_code: str
+    rejected_file: bool
+
+
+@dataclass(frozen=True)
 class AuddisReport:
     service_user_number: str
     processing_date: dt.date | None
     rejections: tuple[InstructionRejection, ...]
-    #: Whole-file errors (``MessagingError`` elements), as their text.
+    #: Why a whole file was rejected (the ``MessagingError`` text of an ``AUDREJ`` report).
     file_errors: tuple[str, ...] = ()
+    #: The header's ``advice-type``: ``AUDACC``, ``AUDREJ``, ``AUDDIS`` or "" if absent.
+    advice_type: str = ""
+    files: tuple[FileSummary, ...] = ()
+    #: ``MessagingError`` text in a report that rejects no file (kept for the officer).
+    messages: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -332,6 +283,16 @@ def _header(reader: _Reader, *names: str) -> dict[str, str]:
     return reader.attributes(found[0]) if found else {}
 
 
+def _error_code(text: str) -> str:
+    """A file error code, or "" for none (AUDACC reports say ``file-error-code="0"``)."""
+    return "" if text.strip("0 ") == "" else text
+
+
+def _count(values: Mapping[str, str], name: str) -> int | None:
+    text = values.get(_key(name), "")
+    return int(text) if text.isdigit() else None
+
+
 def _reason_from_description(description: str) -> str | None:
     return ARUDD_DESCRIPTION_REASONS.get(" ".join(description.upper().split()))
 
@@ -415,6 +376,85 @@ def _messaging(reader: _Reader) -> tuple[dict[str, str], list[Element]]:
     return header, reader.path("Data", "MessagingAdvices", "MessagingAdvice")
 
 
+def _report_date(reader: _Reader, header: Mapping[str, str]) -> dt.date | None:
+    """The report's day: ``currentProcessingDate`` as in the examples we followed, else the
+    ``report-generation-date`` that banks' reports carry."""
+    for name in ("currentProcessingDate", "report-generation-date"):
+        day = reader.date(header, "MessagingHeader", name, required=False)
+        if day is not None:
+            return day
+    return None
+
+
+#: ``MessagingError`` values that mean "no error" (AUDACC reports carry ``line1="0"``).
+_NO_ERROR = ("", "0")
+
+
+def _messaging_errors(reader: _Reader) -> tuple[str, ...]:
+    """The text of each ``MessagingError`` that says something: its ``line1``, ``line2``…
+    attributes in order, or its own text; an empty element or one of zeros is no error."""
+    texts = []
+    for element in reader.path("Data", "MessagingAdvices", "MessagingError"):
+        lines = [
+            value.strip()
+            for name, value in sorted(element.attrib.items())
+            if _key(name).startswith("line") and value.strip() not in _NO_ERROR
+        ]
+        text = " ".join(lines) or (element.text or "").strip()
+        if text not in _NO_ERROR:
+            texts.append(text)
+    return tuple(texts)
+
+
+#: ``advice-type`` values of the reports parsed here; ``AUDACC`` and ``AUDREJ`` are the AUDDIS
+#: reports that accept and reject a file.
+ADVICE_TYPES: Mapping[str, str] = MappingProxyType(
+    {"ADDACS": "ADDACS", "AUDDIS": "AUDDIS", "AUDACC": "AUDDIS", "AUDREJ": "AUDDIS"}
+)
+
+
+def report_kind(data: bytes | str, source: str = "report") -> str:
+    """``"ARUDD"``, ``"ADDACS"`` or ``"AUDDIS"``. A messaging report is known by its header's
+    ``advice-type``; without one, by its records (``record-type="A"`` is ADDACS, any other
+    AUDDIS). Raises ``ReportError`` for a document that is none of these, naming what it is."""
+    reader = _Reader(data, source, "ARUDD, ADDACS or AUDDIS")
+    reports = [child for data_element in reader.path("Data") for child in data_element]
+    if not reports:
+        raise ReportError(source, "BACSDocument/Data", "has no report in it")
+    name = _local(reports[0].tag)
+    if name == "ARUDD":
+        return "ARUDD"
+    if name != "MessagingAdvices":
+        raise ReportError(
+            source,
+            f"BACSDocument/Data/{name}",
+            f"this is a Bacs {name}, not an ARUDD, ADDACS or AUDDIS report, which are the "
+            "reports Borough reads",
+        )
+    header = _header(reader, "Data", "MessagingAdvices", "MessagingHeader")
+    advice_type = header.get("advicetype", "").upper()
+    if advice_type:
+        if advice_type not in ADVICE_TYPES:
+            raise ReportError(
+                source,
+                "MessagingHeader",
+                f"advice-type {advice_type!r} is not a report Borough reads "
+                f"({', '.join(ADVICE_TYPES)})",
+            )
+        return ADVICE_TYPES[advice_type]
+    record_types = {
+        reader.attributes(element).get("recordtype", "").upper()
+        for element in reader.path("Data", "MessagingAdvices", "MessagingAdvice")
+    }
+    if record_types == {"A"}:
+        return "ADDACS"
+    if "A" not in record_types and (record_types or _messaging_errors(reader)):
+        return "AUDDIS"
+    raise ReportError(
+        source, "MessagingAdvices", "cannot tell whether this is an ADDACS or an AUDDIS report"
+    )
+
+
 def parse_addacs(data: bytes | str, source: str = "ADDACS report") -> AddacsReport:
     """The advices of an ADDACS report; raises ``ReportError`` if it is malformed."""
     reader = _Reader(data, source, "ADDACS")
@@ -445,26 +485,46 @@ def parse_addacs(data: bytes | str, source: str = "ADDACS report") -> AddacsRepo
         )
     return AddacsReport(
         service_user_number=header.get("usernumber", ""),
-        processing_date=reader.date(header, "MessagingHeader", "currentProcessingDate", False),
+        processing_date=_report_date(reader, header),
         advices=tuple(advices),
+        messages=_messaging_errors(reader),
     )
 
 
-#: AUDDIS ``record-type`` values that carry a rejected instruction; others ("V", "R") are
-#: file-level summaries.
+#: AUDDIS ``record-type`` values that carry a rejected instruction.
 AUDDIS_REJECTION_RECORD_TYPES = ("N", "D")
+#: AUDDIS ``record-type`` values about a whole file: accepted (``V``) or rejected (``R``).
+AUDDIS_FILE_RECORD_TYPES = ("V", "R")
 
 
 def parse_auddis(data: bytes | str, source: str = "AUDDIS report") -> AuddisReport:
-    """The rejected instructions (and whole-file errors) of an AUDDIS report; raises
-    ``ReportError`` if it is malformed."""
+    """The rejected instructions of an AUDDIS report, its summary of each file (accepted or
+    rejected whole) and, for a rejected file, the bank's reason; raises ``ReportError`` if it
+    is malformed. An acceptance (``AUDACC``) has no file errors, whatever placeholder its
+    ``MessagingError`` carries."""
     reader = _Reader(data, source, "AUDDIS")
     header, elements = _messaging(reader)
+    advice_type = header.get("advicetype", "").upper()
     rejections: list[InstructionRejection] = []
+    files: list[FileSummary] = []
     for number, element in enumerate(elements, start=1):
         where = f"MessagingAdvice {number}"
         values = reader.attributes(element)
-        record_type = values.get("recordtype", "")
+        record_type = values.get("recordtype", "").upper()
+        if record_type in AUDDIS_FILE_RECORD_TYPES:
+            files.append(
+                FileSummary(
+                    record_type=record_type,
+                    volume_serial=values.get("volserialnumber", ""),
+                    file_number=values.get("originatorfilenumber", ""),
+                    processing_date=reader.date(values, where, "processing-date", False),
+                    accepted=_count(values, "accepted-ddi"),
+                    rejected=_count(values, "rejected-ddi"),
+                    error_code=_error_code(values.get("fileerrorcode", "")),
+                    rejected_file=record_type == "R" or advice_type == "AUDREJ",
+                )
+            )
+            continue
         if record_type and record_type not in AUDDIS_REJECTION_RECORD_TYPES:
             continue
         if not record_type and "reasoncode" not in values:
@@ -483,18 +543,18 @@ def parse_auddis(data: bytes | str, source: str = "AUDDIS report") -> AuddisRepo
                 effective_date=reader.date(values, where, "effective-date", required=False),
             )
         )
-    errors = tuple(
-        " ".join(
-            value.strip()
-            for name, value in sorted(element.attrib.items())
-            if _key(name).startswith("line") and value.strip()
-        )
-        or (element.text or "").strip()
-        for element in reader.path("Data", "MessagingAdvices", "MessagingError")
+    messages = _messaging_errors(reader)
+    # An error is a whole-file rejection only in a report that rejects a file (AUDREJ, or an
+    # "R" record); one with neither but with an error and no instructions is read the same way.
+    rejects_a_file = any(summary.rejected_file for summary in files) or (
+        advice_type in ("", "AUDDIS", "AUDREJ") and not files and not rejections
     )
     return AuddisReport(
         service_user_number=header.get("usernumber", ""),
-        processing_date=reader.date(header, "MessagingHeader", "currentProcessingDate", False),
+        processing_date=_report_date(reader, header),
         rejections=tuple(rejections),
-        file_errors=errors,
+        file_errors=messages if rejects_a_file else (),
+        advice_type=advice_type,
+        files=tuple(files),
+        messages=() if rejects_a_file else messages,
     )

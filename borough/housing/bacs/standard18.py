@@ -7,9 +7,16 @@ multi-processing-day file, where each carries its own processing date. AUDDIS in
 record (99) per processing day credits the council's account with the sum of the debits.
 
 Every position, fixed value and code list is data (``Standard18Layout``), so a council or its
-bureau can correct a value without touching the code. The label layouts and several fixed values
-come from the domain brief's reading of an open-source ERP's generator (Odoo ``account_bacs``),
-not from the licensed Bacs specification: ``docs/direct-debit.md`` lists which.
+bureau can correct a value without touching the code. The layouts follow public descriptions,
+not the licensed Bacs specification: the ANSI/ISO tape labels that VOL1, HDR1/2 and EOF1/2 are,
+bureau and bank guides, and open-source writers; ``docs/direct-debit.md`` cites each field's
+source and says which are unverified.
+
+Text goes into the Bacs character set by transliteration (``anyascii``: Ø → O, ß → SS, Cyrillic
+and other scripts to Latin letters), never by dropping letters. A payer's name is cut to its
+18 characters, as the descriptions say; the service user's name is not cut: one that does not
+fit is refused (``service_user_name_problem``), because it is the name the sponsoring bank
+registered for the SUN.
 
 ``validate_standard18`` re-reads a file from its text alone, field by field, and recomputes the
 contra totals and the UTL1 totals and counts. It shares the position table with the writer (so a
@@ -20,12 +27,13 @@ wrote, and files that came from elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from anyascii import anyascii
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -100,7 +108,10 @@ def _hdr2(name: str) -> tuple[Field, ...]:
         Field("record_format", 5, 1, "a", "F"),
         Field("block_length", 6, 5, "n", "02000"),
         Field("record_length", 11, 5, "n"),
-        Field("reserved", 16, 65, "a", " " * 65),
+        Field("reserved", 16, 35, "a", " " * 35),
+        # The ANSI/ISO label's buffer-offset length: "00", no offset.
+        Field("buffer_offset", 51, 2, "n", "00"),
+        Field("reserved_2", 53, 28, "a", " " * 28),
     )
 
 
@@ -125,7 +136,10 @@ LABEL_FIELDS: Mapping[str, tuple[Field, ...]] = MappingProxyType(
             Field("receiving_party_gap", 17, 4, "a", "    "),
             Field("currency_country", 21, 8, "n", "00000000"),
             Field("work_code", 29, 9),
-            Field("reserved", 38, 43, "a", " " * 43),
+            # The user file number: told apart from the SUN's other files of the same day;
+            # Bacs reports name it back (AUDDIS ``originator-file-number``).
+            Field("file_number", 38, 3, "n"),
+            Field("reserved", 41, 40, "a", " " * 40),
         ),
         "EOF1": _hdr1("EOF1"),
         "EOF2": _hdr2("EOF2"),
@@ -135,7 +149,10 @@ LABEL_FIELDS: Mapping[str, tuple[Field, ...]] = MappingProxyType(
             Field("credit_total", 18, 13, "n"),
             Field("debit_count", 31, 7, "n"),
             Field("credit_count", 38, 7, "n"),
-            Field("reserved", 45, 36, "a", " " * 36),
+            Field("reserved", 45, 8, "a", " " * 8),
+            # The count of AUDDIS instructions (0N, 0C, 0S) in the file.
+            Field("instruction_count", 53, 7, "n"),
+            Field("reserved_2", 60, 21, "a", " " * 21),
         ),
     }
 )
@@ -229,6 +246,8 @@ class FileOptions:
     creation_date: dt.date | None = None  # default: today in London
     expiry_date: dt.date | None = None  # default: the creation date
     serial_number: str = "000001"
+    #: UHL1's user file number, 3 digits: ``None`` for the serial number's last three.
+    file_number: str | None = None
     labels: bool = True
     multi_day: bool = False
     line_ending: str = "\r\n"
@@ -269,15 +288,33 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def clean_name(name: str, layout: Standard18Layout = DEFAULT_LAYOUT, length: int = 18) -> str:
-    """A name in Bacs characters: upper case, accents removed, apostrophes dropped, any other
-    character outside the set replaced by a space, then truncated to ``length``."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).upper()
-    text = text.replace("'", "").replace("’", "")
+def clean_name(
+    name: str, layout: Standard18Layout = DEFAULT_LAYOUT, length: int | None = 18
+) -> str:
+    """A name in Bacs characters: transliterated to Latin letters (``anyascii``: é → E,
+    Ø → O, ß → SS, Иван → IVAN), upper case, apostrophes dropped, any other character outside
+    the set replaced by a space, spaces collapsed, then cut to ``length`` (``None``: not cut)."""
+    text = anyascii(name or "").upper().replace("'", "")
     allowed = set(layout.allowed_characters)
-    text = "".join(ch if ch in allowed else " " for ch in text)
-    return " ".join(text.split())[:length].rstrip()
+    text = " ".join("".join(ch if ch in allowed else " " for ch in text).split())
+    return text if length is None else text[:length].rstrip()
+
+
+def service_user_name_problem(name: str, layout: Standard18Layout = DEFAULT_LAYOUT) -> str | None:
+    """Why ``name`` cannot be the service user's name on a file, or ``None``. The field holds
+    18 Bacs characters and the name is the one the sponsoring bank registered for the SUN, so
+    a longer name is refused, never cut (a cut name is not the registered one)."""
+    cleaned = clean_name(name, layout, length=None)
+    size = next(spec.length for spec in layout.data_record if spec.name == "service_user_name")
+    if not cleaned:
+        return "the service user name is blank"
+    if len(cleaned) > size:
+        return (
+            f"the service user name {cleaned!r} is {len(cleaned)} characters; the field in a "
+            f"Bacs file holds {size}. Use the short name your sponsoring bank registered for "
+            "your SUN"
+        )
+    return None
 
 
 def reference_problem(reference: str, layout: Standard18Layout = DEFAULT_LAYOUT) -> str | None:
@@ -347,9 +384,12 @@ class _Writer:
             self.problems.append(f"Service user: SUN {service_user.sun!r} is not 6 digits")
         self.own_sort_code = self.sort_code("Service user", service_user.sort_code)
         self.own_account = self.account("Service user", service_user.account_number)
+        problem = service_user_name_problem(service_user.name, layout)
+        if problem:
+            self.problems.append(f"Service user: {problem}")
+        # Cut only so that the batch's other problems can still be found: a batch with a
+        # problem is never written.
         self.own_name = clean_name(service_user.name, layout, self.sizes["service_user_name"])
-        if not self.own_name:
-            self.problems.append("Service user: the name is blank")
         self.contra_narrative = clean_name(
             options.contra_narrative, layout, self.sizes["service_user_name"]
         )
@@ -360,6 +400,11 @@ class _Writer:
         serial = options.serial_number
         if len(serial) != 6 or any(ch not in layout.allowed_characters for ch in serial):
             self.problems.append(f"The serial number {serial!r} must be 6 Bacs characters")
+        self.file_number = options.file_number
+        if self.file_number is None:
+            self.file_number = serial[-3:] if serial[-3:].isdigit() else "001"
+        if len(self.file_number) != 3 or not self.file_number.isdigit():
+            self.problems.append(f"The file number {self.file_number!r} must be 3 digits")
 
     def sort_code(self, who: str, value: str) -> str:
         digits = _digits(value)
@@ -532,6 +577,7 @@ def write_standard18(
             ("credit_total", credit_total),
             ("debit_count", debit_count),
             ("credit_count", credit_count),
+            ("instruction_count", instruction_count),
         ):
             values[name] = f"{number:0{sizes[name]}d}"
         records = [
@@ -569,6 +615,7 @@ def _label_values(writer: _Writer, options: FileOptions, layout: Standard18Layou
         "processing_date": "      " if options.multi_day else julian(options.processing_date),
         "receiving_party": options.receiving_party or writer.sun,
         "work_code": layout.work_code_multi if options.multi_day else layout.work_code_single,
+        "file_number": writer.file_number,
     }
 
 
@@ -898,6 +945,7 @@ def validate_standard18(
                 ("credit_total", credit_total, "total"),
                 ("debit_count", counted_debits, "count"),
                 ("credit_count", credit_count, "count"),
+                ("instruction_count", instruction_count, "count"),
             ):
                 text = utl1.get(name, "")
                 if text.isdigit() and int(text) != actual:

@@ -12,11 +12,17 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from borough.core.models import User
-from borough.housing import bank_details, direct_debit, services
+from borough.housing import (
+    bank_details,
+    direct_debit,
+    direct_debit_reports,
+    direct_debit_runs,
+    services,
+)
 from borough.housing.bacs import calendar as bacs_calendar
 from borough.housing.bacs.standard18 import validate_standard18
 from borough.housing.models import (
@@ -215,7 +221,7 @@ def test_a_run_lodges_new_mandates_then_later_runs_collect_once(
 ):
     account, user = tenant
     mandate = _mandate(account, user=user)
-    first = direct_debit.bacs_run(FIRST_RUN)
+    first = direct_debit_runs.bacs_run(FIRST_RUN)
     assert (first.input_date, first.entry_date) == (FIRST_RUN, dt.date(2026, 12, 3))
     assert (first.instructions, first.collections) == (1, 0)
     assert validate_standard18(first.file_text) == []
@@ -225,7 +231,7 @@ def test_a_run_lodges_new_mandates_then_later_runs_collect_once(
     assert mandate.status == Status.LODGED
 
     with django_capture_on_commit_callbacks(execute=True):
-        second = direct_debit.bacs_run(COLLECTION_RUN)
+        second = direct_debit_runs.bacs_run(COLLECTION_RUN)
     mandate.refresh_from_db()
     assert mandate.status == Status.ACTIVE
     assert second.entry_date == dt.date(2026, 12, 15)
@@ -246,12 +252,12 @@ def test_a_run_lodges_new_mandates_then_later_runs_collect_once(
     assert any("first Direct Debit payment" in m.body for m in mail.outbox)
 
     # The same day again: the same run, nothing more collected or posted.
-    assert direct_debit.bacs_run(COLLECTION_RUN).pk == second.pk
+    assert direct_debit_runs.bacs_run(COLLECTION_RUN).pk == second.pk
     assert Collection.objects.count() == 1
     assert LedgerEntry.objects.filter(kind="direct_debit").count() == 1
 
     # Next month: a regular collection (17), not a first one.
-    third = direct_debit.bacs_run(dt.date(2027, 1, 13))
+    third = direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     assert third.entry_date == dt.date(2027, 1, 15)
     assert len(_lines(third, "17")) == 1 and not _lines(third, "01")
     assert services.balance_pence(account) == -2 * monthly
@@ -261,25 +267,25 @@ def test_a_run_lodges_new_mandates_then_later_runs_collect_once(
 def test_a_collection_day_on_a_weekend_is_taken_the_next_working_day_once(tenant):
     account, _user = tenant
     _mandate(account, day=16)  # 16 January 2027 is a Saturday
-    direct_debit.bacs_run(FIRST_RUN)
-    assert direct_debit.bacs_run(dt.date(2026, 12, 14)).collections == 1  # entry Wed 16 Dec
+    direct_debit_runs.bacs_run(FIRST_RUN)
+    assert direct_debit_runs.bacs_run(dt.date(2026, 12, 14)).collections == 1  # entry Wed 16 Dec
     with pytest.raises(direct_debit.NothingToSubmit):
-        direct_debit.bacs_run(dt.date(2027, 1, 13))  # entry Fri 15 Jan: not due yet
-    saturday = direct_debit.bacs_run(dt.date(2027, 1, 14))  # entry Mon 18 Jan
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 13))  # entry Fri 15 Jan: not due yet
+    saturday = direct_debit_runs.bacs_run(dt.date(2027, 1, 14))  # entry Mon 18 Jan
     assert saturday.collections == 1
     assert Collection.objects.get(run=saturday).due_on == dt.date(2027, 1, 16)
     with pytest.raises(direct_debit.NothingToSubmit):
-        direct_debit.bacs_run(dt.date(2027, 1, 15))  # entry Tue 19 Jan: already collected
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 15))  # entry Tue 19 Jan: already collected
 
 
 @pytest.mark.django_db
 def test_a_collection_day_missed_by_more_than_a_few_working_days_is_not_collected(tenant):
     account, _user = tenant
     _mandate(account)
-    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
     with pytest.raises(direct_debit.NothingToSubmit):  # entry 23 Dec: 15 Dec is 6 days late
-        direct_debit.bacs_run(dt.date(2026, 12, 21))
-    late = direct_debit.bacs_run(dt.date(2026, 12, 14))  # entry 16 Dec: one day late
+        direct_debit_runs.bacs_run(dt.date(2026, 12, 21))
+    late = direct_debit_runs.bacs_run(dt.date(2026, 12, 14))  # entry 16 Dec: one day late
     assert Collection.objects.get(run=late).due_on == dt.date(2026, 12, 15)
 
 
@@ -287,13 +293,13 @@ def test_a_collection_day_missed_by_more_than_a_few_working_days_is_not_collecte
 def test_a_cancelled_lodged_mandate_sends_0c_once_and_is_not_collected(tenant):
     account, user = tenant
     mandate = _mandate(account)
-    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
     direct_debit.cancel_mandate(mandate, by=user, reason="Cancelled by the tenant online")
-    run = direct_debit.bacs_run(COLLECTION_RUN)
+    run = direct_debit_runs.bacs_run(COLLECTION_RUN)
     assert (run.instructions, run.collections) == (1, 0)
     assert len(_lines(run, "0C")) == 1
     with pytest.raises(direct_debit.NothingToSubmit):
-        direct_debit.bacs_run(dt.date(2027, 1, 13))
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     assert not LedgerEntry.objects.filter(kind="direct_debit").exists()
 
 
@@ -301,14 +307,14 @@ def test_a_cancelled_lodged_mandate_sends_0c_once_and_is_not_collected(tenant):
 def test_a_file_that_fails_validation_saves_and_posts_nothing(tenant, monkeypatch):
     account, _user = tenant
     _mandate(account)
-    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
     monkeypatch.setattr(
         direct_debit.standard18,
         "validate_standard18",
         lambda text, calendar=None: ["line 5: contra_total: the contra is wrong"],
     )
     with pytest.raises(direct_debit.BacsFileError, match="contra"):
-        direct_debit.bacs_run(COLLECTION_RUN)
+        direct_debit_runs.bacs_run(COLLECTION_RUN)
     assert BacsRun.objects.count() == 1
     assert not Collection.objects.exists()
     assert not LedgerEntry.objects.filter(kind="direct_debit").exists()
@@ -316,9 +322,53 @@ def test_a_file_that_fails_validation_saves_and_posts_nothing(tenant, monkeypatc
 
 
 @pytest.mark.django_db
+def test_a_run_writes_the_service_user_name_whole_and_the_payer_transliterated(tenant, settings):
+    account, _user = tenant
+    mandate = _mandate(account)
+    Mandate.objects.filter(pk=mandate.pk).update(account_holder="Bjørn Ødegård-Łukasz")
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "LB Northmere"
+    run = direct_debit_runs.bacs_run(FIRST_RUN)
+    (instruction,) = _lines(run, "0N")
+    assert instruction[46:64] == "LB NORTHMERE".ljust(18)
+    assert instruction[82:100] == "BJORN ODEGARD-LUKA"
+    lines = run.file_text.splitlines()
+    assert lines[3][37:40] == run.serial[-3:]  # UHL1 file number
+    assert lines[-1][52:59] == "0000001"  # UTL1 instruction count
+    assert validate_standard18(run.file_text) == []
+
+
+@pytest.mark.django_db
+def test_a_service_user_name_too_long_for_the_file_is_refused_before_anything_is_saved(
+    tenant, settings
+):
+    account, _user = tenant
+    _mandate(account)
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
+    with pytest.raises(direct_debit.DirectDebitError) as refused:
+        direct_debit_runs.bacs_run(FIRST_RUN)
+    message = str(refused.value)
+    assert "'LONDON BOROUGH OF NORTHMERE' is 27 characters" in message
+    assert "BOROUGH_BACS_SERVICE_USER_NAME" in message and "Nothing was sent or saved" in message
+    assert not BacsRun.objects.exists()
+    assert Mandate.objects.get().status == Status.NEW
+    with pytest.raises(CommandError, match=r"27 characters.*Nothing was sent or saved"):
+        call_command("housing", "bacs-run", "--input-date", "2026-12-01")
+    assert not BacsRun.objects.exists()
+
+
+def test_the_shipped_profile_gives_a_service_user_name_that_fits_the_file():
+    from django.conf import settings
+
+    from borough.housing.bacs.standard18 import service_user_name_problem
+
+    assert settings.COUNCIL.bank.service_user_name == "LB NORTHMERE"
+    assert service_user_name_problem(settings.BOROUGH_BACS_SERVICE_USER_NAME) is None
+
+
+@pytest.mark.django_db
 def test_no_run_on_a_day_bacs_is_closed():
     with pytest.raises(direct_debit.DirectDebitError, match="not a Bacs working day"):
-        direct_debit.bacs_run(dt.date(2026, 12, 25))
+        direct_debit_runs.bacs_run(dt.date(2026, 12, 25))
 
 
 @pytest.mark.django_db
@@ -327,14 +377,14 @@ def test_an_amount_change_sends_a_notice(tenant, django_capture_on_commit_callba
 
     account, user = tenant
     _mandate(account, user=user)
-    direct_debit.bacs_run(FIRST_RUN)
-    direct_debit.bacs_run(COLLECTION_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(COLLECTION_RUN)
     ChargeRate.objects.create(
         account=account, charge_type="DBR", weekly_pence=12000, effective_from=dt.date(2027, 1, 4)
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        direct_debit.bacs_run(dt.date(2027, 1, 13))
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     (notice,) = mail.outbox
     assert "changes from" in notice.body and "15 January 2027" in notice.body
 
@@ -381,8 +431,8 @@ def _advice(reference: str, reason: str, *, new_sort_code="", new_account="") ->
 def collected(tenant):
     account, user = tenant
     mandate = _mandate(account, user=user)
-    direct_debit.bacs_run(FIRST_RUN)
-    run = direct_debit.bacs_run(COLLECTION_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
+    run = direct_debit_runs.bacs_run(COLLECTION_RUN)
     return account, mandate, run, Collection.objects.get()
 
 
@@ -393,7 +443,7 @@ def test_an_unpaid_collection_is_reversed_once_however_often_the_report_comes(
     account, mandate, run, collection = collected
     report = _arudd(mandate.reference, collection.amount_pence, run.processing_date)
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = direct_debit.import_bacs_report(report, source="arudd.xml")
+        outcome = direct_debit_reports.import_bacs_report(report, source="arudd.xml")
     assert outcome.kind == "ARUDD" and len(outcome.applied) == 1
     assert "presented again (code 18)" in outcome.applied[0]
     collection.refresh_from_db()
@@ -405,7 +455,7 @@ def test_an_unpaid_collection_is_reversed_once_however_often_the_report_comes(
     assert Mandate.objects.get().status == Status.ACTIVE  # reason 0: may be re-presented
     assert any("was not made" in m.subject for m in mail.outbox)
 
-    again = direct_debit.import_bacs_report(report, source="arudd.xml")
+    again = direct_debit_reports.import_bacs_report(report, source="arudd.xml")
     assert (len(again.applied), len(again.already)) == (0, 1)
     assert LedgerEntry.objects.filter(kind="reversal").count() == 1
     assert MandateEvent.objects.filter(action="unpaid").count() == 1
@@ -417,18 +467,18 @@ def test_an_unpaid_because_the_account_closed_cancels_the_mandate(collected):
     report = _arudd(
         mandate.reference, collection.amount_pence, run.processing_date, reason="B", text="X"
     )
-    direct_debit.import_bacs_report(report)
+    direct_debit_reports.import_bacs_report(report)
     mandate.refresh_from_db()
     assert mandate.status == Status.CANCELLED and "Account closed" in mandate.end_reason
     with pytest.raises(direct_debit.NothingToSubmit):  # no 0C: the bank ended it
-        direct_debit.bacs_run(dt.date(2027, 1, 13))
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
 
 
 @pytest.mark.django_db
 def test_an_unpaid_item_that_matches_no_collection_is_reported_not_guessed(collected):
     _account, mandate, run, collection = collected
     wrong_amount = _arudd(mandate.reference, collection.amount_pence + 1, run.processing_date)
-    outcome = direct_debit.import_bacs_report(wrong_amount)
+    outcome = direct_debit_reports.import_bacs_report(wrong_amount)
     assert len(outcome.unknown) == 1 and not outcome.applied
     assert not LedgerEntry.objects.filter(kind="reversal").exists()
 
@@ -439,31 +489,31 @@ def test_addacs_cancels_and_changes_bank_details_once(collected):
     report = _addacs(
         _advice(mandate.reference, "C", new_sort_code="089999", new_account="66374958")
     )
-    outcome = direct_debit.import_bacs_report(report)
+    outcome = direct_debit_reports.import_bacs_report(report)
     assert outcome.kind == "ADDACS" and "bank details updated" in outcome.applied[0]
     mandate.refresh_from_db()
     assert mandate.status == Status.ACTIVE
     assert bank_details.details_of(mandate) == ("089999", "66374958")
     assert mandate.masked == "**-**-99 ****4958"
-    assert len(direct_debit.import_bacs_report(report).already) == 1
+    assert len(direct_debit_reports.import_bacs_report(report).already) == 1
 
-    cancelled = direct_debit.import_bacs_report(_addacs(_advice(mandate.reference, "1")))
+    cancelled = direct_debit_reports.import_bacs_report(_addacs(_advice(mandate.reference, "1")))
     assert "cancelled" in cancelled.applied[0]
     mandate.refresh_from_db()
     assert mandate.status == Status.CANCELLED
-    unknown = direct_debit.import_bacs_report(_addacs(_advice("NOSUCHREF1", "1")))
+    unknown = direct_debit_reports.import_bacs_report(_addacs(_advice("NOSUCHREF1", "1")))
     assert unknown.unknown and not unknown.applied
 
 
 @pytest.mark.django_db
 def test_addacs_new_bank_re_lodges_with_the_new_details(collected):
     _account, mandate, _run, _collection = collected
-    direct_debit.import_bacs_report(
+    direct_debit_reports.import_bacs_report(
         _addacs(_advice(mandate.reference, "3", new_sort_code="089999", new_account="66374958"))
     )
     mandate.refresh_from_db()
     assert mandate.status == Status.NEW
-    run = direct_debit.bacs_run(dt.date(2027, 1, 4))
+    run = direct_debit_runs.bacs_run(dt.date(2027, 1, 4))
     (instruction,) = _lines(run, "0N")
     assert instruction[:14] == "08999966374958"
 
@@ -472,7 +522,7 @@ def test_addacs_new_bank_re_lodges_with_the_new_details(collected):
 def test_an_auddis_rejection_fails_the_instruction(tenant):
     account, _user = tenant
     mandate = _mandate(account)
-    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
     report = (
         '<BACSDocument><Data><MessagingAdvices><MessagingHeader user-number="123456"/>'
         '<MessagingAdvice record-type="V" accepted-ddi="0" rejected-ddi="1"/>'
@@ -481,7 +531,7 @@ def test_an_auddis_rejection_fails_the_instruction(tenant):
         'transaction-code="0N" effective-date="2026-12-03"/>'
         "</MessagingAdvices></Data></BACSDocument>"
     ).encode()
-    outcome = direct_debit.import_bacs_report(report)
+    outcome = direct_debit_reports.import_bacs_report(report)
     assert outcome.kind == "AUDDIS"
     mandate.refresh_from_db()
     assert mandate.status == Status.FAILED and "No account" in mandate.end_reason
@@ -493,12 +543,12 @@ def test_a_malformed_report_changes_nothing(collected):
     good = _arudd(mandate.reference, collection.amount_pence, run.processing_date)
     broken = good.replace(b'<Totals numberOf="1"', b'<Totals numberOf="2"')
     with pytest.raises(direct_debit.ReportRefused, match="Nothing was changed"):
-        direct_debit.import_bacs_report(broken)
+        direct_debit_reports.import_bacs_report(broken)
     with pytest.raises(direct_debit.ReportRefused, match="not well-formed"):
-        direct_debit.import_bacs_report(b"<BACSDocument><Data>")
+        direct_debit_reports.import_bacs_report(b"<BACSDocument><Data>")
     other_council = good.replace(b'userNumber="123456"', b'userNumber="654321"')
     with pytest.raises(direct_debit.ReportRefused, match="654321"):
-        direct_debit.import_bacs_report(other_council)
+        direct_debit_reports.import_bacs_report(other_council)
     collection.refresh_from_db()
     assert collection.status == Collection.Status.SUBMITTED
     assert not LedgerEntry.objects.filter(kind="reversal").exists()
@@ -516,7 +566,7 @@ def test_the_commands_make_a_run_and_import_a_report(tenant, tmp_path, capsys):
     report = tmp_path / "addacs.xml"
     report.write_bytes(_addacs(_advice(mandate.reference, "1")))
     call_command("housing", "import-bacs-report", str(report))
-    assert "1 applied" in capsys.readouterr().out
+    assert "ADDACS report addacs.xml: 1 change made." in capsys.readouterr().out
 
 
 # -- two runs at once --------------------------------------------------------------------------
@@ -530,14 +580,14 @@ def test_two_runs_for_one_day_at_once_collect_each_mandate_once():
     for n in range(1, 5):
         account = make_account(n)
         _mandate(account, sort_code="08-99-99", account_number="66374958")
-    direct_debit.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(FIRST_RUN)
     barrier = threading.Barrier(4)
     runs, errors = [], []
 
     def run():
         barrier.wait()
         try:
-            runs.append(direct_debit.bacs_run(COLLECTION_RUN).pk)
+            runs.append(direct_debit_runs.bacs_run(COLLECTION_RUN).pk)
         except Exception as error:  # collected for the assertion below
             errors.append(error)
         finally:
@@ -562,8 +612,8 @@ def test_a_changed_amount_is_notified_ten_working_days_ahead_once_and_not_again_
 
     account, user = tenant
     _mandate(account, user=user)
-    direct_debit.bacs_run(FIRST_RUN)
-    direct_debit.bacs_run(COLLECTION_RUN)  # 15 December collected at the old amount
+    direct_debit_runs.bacs_run(FIRST_RUN)
+    direct_debit_runs.bacs_run(COLLECTION_RUN)  # 15 December collected at the old amount
     ChargeRate.objects.create(
         account=account, charge_type="DBR", weekly_pence=12000, effective_from=dt.date(2027, 1, 4)
     )
@@ -581,7 +631,7 @@ def test_a_changed_amount_is_notified_ten_working_days_ahead_once_and_not_again_
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        direct_debit.bacs_run(dt.date(2027, 1, 13))
+        direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     assert mail.outbox == []  # told ahead already
     assert Collection.objects.filter(due_on=dt.date(2027, 1, 15)).get().amount_pence != (
         Collection.objects.filter(due_on=dt.date(2026, 12, 15)).get().amount_pence
@@ -596,15 +646,15 @@ def test_an_unpaid_refer_to_payer_is_presented_again_once_after_notice(
     report = _arudd(mandate.reference, collection.amount_pence, run.processing_date)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        direct_debit.import_bacs_report(report, source="arudd.xml")
+        direct_debit_reports.import_bacs_report(report, source="arudd.xml")
     # reported on 17 December: 5 working days' notice, so from 24 December
     assert (
         "24 December 2026" in mail.outbox[0].body
         and "try to collect it again" in mail.outbox[0].body
     )
     with pytest.raises(direct_debit.NothingToSubmit):
-        direct_debit.bacs_run(dt.date(2026, 12, 18))  # entry 22 December: too early
-    again = direct_debit.bacs_run(dt.date(2026, 12, 22))  # entry 24 December
+        direct_debit_runs.bacs_run(dt.date(2026, 12, 18))  # entry 22 December: too early
+    again = direct_debit_runs.bacs_run(dt.date(2026, 12, 22))  # entry 24 December
     (represented,) = [line for line in again.file_text.splitlines() if line[15:17] == "18"]
     assert str(collection.amount_pence).zfill(11) in represented
     retry = Collection.objects.get(transaction_code="18")
@@ -612,9 +662,9 @@ def test_an_unpaid_refer_to_payer_is_presented_again_once_after_notice(
     assert services.balance_pence(account) == -collection.amount_pence
     # unpaid again: no second re-presentation
     second = _arudd(mandate.reference, retry.amount_pence, again.processing_date)
-    outcome = direct_debit.import_bacs_report(second, source="arudd2.xml")
+    outcome = direct_debit_reports.import_bacs_report(second, source="arudd2.xml")
     assert "presented again" not in outcome.applied[0]
     assert MandateEvent.objects.filter(action="represent_due").count() == 1
     # the next regular collection is still taken on its day
-    later = direct_debit.bacs_run(dt.date(2027, 1, 13))
+    later = direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     assert Collection.objects.filter(run=later, transaction_code="17").count() == 1

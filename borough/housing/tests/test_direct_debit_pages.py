@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from borough.core.models import User
-from borough.housing import direct_debit
+from borough.housing import direct_debit, direct_debit_runs
 from borough.housing.bacs.standard18 import validate_standard18
 from borough.housing.models import BacsRun, Mandate, Tenant
 from borough.housing.tests.test_ledger import make_account
@@ -45,6 +45,20 @@ def _page(response) -> str:
 def _no_full_details(*pages: str) -> None:
     for page in pages:
         assert ACCOUNT not in page and "202959" not in page and SORT_CODE not in page
+
+
+def _set_up(account, user=None):
+    """A monthly mandate for the 15th, set up on 1 December 2026."""
+    return direct_debit.set_up_mandate(
+        account,
+        account_holder="Zoe O'Brien",
+        sort_code=SORT_CODE,
+        account_number=ACCOUNT,
+        frequency="monthly",
+        collection_day=15,
+        today=dt.date(2026, 12, 1),
+        created_by=user,
+    )
 
 
 def _answer_up_to_check(client):
@@ -138,23 +152,14 @@ def test_weekly_payers_choose_a_weekday_and_monthly_payers_a_day_from_1_to_28(cl
 
 def test_the_tenant_cancels_and_the_next_run_sends_0c(client, tenant):
     account, user = tenant
-    mandate = direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-        created_by=user,
-    )
-    direct_debit.bacs_run(dt.date(2026, 12, 1))
+    mandate = _set_up(account, user)
+    direct_debit_runs.bacs_run(dt.date(2026, 12, 1))
     assert "Cancel Direct Debit" in _page(client.get(f"{BASE}/cancel"))
     assert client.post(f"{BASE}/cancel")["Location"] == BASE
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.CANCELLED
     assert "has ended" in _page(client.get(BASE))
-    run = direct_debit.bacs_run(dt.date(2026, 12, 11))
+    run = direct_debit_runs.bacs_run(dt.date(2026, 12, 11))
     assert run.instructions == 1 and run.collections == 0
 
 
@@ -179,16 +184,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     client, tenant, officer, monkeypatch
 ):
     account, user = tenant
-    direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-        created_by=user,
-    )
+    _set_up(account, user)
     client.force_login(officer)
     tools = _page(client.get("/staff/finance/"))
     assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
@@ -210,15 +206,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
 
 def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenant, officer):
     account, _user = tenant
-    mandate = direct_debit.set_up_mandate(
-        account,
-        account_holder="Zoe O'Brien",
-        sort_code=SORT_CODE,
-        account_number=ACCOUNT,
-        frequency="monthly",
-        collection_day=15,
-        today=dt.date(2026, 12, 1),
-    )
+    mandate = _set_up(account)
     client.force_login(officer)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -236,7 +224,7 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
             {"file": SimpleUploadedFile("addacs.xml", report)},
         )
     )
-    assert "ADDACS report addacs.xml: 1 applied, 0 already applied, 1 not recognised" in page
+    assert "ADDACS report addacs.xml: 1 change made, 1 not recognised (nothing done)." in page
     assert "NOSUCHREF9" in page
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.CANCELLED
@@ -247,6 +235,20 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
         )
     )
     assert "not well-formed XML" in broken and "There is a problem" in broken
+
+
+def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_nothing(
+    client, tenant, officer, monkeypatch, settings
+):
+    account, _user = tenant
+    _set_up(account)
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
+    client.force_login(officer)
+    monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
+    page = _page(client.post("/staff/finance/direct-debit/runs"))
+    assert "&#39;LONDON BOROUGH OF NORTHMERE&#39; is 27 characters" in page
+    assert "BOROUGH_BACS_SERVICE_USER_NAME" in page and "Nothing was sent or saved" in page
+    assert not BacsRun.objects.exists()
 
 
 def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff):

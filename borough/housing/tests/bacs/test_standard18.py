@@ -116,7 +116,8 @@ def test_labels_carry_the_sun_serial_and_julian_dates():
 def test_utl1_totals_and_counts():
     utl1 = lines_of(good_file())[-1]
     total = 12_345 + 99 + 1_000_000
-    assert utl1 == f"UTL1{total:013d}{total:013d}{3:07d}{1:07d}".ljust(80)
+    counts = f"{3:07d}{1:07d}" + " " * 8 + f"{2:07d}"  # debits, contras, instructions
+    assert utl1 == f"UTL1{total:013d}{total:013d}{counts}".ljust(80)
 
 
 def test_writer_output_passes_the_validator():
@@ -167,7 +168,7 @@ def test_an_instruction_only_file_has_no_contra():
     text = write_standard18(COUNCIL, INSTRUCTIONS, [], OPTIONS)
     lines = lines_of(text)
     assert [line[15:17] for line in lines[4:-3]] == ["0N", "0C"]
-    assert lines[-1] == "UTL1" + "0" * 40 + " " * 36
+    assert lines[-1] == "UTL1" + "0" * 40 + " " * 8 + "0000002" + " " * 21
     assert validate_standard18(text) == []
 
 
@@ -514,3 +515,86 @@ def test_validator_with_a_calendar_refuses_a_processing_day_on_a_bank_holiday():
 def test_the_writer_refuses_a_processing_date_before_the_file_is_created():
     with pytest.raises(BatchError, match="before the file's creation date"):
         good_file(processing_date=D(2026, 12, 21))
+
+
+# ----------------------------------------------------------------- labels as the public
+# descriptions give them (issue 11); docs/direct-debit.md cites each source
+
+
+def test_uhl1_carries_the_user_file_number_in_columns_38_to_40():
+    uhl1 = lines_of(good_file())[3]
+    assert uhl1[37:40] == "042"  # from the serial 000042 unless given
+    assert lines_of(good_file(file_number="007"))[3][37:40] == "007"
+    assert uhl1[40:] == " " * 40
+
+
+def test_utl1_counts_the_instructions_in_columns_53_to_59():
+    utl1 = lines_of(good_file())[-1]
+    assert utl1[44:52] == " " * 8
+    assert utl1[52:59] == "0000002"  # one 0N and one 0C
+    assert utl1[59:] == " " * 21
+
+
+def test_hdr2_and_eof2_carry_the_buffer_offset_in_columns_51_and_52():
+    lines = lines_of(good_file())
+    for label in (lines[2], lines[-2]):
+        assert label[15:50] == " " * 35
+        assert label[50:52] == "00"
+        assert label[52:] == " " * 28
+
+
+def test_payer_names_are_transliterated_to_bacs_characters_not_dropped():
+    names = {
+        "Bjørn Ødegård": "BJORN ODEGARD",
+        "Hans Straße": "HANS STRASSE",
+        "Łukasz Żółć": "LUKASZ ZOLC",
+        "Иван Петров": "IVAN PETROV",
+        "Nguyễn Thị Đào": "NGUYEN THI DAO",
+        "Æsa Œuvre": "AESA OEUVRE",
+    }
+    for name, expected in names.items():
+        assert clean_name(name) == expected
+    record = lines_of(
+        write_standard18(
+            COUNCIL,
+            [Instruction("0N", "20-29-59", "63748472", "Bjørn Ødegård", "RENT0001234")],
+            [],
+            OPTIONS,
+        )
+    )[4]
+    assert record[82:100] == "BJORN ODEGARD".ljust(18)
+
+
+def test_the_service_user_name_is_written_whole_or_refused_never_cut():
+    short = ServiceUser("123456", "LB Northmere", "08-99-99", "66374958")
+    record = lines_of(write_standard18(short, INSTRUCTIONS, COLLECTIONS, OPTIONS))[6]
+    assert record[46:64] == "LB NORTHMERE".ljust(18)
+    long = ServiceUser("123456", "London Borough of Northmere", "08-99-99", "66374958")
+    with pytest.raises(BatchError) as error:
+        write_standard18(long, INSTRUCTIONS, COLLECTIONS, OPTIONS)
+    (problem,) = [p for p in error.value.problems if p.startswith("Service user")]
+    assert "'LONDON BOROUGH OF NORTHMERE' is 27 characters" in problem
+    assert "18" in problem
+
+
+def test_validator_checks_the_file_number_the_buffer_offset_and_the_instruction_count():
+    def blank_file_number(lines):
+        lines[3] = lines[3][:37] + "   " + lines[3][40:]
+
+    def no_buffer_offset(lines):
+        lines[2] = lines[2][:50] + "  " + lines[2][52:]
+        lines[-2] = lines[-2][:50] + "  " + lines[-2][52:]
+
+    def wrong_instruction_count(lines):
+        lines[-1] = lines[-1][:52] + "0000003" + lines[-1][59:]
+
+    assert [(p.line, p.field, p.code) for p in mutated(blank_file_number)] == [
+        (4, "UHL1 file_number", "label_field")
+    ]
+    assert [(p.line, p.field, p.code) for p in mutated(no_buffer_offset)] == [
+        (3, "HDR2 buffer_offset", "label_field"),
+        (12, "EOF2 buffer_offset", "label_field"),
+    ]
+    problems = mutated(wrong_instruction_count)
+    assert [(p.field, p.code) for p in problems] == [("UTL1 instruction_count", "count")]
+    assert "says 3 but the records give 2" in problems[0].message
