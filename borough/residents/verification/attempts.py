@@ -81,32 +81,49 @@ class Target:
         return cls(scope, digest)
 
 
-def _failures(target: Target, now: dt.datetime) -> list[dt.datetime]:
-    since = now - LIMITS[target.scope].window
-    return list(
-        FailedCheck.objects.filter(
-            scope=target.scope, key=target.key, failed_at__gt=since
-        ).values_list("failed_at", flat=True)
-    )
+def _failures(targets: list[Target], now: dt.datetime) -> dict[Target, list[dt.datetime]]:
+    """Each target's failures in its window, oldest first: one query for them all."""
+    if not targets:
+        return {}
+    longest = max(LIMITS[t.scope].window for t in targets)
+    by_key: dict[tuple[str, str], list[dt.datetime]] = {}
+    rows = FailedCheck.objects.filter(
+        key__in=[t.key for t in targets], failed_at__gt=now - longest
+    ).values_list("scope", "key", "failed_at")
+    for scope, key, failed_at in rows:
+        by_key.setdefault((scope, key), []).append(failed_at)
+    out = {}
+    for target in targets:
+        since = now - LIMITS[target.scope].window
+        out[target] = sorted(f for f in by_key.get((target.scope, target.key), []) if f > since)
+    return out
 
 
 def lock_targets(targets: Iterable[Target]) -> None:
     """Lock each target's row until the transaction ends (callers hold one open): two checks of
-    one target are counted one after the other. Rows are taken in a fixed order, so two checks
-    sharing several targets cannot deadlock."""
-    for target in sorted(set(targets), key=lambda t: (t.scope, t.key)):
-        CheckTarget.objects.get_or_create(scope=target.scope, key=target.key)
-        CheckTarget.objects.select_for_update().filter(scope=target.scope, key=target.key).first()
+    one target are counted one after the other. Rows are locked in one statement in a fixed
+    order, so two checks sharing several targets cannot deadlock."""
+    targets = sorted(set(targets), key=lambda t: (t.scope, t.key))
+    if not targets:
+        return
+    CheckTarget.objects.bulk_create(
+        [CheckTarget(scope=t.scope, key=t.key) for t in targets], ignore_conflicts=True
+    )
+    list(
+        CheckTarget.objects.select_for_update()
+        .filter(key__in=[t.key for t in targets])
+        .order_by("scope", "key")
+        .values_list("pk", flat=True)
+    )
 
 
 def refuse_if_locked(targets: Iterable[Target], *, now: dt.datetime | None = None) -> None:
-    """Raise ``TooManyAttempts`` for the first target over its limit (the latest ``until``
-    if several are)."""
+    """Raise ``TooManyAttempts`` if any target is over its limit (with the latest ``until`` if
+    several are)."""
     now = now or timezone.now()
     refusal: TooManyAttempts | None = None
-    for target in targets:
+    for target, failures in _failures(list(dict.fromkeys(targets)), now).items():
         limit = LIMITS[target.scope]
-        failures = sorted(_failures(target, now))
         if len(failures) >= limit.failures:
             # locked until enough of the failures in the window have aged out of it
             until = failures[len(failures) - limit.failures] + limit.window
@@ -123,11 +140,11 @@ def record_failure(targets: Iterable[Target], *, now: dt.datetime | None = None)
     FailedCheck.objects.bulk_create(
         [FailedCheck(scope=t.scope, key=t.key, failed_at=now) for t in targets]
     )
-    locked = []
-    for target in targets:
-        if len(_failures(target, now)) == LIMITS[target.scope].failures:
-            locked.append(target.scope)
-    return locked
+    return [
+        target.scope
+        for target, failures in _failures(targets, now).items()
+        if len(failures) == LIMITS[target.scope].failures
+    ]
 
 
 def prune_expired(*, now: dt.datetime | None = None) -> int:
