@@ -176,7 +176,7 @@ def officer(client, make_staff):
 
 
 def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
-    client, tenant, officer, monkeypatch
+    client, tenant, officer, monkeypatch, sign_in_staff
 ):
     account, user = tenant
     direct_debit.set_up_mandate(
@@ -189,7 +189,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
         today=dt.date(2026, 12, 1),
         created_by=user,
     )
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     tools = _page(client.get("/staff/finance/"))
     assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
     listing = _page(client.get("/staff/finance/direct-debit/mandates"))
@@ -208,7 +208,9 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     _no_full_details(tools, listing, runs)
 
 
-def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenant, officer):
+def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(
+    client, tenant, officer, sign_in_staff
+):
     account, _user = tenant
     mandate = direct_debit.set_up_mandate(
         account,
@@ -219,7 +221,7 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
         collection_day=15,
         today=dt.date(2026, 12, 1),
     )
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     report = (
@@ -249,6 +251,6 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
     assert "not well-formed XML" in broken and "There is a problem" in broken
 
 
-def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff):
-    client.force_login(make_staff("Housing officer"))
+def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Housing officer"))
     assert client.get("/staff/finance/direct-debit/mandates").status_code == 403

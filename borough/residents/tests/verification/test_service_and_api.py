@@ -152,9 +152,9 @@ def test_same_answer_in_process_and_over_http(linked, synth, client):
 
 
 def test_staff_allowed_by_the_policy_see_the_records_and_that_view_is_logged(
-    linked, synth, client, make_staff
+    linked, synth, client, make_staff, sign_in_staff
 ):
-    client.force_login(make_staff("Parking officer"))
+    sign_in_staff(client, make_staff("Parking officer"))
     person = synth.adults_at_home(1)[0]
     data = _post(client, _body(person)).json()
     assert data["decision"] == "verified"
@@ -163,8 +163,8 @@ def test_staff_allowed_by_the_policy_see_the_records_and_that_view_is_logged(
     assert events().filter(reference=data["reference"], purpose="staff_view_records").exists()
 
 
-def test_staff_of_another_service_may_not_verify(linked, synth, client, make_staff):
-    client.force_login(make_staff("Finance officer"))
+def test_staff_of_another_service_may_not_verify(linked, synth, client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Finance officer"))
     response = _post(client, _body(synth.adults_at_home(1)[0]))
     assert response.status_code == 403
 
