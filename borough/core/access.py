@@ -33,13 +33,16 @@ API_PREFIX = "/api/"
 
 def awaiting_second_factor(request) -> bool:
     """A signed-in staff member who needs a second factor and has not passed it this session."""
-    user = request.user
-    return (
-        user.is_authenticated
-        and user.is_staff_member
-        and not second_factor.has_passed(request)
-        and second_factor.needs_second_factor(user)
-    )
+    # Asked by the middleware and again by the view's decorator: worked out once a request.
+    if not hasattr(request, "_borough_awaiting_second_factor"):
+        user = request.user
+        request._borough_awaiting_second_factor = bool(
+            user.is_authenticated
+            and user.is_staff_member
+            and not second_factor.has_passed(request)
+            and second_factor.needs_second_factor(user)
+        )
+    return request._borough_awaiting_second_factor
 
 
 def public(view):

@@ -93,6 +93,8 @@ def confirm(request, device: TOTPDevice) -> None:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
     otp_login(request, device)
+    # A new session key for the session's new standing, as Django's login gives one.
+    request.session.cycle_key()
 
 
 def reset(user) -> int:

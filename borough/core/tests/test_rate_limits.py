@@ -269,3 +269,35 @@ def test_two_web_processes_share_one_limit(tmp_path):
     second = _web_process(env, email, 3)
     assert first == {"codes": [302] * 4, "sent": 4}
     assert second["codes"] == [302, 429, 429] and second["sent"] == 1
+
+
+# -- the client's address and the settings -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "client"),
+    [
+        (0, "203.0.113.7", "1.2.3.4", "203.0.113.7"),
+        (1, "10.0.0.1", "1.2.3.4, 203.0.113.7", "203.0.113.7"),
+        (2, "10.0.0.1", "1.2.3.4, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+        (2, "10.0.0.1", "203.0.113.7", "10.0.0.1"),  # fewer entries than proxies: the peer
+        (0, "2001:db8:1:2:3:4:5:6", "", "2001:db8:1:2::/64"),  # one home's IPv6 block
+        (0, "::ffff:203.0.113.7", "", "203.0.113.7"),
+        (1, "10.0.0.1", "not an address", "not an address"),
+    ],
+)
+def test_the_client_address(rf, settings, proxies, remote, forwarded, client):
+    from borough.core.ratelimit import client_address
+
+    settings.BOROUGH_TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == client
+
+
+def test_borough_check_refuses_a_limit_that_does_not_exist_or_is_badly_written(settings):
+    from borough.core.ratelimit import check_rate_limit_settings
+
+    settings.BOROUGH_RATE_LIMITS = {"api-verify-client": "300/60"}
+    assert check_rate_limit_settings() == []
+    settings.BOROUGH_RATE_LIMITS = {"nonsense": "1/2", "magic-link-email": "five a minute"}
+    assert [e.id for e in check_rate_limit_settings()] == ["borough.E101", "borough.E102"]
