@@ -45,6 +45,24 @@ def make_staff(db):
 
 
 @pytest.fixture
+def sign_in_staff(db):
+    """THE way a test signs a staff member in: ``sign_in_staff(client, user)``.
+
+    Staff whose roles can see personal data must pass a second factor (docs/sign-in.md), and the
+    test settings keep that on, so ``client.force_login(staff)`` alone now reaches no staff page
+    (it is sent to the code page) and no staff API call (401). This gives ``user`` a real
+    confirmed TOTP device (django-otp) if it has none, signs ``client`` in as ``force_login``
+    does, and marks the session with django-otp's own ``otp_login``. Returns the device.
+
+    Use ``client.force_login`` alone only in a test of what happens without the second factor.
+    Browser journeys sign in through the pages and type ``borough.core.testing.code_for(device)``.
+    """
+    from borough.core.testing import sign_in_staff as sign_in
+
+    return sign_in
+
+
+@pytest.fixture
 def resident(db):
     from borough.core.models import User
 

@@ -22,6 +22,9 @@
 | ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the profile's ``[bank] service_user_name`` |
 | ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
+| ``BOROUGH_CACHE_URL`` | ``redis://host:6379/0``: Django's cache and the rate limits in Redis (``pip install 'borough[redis]'``) | none: rate limits in the database |
+| ``BOROUGH_RATE_LIMITS`` | changed limits, e.g. ``magic-link-address=60/900,api-verify-client=300/60`` (``docs/rate-limits.md``) | the defaults |
+| ``BOROUGH_TRUSTED_PROXY_COUNT`` | how many proxies in front of Borough append to ``X-Forwarded-For`` (``docs/rate-limits.md``) | ``0``: the TCP peer is the client |
 """
 
 from pathlib import Path
@@ -76,7 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "sesame",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
     "django_tasks",
     "django_tasks_db",
@@ -89,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "borough.core.access.StaffAreaMiddleware",
@@ -142,10 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "sesame.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -160,10 +162,13 @@ STAFF_LOGIN_URL = "core:staff-sign-in"
 LOGIN_REDIRECT_URL = "core:account"
 LOGOUT_REDIRECT_URL = "core:start"
 
-# Magic links for residents (django-sesame): short-lived, single use.
-SESAME_MAX_AGE = 20 * 60
-SESAME_ONE_TIME = True
-SESAME_TOKEN_NAME = "token"  # noqa: S105 (the query parameter's name)
+# Magic links for residents (borough/core/magic_links.py): signed, single use, this many seconds.
+BOROUGH_MAGIC_LINK_MAX_AGE = 20 * 60
+
+# Staff second factor (django-otp, TOTP; docs/sign-in.md). The issuer names the council in the
+# authenticator app; the admin never shows a device's secret.
+OTP_TOTP_ISSUER = COUNCIL.name
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # OpenID Connect sign-in for residents (GOV.UK One Login or the council's own provider).
 OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
@@ -241,6 +246,34 @@ X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+
+# The cache and the rate limits (docs/rate-limits.md). Without BOROUGH_CACHE_URL the rate limits
+# are counted in the database, which every web process shares, and Django's cache is each
+# process's own memory: keep nothing in it that must be shared. With it, both are in Redis.
+BOROUGH_CACHE_URL = env_str("BOROUGH_CACHE_URL", "")
+if BOROUGH_CACHE_URL:
+    if not BOROUGH_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "BOROUGH_CACHE_URL must be a Redis address, like redis://127.0.0.1:6379/0"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": BOROUGH_CACHE_URL,
+            "KEY_PREFIX": env_str("BOROUGH_CACHE_PREFIX", "borough"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+BOROUGH_RATE_LIMITS = {}
+for _item in env_list("BOROUGH_RATE_LIMITS", []):
+    _name, _, _rate = _item.partition("=")
+    if not _rate:
+        raise ImproperlyConfigured(
+            f"BOROUGH_RATE_LIMITS: {_item!r} should be NAME=COUNT/SECONDS, like api-verify-client=300/60"
+        )
+    BOROUGH_RATE_LIMITS[_name.strip()] = _rate.strip()
+BOROUGH_TRUSTED_PROXY_COUNT = int(env_str("BOROUGH_TRUSTED_PROXY_COUNT", "0") or 0)
 
 # Logs carry no personal data: request bodies, query strings and form values are never logged.
 LOGGING = {

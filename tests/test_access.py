@@ -2,14 +2,16 @@
 
 Walks the whole URLconf. A view with no declared access fails the test, so a new page cannot be
 added without deciding who may see it. Each declared rule is then tried with an anonymous visitor,
-a resident, a staff member with no role for the page, and one with the right role.
+a resident, a staff member with no role for the page, and one with the right role; and every
+staff page, the admin and every staff API call with a session that has not passed the second
+factor its roles need.
 """
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from borough.core.access import PUBLIC, RESIDENT, STAFF
-from borough.core.roles import ROLES
+from borough.core.access import PUBLIC, RESIDENT, STAFF, STAFF_SIGNING_IN
+from borough.core.roles import ROLES, second_factor_required
 
 pytestmark = pytest.mark.django_db
 
@@ -73,28 +75,26 @@ def test_every_page_declares_who_may_open_it():
     assert undeclared == []
 
 
-def test_every_api_endpoint_is_known_public_or_refuses_anonymous_callers(client):
-    for route, _pattern in _routes():
-        if not route.startswith("api/"):
-            continue
-        path = _path(route)
-        if path.strip("/") in PUBLIC_API:
-            continue
-        response = client.get(path)
-        if response.status_code == 405:  # a POST-only endpoint
-            response = client.post(path, "{}", content_type="application/json")
-        assert response.status_code in (401, 403), route
-
-
-def test_api_endpoints_refuse_residents(client, resident):
-    client.force_login(resident)
+def _private_api_answers(client):
+    """Each API endpoint that is not public, and what it answered ``client``."""
     for route, _pattern in _routes():
         path = _path(route)
         if not route.startswith("api/") or path.strip("/") in PUBLIC_API:
             continue
         response = client.get(path)
-        if response.status_code == 405:
+        if response.status_code == 405:  # a POST-only endpoint
             response = client.post(path, "{}", content_type="application/json")
+        yield route, response
+
+
+def test_every_api_endpoint_is_known_public_or_refuses_anonymous_callers(client):
+    for route, response in _private_api_answers(client):
+        assert response.status_code in (401, 403), route
+
+
+def test_api_endpoints_refuse_residents(client, resident):
+    client.force_login(resident)
+    for route, response in _private_api_answers(client):
         assert response.status_code in (401, 403), route
 
 
@@ -108,7 +108,7 @@ def _cases():
 
 
 @pytest.mark.parametrize(("route", "rule"), list(_cases()))
-def test_access_rule_holds(client, make_staff, resident, route, rule):
+def test_access_rule_holds(client, make_staff, sign_in_staff, resident, route, rule):
     kind, areas = rule
     path = _path(route)
     anonymous = client.get(path)
@@ -120,7 +120,7 @@ def test_access_rule_holds(client, make_staff, resident, route, rule):
 
     if kind == RESIDENT:
         assert anonymous.status_code == 302 and anonymous["Location"].startswith("/sign-in")
-        client.force_login(make_staff(*[r.group for r in ROLES]))
+        sign_in_staff(client, make_staff(*[r.group for r in ROLES]))
         assert client.get(path).status_code == 403
         client.force_login(resident)
         response = client.get(path)
@@ -131,26 +131,76 @@ def test_access_rule_holds(client, make_staff, resident, route, rule):
         ), path
         return
 
+    if kind == STAFF_SIGNING_IN:  # the second factor's own pages: past the password only
+        assert anonymous.status_code == 302 and anonymous["Location"].startswith("/staff/sign-in")
+        client.force_login(resident)
+        assert client.get(path).status_code == 403
+        client.force_login(make_staff(*[r.group for r in ROLES], username="password-only"))
+        response = client.get(path)
+        assert response.status_code == 200 or (
+            response.status_code == 302 and response["Location"].startswith("/staff/sign-in/")
+        ), path
+        return
+
     assert kind == STAFF
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/staff/sign-in")
     client.force_login(resident)
     assert client.get(path).status_code == 403
     if "any" in areas:
-        client.force_login(make_staff(username="no-role"))
+        sign_in_staff(client, make_staff(username="no-role"))
         assert client.get(path).status_code in (200, 404)
         return
     outsiders = [r.group for r in ROLES if not (r.areas & areas)]
-    client.force_login(make_staff(*outsiders, username="outsider"))
+    sign_in_staff(client, make_staff(*outsiders, username="outsider"))
     assert client.get(path).status_code == 403
     insiders = [r.group for r in ROLES if r.areas & areas]
     for group in insiders:
-        client.force_login(make_staff(group, username=f"insider-{group}"))
+        sign_in_staff(client, make_staff(group, username=f"insider-{group}"))
         assert client.get(path).status_code in (200, 404), (path, group)
 
 
-def test_each_role_sees_only_its_own_areas(client, make_staff):
+def _staff_cases():
+    for route, pattern in _routes():
+        rule = _access(pattern)
+        if rule is not None and rule[0] == STAFF:
+            yield pytest.param(route, rule[1], id=route)
+
+
+@pytest.mark.parametrize(("route", "areas"), list(_staff_cases()))
+def test_without_the_second_factor_no_staff_page_opens(client, make_staff, route, areas):
+    """Signed in with a password only (``force_login``: no second factor) as someone whose roles
+    would let them in and need a second factor: every staff page sends them to it instead."""
+    insiders = [r.group for r in ROLES if "any" in areas or r.areas & areas]
+    user = make_staff(*insiders, "Parking officer", username="password-only")
+    assert second_factor_required(user)
+    client.force_login(user)
+    path = _path(route)
+    for response in (client.get(path), client.post(path, {})):
+        assert response.status_code == 302, (path, response.status_code)
+        assert response["Location"].startswith("/staff/sign-in/set-up?next="), path
+
+
+def test_without_the_second_factor_no_staff_api_call_is_answered(client, make_staff):
+    client.force_login(make_staff(*[r.group for r in ROLES], username="password-only"))
+    for route, response in _private_api_answers(client):
+        assert response.status_code == 401, route
+
+
+def test_without_the_second_factor_the_admin_does_not_open(client, make_staff):
+    administrator = make_staff("Administrator", username="password-only")
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    for path in ("/admin/", "/admin/core/user/", f"/admin/core/user/{administrator.pk}/change/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith(
+            "/staff/sign-in/set-up"
+        ), path
+
+
+def test_each_role_sees_only_its_own_areas(client, make_staff, sign_in_staff):
     for role in ROLES:
-        client.force_login(make_staff(role.group, username=role.group))
+        sign_in_staff(client, make_staff(role.group, username=role.group))
         page = client.get("/staff/").content.decode()
         for area in (
             "parking",
@@ -165,10 +215,10 @@ def test_each_role_sees_only_its_own_areas(client, make_staff):
             assert (link in page) == (area in role.areas), (role.group, area)
 
 
-def test_django_admin_is_for_administrators_only(client, make_staff, resident):
+def test_django_admin_is_for_administrators_only(client, make_staff, sign_in_staff, resident):
     client.force_login(resident)
     assert client.get("/admin/").status_code == 403
-    client.force_login(make_staff("Parking officer", "Housing officer"))
+    sign_in_staff(client, make_staff("Parking officer", "Housing officer"))
     assert client.get("/admin/").status_code == 302  # to the admin's own sign-in
-    client.force_login(make_staff("Administrator", username="admin"))
+    sign_in_staff(client, make_staff("Administrator", username="admin"))
     assert client.get("/admin/").status_code == 200

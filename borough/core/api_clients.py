@@ -47,9 +47,14 @@ def _digest(key: str) -> str:
 
 
 def create_client(
-    name: str, scopes: list[str], purposes: list[str] = (), created_by=None
+    name: str,
+    scopes: list[str],
+    purposes: list[str] = (),
+    created_by=None,
+    requests_per_minute: int | None = None,
 ) -> tuple[ApiClient, str]:
-    """A new client and its key (shown once; only its hash is kept)."""
+    """A new client and its key (shown once; only its hash is kept). ``requests_per_minute``:
+    its own rate limit on each endpoint instead of the council's (docs/rate-limits.md)."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f"Scopes must be some of: {', '.join(SCOPES)}.")
@@ -61,6 +66,7 @@ def create_client(
         scopes=sorted(set(scopes)),
         purposes=sorted(set(purposes)),
         created_by=created_by,
+        requests_per_minute=requests_per_minute,
     )
     return client, key
 

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoreConfig(AppConfig):
     name = "borough.core"
     label = "core"
     verbose_name = "Borough core"
+
+    def ready(self) -> None:
+        from borough.core.ratelimit import check_rate_limit_settings
+
+        checks.register(check_rate_limit_settings, checks.Tags.security)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from borough.core import lockout
 from borough.core.models import Feedback
 
 
@@ -40,6 +41,7 @@ class StaffSignInForm(AuthenticationForm):
     error_messages = {
         "invalid_login": "Enter a correct username and password",
         "inactive": "This account has been switched off. Ask an administrator.",
+        "locked": lockout.LOCKED_MESSAGE,
     }
 
     def __init__(self, *args, **kwargs):
@@ -48,7 +50,38 @@ class StaffSignInForm(AuthenticationForm):
         self.fields["password"].error_messages["required"] = "Enter your password"
         self.fields["username"].widget.attrs.pop("autofocus", None)
 
+    def clean(self):
+        # A locked username is refused before its password is checked, right or wrong.
+        username = self.cleaned_data.get("username")
+        if username and lockout.is_locked(username):
+            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        return super().clean()
+
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not user.is_staff_member:
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+    def credentials_given(self) -> bool:
+        """Whether a username and a password were both typed (only then is a failure counted)."""
+        return bool(self.data.get("username")) and bool(self.data.get("password"))
+
+
+class SecondFactorCodeForm(forms.Form):
+    """The 6-digit code from an authenticator app; whether it is right is the view's to say."""
+
+    code = forms.CharField(
+        label="Code",
+        help_text="The 6-digit code your authenticator app shows now, like 123456",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": False}
+        ),
+        error_messages={"required": "Enter the 6-digit code from your authenticator app"},
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the code as 6 digits, like 123456")
+        return code

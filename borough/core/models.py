@@ -102,6 +102,11 @@ class ApiClient(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="This client's rate limit on each endpoint; empty: the default (docs/rate-limits.md)",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -112,3 +117,57 @@ class ApiClient(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StaffSignInLock(models.Model):
+    """Failed staff sign-ins in a row for a username, and whether it is locked (``lockout.py``).
+
+    Kept by the username typed, whether or not an account has it, so that locking does not tell
+    an attacker which usernames exist. In the database, not a cache: a restart or another web
+    process does not reset it.
+    """
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-locked_at", "-last_failure_at"]
+        verbose_name = "staff sign-in lock"
+
+    def __str__(self) -> str:
+        state = "locked" if self.locked_at else f"{self.failures} failed"
+        return f"{self.username} ({state})"
+
+
+class UsedMagicLink(models.Model):
+    """The one-time number of each magic link that has been used (``magic_links.py``).
+
+    A link carries its email address and this number, signed; using it inserts the number here,
+    so a second use finds it and is refused. Rows older than a link's lifetime are deleted: an
+    expired link is refused by its signature's age anyway.
+    """
+
+    nonce = models.CharField(max_length=32, primary_key=True)
+    used_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"link used {self.used_at:%d %B %Y %H:%M}"
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted against a rate limit in its current window (``ratelimit.py``).
+
+    One row per limit and key (a hash: no email address or client address is stored). Written by
+    one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement, so two web processes counting at
+    once never both read the same count.
+    """
+
+    bucket = models.CharField(max_length=64, primary_key=True)
+    period = models.BigIntegerField(help_text="The window's number: Unix time // its length")
+    hits = models.PositiveIntegerField()
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time the window ends")
+
+    def __str__(self) -> str:
+        return f"{self.hits} in window {self.period}"

@@ -2,6 +2,9 @@
 
 A role is a Django group with the name below; the data migration creates them. A member of
 several groups may enter all of their areas. Superusers may enter every area.
+
+Each area says whether it shows personal data; ``second_factor_required`` is the one rule for
+who must sign in with a second factor (docs/sign-in.md).
 """
 
 from dataclasses import dataclass
@@ -12,6 +15,9 @@ class Area:
     slug: str
     title: str
     description: str
+    #: Whether the area shows or can reach a resident's personal data; if so, its staff sign in
+    #: with a second factor.
+    personal_data: bool = True
 
 
 AREAS = {
@@ -20,8 +26,16 @@ AREAS = {
         Area("parking", "Parking", "Permit applications, permits, refunds and zones."),
         Area("housing", "Housing", "Tenancies, rent accounts and arrangements."),
         Area("finance", "Finance", "Bank statements, suspense, Direct Debit and Bacs runs."),
+        # A registration is personal data once tied to its keeper, and each check is a use of
+        # the permit holder's data recorded in the data-use log.
         Area("enforcement", "Enforcement", "Check a vehicle registration against live permits."),
-        Area("insights", "Insight", "Dashboards, policy what-ifs, open data and feedback."),
+        # Counts with disclosure control, and feedback that asks for no personal details.
+        Area(
+            "insights",
+            "Insight",
+            "Dashboards, policy what-ifs, open data and feedback.",
+            personal_data=False,
+        ),
         Area(
             "residents",
             "Resident records",
@@ -72,3 +86,14 @@ def may_enter(user, area: str) -> bool:
     if area not in AREAS:
         raise ValueError(f"unknown staff area {area!r}")
     return area in areas_for(user)
+
+
+def second_factor_required(user) -> bool:
+    """Whether ``user`` must pass a second factor before any staff page, admin page or staff
+    API call: a superuser, or a member of any role with an area that shows personal data (every
+    role but Data analyst today; an Administrator can give anyone any role)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_staff_member", False):
+        return False
+    if user.is_superuser:
+        return True
+    return any(AREAS[slug].personal_data for slug in areas_for(user))

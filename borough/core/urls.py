@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.core import oidc, views
+from borough.core import oidc, staff_sign_in, views
 
 app_name = "core"
 
@@ -21,7 +21,9 @@ urlpatterns = [
     path("account", views.account, name="account"),
     path("oidc/authenticate/", oidc.oidc_authenticate, name="oidc_authentication_init"),
     path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
-    path("staff/sign-in", views.staff_sign_in, name="staff-sign-in"),
+    path("staff/sign-in", staff_sign_in.staff_sign_in, name="staff-sign-in"),
+    path("staff/sign-in/code", staff_sign_in.second_factor_code, name="staff-sign-in-code"),
+    path("staff/sign-in/set-up", staff_sign_in.second_factor_set_up, name="staff-sign-in-set-up"),
     path("staff/", views.staff_home, name="staff-home"),
     path("staff/feedback", views.staff_feedback, name="staff-feedback"),
     *[

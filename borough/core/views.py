@@ -1,44 +1,24 @@
-import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth import views as auth_views
-from django.core.cache import cache
+from django.contrib.auth import login, logout
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
-from sesame.utils import get_query_string, get_user
 
+from borough.core import magic_links, second_factor
 from borough.core.access import public, resident_required, staff_area
 from borough.core.catalogue import services_offered
-from borough.core.forms import FeedbackForm, ResidentSignInForm, StaffSignInForm
+from borough.core.forms import FeedbackForm, ResidentSignInForm
 from borough.core.models import Feedback, User
+from borough.core.ratelimit import client_address, hit_all, too_many_requests_page
 from borough.core.roles import AREAS
 from borough.core.tools import tools_for
-
-MAGIC_LINK_SCOPE = "resident-sign-in"
-# At most this many sign-in emails to one address in the window, so the form cannot be used to
-# flood someone's inbox. Over the limit the page looks the same; no email is sent.
-MAGIC_LINKS_PER_WINDOW = 5
-MAGIC_LINK_WINDOW_SECONDS = 15 * 60
-
-
-def _magic_link_allowed(email: str) -> bool:
-    key = "magic-link:" + hashlib.sha256(email.encode()).hexdigest()
-    cache.add(key, 0, MAGIC_LINK_WINDOW_SECONDS)
-    try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, MAGIC_LINK_WINDOW_SECONDS)
-        sent = 1
-    return sent <= MAGIC_LINKS_PER_WINDOW
 
 
 @public
@@ -61,7 +41,8 @@ cookies = _static_page("core/cookies.html", "Cookies")
 contact = _static_page("core/contact.html", "Contact us")
 
 
-def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    """``candidate`` if it is a page on this site, else None."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -82,7 +63,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
             )
             return redirect("core:feedback-sent")
     else:
-        page = _safe_next(request, request.GET.get("page")) or ""
+        page = safe_next(request, request.GET.get("page")) or ""
         form = FeedbackForm(initial={"page": page})
     return render(request, "core/feedback.html", {"form": form, "page_title": "Give feedback"})
 
@@ -92,13 +73,18 @@ def feedback_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "core/feedback_sent.html", {"page_title": "Thank you for your feedback"})
 
 
-def send_magic_link(request: HttpRequest, user: User, next_url: str | None) -> None:
-    """Email a resident a single-use sign-in link that lasts ``SESAME_MAX_AGE`` seconds."""
-    query = get_query_string(user, scope=MAGIC_LINK_SCOPE)
+def magic_link_path(email: str, next_url: str | None = None) -> str:
+    """The path of a new sign-in link for ``email`` (``magic_links.py``)."""
+    query = {"token": magic_links.make_token(email)}
     if next_url:
-        query += "&" + urlencode({"next": next_url})
-    link = request.build_absolute_uri(reverse("core:magic-link")) + query
-    minutes = settings.SESAME_MAX_AGE // 60
+        query["next"] = next_url
+    return reverse("core:magic-link") + "?" + urlencode(query)
+
+
+def send_magic_link(request: HttpRequest, email: str, next_url: str | None) -> None:
+    """Email a single-use sign-in link that lasts ``BOROUGH_MAGIC_LINK_MAX_AGE`` seconds."""
+    link = request.build_absolute_uri(magic_link_path(email, next_url))
+    minutes = magic_links.max_age() // 60
     send_mail(
         subject=f"Sign in to {settings.COUNCIL.service_name}",
         message=(
@@ -108,25 +94,29 @@ def send_magic_link(request: HttpRequest, user: User, next_url: str | None) -> N
             f"{settings.COUNCIL.name}"
         ),
         from_email=None,
-        recipient_list=[user.email],
+        recipient_list=[email],
     )
 
 
 @public
 @require_http_methods(["GET", "POST"])
 def resident_sign_in(request: HttpRequest) -> HttpResponse:
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
         form = ResidentSignInForm(request.POST)
         if form.is_valid():
-            email = User.objects.normalize_email(form.cleaned_data["email"]).lower()
-            with transaction.atomic():
-                user = User.objects.residents().filter(email=email).first()
-                if user is None:
-                    user = User.objects.create_resident(email)
-            if user.is_active and _magic_link_allowed(email):
-                send_magic_link(request, user, next_url)
-            # The same answer whether or not the account existed or is active.
+            email = magic_links.normalise_email(form.cleaned_data["email"])
+            # Limits so the form cannot flood someone's inbox or be driven from one machine.
+            verdict = hit_all(
+                ("magic-link-email", email), ("magic-link-address", client_address(request))
+            )
+            if not verdict.allowed:
+                return too_many_requests_page(request, verdict)
+            # No account is made here: only using the link makes one (magic_links.use).
+            switched_off = User.objects.residents().filter(email=email, is_active=False).exists()
+            if not switched_off:
+                send_magic_link(request, email, next_url)
+            # The same answer whether or not an account exists or is switched off.
             request.session["magic_link_email"] = email
             return redirect("core:check-email")
     else:
@@ -151,7 +141,7 @@ def check_email(request: HttpRequest) -> HttpResponse:
         "core/check_email.html",
         {
             "email": request.session.get("magic_link_email", ""),
-            "minutes": settings.SESAME_MAX_AGE // 60,
+            "minutes": magic_links.max_age() // 60,
             "page_title": "Check your email",
         },
     )
@@ -165,15 +155,14 @@ def magic_link(request: HttpRequest) -> HttpResponse:
     Email security scanners open links to inspect them: a GET must not spend a single-use token.
     """
     token = request.POST.get("token") or request.GET.get("token") or ""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
-        user = authenticate(request, sesame=token, scope=MAGIC_LINK_SCOPE)
-        if user is not None and user.is_resident:
-            login(request, user, backend="sesame.backends.ModelBackend")
+        user = magic_links.use(token)
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url or "core:account")
     else:
-        user = get_user(token, scope=MAGIC_LINK_SCOPE, update_last_login=False) if token else None
-        if user is not None and user.is_resident:
+        if magic_links.email_in(token) is not None:
             return render(
                 request,
                 "core/magic_link.html",
@@ -182,7 +171,7 @@ def magic_link(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/magic_link_expired.html",
-        {"page_title": "Your sign-in link has expired", "minutes": settings.SESAME_MAX_AGE // 60},
+        {"page_title": "Your sign-in link has expired", "minutes": magic_links.max_age() // 60},
         status=400,
     )
 
@@ -210,22 +199,17 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
-class StaffSignInView(auth_views.LoginView):
-    template_name = "core/staff/sign_in.html"
-    authentication_form = StaffSignInForm
-    redirect_authenticated_user = False
-    extra_context = {"page_title": "Staff sign in"}
-
-    def get_default_redirect_url(self):
-        return reverse("core:staff-home")
-
-
-staff_sign_in = public(StaffSignInView.as_view())
-
-
 @staff_area("any")
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/staff/home.html", {"page_title": "Staff home"})
+    return render(
+        request,
+        "core/staff/home.html",
+        {
+            "page_title": "Staff home",
+            # Roles that do not need a second factor are offered one.
+            "offer_second_factor": second_factor.confirmed_device(request.user) is None,
+        },
+    )
 
 
 def _area_view(slug: str):

@@ -17,6 +17,7 @@ from ninja import Router, Schema, Status
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
+from borough.core.ratelimit import api_rate_limited
 from borough.core.roles import may_enter
 from borough.parking import services
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
@@ -72,6 +73,7 @@ class Problem(Schema):
     auth=[EnforcementKeyAuth(), ParkingStaffAuth()],
     summary="Is this vehicle allowed to park in this zone now?",
 )
+@api_rate_limited("enforcement")
 def check(request: HttpRequest, vrm: str, zone: str):
     try:
         registration = parse_vrm(vrm)

@@ -6,26 +6,9 @@ council's LLPG stays the single source of truth and every change has an import r
 
 from django.contrib import admin
 
+from borough.core.admin import ReadOnlyAdmin
 from borough.places.models import GazetteerImport, Property
 from borough.places.postcodes import InvalidPostcode, normalise_postcode
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    # Anyone the admin site lets in (the Administrator role) may look; nobody edits here.
-    def has_module_permission(self, request) -> bool:
-        return self.admin_site.has_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self.admin_site.has_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Property)

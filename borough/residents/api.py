@@ -15,6 +15,7 @@ from ninja import Router, Schema
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
+from borough.core.ratelimit import api_rate_limited
 from borough.core.roles import may_enter
 from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
@@ -175,6 +176,7 @@ def _date_of_birth(text: str | None) -> dt.date | None:
     summary="Verify a resident's details for a purpose",
     operation_id="create_verification",
 )
+@api_rate_limited("verify")
 def create_verification(request: HttpRequest, body: VerificationIn, response: HttpResponse):
     """Check an applicant's details against the council's linked records for a purpose.
 

@@ -71,14 +71,19 @@ def test_a_bad_postcode_gets_an_error_summary_that_links_to_the_field(live_serve
 
 def test_staff_member_signs_in_and_sees_their_area(live_server, page, transactional_db):
     from borough.core.services import create_staff_account
+    from borough.core.testing import give_device
+    from tests.e2e.test_resident_index_journeys import enter_authenticator_code
 
-    create_staff_account("pat", ["parking-officer"], password="a long demo password 1")
+    user, _ = create_staff_account("pat", ["parking-officer"], password="a long demo password 1")
+    give_device(user)
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Staff sign in").click()
     assert_accessible(page)
     page.get_by_label("Username").fill("pat")
     page.get_by_role("textbox", name="Password").fill("a long demo password 1")
     page.locator("main form").get_by_role("button", name="Sign in").click()
+    assert_accessible(page)
+    enter_authenticator_code(page, "pat")
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff home")
     expect(page.get_by_role("link", name="Parking")).to_be_visible()
     expect(page.get_by_role("link", name="Housing")).to_have_count(0)

@@ -1,9 +1,13 @@
+import base64
 import io
 import json
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django_otp.oath import totp
 
+from borough.core import second_factor
 from borough.core.models import User
 from borough.core.roles import ROLES
 from borough.places.models import Property
@@ -24,10 +28,24 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert {g for u in staff for g in u.groups.values_list("name", flat=True)} == {
         r.group for r in ROLES
     }
-    passwords = json.loads((tmp_path / "demo-staff.json").read_text())
-    for username, password in passwords.items():
-        assert password in first
-        assert User.objects.get(username=username).check_password(password)
+    accounts = json.loads((tmp_path / "demo-staff.json").read_text())
+    for username, entry in accounts.items():
+        assert entry["password"] in first
+        user = User.objects.get(username=username)
+        assert user.check_password(entry["password"])
+        # Each has an authenticator app set up, its secret printed: a new user can sign in.
+        device = second_factor.confirmed_device(user)
+        assert device is not None and second_factor.secret_text(device) in first
+    assert "from django_otp.oath import totp" in first
+    # What a new user does with the printed line: the password, then the app's code.
+    line = next(row for row in first.splitlines() if row.strip().startswith("records "))
+    password = accounts["records"]["password"]
+    secret = line.split(password, 1)[1].split("Resident data officer")[0].replace(" ", "")
+    client = Client()
+    client.post("/staff/sign-in", {"username": "records", "password": password})
+    code = f"{totp(base64.b32decode(secret)):06d}"
+    assert client.post("/staff/sign-in/code", {"code": code})["Location"] == "/staff/"
+    assert client.get("/staff/residents/").status_code == 200
     from borough.residents.models import SourceRecord
 
     records = SourceRecord.objects.count()
@@ -63,4 +81,4 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     assert SourceRecord.objects.count() == records
     assert RentAccount.objects.count() == RentAccount.objects.count()
     assert User.objects.residents().count() == residents
-    assert json.loads((tmp_path / "demo-staff.json").read_text()) == passwords
+    assert json.loads((tmp_path / "demo-staff.json").read_text()) == accounts

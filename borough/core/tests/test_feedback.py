@@ -32,13 +32,13 @@ def test_feedback_page_link_must_be_on_this_site(client):
     assert "evil.example" not in page
 
 
-def test_staff_see_feedback(client, make_staff):
+def test_staff_see_feedback(client, make_staff, sign_in_staff):
     Feedback.objects.create(satisfaction=2, comments="Could not find my road", page="/addresses")
-    client.force_login(make_staff("Administrator"))
+    sign_in_staff(client, make_staff("Administrator"))
     page = client.get("/staff/feedback").content.decode()
     assert "Could not find my road" in page and "Dissatisfied" in page
 
 
-def test_feedback_is_not_shown_to_other_roles(client, make_staff):
-    client.force_login(make_staff("Parking officer"))
+def test_feedback_is_not_shown_to_other_roles(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Parking officer"))
     assert client.get("/staff/feedback").status_code == 403

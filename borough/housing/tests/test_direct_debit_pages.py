@@ -181,11 +181,11 @@ def officer(client, make_staff):
 
 
 def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
-    client, tenant, officer, monkeypatch
+    client, tenant, officer, monkeypatch, sign_in_staff
 ):
     account, user = tenant
     _set_up(account, user)
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     tools = _page(client.get("/staff/finance/"))
     assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
     listing = _page(client.get("/staff/finance/direct-debit/mandates"))
@@ -204,10 +204,12 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     _no_full_details(tools, listing, runs)
 
 
-def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenant, officer):
+def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(
+    client, tenant, officer, sign_in_staff
+):
     account, _user = tenant
     mandate = _set_up(account)
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     report = (
@@ -238,12 +240,12 @@ def test_the_finance_officer_uploads_a_report_and_sees_what_it_did(client, tenan
 
 
 def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_nothing(
-    client, tenant, officer, monkeypatch, settings
+    client, tenant, officer, monkeypatch, settings, sign_in_staff
 ):
     account, _user = tenant
     _set_up(account)
     settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
     page = _page(client.post("/staff/finance/direct-debit/runs"))
     assert "&#39;LONDON BOROUGH OF NORTHMERE&#39; is 27 characters" in page
@@ -251,6 +253,6 @@ def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_
     assert not BacsRun.objects.exists()
 
 
-def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff):
-    client.force_login(make_staff("Housing officer"))
+def test_a_housing_officer_cannot_open_the_finance_pages(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Housing officer"))
     assert client.get("/staff/finance/direct-debit/mandates").status_code == 403

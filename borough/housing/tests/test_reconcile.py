@@ -227,11 +227,11 @@ def test_a_payment_returned_to_the_payer_posts_nothing(in_suspense, make_staff):
     assert BankLine.objects.get(pk=in_suspense.pk).outcome == "refunded"
 
 
-def test_the_finance_pages_import_and_allocate(client, borough, make_staff):
+def test_the_finance_pages_import_and_allocate(client, borough, make_staff, sign_in_staff):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     made, _ = borough
-    client.force_login(make_staff("Finance officer"))
+    sign_in_staff(client, make_staff("Finance officer"))
     upload = SimpleUploadedFile("nov.xml", _file(made, made.lines), content_type="text/xml")
     page = client.post("/staff/finance/statements", {"file": upload, "format": ""})
     assert "posted to rent accounts automatically" in page.content.decode()
@@ -312,10 +312,12 @@ def test_a_standing_order_that_stops_or_falls_short_is_flagged(db):
     assert late.status == "missing" and "since 1 November 2026" in late.message
 
 
-def test_the_reports_show_cash_by_method_suspense_and_balances(client, borough, make_staff):
+def test_the_reports_show_cash_by_method_suspense_and_balances(
+    client, borough, make_staff, sign_in_staff
+):
     made, _ = borough
     result = reconcile.import_statement(_file(made, made.lines), file_name="nov.xml")
-    client.force_login(make_staff("Finance officer"))
+    sign_in_staff(client, make_staff("Finance officer"))
     days = sorted(line.booking_date for line in made.lines)
     page = client.get(
         "/staff/finance/reports", {"start": days[0].isoformat(), "end": days[-1].isoformat()}

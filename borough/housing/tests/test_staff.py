@@ -30,9 +30,9 @@ def account(db):
 
 
 @pytest.fixture
-def officer(client, make_staff):
+def officer(client, make_staff, sign_in_staff):
     user = make_staff("Housing officer")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return user
 
 
@@ -63,8 +63,8 @@ def test_an_officer_sets_up_an_arrangement_which_replaces_the_last(client, accou
     assert PaymentArrangement.objects.get(status="live").start_balance_pence == 12250
 
 
-def test_residents_and_other_staff_cannot_open_it(client, account, make_staff):
-    client.force_login(make_staff("Parking officer"))
+def test_residents_and_other_staff_cannot_open_it(client, account, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Parking officer"))
     assert client.get("/staff/housing/accounts/00000001X").status_code == 403
 
 

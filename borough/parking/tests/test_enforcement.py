@@ -118,11 +118,11 @@ def test_no_key_a_wrong_scope_or_a_revoked_key_is_refused(client, permit, key):
 
 
 def test_enforcement_and_parking_officers_may_use_it_signed_in_others_may_not(
-    client, permit, make_staff
+    client, permit, make_staff, sign_in_staff
 ):
-    client.force_login(make_staff("Housing officer"))
+    sign_in_staff(client, make_staff("Housing officer"))
     assert client.get(URL, {"vrm": "AB12CDE", "zone": "A"}).status_code == 401
-    client.force_login(make_staff("Enforcement officer"))
+    sign_in_staff(client, make_staff("Enforcement officer"))
     assert client.get(URL, {"vrm": "AB12CDE", "zone": "A"}).json()["allowed"] is True
     page = client.get("/staff/enforcement/check", {"vrm": "AB12 CDE", "zone": "A"})
     assert "Allowed" in page.content.decode()
@@ -158,15 +158,16 @@ def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit):
 # -- what the API keeps per process -------------------------------------------------------
 
 
-def test_a_check_is_two_queries_once_the_zone_and_key_are_known(
+def test_a_check_is_three_queries_once_the_zone_and_key_are_known(
     client, permit, key, django_assert_num_queries
 ):
     assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
-    # The permit (joined to its application for the holder's resident ID) and the event.
-    with django_assert_num_queries(2):
+    # The client's rate-limit count (one statement, docs/rate-limits.md), the permit (joined to
+    # its application for the holder's resident ID) and the event.
+    with django_assert_num_queries(3):
         assert _get(client, key, vrm="AB12CDE", zone="a").json()["allowed"] is True
     # No permit: the visitor sessions too.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert _get(client, key, vrm="CD34EFG", zone="A").json()["allowed"] is False
     assert events().filter(purpose="parking_enforcement_check").count() == 3
 

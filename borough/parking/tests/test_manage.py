@@ -611,6 +611,7 @@ def test_proof_is_kept_by_its_content_for_an_officer_to_download(
     ada,
     pay,
     make_staff,
+    sign_in_staff,
 ):
     permit = permit_for(client, pay, ada, verified=False)
     assert f"/parking/permits/{permit.number}/proof" in (
@@ -627,7 +628,7 @@ def test_proof_is_kept_by_its_content_for_an_officer_to_download(
     assert actions(permit)[-1] == "proof_uploaded"
 
     assert client.get(f"/staff/parking/proofs/{proof.pk}").status_code == 403  # a resident
-    client.force_login(make_staff("Parking officer"))
+    sign_in_staff(client, make_staff("Parking officer"))
     staff_page = client.get(f"/staff/parking/permits/{permit.number}").content.decode()
     assert f"/staff/parking/proofs/{proof.pk}" in staff_page
     download = client.get(f"/staff/parking/proofs/{proof.pk}")
@@ -635,7 +636,7 @@ def test_proof_is_kept_by_its_content_for_an_officer_to_download(
     assert download["Content-Type"] == "image/png"
     assert "attachment" in download["Content-Disposition"]
     assert b"".join(download.streaming_content) == PNG
-    client.force_login(make_staff("Housing officer", username="h"))
+    sign_in_staff(client, make_staff("Housing officer", username="h"))
     assert client.get(f"/staff/parking/proofs/{proof.pk}").status_code == 403
 
 
@@ -658,6 +659,7 @@ def test_saying_the_record_is_wrong_reaches_the_officers_queue_and_no_log(
     pay,
     make_staff,
     caplog,
+    sign_in_staff,
 ):
     permit = permit_for(client, pay, ada)
     url = f"/parking/permits/{permit.number}/record-wrong"
@@ -677,7 +679,7 @@ def test_saying_the_record_is_wrong_reaches_the_officers_queue_and_no_log(
     assert dispute.resolved_at is None
     assert "I moved in 2021" not in caplog.text
     assert "I moved in 2021" not in PermitEvent.objects.get(action="record_disputed").detail
-    client.force_login(make_staff("Parking officer"))
+    sign_in_staff(client, make_staff("Parking officer"))
     queue = client.get("/staff/parking/applications").content.decode()
     assert "Records residents say are wrong (1)" in queue
     assert "I moved in 2021, not 2019" in queue and permit.number in queue

@@ -34,9 +34,9 @@ def paid(zone, home, pay):  # noqa: F811
 
 
 @pytest.fixture
-def officer(client, make_staff):
+def officer(client, make_staff, sign_in_staff):
     user = make_staff("Parking officer")
-    client.force_login(user)
+    sign_in_staff(client, user)
     return user
 
 
@@ -117,7 +117,7 @@ def test_accepting_proof_makes_the_permit_active(client, paid, officer):
     assert permit.status == Permit.Status.ACTIVE and permit.proof_due_on is None
 
 
-def test_other_staff_cannot_open_the_back_office(client, paid, make_staff):
-    client.force_login(make_staff("Housing officer"))
+def test_other_staff_cannot_open_the_back_office(client, paid, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Housing officer"))
     assert client.get(f"/staff/parking/applications/{paid.reference}").status_code == 403
     assert events().filter(purpose="staff_view_records").count() == 0

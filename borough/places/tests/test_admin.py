@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, make_staff, gazetteer_csv):
+def admin_client(client, make_staff, gazetteer_csv, sign_in_staff):
     assert import_gazetteer(gazetteer_csv).ok
-    client.force_login(make_staff("Administrator", username="admin"))
+    sign_in_staff(client, make_staff("Administrator", username="admin"))
     return client
 
 
@@ -47,6 +47,6 @@ def test_the_import_records_are_listed(admin_client):
     assert b"gazetteer.csv" in response.content
 
 
-def test_other_staff_cannot_open_the_gazetteer_admin(client, make_staff):
-    client.force_login(make_staff("Parking officer"))
+def test_other_staff_cannot_open_the_gazetteer_admin(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Parking officer"))
     assert client.get("/admin/places/property/").status_code == 302

@@ -33,15 +33,17 @@ def test_residents_are_refused(client, resident):
     assert client.get(URL).status_code == 403
 
 
-def test_staff_without_the_administrator_role_are_refused(client, parking_officer):
-    client.force_login(parking_officer)
+def test_staff_without_the_administrator_role_are_refused(client, parking_officer, sign_in_staff):
+    sign_in_staff(client, parking_officer)
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"mapping": "llpg"}).status_code == 403
     assert Property.objects.count() == 0
 
 
-def test_an_administrator_sees_the_counts_and_the_upload_form(client, administrator, gazetteer_csv):
-    client.force_login(administrator)
+def test_an_administrator_sees_the_counts_and_the_upload_form(
+    client, administrator, gazetteer_csv, sign_in_staff
+):
+    sign_in_staff(client, administrator)
     client.post(URL, {"file": upload("g.csv", gazetteer_csv.read_bytes()), "mapping": "llpg"})
 
     html = client.get(URL).content.decode()
@@ -58,8 +60,10 @@ def test_an_administrator_sees_the_counts_and_the_upload_form(client, administra
     assert "g.csv" in html  # in the recent imports
 
 
-def test_uploading_a_good_file_loads_it_and_shows_the_summary(client, administrator, gazetteer_csv):
-    client.force_login(administrator)
+def test_uploading_a_good_file_loads_it_and_shows_the_summary(
+    client, administrator, gazetteer_csv, sign_in_staff
+):
+    sign_in_staff(client, administrator)
     response = client.post(
         URL, {"file": upload("northmere.csv", gazetteer_csv.read_bytes()), "mapping": "llpg"}
     )
@@ -79,8 +83,10 @@ def test_uploading_a_good_file_loads_it_and_shows_the_summary(client, administra
     assert "13 properties: 13 new, 0 changed, 0 unchanged" in html
 
 
-def test_uploading_the_same_file_again_says_nothing_changed(client, administrator, gazetteer_csv):
-    client.force_login(administrator)
+def test_uploading_the_same_file_again_says_nothing_changed(
+    client, administrator, gazetteer_csv, sign_in_staff
+):
+    sign_in_staff(client, administrator)
     content = gazetteer_csv.read_bytes()
     client.post(URL, {"file": upload("a.csv", content), "mapping": "llpg"})
     response = client.post(URL, {"file": upload("a.csv", content), "mapping": "llpg"}, follow=True)
@@ -89,9 +95,9 @@ def test_uploading_the_same_file_again_says_nothing_changed(client, administrato
 
 
 def test_uploading_a_bad_file_loads_nothing_and_lists_the_problems(
-    client, administrator, tmp_path, rows
+    client, administrator, tmp_path, rows, sign_in_staff
 ):
-    client.force_login(administrator)
+    sign_in_staff(client, administrator)
     rows[12]["POSTCODE_LOCATOR"] = "E8 1D"
     rows[3]["UPRN"] = "abc"
     content = write_rows(tmp_path / "bad.csv", rows).read_bytes()
@@ -112,24 +118,24 @@ def test_uploading_a_bad_file_loads_nothing_and_lists_the_problems(
     assert GazetteerImport.objects.get().status == "failed"
 
 
-def test_uploading_with_the_addressbase_mapping(client, administrator, tmp_path):
+def test_uploading_with_the_addressbase_mapping(client, administrator, tmp_path, sign_in_staff):
     from .test_import import ADDRESSBASE_ROWS, _write_plain_csv
 
-    client.force_login(administrator)
+    sign_in_staff(client, administrator)
     content = _write_plain_csv(tmp_path / "abp.csv", ADDRESSBASE_ROWS).read_bytes()
     response = client.post(URL, {"file": upload("abp.csv", content), "mapping": "addressbase"})
     assert response.status_code == 302
     assert Property.objects.count() == 3
 
 
-def test_no_file_chosen(client, administrator):
-    client.force_login(administrator)
+def test_no_file_chosen(client, administrator, sign_in_staff):
+    sign_in_staff(client, administrator)
     html = client.post(URL, {"mapping": "llpg"}).content.decode()
     assert '<a href="#id_file">Select a gazetteer file</a>' in html
 
 
-def test_an_unknown_mapping_is_refused(client, administrator, gazetteer_csv):
-    client.force_login(administrator)
+def test_an_unknown_mapping_is_refused(client, administrator, gazetteer_csv, sign_in_staff):
+    sign_in_staff(client, administrator)
     response = client.post(
         URL, {"file": upload("g.csv", gazetteer_csv.read_bytes()), "mapping": "../../etc/passwd"}
     )
@@ -139,10 +145,10 @@ def test_an_unknown_mapping_is_refused(client, administrator, gazetteer_csv):
 
 
 def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(
-    client, administrator, gazetteer_csv, settings
+    client, administrator, gazetteer_csv, settings, sign_in_staff
 ):
     settings.BOROUGH_GAZETTEER_UPLOAD_MAX_BYTES = 1024 * 1024
-    client.force_login(administrator)
+    sign_in_staff(client, administrator)
     big = gazetteer_csv.read_bytes() * 1200  # about 2MB
 
     response = client.post(URL, {"file": upload("big.csv", big), "mapping": "llpg"})

@@ -36,13 +36,13 @@ def test_load_synth_says_what_is_missing_from_a_folder(tmp_path):
 
 
 def test_the_admin_shows_datasets_loads_and_records_and_edits_none(
-    client, make_staff, synth, gazetteer
+    client, make_staff, synth, gazetteer, sign_in_staff
 ):
     from borough.residents.services import load_dataset
 
     result = load_dataset("housing_tenancies", synth.file("housing_tenancies"))
     assert result.ok
-    client.force_login(make_staff("Administrator", username="admin"))
+    sign_in_staff(client, make_staff("Administrator", username="admin"))
     record = SourceRecord.objects.first()
     dataset = SourceDataset.objects.get(code="housing_tenancies")
     load = DatasetLoad.objects.get()

@@ -179,9 +179,9 @@ def linked(records, settings, tmp_path):
 
 
 @pytest.fixture
-def officer(client, make_staff):
+def officer(client, make_staff, sign_in_staff):
     user = make_staff(OFFICER)
-    client.force_login(user)
+    sign_in_staff(client, user)
     return user
 
 
@@ -215,11 +215,13 @@ def test_anonymous_visitors_are_sent_to_staff_sign_in(client, path):
 
 
 @pytest.mark.parametrize("path", [FIND, f"/staff/residents/records/{SIOBHAN}"])
-def test_residents_and_other_roles_are_refused(client, linked, resident, make_staff, path):
+def test_residents_and_other_roles_are_refused(
+    client, linked, resident, make_staff, path, sign_in_staff
+):
     client.force_login(resident)
     assert client.get(path, {"reason": "resident_request", "surname": "obrien"}).status_code == 403
     others = ["Parking officer", "Housing officer", "Data protection officer", "Administrator"]
-    client.force_login(make_staff(*others, username="others"))
+    sign_in_staff(client, make_staff(*others, username="others"))
     assert client.get(path, {"reason": "resident_request", "surname": "obrien"}).status_code == 403
     assert _viewed() == []
 

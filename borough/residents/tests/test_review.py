@@ -345,8 +345,10 @@ def _case_url(case) -> str:
 QUEUE = "/staff/residents/review"
 
 
-def test_the_queue_lists_open_cases_without_personal_data(client, make_staff, pair_case):
-    client.force_login(make_staff(OFFICER))
+def test_the_queue_lists_open_cases_without_personal_data(
+    client, make_staff, pair_case, sign_in_staff
+):
+    sign_in_staff(client, make_staff(OFFICER))
     page = client.get(QUEUE)
 
     assert page.status_code == 200
@@ -359,10 +361,10 @@ def test_the_queue_lists_open_cases_without_personal_data(client, make_staff, pa
 
 
 @pytest.mark.django_db
-def test_the_queue_is_paginated_and_filters_by_status(client, make_staff, tmp_path):
+def test_the_queue_is_paginated_and_filters_by_status(client, make_staff, tmp_path, sign_in_staff):
     rows = [_pair(f"a:{i:03}", f"b:{i:03}", 0.6) for i in range(55)]
     review.queue_uncertain_pairs(_predictions(tmp_path, rows), LINKED_AT)
-    client.force_login(make_staff(OFFICER))
+    sign_in_staff(client, make_staff(OFFICER))
 
     first = client.get(QUEUE).content.decode()
     assert "55 open cases" in first and "Page 2 of 2" in first
@@ -373,10 +375,10 @@ def test_the_queue_is_paginated_and_filters_by_status(client, make_staff, tmp_pa
 
 
 def test_the_case_page_shows_both_records_compared_and_records_the_view(
-    client, make_staff, pair_case
+    client, make_staff, pair_case, sign_in_staff
 ):
     officer = make_staff(OFFICER)
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     page = client.get(_case_url(pair_case))
 
     assert page.status_code == 200
@@ -409,8 +411,8 @@ def test_the_case_page_shows_both_records_compared_and_records_the_view(
     assert viewed[0].actor_user == officer
 
 
-def test_a_decision_without_a_choice_shows_an_error(client, make_staff, pair_case):
-    client.force_login(make_staff(OFFICER))
+def test_a_decision_without_a_choice_shows_an_error(client, make_staff, pair_case, sign_in_staff):
+    sign_in_staff(client, make_staff(OFFICER))
     page = client.post(_case_url(pair_case), {"note": ""})
 
     assert page.status_code == 200
@@ -422,17 +424,19 @@ def test_a_decision_without_a_choice_shows_an_error(client, make_staff, pair_cas
     assert pair_case.status == "open"
 
 
-def test_a_long_note_is_refused(client, make_staff, pair_case):
-    client.force_login(make_staff(OFFICER))
+def test_a_long_note_is_refused(client, make_staff, pair_case, sign_in_staff):
+    sign_in_staff(client, make_staff(OFFICER))
     html = client.post(_case_url(pair_case), {"decision": "same", "note": "x" * 501}).content
     assert "Note must be 500 characters or fewer" in html.decode()
     pair_case.refresh_from_db()
     assert pair_case.status == "open"
 
 
-def test_deciding_saves_and_returns_to_the_queue_with_a_banner(client, make_staff, pair_case):
+def test_deciding_saves_and_returns_to_the_queue_with_a_banner(
+    client, make_staff, pair_case, sign_in_staff
+):
     officer = make_staff(OFFICER)
-    client.force_login(officer)
+    sign_in_staff(client, officer)
     response = client.post(_case_url(pair_case), {"decision": "different", "note": "Two people"})
 
     assert response.status_code == 302 and response["Location"] == QUEUE
@@ -455,9 +459,11 @@ def test_deciding_saves_and_returns_to_the_queue_with_a_banner(client, make_staf
     assert 'name="decision"' in client.get(_case_url(pair_case) + "?change=1").content.decode()
 
 
-def test_a_stale_form_does_not_overwrite_another_officers_decision(client, make_staff, pair_case):
+def test_a_stale_form_does_not_overwrite_another_officers_decision(
+    client, make_staff, pair_case, sign_in_staff
+):
     review.decide(pair_case, "same", make_staff(OFFICER, username="first"), "")
-    client.force_login(make_staff(OFFICER, username="second"))
+    sign_in_staff(client, make_staff(OFFICER, username="second"))
 
     page = client.post(_case_url(pair_case), {"decision": "different"})
 
@@ -472,8 +478,8 @@ def test_a_stale_form_does_not_overwrite_another_officers_decision(client, make_
 
 
 @pytest.mark.parametrize("role", ["Parking officer", "Data protection officer", "Data analyst"])
-def test_other_roles_are_refused(client, make_staff, pair_case, role):
-    client.force_login(make_staff(role))
+def test_other_roles_are_refused(client, make_staff, pair_case, role, sign_in_staff):
+    sign_in_staff(client, make_staff(role))
     assert client.get(QUEUE).status_code == 403
     assert client.get(_case_url(pair_case)).status_code == 403
     assert client.post(_case_url(pair_case), {"decision": "same"}).status_code == 403

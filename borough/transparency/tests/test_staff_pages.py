@@ -47,16 +47,18 @@ def test_residents_are_refused(client, resident, path):
 
 
 @pytest.mark.parametrize("path", [URL, EXPORT])
-def test_staff_without_the_data_protection_role_are_refused(client, make_staff, path):
+def test_staff_without_the_data_protection_role_are_refused(
+    client, make_staff, path, sign_in_staff
+):
     others = ["Parking officer", "Housing officer", "Administrator", "Data analyst"]
-    client.force_login(make_staff(*others, username="others"))
+    sign_in_staff(client, make_staff(*others, username="others"))
     assert client.get(path).status_code == 403
     assert DataUseEvent.objects.count() == 0
 
 
-def test_the_data_protection_officer_sees_the_events(client, dpo, verification):
+def test_the_data_protection_officer_sees_the_events(client, dpo, verification, sign_in_staff):
     verification("R-1", "R-2")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     response = client.get(URL)
 
@@ -75,15 +77,17 @@ def test_the_data_protection_officer_sees_the_events(client, dpo, verification):
     assert _audits().count() == 0  # browsing without a resident filter is not recorded
 
 
-def test_the_area_page_links_to_the_log(client, dpo):
-    client.force_login(dpo)
+def test_the_area_page_links_to_the_log(client, dpo, sign_in_staff):
+    sign_in_staff(client, dpo)
     assert 'href="/staff/data-use"' in client.get("/staff/transparency/").content.decode()
 
 
-def test_filtering_by_resident_shows_theirs_and_records_the_look_up(client, dpo, verification):
+def test_filtering_by_resident_shows_theirs_and_records_the_look_up(
+    client, dpo, verification, sign_in_staff
+):
     verification("R-1")
     verification("R-2")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     html = client.get(URL, {"resident_id": "R-1"}).content.decode()
 
@@ -98,7 +102,9 @@ def test_filtering_by_resident_shows_theirs_and_records_the_look_up(client, dpo,
     assert "Clear filters" in html
 
 
-def test_filtering_by_service_purpose_and_dates(client, dpo, officer, verification, at):
+def test_filtering_by_service_purpose_and_dates(
+    client, dpo, officer, verification, at, sign_in_staff
+):
     from borough.transparency.services import record_data_use
 
     at(2026, 3, 1, 10, 0)
@@ -113,7 +119,7 @@ def test_filtering_by_service_purpose_and_dates(client, dpo, officer, verificati
         service="housing",
         action="viewed_records",
     )
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     def shown(**filters) -> set[str]:
         return set(_residents_shown(client.get(URL, filters)))
@@ -124,9 +130,9 @@ def test_filtering_by_service_purpose_and_dates(client, dpo, officer, verificati
     assert shown(since="2026-03-01", until="31/3/2026") == {"R-march"}
 
 
-def test_bad_filters_are_explained_and_show_no_events(client, dpo, verification):
+def test_bad_filters_are_explained_and_show_no_events(client, dpo, verification, sign_in_staff):
     verification("R-1")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     response = client.get(
         URL,
@@ -144,15 +150,15 @@ def test_bad_filters_are_explained_and_show_no_events(client, dpo, verification)
     assert _audits().count() == 0
 
 
-def test_a_to_date_before_the_from_date_is_refused(client, dpo):
-    client.force_login(dpo)
+def test_a_to_date_before_the_from_date_is_refused(client, dpo, sign_in_staff):
+    sign_in_staff(client, dpo)
     html = client.get(URL, {"since": "2/3/2026", "until": "1/3/2026"}).content.decode()
     assert "The ‘to’ date must be the same as or after the ‘from’ date" in html
 
 
-def test_pages_keep_the_filters(client, dpo, verification):
+def test_pages_keep_the_filters(client, dpo, verification, sign_in_staff):
     verification(*[f"R-{n}" for n in range(PAGE_SIZE + 5)])
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     html = client.get(URL, {"purpose": "parking_permit_residency_check"}).content.decode()
     assert "?purpose=parking_permit_residency_check&amp;page=2" in html
@@ -161,10 +167,12 @@ def test_pages_keep_the_filters(client, dpo, verification):
     assert len(_residents_shown(second)) == 5
 
 
-def test_the_csv_export_has_the_filtered_events_and_is_recorded(client, dpo, verification):
+def test_the_csv_export_has_the_filtered_events_and_is_recorded(
+    client, dpo, verification, sign_in_staff
+):
     verification("R-1", "R-2")
     verification("R-3", outcome="refer")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
 
     response = client.get(EXPORT, {"resident_id": "R-1"})
 
@@ -188,38 +196,44 @@ def test_the_csv_export_has_the_filtered_events_and_is_recorded(client, dpo, ver
     assert (audit.action, audit.subject_resident_id) == ("export", "R-1")
 
 
-def test_an_export_across_residents_is_recorded_without_a_resident(client, dpo, verification):
+def test_an_export_across_residents_is_recorded_without_a_resident(
+    client, dpo, verification, sign_in_staff
+):
     verification("R-1")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
     rows = _csv(client.get(EXPORT))
     assert {r["subject_resident_id"] for r in rows} == {"R-1", ""}
     (audit,) = _audits()
     assert (audit.action, audit.subject_resident_id) == ("export", "")
 
 
-def test_an_export_with_bad_filters_goes_back_to_the_page(client, dpo):
-    client.force_login(dpo)
+def test_an_export_with_bad_filters_goes_back_to_the_page(client, dpo, sign_in_staff):
+    sign_in_staff(client, dpo)
     response = client.get(EXPORT, {"since": "yesterday"})
     assert response.status_code == 302
     assert response["Location"] == f"{URL}?since=yesterday"
     assert _audits().count() == 0
 
 
-def test_a_cell_that_looks_like_a_formula_is_made_plain_text(client, dpo, verification):
+def test_a_cell_that_looks_like_a_formula_is_made_plain_text(
+    client, dpo, verification, sign_in_staff
+):
     verification("R-1", actor_label="=HYPERLINK(1)")
-    client.force_login(dpo)
+    sign_in_staff(client, dpo)
     rows = _csv(client.get(EXPORT, {"purpose": "parking_permit_residency_check"}))
     assert rows[0]["actor_label"] == "'=HYPERLINK(1)"
 
 
-def test_the_admin_lists_events_read_only_for_dpo_administrators(client, make_staff, verification):
+def test_the_admin_lists_events_read_only_for_dpo_administrators(
+    client, make_staff, verification, sign_in_staff
+):
     (event,) = verification("R-1")
     path = "/admin/transparency/datauseevent/"
 
-    client.force_login(make_staff("Administrator", username="admin"))
+    sign_in_staff(client, make_staff("Administrator", username="admin"))
     assert client.get(path).status_code == 403
 
-    client.force_login(make_staff("Administrator", "Data protection officer", username="both"))
+    sign_in_staff(client, make_staff("Administrator", "Data protection officer", username="both"))
     assert client.get(path).status_code == 200
     change = client.get(f"{path}{event.pk}/change/")
     assert change.status_code == 200

@@ -21,6 +21,13 @@ class Command(BaseCommand):
             default=[],
             help="A data-use purpose it may verify for (repeatable); none means any",
         )
+        create.add_argument(
+            "--per-minute",
+            type=int,
+            default=None,
+            help="Its own rate limit on each endpoint, in requests a minute (docs/rate-limits.md); "
+            "default: the council's limit for each endpoint",
+        )
         sub.add_parser("list", help="List clients (never their keys)")
         rev = sub.add_parser(
             "revoke", help="Revoke a client's key (every web process refuses it within 5 seconds)"
@@ -34,11 +41,21 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown purpose {unknown[0]!r}.")
             if ApiClient.objects.filter(name=options["name"]).exists():
                 raise CommandError("A client with that name exists. Revoke it or choose another.")
+            per_minute = options["per_minute"]
+            if per_minute is not None and per_minute < 1:
+                raise CommandError("--per-minute must be 1 or more.")
             try:
-                client, key = create_client(options["name"], options["scope"], options["purpose"])
+                client, key = create_client(
+                    options["name"],
+                    options["scope"],
+                    options["purpose"],
+                    requests_per_minute=per_minute,
+                )
             except ValueError as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(f"Created API client {client.name} ({', '.join(client.scopes)}).")
+            if per_minute:
+                self.stdout.write(f"Its rate limit: {per_minute} requests a minute per endpoint.")
             self.stdout.write(f"Key: {key}")
             self.stdout.write("Send it as 'Authorization: Bearer <key>'. It is not shown again.")
         elif action == "list":

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from borough.core import second_factor
 from borough.core.roles import ROLES
 from borough.core.services import UnknownRole, create_staff_account
 
@@ -30,3 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Created staff account {username} ({roles}).")
         self.stdout.write(f"Password: {password}")
         self.stdout.write("Give it to them privately; it is not shown again.")
+        if second_factor.needs_second_factor(user):
+            self.stdout.write(
+                "Their role can see personal data: at their first sign-in they set up an "
+                "authenticator app. Ask them to sign in soon (docs/sign-in.md)."
+            )

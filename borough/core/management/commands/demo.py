@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from sesame.utils import get_query_string
 
+from borough.core import second_factor
 from borough.core.models import User
 from borough.core.roles import ROLES
 from borough.core.services import create_staff_account
-from borough.core.views import MAGIC_LINK_SCOPE
+from borough.core.views import magic_link_path
 
 DEMO_SEED = 2026
 DEMO_RESIDENTS = 3000
@@ -87,14 +87,23 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.MIGRATE_HEADING("Staff accounts (sign in at " + base + "/staff/sign-in)")
         )
-        for username, role, password in staff:
-            self.stdout.write(f"  {username:<12} {password:<20} {role}")
+        self.stdout.write(f"  {'username':<12} {'password':<20} {'authenticator secret':<40} role")
+        for username, role, password, secret in staff:
+            self.stdout.write(f"  {username:<12} {password:<20} {secret:<40} {role}")
+        self.stdout.write(
+            "  Staff sign in with a password and a code from an authenticator app (time-based, "
+            "6 digits,\n  every 30 seconds). Add an account's secret to an app (FreeOTP, Google "
+            "or Microsoft\n  Authenticator: 'enter a setup key', time-based), or print its code "
+            "now with:\n"
+            '    python -c "import base64,sys; from django_otp.oath import totp; '
+            "print('%06d' % totp(base64.b32decode(sys.argv[1].replace(' ', ''))))\" 'SECRET'"
+        )
         self.stdout.write("")
         self.stdout.write(
             self.style.MIGRATE_HEADING("Demo residents (each link signs in once, for 20 minutes)")
         )
         for user in people:
-            link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+            link = base + magic_link_path(user.email)
             self.stdout.write(f"  {user.email}\n    {link}")
         self.stdout.write(
             "  Or sign in at "
@@ -110,7 +119,7 @@ class Command(BaseCommand):
                 )
             )
             for user, row in applicants:
-                link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+                link = base + magic_link_path(user.email)
                 self.stdout.write(
                     f"  {row['first_name']} {row['surname']}, born {row['date_of_birth']}, "
                     f"vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
@@ -124,7 +133,7 @@ class Command(BaseCommand):
                 )
             )
             for user, tenant, account in rent["tenants"]:
-                link = f"{base}/sign-in/link{get_query_string(user, scope=MAGIC_LINK_SCOPE)}"
+                link = base + magic_link_path(user.email)
                 born = tenant.date_of_birth.isoformat() if tenant.date_of_birth else "?"
                 self.stdout.write(
                     f"  {tenant.first_name} {tenant.surname}, born {born}: reference "
@@ -159,26 +168,38 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("• ") + text)
 
     @transaction.atomic
-    def _demo_staff(self, store: Path) -> list[tuple[str, str, str]]:
-        """Demo staff accounts, made once; their passwords are kept in the data folder."""
+    def _demo_staff(self, store: Path) -> list[tuple[str, str, str, str]]:
+        """Demo staff accounts, made once, each with an authenticator app already set up (a
+        TOTP device) so that a new user can try every staff page; their passwords and the
+        devices' secrets are kept in the data folder (0600) and printed."""
         known = json.loads(store.read_text()) if store.exists() else {}
         rows = []
         for username, role, name in DEMO_STAFF:
-            if username not in known or not User.objects.filter(username=username).exists():
+            entry = known.get(username)
+            if isinstance(entry, str):  # a data folder from before the second factor
+                entry = {"password": entry}
+            user = User.objects.filter(username=username).first()
+            if not entry or user is None:
                 User.objects.filter(username=username).delete()
-                _, password = create_staff_account(
+                user, password = create_staff_account(
                     username,
                     [role],
                     full_name=name,
                     email=f"{username}@northmere.example",
                     superuser=(role == "Administrator"),
                 )
-                known[username] = password
-            rows.append((username, role, known[username]))
+                entry = {"password": password}
+            device = second_factor.confirmed_device(user)
+            if device is None:
+                device = second_factor.device_to_set_up(user)
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            known[username] = entry
+            rows.append((username, role, entry["password"], second_factor.secret_text(device)))
         fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(known, handle, indent=2)
-        assert {role for _, role, _ in rows} == {r.group for r in ROLES}
+        assert {row[1] for row in rows} == {r.group for r in ROLES}
         return rows
 
     def _demo_api_key(self, store: Path) -> str:

@@ -154,9 +154,9 @@ def test_same_answer_in_process_and_over_http(linked, synth, client):
 
 
 def test_staff_allowed_by_the_policy_see_the_records_and_that_view_is_logged(
-    linked, synth, client, make_staff
+    linked, synth, client, make_staff, sign_in_staff
 ):
-    client.force_login(make_staff("Parking officer"))
+    sign_in_staff(client, make_staff("Parking officer"))
     person = synth.adults_at_home(1)[0]
     data = _post(client, _body(person)).json()
     assert data["decision"] == "verified"
@@ -165,8 +165,8 @@ def test_staff_allowed_by_the_policy_see_the_records_and_that_view_is_logged(
     assert events().filter(reference=data["reference"], purpose="staff_view_records").exists()
 
 
-def test_staff_of_another_service_may_not_verify(linked, synth, client, make_staff):
-    client.force_login(make_staff("Finance officer"))
+def test_staff_of_another_service_may_not_verify(linked, synth, client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Finance officer"))
     response = _post(client, _body(synth.adults_at_home(1)[0]))
     assert response.status_code == 403
 
@@ -300,10 +300,10 @@ def test_over_the_api_a_date_of_birth_a_day_out_does_not_verify_a_tenant(linked,
     assert {k: day_out[k] for k in same} == {k: far_out[k] for k in same}
 
 
-def test_staff_in_the_policys_roles_still_see_how_each_field_matched(
+def test_staff_in_the_policys_roles_still_see_how_each_field_matched(sign_in_staff, 
     linked, synth, client, make_staff
 ):
-    client.force_login(make_staff("Housing officer"))
+    sign_in_staff(client, make_staff("Housing officer"))
     body, born = _tenant_body(synth)
     body["applicant"]["date_of_birth"] = (born + dt.timedelta(days=1)).isoformat()
     data = _post(client, body).json()

@@ -30,9 +30,9 @@ QUEUE = "/staff/residents/verifications/referred"
 
 
 @pytest.fixture
-def officer(client, make_staff):
+def officer(client, make_staff, sign_in_staff):
     user = make_staff(OFFICER)
-    client.force_login(user)
+    sign_in_staff(client, user)
     return user
 
 
@@ -343,13 +343,15 @@ def test_rejecting_a_referral_needs_a_note(linked, officer, client, synth):
 # -- who may use the pages -----------------------------------------------------------------------
 
 
-def test_other_roles_and_residents_are_refused(linked, client, make_staff, resident, synth):
+def test_other_roles_and_residents_are_refused(
+    linked, client, make_staff, resident, synth, sign_in_staff
+):
     v = _referral(synth)
     urls = [CHECK, QUEUE, reverse("residents:verification", kwargs={"reference": v.reference})]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/staff/sign-in")
-    client.force_login(make_staff("Finance officer"))
+    sign_in_staff(client, make_staff("Finance officer"))
     for url in urls:
         assert client.get(url).status_code == 403
         assert client.post(url, {}).status_code == 403
@@ -360,10 +362,12 @@ def test_other_roles_and_residents_are_refused(linked, client, make_staff, resid
     assert not events(purpose="staff_view_records").exists()
 
 
-def test_before_any_link_the_page_says_so(settings, tmp_path, db, client, make_staff):
+def test_before_any_link_the_page_says_so(
+    settings, tmp_path, db, client, make_staff, sign_in_staff
+):
     settings.DATA_DIR = tmp_path
     HOLDER.clear()
-    client.force_login(make_staff(OFFICER))
+    sign_in_staff(client, make_staff(OFFICER))
     response = client.get(CHECK)
     assert response.status_code == 200
     assert "link" in _text(response).lower()
