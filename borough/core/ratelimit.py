@@ -15,6 +15,14 @@ their defaults and how a council changes them: ``docs/rate-limits.md``. Over a l
 
 The client's address is the TCP peer (``REMOTE_ADDR``) unless ``BOROUGH_TRUSTED_PROXY_COUNT`` says
 how many proxies in front of Borough append to ``X-Forwarded-For`` (``client_address``).
+
+**Leases for busy keys.** A limit of ``LEASE_FROM`` or more a window (an enforcement device's 600
+checks a minute) is not counted one request at a time: a process takes ``count // LEASE_PARTS``
+hits from the shared count in one statement and answers that many requests from its own memory.
+Every process still draws from the one shared count, so all of them together never let more
+than the limit through; a process that stops part-way through a lease leaves those hits unused,
+so a key may be refused up to one lease per process *before* its limit (never after). Small
+limits (sign-in, links: tens an hour) are counted request by request, exactly.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import hashlib
 import inspect
 import ipaddress
 import math
+import threading
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -103,35 +112,76 @@ def _bucket(name: str, key: str) -> str:
 
 
 _UPSERT = """
-INSERT INTO core_ratelimitcounter (bucket, period, hits, expires_at) VALUES (%s, %s, 1, %s)
+INSERT INTO core_ratelimitcounter (bucket, period, hits, expires_at) VALUES (%s, %s, %s, %s)
 ON CONFLICT (bucket) DO UPDATE SET
     hits = CASE WHEN core_ratelimitcounter.period = excluded.period
-                THEN core_ratelimitcounter.hits + 1 ELSE 1 END,
+                THEN core_ratelimitcounter.hits + excluded.hits ELSE excluded.hits END,
     period = excluded.period,
     expires_at = excluded.expires_at
 RETURNING hits
 """
 
+#: Limits of at least this many a window are drawn in leases of ``count // LEASE_PARTS``.
+LEASE_FROM = 100
+LEASE_PARTS = 50
 
-def _count_in_database(bucket: str, period: int, expires_at: int) -> int:
+
+def _count_in_database(bucket: str, period: int, expires_at: int, add: int = 1) -> int:
     global _next_sweep
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [bucket, period, expires_at])
+        cursor.execute(_UPSERT, [bucket, period, add, expires_at])
         hits = cursor.fetchone()[0]
-    if hits == 1 and time.monotonic() >= _next_sweep:
+    if hits == add and time.monotonic() >= _next_sweep:
         _next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
         RateLimitCounter.objects.filter(expires_at__lt=int(time.time())).delete()
     return hits
 
 
-def _count_in_cache(bucket: str, period: int, seconds: int) -> int:
+def _count_in_cache(bucket: str, period: int, seconds: int, add: int = 1) -> int:
     key = f"ratelimit:{bucket}:{period}"
     try:
-        return cache.incr(key)
+        return cache.incr(key, add)
     except ValueError:  # the window's first request, or its key just expired
-        if cache.add(key, 1, timeout=seconds + 1):
-            return 1
-        return cache.incr(key)
+        if cache.add(key, add, timeout=seconds + 1):
+            return add
+        return cache.incr(key, add)
+
+
+def _count(bucket: str, period: int, rule: Limit, add: int) -> int:
+    """Add ``add`` hits to the shared count of ``bucket`` in ``period``; the count after."""
+    if uses_cache():
+        return _count_in_cache(bucket, period, rule.seconds, add)
+    return _count_in_database(bucket, period, (period + 1) * rule.seconds, add)
+
+
+class _Leases:
+    """This process's unused hits of busy keys, by (bucket, period)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.left: dict[tuple[str, int], int] = {}
+
+    def take(self, bucket: str, period: int) -> bool:
+        with self.lock:
+            left = self.left.get((bucket, period), 0)
+            if left > 0:
+                self.left[(bucket, period)] = left - 1
+                return True
+            return False
+
+    def give(self, bucket: str, period: int, hits: int) -> None:
+        with self.lock:
+            # windows that have ended are forgotten
+            for stale in [k for k in self.left if k[1] < period]:
+                del self.left[stale]
+            self.left[(bucket, period)] = self.left.get((bucket, period), 0) + hits
+
+    def clear(self) -> None:
+        with self.lock:
+            self.left.clear()
+
+
+LEASES = _Leases()
 
 
 def uses_cache() -> bool:
@@ -147,12 +197,19 @@ def hit(name: str, key: str, *, override: Limit | None = None) -> Verdict:
     period = int(now // rule.seconds)
     ends = (period + 1) * rule.seconds
     bucket = _bucket(name, key)
-    if uses_cache():
-        hits = _count_in_cache(bucket, period, rule.seconds)
-    else:
-        hits = _count_in_database(bucket, period, ends)
-    if hits <= rule.count:
-        return Verdict(True, hits, 0)
+    if rule.count < LEASE_FROM:
+        hits = _count(bucket, period, rule, 1)
+        if hits <= rule.count:
+            return Verdict(True, hits, 0)
+        return Verdict(False, hits, max(1, math.ceil(ends - now)))
+    if LEASES.take(bucket, period):
+        return Verdict(True, 0, 0)
+    size = rule.count // LEASE_PARTS
+    hits = _count(bucket, period, rule, size)
+    granted = min(size, rule.count - (hits - size))  # what is left of the limit, up to a lease
+    if granted > 0:
+        LEASES.give(bucket, period, granted - 1)  # one for this request
+        return Verdict(True, hits - size + 1, 0)
     return Verdict(False, hits, max(1, math.ceil(ends - now)))
 
 

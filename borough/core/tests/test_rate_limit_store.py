@@ -143,3 +143,32 @@ def test_two_processes_on_redis_share_one_count(tmp_path):
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
     assert sum(allowed) == LIMIT, allowed
+
+
+@pytest.mark.django_db
+def test_a_busy_key_is_counted_in_leases_and_never_lets_more_than_its_limit_through(
+    settings, django_assert_max_num_queries
+):
+    from borough.core import ratelimit
+
+    settings.BOROUGH_RATE_LIMITS = {"api-enforcement-client": f"600/{WINDOW}"}
+    ratelimit.LEASES.clear()
+    with django_assert_max_num_queries(60):  # 600 // 50 = 12 a lease: 50 statements, not 600
+        allowed = [ratelimit.hit("api-enforcement-client", "device").allowed for _ in range(600)]
+    assert all(allowed)
+    assert not ratelimit.hit("api-enforcement-client", "device").allowed
+
+
+@pytest.mark.django_db
+def test_a_process_that_stops_mid_lease_makes_others_refuse_early_never_late(settings):
+    from borough.core import ratelimit
+
+    settings.BOROUGH_RATE_LIMITS = {"api-enforcement-client": f"600/{WINDOW}"}
+    ratelimit.LEASES.clear()
+    allowed = 0
+    for _ in range(5):
+        allowed += ratelimit.hit("api-enforcement-client", "device").allowed
+        ratelimit.LEASES.clear()  # the process ends, its lease's unused hits with it
+    while ratelimit.hit("api-enforcement-client", "device").allowed:
+        allowed += 1
+    assert 600 - 5 * 12 <= allowed <= 600

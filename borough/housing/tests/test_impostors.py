@@ -336,8 +336,8 @@ def test_a_tenant_whose_records_hold_no_date_of_birth_is_offered_a_code_by_post(
     assert tenant.account == user
 
 
-def test_a_housing_officer_removes_an_online_account_that_is_not_the_tenants(sign_in_staff, 
-    client, tenancy, make_staff, mailoutbox
+def test_a_housing_officer_removes_an_online_account_that_is_not_the_tenants(
+    sign_in_staff, client, tenancy, make_staff, mailoutbox
 ):
     _, landed = _link(client, tenancy, "not-the-tenant@example.org")
     assert landed["Location"] == "/rent/account/12345678I"
@@ -358,7 +358,9 @@ def test_a_housing_officer_removes_an_online_account_that_is_not_the_tenants(sig
     assert mine["Location"] == "/rent/account/12345678I"
 
 
-def test_a_finance_officer_sees_online_accounts_but_cannot_remove_them(sign_in_staff, client, tenancy, make_staff):
+def test_a_finance_officer_sees_online_accounts_but_cannot_remove_them(
+    sign_in_staff, client, tenancy, make_staff
+):
     _link(client, tenancy, "tenant@example.org")
     client.logout()
     sign_in_staff(client, make_staff("Finance officer"))

@@ -179,7 +179,9 @@ def test_the_command_says_what_changed_or_that_nothing_did(lodged, capsys):
 
 
 @pytest.mark.django_db
-def test_the_upload_page_says_what_changed_or_that_nothing_did(sign_in_staff, client, make_staff, lodged):
+def test_the_upload_page_says_what_changed_or_that_nothing_did(
+    sign_in_staff, client, make_staff, lodged
+):
     sign_in_staff(client, make_staff("Finance officer"))
 
     def upload(name: str) -> str:

@@ -300,8 +300,8 @@ def test_over_the_api_a_date_of_birth_a_day_out_does_not_verify_a_tenant(linked,
     assert {k: day_out[k] for k in same} == {k: far_out[k] for k in same}
 
 
-def test_staff_in_the_policys_roles_still_see_how_each_field_matched(sign_in_staff, 
-    linked, synth, client, make_staff
+def test_staff_in_the_policys_roles_still_see_how_each_field_matched(
+    sign_in_staff, linked, synth, client, make_staff
 ):
     sign_in_staff(client, make_staff("Housing officer"))
     body, born = _tenant_body(synth)
