@@ -30,6 +30,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from borough.core.config import env_bool, env_list, env_str, load_or_create_secret_key
+from borough.core.csp import content_security_policy
 from borough.core.profile import load_profile
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -78,6 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sesame",
     "mozilla_django_oidc",
+    # django-ninja's own Swagger UI files, served from our static files (no CDN).
+    "ninja",
+    "csp",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -85,6 +89,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files (public, hashed, cached for a year) skip both.
+    "csp.middleware.CSPMiddleware",
+    "borough.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,7 +111,11 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "borough.core.jinja.environment",
-            "context_processors": ["borough.core.context.borough"],
+            "context_processors": [
+                "borough.core.context.borough",
+                # GOV.UK Frontend's page template takes cspNonce for its one inline script.
+                "borough.core.context.csp_nonce",
+            ],
         },
     },
     {
@@ -236,11 +247,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# Security headers; docs/production.md says what each does and why it is set so.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
+    # Borough runs behind a load balancer that ends TLS and says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("BOROUGH_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BOROUGH_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is a promise about the whole domain that is slow to undo: the council opts in.
+    SECURE_HSTS_PRELOAD = env_bool("BOROUGH_HSTS_PRELOAD", False)
+
+# Content-Security-Policy (django-csp): see borough/core/csp.py and docs/production.md.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    production=PRODUCTION,
+    payment_provider=env_str("BOROUGH_PAYMENT_PROVIDER", ""),
+    sign_in_endpoint=OIDC_OP_AUTHORIZATION_ENDPOINT if OIDC_ENABLED else "",
+    form_action=env_list("BOROUGH_CSP_FORM_ACTION", []),
+)
 
 # Logs carry no personal data: request bodies, query strings and form values are never logged.
 LOGGING = {

@@ -19,6 +19,7 @@ from sesame.utils import get_query_string, get_user
 from borough.core.access import public, resident_required, staff_area
 from borough.core.catalogue import services_offered
 from borough.core.forms import FeedbackForm, ResidentSignInForm, StaffSignInForm
+from borough.core.middleware import cacheable
 from borough.core.models import Feedback, User
 from borough.core.roles import AREAS
 from borough.core.tools import tools_for
@@ -41,12 +42,14 @@ def _magic_link_allowed(email: str) -> bool:
     return sent <= MAGIC_LINKS_PER_WINDOW
 
 
+@cacheable
 @public
 def start(request: HttpRequest) -> HttpResponse:
     return render(request, "core/start.html", {"services": services_offered(settings.COUNCIL)})
 
 
 def _static_page(template: str, title: str):
+    @cacheable
     @public
     def view(request: HttpRequest) -> HttpResponse:
         return render(request, template, {"page_title": title})
@@ -250,6 +253,7 @@ def staff_feedback(request: HttpRequest) -> HttpResponse:
     return render(request, "core/staff/feedback.html", {"page_obj": page, "page_title": "Feedback"})
 
 
+@cacheable
 @public
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says; send them to GOV.UK Frontend's."""
