@@ -22,6 +22,9 @@
 | ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the council's name |
 | ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
+| ``BOROUGH_SSL_REDIRECT`` | production: ``0`` if the load balancer already redirects HTTP to HTTPS | ``1`` |
+| ``BOROUGH_HSTS_INCLUDE_SUBDOMAINS``, ``BOROUGH_HSTS_PRELOAD`` | production: HSTS for subdomains; ask to be preloaded (docs/production.md) | ``1``, ``0`` |
+| ``BOROUGH_CSP_FORM_ACTION`` | more origins forms may post or redirect to (comma-separated) | |
 """
 
 from pathlib import Path
