@@ -123,3 +123,25 @@ def test_the_api_docs_load_swagger_ui_from_borough_not_a_cdn(client):
         assert url.startswith("/assets/"), url
         assert finders.find(url.removeprefix("/assets/")), f"{url} is not in the static files"
     _check_page(response, "/api/v1/docs")
+
+
+def test_forms_may_land_on_govuk_pay_and_the_sign_in_provider_only_when_they_are_used():
+    from borough.core.csp import GOVUK_PAY_CARD_PAGES, content_security_policy
+
+    local = content_security_policy(production=True)["DIRECTIVES"]
+    assert local["form-action"] == ["'self'"] and local["upgrade-insecure-requests"] is True
+    live = content_security_policy(
+        production=True,
+        payment_provider="govuk_pay",
+        sign_in_endpoint="https://oidc.account.gov.uk/authorize?x=1",
+        form_action=["https://forms.example.gov.uk"],
+    )["DIRECTIVES"]
+    assert live["form-action"] == [
+        "'self'",
+        GOVUK_PAY_CARD_PAGES,
+        "https://oidc.account.gov.uk",
+        "https://forms.example.gov.uk",
+    ]
+    assert (
+        "upgrade-insecure-requests" not in content_security_policy(production=False)["DIRECTIVES"]
+    )
