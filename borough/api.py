@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from borough.core.middleware import cacheable
 from borough.parking.api import router as parking_router
 from borough.places.api import router as places_router
 from borough.residents.api import router as residents_router
@@ -12,6 +13,9 @@ api = NinjaAPI(
     version="1",
     description="Council services on the council's own data. Times are Europe/London; money is integer pence.",
     urls_namespace="api",
+    # The OpenAPI document and its Swagger UI page are the same for everyone. Swagger UI's files
+    # come from django-ninja's own static files ("ninja" in INSTALLED_APPS), not a CDN.
+    docs_decorator=cacheable,
 )
 api.add_router("/", places_router)
 api.add_router("/", residents_router)

@@ -21,10 +21,14 @@
 | ``BOROUGH_PAYER_KEY`` | the key of the payer bank-account hash used by statement matching | derived from the secret key |
 | ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``123456`` (demo), the profile's ``[bank] service_user_name`` |
 | ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
+| ``BOROUGH_LETTERS`` | letters by post: ``local`` (written to ``BOROUGH_LETTERS_DIR``, default ``DATA_DIR/letters``) or ``notify`` (GOV.UK Notify: ``BOROUGH_NOTIFY_API_KEY``, ``BOROUGH_NOTIFY_LETTER_TEMPLATES`` as ``kind=template-id,…``) | ``local`` |
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 | ``BOROUGH_CACHE_URL`` | ``redis://host:6379/0``: Django's cache and the rate limits in Redis (``pip install 'borough[redis]'``) | none: rate limits in the database |
 | ``BOROUGH_RATE_LIMITS`` | changed limits, e.g. ``magic-link-address=60/900,api-verify-client=300/60`` (``docs/rate-limits.md``) | the defaults |
 | ``BOROUGH_TRUSTED_PROXY_COUNT`` | how many proxies in front of Borough append to ``X-Forwarded-For`` (``docs/rate-limits.md``) | ``0``: the TCP peer is the client |
+| ``BOROUGH_SSL_REDIRECT`` | production: ``0`` if the load balancer already redirects HTTP to HTTPS | ``1`` |
+| ``BOROUGH_HSTS_INCLUDE_SUBDOMAINS``, ``BOROUGH_HSTS_PRELOAD`` | production: HSTS for subdomains; ask to be preloaded (docs/production.md) | ``1``, ``0`` |
+| ``BOROUGH_CSP_FORM_ACTION`` | more origins forms may post or redirect to (comma-separated) | |
 """
 
 from pathlib import Path
@@ -33,6 +37,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from borough.core.config import env_bool, env_list, env_str, load_or_create_secret_key
+from borough.core.csp import content_security_policy
 from borough.core.profile import load_profile
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -82,6 +87,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
+    # django-ninja's own Swagger UI files, served from our static files (no CDN).
+    "ninja",
+    "csp",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -89,6 +97,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files (public, hashed, cached for a year) skip both.
+    "csp.middleware.CSPMiddleware",
+    "borough.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,7 +120,11 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "borough.core.jinja.environment",
-            "context_processors": ["borough.core.context.borough"],
+            "context_processors": [
+                "borough.core.context.borough",
+                # GOV.UK Frontend's page template takes cspNonce for its one inline script.
+                "borough.core.context.csp_nonce",
+            ],
         },
     },
     {
@@ -241,11 +256,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# Security headers; docs/production.md says what each does and why it is set so.
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
+    # Borough runs behind a load balancer that ends TLS and says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("BOROUGH_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BOROUGH_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is a promise about the whole domain that is slow to undo: the council opts in.
+    SECURE_HSTS_PRELOAD = env_bool("BOROUGH_HSTS_PRELOAD", False)
+
+# Content-Security-Policy (django-csp): see borough/core/csp.py and docs/production.md.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    production=PRODUCTION,
+    payment_provider=env_str("BOROUGH_PAYMENT_PROVIDER", ""),
+    sign_in_endpoint=OIDC_OP_AUTHORIZATION_ENDPOINT if OIDC_ENABLED else "",
+    form_action=env_list("BOROUGH_CSP_FORM_ACTION", []),
+)
 
 # The cache and the rate limits (docs/rate-limits.md). Without BOROUGH_CACHE_URL the rate limits
 # are counted in the database, which every web process shares, and Django's cache is each

@@ -8,3 +8,11 @@ def borough(request) -> dict:
     user = getattr(request, "user", None)
     staff_areas = [AREAS[slug] for slug in areas_for(user)] if user else []
     return {"council": settings.COUNCIL, "staff_areas": staff_areas}
+
+
+def csp_nonce(request) -> dict:
+    """The nonce of this response's Content-Security-Policy, for GOV.UK Frontend's page template
+    (``cspNonce``), as a string: django-csp's lazy value is falsy until read, and the template
+    asks ``{% if cspNonce %}`` before reading it."""
+    nonce = getattr(request, "csp_nonce", None)
+    return {"cspNonce": str(nonce) if nonce is not None else ""}

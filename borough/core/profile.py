@@ -212,6 +212,11 @@ class Parking(_Strict):
     refund_admin_fee_pence: Pence = 0
     minimum_refund_pence: Pence = 0
     unverified_proof_days: Annotated[int, Field(ge=1)] = 30
+    # Proof of address uploads: documents a permit may hold (not counting refused ones), each
+    # file's size and their total.
+    proof_max_files: Annotated[int, Field(ge=1, le=20)] = 5
+    proof_max_file_mb: Annotated[int, Field(ge=1, le=50)] = 10
+    proof_max_total_mb: Annotated[int, Field(ge=1, le=200)] = 20
     unverified_policy: Literal["issue_then_proof", "wait_for_officer"] = "issue_then_proof"
     # An applicant the records do not know at all ("not found"): an officer decides first,
     # unless the council chooses to issue at once and ask for proof.

@@ -15,18 +15,21 @@ from borough.core import magic_links, second_factor
 from borough.core.access import public, resident_required, staff_area
 from borough.core.catalogue import services_offered
 from borough.core.forms import FeedbackForm, ResidentSignInForm
+from borough.core.middleware import cacheable
 from borough.core.models import Feedback, User
 from borough.core.ratelimit import client_address, hit_all, too_many_requests_page
 from borough.core.roles import AREAS
 from borough.core.tools import tools_for
 
 
+@cacheable
 @public
 def start(request: HttpRequest) -> HttpResponse:
     return render(request, "core/start.html", {"services": services_offered(settings.COUNCIL)})
 
 
 def _static_page(template: str, title: str):
+    @cacheable
     @public
     def view(request: HttpRequest) -> HttpResponse:
         return render(request, template, {"page_title": title})
@@ -234,6 +237,7 @@ def staff_feedback(request: HttpRequest) -> HttpResponse:
     return render(request, "core/staff/feedback.html", {"page_obj": page, "page_title": "Feedback"})
 
 
+@cacheable
 @public
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says; send them to GOV.UK Frontend's."""

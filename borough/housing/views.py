@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from borough.core.access import public, resident_required
 from borough.core.govuk_forms import NameAndDateOfBirthForm
+from borough.core.middleware import cacheable
 from borough.housing import accounts, linking
 from borough.housing.models import RentAccount
 from borough.housing.rent_weeks import first_monday_in_april
@@ -124,6 +125,7 @@ def _mine(request, reference: str) -> RentAccount:
     raise Http404("You do not have a rent account with that reference.")
 
 
+@cacheable
 @public
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:

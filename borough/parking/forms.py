@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from borough.core.documents import DocumentProblem, check_document
 from borough.core.govuk_forms import NameAndDateOfBirthForm
+from borough.parking.services import ProofAllowance, megabytes
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
 
 
@@ -105,18 +107,13 @@ class VisitorForm(forms.Form):
 
 # -- the resident manages their permit ----------------------------------------------------
 
-MAX_PROOF_BYTES = 10 * 1024 * 1024
-
-# What a file is, by its first bytes (never by its name or the browser's content type):
-# (magic bytes, content type, extension).
-PROOF_FILE_TYPES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
-
 
 class ProofForm(forms.Form):
+    """A document sent as proof. The file is what Pillow or pypdf can open it as, checked whole
+    (``borough.core.documents``), never what its name, content type or first bytes say; and it
+    must fit the permit's allowance (``services.proof_allowance``: how many documents, how big
+    each and all of them together), which the page states."""
+
     kind = forms.ChoiceField(
         label="What is the document?",
         widget=forms.RadioSelect,
@@ -127,7 +124,6 @@ class ProofForm(forms.Form):
     )
     file = forms.FileField(
         label="Upload the document",
-        help_text="A PDF, JPG or PNG, smaller than 10MB",
         error_messages={
             "required": "Select a file",
             "empty": "The selected file is empty",
@@ -136,24 +132,26 @@ class ProofForm(forms.Form):
         },
     )
 
-    def __init__(self, kinds: dict[str, str], *args, **kwargs):
+    def __init__(self, kinds: dict[str, str], allowance: ProofAllowance, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = list(kinds.items())
+        largest = megabytes(allowance.max_file_bytes)
+        self.fields["file"].help_text = f"A PDF, JPG or PNG, smaller than {largest}"
+        self.allowance = allowance
         self.content_type = ""
         self.extension = ""
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_PROOF_BYTES:
-            raise forms.ValidationError("The selected file must be smaller than 10MB", "size")
-        upload.seek(0)
-        head = upload.read(8)
-        upload.seek(0)
-        for magic, content_type, extension in PROOF_FILE_TYPES:
-            if head.startswith(magic):
-                self.content_type, self.extension = content_type, extension
-                return upload
-        raise forms.ValidationError("The selected file must be a PDF, JPG or PNG", "type")
+        refusal = self.allowance.refusal(upload.size)
+        if refusal:
+            raise forms.ValidationError(refusal, "size")
+        try:
+            document = check_document(upload)
+        except DocumentProblem as problem:
+            raise forms.ValidationError(problem.message, problem.code) from None
+        self.content_type, self.extension = document.content_type, document.extension
+        return upload
 
 
 class RecordWrongForm(forms.Form):

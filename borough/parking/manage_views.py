@@ -719,7 +719,8 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
             "This permit does not need proof",
             "We do not need any documents for this permit.",
         )
-    form = ProofForm(services.PROOF_KINDS, request.POST or None, request.FILES or None)
+    allowance = services.proof_allowance(permit)
+    form = ProofForm(services.PROOF_KINDS, allowance, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         # Our own name: the resident's file name may say anything about them.
@@ -733,7 +734,7 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
                 content_type=form.content_type,
             )
         except services.PermitRuleError as error:
-            form.add_error("kind", error.message)
+            form.add_error("file" if error.code == "proof_limit" else "kind", error.message)
         else:
             return redirect("parking:manage-proof-sent", number=permit.number)
     return _render(
@@ -744,6 +745,8 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
             "form": form,
             "kinds": services.PROOF_KINDS,
             "sent": permit.proofs.all(),
+            "allowance": allowance,
+            "megabytes": services.megabytes,
             "page_title": "Send proof of your address",
         },
     )

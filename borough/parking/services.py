@@ -23,7 +23,9 @@ import math
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Count, Sum
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -918,10 +920,70 @@ PROOF_KINDS = {
 }
 
 
+@dataclass(frozen=True)
+class ProofAllowance:
+    """What a permit may still take as proof under the profile's limits
+    (``proof_max_files``, ``proof_max_file_mb``, ``proof_max_total_mb``)."""
+
+    max_files: int
+    max_file_bytes: int
+    max_total_bytes: int
+    sent_files: int
+    sent_bytes: int
+
+    @property
+    def files_left(self) -> int:
+        return max(self.max_files - self.sent_files, 0)
+
+    @property
+    def bytes_left(self) -> int:
+        return max(self.max_total_bytes - self.sent_bytes, 0)
+
+    def refusal(self, size: int) -> str | None:
+        """Why one more file of ``size`` bytes cannot be taken, or None."""
+        if self.files_left == 0:
+            return (
+                f"You have already sent {self.max_files} documents for this permit, the most "
+                "we can take. An officer will check them"
+            )
+        if size > self.max_file_bytes:
+            return f"The selected file must be smaller than {megabytes(self.max_file_bytes)}"
+        if size > self.bytes_left:
+            return (
+                f"The selected file is too big to send with the documents you have already sent: "
+                f"all of them together must be smaller than {megabytes(self.max_total_bytes)}. "
+                f"Send a file smaller than {megabytes(self.bytes_left)}"
+            )
+        return None
+
+
+def megabytes(size: int) -> str:
+    """10MB, 2.5MB: whole megabytes where they are whole, else one decimal place."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + "MB"
+
+
+def proof_allowance(permit: Permit) -> ProofAllowance:
+    """The permit's proof limits and what it holds already; refused documents do not count."""
+    rules = settings.COUNCIL.parking
+    held = permit.proofs.exclude(decision="rejected").aggregate(
+        files=Count("pk"), size=Sum("size_bytes")
+    )
+    return ProofAllowance(
+        max_files=rules.proof_max_files,
+        max_file_bytes=rules.proof_max_file_mb * 1024 * 1024,
+        max_total_bytes=rules.proof_max_total_mb * 1024 * 1024,
+        sent_files=held["files"],
+        sent_bytes=held["size"] or 0,
+    )
+
+
 def add_proof(permit_id: int, *, actor, kind: str, file, content_type: str):
     """Keep a document the holder sent as proof, for an officer (``accept_proof``). Only a
-    permit waiting for proof takes one. ``file`` is a Django ``File`` with a name of ours (never
-    the resident's file name, which may say anything)."""
+    permit waiting for proof takes one, and only within the profile's limits on the number of
+    documents and their size (``proof_allowance``), counted under the permit's row lock so two
+    uploads at once cannot pass them together. ``file`` is a Django ``File`` already checked
+    as a PDF or image (``borough.core.documents``) with a name of ours (never the resident's
+    file name, which may say anything)."""
     from borough.parking.models import ProofUpload
 
     if kind not in PROOF_KINDS:
@@ -930,6 +992,9 @@ def add_proof(permit_id: int, *, actor, kind: str, file, content_type: str):
         permit = Permit.objects.select_for_update().select_related("application").get(pk=permit_id)
         if permit.status != Permit.Status.PROOF_NEEDED:
             raise PermitRuleError("not_needed", "This permit does not need proof.")
+        refusal = proof_allowance(permit).refusal(file.size)
+        if refusal:
+            raise PermitRuleError("proof_limit", refusal)
         proof = ProofUpload.objects.create(
             permit=permit,
             kind=kind,

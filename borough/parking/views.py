@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from borough.core.access import public, resident_required, staff_area
+from borough.core.middleware import cacheable
 from borough.parking import pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
@@ -89,6 +90,7 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 # -- start ---------------------------------------------------------------------------------
 
 
+@cacheable
 @public
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Browser journeys in Debian's Chromium, driven by Playwright (never a downloaded browser)."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -41,12 +42,45 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+# How Chromium words a Content-Security-Policy violation in the console ("Refused to execute
+# inline script because it violates the following Content Security Policy directive: ...").
+CSP_VIOLATION = re.compile(r"Content.Security.Policy", re.IGNORECASE)
+
+
+def watch_csp_violations(page) -> list[str]:
+    """Collect the console messages in which the browser reports a CSP violation; the fixtures
+    below fail a journey whose pages logged any."""
+    violations: list[str] = []
+
+    def note(message) -> None:
+        if CSP_VIOLATION.search(message.text):
+            violations.append(message.text)
+
+    page.on("console", note)
+    page.csp_violations = violations
+    return violations
+
+
+def _no_csp_violations(violations: list[str]) -> None:
+    assert violations == [], "the page broke its Content-Security-Policy:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, failing the test if any page logged a CSP violation."""
+    violations = watch_csp_violations(page)
+    yield page
+    _no_csp_violations(violations)
+
+
 @pytest.fixture(params=[True, False], ids=["with-js", "without-js"])
 def any_page(request, browser):
     """A page with JavaScript on, and one with it off: every journey works without it.
-    ``page.javascript`` says which."""
+    ``page.javascript`` says which. A CSP violation logged by any page fails the journey."""
     context = browser.new_context(java_script_enabled=request.param)
     page = context.new_page()
     page.javascript = request.param
+    violations = watch_csp_violations(page)
     yield page
     context.close()
+    _no_csp_violations(violations)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from borough.core.models import User
+from borough.core.tests.sample_documents import a_zip, image, noisy_png, pdf, png_bomb
 from borough.parking import services
 from borough.parking.models import (
     Permit,
@@ -571,8 +573,8 @@ def test_cancelling_a_renewed_permit_cancels_its_renewal_too(client, ada, pay, v
 
 # -- proof ----------------------------------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-PDF = b"%PDF-1.7\n" + b"x" * 100
+PNG = image("PNG")
+PDF = pdf()
 
 
 def _upload(name: str, content: bytes, content_type: str = "application/pdf"):
@@ -594,6 +596,44 @@ def _upload(name: str, content: bytes, content_type: str = "application/pdf"):
             "The selected file must be smaller than 10MB",
         ),
         ({"file": ("bill.pdf", PDF)}, "Select what the document is"),
+        # What today's first-bytes check took: a PDF header or an image's signature is not
+        # enough; the whole file is opened by pypdf or Pillow.
+        (
+            {"kind": "council_tax_bill", "file": ("bill.pdf", b"%PDF-1.7\n" + b"x" * 100)},
+            "The selected file is damaged or incomplete",
+        ),
+        (
+            {"kind": "council_tax_bill", "file": ("bill.pdf", PDF[: len(PDF) // 2])},
+            "The selected file is damaged or incomplete",
+        ),
+        (
+            {"kind": "utility_bill", "file": ("bill.pdf", PDF + a_zip())},
+            "The selected file has something else joined to it",
+        ),
+        (
+            {"kind": "utility_bill", "file": ("photo.png", PNG + a_zip())},
+            "The selected file has something else joined to it",
+        ),
+        (
+            {"kind": "utility_bill", "file": ("photo.png", png_bomb(20_000, 20_000))},
+            "The selected image is too large",
+        ),
+        (
+            {"kind": "v5c", "file": ("v5c.pdf", Path("/bin/true").read_bytes())},
+            "The selected file must be a PDF, JPG or PNG",
+        ),
+    ],
+    ids=[
+        "no-file",
+        "text",
+        "too-big",
+        "no-kind",
+        "pdf-header-only",
+        "truncated-pdf",
+        "pdf-zip-polyglot",
+        "png-zip-polyglot",
+        "image-bomb",
+        "renamed-executable",
     ],
 )
 def test_proof_that_cannot_be_taken_gets_a_govuk_message(client, ada, pay, data, message):
@@ -623,7 +663,11 @@ def test_proof_is_kept_by_its_content_for_an_officer_to_download(
     )
     assert sent["Location"] == f"/parking/permits/{permit.number}/proof/sent"
     proof = ProofUpload.objects.get()
-    assert (proof.kind, proof.content_type, proof.size_bytes) == ("utility_bill", "image/png", 108)
+    assert (proof.kind, proof.content_type, proof.size_bytes) == (
+        "utility_bill",
+        "image/png",
+        len(PNG),
+    )
     assert proof.file.name.endswith(".png") and "Lovelace" not in proof.file.name
     assert actions(permit)[-1] == "proof_uploaded"
 
@@ -638,6 +682,68 @@ def test_proof_is_kept_by_its_content_for_an_officer_to_download(
     assert b"".join(download.streaming_content) == PNG
     sign_in_staff(client, make_staff("Housing officer", username="h"))
     assert client.get(f"/staff/parking/proofs/{proof.pk}").status_code == 403
+
+
+def _proof_limits(settings, **limits) -> None:
+    parking = settings.COUNCIL.parking.model_copy(update=limits)
+    settings.COUNCIL = settings.COUNCIL.model_copy(update={"parking": parking})
+
+
+def test_the_proof_page_states_the_limits(client, ada, pay, settings):
+    _proof_limits(settings, proof_max_files=3, proof_max_file_mb=4, proof_max_total_mb=6)
+    permit = permit_for(client, pay, ada, verified=False)
+    page = client.get(f"/parking/permits/{permit.number}/proof").content.decode()
+    assert "You can send up to 3 documents for this permit, 6MB in total" in page
+    assert "Each must be a PDF, JPG or PNG smaller than 4MB" in page
+
+
+def test_a_permit_takes_no_more_documents_than_the_profile_allows(client, ada, pay, settings):
+    _proof_limits(settings, proof_max_files=2)
+    permit = permit_for(client, pay, ada, verified=False)
+    url = f"/parking/permits/{permit.number}/proof"
+    for _ in range(2):
+        sent = client.post(url, {"kind": "utility_bill", "file": _upload("bill.pdf", PDF)})
+        assert sent.status_code == 302
+    page = client.get(url).content.decode()
+    assert "You have sent as many documents as we can take" in page and "<form" not in page
+    refused = client.post(url, {"kind": "utility_bill", "file": _upload("bill.pdf", PDF)})
+    assert "You have already sent 2 documents for this permit" in refused.content.decode()
+    assert ProofUpload.objects.count() == 2
+    # A document the officer refused does not count against the resident.
+    ProofUpload.objects.filter(pk=ProofUpload.objects.first().pk).update(decision="rejected")
+    assert client.post(url, {"kind": "v5c", "file": _upload("v5c.pdf", PDF)}).status_code == 302
+
+
+def test_a_permit_takes_no_more_than_the_profiles_total_size(client, ada, pay, settings):
+    _proof_limits(settings, proof_max_file_mb=1, proof_max_total_mb=1)
+    permit = permit_for(client, pay, ada, verified=False)
+    url = f"/parking/permits/{permit.number}/proof"
+    photo, big = noisy_png(450, 450, seed=1), noisy_png(450, 450, seed=2)  # ~600KB each
+    assert len(photo) < 1024 * 1024 < len(photo) + len(big) and len(big) < 1024 * 1024
+    assert (
+        client.post(url, {"kind": "utility_bill", "file": _upload("a.png", photo)}).status_code
+        == 302
+    )
+    refused = client.post(url, {"kind": "utility_bill", "file": _upload("b.png", big)})
+    assert "all of them together must be smaller than 1MB" in refused.content.decode()
+    assert ProofUpload.objects.count() == 1
+
+
+def test_the_service_holds_the_limits_whatever_the_page_did(client, ada, pay, settings):
+    """Two uploads at once both pass the form's check; the service counts again under the
+    permit's lock."""
+    from django.core.files.base import ContentFile
+
+    _proof_limits(settings, proof_max_files=1)
+    permit = permit_for(client, pay, ada, verified=False)
+    services.add_proof(
+        permit.pk, actor=ada, kind="v5c", file=ContentFile(PDF, "a.pdf"), content_type="x"
+    )
+    with pytest.raises(services.PermitRuleError) as caught:
+        services.add_proof(
+            permit.pk, actor=ada, kind="v5c", file=ContentFile(PDF, "b.pdf"), content_type="x"
+        )
+    assert caught.value.code == "proof_limit"
 
 
 def test_an_active_permit_takes_no_proof(client, ada, pay):
