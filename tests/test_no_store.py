@@ -63,8 +63,8 @@ def test_every_page_is_no_store_for_a_signed_in_resident(client, resident):
     assert kept == []
 
 
-def test_every_page_is_no_store_for_staff(client, make_staff):
-    client.force_login(make_staff(*[r.group for r in ROLES]))
+def test_every_page_is_no_store_for_staff(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff(*[r.group for r in ROLES]))
     kept = [route for route, path in _all_paths() if not _no_store(_fetch(client, path))]
     assert kept == []
 
@@ -80,8 +80,8 @@ def test_every_api_answer_is_no_store_for_a_machine_client(client):
     assert kept == []
 
 
-def test_the_django_admin_is_no_store(client, make_staff):
-    client.force_login(make_staff("Administrator", username="admin"))
+def test_the_django_admin_is_no_store(client, make_staff, sign_in_staff):
+    sign_in_staff(client, make_staff("Administrator", username="admin"))
     for path in ("/admin/", "/admin/core/user/", "/admin/login/"):
         assert _no_store(client.get(path)), path
 
