@@ -607,6 +607,8 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
             "BOROUGH_LOG_LEVEL": "WARNING",
             # Production refuses to start without it; the benchmark stores no bank details.
             "BOROUGH_BANK_DETAILS_KEYS": Fernet.generate_key().decode(),
+            # Plain HTTP on the loopback: no load balancer ending TLS in front of it.
+            "BOROUGH_SSL_REDIRECT": "0",
         }
         env.pop("BOROUGH_DEBUG", None)
         server = subprocess.Popen(
