@@ -4,11 +4,12 @@ place.
 
 The rules:
 
-- a statement is parsed whole first (``statements.parse_statement``); a file that fails loads
-  nothing, and a statement of another bank account is refused;
+- a statement is read and checked whole first, in one pass (``statements.parse_statement``); a
+  file that fails loads nothing, and a statement of another bank account is refused;
 - each credit is kept once, by its ``line_hash`` (``BankLine``), so importing a statement twice,
-  or overlapping statements, adds nothing the second time; a line is posted with the source key
-  ``statement:<hash>``, so even two imports at once post it once;
+  or overlapping statements, adds nothing the second time; imports write one at a time and
+  check again which lines are new as they do, so two imports at once post each line once (and
+  its ledger entry has the source key ``statement:<hash>``);
 - only the matcher's automatic matches are posted (``matching.engine``: precision first); the
   rest wait in suspense with ranked suggestions; a payer's name is matched to tenants through
   the resident index (``resident_names``) once there is one;
@@ -25,12 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from borough.housing import services
@@ -50,6 +53,11 @@ BENEFIT_PAYERS = ("DWP", "DEPT FOR WORK", "DEPARTMENT FOR WORK", "UNIVERSAL CRED
 
 class ImportRefused(ValueError):
     """The statement cannot be imported; the message says why, for the officer."""
+
+
+def nothing_imported(problem: str) -> str:
+    """The officer's message for a refused statement: the problem, then that nothing changed."""
+    return f"{problem.rstrip().rstrip('.')}. Nothing was imported."
 
 
 class AllocationError(ValueError):
@@ -136,49 +144,133 @@ class ImportResult:
     already_seen: int
 
     def summary(self) -> str:
-        if not self.new_lines:
+        name = self.record.file_name
+        if not self.credits:
             return (
-                f"{self.record.file_name}: every line was imported before; nothing was posted "
-                "again."
+                f"{name}: {self.lines} line{'s' if self.lines != 1 else ''}, no payments into the "
+                "account (credits) among them: nothing to post to rent accounts."
             )
+        if not self.new_lines:
+            return f"{name}: every line was imported before; nothing was posted again."
         return (
-            f"{self.record.file_name}: {self.credits} credits, {self.new_lines} new. "
-            f"{self.posted} posted to rent accounts automatically, {self.to_suspense} in "
-            f"suspense for an officer; {self.already_seen} imported before (not posted again)."
+            f"{name}: {self.credits} credit{'s' if self.credits != 1 else ''}, "
+            f"{self.new_lines} new. {self.posted} posted to rent accounts automatically, "
+            f"{self.to_suspense} in suspense for an officer; {self.already_seen} imported "
+            "before (not posted again)."
         )
 
 
+#: ``progress(stage, percent)``: what the import is doing and how far it has got (0 to 100).
+ImportProgress = Callable[[str, int], None]
+
+READING = "Reading and checking the file"
+MATCHING = "Matching payments to rent accounts"
+POSTING = "Posting to rent accounts"
+
+
+def _file_sha256(source: str | Path | bytes | IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    if isinstance(source, bytes):
+        digest.update(source)
+        return digest.hexdigest()
+    if isinstance(source, str | Path):
+        with open(source, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    start = source.tell()
+    for chunk in iter(lambda: source.read(1 << 20), b""):
+        digest.update(chunk)
+    source.seek(start)
+    return digest.hexdigest()
+
+
+def _one_import_at_a_time() -> None:
+    """Imports of the council's statements wait for each other (inside a transaction), so two
+    at once cannot both take the same new line. PostgreSQL: a transaction-level advisory
+    lock. SQLite: its transactions already take the write lock as they begin."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
+
+
+#: The advisory lock's key: "BSTM" as a number, Borough's statement imports.
+_IMPORT_LOCK = int.from_bytes(b"BSTM", "big")
+
+
 def import_statement(
-    source: str | Path | bytes,
+    source: str | Path | bytes | IO[bytes],
     *,
     file_name: str = "",
     format: str | None = None,
     csv_mapping=None,
     user=None,
     name_matcher=None,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
-    """Import one statement file: parse all of it, refuse another bank account's statement,
-    keep each new credit once, post the automatic matches, put the rest in suspense."""
-    data = Path(source).read_bytes() if isinstance(source, str | Path) else source
-    file_name = file_name or (Path(source).name if isinstance(source, str | Path) else "upload")
+    """Import one statement file: read and check all of it in one pass, refuse another bank
+    account's statement, keep each new credit once, post the automatic matches, put the rest
+    in suspense. All or nothing: a refused file (``ImportRefused``, whose message names the
+    file and the problem) leaves nothing behind.
+
+    The file is read and the credits matched outside any transaction (reading only); then one
+    transaction, taken one import at a time, checks again which lines are new and writes them:
+    two imports of one file at once post each line once, and the second says it was imported
+    before."""
+    if not file_name:
+        file_name = Path(source).name if isinstance(source, str | Path) else "upload"
+    report = progress or (lambda stage, percent: None)
     own = council_account()
+    report(READING, 0)
     try:
         statement = parse_statement(
-            data, format, csv_mapping, account=f"{own[:6]} {own[6:]}", name=file_name
+            source,
+            format,
+            csv_mapping,
+            account=f"{own[:6]} {own[6:]}",
+            name=file_name,
+            progress=lambda done, total: report(READING, 70 * done // max(total, 1)),
         )
     except StatementError as error:
-        raise ImportRefused(str(error)) from None
+        raise ImportRefused(nothing_imported(str(error))) from None
     if not _digits(statement.account).endswith(own):
         raise ImportRefused(
-            f"{file_name} is a statement of account {statement.account}, not the council's rent "
-            f"account ({settings.COUNCIL.bank.sort_code} {settings.COUNCIL.bank.account_number})."
-            " Nothing was imported."
+            nothing_imported(
+                f"{file_name} is a statement of account {statement.account}, not the council's "
+                f"rent account ({settings.COUNCIL.bank.sort_code} "
+                f"{settings.COUNCIL.bank.account_number})"
+            )
         )
+    file_sha256 = _file_sha256(source)
     credits = [line for line in statement.lines if line.amount_pence > 0]
+
+    report(MATCHING, 70)
+    earlier = _imported_before(credits)
+    new = [line for line in credits if line.line_hash not in earlier]
+    keys = [_payer_key(line) for line in new]
+    accounts = matcher_accounts()
+    if name_matcher is None:
+        from borough.housing.resident_names import resident_name_matcher
+
+        name_matcher = resident_name_matcher(
+            accounts,
+            Tenant.objects.exclude(resident_id="").values_list(
+                "tenancy__rent_account", "resident_id"
+            ),
+        )
+    matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
+    matches = []
+    for number, (line, key) in enumerate(zip(new, keys, strict=True), start=1):
+        # the matcher knows payers by their keyed hash, never by their bank details
+        for_matcher = replace(line, payer_sort_code=key or None, payer_account="" if key else None)
+        matches.append(matcher.match(for_matcher))
+        if number % 2000 == 0:
+            report(MATCHING, 70 + 20 * number // len(new))
+
+    report(POSTING, 90)
     with transaction.atomic():
+        _one_import_at_a_time()
         record = StatementImport.objects.create(
             file_name=file_name[:255],
-            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_sha256=file_sha256,
             format=statement.format,
             bank_account=statement.account[:60],
             statement_id=(statement.statement_id or "")[:100],
@@ -187,61 +279,25 @@ def import_statement(
             lines=len(statement.lines),
             imported_by=user,
         )
-        seen = set(
-            BankLine.objects.filter(line_hash__in=[c.line_hash for c in credits]).values_list(
-                "line_hash", flat=True
-            )
+        # Again, now that no other import can be writing: one may have finished meanwhile.
+        now_earlier = _imported_before(new)
+        rows = [
+            (line, key, match)
+            for line, key, match in zip(new, keys, matches, strict=True)
+            if line.line_hash not in now_earlier
+        ]
+        BankLine.objects.bulk_create(
+            [_bank_line(record, line, key, match) for line, key, match in rows], batch_size=2000
         )
-        new = [c for c in credits if c.line_hash not in seen]
-        keyed = []
-        for line in new:
-            key = _payer_key(line)
-            keyed.append(
-                (
-                    line,
-                    key,
-                    replace(line, payer_sort_code=key or None, payer_account="" if key else None),
-                )
-            )
-        accounts = matcher_accounts()
-        if name_matcher is None:
-            from borough.housing.resident_names import resident_name_matcher
-
-            name_matcher = resident_name_matcher(
-                accounts,
-                Tenant.objects.exclude(resident_id="").values_list(
-                    "tenancy__rent_account", "resident_id"
-                ),
-            )
-        matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
-        posted = suspense = 0
+        entries = []
         matched_by_name: set[int] = set()
-        for line, key, for_matcher in keyed:
-            match = matcher.match(for_matcher)
-            BankLine.objects.create(
-                line_hash=line.line_hash,
-                first_import=record,
-                booking_date=line.booking_date,
-                amount_pence=line.amount_pence,
-                reference=(line.reference or "")[:200],
-                payer_name=(line.payer_name or "")[:140],
-                payer_bank_key=key,
-                payer_account_last4=(line.payer_account or "")[-4:],
-                bank_tx_code=(line.bank_tx_code or "")[:40],
-                bank_ref=(line.bank_ref or "")[:100],
-                outcome=BankLine.Outcome.POSTED if match.auto else BankLine.Outcome.SUSPENSE,
-                method=match.method[:30],
-                confidence=match.confidence,
-                reason=match.reason[:300],
-                suggestions=[
-                    {"account_id": s.account_id, "confidence": s.confidence, "reason": s.reason}
-                    for s in match.suggestions
-                ],
-            )
-            if match.auto:
-                kind, code = _kind_for(line)
-                services.post_entry(
-                    match.account_id,
+        for line, _, match in rows:
+            if not match.auto:
+                continue
+            kind, code = _kind_for(line)
+            entries.append(
+                LedgerEntry(
+                    account_id=match.account_id,
                     kind=kind,
                     type_code=code,
                     amount_pence=-line.amount_pence,
@@ -249,13 +305,12 @@ def import_statement(
                     description=_description(kind, line),
                     source_key=f"statement:{line.line_hash}",
                 )
-                posted += 1
-                if match.method == "payer_name":
-                    matched_by_name.add(match.account_id)
-            else:
-                suspense += 1
+            )
+            if match.method == "payer_name":
+                matched_by_name.add(match.account_id)
+        posted = services.post_new_entries(entries)
         StatementImport.objects.filter(pk=record.pk).update(
-            new_lines=len(new), posted=posted, to_suspense=suspense
+            new_lines=len(rows), posted=posted, to_suspense=len(rows) - posted
         )
         record.refresh_from_db()
         if matched_by_name:
@@ -276,8 +331,51 @@ def import_statement(
                     datasets=["rent_accounts"],
                     reference=f"statement-import-{record.pk}",
                 )
+    report(POSTING, 100)
     return ImportResult(
-        record, len(statement.lines), len(credits), len(new), posted, suspense, len(seen)
+        record,
+        len(statement.lines),
+        len(credits),
+        len(rows),
+        posted,
+        len(rows) - posted,
+        len(credits) - len(rows),
+    )
+
+
+def _imported_before(lines) -> set[str]:
+    """The line hashes among ``lines`` that are already bank lines. A line's hash includes its
+    booking date, so only the lines booked in the statement's days need comparing."""
+    if not lines:
+        return set()
+    dates = [line.booking_date for line in lines]
+    wanted = {line.line_hash for line in lines}
+    found = BankLine.objects.filter(
+        booking_date__gte=min(dates), booking_date__lte=max(dates)
+    ).values_list("line_hash", flat=True)
+    return {line_hash for line_hash in found.iterator(chunk_size=5000) if line_hash in wanted}
+
+
+def _bank_line(record: StatementImport, line, key: str, match) -> BankLine:
+    return BankLine(
+        line_hash=line.line_hash,
+        first_import=record,
+        booking_date=line.booking_date,
+        amount_pence=line.amount_pence,
+        reference=(line.reference or "")[:200],
+        payer_name=(line.payer_name or "")[:140],
+        payer_bank_key=key,
+        payer_account_last4=(line.payer_account or "")[-4:],
+        bank_tx_code=(line.bank_tx_code or "")[:40],
+        bank_ref=(line.bank_ref or "")[:100],
+        outcome=BankLine.Outcome.POSTED if match.auto else BankLine.Outcome.SUSPENSE,
+        method=match.method[:30],
+        confidence=match.confidence,
+        reason=match.reason[:300],
+        suggestions=[
+            {"account_id": s.account_id, "confidence": s.confidence, "reason": s.reason}
+            for s in match.suggestions
+        ],
     )
 
 

@@ -44,6 +44,20 @@ class SourceConflict(LedgerError):
     """The source was posted already, with different details."""
 
 
+def _check_entry(kind: str, amount_pence: int, source_key: str) -> None:
+    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
+        raise LedgerError("Amounts are whole pence")
+    if amount_pence == 0:
+        raise LedgerError("An entry cannot be for £0")
+    sign = _SIGN.get(kind)
+    if sign is not None and (amount_pence > 0) != (sign > 0):
+        raise LedgerError(
+            f"A {Kind(kind).label.lower()} must be {'positive' if sign > 0 else 'negative'}"
+        )
+    if not source_key:
+        raise LedgerError("Every entry needs a source key")
+
+
 def post_entry(
     account: RentAccount | int,
     *,
@@ -59,17 +73,7 @@ def post_entry(
     False). Offering the same source with a different account or amount is a
     ``SourceConflict``: never silently a second posting."""
     account_id = account if isinstance(account, int) else account.pk
-    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
-        raise LedgerError("Amounts are whole pence")
-    if amount_pence == 0:
-        raise LedgerError("An entry cannot be for £0")
-    sign = _SIGN.get(kind)
-    if sign is not None and (amount_pence > 0) != (sign > 0):
-        raise LedgerError(
-            f"A {Kind(kind).label.lower()} must be {'positive' if sign > 0 else 'negative'}"
-        )
-    if not source_key:
-        raise LedgerError("Every entry needs a source key")
+    _check_entry(kind, amount_pence, source_key)
     existing = LedgerEntry.objects.filter(source_key=source_key).first()
     if existing is None:
         try:
@@ -96,6 +100,18 @@ def post_entry(
             f"{source_key} was posted already to another account or for another amount"
         )
     return existing, False
+
+
+def post_new_entries(entries: list[LedgerEntry]) -> int:
+    """Post many new entries at once (a statement's automatic matches): each obeys
+    :func:`post_entry`'s rules, and each ``source_key`` must be new: one already posted is an
+    ``IntegrityError`` that undoes the caller's transaction, never a silent skip. Call it
+    inside a transaction that has made sure the sources are new."""
+    for entry in entries:
+        _check_entry(entry.kind, entry.amount_pence, entry.source_key)
+        entry.description = entry.description[:200]
+    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    return len(entries)
 
 
 def reverse_entry(
