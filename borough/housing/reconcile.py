@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from borough.core.bulk import insert_rows
 from borough.housing import services
 from borough.housing.matching import engine
 from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
@@ -73,12 +74,20 @@ def council_account() -> str:
     return _digits(bank.sort_code) + _digits(bank.account_number)
 
 
-def _payer_key(line) -> str:
+def _payer_key(line, known: dict[tuple[str, str], str] | None = None) -> str:
+    """The keyed hash of the line's payer's bank account ("" without one); ``known`` holds the
+    ones worked out already (a statement repeats its regular payers)."""
     if not (line.payer_sort_code and line.payer_account):
         return ""
     from borough.housing.bank_details import payer_bank_key
 
-    return payer_bank_key(line.payer_sort_code, line.payer_account)
+    details = (line.payer_sort_code, line.payer_account)
+    if known is None:
+        return payer_bank_key(*details)
+    key = known.get(details)
+    if key is None:
+        key = known[details] = payer_bank_key(*details)
+    return key
 
 
 def _kind_for(line) -> tuple[str, str]:
@@ -94,40 +103,48 @@ def _kind_for(line) -> tuple[str, str]:
 
 def matcher_accounts() -> list[engine.RentAccount]:
     """The rent accounts as the matcher sees them, with the payers (by keyed hash) and amounts
-    seen on each before."""
+    seen on each before (a payment split across accounts counts for each)."""
     names: dict[int, list[str]] = defaultdict(list)
     for tenancy_id, first, last in Tenant.objects.values_list(
         "tenancy_id", "first_name", "surname"
     ):
         names[tenancy_id].append(f"{first} {last}")
-    payers: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    payers: dict[int, dict[str, set[int]]] = {}
     posted = LedgerEntry.objects.filter(source_key__startswith="statement:").values_list(
         "account_id", "source_key", "amount_pence"
     )
     keys = dict(
         BankLine.objects.exclude(payer_bank_key="").values_list("line_hash", "payer_bank_key")
     )
-    for account_id, source_key, amount in posted:
-        payer = keys.get(source_key.split(":", 1)[1])
+    for account_id, source_key, amount in posted.iterator(chunk_size=10_000):
+        payer = keys.get(source_key.split(":")[1])
         if payer:
-            payers[account_id][payer].add(-amount)
+            payers.setdefault(account_id, {}).setdefault(payer, set()).add(-amount)
     out = []
     weekly_charges = services.weekly_charges_by_account(timezone.localdate())
-    for account in RentAccount.objects.select_related("tenancy"):
-        weekly = sum(weekly_charges.get(account.pk, {}).values())
+    # Values, not model instances: a council has tens of thousands of accounts.
+    rows = RentAccount.objects.values_list(
+        "pk",
+        "payment_reference",
+        "tenancy__reference",
+        "tenancy__property_id",
+        "tenancy_id",
+        "closed_on",
+    )
+    for pk, payment_reference, tenancy_ref, property_id, tenancy_id, closed_on in rows:
         out.append(
             engine.RentAccount(
-                account_id=account.pk,
-                payment_reference=account.payment_reference,
-                tenancy_ref=account.tenancy.reference,
-                property_ref=str(account.tenancy.property_id),
-                tenant_names=tuple(names.get(account.tenancy_id, ())),
-                weekly_charge_pence=weekly,
+                account_id=pk,
+                payment_reference=payment_reference,
+                tenancy_ref=tenancy_ref,
+                property_ref=str(property_id),
+                tenant_names=tuple(names.get(tenancy_id, ())),
+                weekly_charge_pence=sum(weekly_charges.get(pk, {}).values()),
                 payers=tuple(
                     engine.KnownPayer(key, "", tuple(sorted(amounts)))
-                    for key, amounts in payers[account.pk].items()
+                    for key, amounts in payers.get(pk, {}).items()
                 ),
-                end_date=account.closed_on,
+                end_date=closed_on,
             )
         )
     return out
@@ -241,29 +258,22 @@ def import_statement(
         )
     file_sha256 = _file_sha256(source)
     credits = [line for line in statement.lines if line.amount_pence > 0]
+    about = {
+        "format": statement.format,
+        "bank_account": statement.account[:60],
+        "statement_id": (statement.statement_id or "")[:100],
+        "period_from": statement.period_from,
+        "period_to": statement.period_to,
+        "lines": len(statement.lines),
+    }
+    del statement  # the debits are not needed again
 
     report(MATCHING, 70)
     earlier = _imported_before(credits)
     new = [line for line in credits if line.line_hash not in earlier]
-    keys = [_payer_key(line) for line in new]
-    accounts = matcher_accounts()
-    if name_matcher is None:
-        from borough.housing.resident_names import resident_name_matcher
-
-        name_matcher = resident_name_matcher(
-            accounts,
-            Tenant.objects.exclude(resident_id="").values_list(
-                "tenancy__rent_account", "resident_id"
-            ),
-        )
-    matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
-    matches = []
-    for number, (line, key) in enumerate(zip(new, keys, strict=True), start=1):
-        # the matcher knows payers by their keyed hash, never by their bank details
-        for_matcher = replace(line, payer_sort_code=key or None, payer_account="" if key else None)
-        matches.append(matcher.match(for_matcher))
-        if number % 2000 == 0:
-            report(MATCHING, 70 + 20 * number // len(new))
+    counts = (about.pop("lines"), len(credits))
+    del credits  # from here each line is held once, by ``new``, until it has been matched
+    outcomes = _match(new, name_matcher, report)
 
     report(POSTING, 90)
     with transaction.atomic():
@@ -271,48 +281,24 @@ def import_statement(
         record = StatementImport.objects.create(
             file_name=file_name[:255],
             file_sha256=file_sha256,
-            format=statement.format,
-            bank_account=statement.account[:60],
-            statement_id=(statement.statement_id or "")[:100],
-            period_from=statement.period_from,
-            period_to=statement.period_to,
-            lines=len(statement.lines),
             imported_by=user,
+            lines=counts[0],
+            **about,
         )
         # Again, now that no other import can be writing: one may have finished meanwhile.
-        now_earlier = _imported_before(new)
-        rows = [
-            (line, key, match)
-            for line, key, match in zip(new, keys, matches, strict=True)
-            if line.line_hash not in now_earlier
-        ]
-        BankLine.objects.bulk_create(
-            [_bank_line(record, line, key, match) for line, key, match in rows], batch_size=2000
+        now_earlier = _imported_before(outcomes)
+        outcomes = [o for o in outcomes if o.line_hash not in now_earlier]
+        insert_rows(
+            BankLine,
+            _BANK_LINE_FIELDS,
+            ((o.line_hash, record.pk, *o.bank_line) for o in outcomes),
         )
-        entries = []
-        matched_by_name: set[int] = set()
-        for line, _, match in rows:
-            if not match.auto:
-                continue
-            kind, code = _kind_for(line)
-            entries.append(
-                LedgerEntry(
-                    account_id=match.account_id,
-                    kind=kind,
-                    type_code=code,
-                    amount_pence=-line.amount_pence,
-                    posted_on=line.booking_date,
-                    description=_description(kind, line),
-                    source_key=f"statement:{line.line_hash}",
-                )
-            )
-            if match.method == "payer_name":
-                matched_by_name.add(match.account_id)
-        posted = services.post_new_entries(entries)
+        posted = services.post_new_entries([o.entry for o in outcomes if o.entry])
         StatementImport.objects.filter(pk=record.pk).update(
-            new_lines=len(rows), posted=posted, to_suspense=len(rows) - posted
+            new_lines=len(outcomes), posted=posted, to_suspense=len(outcomes) - posted
         )
         record.refresh_from_db()
+        matched_by_name = {o.entry.account_id for o in outcomes if o.entry and o.by_name}
         if matched_by_name:
             # the tenants' names were used to recognise a payer: that is a use of their data
             residents = list(
@@ -332,15 +318,93 @@ def import_statement(
                     reference=f"statement-import-{record.pk}",
                 )
     report(POSTING, 100)
-    return ImportResult(
-        record,
-        len(statement.lines),
-        len(credits),
-        len(rows),
-        posted,
-        len(rows) - posted,
-        len(credits) - len(rows),
-    )
+    lines, credits = counts
+    added = len(outcomes)
+    return ImportResult(record, lines, credits, added, posted, added - posted, credits - added)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """One new credit, matched and ready to write: its bank line's columns (after its hash and
+    import) and, when matched automatically, its ledger entry."""
+
+    line_hash: str
+    booking_date: dt.date
+    bank_line: tuple
+    entry: services.NewEntry | None
+    by_name: bool
+
+
+def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
+    """Match each new credit (outside any transaction: reading only). Each line and its match
+    are turned into rows as they come and let go (``new`` is emptied as it goes), so a large
+    statement's lines and matches are not all held at once."""
+    accounts = matcher_accounts()
+    if name_matcher is None:
+        from borough.housing.resident_names import resident_name_matcher
+
+        name_matcher = resident_name_matcher(
+            accounts,
+            Tenant.objects.exclude(resident_id="").values_list(
+                "tenancy__rent_account", "resident_id"
+            ),
+        )
+    matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
+    adapt_date = connection.ops.adapt_datefield_value
+    adapt_json = connection.ops.adapt_json_value  # what the JSON field itself calls
+    no_suggestions = adapt_json([], None)  # an automatic match has none: most lines
+    known: dict[tuple[str, str], str] = {}
+    outcomes = []
+    total = len(new)
+    for number in range(1, total + 1):
+        line, new[number - 1] = new[number - 1], None
+        key = _payer_key(line, known)
+        # the matcher knows payers by their keyed hash, never by their bank details
+        match = matcher.match(
+            replace(line, payer_sort_code=key or None, payer_account="" if key else None)
+        )
+        entry = None
+        if match.auto:
+            kind, code = _kind_for(line)
+            entry = services.NewEntry(
+                account_id=match.account_id,
+                kind=kind,
+                type_code=code,
+                amount_pence=-line.amount_pence,
+                posted_on=line.booking_date,
+                description=_description(kind, line),
+                source_key=f"statement:{line.line_hash}",
+            )
+        suggestions = [
+            {"account_id": s.account_id, "confidence": s.confidence, "reason": s.reason}
+            for s in match.suggestions
+        ]
+        outcomes.append(
+            _Outcome(
+                line.line_hash,
+                line.booking_date,
+                (
+                    adapt_date(line.booking_date),
+                    line.amount_pence,
+                    (line.reference or "")[:200],
+                    (line.payer_name or "")[:140],
+                    key,
+                    (line.payer_account or "")[-4:],
+                    (line.bank_tx_code or "")[:40],
+                    (line.bank_ref or "")[:100],
+                    (BankLine.Outcome.POSTED if match.auto else BankLine.Outcome.SUSPENSE).value,
+                    match.method[:30],
+                    match.confidence,
+                    match.reason[:300],
+                    adapt_json(suggestions, None) if suggestions else no_suggestions,
+                ),
+                entry,
+                match.auto and match.method == "payer_name",
+            )
+        )
+        if number % 2000 == 0:
+            report(MATCHING, 70 + 20 * number // total)
+    return outcomes
 
 
 def _imported_before(lines) -> set[str]:
@@ -356,27 +420,23 @@ def _imported_before(lines) -> set[str]:
     return {line_hash for line_hash in found.iterator(chunk_size=5000) if line_hash in wanted}
 
 
-def _bank_line(record: StatementImport, line, key: str, match) -> BankLine:
-    return BankLine(
-        line_hash=line.line_hash,
-        first_import=record,
-        booking_date=line.booking_date,
-        amount_pence=line.amount_pence,
-        reference=(line.reference or "")[:200],
-        payer_name=(line.payer_name or "")[:140],
-        payer_bank_key=key,
-        payer_account_last4=(line.payer_account or "")[-4:],
-        bank_tx_code=(line.bank_tx_code or "")[:40],
-        bank_ref=(line.bank_ref or "")[:100],
-        outcome=BankLine.Outcome.POSTED if match.auto else BankLine.Outcome.SUSPENSE,
-        method=match.method[:30],
-        confidence=match.confidence,
-        reason=match.reason[:300],
-        suggestions=[
-            {"account_id": s.account_id, "confidence": s.confidence, "reason": s.reason}
-            for s in match.suggestions
-        ],
-    )
+_BANK_LINE_FIELDS = (
+    "line_hash",
+    "first_import",
+    "booking_date",
+    "amount_pence",
+    "reference",
+    "payer_name",
+    "payer_bank_key",
+    "payer_account_last4",
+    "bank_tx_code",
+    "bank_ref",
+    "outcome",
+    "method",
+    "confidence",
+    "reason",
+    "suggestions",
+)
 
 
 def _description(kind: str, line) -> str:

@@ -14,6 +14,9 @@ from borough.housing import direct_debit_cli, statement_cli
 
 class Command(BaseCommand):
     help = "Rent accounts, Direct Debit and bank statements. Subcommands: see --help."
+    # Run by officers and cron for a day's work; the system checks (every URL and view
+    # imported, about 2 s) belong to `borough check` and deployment, not to each import.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
