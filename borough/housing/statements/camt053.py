@@ -224,8 +224,14 @@ class _Entries:
             "currency": currency,
             "bank_tx_code": "/".join(code for code in codes if code) or None,
         }
-        own = [self._detail_amount(detail, indicator, currency, where) for detail in details]
-        if len(details) > 1 and all(part is not None for part in own):
+        # One detail: the entry's amount is the payment (a detail's own amount may be before
+        # charges). Several: their own amounts, when each has one, split the entry.
+        own = (
+            [self._detail_amount(detail, indicator, currency, where) for detail in details]
+            if len(details) > 1
+            else []
+        )
+        if own and all(part is not None for part in own):
             total = sum(own, Decimal(0))  # type: ignore[arg-type]
             if signed is not None and total != signed:
                 raise builder.error(
@@ -238,17 +244,11 @@ class _Entries:
                     self._line(f"{where}, transaction {number}", part, entry_ref, detail, common)
                 )
             return
-        if len(details) > 1 and any(part is not None for part in own):
+        if any(part is not None for part in own):
             raise builder.error(
                 where,
                 "some transaction details give an amount and some do not, so the entry "
                 "cannot be split into payments",
-            )
-        if len(details) == 1 and own[0] is not None and signed is not None and own[0] != signed:
-            raise builder.error(
-                where,
-                f"its transaction detail is for {pounds(_pence(own[0]))}, but the entry is "
-                f"{pounds(_pence(signed))}",
             )
         if len(details) > 1:
             # One batch payment: every detail's words, and the payer only if all agree.

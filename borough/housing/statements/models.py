@@ -87,15 +87,16 @@ def to_pence(amount: Decimal | str | int, *, source: str, where: str) -> int:
     """Pounds as a decimal string or ``Decimal`` → exact integer pence (never via float)."""
     if isinstance(amount, int):
         return amount * 100
+    text = str(amount).strip()
     try:
-        value = Decimal(str(amount).strip().replace(",", "").replace("£", ""))
+        value = Decimal(text.replace(",", "").replace("£", ""))
     except InvalidOperation:
-        raise StatementError(f"{source}: {where}: amount {amount!r} is not a number") from None
+        raise StatementError(f"{source}: {where}: amount {text!r} is not a number") from None
     if not value.is_finite():
-        raise StatementError(f"{source}: {where}: amount {amount!r} is not a number")
+        raise StatementError(f"{source}: {where}: amount {text!r} is not a number")
     pence = value * 100
     if pence != pence.to_integral_value():
-        raise StatementError(f"{source}: {where}: amount {amount!r} has fractions of a penny")
+        raise StatementError(f"{source}: {where}: amount {text!r} has fractions of a penny")
     return int(pence)
 
 

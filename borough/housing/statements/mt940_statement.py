@@ -141,6 +141,12 @@ class _Reader:
             raise self.error(f":{tag}: before the statement's :20: reference")
         if tag == "25":
             block.account = _account(value.split("\n", 1)[0])
+            first = self.blocks[0].account
+            if block.account != first and first is not None:
+                raise StatementError(
+                    f"{self.source}: {block.label} is for account {block.account}, but the first "
+                    f"block is for {first}; import one account per file"
+                )
         elif tag in ("60F", "60M", "60"):
             block.opening = self.balance(tag, value)
             self.check_chain(block)
@@ -217,7 +223,10 @@ class _Reader:
         if mark in ("D", "RC"):  # a reversal of a credit takes money out
             signed = -signed
         if block.opening is None:
-            raise self.error(f"{block.label}: a :61: entry before the opening balance (:60F:)")
+            raise self.error(
+                f"{block.label}: a :61: entry before any opening balance (:60F:); this is not a "
+                "whole statement (an MT942 interim report has no balances): import the MT940"
+            )
         block.total += signed
         return _Pending(
             where=where,
