@@ -8,11 +8,13 @@ no external entity reading a local file or a URL). A file that has one is refuse
 libxml2's limits on huge documents stay on, so even a hostile file costs no more than its size.
 
 :func:`iterparse` reads in one streaming pass (lxml), so a statement of 100,000 entries never has
-to sit in memory as one tree: the caller clears each element it has read.
+to sit in memory as one tree: the caller clears each element it has read. :func:`fromstring`
+reads a small document (a Bacs report) whole, through the same function.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
@@ -20,7 +22,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DTDForbidden, EntitiesForbidden
 from lxml import etree
 
-__all__ = ["iterparse"]
+__all__ = ["fromstring", "iterparse"]
 
 
 def _refuse_dtd(element: Any) -> None:
@@ -67,3 +69,15 @@ def iterparse(
             _refuse_dtd(parser.root)
     except etree.XMLSyntaxError as error:
         raise ParseError(str(error)) from None
+
+
+def fromstring(data: bytes | str) -> Any:
+    """The root element of a whole (small) document, read by :func:`iterparse`'s rule."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")  # from bytes, lxml honours the declared encoding
+    root = None
+    for _, element in iterparse(io.BytesIO(data)):
+        root = element  # the last element to end is the root
+    if root is None:
+        raise ParseError("no element in the document")
+    return root
