@@ -22,7 +22,8 @@ attribute when there is one, else from ``returnCode`` when it is already one cha
 from the description (``ARUDD_DESCRIPTION_REASONS``), else left ``None``.
 
 A file that is not the report it should be raises ``ReportError`` naming the file and the
-element. Parsing uses ``defusedxml``: the files come from outside the council.
+element. The files come from outside the council: they are read by
+``borough.core.untrusted_xml`` (as bank statements are), which refuses a DTD and so any entity.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from types import MappingProxyType
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+
+from borough.core.untrusted_xml import fromstring
 
 
 @dataclass(frozen=True)
