@@ -1,6 +1,6 @@
 """``borough housing …``: rent accounts, Direct Debit and bank statements.
 
-borough housing import-statement FILE [--format camt053|mt940|csv] [--csv-mapping FILE.toml]
+borough housing import-statement FILE [--format camt.053|mt940|csv] [--csv-mapping FILE.toml]
 borough housing post-charges [--week YYYY-MM-DD]
 borough housing bacs-run [--input-date YYYY-MM-DD]            (Direct Debit: direct_debit_cli.py)
 borough housing import-bacs-report FILE                         (ARUDD / ADDACS / AUDDIS)
