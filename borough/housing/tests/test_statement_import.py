@@ -296,3 +296,44 @@ def test_the_same_statement_imported_twice_at_once_posts_each_payment_once(borou
     keys = list(LedgerEntry.objects.values_list("source_key", flat=True))
     assert len(keys) == len(set(keys)) == first.posted
     assert BankLine.objects.count() == first.credits
+
+
+def test_a_file_over_the_limit_is_not_read_past_its_start(
+    borough, make_staff, settings, monkeypatch
+):
+    """An upload over the limit stops at the file's first bytes: the rest of the body is not
+    read or stored (the officer's CSRF token, sent before the file, is still checked)."""
+    from django.test import Client
+    from django.test import client as test_client
+
+    settings.BOROUGH_STATEMENT_UPLOAD_MAX_BYTES = 1000
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_staff("Finance officer", username="strict"))
+    token = strict.get("/staff/finance/statements").cookies["csrftoken"].value
+    read: list[int] = []
+    original = test_client.FakePayload.read
+
+    def counted(self, *args):
+        chunk = original(self, *args)
+        read.append(len(chunk))
+        return chunk
+
+    monkeypatch.setattr(test_client.FakePayload, "read", counted)
+    boundary = "BoUnDaRy"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f"{token}\r\n--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="big.xml"\r\n'
+        "Content-Type: text/xml\r\n\r\n"
+    )
+    body = head.encode() + b"<" * (5 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    response = strict.generic(
+        "POST",
+        "/staff/finance/statements",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 413
+    assert "must be smaller than 1KB" in response.content.decode()
+    assert sum(read) < 1024 * 1024  # of a 5MB body
+    assert StatementUpload.objects.count() == 0
