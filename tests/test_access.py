@@ -25,6 +25,7 @@ SAMPLE_KWARGS = {
     "session_id": "1",
     "proof_id": "1",
     "run_id": "1",
+    "upload_id": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
