@@ -175,7 +175,7 @@ def _through_the_command(data, progress) -> dict:
         started = time.perf_counter()
         _seed_database(seeded, data)
         seed_seconds = time.perf_counter() - started
-        from borough.housing.reconcile import council_account
+        from borough.housing.statement_import import council_account
 
         own = council_account()  # the profile's rent account: the command refuses any other
         statement = as_statement(list(data.lines), f"{own[:6]} {own[6:]}", "BENCH", 0)

@@ -1,6 +1,7 @@
 """Finance officers' screens for bank statements: upload a statement (imported by a background
 job whose page shows its progress), see past imports, and work the suspense queue (allocate to an account, split across accounts, return to the payer,
-or mark as not rent). Thin: the rules are in reconcile.py."""
+or mark as not rent). Thin: the rules are in statement_import.py, statement_uploads.py and
+reconcile.py."""
 
 from __future__ import annotations
 

@@ -108,7 +108,11 @@ def handle(command, subcommand: str, options: dict) -> None:
 
 
 def _import(command, options: dict) -> None:
-    from borough.housing.reconcile import ImportRefused, import_statement, nothing_imported
+    from borough.housing.statement_import import (
+        ImportRefused,
+        import_statement,
+        nothing_imported,
+    )
     from borough.housing.statements import CsvMapping, MappingError
 
     path = Path(options["file"])

@@ -9,7 +9,7 @@ The rules:
 - the job (``tasks.import_uploaded_statement``) is queued when the upload's transaction commits
   and records on the upload what it is doing and how far it has got, committed as it goes, so
   the upload's page shows progress while a large file is read and matched;
-- the import itself is ``reconcile.import_statement``: all or nothing, never twice. A refused
+- the import itself is ``statement_import.import_statement``: all or nothing, never twice. A refused
   file's message names the file and the problem; an unexpected failure says nothing was
   imported and gives the upload's number for the council's ICT (the log has its type, never
   the file's contents).
@@ -27,7 +27,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from borough.housing import reconcile
+from borough.housing import statement_import
 from borough.housing.models import StatementUpload
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def run_upload(upload_id: int) -> str:
     status, message, record = Status.REFUSED, "", None
     try:
         with default_storage.open(upload.stored_name, "rb") as handle:
-            result = reconcile.import_statement(
+            result = statement_import.import_statement(
                 handle,
                 file_name=upload.file_name,
                 format=upload.format or None,
@@ -98,11 +98,11 @@ def run_upload(upload_id: int) -> str:
                 progress=progress,
             )
         status, message, record = Status.DONE, result.summary(), result.record
-    except reconcile.ImportRefused as refused:
+    except statement_import.ImportRefused as refused:
         message = str(refused)
     except Exception as error:
         logger.error("Statement upload %s failed: %s", upload.pk, type(error).__name__)
-        message = reconcile.nothing_imported(
+        message = statement_import.nothing_imported(
             f"{upload.file_name} could not be imported because of an unexpected error. Tell "
             f"the council's ICT team (statement upload {upload.pk})"
         )

@@ -31,7 +31,7 @@ def officer_page(live_server, any_page, transactional_db):
 
 def _statement(tmp_path):
     from borough.housing.matching import synthetic
-    from borough.housing.reconcile import council_account
+    from borough.housing.statement_import import council_account
 
     own = council_account()
     made = synthetic.generate(60, 30, seed=9)

@@ -92,7 +92,9 @@ def _collect(element, schema: Schema, out: Leaves) -> None:
             found = found.get("")
             if found is None:
                 continue
-        out.setdefault(found, []).append((child.text, child.get("Ccy")))  # type: ignore[arg-type]
+        # only an amount's currency is read: an attribute look-up per leaf adds up
+        currency = child.get("Ccy") if found.endswith("Amt") else None  # type: ignore[union-attr]
+        out.setdefault(found, []).append((child.text, currency))  # type: ignore[arg-type]
 
 
 def _text(leaves: Leaves, *paths: str) -> str | None:

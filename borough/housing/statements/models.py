@@ -87,6 +87,10 @@ def to_pence(amount: Decimal | str | int, *, source: str, where: str) -> int:
     """Pounds as a decimal string or ``Decimal`` → exact integer pence (never via float)."""
     if isinstance(amount, int):
         return amount * 100
+    if isinstance(amount, Decimal) and amount.is_finite():
+        pence = amount * 100  # already a number: the parsers' own amounts
+        if pence == pence.to_integral_value():
+            return int(pence)
     text = str(amount).strip()
     try:
         value = Decimal(text.replace(",", "").replace("£", ""))

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from borough.housing import reconcile, services
+from borough.housing import reconcile, services, statement_import
 from borough.housing.matching import synthetic
 from borough.housing.models import (
     BankLine,
@@ -47,7 +47,7 @@ def _posted_accounts() -> dict[str, int]:
 def test_a_statement_is_matched_with_no_wrong_postings_and_importing_again_posts_nothing(borough):
     made, ids = borough
     data = _file(made, made.lines)
-    result = reconcile.import_statement(data, file_name="nov.xml")
+    result = statement_import.import_statement(data, file_name="nov.xml")
     assert result.new_lines == result.credits == len([x for x in made.lines if x.amount_pence > 0])
     assert result.posted + result.to_suspense == result.new_lines
     assert result.posted > 0.6 * result.new_lines
@@ -73,7 +73,7 @@ def test_a_statement_is_matched_with_no_wrong_postings_and_importing_again_posts
         BankLine.objects.filter(outcome="posted").values_list("amount_pence", flat=True)
     )
 
-    again = reconcile.import_statement(data, file_name="nov-again.xml")
+    again = statement_import.import_statement(data, file_name="nov-again.xml")
     assert (again.new_lines, again.posted, again.already_seen) == (0, 0, result.credits)
     assert "nothing was posted again" in again.summary()
     assert LedgerEntry.objects.count() == result.posted
@@ -86,8 +86,8 @@ def test_overlapping_statements_post_each_payment_once(borough):
     # statements hold whole days (line hashes number same-day repeats within a statement)
     a = [line for line in made.lines if line.booking_date <= overlap_to]
     b = [line for line in made.lines if line.booking_date >= overlap_from]
-    first = reconcile.import_statement(_file(made, a, "A"), file_name="a.xml")
-    second = reconcile.import_statement(_file(made, b, "B"), file_name="b.xml")
+    first = statement_import.import_statement(_file(made, a, "A"), file_name="a.xml")
+    second = statement_import.import_statement(_file(made, b, "B"), file_name="b.xml")
     assert second.already_seen > 0
     assert BankLine.objects.count() == len([x for x in made.lines if x.amount_pence > 0])
     keys = list(LedgerEntry.objects.values_list("source_key", flat=True))
@@ -96,7 +96,7 @@ def test_overlapping_statements_post_each_payment_once(borough):
 
 def test_mt940_statements_import_the_same_way(borough):
     made, _ = borough
-    result = reconcile.import_statement(
+    result = statement_import.import_statement(
         _file(made, made.lines[:60], fmt="mt940"), file_name="s.sta"
     )
     assert result.new_lines > 0 and result.posted > 0
@@ -110,8 +110,8 @@ def test_mt940_statements_import_the_same_way(borough):
     ],
 )
 def test_a_bad_file_imports_nothing_with_a_clear_message(borough, data, message):
-    with pytest.raises(reconcile.ImportRefused) as refused:
-        reconcile.import_statement(data, file_name="bad.csv")
+    with pytest.raises(statement_import.ImportRefused) as refused:
+        statement_import.import_statement(data, file_name="bad.csv")
     assert message in str(refused.value).lower() and "bad.csv" in str(refused.value)
     assert (
         StatementImport.objects.count()
@@ -126,8 +126,8 @@ def test_another_bank_accounts_statement_is_refused(borough):
     other = synthetic.write_camt053(
         synthetic.as_statement(list(made.lines[:5]), "601613 31926819", "X", 0)
     )
-    with pytest.raises(reconcile.ImportRefused, match="not the council's rent account"):
-        reconcile.import_statement(other, file_name="other.xml")
+    with pytest.raises(statement_import.ImportRefused, match="not the council's rent account"):
+        statement_import.import_statement(other, file_name="other.xml")
     assert BankLine.objects.count() == 0
 
 
@@ -146,7 +146,7 @@ def test_the_command_imports_and_reports(borough, tmp_path):
 @pytest.fixture
 def in_suspense(borough):
     made, _ = borough
-    reconcile.import_statement(_file(made, made.lines), file_name="nov.xml")
+    statement_import.import_statement(_file(made, made.lines), file_name="nov.xml")
     line = reconcile.suspense_lines().first()
     assert line is not None
     return line
@@ -225,7 +225,7 @@ def test_two_officers_allocating_one_payment_at_once_post_it_once(borough, make_
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks")
     made, _ = borough
-    reconcile.import_statement(_file(made, made.lines), file_name="nov.xml")
+    statement_import.import_statement(_file(made, made.lines), file_name="nov.xml")
     line = reconcile.suspense_lines().first()
     first, second = RentAccount.objects.all()[:2]
     officers = [make_staff("Finance officer", username=f"f{n}") for n in range(2)]
@@ -281,7 +281,7 @@ def test_a_standing_order_that_stops_or_falls_short_is_flagged(db):
 
 def test_the_reports_show_cash_by_method_suspense_and_balances(client, borough, make_staff):
     made, _ = borough
-    result = reconcile.import_statement(_file(made, made.lines), file_name="nov.xml")
+    result = statement_import.import_statement(_file(made, made.lines), file_name="nov.xml")
     client.force_login(make_staff("Finance officer"))
     days = sorted(line.booking_date for line in made.lines)
     page = client.get(

@@ -13,7 +13,7 @@ from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from borough.housing import reconcile
+from borough.housing import statement_import
 from borough.housing.models import BankLine, LedgerEntry, StatementImport, StatementUpload
 from borough.housing.tests.test_reconcile import _file
 
@@ -278,7 +278,7 @@ def test_the_same_statement_imported_twice_at_once_posts_each_payment_once(borou
     def run(name: str) -> None:
         barrier.wait()
         try:
-            results.append(reconcile.import_statement(data, file_name=name))
+            results.append(statement_import.import_statement(data, file_name=name))
         except Exception as error:  # the test reports any, whatever it is
             errors.append(repr(error))
         finally:
