@@ -26,7 +26,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -38,7 +38,7 @@ from borough.core.bulk import insert_rows
 from borough.housing import services
 from borough.housing.matching import engine
 from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
-from borough.housing.statements import StatementError, parse_statement
+from borough.housing.statements import StatementError, StatementLine, parse_statement
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -371,15 +371,16 @@ def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
     are turned into rows as they come and let go (``new`` is emptied as it goes), so a large
     statement's lines and matches are not all held at once."""
     accounts = matcher_accounts()
-    if name_matcher is None:
+    linked = list(
+        Tenant.objects.exclude(resident_id="").values_list("tenancy__rent_account", "resident_id")
+    )
+    if name_matcher is None and linked:
+        # Only tenants linked to the resident index can be found through it; with none, the
+        # engine's own name index (the fallback) is the whole answer, and loading the resident
+        # index would be wasted.
         from borough.housing.resident_names import resident_name_matcher
 
-        name_matcher = resident_name_matcher(
-            accounts,
-            Tenant.objects.exclude(resident_id="").values_list(
-                "tenancy__rent_account", "resident_id"
-            ),
-        )
+        name_matcher = resident_name_matcher(accounts, linked)
     matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
     adapt_date = connection.ops.adapt_datefield_value
     adapt_json = connection.ops.adapt_json_value  # what the JSON field itself calls
@@ -392,7 +393,19 @@ def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
         key = _payer_key(line, known)
         # the matcher knows payers by their keyed hash, never by their bank details
         match = matcher.match(
-            replace(line, payer_sort_code=key or None, payer_account="" if key else None)
+            StatementLine(  # as replace() would build it, without its per-call field look-ups
+                booking_date=line.booking_date,
+                value_date=line.value_date,
+                amount_pence=line.amount_pence,
+                currency=line.currency,
+                reference=line.reference,
+                payer_name=line.payer_name,
+                payer_sort_code=key or None,
+                payer_account="" if key else None,
+                bank_tx_code=line.bank_tx_code,
+                bank_ref=line.bank_ref,
+                line_hash=line.line_hash,
+            )
         )
         entry = None
         if match.auto:

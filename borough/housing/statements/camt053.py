@@ -50,6 +50,8 @@ _WANTED = (
     "RmtInf/Strd/CdtrRefInf/Ref",
 )  # fmt: skip
 
+_AMOUNTS = frozenset(path for path in _WANTED if path.endswith("Amt"))
+
 #: A branch of the walk: {full tag: a leaf's path, or a deeper branch}; a branch's "" key is
 #: its own path when the element may also be a leaf (<Sts>BOOK</Sts> or <Sts><Cd>BOOK</Cd>).
 Schema = dict[str, "str | Schema"]
@@ -93,7 +95,7 @@ def _collect(element, schema: Schema, out: Leaves) -> None:
             if found is None:
                 continue
         # only an amount's currency is read: an attribute look-up per leaf adds up
-        currency = child.get("Ccy") if found.endswith("Amt") else None  # type: ignore[union-attr]
+        currency = child.get("Ccy") if found in _AMOUNTS else None
         out.setdefault(found, []).append((child.text, currency))  # type: ignore[arg-type]
 
 
@@ -186,6 +188,7 @@ class _Entries:
         self.builder = builder
         self.header = header
         self.schema = _schema(namespace)
+        self.entry_tag = namespace + "Ntry"
         self.details_tag = namespace + "NtryDtls"
         self.detail_tag = namespace + "TxDtls"
         self.count = 0
@@ -337,8 +340,10 @@ def parse_camt053(opened: Opened, *, currency: str | None = "GBP") -> Statement:
     header: _Header | None = None
     entries: _Entries | None = None
     try:
+        # Only the ends of <Stmt> and <Ntry>: by the first entry's end its statement's header
+        # (Id, Acct, Bal) is complete and still in the tree.
         events = untrusted_xml.iterparse(
-            opened.stream, events=("start-ns", "start", "end"), tag=("{*}Stmt", "{*}Ntry")
+            opened.stream, events=("start-ns", "end"), tag=("{*}Stmt", "{*}Ntry")
         )
         for event, item in events:
             if event == "start-ns":
@@ -346,31 +351,33 @@ def parse_camt053(opened: Opened, *, currency: str | None = "GBP") -> Statement:
                     declared = declared or item[1]
                 continue
             tag = item.tag
-            namespace = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-            if tag.endswith("Stmt") and tag == namespace + "Stmt":
-                if event == "start":
+            if entries is None or tag != entries.entry_tag:
+                namespace = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+                if tag == namespace + "Stmt":
                     statements += 1
                     _check_namespace(namespace.strip("{}"), source)
-                elif header is None and statements == 1:
-                    header = _Header(item, namespace, builder, currency)
-                continue
-            if statements != 1:
-                continue  # a second statement: counted, its entries not read
-            if event == "start":
+                    if header is None:  # a statement with no entries
+                        header = _Header(item, namespace, builder, currency)
+                    continue
+            if statements == 0:
                 if header is None:
-                    header = _Header(item.getparent(), namespace, builder, currency)
+                    parent = item.getparent()
+                    _check_namespace(namespace.strip("{}"), source)
+                    if parent is None or parent.tag != namespace + "Stmt":
+                        raise StatementError(f"{source}: an entry (<Ntry>) outside a <Stmt>")
+                    header = _Header(parent, namespace, builder, currency)
                     entries = _Entries(builder, header, namespace)
-                continue
-            assert entries is not None
-            entries.add(item)
-            # Done with this entry: drop it and the ones before it from the tree.
+                assert entries is not None
+                entries.add(item)
+                if entries.count % 1000 == 0:
+                    opened.report()
+            # Done with this entry (or one of a second statement, refused below): drop it and
+            # the entries before it from the tree.
             item.clear()
             parent, previous = item.getparent(), item.getprevious()
             while previous is not None and previous.tag == tag:
                 parent.remove(previous)
                 previous = item.getprevious()
-            if entries.count % 1000 == 0:
-                opened.report()
     except DefusedXmlException as error:
         raise StatementError(
             f"{source}: has a DTD ({type(error).__name__}: {error}); a bank statement may not "
