@@ -28,6 +28,7 @@ SAMPLE_KWARGS = {
     "proof_id": "1",
     "run_id": "1",
     "tenant_id": "1",
+    "upload_id": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

@@ -87,12 +87,12 @@ def test_the_start_page_runs_govuk_frontends_line_with_this_responses_nonce(clie
 
 @pytest.mark.parametrize("who", ["anonymous", "resident", "staff"])
 def test_every_page_sends_the_policy_and_no_unnonced_inline_script(
-    client, make_staff, resident, who
+    client, make_staff, resident, who, sign_in_staff
 ):
     if who == "resident":
         client.force_login(resident)
     elif who == "staff":
-        client.force_login(make_staff(*[r.group for r in ROLES]))
+        sign_in_staff(client, make_staff(*[r.group for r in ROLES]))
     for route, _pattern in _routes():
         path = _path(route)
         response = client.get(path)

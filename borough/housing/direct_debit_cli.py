@@ -3,6 +3,7 @@ rotate-bank-key). Thin: the rules are in direct_debit.py and bank_details.py."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 from django.core.management.base import CommandError
@@ -15,10 +16,14 @@ SUBCOMMANDS: tuple[str, ...] = ("bacs-run", "import-bacs-report", "rotate-bank-k
 
 
 def _date(text: str) -> dt.date:
+    # ArgumentTypeError, not CommandError: argparse turns it into a one-line usage error; a
+    # CommandError raised while the arguments are read escapes Django as a traceback.
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"{text!r} is not a date like 2027-01-04") from None
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a date like 2027-01-04; nothing was done"
+        ) from None
 
 
 def add_arguments(subcommands) -> None:

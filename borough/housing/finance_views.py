@@ -1,25 +1,33 @@
-"""Finance officers' screens for bank statements: import a statement, see past imports, and
-work the suspense queue (allocate to an account, split across accounts, return to the payer,
-or mark as not rent). Thin: the rules are in reconcile.py."""
+"""Finance officers' screens for bank statements: upload a statement (imported by a background
+job whose page shows its progress), see past imports, and work the suspense queue (allocate to an account, split across accounts, return to the payer,
+or mark as not rent). Thin: the rules are in statement_import.py, statement_uploads.py and
+reconcile.py."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
-from borough.housing import accounts, reconcile
-from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport
-from borough.places.forms import upload_limit_bytes
+from borough.housing import accounts, reconcile, statement_uploads
+from borough.housing.models import (
+    BankLine,
+    LedgerEntry,
+    RentAccount,
+    StatementImport,
+    StatementUpload,
+)
 
 FORMATS = [
     ("", "Work it out from the file"),
-    ("camt053", "camt.053 (XML)"),
+    ("camt.053", "camt.053 (XML)"),
     ("mt940", "MT940"),
     ("csv", "CSV"),
 ]
@@ -37,7 +45,6 @@ def _render(request, template, context, status=200):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="Bank statement file",
-        help_text="camt.053 (XML), MT940 or CSV, as your bank exports it",
         error_messages={
             "required": "Select a bank statement file",
             "empty": "The selected file is empty",
@@ -47,11 +54,23 @@ class ImportForm(forms.Form):
         label="Format", choices=FORMATS, required=False, widget=forms.RadioSelect
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "camt.053 (XML), MT940 or CSV, as your bank exports it. The file must be smaller "
+            f"than {statement_uploads.size_text(statement_uploads.upload_limit_bytes())}."
+        )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > upload_limit_bytes():
-            raise forms.ValidationError("The selected file is too big")
+        if upload.size > statement_uploads.upload_limit_bytes():
+            raise forms.ValidationError(self.too_big(), code="too_big")
         return upload
+
+    @staticmethod
+    def too_big() -> str:
+        limit = statement_uploads.size_text(statement_uploads.upload_limit_bytes())
+        return f"The selected file must be smaller than {limit}. Nothing was imported."
 
 
 def _pence(text: str) -> int | None:
@@ -64,33 +83,88 @@ def _pence(text: str) -> int | None:
     return int(value * 100)
 
 
-@staff_area("finance")
-@require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = reconcile.import_statement(
-                upload.read(),
-                file_name=upload.name,
-                format=form.cleaned_data["format"] or None,
-                user=request.user,
-            )
-        except reconcile.ImportRefused as error:
-            form.add_error("file", str(error))
+class _SizeLimit(FileUploadHandler):
+    """Stops reading an upload bigger than the page's limit as soon as its file begins, so the
+    rest of the body is never read or stored (the CSRF token, sent before the file, still is).
+    The form's other fields add a few hundred bytes at most."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.request.statement_too_big = (
+            content_length > statement_uploads.upload_limit_bytes() + 64 * 1024
+        )
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        if self.request.statement_too_big:
+            raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data, start):
+        return raw_data  # the next handlers store it
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
     return _render(
         request,
         "imports.html",
         {
-            "form": form if request.method == "POST" else None,
+            "form": form if form.is_bound else None,
             "import_form": form,
-            "result": result,
+            "upload": upload,
+            "size_text": statement_uploads.size_text,
             "recent": StatementImport.objects.all()[:20],
             "page_title": "Bank statements",
         },
+        status=status,
     )
+
+
+@csrf_exempt  # checked by _imports, once the size limit is in place (Django's documented way)
+@staff_area("finance")
+@require_http_methods(["GET", "POST"])
+def imports(request: HttpRequest) -> HttpResponse:
+    """Upload a statement: stored, then imported by a background job whose page shows how far
+    it has got (``statement_uploads``)."""
+    request.upload_handlers.insert(0, _SizeLimit(request))
+    return _imports(request)
+
+
+@csrf_protect
+def _imports(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and getattr(request, "statement_too_big", False):
+        form = ImportForm(data={"format": ""})
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", ImportForm.too_big())
+        return _imports_page(request, form, status=413)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_valid():
+            upload = statement_uploads.start_upload(
+                form.cleaned_data["file"], format=form.cleaned_data["format"], user=request.user
+            )
+            return redirect("housing:finance-upload", upload_id=upload.pk)
+        too_big = form.has_error("file", code="too_big")
+        return _imports_page(request, form, status=413 if too_big else 200)
+    return _imports_page(request, form)
+
+
+@staff_area("finance")
+@require_GET
+def upload(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """One uploaded statement: how far its import has got, its result, or why it was refused."""
+    found = StatementUpload.objects.filter(pk=upload_id).first()
+    if found is None:
+        raise Http404("No statement upload has that number.")
+    form = ImportForm()
+    if found.status == StatementUpload.Status.REFUSED:
+        form = ImportForm(data={"format": found.format})
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("file", found.message)
+    return _imports_page(request, form, upload=found)
 
 
 @staff_area("finance")

@@ -396,6 +396,46 @@ class StatementImport(models.Model):
         return self.file_name
 
 
+class StatementUpload(models.Model):
+    """A statement file a finance officer uploaded, imported by a background job
+    (``tasks.import_uploaded_statement``) while the page shows how far it has got."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Not imported"
+
+    file_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=10, blank=True, help_text="As the officer chose it")
+    stored_name = models.CharField(
+        max_length=255, blank=True, help_text="The file in storage until it has been read"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    progress_percent = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True)
+    statement_import = models.ForeignKey(
+        StatementImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED)
+
+
 class BankLine(models.Model):
     """One credit or debit on the council's bank statement, kept once however many statements
     repeat it (``line_hash``), with what became of it."""

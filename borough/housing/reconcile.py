@@ -1,289 +1,32 @@
-"""Bank statements into rent accounts: import (all or nothing, never twice), automatic matching,
-and the suspense queue where an officer allocates, splits or returns what matching could not
-place.
+"""The suspense queue, where an officer allocates, splits or returns what statement matching
+(``statement_import``) could not place, and standing orders that stop or fall short.
 
 The rules:
 
-- a statement is parsed whole first (``statements.parse_statement``); a file that fails loads
-  nothing, and a statement of another bank account is refused;
-- each credit is kept once, by its ``line_hash`` (``BankLine``), so importing a statement twice,
-  or overlapping statements, adds nothing the second time; a line is posted with the source key
-  ``statement:<hash>``, so even two imports at once post it once;
-- only the matcher's automatic matches are posted (``matching.engine``: precision first); the
-  rest wait in suspense with ranked suggestions; a payer's name is matched to tenants through
-  the resident index (``resident_names``) once there is one;
 - an allocation locks its line and checks it is still in suspense, so two officers allocating
-  the same line at once post it once; a split must add up to the line.
-
-The payer's bank details are not kept: a keyed hash (``bank_details.payer_bank_key``) lets the
-matcher recognise a payer seen before on an account, and the last four digits are kept for
-officers.
+  the same line at once post it once; a split must add up to the line;
+- returning a payment or marking it as not rent posts nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from borough.housing import services
-from borough.housing.matching import engine
-from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
-from borough.housing.statements import StatementError, parse_statement
+from borough.housing.models import BankLine, LedgerEntry, RentAccount
+from borough.housing.statement_import import entry_description, ledger_kind_for
 from borough.payments.money import format_pence
-from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import record_data_use
 
 Kind = LedgerEntry.Kind
-
-#: Bank transaction codes and payer names that mark a payment from the DWP (Housing Benefit,
-#: Universal Credit housing costs).
-BENEFIT_PAYERS = ("DWP", "DEPT FOR WORK", "DEPARTMENT FOR WORK", "UNIVERSAL CREDIT", "HB ")
-
-
-class ImportRefused(ValueError):
-    """The statement cannot be imported; the message says why, for the officer."""
 
 
 class AllocationError(ValueError):
     """An allocation that cannot be made; the message is for the officer."""
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def council_account() -> str:
-    bank = settings.COUNCIL.bank
-    return _digits(bank.sort_code) + _digits(bank.account_number)
-
-
-def _payer_key(line) -> str:
-    if not (line.payer_sort_code and line.payer_account):
-        return ""
-    from borough.housing.bank_details import payer_bank_key
-
-    return payer_bank_key(line.payer_sort_code, line.payer_account)
-
-
-def _kind_for(line) -> tuple[str, str]:
-    """(ledger kind, housing type code) for a credit: DWP benefit, standing order or payment."""
-    text = f"{line.payer_name or ''} {line.reference}".upper()
-    if any(word in text for word in BENEFIT_PAYERS):
-        return Kind.BENEFIT, "RHB"
-    code = (line.bank_tx_code or "").upper()
-    if "STDO" in code or "STO" in text or "STANDING ORDER" in text:
-        return Kind.STANDING_ORDER, "RSO"
-    return Kind.BANK_PAYMENT, "RBP"
-
-
-def matcher_accounts() -> list[engine.RentAccount]:
-    """The rent accounts as the matcher sees them, with the payers (by keyed hash) and amounts
-    seen on each before."""
-    names: dict[int, list[str]] = defaultdict(list)
-    for tenancy_id, first, last in Tenant.objects.values_list(
-        "tenancy_id", "first_name", "surname"
-    ):
-        names[tenancy_id].append(f"{first} {last}")
-    payers: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    posted = LedgerEntry.objects.filter(source_key__startswith="statement:").values_list(
-        "account_id", "source_key", "amount_pence"
-    )
-    keys = dict(
-        BankLine.objects.exclude(payer_bank_key="").values_list("line_hash", "payer_bank_key")
-    )
-    for account_id, source_key, amount in posted:
-        payer = keys.get(source_key.split(":", 1)[1])
-        if payer:
-            payers[account_id][payer].add(-amount)
-    out = []
-    weekly_charges = services.weekly_charges_by_account(timezone.localdate())
-    for account in RentAccount.objects.select_related("tenancy"):
-        weekly = sum(weekly_charges.get(account.pk, {}).values())
-        out.append(
-            engine.RentAccount(
-                account_id=account.pk,
-                payment_reference=account.payment_reference,
-                tenancy_ref=account.tenancy.reference,
-                property_ref=str(account.tenancy.property_id),
-                tenant_names=tuple(names.get(account.tenancy_id, ())),
-                weekly_charge_pence=weekly,
-                payers=tuple(
-                    engine.KnownPayer(key, "", tuple(sorted(amounts)))
-                    for key, amounts in payers[account.pk].items()
-                ),
-                end_date=account.closed_on,
-            )
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    record: StatementImport
-    lines: int
-    credits: int
-    new_lines: int
-    posted: int
-    to_suspense: int
-    already_seen: int
-
-    def summary(self) -> str:
-        if not self.new_lines:
-            return (
-                f"{self.record.file_name}: every line was imported before; nothing was posted "
-                "again."
-            )
-        return (
-            f"{self.record.file_name}: {self.credits} credits, {self.new_lines} new. "
-            f"{self.posted} posted to rent accounts automatically, {self.to_suspense} in "
-            f"suspense for an officer; {self.already_seen} imported before (not posted again)."
-        )
-
-
-def import_statement(
-    source: str | Path | bytes,
-    *,
-    file_name: str = "",
-    format: str | None = None,
-    csv_mapping=None,
-    user=None,
-    name_matcher=None,
-) -> ImportResult:
-    """Import one statement file: parse all of it, refuse another bank account's statement,
-    keep each new credit once, post the automatic matches, put the rest in suspense."""
-    data = Path(source).read_bytes() if isinstance(source, str | Path) else source
-    file_name = file_name or (Path(source).name if isinstance(source, str | Path) else "upload")
-    own = council_account()
-    try:
-        statement = parse_statement(
-            data, format, csv_mapping, account=f"{own[:6]} {own[6:]}", name=file_name
-        )
-    except StatementError as error:
-        raise ImportRefused(str(error)) from None
-    if not _digits(statement.account).endswith(own):
-        raise ImportRefused(
-            f"{file_name} is a statement of account {statement.account}, not the council's rent "
-            f"account ({settings.COUNCIL.bank.sort_code} {settings.COUNCIL.bank.account_number})."
-            " Nothing was imported."
-        )
-    credits = [line for line in statement.lines if line.amount_pence > 0]
-    with transaction.atomic():
-        record = StatementImport.objects.create(
-            file_name=file_name[:255],
-            file_sha256=hashlib.sha256(data).hexdigest(),
-            format=statement.format,
-            bank_account=statement.account[:60],
-            statement_id=(statement.statement_id or "")[:100],
-            period_from=statement.period_from,
-            period_to=statement.period_to,
-            lines=len(statement.lines),
-            imported_by=user,
-        )
-        seen = set(
-            BankLine.objects.filter(line_hash__in=[c.line_hash for c in credits]).values_list(
-                "line_hash", flat=True
-            )
-        )
-        new = [c for c in credits if c.line_hash not in seen]
-        keyed = []
-        for line in new:
-            key = _payer_key(line)
-            keyed.append(
-                (
-                    line,
-                    key,
-                    replace(line, payer_sort_code=key or None, payer_account="" if key else None),
-                )
-            )
-        accounts = matcher_accounts()
-        if name_matcher is None:
-            from borough.housing.resident_names import resident_name_matcher
-
-            name_matcher = resident_name_matcher(
-                accounts,
-                Tenant.objects.exclude(resident_id="").values_list(
-                    "tenancy__rent_account", "resident_id"
-                ),
-            )
-        matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
-        posted = suspense = 0
-        matched_by_name: set[int] = set()
-        for line, key, for_matcher in keyed:
-            match = matcher.match(for_matcher)
-            BankLine.objects.create(
-                line_hash=line.line_hash,
-                first_import=record,
-                booking_date=line.booking_date,
-                amount_pence=line.amount_pence,
-                reference=(line.reference or "")[:200],
-                payer_name=(line.payer_name or "")[:140],
-                payer_bank_key=key,
-                payer_account_last4=(line.payer_account or "")[-4:],
-                bank_tx_code=(line.bank_tx_code or "")[:40],
-                bank_ref=(line.bank_ref or "")[:100],
-                outcome=BankLine.Outcome.POSTED if match.auto else BankLine.Outcome.SUSPENSE,
-                method=match.method[:30],
-                confidence=match.confidence,
-                reason=match.reason[:300],
-                suggestions=[
-                    {"account_id": s.account_id, "confidence": s.confidence, "reason": s.reason}
-                    for s in match.suggestions
-                ],
-            )
-            if match.auto:
-                kind, code = _kind_for(line)
-                services.post_entry(
-                    match.account_id,
-                    kind=kind,
-                    type_code=code,
-                    amount_pence=-line.amount_pence,
-                    posted_on=line.booking_date,
-                    description=_description(kind, line),
-                    source_key=f"statement:{line.line_hash}",
-                )
-                posted += 1
-                if match.method == "payer_name":
-                    matched_by_name.add(match.account_id)
-            else:
-                suspense += 1
-        StatementImport.objects.filter(pk=record.pk).update(
-            new_lines=len(new), posted=posted, to_suspense=suspense
-        )
-        record.refresh_from_db()
-        if matched_by_name:
-            # the tenants' names were used to recognise a payer: that is a use of their data
-            residents = list(
-                Tenant.objects.filter(tenancy__rent_account__in=matched_by_name)
-                .exclude(resident_id="")
-                .values_list("resident_id", flat=True)
-            )
-            if residents:
-                record_data_use(
-                    subject_resident_ids=residents,
-                    actor=user,
-                    actor_kind=ActorKind.STAFF if user else ActorKind.SYSTEM,
-                    actor_label="" if user else "Borough statement matching",
-                    purpose="housing_payment_matching",
-                    action=Action.PAYMENT_MATCHING,
-                    datasets=["rent_accounts"],
-                    reference=f"statement-import-{record.pk}",
-                )
-    return ImportResult(
-        record, len(statement.lines), len(credits), len(new), posted, suspense, len(seen)
-    )
-
-
-def _description(kind: str, line) -> str:
-    label = Kind(kind).label
-    return f"{label}: {line.reference}"[:200] if line.reference else label
 
 
 # -- suspense ----------------------------------------------------------------------------------
@@ -316,7 +59,7 @@ def allocate(
         )
         if len(found) != len({a for a, _ in parts}):
             raise AllocationError("Choose rent accounts that exist")
-        kind, code = _kind_for(line)
+        kind, code = ledger_kind_for(line)
         entries = []
         for n, (account_id, pence) in enumerate(parts):
             entry, _ = services.post_entry(
@@ -325,7 +68,7 @@ def allocate(
                 type_code=code,
                 amount_pence=-pence,
                 posted_on=line.booking_date,
-                description=_description(kind, line),
+                description=entry_description(kind, line),
                 source_key=f"statement:{line.line_hash}"
                 if len(parts) == 1
                 else f"statement:{line.line_hash}:{n}",

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
+from borough.core.bulk import insert_rows
 from borough.housing.models import ChargeRate, ChargeRun, LedgerEntry, RentAccount
 from borough.housing.rent_weeks import RentWeek, rent_week
 from borough.payments.money import format_pence
@@ -44,6 +47,20 @@ class SourceConflict(LedgerError):
     """The source was posted already, with different details."""
 
 
+def _check_entry(kind: str, amount_pence: int, source_key: str) -> None:
+    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
+        raise LedgerError("Amounts are whole pence")
+    if amount_pence == 0:
+        raise LedgerError("An entry cannot be for £0")
+    sign = _SIGN.get(kind)
+    if sign is not None and (amount_pence > 0) != (sign > 0):
+        raise LedgerError(
+            f"A {Kind(kind).label.lower()} must be {'positive' if sign > 0 else 'negative'}"
+        )
+    if not source_key:
+        raise LedgerError("Every entry needs a source key")
+
+
 def post_entry(
     account: RentAccount | int,
     *,
@@ -59,17 +76,7 @@ def post_entry(
     False). Offering the same source with a different account or amount is a
     ``SourceConflict``: never silently a second posting."""
     account_id = account if isinstance(account, int) else account.pk
-    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool):
-        raise LedgerError("Amounts are whole pence")
-    if amount_pence == 0:
-        raise LedgerError("An entry cannot be for £0")
-    sign = _SIGN.get(kind)
-    if sign is not None and (amount_pence > 0) != (sign > 0):
-        raise LedgerError(
-            f"A {Kind(kind).label.lower()} must be {'positive' if sign > 0 else 'negative'}"
-        )
-    if not source_key:
-        raise LedgerError("Every entry needs a source key")
+    _check_entry(kind, amount_pence, source_key)
     existing = LedgerEntry.objects.filter(source_key=source_key).first()
     if existing is None:
         try:
@@ -96,6 +103,59 @@ def post_entry(
             f"{source_key} was posted already to another account or for another amount"
         )
     return existing, False
+
+
+class NewEntry(NamedTuple):
+    """An entry for :func:`post_new_entries` (a plain tuple: a statement brings 100,000)."""
+
+    account_id: int
+    kind: str
+    type_code: str
+    amount_pence: int
+    posted_on: dt.date
+    description: str
+    source_key: str
+    created_by_id: int | None = None
+
+
+def post_new_entries(entries: list[NewEntry]) -> int:
+    """Post many new entries at once (a statement's automatic matches): each obeys
+    :func:`post_entry`'s rules, and each ``source_key`` must be new: one already posted is an
+    ``IntegrityError`` that undoes the caller's transaction, never a silent skip. Call it
+    inside a transaction that has made sure the sources are new."""
+    adapt_date = connection.ops.adapt_datefield_value
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = []
+    for entry in entries:
+        _check_entry(entry.kind, entry.amount_pence, entry.source_key)
+        rows.append(
+            (
+                entry.account_id,
+                str(entry.kind),
+                entry.type_code,
+                adapt_date(entry.posted_on),
+                entry.amount_pence,
+                entry.description[:200],
+                entry.source_key,
+                now,
+                entry.created_by_id,
+            )
+        )
+    return insert_rows(
+        LedgerEntry,
+        (
+            "account",
+            "kind",
+            "type_code",
+            "posted_on",
+            "amount_pence",
+            "description",
+            "source_key",
+            "created_at",
+            "created_by",
+        ),
+        rows,
+    )
 
 
 def reverse_entry(

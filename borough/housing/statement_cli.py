@@ -20,12 +20,21 @@ def add_arguments(subcommands) -> None:
             "Import the council's bank statement: every line is checked first and a file with "
             "a problem imports nothing. Payments matched with confidence are posted to rent "
             "accounts; the rest wait in suspense for a finance officer. Importing the same "
-            "statement again, or an overlapping one, posts nothing twice."
+            "statement again, or an overlapping one, posts nothing twice. Progress goes to "
+            "stderr on a terminal, or with -v 2."
         ),
     )
     imp.add_argument("file")
-    imp.add_argument("--format", choices=("camt053", "mt940", "csv"), default=None)
-    imp.add_argument("--csv-mapping", default=None, help="A .toml column mapping for CSV files")
+    imp.add_argument(
+        "--format",
+        default=None,
+        help="camt.053 (or camt053), mt940 or csv; default: told from the file's content",
+    )
+    imp.add_argument(
+        "--csv-mapping",
+        default=None,
+        help="A .toml file naming the CSV export's columns (see docs/bank-statements.md)",
+    )
     load = subcommands.add_parser(
         "load",
         help="Load tenancies and rent accounts from the housing system's exports.",
@@ -99,17 +108,38 @@ def handle(command, subcommand: str, options: dict) -> None:
 
 
 def _import(command, options: dict) -> None:
-    from borough.housing.reconcile import ImportRefused, import_statement
-    from borough.housing.statements import CsvMapping
+    from borough.housing.statement_import import (
+        ImportRefused,
+        import_statement,
+        nothing_imported,
+    )
+    from borough.housing.statements import CsvMapping, MappingError
 
     path = Path(options["file"])
     if not path.is_file():
-        raise CommandError(f"There is no file {path}.")
+        raise CommandError(nothing_imported(f"{path}: there is no such file"))
     mapping = None
     if options.get("csv_mapping"):
-        mapping = CsvMapping.from_toml(Path(options["csv_mapping"]).read_text(encoding="utf-8"))
+        try:
+            mapping = CsvMapping.from_toml(Path(options["csv_mapping"]))
+        except MappingError as error:
+            raise CommandError(nothing_imported(str(error))) from None
+    shown = {"stage": ""}
+
+    def progress(stage: str, percent: int) -> None:
+        if stage != shown["stage"] or percent == 100 or percent % 10 == 0:
+            if (stage, percent) != (shown["stage"], shown.get("percent")):
+                command.stderr.write(f"{path.name}: {stage.lower()}: {percent}%")
+            shown.update(stage=stage, percent=percent)
+
+    show = options.get("verbosity", 1) >= 2 or command.stderr.isatty()
     try:
-        result = import_statement(path, format=options.get("format"), csv_mapping=mapping)
+        result = import_statement(
+            path,
+            format=options.get("format"),
+            csv_mapping=mapping,
+            progress=progress if show else None,
+        )
     except ImportRefused as error:
         raise CommandError(str(error)) from None
     command.stdout.write(result.summary())

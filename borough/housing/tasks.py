@@ -1,5 +1,6 @@
 """Housing's background jobs (Django's task API): ``borough housing daily`` enqueues
-``daily_housing_jobs`` once a day (cron or a timer; ``docs/background-jobs.md``)."""
+``daily_housing_jobs`` once a day (cron or a timer; ``docs/background-jobs.md``); the finance
+page enqueues ``import_uploaded_statement`` for each statement file uploaded."""
 
 from __future__ import annotations
 
@@ -38,3 +39,12 @@ def daily_housing_jobs(day: str) -> dict:
         "direct_debit_notices": len(dd_notices),
         "failed_checks_forgotten": prune_expired(),
     }
+
+
+@task()
+def import_uploaded_statement(upload_id: int) -> str:
+    """Import a statement file uploaded on the finance page (``statement_uploads.run_upload``:
+    progress recorded on the upload as it goes, the file deleted once read)."""
+    from borough.housing.statement_uploads import run_upload
+
+    return run_upload(upload_id)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("rent/account/<str:reference>", views.account, name="account"),
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
     path("staff/finance/statements", finance_views.imports, name="finance-imports"),
+    path(
+        "staff/finance/statements/uploads/<int:upload_id>",
+        finance_views.upload,
+        name="finance-upload",
+    ),
     path("staff/finance/suspense", finance_views.suspense, name="finance-suspense"),
     path("staff/finance/reports", finance_views.reports, name="finance-reports"),
     path(

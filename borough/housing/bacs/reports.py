@@ -26,7 +26,8 @@ already one character, else from the description (``ARUDD_DESCRIPTION_REASONS``)
 ``None``.
 
 A file that is not the report it should be raises ``ReportError`` naming the file and the
-element. Parsing uses ``defusedxml``: the files come from outside the council.
+element. The files come from outside the council: they are read by
+``borough.core.untrusted_xml`` (as bank statements are), which refuses a DTD and so any entity.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from types import MappingProxyType
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
+from borough.core.untrusted_xml import fromstring
 from borough.housing.bacs.reason_codes import (
     ADDACS_REASONS,
     ARUDD_DESCRIPTION_REASONS,

@@ -8,89 +8,63 @@ All or nothing: any problem with the file is a :class:`StatementError` and nothi
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import IO
 
-from .camt053 import NAMESPACE_MARK, parse_camt053
-from .csv_statement import DEFAULT_CSV_MAPPING, CsvMapping, looks_like_csv, parse_csv
+from .camt053 import parse_camt053
+from .csv_statement import DEFAULT_CSV_MAPPING, CsvMapping, MappingError, parse_csv
 from .models import Statement, StatementError, StatementLine, line_identity, with_line_hashes
 from .mt940_statement import parse_mt940
+from .source import FORMAT_NAMES, FORMATS, Progress, detect_format, format_of, open_statement
 
 __all__ = [
     "DEFAULT_CSV_MAPPING",
     "FORMATS",
+    "FORMAT_NAMES",
     "CsvMapping",
+    "MappingError",
+    "Progress",
     "Statement",
     "StatementError",
     "StatementLine",
-    "detect_format",
     "line_identity",
     "parse_statement",
     "with_line_hashes",
 ]
 
-FORMATS = ("camt.053", "mt940", "csv")
-
-_MT940_TAGS = re.compile(r"^:(20|25|60F|61):", re.MULTILINE)
-
-
-def detect_format(data: bytes, csv_mapping: CsvMapping | None = None) -> str | None:
-    """``camt.053``, ``mt940`` or ``csv`` from the content, or ``None`` when it is none of them."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
-        return "camt.053" if NAMESPACE_MARK.encode() in head else None
-    text = head.decode("utf-8", errors="replace")
-    tags = {match.group(1) for match in _MT940_TAGS.finditer(text)}
-    if "20" in tags and ("61" in tags or "60F" in tags):
-        return "mt940"
-    if looks_like_csv(text, csv_mapping or DEFAULT_CSV_MAPPING):
-        return "csv"
-    return None
-
 
 def parse_statement(
-    path_or_bytes: str | Path | bytes,
+    path_or_bytes: str | Path | bytes | IO[bytes],
     format: str | None = None,
     csv_mapping: CsvMapping | None = None,
     *,
     account: str | None = None,
     currency: str | None = "GBP",
     name: str | None = None,
+    progress: Progress | None = None,
 ) -> Statement:
-    """Read one statement file; every line checked, balances reconciled, lines hashed.
+    """Read one statement file in one pass; every line checked, balances reconciled, lines
+    hashed.
 
-    ``format`` is one of :data:`FORMATS`, or ``None`` to tell from the content. ``account``
-    names the council's account for CSV exports, which do not say. ``currency`` is the only
-    currency accepted (``None`` accepts any). ``name`` labels bytes in error messages.
+    ``path_or_bytes`` is a path, the file's bytes, or a binary file open at its start.
+    ``format`` is any name in :data:`FORMAT_NAMES` (``camt.053``, ``camt053``, ``mt940``,
+    ``csv``, ...), or ``None`` to tell from the content. ``account`` names the council's account
+    for CSV exports whose mapping does not say. ``currency`` is the only currency accepted
+    (``None`` accepts any). ``name`` labels the file in error messages. ``progress(bytes_read,
+    total_bytes)`` is called as the file is read.
     """
-    if isinstance(path_or_bytes, bytes):
-        data, source = path_or_bytes, name or "statement"
-    else:
-        path = Path(path_or_bytes)
-        source = name or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StatementError(f"{source}: cannot be read: {exc.strerror}") from None
-    if not data.strip():
-        raise StatementError(f"{source}: the file is empty")
-    if format is None:
-        format = detect_format(data, csv_mapping)
-        if format is None:
-            raise StatementError(
-                f"{source}: not a statement format Borough reads "
-                "(camt.053 XML, MT940, or CSV with the declared columns)"
-            )
-    if format == "camt.053":
-        return parse_camt053(data, source=source, currency=currency)
-    if format == "mt940":
-        return parse_mt940(data, source=source, currency=currency)
-    if format == "csv":
-        return parse_csv(
-            data,
-            source=source,
-            mapping=csv_mapping or DEFAULT_CSV_MAPPING,
-            account=account,
-            currency=currency,
-        )
-    raise StatementError(f"{source}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    label = name or (
+        Path(path_or_bytes).name if isinstance(path_or_bytes, str | Path) else "statement"
+    )
+    chosen = format_of(format, source=label)
+    mapping = csv_mapping or DEFAULT_CSV_MAPPING
+    with open_statement(path_or_bytes, name=name, progress=progress) as opened:
+        if chosen is None:
+            chosen = detect_format(opened, mapping.header_matches)
+        elif opened.size == 0:
+            raise StatementError(f"{opened.source}: the file is empty")
+        if chosen == "camt.053":
+            return parse_camt053(opened, currency=currency)
+        if chosen == "mt940":
+            return parse_mt940(opened, currency=currency)
+        return parse_csv(opened, mapping=mapping, account=account, currency=currency)

@@ -11,9 +11,10 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 
 # Placeholders banks put where a reference would go; they identify nothing.
 NO_BANK_REFERENCE = frozenset({"", "NONREF", "NOTPROVIDED", "NOT PROVIDED", "NONE", "N/A"})
@@ -86,26 +87,28 @@ def to_pence(amount: Decimal | str | int, *, source: str, where: str) -> int:
     """Pounds as a decimal string or ``Decimal`` → exact integer pence (never via float)."""
     if isinstance(amount, int):
         return amount * 100
+    if isinstance(amount, Decimal) and amount.is_finite():
+        pence = amount * 100  # already a number: the parsers' own amounts
+        if pence == pence.to_integral_value():
+            return int(pence)
+    text = str(amount).strip()
     try:
-        value = Decimal(str(amount).strip().replace(",", "").replace("£", ""))
+        value = Decimal(text.replace(",", "").replace("£", ""))
     except InvalidOperation:
-        raise StatementError(f"{source}: {where}: amount {amount!r} is not a number") from None
+        raise StatementError(f"{source}: {where}: amount {text!r} is not a number") from None
     if not value.is_finite():
-        raise StatementError(f"{source}: {where}: amount {amount!r} is not a number")
+        raise StatementError(f"{source}: {where}: amount {text!r} is not a number")
     pence = value * 100
     if pence != pence.to_integral_value():
-        raise StatementError(f"{source}: {where}: amount {amount!r} has fractions of a penny")
+        raise StatementError(f"{source}: {where}: amount {text!r} has fractions of a penny")
     return int(pence)
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def _clean(text: str | None) -> str | None:
+    # Runs of whitespace (any Unicode whitespace) to one space; split() is the fast way.
     if text is None:
         return None
-    text = _SPACES.sub(" ", text).strip()
-    return text or None
+    return " ".join(text.split()) or None
 
 
 def _digits(text: str | None) -> str | None:
@@ -128,20 +131,41 @@ def line_identity(account: str, line: StatementLine) -> str:
     Whitespace and case in the reference and name are ignored, so the same entry exported twice
     (or in two overlapping statements) has the same identity.
     """
-    upper = [
-        (part or "").upper()
-        for part in (line.reference, line.payer_name, line.payer_sort_code, line.payer_account)
-    ]
+    return _identity(account.replace(" ", "").upper(), *_IDENTITY_FIELDS(line))
+
+
+#: A line's fields that go into its identity, in order (a line and a builder row share them).
+_IDENTITY_FIELDS = attrgetter(
+    "bank_ref",
+    "booking_date",
+    "amount_pence",
+    "currency",
+    "reference",
+    "payer_name",
+    "payer_sort_code",
+    "payer_account",
+)
+
+
+def _identity(account_key: str, bank_ref, booking_date, amount_pence, currency, *words) -> str:
     return "\x1f".join(
         [
-            account.replace(" ", "").upper(),
-            line.bank_ref or "",
-            line.booking_date.isoformat(),
-            str(line.amount_pence),
-            line.currency,
-            *(_SPACES.sub(" ", part).strip() for part in upper),
+            account_key,
+            bank_ref or "",
+            booking_date.isoformat(),
+            str(amount_pence),
+            currency,
+            *(" ".join((part or "").upper().split()) for part in words),
         ]
     )
+
+
+def _digests(identities: Iterable[str]) -> Iterator[str]:
+    seen: Counter[str] = Counter()
+    for identity in identities:
+        occurrence = seen[identity]
+        seen[identity] += 1
+        yield hashlib.sha256(f"{identity}\x1e{occurrence}".encode()).hexdigest()
 
 
 def with_line_hashes(account: str, lines: Iterable[StatementLine]) -> list[StatementLine]:
@@ -151,15 +175,121 @@ def with_line_hashes(account: str, lines: Iterable[StatementLine]) -> list[State
     genuinely identical payments on one day (no bank reference) get different hashes, while the
     same day seen again in an overlapping statement gets the same ones.
     """
-    seen: Counter[str] = Counter()
-    out = []
-    for line in lines:
-        identity = line_identity(account, line)
-        occurrence = seen[identity]
-        seen[identity] += 1
-        digest = hashlib.sha256(f"{identity}\x1e{occurrence}".encode()).hexdigest()
-        out.append(replace(line, line_hash=digest))
-    return out
+    lines = list(lines)
+    digests = _digests(line_identity(account, line) for line in lines)
+    return [replace(line, line_hash=digest) for line, digest in zip(lines, digests, strict=True)]
+
+
+class StatementBuilder:
+    """Takes a parser's entries one at a time, checks each as it comes, and builds the
+    :class:`Statement` at the end (:meth:`finish`).
+
+    Rules: each line has a booking date and an amount in whole pence; each line (and the
+    statement) is in ``currency`` when one is required; when both balances are given,
+    opening + sum(lines) == closing. A parser that streams its file keeps only the checked
+    lines, never the file.
+    """
+
+    def __init__(self, *, source: str, format: str, currency: str | None = "GBP") -> None:
+        self.source = source
+        self.format = format
+        self.currency = currency
+        self.total_pence = 0
+        self._rows: list[tuple] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def error(self, where: str, problem: str) -> StatementError:
+        """The error for ``problem`` at ``where`` (an entry, a row, a line of the file)."""
+        return StatementError(
+            f"{self.source}: {where}: {problem}" if where else f"{self.source}: {problem}"
+        )
+
+    def add(self, raw: RawLine) -> None:
+        """Check one entry and keep it; a problem is a :class:`StatementError` naming it."""
+        if raw.booking_date is None:
+            raise self.error(raw.where, "no booking date")
+        if raw.amount is None or (isinstance(raw.amount, str) and not raw.amount.strip()):
+            raise self.error(raw.where, "no amount")
+        line_currency = (raw.currency or "").strip().upper()
+        if not line_currency:
+            raise self.error(raw.where, "no currency")
+        if self.currency and line_currency != self.currency:
+            raise self.error(
+                raw.where,
+                f"currency {line_currency}, but only {self.currency} is accepted on this account",
+            )
+        pence = to_pence(raw.amount, source=self.source, where=raw.where)
+        self.total_pence += pence
+        self._rows.append(
+            (
+                _plain_date(raw.booking_date),
+                _plain_date(raw.value_date),
+                pence,
+                line_currency,
+                _clean(raw.reference) or "",
+                _clean(raw.payer_name),
+                _digits(raw.payer_sort_code),
+                _digits(raw.payer_account),
+                _clean(raw.bank_tx_code),
+                clean_bank_ref(raw.bank_ref),
+            )
+        )
+
+    def finish(
+        self,
+        *,
+        account: str | None,
+        statement_id: str | None,
+        period_from: dt.date | None,
+        period_to: dt.date | None,
+        opening: Decimal | str | None,
+        closing: Decimal | str | None,
+    ) -> Statement:
+        """Check the balances and the account, then hash every line (see :func:`with_line_hashes`)."""
+        source = self.source
+        opening_pence = (
+            None if opening is None else to_pence(opening, source=source, where="opening balance")
+        )
+        closing_pence = (
+            None if closing is None else to_pence(closing, source=source, where="closing balance")
+        )
+        if opening_pence is not None and closing_pence is not None:
+            total = self.total_pence
+            if opening_pence + total != closing_pence:
+                raise StatementError(
+                    f"{source}: balances do not reconcile: opening {pounds(opening_pence)} + "
+                    f"{len(self._rows)} lines totalling {pounds(total)} = "
+                    f"{pounds(opening_pence + total)}, but the closing balance is "
+                    f"{pounds(closing_pence)}"
+                )
+        account = (account or "").strip()
+        if not account:
+            raise StatementError(f"{source}: the statement does not say which account it is for")
+        rows, self._rows = self._rows, []
+        dates = [row[0] for row in rows]
+        return Statement(
+            account=account,
+            statement_id=(statement_id or "").strip(),
+            period_from=_plain_date(period_from) or (min(dates) if dates else None),
+            period_to=_plain_date(period_to) or (max(dates) if dates else None),
+            opening_balance_pence=opening_pence,
+            closing_balance_pence=closing_pence,
+            lines=tuple(_hashed(account, rows)),
+            format=self.format,
+        )
+
+
+def _hashed(account: str, rows: list[tuple]) -> Iterator[StatementLine]:
+    # Rows are StatementLine's fields in order; each line is built once, with its hash.
+    key = account.replace(" ", "").upper()
+    identities = (
+        _identity(key, row[9], row[0], row[2], row[3], row[4], row[5], row[6], row[7])
+        for row in rows
+    )
+    for row, digest in zip(rows, _digests(identities), strict=True):
+        yield StatementLine(*row, line_hash=digest)
 
 
 def build_statement(
@@ -172,71 +302,21 @@ def build_statement(
     period_to: dt.date | None,
     opening: Decimal | str | None,
     closing: Decimal | str | None,
-    raw_lines: Sequence[RawLine],
+    raw_lines: Iterable[RawLine],
     currency: str | None = "GBP",
 ) -> Statement:
-    """Check every line and the balances, then build the :class:`Statement`.
-
-    Rules: each line has a booking date and an amount in whole pence; each line (and the
-    statement) is in ``currency`` when one is required; when both balances are given,
-    opening + sum(lines) == closing.
-    """
-    lines = []
+    """Check every line and the balances, then build the :class:`Statement` (see
+    :class:`StatementBuilder` for the rules)."""
+    builder = StatementBuilder(source=source, format=format, currency=currency)
     for raw in raw_lines:
-        if raw.booking_date is None:
-            raise StatementError(f"{source}: {raw.where}: no booking date")
-        if raw.amount is None or (isinstance(raw.amount, str) and not raw.amount.strip()):
-            raise StatementError(f"{source}: {raw.where}: no amount")
-        line_currency = (raw.currency or "").strip().upper()
-        if not line_currency:
-            raise StatementError(f"{source}: {raw.where}: no currency")
-        if currency and line_currency != currency:
-            raise StatementError(
-                f"{source}: {raw.where}: currency {line_currency}, but only {currency} "
-                "is accepted on this account"
-            )
-        lines.append(
-            StatementLine(
-                booking_date=_plain_date(raw.booking_date),
-                value_date=_plain_date(raw.value_date),
-                amount_pence=to_pence(raw.amount, source=source, where=raw.where),
-                currency=line_currency,
-                reference=_clean(raw.reference) or "",
-                payer_name=_clean(raw.payer_name),
-                payer_sort_code=_digits(raw.payer_sort_code),
-                payer_account=_digits(raw.payer_account),
-                bank_tx_code=_clean(raw.bank_tx_code),
-                bank_ref=clean_bank_ref(raw.bank_ref),
-            )
-        )
-    opening_pence = (
-        None if opening is None else to_pence(opening, source=source, where="opening balance")
-    )
-    closing_pence = (
-        None if closing is None else to_pence(closing, source=source, where="closing balance")
-    )
-    if opening_pence is not None and closing_pence is not None:
-        total = sum(line.amount_pence for line in lines)
-        if opening_pence + total != closing_pence:
-            raise StatementError(
-                f"{source}: balances do not reconcile: opening {_pounds(opening_pence)} + "
-                f"{len(lines)} lines totalling {_pounds(total)} = "
-                f"{_pounds(opening_pence + total)}, but the closing balance is "
-                f"{_pounds(closing_pence)}"
-            )
-    account = (account or "").strip()
-    if not account:
-        raise StatementError(f"{source}: the statement does not say which account it is for")
-    dates = [line.booking_date for line in lines]
-    return Statement(
+        builder.add(raw)
+    return builder.finish(
         account=account,
-        statement_id=(statement_id or "").strip(),
-        period_from=_plain_date(period_from) or (min(dates) if dates else None),
-        period_to=_plain_date(period_to) or (max(dates) if dates else None),
-        opening_balance_pence=opening_pence,
-        closing_balance_pence=closing_pence,
-        lines=tuple(with_line_hashes(account, lines)),
-        format=format,
+        statement_id=statement_id,
+        period_from=period_from,
+        period_to=period_to,
+        opening=opening,
+        closing=closing,
     )
 
 
@@ -245,7 +325,8 @@ def _plain_date(value: dt.date | None) -> dt.date | None:
     return None if value is None else dt.date(value.year, value.month, value.day)
 
 
-def _pounds(pence: int) -> str:
+def pounds(pence: int) -> str:
+    """Pence as pounds for a message: -£1,234.50."""
     sign = "-" if pence < 0 else ""
     return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
 

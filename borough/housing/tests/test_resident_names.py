@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from borough.housing import reconcile
+from borough.housing import statement_import
 from borough.housing.matching import synthetic
 from borough.housing.models import BankLine, LedgerEntry
 from borough.housing.statements.models import StatementLine
@@ -33,7 +33,7 @@ def _statement(name: str, pence: int) -> bytes:
 def test_a_tenant_paying_under_their_name_alone_is_found_through_the_index(tenancy, form):
     row = tenancy["row"]
     name = form.format(first=row["FORENAME"].upper(), last=row["SURNAME"].upper())
-    result = reconcile.import_statement(_statement(name, 4 * 12750), file_name="n.xml")
+    result = statement_import.import_statement(_statement(name, 4 * 12750), file_name="n.xml")
     assert result.posted == 1, BankLine.objects.get().reason
     line = BankLine.objects.get()
     assert line.method == "payer_name"
@@ -48,7 +48,7 @@ def test_a_name_payment_of_an_unusual_amount_waits_in_suspense_with_the_tenant_s
 ):
     row = tenancy["row"]
     name = f"{row['FORENAME']} {row['SURNAME']}".upper()
-    result = reconcile.import_statement(_statement(name, 3333), file_name="n.xml")
+    result = statement_import.import_statement(_statement(name, 3333), file_name="n.xml")
     assert result.to_suspense == 1
     line = BankLine.objects.get()
     assert line.suggestions[0]["account_id"] == tenancy["account"].pk
@@ -61,7 +61,7 @@ def test_the_index_finds_a_tenant_the_housing_record_names_differently(tenancy):
     real_first = tenant.first_name
     type(tenant).objects.filter(pk=tenant.pk).update(first_name="Zebedee")
     name = f"{real_first} {tenant.surname}".upper()
-    result = reconcile.import_statement(_statement(name, 4 * 12750), file_name="n.xml")
+    result = statement_import.import_statement(_statement(name, 4 * 12750), file_name="n.xml")
     assert result.posted == 1, BankLine.objects.get().reason
     assert (
         LedgerEntry.objects.get(source_key__startswith="statement:").account_id

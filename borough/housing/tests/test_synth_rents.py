@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from borough.housing import reconcile
+from borough.housing import statement_import
 from borough.housing.models import BankLine, LedgerEntry, RentAccount
 from borough.housing.statements import parse_statement
 from borough.housing.synth import load_rent_accounts
@@ -38,7 +38,7 @@ def test_the_statement_files_parse_the_same_in_both_formats(folder):
 def test_importing_the_synthetic_statement_posts_no_payment_to_the_wrong_account(folder):
     assert import_gazetteer(folder / "gazetteer.csv", "llpg").ok
     load_rent_accounts(folder, today=dt.date(2026, 3, 31))
-    result = reconcile.import_statement(folder / rents.CAMT_FILE)
+    result = statement_import.import_statement(folder / rents.CAMT_FILE)
     assert result.posted > 0.6 * result.new_lines
     with (folder / rents.TRUTH_FILE).open(encoding="utf-8") as handle:
         truth = {row["BANK_REF"]: row["PAYMENT_REFERENCE"] for row in csv.DictReader(handle)}

@@ -1,6 +1,6 @@
 """``borough housing …``: rent accounts, Direct Debit and bank statements.
 
-borough housing import-statement FILE [--format camt053|mt940|csv] [--csv-mapping FILE.toml]
+borough housing import-statement FILE [--format camt.053|mt940|csv] [--csv-mapping FILE.toml]
 borough housing post-charges [--week YYYY-MM-DD]
 borough housing bacs-run [--input-date YYYY-MM-DD]            (Direct Debit: direct_debit_cli.py)
 borough housing import-bacs-report FILE                         (ARUDD / ADDACS / AUDDIS)
@@ -14,6 +14,9 @@ from borough.housing import direct_debit_cli, statement_cli
 
 class Command(BaseCommand):
     help = "Rent accounts, Direct Debit and bank statements. Subcommands: see --help."
+    # Run by officers and cron for a day's work; the system checks (every URL and view
+    # imported, about 2 s) belong to `borough check` and deployment, not to each import.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)

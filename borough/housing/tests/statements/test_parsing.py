@@ -3,12 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from borough.housing.statements import (
-    CsvMapping,
-    StatementError,
-    detect_format,
-    parse_statement,
-)
+from borough.housing.statements import CsvMapping, StatementError, parse_statement
 
 DATA = Path(__file__).parent / "data"
 APRIL_7 = dt.date(2026, 4, 7)
@@ -185,11 +180,13 @@ def test_csv_with_a_toml_mapping_of_debit_and_credit_columns():
 
 
 def test_format_is_told_from_the_content():
-    assert detect_format((DATA / "uk_camt053.xml").read_bytes()) == "camt.053"
-    assert detect_format((DATA / "uk_mt940.sta").read_bytes()) == "mt940"
-    assert detect_format(b"Date,Description,Amount,Balance\n") == "csv"
-    assert detect_format(b"<html><body>statement</body></html>") is None
-    assert detect_format(b"hello") is None
+    assert parse_statement((DATA / "uk_camt053.xml").read_bytes()).format == "camt.053"
+    assert parse_statement((DATA / "uk_mt940.sta").read_bytes()).format == "mt940"
+    csv = b"Date,Description,Amount,Balance\n07/04/2026,RENT,1.00,1.00\n"
+    assert parse_statement(csv, account="x").format == "csv"
+    for other in (b"<html><body>statement</body></html>", b"hello"):
+        with pytest.raises(StatementError, match="not a statement format"):
+            parse_statement(other)
 
 
 def test_amounts_are_exact_pence():
@@ -204,7 +201,7 @@ def test_amounts_are_exact_pence():
     ("data", "message"),
     [
         (_camt(_entry())[:-60], "not well-formed XML"),
-        (b"<Document><broken>", "not a statement format"),
+        (b"<Document><broken>", "not well-formed XML"),
         (b"\x00\x01 binary", "not a statement format"),
         (b"", "empty"),
         (
@@ -222,7 +219,10 @@ def test_amounts_are_exact_pence():
             _mt940(":61:2604070407C10,00NTRFNONREF//B1\n", closing="C260407GBP99,00"),
             "do not reconcile",
         ),
-        (_mt940(":61:26XX070407C10,00NTRFNONREF//B1\n"), "not a readable MT940"),
+        (
+            _mt940(":61:26XX070407C10,00NTRFNONREF//B1\n"),
+            "line 5: the :61: statement line '26XX070407C10,00NTRFNONREF//B1' does not follow",
+        ),
         (
             _mt940(
                 ":61:2604070407C10,00NTRF//B1\n",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("housing", "0004_tenantnotice"),
+        ("housing", "0005_statementupload"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
