@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from borough.core.bulk import insert_rows
@@ -306,6 +306,27 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
     outcomes = _match(new, name_matcher, report)
 
     report(POSTING, 90)
+    try:
+        record, outcomes, posted = _write(file_name, file_sha256, user, counts, about, outcomes)
+    except OperationalError as error:
+        if "locked" not in str(error).lower():
+            raise
+        # SQLite: another import held the database for longer than its 20 s wait
+        raise ImportRefused(
+            nothing_imported(
+                f"{file_name}: another statement import was still being written. Try again "
+                "in a minute"
+            )
+        ) from None
+    report(POSTING, 100)
+    lines, credits = counts
+    added = len(outcomes)
+    return ImportResult(record, lines, credits, added, posted, added - posted, credits - added)
+
+
+def _write(file_name, file_sha256, user, counts, about, outcomes):
+    """The import's one transaction: one import writing at a time, new lines checked again,
+    lines and postings written, the data-use event recorded."""
     with transaction.atomic():
         _one_import_at_a_time()
         record = StatementImport.objects.create(
@@ -348,10 +369,7 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
                     datasets=["rent_accounts"],
                     reference=f"statement-import-{record.pk}",
                 )
-    report(POSTING, 100)
-    lines, credits = counts
-    added = len(outcomes)
-    return ImportResult(record, lines, credits, added, posted, added - posted, credits - added)
+    return record, outcomes, posted
 
 
 @dataclass(slots=True)

@@ -337,3 +337,25 @@ def test_a_file_over_the_limit_is_not_read_past_its_start(
     assert "must be smaller than 1KB" in response.content.decode()
     assert sum(read) < 1024 * 1024  # of a 5MB body
     assert StatementUpload.objects.count() == 0
+
+
+def test_an_import_that_cannot_get_the_database_says_so_and_imports_nothing(
+    borough, tmp_path, monkeypatch
+):
+    """SQLite: another import holds the database past the 20 s wait. The officer is told to
+    try again, never shown a traceback; nothing is written."""
+    from django.db import OperationalError
+
+    made, _ = borough
+    path = tmp_path / "locked.xml"
+    path.write_bytes(_file(made, made.lines))
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(statement_import, "_one_import_at_a_time", locked)
+    with pytest.raises(statement_import.ImportRefused) as refused:
+        statement_import.import_statement(path, file_name="locked.xml")
+    assert "another statement import was still being written" in str(refused.value)
+    assert "Nothing was imported" in str(refused.value)
+    assert not BankLine.objects.exists()

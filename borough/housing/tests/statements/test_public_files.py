@@ -27,7 +27,6 @@ IMPORTS = {
     "camt053_genkgo_v4.xml": (1, 1),
     "camt053_genkgo_v8.xml": (1, 1),
     "camt053_genkgo_no_entries.xml": (0, 0),
-    "camt053_pycamt_parser.xml": (1, 1),
 }
 
 #: file -> what the refusal says
@@ -38,7 +37,6 @@ REFUSALS = {
     "mt942_mbank.sta": "an MT942 interim report has no balances",
     "camt053_genkgo_v2_minimal.xml": "balances do not reconcile",
     "camt053_genkgo_v2_multi_statement.xml": "holds 2 statements",
-    "camt053_pycamt_transaction.xml": "amount '12345.678' has fractions of a penny",
 }
 
 
