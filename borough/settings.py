@@ -25,6 +25,7 @@
 | ``OIDC_RP_CLIENT_ID`` … | OpenID Connect sign-in for residents, see ``docs/sign-in.md`` | off |
 | ``BOROUGH_CACHE_URL`` | ``redis://host:6379/0``: Django's cache and the rate limits in Redis (``pip install 'borough[redis]'``) | none: rate limits in the database |
 | ``BOROUGH_RATE_LIMITS`` | changed limits, e.g. ``magic-link-address=60/900,api-verify-client=300/60`` (``docs/rate-limits.md``) | the defaults |
+| ``BOROUGH_ATTEMPT_LIMITS`` | changed limits on failed identity checks, e.g. ``rent-account=3/86400`` (``docs/verification.md``) | the defaults |
 | ``BOROUGH_TRUSTED_PROXY_COUNT`` | how many proxies in front of Borough append to ``X-Forwarded-For`` (``docs/rate-limits.md``) | ``0``: the TCP peer is the client |
 | ``BOROUGH_SSL_REDIRECT`` | production: ``0`` if the load balancer already redirects HTTP to HTTPS | ``1`` |
 | ``BOROUGH_HSTS_INCLUDE_SUBDOMAINS``, ``BOROUGH_HSTS_PRELOAD`` | production: HSTS for subdomains; ask to be preloaded (docs/production.md) | ``1``, ``0`` |
@@ -305,6 +306,16 @@ for _item in env_list("BOROUGH_RATE_LIMITS", []):
         )
     BOROUGH_RATE_LIMITS[_name.strip()] = _rate.strip()
 BOROUGH_TRUSTED_PROXY_COUNT = int(env_str("BOROUGH_TRUSTED_PROXY_COUNT", "0") or 0)
+# Failed identity checks allowed per target before it is locked (docs/verification.md).
+BOROUGH_ATTEMPT_LIMITS = {}
+for _item in env_list("BOROUGH_ATTEMPT_LIMITS", []):
+    _name, _, _rate = _item.partition("=")
+    if not _rate:
+        raise ImproperlyConfigured(
+            f"BOROUGH_ATTEMPT_LIMITS: {_item!r} should be NAME=FAILURES/SECONDS, like "
+            "rent-account=5/86400"
+        )
+    BOROUGH_ATTEMPT_LIMITS[_name.strip()] = _rate.strip()
 
 # Logs carry no personal data: request bodies, query strings and form values are never logged.
 LOGGING = {

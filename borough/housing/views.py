@@ -20,7 +20,7 @@ from borough.housing import accounts, linking
 from borough.housing.models import RentAccount
 from borough.housing.rent_weeks import first_monday_in_april
 from borough.places.forms import PostcodeForm
-from borough.residents.verification.attempts import LIMITS, TooManyAttempts
+from borough.residents.verification.attempts import TooManyAttempts, limit_for
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
 from borough.residents.verification.service import VerificationUnavailable, verify
@@ -151,7 +151,7 @@ def _locked(request, refusal: TooManyAttempts) -> HttpResponse:
         {
             "page_title": "You have tried too many times",
             "until": timezone.localtime(refusal.until),
-            "what": LIMITS[refusal.scope].title,
+            "what": limit_for(refusal.scope).title,
             "phone": settings.COUNCIL.contact.phone,
         },
         429,

@@ -5,3 +5,10 @@ class ResidentsConfig(AppConfig):
     name = "borough.residents"
     label = "residents"
     verbose_name = "Residents (source datasets and the resident index)"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from borough.residents.verification.attempts import check_attempt_limit_settings
+
+        checks.register(check_attempt_limit_settings, checks.Tags.security)

@@ -38,7 +38,8 @@ class Limit:
     title: str  # what the target is, for the messages: "this rent account"
 
 
-#: The limits. A council changes them here (and says so in docs/verification.md).
+#: The default limits. A council changes any of them with ``BOROUGH_ATTEMPT_LIMITS``
+#: ("rent-account=3/86400,account=20/86400": failures/seconds; ``limit_for``).
 LIMITS: dict[str, Limit] = {
     # what is being opened: a rent account
     "rent-account": Limit(5, dt.timedelta(hours=24), "this rent account"),
@@ -54,13 +55,61 @@ LIMITS: dict[str, Limit] = {
 }
 
 
+def limit_for(scope: str) -> Limit:
+    """The limit of ``scope`` in force: the default, or ``BOROUGH_ATTEMPT_LIMITS[scope]``."""
+    default = LIMITS[scope]
+    override = (getattr(settings, "BOROUGH_ATTEMPT_LIMITS", None) or {}).get(scope)
+    if not override:
+        return default
+    failures, seconds = _parse(scope, override)
+    return Limit(failures, dt.timedelta(seconds=seconds), default.title)
+
+
+def _parse(scope: str, text: str) -> tuple[int, int]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        failures, seconds = (int(part) for part in str(text).split("/"))
+        if failures < 1 or seconds < 1:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"BOROUGH_ATTEMPT_LIMITS: {scope} is {text!r}; write it as FAILURES/SECONDS, like "
+            "5/86400"
+        ) from None
+    return failures, seconds
+
+
+def check_attempt_limit_settings(app_configs=None, **kwargs) -> list:
+    """``borough check``: every name in ``BOROUGH_ATTEMPT_LIMITS`` is a limit, FAILURES/SECONDS."""
+    from django.core.checks import Error
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = []
+    for scope, text in (getattr(settings, "BOROUGH_ATTEMPT_LIMITS", None) or {}).items():
+        if scope not in LIMITS:
+            errors.append(
+                Error(
+                    f"BOROUGH_ATTEMPT_LIMITS names {scope!r}, which is not an attempt limit.",
+                    hint="The limits are: " + ", ".join(LIMITS),
+                    id="borough.E111",
+                )
+            )
+            continue
+        try:
+            _parse(scope, text)
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id="borough.E112"))
+    return errors
+
+
 class TooManyAttempts(Exception):
     """A target is over its limit. ``until``: when the next check may be made."""
 
     def __init__(self, scope: str, until: dt.datetime) -> None:
         self.scope = scope
         self.until = until
-        super().__init__(f"Too many failed checks of {LIMITS[scope].title}")
+        super().__init__(f"Too many failed checks of {limit_for(scope).title}")
 
     @property
     def retry_after_seconds(self) -> int:
@@ -85,7 +134,7 @@ def _failures(targets: list[Target], now: dt.datetime) -> dict[Target, list[dt.d
     """Each target's failures in its window, oldest first: one query for them all."""
     if not targets:
         return {}
-    longest = max(LIMITS[t.scope].window for t in targets)
+    longest = max(limit_for(t.scope).window for t in targets)
     by_key: dict[tuple[str, str], list[dt.datetime]] = {}
     rows = FailedCheck.objects.filter(
         key__in=[t.key for t in targets], failed_at__gt=now - longest
@@ -94,7 +143,7 @@ def _failures(targets: list[Target], now: dt.datetime) -> dict[Target, list[dt.d
         by_key.setdefault((scope, key), []).append(failed_at)
     out = {}
     for target in targets:
-        since = now - LIMITS[target.scope].window
+        since = now - limit_for(target.scope).window
         out[target] = sorted(f for f in by_key.get((target.scope, target.key), []) if f > since)
     return out
 
@@ -123,7 +172,7 @@ def refuse_if_locked(targets: Iterable[Target], *, now: dt.datetime | None = Non
     now = now or timezone.now()
     refusal: TooManyAttempts | None = None
     for target, failures in _failures(list(dict.fromkeys(targets)), now).items():
-        limit = LIMITS[target.scope]
+        limit = limit_for(target.scope)
         if len(failures) >= limit.failures:
             # locked until enough of the failures in the window have aged out of it
             until = failures[len(failures) - limit.failures] + limit.window
@@ -143,7 +192,7 @@ def record_failure(targets: Iterable[Target], *, now: dt.datetime | None = None)
     return [
         target.scope
         for target, failures in _failures(targets, now).items()
-        if len(failures) == LIMITS[target.scope].failures
+        if len(failures) == limit_for(target.scope).failures
     ]
 
 
@@ -151,7 +200,7 @@ def prune_expired(*, now: dt.datetime | None = None) -> int:
     """Forget failures older than every window, and targets with none left (the daily jobs
     run it). Returns how many failures were forgotten."""
     now = now or timezone.now()
-    longest = max(limit.window for limit in LIMITS.values())
+    longest = max(limit_for(scope).window for scope in LIMITS)
     deleted, _ = FailedCheck.objects.filter(failed_at__lt=now - longest).delete()
     # keys are hashes of the scope and the value: a key is one target whatever its scope
     CheckTarget.objects.exclude(key__in=FailedCheck.objects.values("key")).delete()

@@ -141,3 +141,21 @@ def test_failures_older_than_every_window_are_forgotten_and_recent_ones_kept():
     from borough.residents.verification.models import CheckTarget
 
     assert list(CheckTarget.objects.values_list("key", flat=True)) == [recent.key]
+
+
+@pytest.mark.django_db
+def test_a_council_changes_a_limit_in_its_settings(settings):
+    settings.BOROUGH_ATTEMPT_LIMITS = {"rent-account": "2/3600"}
+    target = Target.of("rent-account", "7")
+    now = timezone.now()
+    _fail(target, now)
+    _fail(target, now)
+    with pytest.raises(TooManyAttempts) as caught:
+        attempts.refuse_if_locked([target], now=now)
+    assert caught.value.until == now + dt.timedelta(hours=1)
+
+
+def test_a_wrong_limit_setting_is_a_check_error(settings):
+    settings.BOROUGH_ATTEMPT_LIMITS = {"rent-acount": "2/3600", "account": "two/3600"}
+    ids = [e.id for e in attempts.check_attempt_limit_settings()]
+    assert ids == ["borough.E111", "borough.E112"]
