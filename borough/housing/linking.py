@@ -127,7 +127,7 @@ def link_verified(account: RentAccount, user, *, resident_id: str) -> LinkResult
     (``resident_id``), unless that tenant's place holds another online account."""
     with transaction.atomic():
         tenant = (
-            Tenant.objects.select_for_update()
+            Tenant.objects.select_for_update(of=("self",))
             .filter(tenancy=account.tenancy, resident_id=resident_id)
             .select_related("account")
             .first()
@@ -232,7 +232,7 @@ def send_link_code(account: RentAccount, tenant: Tenant, user) -> LinkCode:
     ``user``; one letter a week at most for a place."""
     now = timezone.now()
     with transaction.atomic():
-        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        Tenant.objects.select_for_update(of=("self",)).filter(pk=tenant.pk).first()
         recent = LinkCode.objects.filter(
             tenant=tenant, created_at__gt=now - dt.timedelta(days=LETTER_EVERY_DAYS)
         ).first()
@@ -288,7 +288,7 @@ def redeem_link_code(user, text: str) -> RentAccount | None:
     with transaction.atomic():
         check_or_refuse(target)
         link = (
-            LinkCode.objects.select_for_update()
+            LinkCode.objects.select_for_update(of=("self",))
             .filter(
                 requested_by=user,
                 code_hash=_code_hash(code),
@@ -301,7 +301,7 @@ def redeem_link_code(user, text: str) -> RentAccount | None:
         if link is None:
             record_attempt_failure(target)
             return None
-        tenant = Tenant.objects.select_for_update().get(pk=link.tenant_id)
+        tenant = Tenant.objects.select_for_update(of=("self",)).get(pk=link.tenant_id)
         replaced = tenant.account if tenant.account_id not in (None, user.pk) else None
         account = link.tenant.tenancy.rent_account
         others = linked_emails(account, besides=user)
@@ -331,7 +331,11 @@ def unlink_by_officer(tenant: Tenant, officer) -> None:
     """A housing officer removes a tenant's online account (the tenant asked, or it was not
     theirs); the account is told. The tenant can link again through the records or a code."""
     with transaction.atomic():
-        tenant = Tenant.objects.select_for_update().select_related("account").get(pk=tenant.pk)
+        tenant = (
+            Tenant.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=tenant.pk)
+        )
         removed = tenant.account
         if removed is None:
             return
