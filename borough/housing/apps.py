@@ -5,3 +5,9 @@ class HousingConfig(AppConfig):
     name = "borough.housing"
     label = "housing"
     verbose_name = "Housing (tenancies, rent accounts, Direct Debit, bank statements)"
+
+    def ready(self) -> None:
+        from borough.housing.linking import tell_tenants_when_checks_lock
+        from borough.residents.verification.signals import checks_locked
+
+        checks_locked.connect(tell_tenants_when_checks_lock, dispatch_uid="housing-tenants-told")

@@ -33,7 +33,12 @@ from django.utils import timezone
 
 from borough.core.letters import Letter, send_letter
 from borough.housing.models import LinkCode, RentAccount, Tenant
-from borough.residents.verification.attempts import Target, TooManyAttempts, check_or_refuse
+from borough.residents.verification.attempts import (
+    Target,
+    TooManyAttempts,
+    check_or_refuse,
+    is_locked,
+)
 from borough.residents.verification.attempts import record_failure as record_attempt_failure
 
 PURPOSE = "housing_tenant_verification"
@@ -94,6 +99,7 @@ def find_for_first_sign_in(user, payment_reference: str, postcode: str) -> RentA
     failed guess, counted per payment reference and per online account; ``TooManyAttempts``
     over the limit)."""
     targets = find_targets(user, payment_reference)
+    locked: list[str] = []
     with transaction.atomic():
         check_or_refuse(targets)
         reference = "".join(payment_reference.split()).upper()
@@ -103,9 +109,13 @@ def find_for_first_sign_in(user, payment_reference: str, postcode: str) -> RentA
             .first()
         )
         home = account.tenancy.property.postcode.replace(" ", "") if account else None
-        if home is None or home != postcode.replace(" ", "").upper():
-            record_attempt_failure(targets)
-            return None
+        found = home is not None and home == postcode.replace(" ", "").upper()
+        if not found:
+            locked = record_attempt_failure(targets)
+    if not found:
+        if account is not None and "rent-reference" in locked:
+            tell_tenants_of_lockout(account)
+        return None
     return account
 
 
@@ -165,9 +175,37 @@ def count_failed_link(account: RentAccount, verification) -> None:
     the rent account."""
     from borough.residents.verification.service import record_failed_use
 
-    locked = record_failed_use(verification, (rent_account_target(account),))
-    if "rent-account" in locked:
+    record_failed_use(verification, (rent_account_target(account),))  # tells if it locks
+
+
+def tell_tenants_when_checks_lock(sender, *, scopes, resident_id, targets, **kwargs) -> None:
+    """``checks_locked``: the tenants of a rent account that reached its limit, and of every
+    rent account of a resident who did, are told once each."""
+    accounts: dict[int, RentAccount] = {}
+    if "rent-account" in scopes:
+        ids = [int(value) for scope, value in targets if scope == "rent-account"]
+        accounts.update(RentAccount.objects.in_bulk(ids))
+    if "resident" in scopes and resident_id:
+        for account in RentAccount.objects.filter(
+            tenancy__tenants__resident_id=resident_id, closed_on__isnull=True
+        ).distinct():
+            accounts[account.pk] = account
+    for account in accounts.values():
         tell_tenants_of_lockout(account)
+
+
+def tenants_were_told(account: RentAccount) -> bool:
+    """Whether this rent account, or a resident who is one of its tenants, is locked: the locks
+    whose tenants are emailed when they are reached (``tell_tenants_when_checks_lock``)."""
+    residents = account.tenancy.tenants.exclude(resident_id="").values_list(
+        "resident_id", flat=True
+    )
+    return is_locked(
+        [
+            Target.of(*rent_account_target(account)),
+            *(Target.of("resident", resident) for resident in residents),
+        ]
+    )
 
 
 def tell_tenants_of_lockout(account: RentAccount) -> None:
@@ -216,9 +254,7 @@ def may_ask_for_letter(account: RentAccount, verification, user) -> Tenant | Non
     if timezone.now() - verification.requested_at > VERIFICATION_FRESH:
         return None
     entitled = verification.decision == "verified" or (
-        verification.decision == "refer"
-        and verification.unconfirmed == ["date_of_birth"]
-        and not any(e.get("disagrees") for e in verification.evidence)
+        verification.decision == "refer" and verification.unconfirmed == ["date_of_birth"]
     )
     if not entitled or not verification.resident_id:
         return None
@@ -362,5 +398,6 @@ __all__ = [
     "redeem_link_code",
     "send_link_code",
     "tell_tenants_of_lockout",
+    "tell_tenants_when_checks_lock",
     "unlink_by_officer",
 ]

@@ -143,8 +143,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return _render(request, "choose.html", {"accounts": mine, "page_title": "Your rent accounts"})
 
 
-def _locked(request, refusal: TooManyAttempts) -> HttpResponse:
-    """Too many failed checks: when the person may try again, and what to do now."""
+def _locked(request, refusal: TooManyAttempts, account=None) -> HttpResponse:
+    """Too many failed checks: when the person may try again, and what to do now; whether the
+    tenants were told only when their rent account or one of them is what is locked."""
     response = _render(
         request,
         "link_locked.html",
@@ -152,6 +153,7 @@ def _locked(request, refusal: TooManyAttempts) -> HttpResponse:
             "page_title": "You have tried too many times",
             "until": timezone.localtime(refusal.until),
             "what": limit_for(refusal.scope).title,
+            "told": account is not None and linking.tenants_were_told(account),
             "phone": settings.COUNCIL.contact.phone,
         },
         429,
@@ -226,16 +228,14 @@ def link_you(request: HttpRequest) -> HttpResponse:
                 targets=(linking.rent_account_target(account),),
             )
         except TooManyAttempts as refusal:
-            return _locked(request, refusal)
+            return _locked(request, refusal, account)
         except ApplicantError as error:
             form.add_error("surname" if error.field == "surname" else "first_name", error.message)
         except VerificationUnavailable:
             check = None
         if not form.errors:
-            if check is not None and "rent-account" in check.newly_locked:
-                linking.tell_tenants_of_lockout(account)
             if check is not None and check.lockout is not None:
-                return _locked(request, check.lockout)
+                return _locked(request, check.lockout, account)
             if check is not None:
                 request.session[CHECK_KEY] = check.reference
             result = None

@@ -104,8 +104,8 @@ class RecordOut(Schema):
 class EvidenceOut(Schema):
     """A record the decision looked at. Callers outside the policy's ``roles_see_fields`` get
     the proof part only (dataset, reference, dates, current, at the address, counts); the
-    match part (``matches_applicant``, ``match_probability``, ``fields``, ``weights``,
-    ``disagrees``) is for those staff, with ``record``."""
+    match part (``matches_applicant``, ``match_probability``, ``fields``, ``weights``) is for
+    those staff, with ``record``."""
 
     dataset: str
     dataset_title: str
@@ -119,7 +119,6 @@ class EvidenceOut(Schema):
     match_probability: float | None = None
     fields: FieldsOut | None = None
     weights: list[WeightOut] | None = None
-    disagrees: list[str] | None = None
     record: RecordOut | None = None
 
 

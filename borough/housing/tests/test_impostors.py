@@ -123,14 +123,57 @@ def test_one_account_guessing_payment_references_is_stopped_across_sessions(clie
     assert locked.status_code == 429 and "Retry-After" in locked
 
 
-def test_guessing_postcodes_for_one_payment_reference_is_stopped_whoever_guesses(client, tenancy):
+def test_guessing_postcodes_for_one_payment_reference_is_stopped_and_the_tenant_told(
+    client, tenancy, mailoutbox
+):
+    tenancy["tenant"].email = "tenant.at.home@example.org"
+    tenancy["tenant"].save()
     for n in range(LIMITS["rent-reference"].failures):
         client.logout()
         _sign_in(client, f"prober{n}@example.org")
         assert _find(client, tenancy, postcode=f"E21 {n}ZZ").status_code == 200
+    told = [m for m in mailoutbox if m.to == ["tenant.at.home@example.org"]]
+    assert len(told) == 1 and told[0].subject == "Someone tried to see your rent account online"
     client.logout()
     _sign_in(client, "the-tenant@example.org")
-    assert _find(client, tenancy).status_code == 429
+    locked = _find(client, tenancy)
+    assert locked.status_code == 429
+    # this lock's page does not claim that anyone was told of *it*
+    assert "we have told them" not in locked.content.decode()
+
+
+def test_a_machine_client_guessing_a_tenants_date_of_birth_locks_them_and_they_are_told(
+    client, tenancy, mailoutbox
+):
+    from borough.core.api_clients import create_client
+    from borough.residents.verification.engine import Applicant
+    from borough.residents.verification.service import verify
+    from borough.transparency.models import ActorKind
+
+    tenancy["tenant"].email = "tenant.at.home@example.org"
+    tenancy["tenant"].save()
+    row, born = tenancy["row"], _born(tenancy["row"])
+    create_client("Compromised", ["verify"])
+    for n in range(LIMITS["resident"].failures):
+        verify(
+            Applicant(
+                first_name=row["FORENAME"],
+                surname=row["SURNAME"],
+                date_of_birth=born - dt.timedelta(days=n + 1),
+                uprn=tenancy["home"].uprn,
+            ),
+            "housing_tenant_verification",
+            actor_kind=ActorKind.SERVICE,
+            actor_label="Compromised",
+        )
+    told = [m for m in mailoutbox if m.to == ["tenant.at.home@example.org"]]
+    assert len(told) == 1
+    # the real tenant is then told to wait, and that they were emailed
+    _sign_in(client, "real-tenant@example.org")
+    _find(client, tenancy)
+    page = _confirm(client, row)
+    assert page.status_code == 429
+    assert "we have told them" in page.content.decode()
 
 
 # -- a second online account does not take the tenancy over -------------------------------------

@@ -182,6 +182,15 @@ def refuse_if_locked(targets: Iterable[Target], *, now: dt.datetime | None = Non
         raise refusal
 
 
+def is_locked(targets: Iterable[Target], *, now: dt.datetime | None = None) -> bool:
+    """Whether any of ``targets`` is over its limit now."""
+    try:
+        refuse_if_locked(targets, now=now)
+    except TooManyAttempts:
+        return True
+    return False
+
+
 def record_failure(targets: Iterable[Target], *, now: dt.datetime | None = None) -> list[str]:
     """Count one failed check against each target; return the scopes this failure locked."""
     now = now or timezone.now()

@@ -9,15 +9,15 @@ the data-use log and the stored verification; the benchmark and the tests call i
    resident if that match is at least ``policy.verified_probability`` and beats every other
    resident by ``policy.margin_bits``; below ``policy.refer_probability`` nobody matches.
 3. Hard rules (``policy.must_agree``): where the resident's records hold a field such as the
-   date of birth, the applicant's must be exactly one of the values they hold; a near miss (a day,
-   a month or a year out, day and month swapped) is referred however probable the match. Where
+   date of birth, the applicant's must be exactly the value *every* record holding one holds; a
+   near miss (a day, a month or a year out, day and month swapped) is referred however probable
+   the match, and so is a resident whose records disagree among themselves. Where
    they hold none, ``policy.when_not_held`` says whether an officer decides or the check is
    settled on the other details (``Outcome.unconfirmed`` names the fields left unchecked).
 4. The resident's records from the policy's datasets that are current, at the applicant's
-   address where the policy says so, that themselves match the applicant at
-   ``policy.verified_probability`` (a link can merge a relative's record into a resident), and
-   that hold no other value of a ``must_agree`` field are the proof; ``policy.min_evidence`` of
-   them verify.
+   address where the policy says so, and that themselves match the applicant at
+   ``policy.verified_probability`` (a link can merge a relative's record into a resident) are
+   the proof; ``policy.min_evidence`` of them verify.
 
 Decisions: ``verified``; ``refer`` (an officer decides: unsure who it is, or who it is but no
 proof); ``not_found`` (nobody in the records matches).
@@ -131,7 +131,6 @@ class Evidence:
     fields: tuple[FieldAgreement, ...]
     home: str = ""  # the record's UPRN, or postcode and house numbers
     second: bool = False  # would prove it, but a better-matching record of its dataset does
-    disagrees: tuple[str, ...] = ()  # ``must_agree`` fields this record holds another value of
 
     @property
     def record_ref(self) -> str:
@@ -385,28 +384,35 @@ def decide(
     # Hard rules: a field the policy says must agree is checked against every value the
     # resident's records hold, whatever the probability (a near miss is someone else, or a
     # typo an officer should see).
+    # Every record that holds the field must hold the applicant's value: records that disagree
+    # among themselves (a typo in one system, or a parent and child the link merged) are for an
+    # officer to settle, not a second chance for a guess.
     mine = [index.record(i) for i in index.records_of(resident)]
-    not_held, disagreeing = [], []
+    not_held, disagreeing, split = [], [], []
     for name in policy.must_agree:
         found = [a for a in (_agrees(name, prepared, r) for r in mine) if a is not None]
         if not found:
             not_held.append(name)
         elif not any(found):
             disagreeing.append(name)
-    if disagreeing:
-        names = _listing([_FIELD_NAMES[n] for n in disagreeing])
-        return outcome(
-            REFER,
-            resident,
-            p,
-            runner_p,
-            [
-                who,
+        elif not all(found):
+            split.append(name)
+    if disagreeing or split:
+        reasons = [who]
+        if disagreeing:
+            names = _listing([_FIELD_NAMES[n] for n in disagreeing])
+            reasons.append(
                 f"The {names} given is not one the council's records hold for them, and this "
-                "check needs it to agree exactly: an officer should confirm who the applicant is.",
-            ],
-            public=[PUBLIC["refer"]],
-        )
+                "check needs it to agree exactly: an officer should confirm who the applicant is."
+            )
+        if split:
+            names = _listing([_FIELD_NAMES[n] for n in split])
+            reasons.append(
+                f"Their records hold more than one {names}, and the one given is not in all of "
+                "them: an officer should check which is right (a mistake in one system, or two "
+                "people the records have joined)."
+            )
+        return outcome(REFER, resident, p, runner_p, reasons, public=[PUBLIC["refer"]])
     if not_held and policy.when_not_held == "refer":
         names = _listing([_FIELD_NAMES[n] for n in not_held])
         unconfirmed = tuple(not_held)  # the service may offer another way (a code by post)
@@ -437,7 +443,6 @@ def decide(
         # A record is proof only if it, too, is the applicant beyond doubt: a resident's
         # cluster can hold a relative's record (same name, same home) that a link merged.
         matches = score.probability >= policy.verified_probability
-        disagrees = tuple(n for n in policy.must_agree if _agrees(n, prepared, record) is False)
         evidence.append(
             Evidence(
                 unique_id=index.unique_id(i),
@@ -447,13 +452,12 @@ def decide(
                 current=current,
                 at_address=at_address,
                 matches=matches,
-                counts=current and at_address is not False and matches and not disagrees,
+                counts=current and at_address is not False and matches,
                 probability=score.probability,
                 match_weight=score.match_weight,
                 levels=score.levels,
                 fields=field_agreements(score.levels),
                 home=str(record.uprn or f"{record.postcode}/{record.address_numbers}"),
-                disagrees=disagrees,
             )
         )
     # One proof record per dataset and home: a person has one electoral register entry, one
@@ -537,11 +541,6 @@ def decide(
             reasons.append(f"A {title} record starts on {_when(e.valid_from)}.")
         elif e.at_address is False:
             reasons.append(f"A current {title} record is at a different address.")
-        elif e.disagrees:
-            names = _listing([_FIELD_NAMES[n] for n in e.disagrees])
-            reasons.append(
-                f"A current {title} record{where} holds a different {names}: it is not proof."
-            )
         elif e.second:
             reasons.append(
                 f"Another current {title} record{where} matches as well: often a relative "

@@ -41,6 +41,7 @@ from borough.residents.verification.engine import (
 from borough.residents.verification.models import Verification
 from borough.residents.verification.policies import Policy, policies
 from borough.residents.verification.prepare import Prepared
+from borough.residents.verification.signals import checks_locked
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -181,7 +182,6 @@ def evidence_json(outcome: Outcome, titles: dict[str, str]) -> list[dict]:
             "at_address": e.at_address,
             "matches_applicant": e.matches,
             "counts_as_proof": e.counts,
-            "disagrees": list(e.disagrees),
             "match_probability": e.probability,
             "match_weight": e.match_weight,
             "fields": {f.field: f.agreement for f in e.fields},
@@ -320,6 +320,13 @@ def verify(
                     attempts.refuse_if_locked([*before, *resident])
                 except TooManyAttempts as error:
                     lockout = error
+    if newly_locked:
+        checks_locked.send(
+            sender=verify,
+            scopes=tuple(newly_locked),
+            resident_id=outcome.resident_id or "",
+            targets=tuple(targets),
+        )
     if refusal is not None:
         raise refusal
     verification.newly_locked = newly_locked
@@ -337,7 +344,12 @@ def record_failed_use(
         found.append(Target.of("account", str(verification.actor_user_id)))
     with transaction.atomic():
         attempts.lock_targets(found)
-        return attempts.record_failure(found)
+        locked = attempts.record_failure(found)
+    if locked:
+        checks_locked.send(
+            sender=record_failed_use, scopes=tuple(locked), resident_id="", targets=targets
+        )
+    return locked
 
 
 def record_values(unique_ids: list[str]) -> dict[str, dict]:

@@ -104,21 +104,36 @@ def test_records_holding_no_date_of_birth_settle_residency_on_name_and_address(i
     assert any("None of their records holds a date of birth" in r for r in referred.reasons)
 
 
-def test_a_proof_record_holding_another_date_of_birth_is_not_proof(indexed):
-    """The resident's records disagree (a typo in one system): the applicant's date is one of
-    them, but the tenancy record, which is the proof, holds the other."""
+@pytest.mark.parametrize("policy", [PARKING, TENANT], ids=["parking", "tenant"])
+def test_records_that_disagree_on_the_date_of_birth_are_for_an_officer(indexed, policy):
+    """The resident's records disagree (a typo in one system, or a parent and child the link
+    merged): the applicant's date is one of them, but either could be guessed from the other,
+    so neither verifies, whichever record is the proof."""
     index = _index(
         indexed,
         [
-            _record("housing_tenancies:T1", "R1", "joanna", "obrien", "1958-04-09"),
-            _record("freedom_pass:F1", "R1", "joanna", "obrien", "1958-04-08"),
+            _record("housing_tenancies:T1", "R1", "joanna", "obrien", "1958-04-08"),
+            _record("housing_benefit:B1", "R1", "joanna", "obrien", "1958-08-04"),
+            _record("council_tax:C1#1", "R1", "joanna", "obrien"),
+            _record("electoral_register:E1", "R1", "joanna", "obrien"),
         ],
     )
-    outcome = decide(index, TENANT, _joanna(), today=TODAY)
+    for born in (dt.date(1958, 4, 8), dt.date(1958, 8, 4)):
+        outcome = decide(index, policy, _joanna(born), today=TODAY)
+        assert outcome.decision == "refer", outcome.reasons
+        assert any("hold more than one date of birth" in r for r in outcome.reasons)
+        assert outcome.public_reasons == (PUBLIC["refer"],)
+
+
+def test_a_surname_that_must_agree_is_checked_like_the_date_of_birth(indexed):
+    policy = dataclasses.replace(TENANT, must_agree=("date_of_birth", "surname"))
+    index = _index(
+        indexed,
+        [_record("housing_tenancies:T1", "R1", "joanna", "hill", "1958-04-08")],
+    )
+    outcome = decide(index, policy, _joanna(), today=TODAY)
     assert outcome.decision == "refer"
-    tenancy = next(e for e in outcome.evidence if e.dataset == "housing_tenancies")
-    assert tenancy.disagrees == ("date_of_birth",) and not tenancy.counts
-    assert any("holds a different date of birth" in r for r in outcome.reasons)
+    assert any("surname given is not one" in r for r in outcome.reasons)
 
 
 def test_a_check_that_needs_a_date_of_birth_refuses_details_without_one(indexed):

@@ -248,7 +248,7 @@ def test_openapi_documents_the_endpoint(client):
 
 # -- what a machine client is told -----------------------------------------------------------
 
-_MATCH_KEYS = {"matches_applicant", "match_probability", "fields", "weights", "disagrees"}
+_MATCH_KEYS = {"matches_applicant", "match_probability", "fields", "weights"}
 
 
 def _tenant_body(synth, **changes):
