@@ -125,13 +125,36 @@ def clean_bank_ref(text: str | None) -> str | None:
     return text
 
 
+_GB_IBAN = re.compile(r"GB\d{2}[A-Z]{4}(\d{14})")
+_SORT_CODE_AND_NUMBER = re.compile(r"[\d-]+")
+
+
+def account_key(account: str) -> str:
+    """One form of an account however a file writes it: a UK account is its sort code and
+    number, 14 digits, whether written ``60-16-13 31926819``, ``60161331926819`` or as the IBAN
+    ``GB29 NWBK 6016 1331 9268 19``; anything else as written, without spaces, in capitals.
+    (Two files of one account that wrote it differently must still give one identity to one
+    entry, or it would be posted twice.)"""
+    compact = account.replace(" ", "").upper()
+    iban = _GB_IBAN.fullmatch(compact)
+    if iban:
+        return iban.group(1)
+    if _SORT_CODE_AND_NUMBER.fullmatch(compact):
+        digits = compact.replace("-", "")
+        if len(digits) == 14:
+            return digits
+    return compact
+
+
 def line_identity(account: str, line: StatementLine) -> str:
     """The fields that make two lines "the same entry", joined into one string.
 
-    Whitespace and case in the reference and name are ignored, so the same entry exported twice
-    (or in two overlapping statements) has the same identity.
+    Whitespace and case in the reference and name are ignored, and the account is taken in one
+    form (``account_key``), so the same entry exported twice (or in two overlapping statements,
+    or by a bank that writes the account one way in camt.053 and another in MT940) has the same
+    identity.
     """
-    return _identity(account.replace(" ", "").upper(), *_IDENTITY_FIELDS(line))
+    return _identity(account_key(account), *_IDENTITY_FIELDS(line))
 
 
 #: A line's fields that go into its identity, in order (a line and a builder row share them).
@@ -283,7 +306,7 @@ class StatementBuilder:
 
 def _hashed(account: str, rows: list[tuple]) -> Iterator[StatementLine]:
     # Rows are StatementLine's fields in order; each line is built once, with its hash.
-    key = account.replace(" ", "").upper()
+    key = account_key(account)
     identities = (
         _identity(key, row[9], row[0], row[2], row[3], row[4], row[5], row[6], row[7])
         for row in rows

@@ -5,6 +5,7 @@ naming the file and the problem, and nothing is imported; never a traceback or a
 from __future__ import annotations
 
 import io
+import re
 import threading
 import zipfile
 
@@ -359,3 +360,27 @@ def test_an_import_that_cannot_get_the_database_says_so_and_imports_nothing(
     assert "another statement import was still being written" in str(refused.value)
     assert "Nothing was imported" in str(refused.value)
     assert not BankLine.objects.exists()
+
+
+def test_one_account_written_two_ways_in_two_files_posts_each_payment_once(borough, tmp_path):
+    """A bank writes the council's account as sort code and number in one MT940 and as an IBAN
+    in the next: the same payments must not be posted twice."""
+    from borough.housing.matching import synthetic
+
+    made, _ = borough
+    own = statement_import.council_account()
+    data = synthetic.write_mt940(
+        synthetic.as_statement(list(made.lines)[:20], f"{own[:6]} {own[6:]}", "S1", 0)
+    )
+    as_iban = re.sub(rb":25:[^\r\n]*", f":25:GB29NWBK{own}".encode(), data)
+    assert as_iban != data
+    posted = None
+    for n, content in enumerate((data, as_iban)):
+        path = tmp_path / f"statement{n}.sta"
+        path.write_bytes(content)
+        result = statement_import.import_statement(path, file_name=path.name)
+        if posted is None:
+            posted = result.posted
+        else:
+            assert result.new_lines == 0 and result.posted == 0, result.summary()
+    assert posted and LedgerEntry.objects.count() == posted

@@ -1,6 +1,8 @@
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from borough.housing.matching.synthetic import as_statement, generate, write_mt940
 from borough.housing.statements import parse_statement, with_line_hashes
 
@@ -51,7 +53,28 @@ def test_the_hash_changes_with_amount_reference_payer_date_bank_ref_and_account(
     ]
     for variant in variants:
         assert with_line_hashes(ACCOUNT, [variant])[0].line_hash != base
-    assert with_line_hashes("GB29NWBK60161331926819", [line])[0].line_hash != base
+    assert with_line_hashes("GB29NWBK20000055555555", [line])[0].line_hash != base
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "60161331926819",
+        "60-16-13 31926819",
+        "601613 31926819",
+        "GB29NWBK60161331926819",
+        "GB29 NWBK 6016 1331 9268 19",
+        "gb29nwbk60161331926819",
+    ],
+)
+def test_one_account_written_any_way_gives_one_hash(written):
+    """A bank that writes the council's account as an IBAN in one file and as sort code and
+    number in another must not make one payment two (it would be posted twice)."""
+    line = generate(10, seed=1).lines[0]
+    assert (
+        with_line_hashes(written, [line])[0].line_hash
+        == with_line_hashes("601613 31926819", [line])[0].line_hash
+    )
 
 
 def test_the_hash_ignores_case_and_spacing_in_the_reference():
