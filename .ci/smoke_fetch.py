@@ -2,8 +2,10 @@
 would, and fail on any answer that is not 2xx/3xx or lacks the security headers.
 
 Run by .ci/production-smoke (which starts Borough with the production settings); by hand:
-    python .ci/smoke_fetch.py --base http://127.0.0.1:8000 --magic-link "/sign-in/link?token=..."
-             [--api-key KEY]
+    python .ci/smoke_fetch.py --base http://127.0.0.1:8000 --mail-dir DIR [--api-key KEY]
+
+DIR is where the server's file email backend writes (BOROUGH_EMAIL_FILE_PATH): the resident's
+sign-in link is asked for through the form and read from the email, as a resident would.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import http.client
 import re
 import sys
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlsplit
 
 # Every page: what the header must contain (a regular expression), and why (docs/production.md).
@@ -111,7 +114,7 @@ def _csrf(html: str) -> str:
     return match.group(1) if match else ""
 
 
-def run(base: str, magic_link: str, api_key: str) -> int:
+def run(base: str, mail_dir: str, api_key: str) -> int:
     browser = Browser(base)
     print(f"Fetching {base} as a browser behind an HTTPS load balancer")
 
@@ -179,7 +182,23 @@ def run(base: str, magic_link: str, api_key: str) -> int:
     _, staff = browser.page("/staff/sign-in", personal=True)
     browser.check("the staff sign-in page asks for a username", "Username" in staff)
 
-    # A resident signs in with their emailed link and sees their account.
+    # A resident asks for a sign-in link, reads it in the email, and signs in with it.
+    _, sign_in = browser.page("/sign-in", personal=False)
+    body = f"csrfmiddlewaretoken={_csrf(sign_in)}&email=smoke-test%40example.com&next="
+    response, _ = browser.request("POST", "/sign-in", body=body)
+    browser.check(
+        f"POST /sign-in sends a link ({response.status})",
+        response.status == 302 and response.getheader("Location") == "/sign-in/check-email",
+        f"{response.status} {response.getheader('Location')}",
+    )
+    emails = sorted(Path(mail_dir).glob("*.log")) if Path(mail_dir).is_dir() else []
+    found = (
+        re.search(r"https?://[^/\s]+(/sign-in/link\?\S+)", emails[-1].read_text())
+        if emails
+        else None
+    )
+    browser.check("the sign-in email holds a link", bool(found), f"{len(emails)} emails")
+    magic_link = found.group(1) if found else "/sign-in/link"
     _, link_page = browser.page(magic_link, personal=True)
     token = re.search(r'name="token" value="([^"]+)"', link_page)
     browser.check("the sign-in link page offers to continue", bool(token))
@@ -210,10 +229,12 @@ def run(base: str, magic_link: str, api_key: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True)
-    parser.add_argument("--magic-link", required=True, help="a resident's sign-in link (path)")
+    parser.add_argument(
+        "--mail-dir", required=True, help="where the server's file email backend writes"
+    )
     parser.add_argument("--api-key", default="", help="an enforcement API key (optional)")
     options = parser.parse_args()
-    return run(options.base, options.magic_link, options.api_key)
+    return run(options.base, options.mail_dir, options.api_key)
 
 
 if __name__ == "__main__":

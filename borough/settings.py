@@ -9,7 +9,8 @@
 | ``BOROUGH_SECRET_KEY`` | the secret key; outside production one is generated in the data folder | |
 | ``DATABASE_URL`` | e.g. ``postgres://user:pass@host:5432/borough`` | SQLite in the data folder |
 | ``BOROUGH_ALLOWED_HOSTS`` | comma-separated host names | ``localhost,127.0.0.1,[::1]`` |
-| ``BOROUGH_EMAIL_BACKEND`` | a Django email backend | console outside production |
+| ``BOROUGH_EMAIL_BACKEND`` | a Django email backend | console outside production, SMTP in production |
+| ``BOROUGH_EMAIL_HOST``, ``BOROUGH_EMAIL_PORT``, ``BOROUGH_EMAIL_USER``, ``BOROUGH_EMAIL_PASSWORD``, ``BOROUGH_EMAIL_USE_TLS`` | the SMTP relay the SMTP backend sends through (required in production with it) | ``localhost``, ``587``, none, none, ``1`` |
 | ``BOROUGH_VEHICLE_LOOKUP`` | ``local`` (the synthetic vehicles and DVLA's test registrations) or ``dvla`` | ``local`` |
 | ``BOROUGH_DVLA_API_KEY``, ``BOROUGH_DVLA_BASE_URL`` | the DVLA Vehicle Enquiry Service key and address | live address |
 | ``BOROUGH_VEHICLES_FILE`` | the local lookup's vehicles CSV | ``DATA_DIR/synth/vehicles.csv`` |
@@ -252,6 +253,16 @@ EMAIL_BACKEND = env_str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = COUNCIL.contact.email
+# The SMTP server for the SMTP backend (production's default): a relay such as GOV.UK Notify's
+# SMTP, Amazon SES or the council's own. ``borough check --deploy`` says when it is not set.
+EMAIL_HOST = env_str("BOROUGH_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("BOROUGH_EMAIL_PORT", "587") or 587)
+EMAIL_HOST_USER = env_str("BOROUGH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("BOROUGH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BOROUGH_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 20
+BOROUGH_EMAIL_HOST_SET = bool(env_str("BOROUGH_EMAIL_HOST", ""))
+EMAIL_FILE_PATH = env_str("BOROUGH_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8

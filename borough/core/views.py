@@ -1,3 +1,5 @@
+import logging
+import smtplib
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +22,8 @@ from borough.core.models import Feedback, User
 from borough.core.ratelimit import client_address, hit_all, too_many_requests_page
 from borough.core.roles import AREAS
 from borough.core.tools import tools_for
+
+log = logging.getLogger(__name__)
 
 
 @cacheable
@@ -118,7 +122,17 @@ def resident_sign_in(request: HttpRequest) -> HttpResponse:
             # No account is made here: only using the link makes one (magic_links.use).
             switched_off = User.objects.residents().filter(email=email, is_active=False).exists()
             if not switched_off:
-                send_magic_link(request, email, next_url)
+                try:
+                    send_magic_link(request, email, next_url)
+                except (OSError, smtplib.SMTPException):
+                    # the mail relay is down or not configured: say so, not a server error
+                    log.exception("the sign-in email could not be sent")
+                    return render(
+                        request,
+                        "core/email_failed.html",
+                        {"page_title": "Sorry, there is a problem with the service"},
+                        status=503,
+                    )
             # The same answer whether or not an account exists or is switched off.
             request.session["magic_link_email"] = email
             return redirect("core:check-email")

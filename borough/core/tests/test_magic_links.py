@@ -143,3 +143,24 @@ def test_a_staff_email_address_makes_a_separate_resident_account(client, make_st
     client.post("/sign-in/link", {"token": _token()})
     signed_in = User.objects.get(pk=client.session["_auth_user_id"])
     assert signed_in.is_resident and signed_in.pk != staff.pk
+
+
+def test_a_mail_relay_that_is_down_gets_a_page_saying_so_not_a_server_error(client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
+    settings.EMAIL_TIMEOUT = 2
+    page = client.post("/sign-in", {"email": "someone@example.com"})
+    assert page.status_code == 503
+    assert "Sorry, there is a problem with the service" in page.content.decode()
+    assert not User.objects.filter(email="someone@example.com").exists()
+
+
+def test_production_with_smtp_and_no_relay_named_fails_borough_check(settings):
+    from borough.core.checks import check_email_settings
+
+    settings.PRODUCTION = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.BOROUGH_EMAIL_HOST_SET = False
+    assert [e.id for e in check_email_settings()] == ["borough.E121"]
+    settings.BOROUGH_EMAIL_HOST_SET = True
+    assert check_email_settings() == []
