@@ -8,6 +8,7 @@ Resident records). Bad details are a 400 with a message for each field, never a 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from borough.core.roles import may_enter
 from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
+from borough.residents.verification.policies import PolicyError
 from borough.residents.verification.service import (
     VerificationUnavailable,
     may_see_fields,
@@ -30,6 +32,8 @@ from borough.residents.verification.service import (
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.purposes import PURPOSES
 from borough.transparency.services import record_data_use
+
+log = logging.getLogger(__name__)
 
 router = Router(tags=["verification"])
 
@@ -202,6 +206,9 @@ def create_verification(request: HttpRequest, body: VerificationIn, response: Ht
         policy = policy_for(body.purpose)
     except ApplicantError as error:
         return _bad(error.field, error.message)
+    except PolicyError as error:
+        log.error("verification policies: %s", error)
+        return 503, {"detail": "Verification is not available: its configuration has a mistake."}
     if client is not None and client.purposes and body.purpose not in client.purposes:
         return 403, {"detail": "This API key may not verify for that purpose."}
     if user is not None:
@@ -244,6 +251,9 @@ def create_verification(request: HttpRequest, body: VerificationIn, response: Ht
             else f"applicant.{error.field}"
         )
         return _bad(field, error.message)
+    except PolicyError as error:
+        log.error("verification policies: %s", error)
+        return 503, {"detail": "Verification is not available: its configuration has a mistake."}
     except TooManyAttempts as refusal:
         response["Retry-After"] = str(refusal.retry_after_seconds)
         return 429, {

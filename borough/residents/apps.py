@@ -10,5 +10,7 @@ class ResidentsConfig(AppConfig):
         from django.core import checks
 
         from borough.residents.verification.attempts import check_attempt_limit_settings
+        from borough.residents.verification.policies import check_verification_policies
 
         checks.register(check_attempt_limit_settings, checks.Tags.security)
+        checks.register(check_verification_policies)

@@ -75,7 +75,9 @@ def policies_path() -> Path:
     return Path(os.environ.get(ENV_VAR) or SHIPPED)
 
 
-def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[str, Policy]:
+def parse_policies(
+    data: dict, *, where: str, known_datasets: set[str], known_roles: set[str] | None = None
+) -> dict[str, Policy]:
     policies = {}
     for purpose, raw in data.items():
         at = f"{where}: [{purpose}]"
@@ -143,6 +145,12 @@ def parse_policies(data: dict, *, where: str, known_datasets: set[str]) -> dict[
             raise PolicyError(f"{at}: min_evidence must be 1 or more, ended_within_days 0 or more.")
         if values["margin_bits"] < 0:
             raise PolicyError(f"{at}: margin_bits must be 0 or more.")
+        for role in values["roles_see_fields"]:
+            if known_roles is not None and role not in known_roles:
+                raise PolicyError(
+                    f"{at}: roles_see_fields names {role!r}, which is not a staff role. Roles: "
+                    f"{', '.join(sorted(known_roles))}."
+                )
         policies[purpose] = Policy(
             purpose=purpose,
             title=values["title"],
@@ -171,8 +179,46 @@ def load_policies(path: Path | None = None) -> dict[str, Policy]:
         raise PolicyError(f"{ENV_VAR} is {path}, which does not exist.") from None
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{path}: not valid TOML: {error}") from None
+    from borough.core.roles import ROLES
+
     known = {config.code for config in declared_datasets()}
-    return parse_policies(data, where=str(path), known_datasets=known)
+    return parse_policies(
+        data, where=str(path), known_datasets=known, known_roles={r.group for r in ROLES}
+    )
+
+
+#: The purposes each service verifies for: a council that offers the service needs its policy.
+PURPOSES_BY_SERVICE = {
+    "parking": ("parking_permit_residency_check",),
+    "housing": ("housing_tenant_verification",),
+}
+
+
+def check_verification_policies(app_configs=None, **kwargs) -> list:
+    """``borough check``: the policies file reads, and has a policy for every purpose of the
+    services the council's profile switches on (otherwise the first resident to apply would
+    meet the mistake)."""
+    from django.conf import settings
+    from django.core.checks import Error
+
+    try:
+        found = policies()
+    except PolicyError as error:
+        return [Error(str(error), id="borough.E131")]
+    errors = []
+    for service in settings.COUNCIL.services:
+        for purpose in PURPOSES_BY_SERVICE.get(service, ()):
+            if purpose not in found:
+                errors.append(
+                    Error(
+                        f"{policies_path()}: there is no [{purpose}] policy, which the "
+                        f"{service} service verifies for.",
+                        hint="Copy it from borough/residents/verification/policies.toml and "
+                        "docs/verification.md.",
+                        id="borough.E132",
+                    )
+                )
+    return errors
 
 
 @functools.cache

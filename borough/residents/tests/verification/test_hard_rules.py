@@ -212,3 +212,53 @@ def test_the_shipped_policies_open_an_account_only_with_a_date_of_birth_that_agr
     assert "date_of_birth" in tenant.must_agree and tenant.caller_evidence == "decision"
     parking = shipped["parking_permit_residency_check"]
     assert "date_of_birth" in parking.must_agree and not parking.opens_account
+
+
+# -- borough check: a council's policies file, checked before anyone meets it ------------------
+
+
+def _council_file(tmp_path, text: str):
+    path = tmp_path / "policies.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ('must_agree = ["postcode"]', "must_agree may name"),
+        ('when_not_held = "name_and_address"\nopens_account = true', "opens an account"),
+        ('roles_see_fields = ["Housing oficer"]', "'Housing oficer', which is not a staff role"),
+        ("colour = 'green'", "unknown setting 'colour'"),
+    ],
+)
+def test_borough_check_names_a_mistake_in_the_councils_policies_file(
+    tmp_path, monkeypatch, change, words
+):
+    from borough.residents.verification.policies import SHIPPED, check_verification_policies
+
+    text = SHIPPED.read_text(encoding="utf-8")
+    start = text.index("[housing_tenant_verification]")
+    head, tail = text[:start], text[start:]
+    changed = {line.split("=")[0].strip() for line in change.splitlines()}
+    kept = "\n".join(
+        line for line in tail.splitlines() if line.split("=")[0].strip() not in changed
+    )
+    path = _council_file(tmp_path, head + kept + "\n" + change + "\n")
+    monkeypatch.setenv("BOROUGH_VERIFICATION_POLICIES", str(path))
+    errors = check_verification_policies()
+    assert [e.id for e in errors] == ["borough.E131"]
+    assert str(path) in errors[0].msg and words in errors[0].msg
+
+
+def test_borough_check_says_when_a_service_has_no_policy(tmp_path, monkeypatch):
+    from borough.residents.verification.policies import SHIPPED, check_verification_policies
+
+    text = SHIPPED.read_text(encoding="utf-8")
+    path = _council_file(tmp_path, text[: text.index("[housing_tenant_verification]")])
+    monkeypatch.setenv("BOROUGH_VERIFICATION_POLICIES", str(path))
+    errors = check_verification_policies()
+    assert [e.id for e in errors] == ["borough.E132"]
+    assert "housing_tenant_verification" in errors[0].msg
+    monkeypatch.setenv("BOROUGH_VERIFICATION_POLICIES", str(tmp_path / "missing.toml"))
+    assert [e.id for e in check_verification_policies()] == ["borough.E131"]

@@ -328,3 +328,15 @@ def test_a_machine_client_guessing_one_persons_date_of_birth_is_stopped(linked, 
     # a second key does not start again
     _, other = create_client("Another system", ["verify"])
     assert _post(client, body, other).status_code == 429
+
+
+def test_a_broken_policies_file_is_a_503_with_a_message_not_a_500(
+    linked, synth, client, tmp_path, monkeypatch
+):
+    path = tmp_path / "policies.toml"
+    path.write_text("[parking_permit_residency_check]\ntitle = 1\n", encoding="utf-8")
+    monkeypatch.setenv("BOROUGH_VERIFICATION_POLICIES", str(path))
+    _, key = create_client("Parking back office", ["verify"])
+    response = _post(client, _body(synth.adults_at_home(1)[0]), key)
+    assert response.status_code == 503
+    assert "configuration has a mistake" in response.json()["detail"]
