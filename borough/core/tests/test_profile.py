@@ -63,3 +63,20 @@ def test_a_missing_profile_says_how_to_set_one(tmp_path):
 def test_a_profile_that_is_not_toml_says_so(tmp_path):
     with pytest.raises(ImproperlyConfigured, match="not valid TOML"):
         load_profile(_write(tmp_path, "name = \n"))
+
+
+def test_the_borough_command_names_a_wrong_profile_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    profile = tmp_path / "council.toml"
+    profile.write_text('colour = "green"\n', encoding="utf-8")
+    env = {**os.environ, "BOROUGH_PROFILE": str(profile), "BOROUGH_DATA": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "borough", "check"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert str(profile) in done.stderr and "colour: Extra inputs are not permitted" in done.stderr
