@@ -35,6 +35,43 @@ def _refuse_dtd(element: Any) -> None:
         raise DTDForbidden(docinfo.root_name, docinfo.system_url, docinfo.public_id)
 
 
+class _RootReached(Exception):
+    pass
+
+
+def _refuse_dtd_before_content(source: IO[bytes] | str) -> None:
+    """Read only the prolog, up to the root element's start tag, and refuse a DTD there, before
+    any declaration in it is acted on. expat (the standard library's) reports the DOCTYPE as it
+    begins; libxml2 would read a small file's whole DTD, and expand its entities, before giving
+    back its first event. A file object is put back where it was."""
+    from xml.parsers import expat
+
+    def doctype(name, system_id, public_id, has_internal_subset):
+        raise DTDForbidden(name, system_id, public_id)
+
+    def root(name, attributes):
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    stream = open(source, "rb") if isinstance(source, str) else source
+    start = stream.tell() if not isinstance(source, str) else None
+    try:
+        while chunk := stream.read(64 * 1024):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _RootReached:
+        pass
+    except expat.ExpatError as error:
+        raise ParseError(str(error)) from None
+    finally:
+        if isinstance(source, str):
+            stream.close()
+        elif start is not None:
+            stream.seek(start)
+
+
 def iterparse(
     source: IO[bytes] | str,
     *,
@@ -44,9 +81,11 @@ def iterparse(
     """``lxml.etree.iterparse`` over ``source`` (a binary file or a path), DTDs refused.
 
     ``events`` and ``tag`` are lxml's (``"{*}Ntry"`` matches any namespace). Comments and
-    processing instructions are dropped. The DTD check runs at the first element event, before
-    the caller sees any content, and at the end for a document with no matching element.
+    processing instructions are dropped. A DTD is refused before the pass starts, at the root
+    element's start tag, so no entity is expanded whatever ``tag`` picks out; the pass checks
+    again at its first element, for sources that cannot be read twice.
     """
+    _refuse_dtd_before_content(source)
     parser = etree.iterparse(
         source,
         events=tuple(events),

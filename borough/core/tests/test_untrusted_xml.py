@@ -39,3 +39,19 @@ def test_a_plain_document_is_read():
         '<?xml version="1.0" encoding="UTF-8"?><a><!-- c --><b>1</b></a>'
     )
     assert [child.tag for child in root] == ["b"]  # comments dropped
+
+
+def test_billion_laughs_is_refused_as_a_dtd_before_any_entity_is_expanded():
+    """A small file is read by libxml2 in one chunk, its entities expanded before the first
+    event: the DTD must be refused before that, whatever elements the pass asks for."""
+    from pathlib import Path
+
+    from defusedxml import DTDForbidden
+
+    from borough.core.untrusted_xml import iterparse
+
+    path = Path(__file__).with_name("billion_laughs.xml")
+    with pytest.raises(DTDForbidden):
+        list(iterparse(str(path), tag=("{*}Stmt", "{*}Ntry")))
+    with path.open("rb") as stream, pytest.raises(DTDForbidden):
+        list(iterparse(stream, tag="{*}Ntry"))
