@@ -42,12 +42,24 @@ def _render(request, template, context, status=200):
     )
 
 
+class _StatementFile(forms.FileField):
+    """A statement file: an empty one is named, with the rule every refusal follows (the file,
+    the problem, and that nothing was imported)."""
+
+    def to_python(self, data):
+        if data and getattr(data, "size", None) == 0 and getattr(data, "name", ""):
+            raise forms.ValidationError(
+                f"{data.name}: the file is empty. Nothing was imported.", code="empty"
+            )
+        return super().to_python(data)
+
+
 class ImportForm(forms.Form):
-    file = forms.FileField(
+    file = _StatementFile(
         label="Bank statement file",
         error_messages={
             "required": "Select a bank statement file",
-            "empty": "The selected file is empty",
+            "empty": "The selected file is empty. Nothing was imported.",
         },
     )
     format = forms.ChoiceField(

@@ -96,3 +96,24 @@ def test_a_running_import_shows_its_progress(officer_page):
     )
     page.get_by_role("button", name="Check progress").click()
     expect(page.locator("#import-summary")).to_have_text("big.xml: 3 credits, 3 new.")
+
+
+def test_at_phone_width_a_long_file_name_and_its_problem_stay_on_the_screen(
+    officer_page, tmp_path
+):
+    """320 px: the error summary, the message and the recent imports' file names wrap (the
+    table scrolls in its own box); the page itself is no wider than the screen."""
+    page = officer_page
+    page.set_viewport_size({"width": 320, "height": 720})
+    bad = tmp_path / ("statement-for-the-council-rent-account-from-the-bank-" * 2 + "cut.sta")
+    bad.write_bytes(
+        b":20:X\n:25:08999966374958\n:60F:C260406GBP100,00\n"
+        b":61:2604070407C10,00NTRF//AVERYLONGBANKREFERENCEWITHOUTANYSPACESATALL0123456789\n"
+    )
+    page.goto(page.base + "/staff/finance/statements")
+    page.get_by_label("Bank statement file").set_input_files(str(bad))
+    page.get_by_role("button", name="Import statement").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Nothing was imported.")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, width
+    check_accessible(page)

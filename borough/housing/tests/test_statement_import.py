@@ -384,3 +384,12 @@ def test_one_account_written_two_ways_in_two_files_posts_each_payment_once(borou
         else:
             assert result.new_lines == 0 and result.posted == 0, result.summary()
     assert posted and LedgerEntry.objects.count() == posted
+
+
+def test_an_empty_upload_is_named_and_nothing_is_imported(
+    borough, officer, django_capture_on_commit_callbacks
+):
+    page = _upload(officer, "empty.xml", b"", django_capture_on_commit_callbacks)
+    text = page.content.decode()
+    assert "empty.xml: the file is empty. Nothing was imported." in text
+    _nothing_imported()
