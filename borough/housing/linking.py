@@ -263,9 +263,10 @@ def may_ask_for_letter(account: RentAccount, verification, user) -> Tenant | Non
     ).first()
 
 
-def send_link_code(account: RentAccount, tenant: Tenant, user) -> LinkCode:
+def send_link_code(account: RentAccount, tenant: Tenant, user, *, site: str = "") -> LinkCode:
     """Post a one-time code to the tenancy's home for ``tenant``'s place, to be entered by
-    ``user``; one letter a week at most for a place."""
+    ``user``; one letter a week at most for a place. ``site``: the address the letter gives
+    (default ``BOROUGH_SITE_URL``)."""
     now = timezone.now()
     with transaction.atomic():
         Tenant.objects.select_for_update(of=("self",)).filter(pk=tenant.pk).first()
@@ -297,7 +298,7 @@ def send_link_code(account: RentAccount, tenant: Tenant, user) -> LinkCode:
                 ),
                 fields={
                     "code": f"{code[:5]}-{code[5:]}",
-                    "site": _site() + "/rent/find/code",
+                    "site": (site or _site()).rstrip("/") + "/rent/find/code",
                     "expires": f"{timezone.localtime(link.expires_at):%-d %B %Y}",
                     "phone": settings.COUNCIL.contact.phone,
                 },

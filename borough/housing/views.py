@@ -291,7 +291,9 @@ def link_letter(request: HttpRequest) -> HttpResponse:
             403,
         )
     try:
-        linking.send_link_code(account, tenant, request.user)
+        linking.send_link_code(
+            account, tenant, request.user, site=request.build_absolute_uri("/")
+        )
     except linking.LetterRefused as refused:
         message = str(refused)
     else:

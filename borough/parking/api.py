@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
@@ -31,8 +32,11 @@ class EnforcementKeyAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str):
         client = client_for_key(token)
-        if client is None or "enforcement" not in client.scopes:
+        if client is None:
             return None
+        if "enforcement" not in client.scopes:
+            # a real key for something else: refused for what it is, not as if it were unknown
+            raise HttpError(403, "This API key may not make enforcement checks (its scope is not enforcement).")
         request.api_client = client
         return client
 

@@ -279,7 +279,11 @@ def _proof_record(verification_ref: str) -> dict | None:
         return None
     for item in v.evidence:
         if item.get("counts_as_proof"):
-            return {"title": item.get("dataset_title"), "since": item.get("valid_from")}
+            since = item.get("valid_from")
+            return {
+                "title": item.get("dataset_title"),
+                "since": dt.date.fromisoformat(since) if since else None,
+            }
     return None
 
 

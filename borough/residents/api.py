@@ -13,6 +13,7 @@ import re
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from borough.core.api_clients import client_for_key
@@ -45,8 +46,11 @@ class ApiKeyAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str):
         client = client_for_key(token)
-        if client is None or "verify" not in client.scopes:
+        if client is None:
             return None
+        if "verify" not in client.scopes:
+            # a real key for something else: refused for what it is, not as if it were unknown
+            raise HttpError(403, "This API key may not make verifications (its scope is not verify).")
         request.api_client = client
         return client
 

@@ -111,7 +111,8 @@ def test_a_missing_field_is_a_400(client, permit, key):
 def test_no_key_a_wrong_scope_or_a_revoked_key_is_refused(client, permit, key):
     assert _get(client, None, vrm="AB12CDE", zone="A").status_code == 401
     verify_only = create_client("Permit service", ["verify"])[1]
-    assert _get(client, verify_only, vrm="AB12CDE", zone="A").status_code == 401
+    wrong_scope = _get(client, verify_only, vrm="AB12CDE", zone="A")
+    assert wrong_scope.status_code == 403 and "scope" in wrong_scope.json()["detail"]
     assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 200
     revoke("Handhelds")
     assert _get(client, key, vrm="AB12CDE", zone="A").status_code == 401

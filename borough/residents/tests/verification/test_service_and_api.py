@@ -340,3 +340,9 @@ def test_a_broken_policies_file_is_a_503_with_a_message_not_a_500(
     response = _post(client, _body(synth.adults_at_home(1)[0]), key)
     assert response.status_code == 503
     assert "configuration has a mistake" in response.json()["detail"]
+
+
+def test_a_key_for_enforcement_only_is_refused_as_the_wrong_scope(linked, synth, client):
+    _, key = create_client("Handhelds", ["enforcement"])
+    response = _post(client, _body(synth.adults_at_home(1)[0]), key)
+    assert response.status_code == 403 and "scope" in response.json()["detail"]
