@@ -222,10 +222,14 @@ def _parse_rows(text, source, mapping, account, currency, opened) -> Statement:
             return None
         try:
             return dt.datetime.strptime(value, mapping.date_format).date()
-        except ValueError:
-            raise StatementError(
-                f"{source}: {where}: date {value!r} is not in the format {mapping.date_format}"
-            ) from None
+        except ValueError as error:
+            # strptime says "day is out of range for month" for 31/02: a real format, no date
+            problem = (
+                "is not a real date"
+                if "out of range" in str(error) or "must be in" in str(error)
+                else f"is not in the format {mapping.date_format}"
+            )
+            raise StatementError(f"{source}: {where}: date {value!r} {problem}") from None
 
     rows: list[tuple[RawLine, Decimal | None]] = []
     row_number = 1

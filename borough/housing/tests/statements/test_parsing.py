@@ -279,3 +279,10 @@ def test_any_currency_is_accepted_when_none_is_required():
 def test_a_missing_file_is_a_statement_error():
     with pytest.raises(StatementError, match="cannot be read"):
         parse_statement(DATA / "no-such-file.xml")
+
+
+def test_csv_an_impossible_date_is_called_that_not_a_wrong_format():
+    data = b"Date,Description,Amount,Balance\n31/02/2026,RENT 00000001X,10.00,10.00\n"
+    with pytest.raises(StatementError) as caught:
+        parse_statement(data, format="csv", account="601613 31926819", name="feb.csv")
+    assert "date '31/02/2026' is not a real date" in str(caught.value)
