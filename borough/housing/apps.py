@@ -7,7 +7,11 @@ class HousingConfig(AppConfig):
     verbose_name = "Housing (tenancies, rent accounts, Direct Debit, bank statements)"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from borough.housing.direct_debit import check_service_user_name
         from borough.housing.linking import tell_tenants_when_checks_lock
         from borough.residents.verification.signals import checks_locked
 
         checks_locked.connect(tell_tenants_when_checks_lock, dispatch_uid="housing-tenants-told")
+        checks.register(check_service_user_name)

@@ -121,6 +121,17 @@ def service_user_name_problem() -> str | None:
     )
 
 
+def check_service_user_name(app_configs=None, **kwargs) -> list:
+    """``borough check``: the service user name fits a Bacs file, so the first Bacs run does not
+    meet the mistake (a council offering housing rent)."""
+    from django.core.checks import Error
+
+    if "housing" not in settings.COUNCIL.services:
+        return []
+    problem = service_user_name_problem()
+    return [Error(problem, id="borough.E141")] if problem else []
+
+
 def _service_user() -> standard18.ServiceUser:
     bank = settings.COUNCIL.bank
     return standard18.ServiceUser(

@@ -301,7 +301,11 @@ def verification_out(verification: Verification, viewer=None, *, level: str = "p
             "reference": verification.reference,
             "purpose": verification.purpose,
             "decision": verification.decision,
-            "resident_id": verification.resident_id or None,
+            # who the details matched is said only when they are verified: a referral's
+            # resident ID would tell a caller with a name and an address who lives there
+            "resident_id": (verification.resident_id or None)
+            if verification.decision == "verified"
+            else None,
             "match_probability": None,
             "reasons": verification.public_reasons,
             "unconfirmed": verification.unconfirmed,

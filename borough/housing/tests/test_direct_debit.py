@@ -668,3 +668,13 @@ def test_an_unpaid_refer_to_payer_is_presented_again_once_after_notice(
     # the next regular collection is still taken on its day
     later = direct_debit_runs.bacs_run(dt.date(2027, 1, 13))
     assert Collection.objects.filter(run=later, transaction_code="17").count() == 1
+
+
+def test_borough_check_says_when_the_service_user_name_does_not_fit_a_bacs_file(settings):
+    from borough.housing.direct_debit import check_service_user_name
+
+    assert check_service_user_name() == []
+    settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
+    errors = check_service_user_name()
+    assert [e.id for e in errors] == ["borough.E141"]
+    assert "BOROUGH_BACS_SERVICE_USER_NAME" in errors[0].msg
