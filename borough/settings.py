@@ -38,7 +38,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from borough.core.config import env_bool, env_list, env_str, load_or_create_secret_key
+from borough.core.config import (
+    env_bool,
+    env_limits,
+    env_list,
+    env_str,
+    load_or_create_secret_key,
+)
 from borough.core.csp import content_security_policy
 from borough.core.profile import load_profile
 
@@ -308,25 +314,10 @@ if BOROUGH_CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-BOROUGH_RATE_LIMITS = {}
-for _item in env_list("BOROUGH_RATE_LIMITS", []):
-    _name, _, _rate = _item.partition("=")
-    if not _rate:
-        raise ImproperlyConfigured(
-            f"BOROUGH_RATE_LIMITS: {_item!r} should be NAME=COUNT/SECONDS, like api-verify-client=300/60"
-        )
-    BOROUGH_RATE_LIMITS[_name.strip()] = _rate.strip()
+BOROUGH_RATE_LIMITS = env_limits("BOROUGH_RATE_LIMITS")
 BOROUGH_TRUSTED_PROXY_COUNT = int(env_str("BOROUGH_TRUSTED_PROXY_COUNT", "0") or 0)
 # Failed identity checks allowed per target before it is locked (docs/verification.md).
-BOROUGH_ATTEMPT_LIMITS = {}
-for _item in env_list("BOROUGH_ATTEMPT_LIMITS", []):
-    _name, _, _rate = _item.partition("=")
-    if not _rate:
-        raise ImproperlyConfigured(
-            f"BOROUGH_ATTEMPT_LIMITS: {_item!r} should be NAME=FAILURES/SECONDS, like "
-            "rent-account=5/86400"
-        )
-    BOROUGH_ATTEMPT_LIMITS[_name.strip()] = _rate.strip()
+BOROUGH_ATTEMPT_LIMITS = env_limits("BOROUGH_ATTEMPT_LIMITS")
 
 # Logs carry no personal data: request bodies, query strings and form values are never logged.
 LOGGING = {

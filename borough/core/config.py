@@ -44,3 +44,54 @@ def load_or_create_secret_key(path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+def env_limits(name: str) -> dict[str, str]:
+    """``NAME=COUNT/SECONDS,…`` (e.g. ``BOROUGH_RATE_LIMITS=api-verify-client=300/60``) as a
+    dict of name to its text; each value is read by ``count_per_seconds``."""
+    limits = {}
+    for item in env_list(name, []):
+        key, _, value = item.partition("=")
+        if not value:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} should be NAME=COUNT/SECONDS, like {key or 'name'}=5/60"
+            )
+        limits[key.strip()] = value.strip()
+    return limits
+
+
+def count_per_seconds(setting: str, name: str, text: str) -> tuple[int, int]:
+    """A limit's override, ``COUNT/SECONDS`` (both whole numbers of at least 1)."""
+    try:
+        count, seconds = (int(part) for part in str(text).split("/"))
+        if count < 1 or seconds < 1:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{setting}: {name} is {text!r}; write it as COUNT/SECONDS, like 300/60"
+        ) from None
+    return count, seconds
+
+
+def check_limit_settings(setting: str, known: dict, ids: tuple[str, str]) -> list:
+    """``borough check`` for a ``NAME=COUNT/SECONDS`` setting: every name one of ``known``,
+    every value readable. ``ids``: the two errors' ids (unknown name, bad value)."""
+    from django.conf import settings
+    from django.core.checks import Error
+
+    errors = []
+    for name, text in (getattr(settings, setting, None) or {}).items():
+        if name not in known:
+            errors.append(
+                Error(
+                    f"{setting} names {name!r}, which is not one of its limits.",
+                    hint="The limits are: " + ", ".join(known),
+                    id=ids[0],
+                )
+            )
+            continue
+        try:
+            count_per_seconds(setting, name, text)
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id=ids[1]))
+    return errors

@@ -38,11 +38,11 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from borough.core.config import check_limit_settings, count_per_seconds
 from borough.core.models import RateLimitCounter
 
 
@@ -88,14 +88,7 @@ def limit(name: str) -> Limit:
     override = (getattr(settings, "BOROUGH_RATE_LIMITS", None) or {}).get(name)
     if not override:
         return default
-    try:
-        count, seconds = (int(part) for part in str(override).split("/"))
-        if count < 1 or seconds < 1:
-            raise ValueError
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"BOROUGH_RATE_LIMITS: {name} is {override!r}; write it as COUNT/SECONDS, like 300/60"
-        ) from None
+    count, seconds = count_per_seconds("BOROUGH_RATE_LIMITS", name, override)
     return Limit(name, count, seconds, default.what)
 
 
@@ -319,21 +312,4 @@ def api_rate_limited(endpoint: str):
 
 def check_rate_limit_settings(app_configs=None, **kwargs) -> list:
     """``borough check``: every name in ``BOROUGH_RATE_LIMITS`` is a limit, written COUNT/SECONDS."""
-    from django.core.checks import Error
-
-    errors = []
-    for name in getattr(settings, "BOROUGH_RATE_LIMITS", None) or {}:
-        if name not in LIMITS:
-            errors.append(
-                Error(
-                    f"BOROUGH_RATE_LIMITS names {name!r}, which is not a rate limit.",
-                    hint="The limits are: " + ", ".join(LIMITS),
-                    id="borough.E101",
-                )
-            )
-            continue
-        try:
-            limit(name)
-        except ImproperlyConfigured as error:
-            errors.append(Error(str(error), id="borough.E102"))
-    return errors
+    return check_limit_settings("BOROUGH_RATE_LIMITS", LIMITS, ("borough.E101", "borough.E102"))

@@ -291,9 +291,7 @@ def link_letter(request: HttpRequest) -> HttpResponse:
             403,
         )
     try:
-        linking.send_link_code(
-            account, tenant, request.user, site=request.build_absolute_uri("/")
-        )
+        linking.send_link_code(account, tenant, request.user, site=request.build_absolute_uri("/"))
     except linking.LetterRefused as refused:
         message = str(refused)
     else:

@@ -36,7 +36,9 @@ class EnforcementKeyAuth(HttpBearer):
             return None
         if "enforcement" not in client.scopes:
             # a real key for something else: refused for what it is, not as if it were unknown
-            raise HttpError(403, "This API key may not make enforcement checks (its scope is not enforcement).")
+            raise HttpError(
+                403, "This API key may not make enforcement checks (its scope is not enforcement)."
+            )
         request.api_client = client
         return client
 

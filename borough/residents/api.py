@@ -50,7 +50,9 @@ class ApiKeyAuth(HttpBearer):
             return None
         if "verify" not in client.scopes:
             # a real key for something else: refused for what it is, not as if it were unknown
-            raise HttpError(403, "This API key may not make verifications (its scope is not verify).")
+            raise HttpError(
+                403, "This API key may not make verifications (its scope is not verify)."
+            )
         request.api_client = client
         return client
 

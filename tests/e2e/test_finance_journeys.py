@@ -98,9 +98,7 @@ def test_a_running_import_shows_its_progress(officer_page):
     expect(page.locator("#import-summary")).to_have_text("big.xml: 3 credits, 3 new.")
 
 
-def test_at_phone_width_a_long_file_name_and_its_problem_stay_on_the_screen(
-    officer_page, tmp_path
-):
+def test_at_phone_width_a_long_file_name_and_its_problem_stay_on_the_screen(officer_page, tmp_path):
     """320 px: the error summary, the message and the recent imports' file names wrap (the
     table scrolls in its own box); the page itself is no wider than the screen."""
     page = officer_page

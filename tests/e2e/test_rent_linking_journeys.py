@@ -37,36 +37,13 @@ def rent_borough(django_db_setup, django_db_blocker, tmp_path_factory) -> Boroug
 @pytest.fixture
 def tenancy(rent_borough, transactional_db, settings, tmp_path):
     """A lead tenant of the synthetic borough's tenancies, with a rent account."""
-    from borough.housing.models import RentAccount, Tenancy, Tenant
-    from borough.places.models import Property
-    from borough.residents.index import resident_ids_of
+    from borough.housing.tests.factories import born, lead_tenancy_row, tenancy_of
     from borough.residents.verification.service import HOLDER
 
     restore_borough(rent_borough, settings)
     settings.BOROUGH_LETTERS_DIR = str(tmp_path / "letters")
-    row = next(
-        r
-        for r in rent_borough.synth.rows("housing_tenancies")
-        if r["LEAD_TENANT"] == "Y" and not r["TENANCY_END"] and r["DATE_OF_BIRTH"]
-    )
-    unique_id = f"housing_tenancies:{row['TENANT_REF']}"
-    home = Property.objects.get(pk=int(row["UPRN"]))
-    tenancy = Tenancy.objects.create(
-        reference=row["TENANCY_REF"], property=home, tenure="secure", start_date=dt.date(2020, 4, 6)
-    )
-    tenant = Tenant.objects.create(
-        tenancy=tenancy,
-        first_name=row["FORENAME"],
-        surname=row["SURNAME"],
-        resident_id=resident_ids_of([unique_id])[unique_id],
-        email="tenant.on.record@example.org",
-        lead=True,
-    )
-    RentAccount.objects.create(
-        tenancy=tenancy, payment_reference="12345678I", opened_on=dt.date(2020, 4, 6)
-    )
-    born = dt.datetime.strptime(row["DATE_OF_BIRTH"].title(), "%d-%b-%Y").date()
-    yield {"row": row, "home": home, "tenant": tenant, "born": born}
+    made = tenancy_of(lead_tenancy_row(rent_borough.synth), email="tenant.on.record@example.org")
+    yield {**made, "born": born(made["row"])}
     HOLDER.clear()
 
 

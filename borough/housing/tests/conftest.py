@@ -8,8 +8,8 @@ import pytest
 
 from borough.housing import services
 from borough.housing.models import ChargeRate, LedgerEntry, RentAccount, Tenancy, Tenant
+from borough.housing.tests.factories import lead_tenancy_row, tenancy_of
 from borough.places.models import Property
-from borough.residents.index import resident_ids_of
 from borough.residents.tests.conftest import loaded, synth  # noqa: F401
 from borough.residents.tests.verification.conftest import index_folder, linked  # noqa: F401
 
@@ -17,27 +17,8 @@ from borough.residents.tests.verification.conftest import index_folder, linked  
 @pytest.fixture
 def tenancy(linked, synth, db):  # noqa: F811 (fixtures imported above)
     """A lead tenant of the synthetic borough's tenancies, with a rent account and some history."""
-    row = next(
-        r
-        for r in synth.rows("housing_tenancies")
-        if r["LEAD_TENANT"] == "Y" and not r["TENANCY_END"] and r["DATE_OF_BIRTH"]
-    )
-    unique_id = f"housing_tenancies:{row['TENANT_REF']}"
-    resident_id = resident_ids_of([unique_id])[unique_id]
-    home = Property.objects.get(pk=int(row["UPRN"]))
-    tenancy = Tenancy.objects.create(
-        reference=row["TENANCY_REF"], property=home, tenure="secure", start_date=dt.date(2020, 4, 6)
-    )
-    tenant = Tenant.objects.create(
-        tenancy=tenancy,
-        first_name=row["FORENAME"],
-        surname=row["SURNAME"],
-        resident_id=resident_id,
-        lead=True,
-    )
-    account = RentAccount.objects.create(
-        tenancy=tenancy, payment_reference="12345678I", opened_on=dt.date(2020, 4, 6)
-    )
+    made = tenancy_of(lead_tenancy_row(synth))
+    row, account, tenant, home = made["row"], made["account"], made["tenant"], made["home"]
     ChargeRate.objects.create(
         account=account, charge_type="DBR", weekly_pence=11250, effective_from=dt.date(2020, 4, 6)
     )
@@ -71,8 +52,7 @@ def tenancy(linked, synth, db):  # noqa: F811 (fixtures imported above)
 def borough(db):
     """The synthetic generator's accounts as rent accounts in the database, and its lines."""
     from borough.housing.matching import synthetic
-    from borough.housing.models import ChargeRate, RentAccount, Tenancy, Tenant
-    from borough.places.models import Property
+    from borough.housing.models import ChargeRate
 
     made = synthetic.generate(400, 200, seed=3)
     ids = {}

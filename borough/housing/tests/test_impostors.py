@@ -13,15 +13,12 @@ from django.utils import timezone
 
 from borough.core.letters import sent_letters
 from borough.housing.models import RentAccount, Tenancy, Tenant
+from borough.housing.tests.factories import born as date_of_birth
 from borough.places.models import Property
 from borough.residents.index import resident_ids_of
 from borough.residents.verification.attempts import LIMITS
 
 from .test_self_service import _confirm, _find, _sign_in
-
-
-def _born(row) -> dt.date:
-    return dt.datetime.strptime(row["DATE_OF_BIRTH"].title(), "%d-%b-%Y").date()
 
 
 def _near_misses(born: dt.date) -> dict[str, dt.date]:
@@ -37,7 +34,7 @@ def _near_misses(born: dt.date) -> dict[str, dt.date]:
 @pytest.mark.parametrize("miss", ["a day out", "a month out", "a year out"])
 def test_a_date_of_birth_near_the_tenants_does_not_open_the_account(client, tenancy, miss):
     row = tenancy["row"]
-    wrong = _near_misses(_born(row))[miss]
+    wrong = _near_misses(date_of_birth(row))[miss]
     _sign_in(client)
     _find(client, tenancy)
     page = _confirm(
@@ -57,7 +54,7 @@ def _guess(client, tenancy, email, *, years_out: int):
     client.logout()
     _sign_in(client, email)
     _find(client, tenancy)
-    born = _born(tenancy["row"])
+    born = date_of_birth(tenancy["row"])
     wrong = born.replace(year=born.year - years_out, day=min(born.day, 28))
     return _confirm(
         client,
@@ -152,7 +149,7 @@ def test_a_machine_client_guessing_a_tenants_date_of_birth_locks_them_and_they_a
 
     tenancy["tenant"].email = "tenant.at.home@example.org"
     tenancy["tenant"].save()
-    row, born = tenancy["row"], _born(tenancy["row"])
+    row, born = tenancy["row"], date_of_birth(tenancy["row"])
     create_client("Compromised", ["verify"])
     for n in range(LIMITS["resident"].failures):
         verify(
@@ -245,7 +242,7 @@ def test_a_letter_is_posted_only_after_a_check_that_entitles_to_one(
     _find(client, tenancy)
     assert client.post("/rent/find/letter").status_code == 403
     # a near miss is not entitled either
-    born = _born(tenancy["row"]) + dt.timedelta(days=1)
+    born = date_of_birth(tenancy["row"]) + dt.timedelta(days=1)
     page = _confirm(
         client,
         tenancy["row"],

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from borough.core.config import check_limit_settings, count_per_seconds
 from borough.residents.verification.models import CheckTarget, FailedCheck
 
 
@@ -61,46 +62,13 @@ def limit_for(scope: str) -> Limit:
     override = (getattr(settings, "BOROUGH_ATTEMPT_LIMITS", None) or {}).get(scope)
     if not override:
         return default
-    failures, seconds = _parse(scope, override)
+    failures, seconds = count_per_seconds("BOROUGH_ATTEMPT_LIMITS", scope, override)
     return Limit(failures, dt.timedelta(seconds=seconds), default.title)
-
-
-def _parse(scope: str, text: str) -> tuple[int, int]:
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        failures, seconds = (int(part) for part in str(text).split("/"))
-        if failures < 1 or seconds < 1:
-            raise ValueError
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"BOROUGH_ATTEMPT_LIMITS: {scope} is {text!r}; write it as FAILURES/SECONDS, like "
-            "5/86400"
-        ) from None
-    return failures, seconds
 
 
 def check_attempt_limit_settings(app_configs=None, **kwargs) -> list:
     """``borough check``: every name in ``BOROUGH_ATTEMPT_LIMITS`` is a limit, FAILURES/SECONDS."""
-    from django.core.checks import Error
-    from django.core.exceptions import ImproperlyConfigured
-
-    errors = []
-    for scope, text in (getattr(settings, "BOROUGH_ATTEMPT_LIMITS", None) or {}).items():
-        if scope not in LIMITS:
-            errors.append(
-                Error(
-                    f"BOROUGH_ATTEMPT_LIMITS names {scope!r}, which is not an attempt limit.",
-                    hint="The limits are: " + ", ".join(LIMITS),
-                    id="borough.E111",
-                )
-            )
-            continue
-        try:
-            _parse(scope, text)
-        except ImproperlyConfigured as error:
-            errors.append(Error(str(error), id="borough.E112"))
-    return errors
+    return check_limit_settings("BOROUGH_ATTEMPT_LIMITS", LIMITS, ("borough.E111", "borough.E112"))
 
 
 class TooManyAttempts(Exception):
