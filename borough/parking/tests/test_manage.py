@@ -489,14 +489,8 @@ def test_a_renewal_starts_the_day_after_and_enforcement_sees_it_from_then(
     assert check(starts).valid_until == renewal.ends_on.isoformat()
 
 
-def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
-    client,
-    ada,
-    pay,
-    verifier,
-):
-    verifier["decisions"][0] = "refer"
-    old = _ending_soon(permit_for(client, pay, ada))
+def _renew_to_check(client, old: Permit) -> str:
+    """Through the renewal's who-you-are and length pages, to "Check your renewal": its base."""
     base = f"/parking/permits/{old.number}/renew"
     client.get(base)
     client.post(
@@ -510,6 +504,18 @@ def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
         },
     )
     client.post(f"{base}/duration", {"months": "12"})
+    return base
+
+
+def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
+    client,
+    ada,
+    pay,
+    verifier,
+):
+    verifier["decisions"][0] = "refer"
+    old = _ending_soon(permit_for(client, pay, ada))
+    base = _renew_to_check(client, old)
     assert "send proof of address within 30 days" in client.get(f"{base}/check").content.decode()
     paid_through_card_page(client, pay, client.post(f"{base}/check"))
     renewal = Permit.objects.exclude(pk=old.pk).get()
@@ -524,19 +530,7 @@ def test_a_renewal_by_someone_the_records_do_not_know_waits_for_an_officer(
 ):
     verifier["decisions"][0] = "not_found"
     old = _ending_soon(permit_for(client, pay, ada))
-    base = f"/parking/permits/{old.number}/renew"
-    client.get(base)
-    client.post(
-        f"{base}/you",
-        {
-            "first_name": "Ada",
-            "surname": "Lovelace",
-            "dob_day": "27",
-            "dob_month": "3",
-            "dob_year": "1980",
-        },
-    )
-    client.post(f"{base}/duration", {"months": "12"})
+    base = _renew_to_check(client, old)
     assert "an officer will check your renewal" in client.get(f"{base}/check").content.decode()
     page = paid_through_card_page(client, pay, client.post(f"{base}/check"))
     assert not Permit.objects.exclude(pk=old.pk).exists()
@@ -547,19 +541,7 @@ def test_a_renewal_by_someone_the_records_do_not_know_waits_for_an_officer(
 
 def test_cancelling_a_renewed_permit_cancels_its_renewal_too(client, ada, pay, verifier):
     old = _ending_soon(permit_for(client, pay, ada))
-    base = f"/parking/permits/{old.number}/renew"
-    client.get(base)
-    client.post(
-        f"{base}/you",
-        {
-            "first_name": "Ada",
-            "surname": "Lovelace",
-            "dob_day": "27",
-            "dob_month": "3",
-            "dob_year": "1980",
-        },
-    )
-    client.post(f"{base}/duration", {"months": "12"})
+    base = _renew_to_check(client, old)
     paid_through_card_page(client, pay, client.post(f"{base}/check"))
     renewal = Permit.objects.exclude(pk=old.pk).get()
     assert (
