@@ -38,7 +38,8 @@ from borough.core.bulk import insert_rows
 from borough.housing import services
 from borough.housing.matching import engine
 from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
-from borough.housing.statements import StatementError, StatementLine, parse_statement
+from borough.housing.statements import StatementError, StatementLine
+from borough.housing.statements.parallel import parse_statement_alongside
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -267,11 +268,17 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
     report = progress or (lambda stage, percent: None)
     own = council_account()
     report(READING, 0)
+    file_sha256 = _file_sha256(source)
+    # Each credit is matched as soon as it has been read and checked: a large file is read in
+    # a second process meanwhile (statements.parallel), so reading and matching share the
+    # time. Matching only reads; a file refused later throws its matches away.
+    matcher = _Matcher(name_matcher)
     try:
-        statement = parse_statement(
+        statement = parse_statement_alongside(
             source,
             format,
             csv_mapping,
+            each_line=matcher.take,
             account=f"{own[:6]} {own[6:]}",
             name=file_name,
             progress=lambda done, total: report(READING, 70 * done // max(total, 1)),
@@ -286,8 +293,13 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
                 f"{settings.COUNCIL.bank.account_number})"
             )
         )
-    file_sha256 = _file_sha256(source)
-    credits = [line for line in statement.lines if line.amount_pence > 0]
+    matches = matcher.matches
+    credits = [
+        (line, matches[number])
+        for number, line in enumerate(statement.lines)
+        if line.amount_pence > 0
+    ]
+    del matcher, matches
     about = {
         "format": statement.format,
         "bank_account": statement.account[:60],
@@ -299,11 +311,11 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
     del statement  # the debits are not needed again
 
     report(MATCHING, 70)
-    earlier = _imported_before(credits)
-    new = [line for line in credits if line.line_hash not in earlier]
+    earlier = _imported_before([line for line, _ in credits])
+    new = [(line, match) for line, match in credits if line.line_hash not in earlier]
     counts = (about.pop("lines"), len(credits))
-    del credits  # from here each line is held once, by ``new``, until it has been matched
-    outcomes = _match(new, name_matcher, report)
+    del credits  # from here each line is held once, by ``new``, until it has become rows
+    outcomes = _outcomes(new, report)
 
     report(POSTING, 90)
     try:
@@ -384,10 +396,8 @@ class _Outcome:
     by_name: bool
 
 
-def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
-    """Match each new credit (outside any transaction: reading only). Each line and its match
-    are turned into rows as they come and let go (``new`` is emptied as it goes), so a large
-    statement's lines and matches are not all held at once."""
+def _engine(name_matcher) -> engine.RentAccountMatcher:
+    """The matcher over today's rent accounts (and their payers seen before)."""
     accounts = matcher_accounts()
     linked = list(
         Tenant.objects.exclude(resident_id="").values_list("tenancy__rent_account", "resident_id")
@@ -399,18 +409,29 @@ def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
         from borough.housing.resident_names import resident_name_matcher
 
         name_matcher = resident_name_matcher(accounts, linked)
-    matcher = engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
-    adapt_date = connection.ops.adapt_datefield_value
-    adapt_json = connection.ops.adapt_json_value  # what the JSON field itself calls
-    no_suggestions = adapt_json([], None)  # an automatic match has none: most lines
-    known: dict[tuple[str, str], str] = {}
-    outcomes = []
-    total = len(new)
-    for number in range(1, total + 1):
-        line, new[number - 1] = new[number - 1], None
-        key = _payer_key(line, known)
+    return engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
+
+
+class _Matcher:
+    """Matches each line handed to :meth:`take` as it is read (reading only, outside any
+    transaction); ``matches`` holds, for each line in order, its payer's keyed hash and its
+    match, or ``None`` for money out. The rent accounts are read at the first credit."""
+
+    def __init__(self, name_matcher) -> None:
+        self._name_matcher = name_matcher
+        self._engine: engine.RentAccountMatcher | None = None
+        self._known: dict[tuple[str, str], str] = {}
+        self.matches: list[tuple[str, engine.Match] | None] = []
+
+    def take(self, line: StatementLine) -> None:
+        if line.amount_pence <= 0:
+            self.matches.append(None)
+            return
+        if self._engine is None:
+            self._engine = _engine(self._name_matcher)
+        key = _payer_key(line, self._known)
         # the matcher knows payers by their keyed hash, never by their bank details
-        match = matcher.match(
+        match = self._engine.match(
             StatementLine(  # as replace() would build it, without its per-call field look-ups
                 booking_date=line.booking_date,
                 value_date=line.value_date,
@@ -422,9 +443,21 @@ def _match(new: list, name_matcher, report: ImportProgress) -> list[_Outcome]:
                 payer_account="" if key else None,
                 bank_tx_code=line.bank_tx_code,
                 bank_ref=line.bank_ref,
-                line_hash=line.line_hash,
             )
         )
+        self.matches.append((key, match))
+
+
+def _outcomes(new: list, report: ImportProgress) -> list[_Outcome]:
+    """Each new credit and its match as the rows to write. ``new`` is emptied as it goes, so a
+    large statement's lines and matches are not all held twice."""
+    adapt_date = connection.ops.adapt_datefield_value
+    adapt_json = connection.ops.adapt_json_value  # what the JSON field itself calls
+    no_suggestions = adapt_json([], None)  # an automatic match has none: most lines
+    outcomes = []
+    total = len(new)
+    for number in range(1, total + 1):
+        (line, (key, match)), new[number - 1] = new[number - 1], None
         entry = None
         if match.auto:
             kind, code = ledger_kind_for(line)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 if TYPE_CHECKING:
     from .engine import RentAccount
@@ -31,28 +31,60 @@ def standardise_name(name: str) -> list[str]:
     return [w for w in words if w not in TITLES and w not in ("AND", "&")]
 
 
+class _Surname:
+    """The tenants who share one surname: their accounts, full names and first initials."""
+
+    __slots__ = ("account_ids", "by_initial", "full_names")
+
+    def __init__(self) -> None:
+        self.account_ids: list[Hashable] = []
+        self.full_names: list[str] = []
+        self.by_initial: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, account_id: Hashable, full_name: str, first: str) -> None:
+        self.by_initial[first[0]].append(len(self.account_ids))
+        self.account_ids.append(account_id)
+        self.full_names.append(full_name)
+
+
 class TenantNameIndex:
     def __init__(self, accounts: Iterable[RentAccount]) -> None:
-        self.by_surname: dict[str, list[tuple[Hashable, str, str]]] = defaultdict(list)
+        self.by_surname: dict[str, _Surname] = defaultdict(_Surname)
         for account in accounts:
             for name in account.tenant_names:
                 words = standardise_name(name)
                 if len(words) < 2:
                     continue
-                self.by_surname[words[-1]].append((account.account_id, " ".join(words), words[0]))
+                self.by_surname[words[-1]].add(account.account_id, " ".join(words), words[0])
 
     def __call__(self, payer_name: str) -> list[tuple[Hashable, float]]:
         words = standardise_name(payer_name)
         if not words:
             return []
         query = " ".join(words)
-        initials = {w for w in words if len(w) == 1}
+        initials = {w for w in words if len(w) == 1} if len(words) <= 3 else set()
         scores: dict[Hashable, float] = {}
         for surname in {w for w in words if len(w) > 1}:
-            for account_id, full, first in self.by_surname.get(surname, ()):
-                score = fuzz.token_sort_ratio(query, full) / 100
-                if first[0] in initials and len(words) <= 3:
-                    score = max(score, INITIAL_SCORE)
-                if score >= MIN_SCORE and score > scores.get(account_id, 0.0):
+            tenants = self.by_surname.get(surname)
+            if tenants is None:
+                continue
+            # every tenant of the surname scored at once (a common surname has hundreds)
+            found = {
+                index: score
+                for _, score, index in process.extract(
+                    query,
+                    tenants.full_names,
+                    scorer=fuzz.token_sort_ratio,
+                    limit=None,
+                    score_cutoff=MIN_SCORE * 100,
+                )
+            }
+            for initial in initials:
+                for index in tenants.by_initial.get(initial, ()):
+                    found[index] = max(found.get(index, 0.0), INITIAL_SCORE * 100)
+            for index in sorted(found):
+                score = found[index] / 100
+                account_id = tenants.account_ids[index]
+                if score > scores.get(account_id, 0.0):
                     scores[account_id] = score
         return sorted(scores.items(), key=lambda item: -item[1])[:20]

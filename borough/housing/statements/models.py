@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
@@ -203,6 +205,25 @@ def with_line_hashes(account: str, lines: Iterable[StatementLine]) -> list[State
     return [replace(line, line_hash=digest) for line, digest in zip(lines, digests, strict=True)]
 
 
+#: Told of each checked line as its builder takes it (see :func:`lines_told_to`).
+_LINE_LISTENER: ContextVar[Callable[[tuple], None] | None] = ContextVar(
+    "statement_line_listener", default=None
+)
+
+
+@contextmanager
+def lines_told_to(listener: Callable[[tuple], None]) -> Iterator[None]:
+    """While inside, every :class:`StatementBuilder` made calls ``listener(row)`` with each line
+    it has checked, in the file's order, before the file has been read to its end. ``row`` is
+    :class:`StatementLine`'s fields without ``line_hash`` (a line's hash needs the whole
+    statement); the statement may still be refused afterwards."""
+    token = _LINE_LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LINE_LISTENER.reset(token)
+
+
 class StatementBuilder:
     """Takes a parser's entries one at a time, checks each as it comes, and builds the
     :class:`Statement` at the end (:meth:`finish`).
@@ -219,6 +240,7 @@ class StatementBuilder:
         self.currency = currency
         self.total_pence = 0
         self._rows: list[tuple] = []
+        self._listener = _LINE_LISTENER.get()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -245,20 +267,21 @@ class StatementBuilder:
             )
         pence = to_pence(raw.amount, source=self.source, where=raw.where)
         self.total_pence += pence
-        self._rows.append(
-            (
-                _plain_date(raw.booking_date),
-                _plain_date(raw.value_date),
-                pence,
-                line_currency,
-                _clean(raw.reference) or "",
-                _clean(raw.payer_name),
-                _digits(raw.payer_sort_code),
-                _digits(raw.payer_account),
-                _clean(raw.bank_tx_code),
-                clean_bank_ref(raw.bank_ref),
-            )
+        row = (
+            _plain_date(raw.booking_date),
+            _plain_date(raw.value_date),
+            pence,
+            line_currency,
+            _clean(raw.reference) or "",
+            _clean(raw.payer_name),
+            _digits(raw.payer_sort_code),
+            _digits(raw.payer_account),
+            _clean(raw.bank_tx_code),
+            clean_bank_ref(raw.bank_ref),
         )
+        self._rows.append(row)
+        if self._listener is not None:
+            self._listener(row)
 
     def finish(
         self,
