@@ -39,6 +39,7 @@ from borough.housing import services
 from borough.housing.matching import engine
 from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
 from borough.housing.statements import StatementError, StatementLine
+from borough.housing.statements.models import pounds
 from borough.housing.statements.parallel import parse_statement_alongside
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
@@ -153,22 +154,36 @@ class ImportResult:
     posted: int
     to_suspense: int
     already_seen: int
+    #: Debits the bank marks as reversals of earlier credits: payments into the account taken
+    #: back (a recalled or returned payment), each as the officer reads it.
+    taken_back: tuple[str, ...] = ()
 
     def summary(self) -> str:
         name = self.record.file_name
         if not self.credits:
-            return (
+            text = (
                 f"{name}: {self.lines} line{'s' if self.lines != 1 else ''}, no payments into the "
                 "account (credits) among them: nothing to post to rent accounts."
             )
-        if not self.new_lines:
-            return f"{name}: every line was imported before; nothing was posted again."
-        return (
-            f"{name}: {self.credits} credit{'s' if self.credits != 1 else ''}, "
-            f"{self.new_lines} new. {self.posted} posted to rent accounts automatically, "
-            f"{self.to_suspense} in suspense for an officer; {self.already_seen} imported "
-            "before (not posted again)."
-        )
+        elif not self.new_lines:
+            text = f"{name}: every line was imported before; nothing was posted again."
+        else:
+            text = (
+                f"{name}: {self.credits} credit{'s' if self.credits != 1 else ''}, "
+                f"{self.new_lines} new. {self.posted} posted to rent accounts automatically, "
+                f"{self.to_suspense} in suspense for an officer; {self.already_seen} imported "
+                "before (not posted again)."
+            )
+        if self.taken_back:
+            count = len(self.taken_back)
+            text += (
+                f" The bank took back {count} earlier payment{'s' if count != 1 else ''} into the "
+                "account (reversals): find where each was posted and reverse it there: "
+                + "; ".join(self.taken_back[:20])
+                + (f"; and {count - 20} more" if count > 20 else "")
+                + "."
+            )
+        return text
 
 
 #: ``progress(stage, percent)``: what the import is doing and how far it has got (0 to 100).
@@ -293,6 +308,9 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
                 f"{settings.COUNCIL.bank.account_number})"
             )
         )
+    taken_back = tuple(
+        _taken_back(line) for line in statement.lines if line.reversal and line.amount_pence < 0
+    )
     matches = matcher.matches
     credits = [
         (line, matches[number])
@@ -333,7 +351,14 @@ def _import(source, file_name, format, csv_mapping, user, name_matcher, progress
     report(POSTING, 100)
     lines, credits = counts
     added = len(outcomes)
-    return ImportResult(record, lines, credits, added, posted, added - posted, credits - added)
+    return ImportResult(
+        record, lines, credits, added, posted, added - posted, credits - added, taken_back
+    )
+
+
+def _taken_back(line: StatementLine) -> str:
+    words = f"{line.booking_date.day} {line.booking_date:%B %Y}, {pounds(-line.amount_pence)}"
+    return words + (f" ({line.reference})" if line.reference else "")
 
 
 def _write(file_name, file_sha256, user, counts, about, outcomes):
@@ -412,6 +437,18 @@ def _engine(name_matcher) -> engine.RentAccountMatcher:
     return engine.RentAccountMatcher(accounts, name_matcher=name_matcher)
 
 
+#: A credit the bank marks as a reversal undoes a payment out of the account (a refund that
+#: bounced, say): it is nobody's rent, whatever its reference says.
+_REVERSAL = engine.Match(
+    None,
+    0.0,
+    engine.REVERSAL,
+    "The bank marks this credit as a reversal of an earlier payment out of the account, not a "
+    "payment in: find the payment it reverses.",
+    False,
+)
+
+
 class _Matcher:
     """Matches each line handed to :meth:`take` as it is read (reading only, outside any
     transaction); ``matches`` holds, for each line in order, its payer's keyed hash and its
@@ -427,9 +464,12 @@ class _Matcher:
         if line.amount_pence <= 0:
             self.matches.append(None)
             return
+        key = _payer_key(line, self._known)
+        if line.reversal:
+            self.matches.append((key, _REVERSAL))
+            return
         if self._engine is None:
             self._engine = _engine(self._name_matcher)
-        key = _payer_key(line, self._known)
         # the matcher knows payers by their keyed hash, never by their bank details
         match = self._engine.match(
             StatementLine(  # as replace() would build it, without its per-call field look-ups

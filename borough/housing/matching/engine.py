@@ -46,6 +46,7 @@ PAYER_NAME = "payer_name"
 SUSPENSE = "suspense"
 CLOSED_ACCOUNT = "closed_account"  # suspense, for a payment to an account that has closed
 NOT_A_CREDIT = "not_a_credit"
+REVERSAL = "reversal"  # suspense: the bank marks the credit as undoing an earlier debit
 
 BULK_PAYER_ACCOUNTS = 4  # a bank account seen on more rent accounts than this is an agency/DWP
 PLAUSIBLE_WEEKS = 13  # a payment of more than a quarter's rent is not "plausible" on history alone

@@ -47,7 +47,7 @@ _WANTED = (
     "BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd",
     "Refs/EndToEndId", "Refs/AcctSvcrRef", "AmtDtls/TxAmt/Amt", "RltdPties/Dbtr/Nm",
     "RltdPties/Dbtr/Pty/Nm", "RltdPties/DbtrAcct/Id/IBAN", "RmtInf/Ustrd",
-    "RmtInf/Strd/CdtrRefInf/Ref",
+    "RmtInf/Strd/CdtrRefInf/Ref", "RvslInd",
 )  # fmt: skip
 
 _AMOUNTS = frozenset(path for path in _WANTED if path.endswith("Amt"))
@@ -228,6 +228,7 @@ class _Entries:
             "value_date": value,
             "currency": currency,
             "bank_tx_code": "/".join(code for code in codes if code) or None,
+            "reversal": (_text(leaves, "RvslInd") or "").lower() in ("true", "1"),
         }
         # One detail: the entry's amount is the payment (a detail's own amount may be before
         # charges). Several: their own amounts, when each has one, split the entry.

@@ -34,6 +34,9 @@ class StatementLine:
     ``reference`` is what the payer typed, or the bank's narrative when that is all there is.
     ``bank_ref`` is the bank's own identifier for the entry (EndToEndId, AcctSvcrRef or the
     ``:61:`` bank reference), ``None`` when the bank gave a placeholder such as NOTPROVIDED.
+    ``reversal`` is the bank's mark that the entry undoes an earlier one (camt.053
+    ``<RvslInd>true``, MT940 ``RC``/``RD``): a credit so marked is money coming back, not a
+    payment, and a debit so marked takes back a payment made earlier.
     ``line_hash`` is what an import uses to post each line once (see ``docs/bank-statements.md``).
     """
 
@@ -47,6 +50,7 @@ class StatementLine:
     payer_account: str | None = None
     bank_tx_code: str | None = None
     bank_ref: str | None = None
+    reversal: bool = False
     line_hash: str = ""
 
     @property
@@ -83,6 +87,7 @@ class RawLine:
     payer_account: str | None = None
     bank_tx_code: str | None = None
     bank_ref: str | None = None
+    reversal: bool = False
 
 
 def to_pence(amount: Decimal | str | int, *, source: str, where: str) -> int:
@@ -278,6 +283,7 @@ class StatementBuilder:
             _digits(raw.payer_account),
             _clean(raw.bank_tx_code),
             clean_bank_ref(raw.bank_ref),
+            bool(raw.reversal),
         )
         self._rows.append(row)
         if self._listener is not None:

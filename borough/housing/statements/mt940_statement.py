@@ -79,6 +79,7 @@ class _Pending:
     customer_reference: str | None
     bank_reference: str | None
     code: str | None
+    reversal: bool = False
     details: list[str] = field(default_factory=list)
 
 
@@ -237,6 +238,7 @@ class _Reader:
             customer_reference=parts.get("customer_reference"),
             bank_reference=bank_ref,
             code=parts.get("id"),
+            reversal=mark in ("RC", "RD"),
         )
 
     # -- checks ------------------------------------------------------------------------------
@@ -259,6 +261,7 @@ class _Reader:
                 payer_account=details.get("payer_account"),
                 bank_tx_code=pending.code,
                 bank_ref=pending.bank_reference,
+                reversal=pending.reversal,
             )
         )
 
