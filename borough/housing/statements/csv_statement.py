@@ -183,11 +183,15 @@ def parse_csv(
 ) -> Statement:
     """Read a CSV export with ``mapping``: the account is the mapping's, else ``account``."""
     source = opened.source
-    text = io.TextIOWrapper(opened.stream, encoding=mapping.encoding, newline="")
+    # A UTF-16 or UTF-32 file says so itself (a byte order mark, or the zero bytes beside each
+    # character): it is read as what it is, whatever encoding the mapping expects.
+    unicode = opened.encoding if (opened.encoding or "").startswith("utf-") else None
+    encoding = unicode if unicode and unicode != "utf-8-sig" else mapping.encoding
+    text = io.TextIOWrapper(opened.stream, encoding=encoding, newline="")
     try:
         return _parse_rows(text, source, mapping, account, currency, opened)
     except UnicodeDecodeError as exc:
-        raise StatementError(f"{source}: not {mapping.encoding} text: {exc}") from None
+        raise StatementError(f"{source}: not {encoding} text: {exc}") from None
     finally:
         text.detach()  # the stream is the caller's to close
 

@@ -2,7 +2,8 @@
 
 A file is opened once, as a binary stream the parsers read to the end in one pass. What it is
 (camt.053, MT940, CSV, or something Borough does not read: a zip file, a PDF, other binary data)
-is told from how it starts, whatever its encoding (UTF-8, or UTF-16/32 with a byte order mark)
+is told from how it starts, whatever its encoding (UTF-8, UTF-16/32 with a byte order mark, or
+UTF-16 without one)
 and however long its prologue (an XML comment, a bank's header lines before the first MT940
 tag). Progress is the share of the file's bytes read so far.
 """
@@ -134,10 +135,30 @@ def open_statement(
         head = stream.read(_PEEK)
         stream.seek(start)
         encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+        encoding = encoding or _utf16_without_bom(head)
         yield Opened(stream, size, source, encoding, progress)
     finally:
         if close:
             stream.close()
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for UTF-16 text with no byte order mark, told as the XML
+    specification's Appendix F tells it: a statement starts with Latin characters, each of which
+    has a zero byte beside it in UTF-16 (on the right in little-endian, on the left in
+    big-endian), and text in any other encoding has almost no zero bytes."""
+    sample = head[:512]
+    sample = sample[: len(sample) - len(sample) % 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    zero_left = sample[0::2].count(0)
+    zero_right = sample[1::2].count(0)
+    if zero_right >= 0.9 * pairs and zero_left <= 0.1 * pairs:
+        return "utf-16-le"
+    if zero_left >= 0.9 * pairs and zero_right <= 0.1 * pairs:
+        return "utf-16-be"
+    return None
 
 
 def _head_text(head: bytes, encoding: str | None) -> str:

@@ -143,6 +143,23 @@ def test_a_utf16_camt053_with_a_byte_order_mark_is_read():
     assert [line.amount_pence for line in statement.lines] == [1000]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_files_without_a_byte_order_mark_are_read_as_utf16(encoding):
+    # Windows tools save "Unicode" text without a BOM; each character has a zero byte beside it
+    xml = _camt(_entry()).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    mt940 = _mt940(":61:2604070407C10,00NTRFNONREF//B1\n").decode()
+    csv = "Date,Description,Amount,Balance\n07/04/2026,HSG 0010 1995 C,10.00,110.00\n"
+    for text, name in ((xml, "u.xml"), (mt940, "u.sta"), (csv, "u.csv")):
+        statement = parse_statement(text.encode(encoding), name=name, account="089999 66374958")
+        assert [line.amount_pence for line in statement.lines] == [1000], name
+
+
+def test_binary_data_with_zero_bytes_is_still_not_text():
+    data = bytes(range(256)) * 8  # zero bytes, but not beside each character
+    with pytest.raises(StatementError, match="binary data"):
+        parse_statement(data, name="x.bin")
+
+
 def test_a_camt053_with_a_long_comment_before_the_document_is_read():
     data = _camt(_entry())
     declaration, rest = data.split(b"\n", 1)
