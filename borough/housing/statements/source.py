@@ -3,9 +3,8 @@
 A file is opened once, as a binary stream the parsers read to the end in one pass. What it is
 (camt.053, MT940, CSV, or something Borough does not read: a zip file, a PDF, other binary data)
 is told from how it starts, whatever its encoding (UTF-8, UTF-16/32 with a byte order mark, or
-UTF-16 without one)
-and however long its prologue (an XML comment, a bank's header lines before the first MT940
-tag). Progress is the share of the file's bytes read so far.
+UTF-16 without one) and however long its prologue (an XML comment, a bank's header lines before
+the first MT940 tag). Progress is the share of the file's bytes read so far.
 """
 
 from __future__ import annotations
