@@ -215,6 +215,8 @@ def create_verification(request: HttpRequest, body: VerificationIn, response: Ht
     except PolicyError as error:
         log.error("verification policies: %s", error)
         return 503, {"detail": "Verification is not available: its configuration has a mistake."}
+    except VerificationUnavailable as error:
+        return 503, {"detail": str(error)}
     if client is not None and client.purposes and body.purpose not in client.purposes:
         return 403, {"detail": "This API key may not verify for that purpose."}
     if user is not None:

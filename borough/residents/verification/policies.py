@@ -69,6 +69,11 @@ class Policy:
     when_not_held: str = "refer"
     opens_account: bool = False
     caller_evidence: str = "proof"
+    #: Why this purpose cannot be verified with the council's declared datasets ("" when it
+    #: can): checks for it are "unavailable" with this reason, and ``borough check`` says it.
+    unavailable: str = ""
+    #: Datasets the shipped policy names that this council has not declared, left out.
+    left_out: tuple[str, ...] = ()
 
 
 def policies_path() -> Path:
@@ -76,8 +81,18 @@ def policies_path() -> Path:
 
 
 def parse_policies(
-    data: dict, *, where: str, known_datasets: set[str], known_roles: set[str] | None = None
+    data: dict,
+    *,
+    where: str,
+    known_datasets: set[str],
+    known_roles: set[str] | None = None,
+    shipped: bool = False,
 ) -> dict[str, Policy]:
+    """The policies in ``data`` (a policies file read as TOML), checked; a mistake in the file
+    is a :class:`PolicyError`. A policy naming datasets the council has not declared is kept,
+    but cannot be used (``Policy.unavailable`` says what to change) — or, in the ``shipped``
+    file, which names every dataset a council may have, goes on with the declared ones
+    (``Policy.left_out``), so long as one is left."""
     policies = {}
     for purpose, raw in data.items():
         at = f"{where}: [{purpose}]"
@@ -128,14 +143,20 @@ def parse_policies(
             )
         if values["proves"] not in PROVES:
             raise PolicyError(f"{at}: proves must be one of {', '.join(PROVES)}.")
-        for code in values["datasets"]:
-            if code not in known_datasets:
-                raise PolicyError(
-                    f"{at}: dataset {code!r} is not declared. Declared: "
-                    f"{', '.join(sorted(known_datasets))}."
-                )
         if not values["datasets"]:
             raise PolicyError(f"{at}: datasets must name at least one dataset.")
+        missing = tuple(code for code in values["datasets"] if code not in known_datasets)
+        kept = tuple(code for code in values["datasets"] if code in known_datasets)
+        unavailable, left_out = "", ()
+        if missing and shipped and kept:
+            values["datasets"], left_out = list(kept), missing
+        elif missing:
+            unavailable = (
+                f"{at} names {_datasets_words(missing)}, which this council has not declared "
+                f"(declared: {', '.join(sorted(known_datasets)) or 'none'}). Declare "
+                f"{'it' if len(missing) == 1 else 'them'} (docs/source-datasets.md), or set "
+                f"this policy's datasets to declared ones that prove {values['proves']!r}."
+            )
         for name in ("verified_probability", "refer_probability"):
             if not 0 < values[name] < 1:
                 raise PolicyError(f"{at}: {name} must be between 0 and 1.")
@@ -167,8 +188,17 @@ def parse_policies(
             when_not_held=values["when_not_held"],
             opens_account=values["opens_account"],
             caller_evidence=values["caller_evidence"],
+            unavailable=unavailable,
+            left_out=left_out,
         )
     return policies
+
+
+def _datasets_words(codes: tuple[str, ...]) -> str:
+    quoted = [repr(code) for code in codes]
+    if len(quoted) == 1:
+        return f"dataset {quoted[0]}"
+    return f"datasets {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def load_policies(path: Path | None = None) -> dict[str, Policy]:
@@ -180,10 +210,18 @@ def load_policies(path: Path | None = None) -> dict[str, Policy]:
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{path}: not valid TOML: {error}") from None
     from borough.core.roles import ROLES
+    from borough.residents.config import DatasetConfigError
 
-    known = {config.code for config in declared_datasets()}
+    try:
+        known = {config.code for config in declared_datasets()}
+    except DatasetConfigError as error:
+        raise PolicyError(f"the council's dataset declarations cannot be read: {error}") from None
     return parse_policies(
-        data, where=str(path), known_datasets=known, known_roles={r.group for r in ROLES}
+        data,
+        where=str(path),
+        known_datasets=known,
+        known_roles={r.group for r in ROLES},
+        shipped=path.resolve() == SHIPPED.resolve(),
     )
 
 
@@ -199,13 +237,33 @@ def check_verification_policies(app_configs=None, **kwargs) -> list:
     services the council's profile switches on (otherwise the first resident to apply would
     meet the mistake)."""
     from django.conf import settings
-    from django.core.checks import Error
+    from django.core.checks import Error, Warning
 
     try:
         found = policies()
     except PolicyError as error:
         return [Error(str(error), id="borough.E131")]
     errors = []
+    for purpose, policy in found.items():
+        if policy.unavailable:
+            errors.append(
+                Error(
+                    f"{policy.unavailable} Until then every check for it is refused as "
+                    "unavailable (the API answers 503).",
+                    id="borough.E133",
+                )
+            )
+        elif policy.left_out:
+            errors.append(
+                Warning(
+                    f"{policies_path()}: [{purpose}] is the shipped policy; it leaves out "
+                    f"{_datasets_words(policy.left_out)}, which this council has not declared, "
+                    f"and counts {', '.join(policy.datasets)} as proof.",
+                    hint="To choose the proof yourself, copy the shipped policies file and set "
+                    "BOROUGH_VERIFICATION_POLICIES (docs/verification.md).",
+                    id="borough.W134",
+                )
+            )
     for service in settings.COUNCIL.services:
         for purpose in PURPOSES_BY_SERVICE.get(service, ()):
             if purpose not in found:
@@ -221,16 +279,24 @@ def check_verification_policies(app_configs=None, **kwargs) -> list:
     return errors
 
 
-@functools.cache
-def _cached(path: str, mtime: float) -> dict[str, Policy]:
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, mtime: float, declarations: tuple) -> dict[str, Policy]:
     return load_policies(Path(path))
 
 
 def policies() -> dict[str, Policy]:
-    """The policies in force (re-read when the file changes)."""
+    """The policies in force (re-read when the file, or the council's dataset declarations
+    they are checked against, change)."""
+    from borough.residents.config import datasets_dir
+
     path = policies_path()
     try:
         mtime = path.stat().st_mtime
     except FileNotFoundError:
         raise PolicyError(f"{ENV_VAR} is {path}, which does not exist.") from None
-    return _cached(str(path), mtime)
+    folder = datasets_dir()
+    declarations = tuple(
+        (declaration.name, declaration.stat().st_mtime)
+        for declaration in sorted(folder.glob("*.toml"))
+    )
+    return _cached(str(path), mtime, (str(folder), declarations))

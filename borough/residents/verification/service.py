@@ -142,6 +142,10 @@ def policy_for(purpose: str) -> Policy:
     found = policies().get(purpose)
     if found is None:
         raise UnknownPurpose(purpose)
+    if found.unavailable:
+        raise VerificationUnavailable(
+            f"Verification for {purpose!r} is not available: {found.unavailable}"
+        )
     return found
 
 
