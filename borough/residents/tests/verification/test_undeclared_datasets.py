@@ -19,6 +19,7 @@ from borough.residents.verification.policies import (
     policies,
 )
 
+from .test_hard_rules import _BASE
 from .test_service_and_api import _body, _post
 
 TWO = ("council_tax", "electoral_register")
@@ -84,21 +85,10 @@ def test_a_councils_own_policy_naming_an_undeclared_dataset_is_unavailable_alone
 
 
 def test_several_undeclared_datasets_are_all_named():
-    data = {
-        "parking_permit_residency_check": {
-            "title": "t",
-            "proves": "residency",
-            "datasets": ["council_tax", "blue_badges", "libraries"],
-            "same_address": True,
-            "ended_within_days": 0,
-            "min_evidence": 1,
-            "verified_probability": 0.99,
-            "margin_bits": 6.0,
-            "refer_probability": 0.5,
-            "roles_see_fields": [],
-        }
-    }
-    (policy,) = parse_policies(data, where="f.toml", known_datasets={"council_tax"}).values()
+    raw = {**_BASE, "datasets": ["housing_tenancies", "blue_badges", "libraries"]}
+    (policy,) = parse_policies(
+        {"housing_tenant_verification": raw}, where="f.toml", known_datasets={"housing_tenancies"}
+    ).values()
     assert "datasets 'blue_badges' and 'libraries'" in policy.unavailable
     assert "Declare them" in policy.unavailable
 
