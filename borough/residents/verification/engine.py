@@ -283,6 +283,19 @@ def _agrees(name: str, applicant: Prepared, record: Prepared) -> bool | None:
     return value == getattr(applicant, name)
 
 
+def _a_name(value: str | None) -> bool:
+    return value is not None and sum(ch.isalpha() for ch in value) >= 2
+
+
+def _first_names_agree(index: CandidateIndex, applicant: Prepared, record: Prepared) -> bool:
+    """Whether ``record`` holds the applicant's first name, or one the model scores as the same
+    name (a nickname, a typo): a blank or an initial on either side is never agreement."""
+    if not (_a_name(applicant.first_name) and _a_name(record.first_name)):
+        return False
+    levels = index.scorer.score(applicant, record).levels
+    return any(level.comparison == "first_name" and level.bits > 0 for level in levels)
+
+
 def _required_values(policy: Policy, applicant: Prepared) -> None:
     for name in policy.must_agree:
         given = applicant.dob if name == "date_of_birth" else getattr(applicant, name)
@@ -381,13 +394,32 @@ def decide(
             public=[PUBLIC["refer"]],
         )
 
+    # Who, not only which family: the first name given must agree with one the resident's
+    # records hold. A blank or an initial is no agreement (it scores nothing either way), so a
+    # twin or a relative with the same surname, date of birth and home whose first name the
+    # records lack would otherwise pass as them.
+    mine = [index.record(i) for i in index.records_of(resident)]
+    if not any(_first_names_agree(index, prepared, record) for record in mine):
+        return outcome(
+            REFER,
+            resident,
+            p,
+            runner_p,
+            [
+                who,
+                "None of their records holds a first name that agrees with the one given (a "
+                "blank or an initial cannot tell relatives apart): an officer should confirm "
+                "who the applicant is.",
+            ],
+            public=[PUBLIC["refer"]],
+        )
+
     # Hard rules: a field the policy says must agree is checked against every value the
     # resident's records hold, whatever the probability (a near miss is someone else, or a
     # typo an officer should see).
     # Every record that holds the field must hold the applicant's value: records that disagree
     # among themselves (a typo in one system, or a parent and child the link merged) are for an
     # officer to settle, not a second chance for a guess.
-    mine = [index.record(i) for i in index.records_of(resident)]
     not_held, disagreeing, split = [], [], []
     for name in policy.must_agree:
         found = [a for a in (_agrees(name, prepared, r) for r in mine) if a is not None]
