@@ -234,8 +234,47 @@ def parse_date(text: str, formats: tuple[str, ...]) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+    for fmt in formats:
+        impossible = _impossible_day(text, fmt)
+        if impossible:
+            raise DateError(impossible)
     examples = " or ".join(date(2020, 11, 24).strftime(f).upper() for f in formats)
     raise DateError(f"'{text}' is not a date in the declared format (like {examples})")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+
+
+def _impossible_day(text: str, fmt: str) -> str | None:
+    """What is wrong with ``text`` when it is laid out as ``fmt`` but names a day that does not
+    exist ("29 February 1939 is not a date"); None when it is not laid out so. Reads the layout
+    with the standard library's own pattern for ``fmt`` (``_strptime``)."""
+    try:
+        import _strptime
+
+        found = _strptime._TimeRE_cache.compile(fmt).match(text)
+    except (ImportError, AttributeError, KeyError, ValueError):
+        return None
+    if found is None or found.end() != len(text):
+        return None
+    parts = {k: v for k, v in found.groupdict().items() if v is not None}
+    if "d" not in parts or not ({"m", "b", "B"} & parts.keys()) or not ({"Y", "y"} & parts.keys()):
+        return None
+    day = int(parts["d"])
+    if "m" in parts:
+        month = int(parts["m"])
+    else:
+        name = (parts.get("b") or parts["B"]).lower()
+        month = next((n for n, m in enumerate(_MONTHS, 1) if m.lower().startswith(name[:3])), 0)
+    year = (
+        int(parts["Y"])
+        if "Y" in parts
+        else int(parts["y"]) + (1900 if int(parts["y"]) >= 69 else 2000)
+    )
+    if not 1 <= month <= 12:
+        return f"'{text}' is not a date: there is no month {month}"
+    return f"{day} {_MONTHS[month - 1]} {year} is not a date"
 
 
 def years_before(day: date, years: int) -> date:

@@ -169,8 +169,6 @@ def test_dates_are_read_in_the_declared_formats(text, formats, expected):
     ("text", "formats"),
     [
         ("11/24/2020", ("%d/%m/%Y",)),  # US order: day and month are not swapped to fit
-        ("31/02/2020", ("%d/%m/%Y",)),  # no such day
-        ("29/02/2023", ("%d/%m/%Y",)),
         ("2020-11-24", ("%d/%m/%Y",)),  # ISO where the dataset declares UK dates
         ("24/11/20", ("%d/%m/%Y",)),
         ("yesterday", ("%d/%m/%Y",)),
@@ -179,6 +177,22 @@ def test_dates_are_read_in_the_declared_formats(text, formats, expected):
 def test_a_date_not_in_the_declared_format_is_an_error_not_a_guess(text, formats):
     with pytest.raises(s.DateError, match="not a date in the declared format"):
         s.parse_date(text, formats)
+
+
+@pytest.mark.parametrize(
+    ("text", "formats", "message"),
+    [
+        ("31/02/2020", ("%d/%m/%Y",), "31 February 2020 is not a date"),
+        ("29/02/1939", ("%d/%m/%Y",), "29 February 1939 is not a date"),
+        ("1939-02-29", ("%Y-%m-%d",), "29 February 1939 is not a date"),
+        ("31-APR-2001", ("%d-%b-%Y",), "31 April 2001 is not a date"),
+        ("29/02/2023", ("%Y-%m-%d", "%d/%m/%Y"), "29 February 2023 is not a date"),
+    ],
+)
+def test_a_day_that_does_not_exist_is_named_as_such(text, formats, message):
+    with pytest.raises(s.DateError) as raised:
+        s.parse_date(text, formats)
+    assert str(raised.value) == message
 
 
 def test_an_ambiguous_day_and_month_is_read_as_declared():
