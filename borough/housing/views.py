@@ -26,6 +26,9 @@ from borough.residents.verification.models import Verification
 from borough.residents.verification.service import VerificationUnavailable, verify
 from borough.transparency.models import ActorKind
 
+#: Free, impartial money and debt advice, backed by the government (shown to a tenant who owes).
+MONEY_ADVICE_URL = "https://www.moneyhelper.org.uk/en/money-troubles/dealing-with-debt"
+
 LINK_KEY = "rent_link"
 CHECK_KEY = "rent_link_check"
 
@@ -357,6 +360,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             "s": accounts.summary(found, request.user, today=today),
             "address": found.tenancy.property.single_line(),
             "council": settings.COUNCIL,
+            "money_advice_url": MONEY_ADVICE_URL,
             "page_title": "Your rent account",
         },
     )
