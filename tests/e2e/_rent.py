@@ -8,7 +8,6 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import watch_csp_violations
@@ -18,12 +17,12 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 320, "he
 SHOTS = os.environ.get("BOROUGH_SCREENSHOTS", "")
 
 
-@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
-def sized_page(request, browser):
-    """A page at desktop width and one at 320 px; a CSP violation fails the journey."""
-    context = browser.new_context(viewport=WIDTHS[request.param])
+def page_at(width: str, browser):
+    """A page at a width of ``WIDTHS`` (for a module's fixture, parametrised over them); a CSP
+    violation fails the journey."""
+    context = browser.new_context(viewport=WIDTHS[width])
     page = context.new_page()
-    page.width_name = request.param
+    page.width_name = width
     page.javascript = True
     violations = watch_csp_violations(page)
     yield page

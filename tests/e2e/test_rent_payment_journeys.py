@@ -5,16 +5,29 @@ account once."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e._rent import fits_the_width, heading, pay_with_card, shot, signed_in_tenant
-from tests.e2e._rent import sized_page  # noqa: F401 (a fixture)
+from tests.e2e._rent import (
+    WIDTHS,
+    fits_the_width,
+    heading,
+    page_at,
+    pay_with_card,
+    shot,
+    signed_in_tenant,
+)
 from tests.e2e.test_foundation_journeys import check_accessible
+
+
+@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
+def sized_page(request, browser):
+    yield from page_at(request.param, browser)
 
 
 def test_a_tenant_who_owes_sees_it_gets_help_and_pays_by_card_after_a_declined_card(
     sized_page: Page, live_server, transactional_db
-):  # noqa: F811
+):
     from borough.housing import services
     from borough.housing.models import LedgerEntry
 
@@ -78,7 +91,7 @@ def test_a_tenant_who_owes_sees_it_gets_help_and_pays_by_card_after_a_declined_c
 
 def test_a_tenant_who_cancels_on_the_card_page_can_pay_a_different_amount(
     sized_page: Page, live_server, transactional_db
-):  # noqa: F811
+):
     from borough.housing import services
 
     page, base = sized_page, live_server.url

@@ -118,9 +118,7 @@ def test_an_account_in_credit_has_no_warning_and_no_struggling_help(client, db):
     assert "If you are struggling to pay" not in page
 
 
-def test_the_card_amount_starts_at_what_is_owed_and_each_mistake_has_its_own_message(
-    client, owing
-):
+def test_the_card_amount_starts_at_what_is_owed_and_each_mistake_has_its_own_message(client, owing):
     page = _page(client.get(f"{ACCOUNT}/pay"))
     assert 'value="250.00"' in page and "You owe £250.00" in page
     for typed, message in (
@@ -138,9 +136,7 @@ def test_the_card_amount_starts_at_what_is_owed_and_each_mistake_has_its_own_mes
     assert Payment.objects.count() == 0
 
 
-def test_a_card_payment_is_posted_to_the_rent_account_once_however_often_it_returns(
-    client, owing
-):
+def test_a_card_payment_is_posted_to_the_rent_account_once_however_often_it_returns(client, owing):
     next_url = _start(client, amount="£1,00.50")  # "£" and a stray comma are forgiven
     back = _card(client, next_url)
     assert back.startswith(f"{ACCOUNT}/pay/paid?attempt=")
