@@ -256,7 +256,7 @@ def amount_explained(account: RentAccount, frequency: str, *, on: dt.date) -> st
     if amount * FREQUENCIES[frequency] != weekly * weeks:
         words += " (rounded up to the penny)"
     if frequency != "monthly" and weeks != 52:
-        words += ", paid every week of the year including the rent-free weeks"
+        words += ", paid all year round, including in the rent-free weeks"
     return words
 
 

@@ -69,6 +69,17 @@ def test_a_tenant_sets_up_a_direct_debit_and_is_warned_off_a_standing_order_as_w
     expect(heading(page)).to_have_text("Check your Direct Debit details")
     amount = page.locator("#dd-amount").inner_text()
     expect(page.locator("#dd-explained")).to_contain_text(f"which is {amount} a month")
+    # they are paid fortnightly after all: change how often, then the day of the week
+    page.get_by_role("link", name="Change how often").click()
+    page.get_by_role("radio", name="Every 2 weeks").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Which day of the week do you want to pay?")
+    page.get_by_role("radio", name="Friday").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Check your Direct Debit details")
+    expect(page.locator("main")).to_contain_text("Every 2 weeks on a Friday")
+    amount = page.locator("#dd-amount").inner_text()
+    expect(page.locator("#dd-explained")).to_contain_text(f"which is {amount} every 2 weeks")
     expect(page.locator("#dd-payee")).to_have_text("LB NORTHMERE")
     looks_right(page, "dd-check")
     page.get_by_role("button", name="Confirm and set up Direct Debit").click()
@@ -89,6 +100,17 @@ def test_a_tenant_sets_up_a_direct_debit_and_is_warned_off_a_standing_order_as_w
     warning.get_by_role("link", name="cancel your Direct Debit").click()
     expect(heading(page)).to_have_text("Pay by Direct Debit")
     expect(page.locator("#dd-payee")).to_have_text(f"LB NORTHMERE {mandate.reference}")
+    expect(page.locator("#dd-explained")).to_contain_text(WEEKLY)
+    looks_right(page, "dd-status")
+    page.get_by_role("link", name="Cancel your Direct Debit").click()
+    expect(heading(page)).to_have_text("Cancel your Direct Debit")
+    looks_right(page, "dd-cancel")
+    page.get_by_role("button", name="Cancel Direct Debit").click()
+    expect(page.locator("#dd-ended")).to_have_text(mandate.reference)
+    mandate.refresh_from_db()
+    assert mandate.status == Mandate.Status.CANCELLED
+    page.goto(f"{base}/rent/account/{account.payment_reference}/standing-order")
+    expect(page.locator("#dd-warning")).to_have_count(0)  # nothing to pay twice now
 
 
 def test_a_tenant_gets_standing_order_details_and_a_statement_between_two_dates(
