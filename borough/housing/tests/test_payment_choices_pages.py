@@ -44,8 +44,7 @@ def test_the_amount_is_worked_out_from_the_weekly_charge_in_words(tenant):
         f"{MONTHLY} (rounded up to the penny)"
     )
     assert accounts.amount_explained(account, "weekly", on=TODAY) == (
-        f"{WEEKLY} (rounded up to the penny), paid all year round, including in the "
-        "rent-free weeks"
+        f"{WEEKLY} (rounded up to the penny), paid all year round, including in the rent-free weeks"
     )
 
 
