@@ -78,12 +78,28 @@ def test_the_pdf_statement_is_tagged_for_screen_readers(client, tenant):
     kinds = _elements(reader)
     assert kinds[0] == "/H1"
     assert kinds.count("/H2") == 4  # for, your account, transactions, contact us
-    # every line and table row is a paragraph: the heading row, 3 entries, and the details
-    assert kinds.count("/P") >= 4 + 1 + 5
-    # each page says which structure elements its content belongs to
+    assert kinds.count("/P") >= 4 + 5 + 4  # names and address, account, contacts
+    assert kinds.count("/Table") == 1
+    assert kinds.index("/Table") > kinds.index("/H2", 2)  # read after its heading
+    table = _table(reader)
+    rows = [row.get_object() for row in table["/K"]]
+    assert all(row["/S"] == "/TR" for row in rows)
+    cells = [[cell.get_object()["/S"] for cell in row["/K"]] for row in rows]
+    assert cells[0] == ["/TH"] * 6  # the column headings
+    assert cells[1:] == [["/TD"] * 6] * 3  # rent, service charge, standing order
+    # each cell is marked content on its page, found again through the page's parent tree
     page = reader.pages[0]
-    assert "/StructParents" in page
-    assert b"BDC" in page.get_contents().get_data()
+    assert b"/TD <</MCID" in page.get_contents().get_data()
+    owners = root["/StructTreeRoot"]["/ParentTree"]["/Nums"][1]
+    first_cell = rows[1]["/K"][0].get_object()
+    [mcid] = first_cell["/K"]
+    assert owners[mcid].get_object() == first_cell
+    assert first_cell.raw_get("/Pg").idnum == page.indirect_reference.idnum
+
+
+def _table(reader: PdfReader):
+    document = reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0].get_object()
+    return next(k.get_object() for k in document["/K"] if k.get_object()["/S"] == "/Table")
 
 
 def test_a_long_statement_goes_on_to_more_pages_with_its_headings_again(client, tenant):
@@ -102,3 +118,22 @@ def test_a_long_statement_goes_on_to_more_pages_with_its_headings_again(client, 
     second = reader.pages[1].extract_text()
     assert "Date" in second and "Balance" in second and "Bank payment" in second
     assert "/StructParents" in reader.pages[1]
+    rows = [row.get_object() for row in _table(reader)["/K"]]
+    headings = [row for row in rows if row["/K"][0].get_object()["/S"] == "/TH"]
+    assert len(headings) == len(reader.pages)  # the headings row again on each page
+    assert len(rows) == len(headings) + 3 + 80
+
+
+def test_a_long_description_is_shortened_rather_than_printed_over_the_next_column(client, tenant):
+    services.post_entry(
+        tenant,
+        kind=LedgerEntry.Kind.BANK_PAYMENT,
+        type_code="RBP",
+        amount_pence=-100,
+        posted_on=dt.date(2026, 11, 11),
+        description="Bank payment from MRS A OKAFOR-WILLIAMS REFERENCE RENT FOR FLAT 3 KESTREL HOUSE",
+        source_key="bp:long",
+    )
+    text = _pdf(client).pages[0].extract_text()
+    assert "Bank payment from MRS A" in text and "KESTREL HOUSE" not in text
+    assert "..." in text
