@@ -247,3 +247,20 @@ def test_two_returns_at_the_same_moment_post_the_payment_once():
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CARD).count() == 1
     assert services.balance_pence(account) == 0
     assert card_payments.post_card_payment(Payment.objects.get()).amount_pence == -25000
+
+
+def test_a_tenant_on_track_with_an_arrangement_is_told_so_not_warned(client, owing):
+    from borough.housing.models import PaymentArrangement
+
+    PaymentArrangement.objects.create(
+        account=owing,
+        amount_pence=500,
+        frequency="weekly",
+        start_date=dt.date.today(),
+        start_balance_pence=25000,
+    )
+    page = _page(client.get(ACCOUNT))
+    plan = page.split('id="owed-plan">')[1].split("</p>")[0]
+    assert "£5.00 every week on top of your rent, and you are on track" in plan
+    assert "home at risk" not in page
+    assert "Pay what you owe by card" in page and "If you are struggling to pay" in page
