@@ -14,5 +14,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The Service User Number of the Bacs report samples the tests read (borough/housing/tests/bacs).
+BOROUGH_BACS_SUN = "123456"
 # Background jobs run at once, inside the test.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

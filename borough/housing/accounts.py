@@ -203,65 +203,6 @@ def _money(pence: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
-def statement_pdf(st: Statement, council_name: str) -> bytes:
-    """The statement as a PDF (fpdf2): council, account, period, the rows, opening and closing
-    balances; what was paid by Housing Benefit or Universal Credit shown on its own."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Rent statement {st.account.payment_reference}")
-    pdf.set_author(council_name)
-    pdf.set_lang("en-GB")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin(f"{council_name}: rent statement"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 11)
-    lines = [
-        f"Payment reference: {st.account.payment_reference}",
-        f"Period: {st.start:%d %B %Y} to {st.end:%d %B %Y}",
-        f"Opening balance: {_owed(st.opening_pence)}",
-        f"Closing balance: {_owed(st.closing_pence)}",
-        f"Housing Benefit or Universal Credit received: {pounds(st.benefit_pence)}",
-    ]
-    for line in lines:
-        pdf.cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    pdf.set_font("helvetica", "", 9)
-    heading = FontFace(emphasis="BOLD")
-    with pdf.table(
-        col_widths=(22, 70, 30, 22, 22, 24),
-        text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
-        headings_style=heading,
-    ) as table:
-        table.row(["Date", "Description", "Type", "Charged", "Paid", "Balance"])
-        for row in st.rows:
-            table.row(
-                [
-                    f"{row.posted_on:%d/%m/%Y}",
-                    _latin(row.description),
-                    _latin(row.kind),
-                    pounds(row.charge_pence) if row.charge_pence else "",
-                    pounds(row.paid_pence) if row.paid_pence else "",
-                    pounds(row.balance_pence),
-                ]
-            )
-    return bytes(pdf.output())
-
-
-def _owed(pence: int) -> str:
-    if pence > 0:
-        return f"{pounds(pence)} owed"
-    if pence < 0:
-        return f"{pounds(-pence)} in credit"
-    return "£0.00"
-
-
-def _latin(text: str) -> str:
-    """The core PDF fonts are Latin-1: other characters become their nearest or '?'."""
-    return text.replace("£", "\u00a3").encode("latin-1", "replace").decode("latin-1")
-
-
 def rent_year_weeks(today: dt.date) -> int:
     cfg = settings.COUNCIL.housing
     year = rent_week(monday_of(today), rent_free_weeks=cfg.rent_free_weeks).rent_year
@@ -278,10 +219,50 @@ FREQUENCY_NAMES = {
 }
 
 
+#: How an amount at each frequency is said after the amount: "£510.42 a month".
+PER_PAYMENT = {
+    "weekly": "a week",
+    "fortnightly": "every 2 weeks",
+    "four_weekly": "every 4 weeks",
+    "monthly": "a month",
+}
+
+
+def year_of_charges(account: RentAccount, *, on: dt.date) -> tuple[int, int]:
+    """The weekly charge in force on ``on`` and the weeks charged in its rent year."""
+    return sum(services.weekly_charge_pence(account, on).values()), rent_year_weeks(on)
+
+
+def year_explained(account: RentAccount, *, on: dt.date) -> str:
+    """ "Your rent and charges are £122.50 a week for 50 weeks a year: £6,125.00 a year"."""
+    weekly, weeks = year_of_charges(account, on=on)
+    return (
+        f"Your rent and charges are {pounds(weekly)} a week for {weeks} weeks a year: "
+        f"{pounds(weekly * weeks)} a year"
+    )
+
+
+def amount_explained(account: RentAccount, frequency: str, *, on: dt.date) -> str:
+    """How the amount at ``frequency`` comes from the weekly charge, in words: "£122.50 a week
+    for 50 weeks a year is £6,125.00 a year, which is £510.42 a month". The same sum as
+    ``standing_order_amounts`` on ``on``; a weekly-ish amount says it is paid in the rent-free
+    weeks too."""
+    weekly, weeks = year_of_charges(account, on=on)
+    amount = standing_order_amounts(account, today=on)[frequency]
+    words = (
+        f"{pounds(weekly)} a week for {weeks} weeks a year is {pounds(weekly * weeks)} a year, "
+        f"which is {pounds(amount)} {PER_PAYMENT[frequency]}"
+    )
+    if amount * FREQUENCIES[frequency] != weekly * weeks:
+        words += " (rounded up to the penny)"
+    if frequency != "monthly" and weeks != 52:
+        words += ", paid all year round, including in the rent-free weeks"
+    return words
+
+
 def standing_order_amounts(account: RentAccount, *, today: dt.date) -> dict[str, int]:
     """What to pay at each frequency so that a year's payments equal a year's charges: the
     weekly charge × the weeks charged this rent year (rent-free weeks left out) ÷ payments a
     year, rounded up to the penny so that a tenant is never short."""
-    weekly = sum(services.weekly_charge_pence(account, today).values())
-    weeks = rent_year_weeks(today)
+    weekly, weeks = year_of_charges(account, on=today)
     return {name: -(-weekly * weeks // per_year) for name, per_year in FREQUENCIES.items()}

@@ -263,6 +263,11 @@ def _heading(kind: str, text: str) -> dict:
     return {"label": {"text": text, "isPageHeading": True, "classes": "govuk-label--l"}}
 
 
+def _next_day(mandate: Mandate, today: dt.date) -> dt.date:
+    upcoming = direct_debit.next_collection(mandate, today)
+    return upcoming[0] if upcoming else today
+
+
 @resident_required
 @require_GET
 def status(request: HttpRequest, reference: str) -> HttpResponse:
@@ -286,6 +291,14 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
             if mandate
             else "",
             "amounts": accounts.standing_order_amounts(account, today=today),
+            "year": accounts.year_explained(account, on=today),
+            "explained": accounts.amount_explained(
+                account, mandate.frequency, on=_next_day(mandate, today)
+            )
+            if mandate
+            else "",
+            "registered_name": direct_debit.service_user_name(),
+            "sun": settings.BOROUGH_BACS_SUN,
             "page_title": "Pay by Direct Debit",
         },
     )
@@ -415,6 +428,10 @@ def frequency(request: HttpRequest, reference: str) -> HttpResponse:
         form,
         title="How often do you want to pay?",
         back=("Back", "housing:dd-authorise"),
+        intro=[
+            f"{accounts.year_explained(account, on=_today())}. We spread that evenly over the "
+            "year, so you pay the same amount each time, including in the rent-free weeks."
+        ],
         fields=[(form["frequency"], _heading("legend", "How often do you want to pay?"))],
     )
 
@@ -448,6 +465,7 @@ def _plan(account: RentAccount, answers: dict, today: dt.date) -> dict:
     return {
         "first_day": direct_debit.collection_day_of(first),
         "amount": direct_debit.amount_pence(account, answers["frequency"], first),
+        "explained": accounts.amount_explained(account, answers["frequency"], on=first),
         "schedule": direct_debit.describe_schedule(answers["frequency"], answers["day"]),
     }
 
@@ -490,6 +508,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             "plan": _plan(account, answers, today),
             "guarantee": direct_debit.guarantee_paragraphs(),
             "council_name": settings.COUNCIL.name,
+            "registered_name": direct_debit.service_user_name(),
             "error": error,
             "page_title": "Check your Direct Debit details",
         },
@@ -513,6 +532,10 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
             "amount": direct_debit.amount_pence(
                 account, mandate.frequency, mandate.first_collection_on
             ),
+            "explained": accounts.amount_explained(
+                account, mandate.frequency, on=mandate.first_collection_on
+            ),
+            "registered_name": direct_debit.service_user_name(),
             "email": request.user.email,
             "page_title": "Direct Debit set up",
         },

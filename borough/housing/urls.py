@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from borough.housing import finance_views, staff_views, views
+from borough.housing import finance_views, pay_views, staff_views, views
 
 app_name = "housing"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("rent/find/code", views.link_code, name="link-code"),
     path("rent/account/<str:reference>", views.account, name="account"),
     path("rent/account/<str:reference>/statement", views.statement, name="statement"),
+    path("rent/account/<str:reference>/pay", pay_views.pay, name="card-pay"),
+    path("rent/account/<str:reference>/pay/paid", pay_views.paid, name="card-paid"),
     path("staff/finance/statements", finance_views.imports, name="finance-imports"),
     path(
         "staff/finance/statements/uploads/<int:upload_id>",

@@ -16,15 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from borough.core.access import public, resident_required
 from borough.core.govuk_forms import NameAndDateOfBirthForm
 from borough.core.middleware import cacheable
-from borough.housing import accounts, linking
+from borough.housing import accounts, direct_debit, linking
 from borough.housing.models import RentAccount
 from borough.housing.rent_weeks import first_monday_in_april
+from borough.housing.statement_pdf import render_statement_pdf
 from borough.places.forms import PostcodeForm
 from borough.residents.verification.attempts import TooManyAttempts, limit_for
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
 from borough.residents.verification.service import VerificationUnavailable, verify
 from borough.transparency.models import ActorKind
+
+#: Free, impartial money and debt advice, backed by the government (shown to a tenant who owes).
+MONEY_ADVICE_URL = "https://www.moneyhelper.org.uk/en/money-troubles/dealing-with-debt"
 
 LINK_KEY = "rent_link"
 CHECK_KEY = "rent_link_check"
@@ -357,6 +361,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             "s": accounts.summary(found, request.user, today=today),
             "address": found.tenancy.property.single_line(),
             "council": settings.COUNCIL,
+            "money_advice_url": MONEY_ADVICE_URL,
             "page_title": "Your rent account",
         },
     )
@@ -378,7 +383,7 @@ def statement(request: HttpRequest, reference: str) -> HttpResponse:
             response = HttpResponse(accounts.statement_csv(st), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
-        pdf = accounts.statement_pdf(st, settings.COUNCIL.name)
+        pdf = render_statement_pdf(st, settings.COUNCIL)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
@@ -428,6 +433,8 @@ def standing_order(request: HttpRequest, reference: str) -> HttpResponse:
             "amounts": amounts,
             "chosen": chosen,
             "frequency_name": accounts.FREQUENCY_NAMES.get(chosen or "", ""),
+            "explained": accounts.amount_explained(found, chosen, on=today) if chosen else "",
+            "mandate": direct_debit.live_mandate(found),
             "weeks": accounts.rent_year_weeks(today),
             "page_title": "Pay by standing order",
         },

@@ -4,11 +4,15 @@ service charge, how the tenant pays), and eight weeks of the council's rent bank
 statement in camt.053 and in MT940, with the ground truth of which account each credit belongs
 to (``rent_statement_truth.csv``, by the bank's reference of the line).
 
-Tenants' habits are the ones that make matching hard: most pay by standing order with their
-exact reference, some leave off the check character, put "RENT" in front or give no reference,
-some pay every four weeks and some monthly; a few still pay last year's amount; relatives pay
-for some; Housing Benefit arrives from the DWP; and some credits are not rent at all.
-Deterministic for a seed."""
+Tenants' habits are the ones that make matching hard, and leave the finance officer's suspense
+queue looking like a rent account's: most pay by standing order with their exact reference, some
+leave off the check character, put "RENT" in front, swap two digits or give no reference; some
+pay part of what is due ("RENT", a round £40 or £50); a parent pays for some with a note instead
+of the reference ("MUM FOR AISHA RENT"); joint tenants pay for each other; some pay every four
+weeks and some monthly; a few still pay last year's amount; Housing Benefit arrives from the DWP;
+and some credits are not rent at all (council tax paid into the rent account). Payments fall in
+the weeks charged: the eight weeks before the borough's start date, from the Monday of the first
+(``charge_mondays``). Deterministic for a seed."""
 
 from __future__ import annotations
 
@@ -41,6 +45,26 @@ COUNCIL_ACCOUNT = "089999 66374958"
 WEEKS = 8
 
 
+def charge_mondays(start_date: dt.date) -> list[dt.date]:
+    """The Mondays of the weeks the statement covers: charges for these weeks are what its
+    payments pay (``borough.housing.synth.load_rent_accounts`` posts them)."""
+    first = start_date - dt.timedelta(weeks=WEEKS)
+    monday = first - dt.timedelta(days=first.weekday())
+    return [monday + dt.timedelta(weeks=k) for k in range((start_date - monday).days // 7 + 1)]
+
+
+def _transposed(reference: str, rng: random.Random, scheme) -> str:
+    """The reference with two neighbouring digits swapped, so that its check character no longer
+    fits (a swap that happens to be another valid reference is left alone)."""
+    digits = reference[:-1]
+    for _ in range(10):
+        k = rng.randrange(0, len(digits) - 1)
+        swapped = digits[:k] + digits[k + 1] + digits[k] + digits[k + 2 :] + reference[-1]
+        if swapped != reference and not scheme.is_valid(swapped):
+            return swapped
+    return reference[:-1]
+
+
 def _date(text: str) -> dt.date | None:
     return dt.datetime.strptime(text.title(), "%d-%b-%Y").date() if text else None
 
@@ -48,7 +72,13 @@ def _date(text: str) -> dt.date | None:
 def write(out: Path, seed: int, start_date: dt.date) -> dict[str, int]:
     """Write the rent files into ``out`` (which holds ``housing_tenancies.csv``)."""
     from borough.housing.matching.references import get_scheme
-    from borough.housing.matching.synthetic import as_statement, write_camt053, write_mt940
+    from borough.housing.matching.synthetic import (
+        FIRST_NAMES,
+        SURNAMES,
+        as_statement,
+        write_camt053,
+        write_mt940,
+    )
     from borough.housing.statements.models import StatementLine
 
     scheme = get_scheme("localgov-housing-rents")
@@ -81,22 +111,33 @@ def write(out: Path, seed: int, start_date: dt.date) -> dict[str, int]:
         roll = rng.random()
         if pays_by == "benefit":
             habit, payer = "dwp", "DWP HOUSING BENEFIT"
-        elif roll < 0.08:
+        elif roll < 0.06:
             habit, typed = "missing_check", payment_reference[:-1]
-        elif roll < 0.13:
+        elif roll < 0.10:
             habit, typed = "prefix", f"RENT {payment_reference}"
-        elif roll < 0.18:
+        elif roll < 0.14:
             habit, typed = "name_only", ""
-        elif roll < 0.22 and len(people) > 1:
+        elif roll < 0.17:
+            habit, typed = "transposed", _transposed(payment_reference, rng, scheme)
+        elif roll < 0.20:
+            habit, typed = "part_payment", rng.choice(["RENT", "RENT PAYMENT", "ARREARS"])
+        elif roll < 0.23:
+            parent = rng.choice(["MUM", "DAD", "NAN"])
+            habit, typed = "parent", f"{parent} FOR {lead['FORENAME'].upper()} RENT"
+            payer = f"{rng.choice('ABCDEJMPRST')} {lead['SURNAME']}".upper()
+        elif roll < 0.27 and len(people) > 1:
             other = next(p for p in people if p is not lead)
             habit, payer = "relative", f"{other['FORENAME']} {other['SURNAME']}".upper()
         monthly = rng.random() < 0.4
         amount = round(weekly * 52 / 12) if monthly else weekly * 4
         if habit == "exact" and rng.random() < 0.1:
             habit, amount = "last_year", amount - amount // 40  # still at last year's rent
+        elif habit == "part_payment":
+            amount = rng.choice([2000, 4000, 5000, 10000])  # what they could manage
         sort_code = f"{rng.randrange(100000, 999999)}"
         account_number = f"{rng.randrange(10**7, 10**8)}"
-        day = first + dt.timedelta(days=rng.randrange(0, 7))
+        began = _date(lead["TENANCY_START"]) or first  # no rent is paid before the tenancy
+        day = max(first, began) + dt.timedelta(days=rng.randrange(0, 7))
         while day < start_date:
             bank_ref = f"SYN{seed:04d}{len(lines):08d}"
             lines.append(
@@ -120,18 +161,20 @@ def write(out: Path, seed: int, start_date: dt.date) -> dict[str, int]:
                 else day + dt.timedelta(weeks=4)
             )
     rng = random.Random(f"{seed}:other credits")
-    for k in range(max(2, len(lines) // 40)):
+    for _k in range(max(2, len(lines) // 40)):  # council tax paid into the rent account
         day = first + dt.timedelta(days=rng.randrange(0, WEEKS * 7))
         bank_ref = f"SYN{seed:04d}{len(lines):08d}"
         lines.append(
             StatementLine(
                 booking_date=day,
                 value_date=day,
-                amount_pence=rng.randrange(1000, 50000),
+                amount_pence=rng.randrange(8000, 22000, 100),
                 currency="GBP",
-                reference=f"INV {rng.randrange(10**5, 10**6)}",
-                payer_name=f"SUPPLIER {k}",
-                bank_tx_code="PMNT/RCDT/ESCT",
+                reference=f"CTAX {rng.randrange(6 * 10**7, 7 * 10**7)}",
+                payer_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}".upper(),
+                payer_sort_code=f"{rng.randrange(100000, 999999)}",
+                payer_account=f"{rng.randrange(10**7, 10**8)}",
+                bank_tx_code="PMNT/RCDT/STDO",
                 bank_ref=bank_ref,
             )
         )
