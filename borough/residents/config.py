@@ -181,110 +181,71 @@ def _unknown(data: dict, allowed: set[str], where: str) -> None:
         )
 
 
+_TOP_LEVEL = {
+    "code",
+    "title",
+    "owner",
+    "description",
+    "proves",
+    "period_is_residence",
+    "lawful_basis",
+    "file",
+    "fields",
+    "people",
+}
+
+
 def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
-    """A DatasetConfig from a parsed TOML document, with every mistake reported clearly."""
+    """A DatasetConfig from a parsed TOML document. Every mistake is reported, all at once: one
+    :class:`DatasetConfigError` listing each (a council fixing its declaration should not meet
+    them one run at a time)."""
     where = str(path)
-    _unknown(
-        data,
-        {
-            "code",
-            "title",
-            "owner",
-            "description",
-            "proves",
-            "period_is_residence",
-            "lawful_basis",
-            "file",
-            "fields",
-            "people",
-        },
-        where,
-    )
-    code = _text(data, "code", where)
-    if not _CODE.fullmatch(code):
-        raise DatasetConfigError(
-            f"{where}: code {code!r} must be lower-case letters, digits and underscores, "
-            "starting with a letter."
-        )
-    if code != path.stem:
-        raise DatasetConfigError(f"{where}: code is {code!r}; the file must be named {code}.toml.")
-    proves = _strings(data.get("proves"), f"{where}: proves")
-    for word in proves:
-        if word not in PROVES:
-            raise DatasetConfigError(
-                f"{where}: proves lists {word!r}; use any of {', '.join(PROVES)}."
-            )
-    period_is_residence = data.get("period_is_residence", False)
-    if not isinstance(period_is_residence, bool):
-        raise DatasetConfigError(f"{where}: period_is_residence must be true or false.")
-    basis = data.get("lawful_basis")
-    if not isinstance(basis, dict):
-        raise DatasetConfigError(
-            f'{where}: needs a [lawful_basis] table with summary = "…" and reference = "…".'
-        )
-    _unknown(basis, {"summary", "reference"}, f"{where}: [lawful_basis]")
+    problems: list[str] = []
 
-    file = data.get("file")
-    if not isinstance(file, dict):
-        raise DatasetConfigError(f'{where}: needs a [file] table with at least record_id = "…".')
+    def got(check, default=None):
+        try:
+            return check()
+        except DatasetConfigError as error:
+            problems.append(str(error))
+            return default
+
+    got(lambda: _unknown(data, _TOP_LEVEL, where))
+    code = got(lambda: _code(data, path, where), "")
+    title = got(lambda: _text(data, "title", where), "")
+    owner = got(lambda: _text(data, "owner", where), "")
+    description = got(lambda: _text(data, "description", where, required=False), "")
+    proves = got(lambda: _proves(data, where), ())
+    period_is_residence = got(lambda: _flag(data, "period_is_residence", where), False)
+    basis = got(lambda: _lawful_basis(data, where), ("", ""))
+    file = got(lambda: _file_table(data, where), {})
     fwhere = f"{where}: [file]"
-    _unknown(file, {"format", "delimiter", "encoding", "date_formats", "record_id"}, fwhere)
-    fmt = _text(file, "format", fwhere, default="csv")
-    if fmt not in FORMATS:
-        raise DatasetConfigError(f"{fwhere}: format must be one of {', '.join(FORMATS)}.")
-    delimiter = file.get("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise DatasetConfigError(f"{fwhere}: delimiter must be one character.")
-    encoding = _text(file, "encoding", fwhere, default="utf-8")
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise DatasetConfigError(
-            f"{fwhere}: {encoding!r} is not an encoding Python knows."
-        ) from None
-    date_formats = _strings(file.get("date_formats", ["%Y-%m-%d"]), f"{fwhere} date_formats")
-    for fmt_text in date_formats:
-        _check_date_format(fmt_text, f"{fwhere} date_formats")
-
-    shared = _fields(data.get("fields", {}), f"{where}: [fields]")
-    raw_people = data.get("people", [{}])
-    if not isinstance(raw_people, list) or not raw_people:
-        raise DatasetConfigError(f"{where}: people must be one or more [[people]] tables.")
-    people = []
-    suffixes = set()
-    for index, raw in enumerate(raw_people, start=1):
-        pwhere = f"{where}: [[people]] number {index}"
-        if not isinstance(raw, dict):
-            raise DatasetConfigError(f"{pwhere} must be a table.")
-        _unknown(raw, {"ref_suffix", "optional", *FIELDS}, pwhere)
-        suffix = raw.get("ref_suffix", "")
-        if not isinstance(suffix, str) or (len(raw_people) > 1 and not suffix):
-            raise DatasetConfigError(
-                f'{pwhere}: a row naming several people needs ref_suffix = "#1", "#2", … for each.'
-            )
-        if suffix in suffixes:
-            raise DatasetConfigError(f"{pwhere}: ref_suffix {suffix!r} is used twice.")
-        suffixes.add(suffix)
-        optional = raw.get("optional", False)
-        if not isinstance(optional, bool):
-            raise DatasetConfigError(f"{pwhere}: optional must be true or false.")
-        own = _fields({k: v for k, v in raw.items() if k in FIELDS}, pwhere)
-        person = PersonSpec(ref_suffix=suffix, fields={**shared, **own}, optional=optional)
-        if not any(name in person.fields for name in NAME_FIELDS):
-            raise DatasetConfigError(
-                f"{pwhere}: a person needs a name: full_name, or first_name and surname."
-            )
-        people.append(person)
-
+    got(
+        lambda: _unknown(
+            file, {"format", "delimiter", "encoding", "date_formats", "record_id"}, fwhere
+        )
+    )
+    fmt = got(lambda: _format(file, fwhere), "csv")
+    delimiter = got(lambda: _delimiter(file, fwhere), ",")
+    encoding = got(lambda: _encoding(file, fwhere), "utf-8")
+    date_formats = got(lambda: _date_formats(file, fwhere), ("%Y-%m-%d",))
+    record_id = got(lambda: _text(file, "record_id", fwhere), "") if file else ""
+    # None: the [fields] table has a mistake of its own (named above), so a person's missing
+    # name may only be that mistake again
+    shared = got(lambda: _fields(data.get("fields", {}), f"{where}: [fields]"), None)
+    people = got(lambda: _people(data, shared, where, got), ())
+    if problems:
+        listed = "\n".join(f"  - {problem.removeprefix(where + ': ')}" for problem in problems)
+        count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
+        raise DatasetConfigError(f"{where} has {count}:\n{listed}")
     return DatasetConfig(
         code=code,
-        title=_text(data, "title", where),
-        owner=_text(data, "owner", where),
-        description=_text(data, "description", where, required=False),
-        lawful_basis=_text(basis, "summary", f"{where}: [lawful_basis]"),
-        lawful_basis_reference=_text(basis, "reference", f"{where}: [lawful_basis]"),
+        title=title,
+        owner=owner,
+        description=description,
+        lawful_basis=basis[0],
+        lawful_basis_reference=basis[1],
         proves=proves,
-        record_id=_text(file, "record_id", fwhere),
+        record_id=record_id,
         people=tuple(people),
         path=path,
         sha256=sha256,
@@ -294,6 +255,123 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         date_formats=date_formats,
         period_is_residence=period_is_residence,
     )
+
+
+def _code(data: dict, path: Path, where: str) -> str:
+    code = _text(data, "code", where)
+    if not _CODE.fullmatch(code):
+        raise DatasetConfigError(
+            f"{where}: code {code!r} must be lower-case letters, digits and underscores, "
+            "starting with a letter."
+        )
+    if code != path.stem:
+        raise DatasetConfigError(f"{where}: code is {code!r}; the file must be named {code}.toml.")
+    return code
+
+
+def _proves(data: dict, where: str) -> tuple[str, ...]:
+    proves = _strings(data.get("proves"), f"{where}: proves")
+    for word in proves:
+        if word not in PROVES:
+            raise DatasetConfigError(
+                f"{where}: proves lists {word!r}; use any of {', '.join(PROVES)}."
+            )
+    return proves
+
+
+def _flag(data: dict, key: str, where: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise DatasetConfigError(f"{where}: {key} must be true or false.")
+    return value
+
+
+def _lawful_basis(data: dict, where: str) -> tuple[str, str]:
+    basis = data.get("lawful_basis")
+    if not isinstance(basis, dict):
+        raise DatasetConfigError(
+            f'{where}: needs a [lawful_basis] table with summary = "…" and reference = "…".'
+        )
+    bwhere = f"{where}: [lawful_basis]"
+    _unknown(basis, {"summary", "reference"}, bwhere)
+    return _text(basis, "summary", bwhere), _text(basis, "reference", bwhere)
+
+
+def _file_table(data: dict, where: str) -> dict:
+    file = data.get("file")
+    if not isinstance(file, dict):
+        raise DatasetConfigError(f'{where}: needs a [file] table with at least record_id = "…".')
+    return file
+
+
+def _format(file: dict, fwhere: str) -> str:
+    fmt = _text(file, "format", fwhere, default="csv")
+    if fmt not in FORMATS:
+        raise DatasetConfigError(f"{fwhere}: format must be one of {', '.join(FORMATS)}.")
+    return fmt
+
+
+def _delimiter(file: dict, fwhere: str) -> str:
+    delimiter = file.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise DatasetConfigError(f"{fwhere}: delimiter must be one character.")
+    return delimiter
+
+
+def _encoding(file: dict, fwhere: str) -> str:
+    encoding = _text(file, "encoding", fwhere, default="utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DatasetConfigError(
+            f"{fwhere}: {encoding!r} is not an encoding Python knows."
+        ) from None
+    return encoding
+
+
+def _date_formats(file: dict, fwhere: str) -> tuple[str, ...]:
+    date_formats = _strings(file.get("date_formats", ["%Y-%m-%d"]), f"{fwhere} date_formats")
+    for fmt_text in date_formats:
+        _check_date_format(fmt_text, f"{fwhere} date_formats")
+    return date_formats
+
+
+def _people(data: dict, shared: dict | None, where: str, got) -> list[PersonSpec]:
+    raw_people = data.get("people", [{}])
+    if not isinstance(raw_people, list) or not raw_people:
+        raise DatasetConfigError(f"{where}: people must be one or more [[people]] tables.")
+    people = []
+    suffixes: set[str] = set()
+    for index, raw in enumerate(raw_people, start=1):
+        person = got(
+            lambda raw=raw, index=index: _person(raw, index, raw_people, shared, suffixes, where)
+        )
+        if person is not None:
+            people.append(person)
+    return people
+
+
+def _person(raw, index: int, raw_people: list, shared: dict | None, suffixes: set, where: str):
+    pwhere = f"{where}: [[people]] number {index}"
+    if not isinstance(raw, dict):
+        raise DatasetConfigError(f"{pwhere} must be a table.")
+    _unknown(raw, {"ref_suffix", "optional", *FIELDS}, pwhere)
+    suffix = raw.get("ref_suffix", "")
+    if not isinstance(suffix, str) or (len(raw_people) > 1 and not suffix):
+        raise DatasetConfigError(
+            f'{pwhere}: a row naming several people needs ref_suffix = "#1", "#2", … for each.'
+        )
+    if suffix in suffixes:
+        raise DatasetConfigError(f"{pwhere}: ref_suffix {suffix!r} is used twice.")
+    suffixes.add(suffix)
+    optional = _flag(raw, "optional", pwhere)
+    own = _fields({k: v for k, v in raw.items() if k in FIELDS}, pwhere)
+    person = PersonSpec(ref_suffix=suffix, fields={**(shared or {}), **own}, optional=optional)
+    if shared is not None and not any(name in person.fields for name in NAME_FIELDS):
+        raise DatasetConfigError(
+            f"{pwhere}: a person needs a name: full_name, or first_name and surname."
+        )
+    return person
 
 
 def _check_date_format(text: str, where: str) -> None:

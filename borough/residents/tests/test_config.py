@@ -125,6 +125,30 @@ def test_mistakes_in_a_declaration_are_named(tmp_path, change, message):
         dataset_config("library_members", tmp_path)
 
 
+def test_a_declaration_with_several_mistakes_lists_them_all_at_once(tmp_path):
+    text = VALID
+    for old, new in (
+        ('proves = ["residency"]', 'proves = ["residence"]'),
+        ('owner = "Libraries"\n', ""),
+        ("[file]", '[file]\nencoding = "klingon"'),
+        ('postcode = "POSTCODE"', 'postcod = "POSTCODE"'),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    write(tmp_path, text)
+    with pytest.raises(DatasetConfigError) as raised:
+        dataset_config("library_members", tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / 'library_members.toml'} has 4 problems:\n")
+    for words in (
+        "proves lists 'residence'",
+        "owner must be a non-empty text",
+        "not an encoding Python knows",
+        "'postcod' is not a person field",
+    ):
+        assert words in message
+
+
 def test_only_liabilities_tenancies_and_claims_say_their_period_is_the_residence(tmp_path):
     residence = {c.code for c in declared_datasets() if c.period_is_residence}
     assert residence == {"council_tax", "housing_tenancies", "housing_benefit"}
