@@ -120,3 +120,45 @@ def any_page(request, browser):
     yield page
     context.close()
     _no_csp_violations(violations)
+
+
+@pytest.fixture
+def sign_in_as(live_server):
+    """``sign_in_as(page, user)``: the browser of ``page`` is signed in as ``user`` (a resident,
+    or staff with the second factor passed), for a journey that starts past sign-in (the sign-in
+    pages have their own journeys). Returns ``page``."""
+    from django.conf import settings
+    from django.test import Client
+
+    from borough.core.testing import sign_in_staff
+
+    def sign_in(page, user):
+        client = Client()
+        if user.is_staff:
+            sign_in_staff(client, user)
+        else:
+            client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        return page
+
+    return sign_in
+
+
+# The page widths every form is filled in at: a desktop and the narrowest phone WCAG 1.4.10 names.
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "320px": {"width": 320, "height": 720}}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def sized_page(request, browser):
+    """A page at desktop width and one at 320 px (``page.width_name`` says which); a CSP
+    violation logged by any page fails the journey."""
+    context = browser.new_context(viewport=WIDTHS[request.param])
+    page = context.new_page()
+    page.width_name = request.param
+    violations = watch_csp_violations(page)
+    yield page
+    context.close()
+    _no_csp_violations(violations)

@@ -66,3 +66,12 @@ def test_browsers_asking_for_favicon_ico_get_the_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/assets/images/favicon.ico"
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_api_docs_page_says_its_language_and_serves_swagger_locally(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert '<html lang="en-GB">' in html
+    assert '<meta name="viewport"' in html
+    assert "/assets/ninja/swagger-ui-bundle.js" in html
+    assert 'id="swagger-settings"' in html
+    assert "/api/v1/openapi.json" in html
