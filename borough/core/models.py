@@ -171,3 +171,20 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hits} in window {self.period}"
+
+
+class EmailChange(models.Model):
+    """A resident changed their account's email address, after confirming the new one by a
+    link sent to it (``email_change.py``). Kept so the account page and the council can say
+    when and from what it changed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    from_email = models.EmailField()
+    to_email = models.EmailField()
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"Email address changed on {self.changed_at:%Y-%m-%d}"

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from borough.core import magic_links, second_factor
-from borough.core.access import public, resident_required, staff_area
+from borough.core.access import public, staff_area
 from borough.core.accessibility import KNOWN_ISSUES, in_words
 from borough.core.catalogue import services_offered
 from borough.core.forms import FeedbackForm, ResidentSignInForm
@@ -223,15 +223,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @public
 def signed_out(request: HttpRequest) -> HttpResponse:
     return render(request, "core/signed_out.html", {"page_title": "You have signed out"})
-
-
-@resident_required
-def account(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "core/account.html",
-        {"services": services_offered(settings.COUNCIL), "page_title": "Your account"},
-    )
 
 
 @staff_area("any")
