@@ -70,7 +70,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80]
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:150]
 
 
 def screenshot_path(folder: Path, test: str, number: int, url: str, width: int) -> Path:

@@ -39,7 +39,9 @@ def test_sections_come_from_the_apps_and_only_for_services_the_council_offers(
     def library(user):
         return AccountSection(
             heading="Library loans",
-            items=[AccountItem("The Odyssey <b>", "Due back on 4 November 2019", "/loans/1", "Late")],
+            items=[
+                AccountItem("The Odyssey <b>", "Due back on 4 November 2019", "/loans/1", "Late")
+            ],
         )
 
     account_summary.register("library", library)
