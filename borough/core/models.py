@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from borough.core.dates import date_and_time_in_words, date_in_words
+
 
 class AccountKind(models.TextChoices):
     STAFF = "staff", "Staff"
@@ -77,7 +79,7 @@ class Feedback(models.Model):
         verbose_name_plural = "feedback"
 
     def __str__(self) -> str:
-        return f"{self.get_satisfaction_display()} on {self.created_at:%d %B %Y}"
+        return f"{self.get_satisfaction_display()} on {date_in_words(self.created_at)}"
 
 
 class ApiClient(models.Model):
@@ -153,7 +155,7 @@ class UsedMagicLink(models.Model):
     used_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
-        return f"link used {self.used_at:%d %B %Y %H:%M}"
+        return f"link used {date_and_time_in_words(self.used_at)}"
 
 
 class RateLimitCounter(models.Model):
@@ -187,4 +189,4 @@ class EmailChange(models.Model):
         ordering = ["-changed_at"]
 
     def __str__(self) -> str:
-        return f"Email address changed on {self.changed_at:%Y-%m-%d}"
+        return f"Email address changed on {date_in_words(self.changed_at)}"
