@@ -6,7 +6,9 @@
 Loaded by pyproject's ``addopts`` (``-p tests.e2e.screenshots``) so that the option exists however
 pytest is started. When the folder is given, every action of a journey that can open a page
 (``goto``, ``click``, ``press``, going back, forward or reloading) is followed, if the page's main
-frame navigated, by two full-page screenshots: ``DIR/<test>/<NN>-<path>-1280.png`` and ``-320.png``.
+frame navigated, by two full-page screenshots: ``DIR/<test>/<NN>-<path>-1280.png`` and ``-320.png``;
+a page whose heading says what its form's legend or label says is noted in
+``DIR/duplicated-headings.txt``.
 The page's own width is put back afterwards, so the journey goes on as it would have. Event
 handlers cannot take the screenshots themselves: in Playwright's sync API they run beside the
 journey, which would go on clicking while the page is being resized.
@@ -94,6 +96,27 @@ def _watch(page) -> dict:
     return state
 
 
+# The page's <h1> when a legend or label of its form says the same words (a page whose only
+# question should be its heading: ``field(..., {"page_heading": true})``), else null.
+DUPLICATED_HEADING = """() => {
+  const h1 = document.querySelector("main h1");
+  if (!h1) return null;
+  const text = h1.innerText.trim().toLowerCase();
+  const same = [...document.querySelectorAll("main legend, main label")].filter(
+    (e) => !e.contains(h1) && e.innerText.trim().toLowerCase() === text);
+  return same.length ? h1.innerText.trim() : null;
+}"""
+
+
+def _note_duplicated_heading(page, number: int) -> None:
+    heading = page.evaluate(DUPLICATED_HEADING)
+    if heading:
+        with (_shots.folder / "duplicated-headings.txt").open("a", encoding="utf-8") as out:
+            out.write(
+                f"{_shots.test}/{number:02d} {page.url}: heading and question both say {heading!r}\n"
+            )
+
+
 def _take(page) -> None:
     if _shots is None or not page.url.startswith("http"):
         return
@@ -101,6 +124,7 @@ def _take(page) -> None:
         page.wait_for_load_state("load")
         own = page.viewport_size or {"width": 1280, "height": 720}
         _shots.taken += 1
+        _note_duplicated_heading(page, _shots.taken)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": own["height"]})
             path = screenshot_path(_shots.folder, _shots.test, _shots.taken, page.url, width)

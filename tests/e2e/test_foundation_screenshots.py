@@ -57,3 +57,21 @@ def test_every_page_of_a_journey_is_photographed_at_both_widths(
     for name in taken:
         width = 1280 if name.endswith("-1280.png") else 320
         assert png_width(shots / name) == width
+
+
+def test_a_heading_that_repeats_the_question_is_noted_for_review(page):
+    from tests.e2e.screenshots import DUPLICATED_HEADING
+
+    page.set_content(
+        "<main><h1>Is this your vehicle?</h1><form><fieldset>"
+        "<legend>Is this your vehicle?</legend></fieldset></form></main>"
+    )
+    assert page.evaluate(DUPLICATED_HEADING) == "Is this your vehicle?"
+    # The GOV.UK way: the legend is the heading.
+    page.set_content(
+        "<main><form><fieldset><legend><h1>Is this your vehicle?</h1></legend>"
+        "</fieldset></form></main>"
+    )
+    assert page.evaluate(DUPLICATED_HEADING) is None
+    page.set_content("<main><h1>Who you are</h1><label>First name</label></main>")
+    assert page.evaluate(DUPLICATED_HEADING) is None
