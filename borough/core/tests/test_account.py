@@ -158,3 +158,21 @@ def test_each_mistake_has_its_own_message_and_keeps_what_was_typed(signed_in, ty
 
 def test_only_a_signed_in_resident_can_ask(client):
     assert client.get("/account/email")["Location"].startswith("/sign-in")
+
+
+def test_an_administrator_can_look_up_a_change_but_not_edit_it(
+    client, make_staff, sign_in_staff, resident
+):
+    from django.utils import timezone
+
+    change = EmailChange.objects.create(
+        user=resident,
+        from_email="resident@example.com",
+        to_email="ada.new@example.org",
+        changed_at=timezone.now(),
+    )
+    sign_in_staff(client, make_staff("Administrator"))
+    listing = client.get("/admin/core/emailchange/?q=ada.new")
+    assert listing.status_code == 200
+    assert "ada.new@example.org" in listing.content.decode()
+    assert client.get(f"/admin/core/emailchange/{change.pk}/delete/").status_code == 403
