@@ -53,6 +53,11 @@ def register(service: str, provider: Provider) -> None:
     _providers[service] = provider
 
 
+def services_with_sections() -> set[str]:
+    """The services that have registered a section."""
+    return set(_providers)
+
+
 def sections_for(user, profile=None) -> list[AccountSection]:
     """The account page's sections for ``user``, from the services the profile offers."""
     profile = profile or settings.COUNCIL

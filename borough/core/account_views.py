@@ -7,6 +7,7 @@ import logging
 import smtplib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from borough.core import email_change, magic_links
 from borough.core.access import public, resident_required
-from borough.core.account_summary import AccountSection, sections_for
+from borough.core.account_summary import AccountSection, sections_for, services_with_sections
+from borough.core.catalogue import services_offered
 from borough.core.forms import ChangeEmailForm
 from borough.core.ratelimit import client_address, hit_all, too_many_requests_page
 
@@ -51,6 +53,12 @@ def account(request: HttpRequest) -> HttpResponse:
         "core/account.html",
         {
             "sections": [(s, _rows(s)) for s in sections_for(request.user)],
+            # The council's other online services (how we use your data, open data).
+            "other_services": [
+                s
+                for s in services_offered(settings.COUNCIL)
+                if s.url() and s.key not in services_with_sections()
+            ],
             "last_change": request.user.email_changes.first(),
             "changed": request.session.pop(CHANGED, None),
             "page_title": "Your account",
