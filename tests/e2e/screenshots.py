@@ -103,7 +103,7 @@ DUPLICATED_HEADING = """() => {
   if (!h1) return null;
   const text = h1.innerText.trim().toLowerCase();
   const same = [...document.querySelectorAll("main legend, main label")].filter(
-    (e) => !e.contains(h1) && e.innerText.trim().toLowerCase() === text);
+    (e) => !e.contains(h1) && !h1.contains(e) && e.innerText.trim().toLowerCase() === text);
   return same.length ? h1.innerText.trim() : null;
 }"""
 

@@ -73,5 +73,10 @@ def test_a_heading_that_repeats_the_question_is_noted_for_review(page):
         "</fieldset></form></main>"
     )
     assert page.evaluate(DUPLICATED_HEADING) is None
+    page.set_content(
+        '<main><h1 class="govuk-label-wrapper"><label>What is your registration?</label></h1>'
+        "</main>"
+    )
+    assert page.evaluate(DUPLICATED_HEADING) is None
     page.set_content("<main><h1>Who you are</h1><label>First name</label></main>")
     assert page.evaluate(DUPLICATED_HEADING) is None
