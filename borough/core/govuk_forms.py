@@ -63,13 +63,20 @@ def as_page_heading(component: str, text: str) -> dict:
 
 
 def govuk_field(
-    field: forms.BoundField, page_heading: str | bool = False, **overrides: Any
+    field: forms.BoundField,
+    page_heading: str | bool = False,
+    reveal: dict[str, str] | None = None,
+    **overrides: Any,
 ) -> dict:
     """Parameters for the GOV.UK macro that renders ``field``, plus ``component``: its name.
 
     ``page_heading``: the page asks only this question, so its label or legend is the page's
     ``<h1>`` (True: the field's label; a string: that text). The template then has no ``<h1>``
-    of its own."""
+    of its own.
+
+    ``reveal``: for radios and checkboxes, HTML (more questions) shown under the option of each
+    value when it is chosen: GOV.UK's conditional reveal, e.g. "Between two dates" revealing
+    the two dates. Without JavaScript the questions are always shown."""
     widget = field.field.widget
     component = _component(widget)
     params: dict[str, Any] = {"component": component, "name": field.html_name}
@@ -89,6 +96,9 @@ def govuk_field(
         params["idPrefix"] = field.auto_id
         params["fieldset"] = {"legend": {"text": text, "classes": "govuk-fieldset__legend--m"}}
         params["items"] = _choice_items(field, "checked")
+        for item in params["items"]:
+            if reveal and str(item["value"]) in reveal:
+                item["conditional"] = {"html": reveal[str(item["value"])]}
     elif component == "checkbox":
         params.update(
             component="checkboxes",

@@ -77,3 +77,29 @@ def test_the_persons_own_date_of_birth_may_be_filled_in_by_the_browser():
 def test_someone_elses_date_of_birth_is_not_filled_in_with_the_officers_own():
     items = LookUpForm().date_input()["items"]
     assert {item["autocomplete"] for item in items} == {"off"}
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        label="Which payments?",
+        choices=[("year", "This year"), ("dates", "Between two dates")],
+        widget=forms.RadioSelect,
+    )
+    start = forms.CharField(label="From")
+
+
+def test_an_option_can_reveal_more_questions_when_chosen():
+    source = (
+        FIELD + "{% set dates %}{{ field(form.start) }}{% endset %}"
+        '{{ field(form.period, {"reveal": {"dates": dates}}) }}'
+    )
+    chosen = render(source, form=PeriodForm({"period": "dates"}))
+    assert 'data-aria-controls="conditional-id_period_1"' in chosen
+    # Chosen: shown, with the question inside it (and not escaped).
+    revealed = chosen.split('<div class="govuk-radios__conditional" id="conditional-id_period_1">')
+    assert len(revealed) == 2
+    assert '<label class="govuk-label" for="id_start">' in revealed[1]
+    # Not chosen: hidden once GOV.UK Frontend's script runs (shown without JavaScript).
+    unchosen = render(source, form=PeriodForm({"period": "year"}))
+    assert "govuk-radios__conditional--hidden" in unchosen
+    assert chosen.count("govuk-radios__conditional") == 1
