@@ -3,8 +3,8 @@
     python -m pytest -m e2e --screenshots=var/screenshots
     BOROUGH_SCREENSHOTS=var/screenshots python -m pytest tests/e2e/test_parking_journeys.py
 
-Loaded by pyproject's ``addopts`` (``-p tests.e2e.screenshots``) so that the option exists however
-pytest is started. When the folder is given, every action of a journey that can open a page
+Loaded by the root ``conftest.py`` (``pytest_plugins``) so that the option exists however pytest
+is started. When the folder is given, every action of a journey that can open a page
 (``goto``, ``click``, ``press``, going back, forward or reloading) is followed, if the page's main
 frame navigated, by two full-page screenshots: ``DIR/<test>/<NN>-<path>-1280.png`` and ``-320.png``;
 a page whose heading says what its form's legend or label says is noted in
