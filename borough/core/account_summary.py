@@ -14,10 +14,15 @@ order the apps registered them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+
+from borough.core.catalogue import CATALOGUE
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,22 @@ def services_with_sections() -> set[str]:
 def sections_for(user, profile=None) -> list[AccountSection]:
     """The account page's sections for ``user``, from the services the profile offers."""
     profile = profile or settings.COUNCIL
+    titles = {service.key: service.title for service in CATALOGUE}
     sections = []
     for service, provider in _providers.items():
         if not profile.offers(service):
             continue
-        section = provider(user)
+        try:
+            section = provider(user)
+        except Exception:
+            # One service's fault must not take the resident's whole account page down (it is
+            # where signing in lands): say so in that service's place, and log it for the team.
+            log.exception("the account page's %s section failed", service)
+            title = titles.get(service, service)
+            section = AccountSection(
+                heading=title,
+                empty=f"Sorry, we cannot show this now ({title.lower()}). Try again later.",
+            )
         if section is not None:
             sections.append(section)
     return sections

@@ -176,3 +176,20 @@ def test_an_administrator_can_look_up_a_change_but_not_edit_it(
     assert listing.status_code == 200
     assert "ada.new@example.org" in listing.content.decode()
     assert client.get(f"/admin/core/emailchange/{change.pk}/delete/").status_code == 403
+
+
+def test_a_section_that_fails_says_so_and_the_rest_of_the_page_still_shows(
+    signed_in, resident, monkeypatch, caplog
+):
+    monkeypatch.setattr(account_summary, "_providers", dict(account_summary._providers))
+
+    def broken(user):
+        raise ValueError("no resident ID for this tenant")
+
+    account_summary.register("housing", broken)
+    response = signed_in.get("/account")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sorry, we cannot show this now (your rent account). Try again later." in page
+    assert resident.email in page and "Parking permits" in page
+    assert "the account page's housing section failed" in caplog.text
