@@ -2,6 +2,11 @@
 
 import pytest
 
+# --screenshots=DIR (or BOROUGH_SCREENSHOTS=DIR): every page the browser journeys open, at 1280
+# and 320 px, for review. A plugin of the root conftest so that the option exists however pytest
+# is started (``pytest`` or ``python -m pytest``, with or without paths).
+pytest_plugins = ["tests.e2e.screenshots"]
+
 
 class _CountPassed:
     def __init__(self) -> None:

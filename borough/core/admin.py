@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from borough.core import lockout, second_factor
 from borough.core.access import public
-from borough.core.models import Feedback, StaffSignInLock, User
+from borough.core.models import EmailChange, Feedback, StaffSignInLock, User
 from borough.core.roles import may_enter
 from borough.core.staff_sign_in import admin_sign_in
 
@@ -101,3 +101,12 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_display = ("created_at", "satisfaction", "page")
     list_filter = ("satisfaction",)
     readonly_fields = ("created_at", "satisfaction", "comments", "page")
+
+
+@admin.register(EmailChange)
+class EmailChangeAdmin(ReadOnlyAdmin):
+    """Residents' changes of email address, for a resident who says they did not make one."""
+
+    list_display = ("changed_at", "from_email", "to_email")
+    search_fields = ("from_email", "to_email")
+    readonly_fields = ("user", "changed_at", "from_email", "to_email")

@@ -25,13 +25,9 @@ class Service:
             return None
 
 
+# Finding an address is a step of the services' journeys (the address picker), not a service a
+# resident comes to the council for: it is not listed.
 CATALOGUE = [
-    Service(
-        "places",
-        "Find your address",
-        "Look up an address by postcode: its ward, and the council services at it.",
-        "places:find-address",
-    ),
     Service(
         "parking",
         "Parking permits",
@@ -60,5 +56,5 @@ CATALOGUE = [
 
 
 def services_offered(profile) -> list[Service]:
-    """The services the council's profile switches on (finding an address is always on)."""
-    return [s for s in CATALOGUE if s.key == "places" or profile.offers(s.key)]
+    """The services the council's profile switches on."""
+    return [s for s in CATALOGUE if profile.offers(s.key)]

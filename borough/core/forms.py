@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from borough.core import lockout
+from borough.core.magic_links import normalise_email
 from borough.core.models import Feedback
 
 
@@ -85,3 +86,30 @@ class SecondFactorCodeForm(forms.Form):
         if not (code.isdigit() and len(code) == 6):
             raise forms.ValidationError("Enter the code as 6 digits, like 123456")
         return code
+
+
+class ChangeEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="What is your new email address?",
+        help_text="We'll send a link to it. Your address changes when you use the link.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": False}),
+        error_messages={
+            "required": "Enter your new email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+            "max_length": "Your email address must be 254 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, current: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_email(self) -> str:
+        email = normalise_email(self.cleaned_data["email"])
+        if email == self.current:
+            raise forms.ValidationError(
+                "That is the email address your account uses now: enter a different one",
+                code="same",
+            )
+        return email

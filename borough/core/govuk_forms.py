@@ -52,8 +52,31 @@ def _choice_items(field: forms.BoundField, checked_key: str) -> list[dict]:
     ]
 
 
-def govuk_field(field: forms.BoundField, **overrides: Any) -> dict:
-    """Parameters for the GOV.UK macro that renders ``field``, plus ``component``: its name."""
+def as_page_heading(component: str, text: str) -> dict:
+    """The parameters that make a question the page's heading, for a page that asks only that
+    question: the legend (a fieldset's) or the label becomes the ``<h1>``, so the page does not
+    say the same thing twice in a heading and a legend."""
+    if component in {"radios", "checkboxes", "date"}:
+        legend = {"text": text, "isPageHeading": True, "classes": "govuk-fieldset__legend--l"}
+        return {"fieldset": {"legend": legend}}
+    return {"label": {"text": text, "isPageHeading": True, "classes": "govuk-label--l"}}
+
+
+def govuk_field(
+    field: forms.BoundField,
+    page_heading: str | bool = False,
+    reveal: dict[str, str] | None = None,
+    **overrides: Any,
+) -> dict:
+    """Parameters for the GOV.UK macro that renders ``field``, plus ``component``: its name.
+
+    ``page_heading``: the page asks only this question, so its label or legend is the page's
+    ``<h1>`` (True: the field's label; a string: that text). The template then has no ``<h1>``
+    of its own.
+
+    ``reveal``: for radios and checkboxes, HTML (more questions) shown under the option of each
+    value when it is chosen: GOV.UK's conditional reveal, e.g. "Between two dates" revealing
+    the two dates. Without JavaScript the questions are always shown."""
     widget = field.field.widget
     component = _component(widget)
     params: dict[str, Any] = {"component": component, "name": field.html_name}
@@ -73,6 +96,9 @@ def govuk_field(field: forms.BoundField, **overrides: Any) -> dict:
         params["idPrefix"] = field.auto_id
         params["fieldset"] = {"legend": {"text": text, "classes": "govuk-fieldset__legend--m"}}
         params["items"] = _choice_items(field, "checked")
+        for item in params["items"]:
+            if reveal and str(item["value"]) in reveal:
+                item["conditional"] = {"html": reveal[str(item["value"])]}
     elif component == "checkbox":
         params.update(
             component="checkboxes",
@@ -102,6 +128,9 @@ def govuk_field(field: forms.BoundField, **overrides: Any) -> dict:
             params["rows"] = widget.attrs.get("rows", 5)
             params.get("attributes", {}).pop("rows", None)
             params.get("attributes", {}).pop("cols", None)
+    if page_heading:
+        text = str(field.label) if page_heading is True else str(page_heading)
+        params = _merge(params, as_page_heading(params["component"], text))
     return _merge(params, overrides)
 
 
@@ -131,6 +160,9 @@ class DateOfBirthMixin:
     ``self.date_of_birth``; ``date_input()`` gives the macro's parameters."""
 
     earliest_year: int | None = None
+    # The date of birth of the person filling in the form (not someone an officer looks up): the
+    # browser may fill it in (autocomplete "bday-day", "bday-month", "bday-year"; WCAG 1.3.5).
+    own_date_of_birth: bool = False
     date_of_birth: date | None = None
     date_error_parts: set[str] = frozenset()
 
@@ -166,8 +198,9 @@ class DateOfBirthMixin:
         self.date_error_parts = set(parts)
         self.add_error(f"dob_{parts[0]}", forms.ValidationError(message, code="invalid"))
 
-    def date_input(self) -> dict:
-        """Parameters for the GOV.UK date input of the date of birth."""
+    def date_input(self, page_heading: str | bool = False) -> dict:
+        """Parameters for the GOV.UK date input of the date of birth; ``page_heading`` as
+        ``govuk_field``'s, for a page that asks only for the date."""
         error = next(
             (self.errors[f"dob_{part}"][0] for part in _DATE_PARTS if f"dob_{part}" in self.errors),
             None,
@@ -184,7 +217,7 @@ class DateOfBirthMixin:
                     "label": part.capitalize(),
                     "classes": width + wrong,
                     "value": bound.value() or "",
-                    "autocomplete": "off",
+                    "autocomplete": f"bday-{part}" if self.own_date_of_birth else "off",
                 }
             )
         params = {
@@ -195,14 +228,17 @@ class DateOfBirthMixin:
         }
         if error:
             params["errorMessage"] = {"text": error}
+        if page_heading:
+            legend = params["fieldset"]["legend"]["text"] if page_heading is True else page_heading
+            params.update(as_page_heading("date", str(legend)))
         return params
 
 
-def _name_field(label: str, message: str) -> forms.CharField:
+def _name_field(label: str, message: str, autocomplete: str) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=100,
-        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": autocomplete}),
         error_messages={
             "required": message,
             "max_length": f"{label} must be 100 characters or fewer",
@@ -216,9 +252,10 @@ class NameAndDateOfBirthForm(DateOfBirthMixin, forms.Form):
     input's hint."""
 
     earliest_year = 1900
+    own_date_of_birth = True
     date_hint: str | None = None
-    first_name = _name_field("First name", "Enter your first name")
-    surname = _name_field("Last name", "Enter your last name")
+    first_name = _name_field("First name", "Enter your first name", "given-name")
+    surname = _name_field("Last name", "Enter your last name", "family-name")
     dob_day = forms.CharField(label="Day", required=False)
     dob_month = forms.CharField(label="Month", required=False)
     dob_year = forms.CharField(label="Year", required=False)
@@ -230,9 +267,12 @@ class NameAndDateOfBirthForm(DateOfBirthMixin, forms.Form):
             self.date_error_parts = {"day", "month", "year"}
         return data
 
-    def date_input(self) -> dict:
+    def date_input(self, page_heading: str | bool = False) -> dict:
         params = super().date_input()
         params["fieldset"] = {"legend": {"text": "Date of birth"}}
+        if page_heading:
+            text = "Date of birth" if page_heading is True else str(page_heading)
+            params.update(as_page_heading("date", text))
         if self.date_hint:
             params["hint"] = {"text": self.date_hint}
         return params

@@ -6,7 +6,13 @@ from django.urls import reverse
 from django.utils import translation
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
-from borough.core.dates import date_in_words, time_in_words, when_in_words
+from borough.core.dates import (
+    date_and_time_in_words,
+    date_in_words,
+    short_date_in_words,
+    time_in_words,
+    when_in_words,
+)
 from borough.core.govuk_forms import error_summary, govuk_field
 
 
@@ -37,6 +43,10 @@ def environment(**options) -> Environment:
         error_summary=error_summary,
     )
     env.filters.update(
-        date_in_words=date_in_words, time_in_words=time_in_words, when_in_words=when_in_words
+        date_in_words=date_in_words,
+        short_date_in_words=short_date_in_words,
+        time_in_words=time_in_words,
+        when_in_words=when_in_words,
+        date_and_time_in_words=date_and_time_in_words,
     )
     return env

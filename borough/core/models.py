@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from borough.core.dates import date_and_time_in_words, date_in_words
+
 
 class AccountKind(models.TextChoices):
     STAFF = "staff", "Staff"
@@ -77,7 +79,7 @@ class Feedback(models.Model):
         verbose_name_plural = "feedback"
 
     def __str__(self) -> str:
-        return f"{self.get_satisfaction_display()} on {self.created_at:%d %B %Y}"
+        return f"{self.get_satisfaction_display()} on {date_in_words(self.created_at)}"
 
 
 class ApiClient(models.Model):
@@ -153,7 +155,7 @@ class UsedMagicLink(models.Model):
     used_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
-        return f"link used {self.used_at:%d %B %Y %H:%M}"
+        return f"link used {date_and_time_in_words(self.used_at)}"
 
 
 class RateLimitCounter(models.Model):
@@ -171,3 +173,20 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hits} in window {self.period}"
+
+
+class EmailChange(models.Model):
+    """A resident changed their account's email address, after confirming the new one by a
+    link sent to it (``email_change.py``). Kept so the account page and the council can say
+    when and from what it changed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    from_email = models.EmailField()
+    to_email = models.EmailField()
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"Email address changed on {date_in_words(self.changed_at)}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.core import oidc, staff_sign_in, views
+from borough.core import account_views, oidc, staff_sign_in, views
 
 app_name = "core"
 
@@ -18,7 +18,10 @@ urlpatterns = [
     path("sign-in/link", views.magic_link, name="magic-link"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("signed-out", views.signed_out, name="signed-out"),
-    path("account", views.account, name="account"),
+    path("account", account_views.account, name="account"),
+    path("account/email", account_views.change_email, name="change-email"),
+    path("account/email/sent", account_views.change_email_sent, name="change-email-sent"),
+    path("account/email/confirm", account_views.confirm_email, name="confirm-email"),
     path("oidc/authenticate/", oidc.oidc_authenticate, name="oidc_authentication_init"),
     path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
     path("staff/sign-in", staff_sign_in.staff_sign_in, name="staff-sign-in"),

@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from borough.core import magic_links, second_factor
-from borough.core.access import public, resident_required, staff_area
+from borough.core.access import public, staff_area
+from borough.core.accessibility import KNOWN_ISSUES, in_words
 from borough.core.catalogue import services_offered
 from borough.core.forms import FeedbackForm, ResidentSignInForm
 from borough.core.middleware import cacheable
@@ -43,7 +44,24 @@ def _static_page(template: str, title: str):
 
 
 privacy = _static_page("core/privacy.html", "Privacy notice")
-accessibility = _static_page("core/accessibility.html", "Accessibility statement")
+
+
+@cacheable
+@public
+def accessibility(request: HttpRequest) -> HttpResponse:
+    statement = settings.COUNCIL.accessibility
+    return render(
+        request,
+        "core/accessibility.html",
+        {
+            "page_title": "Accessibility statement",
+            "known_issues": KNOWN_ISSUES,
+            "prepared": in_words(statement.statement_prepared),
+            "reviewed": in_words(statement.last_reviewed),
+        },
+    )
+
+
 cookies = _static_page("core/cookies.html", "Cookies")
 contact = _static_page("core/contact.html", "Contact us")
 
@@ -205,15 +223,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @public
 def signed_out(request: HttpRequest) -> HttpResponse:
     return render(request, "core/signed_out.html", {"page_title": "You have signed out"})
-
-
-@resident_required
-def account(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "core/account.html",
-        {"services": services_offered(settings.COUNCIL), "page_title": "Your account"},
-    )
 
 
 @staff_area("any")

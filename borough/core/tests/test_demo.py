@@ -1,6 +1,7 @@
 import base64
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -67,6 +68,21 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     out = io.StringIO()
     call_command("housing", "import-statement", str(statement), stdout=out)
     assert "posted to rent accounts automatically" in out.getvalue()
+    # Every resident printed with a sign-in link comes with their name, date of birth in words
+    # and home address, so a new user knows whose account they are trying.
+    postcode = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}")
+    people = first.split("Demo residents")[1].split("Or sign in at")[0]
+    entries = people.split("/sign-in/link?token=")[:-1]
+    assert len(entries) == 5
+    for section in (entries, applicants.split("/sign-in/link?token=")[:-1]):
+        for entry in section:
+            last = entry.strip().splitlines()
+            assert any(postcode.search(line) for line in last[-3:]), entry
+            assert re.search(r"born \d{1,2} [A-Z][a-z]+ \d{4}", entry), entry
+    tenants = first.split("Council tenants")[1].split("A bank statement")[0]
+    for entry in tenants.split("/sign-in/link?token=")[:-1]:
+        assert re.search(r"born \d{1,2} [A-Z][a-z]+ \d{4}, .+ E\d", entry), entry
+    assert "/account" in first
     residents = User.objects.residents().count()
     assert 5 <= residents <= 13
     assert first.count("/sign-in/link?token=") >= 5 + applicants.count("/sign-in/link?token=")

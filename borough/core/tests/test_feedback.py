@@ -42,3 +42,17 @@ def test_staff_see_feedback(client, make_staff, sign_in_staff):
 def test_feedback_is_not_shown_to_other_roles(client, make_staff, sign_in_staff):
     sign_in_staff(client, make_staff("Parking officer"))
     assert client.get("/staff/feedback").status_code == 403
+
+
+def test_staff_see_when_feedback_came_in_words_in_london_time(client, make_staff, sign_in_staff):
+    import datetime as dt
+
+    item = Feedback.objects.create(satisfaction=5, comments="Quick", page="/parking")
+    # 9:05 in the morning in London (8:05 UTC in summer time), and 4 July with no leading zero.
+    Feedback.objects.filter(pk=item.pk).update(
+        created_at=dt.datetime(2019, 7, 4, 8, 5, tzinfo=dt.UTC)
+    )
+    sign_in_staff(client, make_staff("Administrator"))
+    page = client.get("/staff/feedback").content.decode()
+    assert "4 July 2019 at 9:05am" in page
+    assert "04 Jul" not in page and "08:05" not in page

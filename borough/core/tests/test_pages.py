@@ -10,13 +10,14 @@ def test_start_page_lists_the_services_the_profile_switches_on(client):
     page = client.get("/").content.decode()
     assert '<h1 class="govuk-heading-xl">Northmere Council services</h1>' in page
     for title in (
-        "Find your address",
         "Parking permits",
         "Your rent account",
         "How we use your data",
         "Open data",
     ):
         assert title in page
+    # Finding an address is a step inside the services, not a council service of its own.
+    assert "Find your address" not in page
 
 
 def test_start_page_leaves_out_services_switched_off(client, settings):
@@ -66,3 +67,39 @@ def test_browsers_asking_for_favicon_ico_get_the_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/assets/images/favicon.ico"
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_api_docs_page_says_its_language_and_serves_swagger_locally(client):
+    html = client.get("/api/v1/docs").content.decode()
+    assert '<html lang="en-GB">' in html
+    assert '<meta name="viewport"' in html
+    assert "/assets/ninja/swagger-ui-bundle.js" in html
+    assert 'id="swagger-settings"' in html
+    assert "/api/v1/openapi.json" in html
+
+
+def test_the_accessibility_statement_lists_what_does_not_meet_wcag_2_2_aa(client, settings):
+    from borough.core.accessibility import KNOWN_ISSUES
+
+    page = client.get("/accessibility").content.decode()
+    assert "partially compliant with the Web Content Accessibility Guidelines version 2.2 AA" in (
+        page
+    )
+    assert "Non-compliance with the accessibility regulations" in page
+    for issue in KNOWN_ISSUES:
+        for criterion in issue.criteria:
+            assert criterion in page
+    assert "2.5.8 Target size" in page
+    # The profile's dates in words, not "2026-11-25".
+    assert "25 November 2026" in page
+    assert "2026-11-25" not in page
+
+
+def test_a_councils_own_known_issue_is_listed_too(client, settings):
+    statement = settings.COUNCIL.accessibility
+    own = "Maps of parking zones are images without a text alternative."
+    council = settings.COUNCIL.model_copy(
+        update={"accessibility": statement.model_copy(update={"known_issues": [own]})}
+    )
+    settings.COUNCIL = council
+    assert own in client.get("/accessibility").content.decode()

@@ -1,6 +1,7 @@
 """``borough demo``: a working council platform on a laptop, with nothing else running."""
 
 import csv
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from borough.core import second_factor
+from borough.core.dates import date_in_words
 from borough.core.models import User
 from borough.core.roles import ROLES
 from borough.core.services import create_staff_account
@@ -79,7 +81,7 @@ class Command(BaseCommand):
         people = self._demo_residents(synth_dir / "people.csv")
         api_key = self._demo_api_key(data / "demo-api-key.txt")
         example = self._example_applicant(
-            synth_dir / "people.csv", people[0].email if people else ""
+            synth_dir / "people.csv", people[0][0].email if people else ""
         )
 
         base = f"http://127.0.0.1:{port}"
@@ -102,13 +104,17 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.MIGRATE_HEADING("Demo residents (each link signs in once, for 20 minutes)")
         )
-        for user in people:
+        for user, row in people:
             link = base + magic_link_path(user.email)
-            self.stdout.write(f"  {user.email}\n    {link}")
+            self.stdout.write(
+                f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
+                f"{_address(row['current_uprn'])}\n    {user.email}\n    {link}"
+            )
         self.stdout.write(
             "  Or sign in at "
             + base
-            + "/sign-in with any of these emails: the link is printed here."
+            + "/sign-in with any of these emails: the link is printed here. "
+            + f"Each resident's account page is {base}/account."
         )
         if applicants:
             self.stdout.write("")
@@ -121,8 +127,9 @@ class Command(BaseCommand):
             for user, row in applicants:
                 link = base + magic_link_path(user.email)
                 self.stdout.write(
-                    f"  {row['first_name']} {row['surname']}, born {row['date_of_birth']}, "
-                    f"vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
+                    f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
+                    f"{_address(row['current_uprn'])}, vehicle {row['vrm']}, zone {row['zone']}"
+                    f"\n    {link}"
                 )
         if rent["tenants"]:
             self.stdout.write("")
@@ -134,9 +141,10 @@ class Command(BaseCommand):
             )
             for user, tenant, account in rent["tenants"]:
                 link = base + magic_link_path(user.email)
-                born = tenant.date_of_birth.isoformat() if tenant.date_of_birth else "?"
+                born = date_in_words(tenant.date_of_birth) if tenant.date_of_birth else "?"
                 self.stdout.write(
-                    f"  {tenant.first_name} {tenant.surname}, born {born}: reference "
+                    f"  {tenant.first_name} {tenant.surname}, born {born}, "
+                    f"{account.tenancy.property.single_line()}: reference "
                     f"{account.payment_reference}, postcode {account.tenancy.property.postcode}"
                     f"\n    {link}"
                 )
@@ -289,8 +297,9 @@ class Command(BaseCommand):
             chosen.append((user, row))
         return chosen
 
-    def _demo_residents(self, people_csv: Path) -> list[User]:
-        """A few adults of the synthetic borough, living there now, with resident accounts."""
+    def _demo_residents(self, people_csv: Path) -> list[tuple[User, dict]]:
+        """A few adults of the synthetic borough, living there now, with resident accounts (and
+        their rows of ``people.csv``: name, date of birth, home)."""
         chosen = []
         with people_csv.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -298,11 +307,28 @@ class Command(BaseCommand):
                     continue
                 if row["date_of_birth"] > "2006-01-01":
                     continue
-                chosen.append(row["email"].lower())
+                chosen.append(row)
                 if len(chosen) == DEMO_SIGN_INS:
                     break
         users = []
-        for email in chosen:
+        for row in chosen:
+            email = row["email"].lower()
             user = User.objects.residents().filter(email=email).first()
-            users.append(user or User.objects.create_resident(email))
+            users.append((user or User.objects.create_resident(email), row))
         return users
+
+
+def _address(uprn: str) -> str:
+    """The home at ``uprn`` in one line, as the resident's journeys show it."""
+    from borough.places.models import Property
+
+    home = Property.objects.filter(pk=int(uprn)).first() if uprn else None
+    return home.single_line() if home else "no address on record"
+
+
+def _born(iso: str) -> str:
+    """A date of birth from the synthetic borough's files ("1980-03-27") in words."""
+    try:
+        return date_in_words(dt.date.fromisoformat(iso))
+    except ValueError:
+        return iso
