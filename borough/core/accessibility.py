@@ -38,13 +38,16 @@ KNOWN_ISSUES: tuple[KnownIssue, ...] = (
     ),
     KnownIssue(
         what=(
-            "Rent statements as PDF files are not tagged, so screen readers may not read their "
-            "tables in order."
+            "Rent statements as PDF files are tagged (title, language, headings, and the "
+            "payments as a table), but their ruling lines are not marked as decoration and the "
+            "table's heading cells do not say they head columns, and they have not been checked "
+            "against PDF/UA. Names in other alphabets than Latin print as question marks."
         ),
         criteria=("1.3.1 Info and relationships",),
         plan=(
             "The same statement can be downloaded as a CSV file, and the rent account page shows "
-            "the same payments and charges. We are tagging the PDF files."
+            "the same payments and charges. We will finish tagging the PDF files and check them "
+            "with a PDF/UA checker."
         ),
     ),
 )
