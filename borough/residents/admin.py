@@ -6,10 +6,15 @@ export stay the single source of truth, and every change has a load behind it.
 """
 
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from borough.places.admin import ReadOnlyAdmin
 from borough.residents.models import DatasetLoad, SourceDataset, SourceRecord
+from borough.residents.results import set_aside_csv
 
 
 @admin.register(SourceDataset)
@@ -45,7 +50,12 @@ class DatasetLoadAdmin(ReadOnlyAdmin):
     search_fields = ["file_name", "sha256"]
     date_hierarchy = "started_at"
     exclude = ["errors", "warnings", "unmatched_addresses"]
-    readonly_fields = ["problems_found", "warnings_found", "addresses_not_matched"]
+    readonly_fields = [
+        "problems_found",
+        "warnings_found",
+        "addresses_not_matched",
+        "rows_set_aside",
+    ]
 
     @staticmethod
     def _list(items: list[dict], keys: tuple[str, ...]) -> str:
@@ -62,6 +72,37 @@ class DatasetLoadAdmin(ReadOnlyAdmin):
     @admin.display(description="Warnings (the first 50)")
     def warnings_found(self, obj: DatasetLoad) -> str:
         return self._list(obj.warnings, ("row", "column", "message"))
+
+    @admin.display(description="Rows set aside (with problems, not loaded)")
+    def rows_set_aside(self, obj: DatasetLoad) -> str:
+        if not obj.set_aside_rows:
+            return "None"
+        url = reverse("admin:residents_datasetload_set_aside", args=[obj.pk])
+        return format_html(
+            '{} rows: <a href="{}" download>download the report (CSV)</a><br>{}',
+            obj.set_aside_rows,
+            url,
+            self._list(obj.set_aside, ("row", "column", "message")),
+        )
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/set-aside.csv",
+                self.admin_site.admin_view(self.set_aside_report),
+                name="residents_datasetload_set_aside",
+            )
+        ]
+        return own + super().get_urls()
+
+    def set_aside_report(self, request, pk: int) -> HttpResponse:
+        load = get_object_or_404(DatasetLoad, pk=pk)
+        if not self.has_view_permission(request, load):
+            raise PermissionDenied
+        response = HttpResponse(set_aside_csv(load), content_type="text/csv; charset=utf-8")
+        name = f"{load.dataset.code}-load-{load.pk}-set-aside.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     @admin.display(description="Addresses that matched no UPRN")
     def addresses_not_matched(self, obj: DatasetLoad) -> str:

@@ -4,6 +4,7 @@
 """
 
 import hashlib
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -78,6 +79,13 @@ class Kept:
         return self.count > 0
 
 
+def _rows_allowed(rows: int, share: float | None) -> int:
+    """How many rows with problems a load may set aside: ``share`` of them, at least one."""
+    if share is None:
+        return 0
+    return max(1, math.floor(rows * share))
+
+
 def content_hash(values: RecordValues) -> str:
     text = "\x1f".join("" if (v := getattr(values, name)) is None else str(v) for name in HASHED)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -94,6 +102,7 @@ class Loader:
         load: DatasetLoad,
         result: LoadResult,
         matcher: AddressMatcher | None = None,
+        set_aside_share: float | None = None,
     ) -> None:
         self.config = config
         self.dataset = dataset
@@ -106,6 +115,8 @@ class Loader:
         # (ref, row, address as given, postcode, source UPRN) of every record, until matched.
         self.addresses: list[tuple] = []
         self.matches: dict[str, tuple[int | None, str, str]] = {}  # ref → UPRN, method, note
+        self.set_aside_share = set_aside_share
+        self.set_aside_rows: set[int] = set()  # row numbers left out (set_aside_share only)
 
     def rows(self):
         """(row number, RowResult) for every row of the file."""
@@ -119,25 +130,25 @@ class Loader:
         if self.kept is not None:
             yield from self.kept
             return
-        for _number, read in self.rows():
-            yield from read.records
+        for number, read in self.rows():
+            if number not in self.set_aside_rows:
+                yield from read.records
 
     # -- first pass ---------------------------------------------------------------------------
     def check(self) -> bool:
         """Read and check every row, then match addresses. False if the file has problems."""
         problems, warnings = Kept(), Kept()
+        setting_aside = self.set_aside_share is not None
+        set_aside: list[Problem] = []
         seen: dict[str, int] = {}
         rows = 0
         for number, read in self.rows():
             if read.records or read.problems:
                 rows += 1
-            for problem in read.problems:
-                problems.add(problem)
-            for warning in read.warnings:
-                warnings.add(warning)
+            found = list(read.problems)
             for record in read.records:
                 if record.record_ref in seen:
-                    problems.add(
+                    found.append(
                         Problem(
                             f"the record id {record.record_ref} is also on row "
                             f"{seen[record.record_ref]}; each record can appear once",
@@ -145,6 +156,17 @@ class Loader:
                             self.config.record_id,
                         )
                     )
+            if found and setting_aside and number is not None:
+                # the whole row is left out: none of its records, all of its problems listed
+                self.set_aside_rows.add(number)
+                set_aside.extend(found)
+                continue
+            for problem in found:
+                problems.add(problem)
+            for warning in read.warnings:
+                warnings.add(warning)
+            for record in read.records:
+                if record.record_ref in seen:
                     continue
                 seen[record.record_ref] = number
                 if self.kept is not None and not problems:
@@ -152,6 +174,17 @@ class Loader:
                     if len(self.kept) > KEEP_IN_MEMORY:
                         self.kept = None
                 self._note_address(record)
+        allowed = _rows_allowed(rows, self.set_aside_share)
+        if len(self.set_aside_rows) > allowed:
+            problems.add(
+                Problem(
+                    f"{len(self.set_aside_rows):,} rows have problems: more than the {allowed:,} "
+                    f"that may be set aside ({self.set_aside_share:.1%} of {rows:,} rows), so "
+                    "nothing was loaded. The first of their problems follow."
+                )
+            )
+            for problem in set_aside:
+                problems.add(problem)
         if problems:
             self.kept = []
         self.result.rows, self.result.records = rows, len(seen)
@@ -160,6 +193,7 @@ class Loader:
         if problems:
             self.result.problems, self.result.problem_count = problems.kept, problems.count
             return False
+        self.result.set_aside_rows, self.result.set_aside = len(self.set_aside_rows), set_aside
         self._match_addresses(warnings)
         self.result.warnings, self.result.warning_count = warnings.kept, warnings.count
         return True

@@ -88,6 +88,15 @@ class DatasetLoad(models.Model):
     unmatched_addresses = models.JSONField(
         default=list, blank=True, help_text="The first addresses that matched no UPRN"
     )
+    set_aside_rows = models.PositiveIntegerField(
+        default=0,
+        help_text="Rows with problems left out, when the load was asked to set them aside",
+    )
+    set_aside = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Every problem of the rows set aside: row, column, reason",
+    )
     gazetteer_key = models.CharField(
         max_length=64,
         blank=True,

@@ -1,5 +1,7 @@
 """What a load did: ``LoadResult``, with its problems, warnings and unmatched addresses."""
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,6 +53,10 @@ class LoadResult:
     unmatched: list[UnmatchedAddress] = field(default_factory=list)
     already_loaded_on: datetime | None = None
     load: DatasetLoad | None = None
+    #: Rows with problems left out of a load that was asked to set them aside, and every one
+    #: of their problems (row, column, reason).
+    set_aside_rows: int = 0
+    set_aside: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,4 +109,17 @@ class LoadResult:
         )
         if self.warning_count:
             text += f" {self.warning_count:,} warning{'s' if self.warning_count != 1 else ''}."
+        if self.set_aside_rows:
+            rows = self.set_aside_rows
+            text += f" {rows:,} row{'s' if rows != 1 else ''} with problems set aside, not loaded."
         return text
+
+
+def set_aside_csv(load: DatasetLoad) -> str:
+    """The rows a load set aside, one line per problem: row, column, reason (CSV)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "column", "reason"])
+    for problem in load.set_aside:
+        writer.writerow([problem.get("row") or "", problem.get("column") or "", problem["message"]])
+    return out.getvalue()

@@ -75,12 +75,16 @@ def load_dataset(
     via: str = "command line",
     force: bool = False,
     matcher: AddressMatcher | None = None,
+    set_aside_share: float | None = None,
 ) -> LoadResult:
     """Load an export of a declared dataset as its new snapshot. See the module's rules.
 
     ``force`` loads a file again even if it was the last one loaded (after a gazetteer
-    update, to match addresses again). Raises ``DatasetConfigError`` if there is no such
-    dataset, ``FileNotFoundError`` if there is no such file.
+    update, to match addresses again). ``set_aside_share`` (only when asked, e.g. 0.001):
+    rows with problems are left out and listed (``LoadResult.set_aside``) instead of refusing
+    the file, so long as they are at most that share of its rows (at least one row); more, and
+    nothing is loaded. Raises ``DatasetConfigError`` if there is no such dataset,
+    ``FileNotFoundError`` if there is no such file.
     """
     config = dataset_config(dataset_code)
     path = Path(path)
@@ -106,7 +110,7 @@ def load_dataset(
             result.rows, result.records = previous.rows, previous.records
             result.unchanged = previous.records
             return _finish(load, result)
-        loader = Loader(config, dataset, path, load, result, matcher)
+        loader = Loader(config, dataset, path, load, result, matcher, set_aside_share)
         if loader.check():
             with transaction.atomic():  # the records and the load's counts, together
                 loader.write()
@@ -149,6 +153,8 @@ def _finish(load: DatasetLoad, result: LoadResult) -> LoadResult:
     load.warning_count = result.warning_count
     load.warnings = [p.as_dict() for p in result.warnings]
     load.unmatched_addresses = [u.__dict__ for u in result.unmatched]
+    load.set_aside_rows = result.set_aside_rows
+    load.set_aside = [p.as_dict() for p in result.set_aside]
     load.finished_at = timezone.now()
     load.save()
     result.load = load

@@ -1,10 +1,13 @@
 """``borough residents load DATASET FILE``: load an export as the dataset's new snapshot."""
 
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from borough.residents.config import DatasetConfigError
+from borough.residents.results import set_aside_csv
 from borough.residents.services import LoadResult, load_dataset
 
 NAME = "load"
@@ -18,6 +21,16 @@ HELP = (
 def add_arguments(parser) -> None:
     parser.add_argument("dataset", help="The dataset's code (borough residents datasets)")
     parser.add_argument("file", help="The export file")
+    parser.add_argument(
+        "--set-aside-bad-rows",
+        nargs="?",
+        const=0.1,
+        type=float,
+        metavar="PERCENT",
+        help="Leave out rows with problems instead of refusing the file, if they are at most "
+        "PERCENT of its rows (default 0.1); each is listed, with its row, column and reason, "
+        "in a CSV report. Without this, any problem loads nothing.",
+    )
     add_output_arguments(parser)
 
 
@@ -35,8 +48,16 @@ def add_output_arguments(parser) -> None:
 
 def run(command, options: dict) -> None:
     began = time.perf_counter()
+    percent = options.get("set_aside_bad_rows")
+    if percent is not None and not 0 < percent <= 10:
+        raise CommandError("--set-aside-bad-rows takes a percentage above 0 and at most 10.")
     try:
-        result = load_dataset(options["dataset"], options["file"], force=options["force"])
+        result = load_dataset(
+            options["dataset"],
+            options["file"],
+            force=options["force"],
+            set_aside_share=None if percent is None else percent / 100,
+        )
     except DatasetConfigError as error:
         raise CommandError(str(error)) from None
     except FileNotFoundError:
@@ -44,11 +65,27 @@ def run(command, options: dict) -> None:
     report(command, result, options, time.perf_counter() - began)
     if not result.ok:
         raise CommandError(f"Nothing was loaded from {result.file_name}.")
+    if result.set_aside_rows:
+        path = write_set_aside_report(result)
+        command.stdout.write(
+            f"  {result.set_aside_rows:,} row{'s' if result.set_aside_rows != 1 else ''} set "
+            f"aside: every row, column and reason is in {path} (and on the load's page in the "
+            "admin)."
+        )
     if result.created or result.updated or result.ended or result.reopened:
         command.stdout.write(
             "  The resident index and verification use these changes after the next "
             "borough residents link."
         )
+
+
+def write_set_aside_report(result: LoadResult) -> Path:
+    """The set-aside rows as a CSV file in the data folder's reports."""
+    folder = Path(settings.DATA_DIR) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result.dataset}-load-{result.load.pk}-set-aside.csv"
+    path.write_text(set_aside_csv(result.load), encoding="utf-8")
+    return path
 
 
 def report(command, result: LoadResult, options: dict, seconds: float) -> None:
