@@ -91,6 +91,16 @@ class Summary:
     arrangement: object | None = None  # the live or broken PaymentArrangement, if any
     arrangement_check: object | None = None  # services.ArrangementCheck
 
+    @property
+    def arrears_in_weeks(self) -> str:
+        """The arrears as weeks of rent, as a tenant reads it: "2 weeks", "1.5 weeks",
+        "1 week", "0.6 of a week"."""
+        weeks = self.arrears_weeks
+        number = f"{weeks:g}"
+        if weeks < 1:
+            return f"{number} of a week"
+        return f"{number} week{'' if weeks == 1 else 's'}"
+
 
 def summary(account: RentAccount, user, *, today: dt.date) -> Summary:
     """What the tenant sees first: balance, weekly charges, arrears, the next charge, recent

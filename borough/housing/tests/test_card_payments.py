@@ -92,7 +92,7 @@ def test_arrears_are_shown_as_something_to_act_on_with_help_and_a_way_to_pay(cli
     assert "govuk-panel--confirmation" not in page  # not a green "done" panel
     banner = page.split('class="govuk-notification-banner"')[1].split("</section>")[0]
     assert "You owe £250.00" in banner
-    assert "2.0 weeks of rent" in banner
+    assert "2 weeks of rent" in banner
     assert f'href="{ACCOUNT}/pay"' in banner and "Pay what you owe by card" in banner
     assert "If you are struggling to pay" in page
     assert "020 7946 0000" in page and "digital@northmere.example" in page

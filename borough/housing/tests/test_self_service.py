@@ -55,7 +55,7 @@ def test_a_tenant_finds_their_account_and_sees_balance_charges_and_payments(clie
     assert "You owe £77.50" in page
     assert "£112.50" in page and "£15.00" in page and "£127.50" in page
     assert "Housing Benefit" in page and "Standing order" in page
-    assert "0.6 weeks of rent" in page
+    assert "0.6 of a week of rent" in page
     subject = tenancy["tenant"].resident_id
     logged = events().filter(purpose="housing_rent_account_self_service")
     assert [e.subject_resident_id for e in logged] == [subject]
