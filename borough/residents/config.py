@@ -64,6 +64,9 @@ class FieldSpec:
     columns: tuple[str, ...]
     date_formats: tuple[str, ...] = ()
     minus_years: int = 0  # date_of_birth from a later birthday, e.g. 18 for a date of attainment
+    #: date_of_birth: a date more than this many years ago is not used (a warning); 0 keeps
+    #: every date in the past, whatever its year (the council decides what is implausible)
+    oldest_years: int = 0
     middle_names: str = "any"  # full_name: "initials" when only initials stand for middle names
 
     @property
@@ -408,7 +411,7 @@ def _field(name: str, value, where: str) -> FieldSpec:
     if name in DATE_FIELDS:
         allowed.add("date_formats")
     if name == "date_of_birth":
-        allowed.add("minus_years")
+        allowed.update({"minus_years", "oldest_years"})
     if name == "full_name":
         allowed.add("middle_names")
     _unknown(value, allowed, where)
@@ -423,6 +426,11 @@ def _field(name: str, value, where: str) -> FieldSpec:
         if not isinstance(years, int) or isinstance(years, bool) or not 0 < years < 120:
             raise DatasetConfigError(f"{where}: minus_years must be a whole number of years.")
         spec["minus_years"] = years
+    if "oldest_years" in value:
+        years = value["oldest_years"]
+        if not isinstance(years, int) or isinstance(years, bool) or years <= 0:
+            raise DatasetConfigError(f"{where}: oldest_years must be a whole number of years.")
+        spec["oldest_years"] = years
     if "middle_names" in value:
         if value["middle_names"] not in MIDDLE_NAME_RULES:
             raise DatasetConfigError(

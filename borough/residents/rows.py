@@ -226,7 +226,7 @@ class RowReader:
             if born and spec.minus_years:
                 born = std.years_before(born, spec.minus_years)
             if born:
-                why = std.implausible_birth_date(born, self.today)
+                why = std.implausible_birth_date(born, self.today, spec.oldest_years)
                 if why:
                     warnings.append(Problem(f"{why}; it is not used", row, spec.column))
                     born = None

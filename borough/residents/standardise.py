@@ -289,12 +289,18 @@ def years_before(day: date, years: int) -> date:
 MAX_AGE_YEARS = 120
 
 
-def implausible_birth_date(born: date, today: date) -> str:
-    """Why ``born`` cannot be a living or recent resident's date of birth, or ``""``."""
+def implausible_birth_date(born: date, today: date, oldest_years: int = 0) -> str:
+    """Why ``born`` cannot be a resident's date of birth, or ``""``: a date in the future, or
+    (when the dataset's declaration sets ``oldest_years``) one longer ago than that. Without
+    it a date is kept whatever its year: a council's records, or a benchmark's, may rightly
+    hold people born long ago, and the council decides what is implausible."""
     if born > today:
-        return f"the date of birth {born:%d/%m/%Y} is in the future"
-    if born < years_before(today, MAX_AGE_YEARS):
-        return f"the date of birth {born:%d/%m/%Y} is more than {MAX_AGE_YEARS} years ago"
+        return f"the date of birth {born.day} {born:%B %Y} is in the future"
+    if oldest_years and born < years_before(today, oldest_years):
+        return (
+            f"the date of birth {born.day} {born:%B %Y} is more than {oldest_years} years ago "
+            "(the dataset's oldest_years)"
+        )
     return ""
 
 

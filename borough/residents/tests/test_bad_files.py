@@ -180,7 +180,7 @@ def test_warnings_do_not_stop_a_load(synth, tmp_path, gazetteer):
     assert result.warning_lines() == [
         "t.csv, row 2, column POSTCODE: 'NOT A POSTCODE' is not a UK postcode; it is kept as "
         "given but not used",
-        "t.csv, row 3, column DATE_OF_BIRTH: the date of birth 01/01/2090 is in the future; "
+        "t.csv, row 3, column DATE_OF_BIRTH: the date of birth 1 January 2090 is in the future; "
         "it is not used",
         "t.csv, row 4, column EMAIL: 'nobody at example.com' is not an e-mail address; it is "
         "not used",

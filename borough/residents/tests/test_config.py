@@ -85,6 +85,30 @@ def test_a_council_adds_a_dataset_with_a_toml_file_in_its_own_folder(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("declared", "kept"), [("", True), (", oldest_years = 120", False)])
+def test_a_very_old_date_of_birth_is_kept_unless_the_declaration_says_it_is_too_old(
+    tmp_path, monkeypatch, gazetteer, declared, kept
+):
+    folder = tmp_path / "datasets"
+    write(
+        folder,
+        VALID.replace('date_of_birth = "BORN"', f'date_of_birth = {{ column = "BORN"{declared} }}'),
+    )
+    monkeypatch.setenv("BOROUGH_DATASETS_DIR", str(folder))
+    export = tmp_path / "members.csv"
+    export.write_text(
+        'MEMBER_ID,NAME,BORN,ADDRESS,POSTCODE\nL1,"SMITH, Mrs Jane",14.03.1899,,\n',
+        encoding="utf-8",
+    )
+    sync_datasets()
+    result = load_dataset("library_members", export)
+    assert result.ok, result.problem_lines()
+    born = SourceRecord.objects.get(record_ref="L1").date_of_birth
+    assert (born is not None) is kept
+    assert (result.warning_count == 0) is kept
+
+
+@pytest.mark.django_db
 def test_a_declaration_that_goes_away_is_kept_but_marked_undeclared(tmp_path, monkeypatch):
     folder = tmp_path / "datasets"
     write(folder, VALID)

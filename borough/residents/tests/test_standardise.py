@@ -204,8 +204,10 @@ def test_an_ambiguous_day_and_month_is_read_as_declared():
 def test_implausible_dates_of_birth_are_explained():
     today = date(2026, 4, 1)
     assert "future" in s.implausible_birth_date(date(2030, 1, 1), today)
-    assert "120 years" in s.implausible_birth_date(date(1890, 1, 1), today)
-    assert s.implausible_birth_date(date(1950, 6, 1), today) == ""
+    # kept whatever the year, unless the dataset's declaration says how old is too old
+    assert s.implausible_birth_date(date(1890, 1, 1), today) == ""
+    assert "120 years" in s.implausible_birth_date(date(1890, 1, 1), today, oldest_years=120)
+    assert s.implausible_birth_date(date(1950, 6, 1), today, oldest_years=120) == ""
 
 
 def test_years_before_keeps_the_day_except_29_february():
