@@ -75,8 +75,9 @@ class EnforcementForm(forms.Form):
             widget=forms.TextInput(attrs={"spellcheck": False, "autocomplete": "off"}),
             error_messages=VehicleForm.base_fields["vrm"].error_messages,
         )
+        # Setting ``choices`` fills the field's widget too: never replace the widget after it
+        # (the list would render empty while the field still validated).
         self.fields["zone"].choices = [("", "Choose a zone"), *zones]
-        self.fields["zone"].widget = forms.Select()
 
     def clean_vrm(self):
         return VehicleForm.clean_vrm(self)

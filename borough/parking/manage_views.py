@@ -40,7 +40,7 @@ from borough.parking.vehicles import (
     get_vehicle_lookup,
     parse_vrm,
 )
-from borough.parking.views import PURPOSE, UNTAXED, _proof_record, _too_many
+from borough.parking.views import PAGE_HELPERS, PURPOSE, UNTAXED, _proof_record, _too_many
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -71,7 +71,7 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
     return render(
         request,
         f"parking/manage/{template}",
-        {"money": pricing.pounds, "display": lambda vrm: parse_vrm(vrm).display, **context},
+        {**PAGE_HELPERS, **context},
         status=status,
     )
 

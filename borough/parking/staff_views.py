@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from borough.core.access import staff_area
 from borough.parking import services
 from borough.parking.models import Permit, PermitApplication, ProofUpload, RecordDispute
-from borough.parking.pricing import pounds
 from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
+from borough.parking.views import PAGE_HELPERS
 from borough.places.models import Property
 from borough.residents.verification.models import Verification
 from borough.transparency.models import Action, ActorKind
@@ -42,7 +42,7 @@ def _logged_view(request: HttpRequest, application: PermitApplication) -> None:
 
 
 def _render(request, template: str, context: dict) -> HttpResponse:
-    return render(request, f"parking/staff/{template}", {"money": pounds, **context})
+    return render(request, f"parking/staff/{template}", {**PAGE_HELPERS, **context})
 
 
 class DecisionForm(forms.Form):

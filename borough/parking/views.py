@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from borough.core.access import public, resident_required, staff_area
+from borough.core.dates import date_in_words, when_in_words
 from borough.core.middleware import cacheable
 from borough.parking import pricing, services, zones
 from borough.parking.forms import (
@@ -36,6 +37,7 @@ from borough.parking.vehicles import (
     VehicleNotFound,
     get_vehicle_lookup,
     parse_vrm,
+    registration_display,
 )
 from borough.payments import services as payments
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -53,6 +55,10 @@ PURPOSE = "parking_permit_residency_check"
 PERMIT_TYPE = "resident"
 #: DVLA tax statuses of a vehicle that may not be kept on the road, so cannot have a permit.
 UNTAXED = ("Untaxed", "SORN")
+
+
+#: What every parking page may call: ``money(pence)``, ``registration(vrm)`` ("AB12 CDE").
+PAGE_HELPERS = {"money": pricing.pounds, "registration": registration_display}
 
 
 def cfg():
@@ -82,9 +88,7 @@ def _restart() -> HttpResponse:
 
 
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    return render(
-        request, f"parking/{template}", {"money": pricing.pounds, **context}, status=status
-    )
+    return render(request, f"parking/{template}", {**PAGE_HELPERS, **context}, status=status)
 
 
 # -- start ---------------------------------------------------------------------------------
@@ -665,7 +669,6 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "allowance": allowance,
             "sessions": sessions,
             "now": now,
-            "display": lambda vrm: parse_vrm(vrm).display,
             "page_title": "Visitor parking",
         },
     )
@@ -683,25 +686,46 @@ def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
 # -- enforcement ---------------------------------------------------------------------------
 
 
+#: The zone the officer last checked in, offered again on their next check.
+ENFORCEMENT_ZONE_KEY = "enforcement_zone"
+
+
+def _until_in_words(answer: services.EnforcementAnswer) -> str:
+    """ "4 November 2027" for a permit, "5:30pm on 7 December 2026" for a visitor session."""
+    if not answer.valid_until:
+        return ""
+    if answer.permit_type == "visitor":
+        return when_in_words(dt.datetime.fromisoformat(answer.valid_until))
+    return date_in_words(dt.date.fromisoformat(answer.valid_until))
+
+
 @staff_area("enforcement", "parking")
 @require_GET
 def enforcement_check(request: HttpRequest) -> HttpResponse:
-    """The phone page: registration and zone in, allowed or not out."""
-    zone_choices = [(z.code, f"{z.code}: {z.name}") for z in Zone.objects.filter(active=True)]
-    form = EnforcementForm(zone_choices, request.GET or None)
+    """The phone page: registration and zone in, allowed or not out. The zone chosen is kept in
+    the officer's session and chosen again for the next check, with an empty registration."""
+    zone_choices = [
+        (z.code, f"{z.code}: {z.name}") for z in Zone.objects.filter(active=True).order_by("code")
+    ]
+    last_zone = request.session.get(ENFORCEMENT_ZONE_KEY, "")
+    form = EnforcementForm(zone_choices, request.GET or None, initial={"zone": last_zone})
     answer = None
     if request.GET and form.is_valid():
         zone = Zone.objects.get(code=form.cleaned_data["zone"])
         answer = services.check_vehicle(
             form.cleaned_data["vrm"].vrm, zone, actor=request.user, actor_kind=ActorKind.STAFF
         )
+        request.session[ENFORCEMENT_ZONE_KEY] = zone.code
+        # the next check: the same zone, a new registration
+        form = EnforcementForm(zone_choices, initial={"zone": zone.code})
     return _render(
         request,
         "enforcement.html",
         {
-            "form": form if request.GET else None,
+            "form": form if form.is_bound else None,
             "check_form": form,
             "answer": answer,
+            "until": _until_in_words(answer) if answer else "",
             "page_title": "Check a vehicle",
         },
     )
