@@ -15,6 +15,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import resident_required
-from borough.parking import pricing, services, zones
+from borough.core.dates import date_in_words
+from borough.parking import notices, pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
@@ -39,8 +41,16 @@ from borough.parking.vehicles import (
     VehicleNotFound,
     get_vehicle_lookup,
     parse_vrm,
+    registration_display,
 )
-from borough.parking.views import PAGE_HELPERS, PURPOSE, UNTAXED, _proof_record, _too_many
+from borough.parking.views import (
+    PAGE_HELPERS,
+    PURPOSE,
+    UNTAXED,
+    _permit_url,
+    _proof_record,
+    _too_many,
+)
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -113,6 +123,17 @@ def _forget(request: HttpRequest, permit: Permit, *keys: str) -> None:
     request.session[SESSION_KEY] = everything
 
 
+def _refunded(permits: list[Permit | None]) -> int:
+    """What has been refunded so far on these permits (read again from the database)."""
+    ids = [p.pk for p in permits if p is not None]
+    return sum(Permit.objects.filter(pk__in=ids).values_list("refunded_pence", flat=True))
+
+
+def _tell(request: HttpRequest, title: str, text: str) -> None:
+    """A success banner for the next page the resident sees (the permit's page)."""
+    messages.success(request, text, extra_tags=title)
+
+
 def _to_permit(permit: Permit) -> HttpResponse:
     return redirect("parking:permit", number=permit.number)
 
@@ -153,6 +174,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
     renewal = services.scheduled_renewal(permit.pk)
     problem = None
     if request.method == "POST":
+        refunded_before = _refunded([permit, renewal])
         try:
             services.cancel_permit_and_renewal(
                 permit.pk, actor=request.user, reason=RESIDENT_CANCEL_REASON
@@ -161,6 +183,15 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
             log.exception("Refund failed while cancelling permit %s", permit.number)
             problem = "Sorry, we cannot cancel your permit at the moment. Try again later."
         else:
+            permit.refresh_from_db()
+            refunded = _refunded([permit, renewal]) - refunded_before
+            notices.email_permit_cancelled(permit, refunded, today, _permit_url(request, permit))
+            _tell(
+                request,
+                f"Permit {permit.number} is cancelled",
+                f"It stopped on {date_in_words(today)}. "
+                f"{notices.refund_sentence(refunded, today)} We have emailed you the details.",
+            )
             return _to_permit(permit)
     return _render(
         request,
@@ -308,8 +339,9 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
             if state.get("change")
             else None
         )
+        just_made = change is None or change.status == VehicleChange.Status.REFUSED
         try:
-            if change is None or change.status == VehicleChange.Status.REFUSED:
+            if just_made:
                 change = services.request_vehicle_change(
                     permit.pk,
                     actor=request.user,
@@ -322,8 +354,7 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
             error = rule.message
         else:
             if change.status == VehicleChange.Status.APPLIED:
-                _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
-                return _to_permit(permit)
+                return _vehicle_changed(request, permit, change, just_made=just_made)
             payment = payments.start_payment(
                 purpose_key=f"permit-vehicle-change:{change.reference}",
                 amount_pence=change.charge_pence,
@@ -350,6 +381,33 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+def _vehicle_changed(
+    request, permit: Permit, change: VehicleChange, *, just_made: bool
+) -> HttpResponse:
+    """The change is made: the journey's answers forgotten; if this request made it, the
+    resident is told on their permit's page and by email (opening the payment's return page
+    again tells them nothing new)."""
+    _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
+    if just_made:
+        permit.refresh_from_db()
+        notices.email_vehicle_changed(
+            permit, change.old_vrm, change.charge_pence, _permit_url(request, permit)
+        )
+        paid = (
+            f"You paid {pricing.pounds(change.charge_pence)}."
+            if change.charge_pence
+            else "There was nothing to pay."
+        )
+        _tell(
+            request,
+            "Vehicle changed",
+            f"Permit {permit.number} is now for {registration_display(change.new_vrm)}. It no "
+            f"longer covers {registration_display(change.old_vrm)}. {paid} "
+            "We have emailed you the details.",
+        )
+    return _to_permit(permit)
+
+
 @resident_required
 @require_GET
 def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
@@ -372,10 +430,10 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
     )
     if page is not None:
         return page
+    waiting = change.status == VehicleChange.Status.AWAITING_PAYMENT
     change = services.apply_vehicle_change(change.pk)
     if change.status == VehicleChange.Status.APPLIED:
-        _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
-        return _to_permit(permit)
+        return _vehicle_changed(request, permit, change, just_made=waiting)
     return _cannot(
         request,
         permit,
@@ -388,7 +446,7 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
 # -- renew -----------------------------------------------------------------------------------
 
 
-def _renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
+def renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     """Why this permit cannot be renewed now (a title and an explanation), or None."""
     renewal = services.scheduled_renewal(permit.pk)
     if renewal is not None:
@@ -421,7 +479,7 @@ def _renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
 
 def _renewal_gate(request, permit: Permit, *needed: str):
     """(state, None) when the renewal can go on with these answers; else (None, a response)."""
-    problem = _renewal_problem(permit, _today())
+    problem = renewal_problem(permit, _today())
     if problem is not None:
         title, message = problem
         over = permit.status not in services.MANAGEABLE or permit.ends_on < _today()

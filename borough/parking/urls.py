@@ -20,6 +20,7 @@ urlpatterns = [
     path("parking/apply/duration", views.apply_duration, name="apply-duration"),
     path("parking/apply/check", views.apply_check, name="apply-check"),
     path("parking/apply/paid/<str:reference>", views.apply_paid, name="apply-paid"),
+    path("parking/apply/pay/<str:reference>", views.apply_pay_again, name="apply-pay-again"),
     path("parking/permits", views.permits, name="permits"),
     path("parking/permits/<str:number>", views.permit, name="permit"),
     # the resident manages a permit (manage_views.py)

@@ -9,7 +9,7 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from borough.core.access import public, resident_required, staff_area
 from borough.core.dates import date_in_words, when_in_words
 from borough.core.middleware import cacheable
-from borough.parking import pricing, services, zones
+from borough.parking import notices, pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
@@ -36,7 +36,6 @@ from borough.parking.vehicles import (
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    parse_vrm,
     registration_display,
 )
 from borough.payments import services as payments
@@ -448,23 +447,7 @@ def apply_check(request: HttpRequest) -> HttpResponse:
     except services.PermitRuleError as error:
         problem = error.message
     if request.method == "POST" and problem is None:
-        application = _application_for_journey(request, answers, prop, zone, quote)
-        if application.status != PermitApplication.Status.AWAITING_PAYMENT:
-            return redirect("parking:apply-paid", reference=application.reference)
-        return_url = request.build_absolute_uri(
-            reverse("parking:apply-paid", kwargs={"reference": application.reference})
-        )
-        payment = payments.start_payment(
-            purpose_key=f"permit-application:{application.reference}",
-            amount_pence=application.price_pence,
-            description=f"Resident parking permit, zone {zone.code}, {application.duration_months} months",
-            return_url=return_url,
-        )
-        if application.payment_reference != payment.reference:
-            PermitApplication.objects.filter(pk=application.pk).update(
-                payment_reference=payment.reference
-            )
-        return redirect(payment.next_url)
+        return _pay(request, _application_for_journey(request, answers, prop, zone, quote))
     return _render(
         request,
         "check.html",
@@ -477,6 +460,42 @@ def apply_check(request: HttpRequest) -> HttpResponse:
             "page_title": "Check your answers before paying",
         },
     )
+
+
+def _pay(request: HttpRequest, application: PermitApplication) -> HttpResponse:
+    """To the provider's card page for the application's payment: the live one if there is one
+    (a second click takes no second payment), a new one after a declined or cancelled card. An
+    application already paid for goes to its return page instead."""
+    if application.status != PermitApplication.Status.AWAITING_PAYMENT:
+        return redirect("parking:apply-paid", reference=application.reference)
+    return_url = request.build_absolute_uri(
+        reverse("parking:apply-paid", kwargs={"reference": application.reference})
+    )
+    payment = payments.start_payment(
+        purpose_key=f"permit-application:{application.reference}",
+        amount_pence=application.price_pence,
+        description=(
+            f"Resident parking permit, zone {application.zone.code}, "
+            f"{application.duration_months} months"
+        ),
+        return_url=return_url,
+    )
+    if application.payment_reference != payment.reference:
+        PermitApplication.objects.filter(pk=application.pk).update(
+            payment_reference=payment.reference
+        )
+    return redirect(payment.next_url)
+
+
+@resident_required
+@require_POST
+def apply_pay_again(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "Pay again" after a declined or cancelled card: the same application (its answers and
+    price kept, whether or not the session still holds them), a new payment."""
+    application = _mine(request, reference)
+    if application.renews_id is not None:  # a renewal pays through its own pages
+        raise Http404("No application of yours has that reference.")
+    return _pay(request, application)
 
 
 def _application_for_journey(request, answers, prop, zone, quote) -> PermitApplication:
@@ -514,9 +533,11 @@ def _application_for_journey(request, answers, prop, zone, quote) -> PermitAppli
 
 
 def _mine(request: HttpRequest, reference: str) -> PermitApplication:
-    application = PermitApplication.objects.filter(
-        reference=reference, applicant=request.user
-    ).first()
+    application = (
+        PermitApplication.objects.filter(reference=reference, applicant=request.user)
+        .select_related("zone")
+        .first()
+    )
     if application is None:
         raise Http404("No application of yours has that reference.")
     return application
@@ -551,7 +572,7 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
         max_per_household=cfg().max_resident_permits_per_household,
     )
     if outcome.permit is not None and not outcome.already_done:
-        _email_permit(request, outcome.permit)
+        notices.email_permit_issued(outcome.permit, _permit_url(request, outcome.permit))
     if outcome.permit is not None:
         return redirect("parking:permit", number=outcome.permit.number)
     return _render(
@@ -561,28 +582,8 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _email_permit(request: HttpRequest, permit: Permit) -> None:
-    if not permit.holder.email:
-        return
-    url = request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
-    lines = [
-        f"Your resident parking permit {permit.number} is valid in zone {permit.zone.code} "
-        f"from {permit.starts_on:%-d %B %Y} to {permit.ends_on:%-d %B %Y}.",
-        "Nothing needs to be displayed in your vehicle: civil enforcement officers check the "
-        "registration.",
-    ]
-    if permit.status == Permit.Status.PROOF_NEEDED:
-        lines.append(
-            f"We could not confirm your details from council records. Send proof of address "
-            f"by {permit.proof_due_on:%-d %B %Y} or the permit will be cancelled."
-        )
-    lines.append(f"See your permit: {url}")
-    send_mail(
-        f"Your parking permit {permit.number}",
-        "\n\n".join(lines),
-        None,
-        [permit.holder.email],
-    )
+def _permit_url(request: HttpRequest, permit: Permit) -> str:
+    return request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
 
 
 # -- the resident's permits ----------------------------------------------------------------
@@ -605,6 +606,8 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
     )
     if found is None:
         raise Http404("No permit of yours has that number.")
+    from borough.parking.manage_views import renewal_problem  # it imports this module
+
     application = found.application
     return _render(
         request,
@@ -614,7 +617,9 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
             "application": application,
             "address": Property.objects.get(pk=found.property_id).single_line(),
             "proof": _proof_record(application.verification_reference),
-            "vrm_display": parse_vrm(found.vrm).display,
+            # "Renew" only while renewal is open; otherwise why not, or from when
+            "renewal_problem": renewal_problem(found, services.london_today()),
+            "notices": list(messages.get_messages(request)),
             "page_title": f"Permit {found.number}",
         },
     )
