@@ -6,6 +6,7 @@ app_name = "parking"
 
 urlpatterns = [
     path("parking", views.start, name="start"),
+    path("parking/prices", views.prices, name="prices"),
     path("parking/apply", views.apply, name="apply"),
     path("parking/apply/expired", views.apply_expired, name="apply-expired"),
     path("parking/apply/postcode", views.apply_postcode, name="apply-postcode"),

@@ -82,6 +82,14 @@ def _need(request: HttpRequest, *keys: str):
     return answers
 
 
+def _journey(request: HttpRequest) -> None:
+    """The journey's first pages (postcode, address) may be opened from a bookmark or the back
+    button without "Start now": they begin a journey if the session holds none, so the answers
+    given from there on reach "Check your answers"."""
+    if "journey" not in _answers(request):
+        _save(request, journey=uuid.uuid4().hex)
+
+
 def _restart() -> HttpResponse:
     return redirect("parking:apply-expired")
 
@@ -98,6 +106,24 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     return _render(request, "start.html", {"page_title": "Apply for a resident parking permit"})
+
+
+@public
+@require_GET
+def prices(request: HttpRequest) -> HttpResponse:
+    """The resident permit's prices by band, from the council's profile, readable before
+    starting (and without signing in)."""
+    permit_type = pricing.permit_type(PERMIT_TYPE)
+    return _render(
+        request,
+        "prices.html",
+        {
+            "permit_type": permit_type,
+            "rows": pricing.price_list(PERMIT_TYPE),
+            "cfg": cfg(),
+            "page_title": "Resident parking permit prices",
+        },
+    )
 
 
 @public
@@ -121,6 +147,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 @resident_required
 @require_GET
 def apply_postcode(request: HttpRequest) -> HttpResponse:
+    _journey(request)
     form = PostcodeForm(request.GET or None)
     if request.GET and form.is_valid():
         return redirect(
@@ -143,6 +170,7 @@ def apply_address(request: HttpRequest) -> HttpResponse:
     postcode_form = PostcodeForm(request.GET)
     if not postcode_form.is_valid():
         return redirect("parking:apply-postcode")
+    _journey(request)
     postcode = postcode_form.cleaned_data["postcode"]
     addresses = addresses_at(postcode)
     form = AddressChoiceForm(addresses, request.POST or None, label="Select your address")

@@ -231,6 +231,75 @@ def test_a_declined_card_issues_nothing_and_says_so(client, resident, pay):
     assert Permit.objects.count() == 0
 
 
+def test_after_a_declined_card_the_application_is_kept_and_paying_again_issues_the_permit(
+    client, resident, pay
+):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    declined = Payment.objects.get()
+    client.get(declined.next_url)
+    pay(declined, number="4000000000000002")
+    page = client.get(f"/parking/apply/paid/{application.reference}").content.decode()
+    assert "We have kept your application" in page and "Pay again" in page
+    assert "AB12 CDE" in page
+    # the session's answers are gone (another day, another device): the application is not
+    session = client.session
+    session.pop("parking_apply")
+    session.save()
+    again = client.post(f"/parking/apply/pay/{application.reference}")
+    second = Payment.objects.exclude(pk=declined.pk).get()
+    assert again["Location"] == second.next_url
+    assert second.amount_pence == application.price_pence
+    client.get(second.next_url)
+    pay(second)
+    landing = client.get(f"/parking/apply/paid/{application.reference}")
+    permit = Permit.objects.get()
+    assert landing["Location"] == f"/parking/permits/{permit.number}"
+    assert PermitApplication.objects.count() == 1
+    # once paid, "Pay again" takes nothing more
+    assert client.post(f"/parking/apply/pay/{application.reference}")["Location"] == (
+        f"/parking/apply/paid/{application.reference}"
+    )
+    assert Payment.objects.count() == 2
+
+
+def test_someone_else_cannot_pay_for_an_application(client, resident):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    client.force_login(User.objects.create_resident("eve@example.org"))
+    assert client.post(f"/parking/apply/pay/{application.reference}").status_code == 404
+
+
+def test_a_journey_opened_from_a_bookmarked_postcode_page_goes_through_to_paying(client, resident):
+    # no "Start now": the bookmark is the first page of the journey
+    assert client.get("/parking/apply/postcode").status_code == 200
+    assert client.get("/parking/apply/postcode", {"postcode": "e21 0aa"}).status_code == 302
+    assert (
+        client.post("/parking/apply/address?postcode=E21%200AA", {"uprn": "100090000001"})[
+            "Location"
+        ]
+        == "/parking/apply/zone"
+    )
+    session = client.session
+    session["parking_apply"].update(
+        first_name="Ada",
+        surname="Lovelace",
+        date_of_birth="1980-03-27",
+        verification="",
+        decision="verified",
+        resident_id="R1",
+    )
+    session.save()
+    client.post("/parking/apply/vehicle", {"vrm": "AB12CDE"})
+    client.post("/parking/apply/vehicle/confirm", {"confirm": "yes"})
+    client.post("/parking/apply/duration", {"months": "12"})
+    assert client.get("/parking/apply/check").status_code == 200
+    paying = client.post("/parking/apply/check")
+    assert paying.status_code == 302 and "/payments/" in paying["Location"]
+
+
 def test_an_unverified_resident_gets_a_permit_with_proof_due(client, resident, pay):
     answers(client, decision="refer")
     client.post("/parking/apply/vehicle", {"vrm": "AB12CDE"})
@@ -275,3 +344,13 @@ def test_a_return_for_an_unknown_or_someone_elses_application_is_not_found(clien
     client.force_login(User.objects.create_resident("someone@example.org"))
     assert client.get(f"/parking/apply/paid/{reference}").status_code == 404
     assert Permit.objects.count() == 0
+
+
+def test_the_price_list_is_linked_from_the_start_page_and_needs_no_sign_in(client, db):
+    start = client.get("/parking").content.decode()
+    assert 'href="/parking/prices"' in start
+    page = client.get("/parking/prices").content.decode()
+    # the shipped profile: band A electric £25 a year, £6.25 for 3 months; the diesel surcharge
+    assert "0g/km (electric)" in page and "£6.25" in page and "£25" in page
+    assert "Diesel vehicles pay a surcharge of £200" in page
+    assert "less an admin fee of £20" in page
