@@ -252,7 +252,14 @@ def apply_who(request: HttpRequest) -> HttpResponse:
     if answers is None:
         return _restart()
     user = request.user
-    initial = {"first_name": user.first_name, "surname": user.last_name}
+    # what the resident entered before (coming back to change it), else the account's name
+    initial = {
+        "first_name": answers.get("first_name", user.first_name),
+        "surname": answers.get("surname", user.last_name),
+    }
+    if answers.get("date_of_birth"):
+        born = dt.date.fromisoformat(answers["date_of_birth"])
+        initial.update(dob_day=born.day, dob_month=born.month, dob_year=born.year)
     form = WhoForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         prop = get_object_or_404(Property, pk=answers["uprn"])
@@ -327,11 +334,20 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
     verified = answers["decision"] == "verified"
     # settled on name and address alone: the records' dates are not shown to the applicant
     name_and_address = verified and bool(answers.get("unconfirmed"))
+    prop = Property.objects.filter(pk=answers.get("uprn")).first()
     return _render(
         request,
         "checked.html",
         {
             "verified": verified,
+            # what the resident entered, to check against their records and change
+            "entered": {
+                "name": f"{answers.get('first_name', '')} {answers.get('surname', '')}".strip(),
+                "born": dt.date.fromisoformat(answers["date_of_birth"])
+                if answers.get("date_of_birth")
+                else None,
+                "address": prop.single_line() if prop else "",
+            },
             "name_and_address": name_and_address,
             "proof": _proof_record(answers.get("verification", ""))
             if verified and not name_and_address

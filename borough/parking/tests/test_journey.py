@@ -354,3 +354,15 @@ def test_the_price_list_is_linked_from_the_start_page_and_needs_no_sign_in(clien
     assert "0g/km (electric)" in page and "£6.25" in page and "£25" in page
     assert "Diesel vehicles pay a surcharge of £200" in page
     assert "less an admin fee of £20" in page
+
+
+def test_not_verified_shows_what_was_entered_with_links_to_change_it(client, resident):
+    answers(client, decision="refer", first_name="Ada", surname="Lovelase")
+    page = client.get("/parking/apply/checked").content.decode()
+    assert "We could not confirm your address automatically" in page
+    assert "What you told us" in page
+    assert "Ada Lovelase" in page and "27 March 1980" in page and "1 ALBION ROAD" in page.upper()
+    assert 'href="/parking/apply/you"' in page and 'href="/parking/apply/postcode"' in page
+    # the change link opens the question with the answers given
+    who = client.get("/parking/apply/you").content.decode()
+    assert 'value="Lovelase"' in who and 'value="27"' in who and 'value="1980"' in who
