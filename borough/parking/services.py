@@ -466,14 +466,18 @@ def start_visitor_session(
 
 
 def end_visitor_session(session_id: int, *, host, at: dt.datetime | None = None) -> VisitorSession:
-    """End a session early; whole unused hours go back to the allowance. Ending an ended or
-    past session changes nothing."""
+    """End a session early; whole unused hours go back to the allowance (all of them for a
+    session booked ahead and cancelled before it starts). Ending an ended or past session
+    changes nothing."""
     at = at or timezone.now()
     with transaction.atomic():
         session = VisitorSession.objects.select_for_update().get(pk=session_id, host=host)
         if session.ended_early_at is not None or session.ends_at <= at:
             return session
-        used = max(1, math.ceil((at - session.starts_at).total_seconds() / 3600))
+        if at <= session.starts_at:  # booked ahead, cancelled before it starts: nothing used
+            used, at = 0, session.starts_at
+        else:
+            used = max(1, math.ceil((at - session.starts_at).total_seconds() / 3600))
         session.ended_early_at = at
         session.ends_at = at
         session.hours_used = min(session.hours_used, used)

@@ -86,6 +86,7 @@ urlpatterns = [
     ),
     path("parking/permits/<str:number>/move/done", manage_views.move_done, name="manage-move-done"),
     path("parking/visitors", views.visitors, name="visitors"),
+    path("parking/visitors/check", views.visitors_check, name="visitors-check"),
     path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
     path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
     path("staff/parking/applications", staff_views.applications, name="staff-applications"),

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from borough.core.access import public, resident_required, staff_area
-from borough.core.dates import date_in_words, when_in_words
+from borough.core.dates import date_in_words, time_in_words, when_in_words
 from borough.core.middleware import cacheable
 from borough.parking import notices, pricing, services, zones
+from borough.parking.controlled_hours import outside_controlled_hours
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
@@ -681,9 +682,25 @@ def _visitor_home(user) -> Permit | None:
     )
 
 
+VISITOR_KEY = "parking_visitor"
+
+
+def _session_words(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    """ "from 2pm to 5pm on 8 December 2026", or across two days with both dates."""
+    if timezone.localdate(starts_at) == timezone.localdate(ends_at):
+        return (
+            f"from {time_in_words(starts_at)} to {time_in_words(ends_at)} "
+            f"on {date_in_words(starts_at)}"
+        )
+    return f"from {when_in_words(starts_at)} to {when_in_words(ends_at)}"
+
+
 @resident_required
 @require_http_methods(["GET", "POST"])
 def visitors(request: HttpRequest) -> HttpResponse:
+    """Visitor parking: the hours left, a session to start now or book ahead for a day and
+    time (checked on the next page), and this year's sessions, each of which can be ended (or,
+    before it starts, cancelled)."""
     home = _visitor_home(request.user)
     if home is None:
         return _render(request, "visitors_none.html", {"page_title": "Visitor parking"})
@@ -691,20 +708,18 @@ def visitors(request: HttpRequest) -> HttpResponse:
     year = timezone.localdate().year
     form = VisitorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.start_visitor_session(
-                host=request.user,
-                property_id=home.property_id,
-                zone=home.zone,
-                vrm=form.cleaned_data["vrm"].vrm,
-                hours=form.cleaned_data["hours"],
-                allowance_hours=allowance,
-                max_hours=cfg().visitor_session_max_hours,
+        if form.cleaned_data["hours"] > cfg().visitor_session_max_hours:
+            form.add_error(
+                "hours", f"Enter a number of hours from 1 to {cfg().visitor_session_max_hours}"
             )
-        except services.PermitRuleError as error:
-            form.add_error("hours", error.message)
         else:
-            return redirect("parking:visitors")
+            request.session[VISITOR_KEY] = {
+                "vrm": form.cleaned_data["vrm"].vrm,
+                "starts_at": form.starts_at.isoformat(),
+                "now": form.cleaned_data["when"] == "now",
+                "hours": form.cleaned_data["hours"],
+            }
+            return redirect("parking:visitors-check")
     used = services.visitor_hours_used(home.property_id, year)
     now = timezone.now()
     sessions = VisitorSession.objects.filter(host=request.user, starts_at__year=year)
@@ -716,9 +731,68 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "zone": home.zone,
             "left": max(allowance - used, 0),
             "allowance": allowance,
+            "max_hours": cfg().visitor_session_max_hours,
             "sessions": sessions,
             "now": now,
+            "notices": list(messages.get_messages(request)),
             "page_title": "Visitor parking",
+        },
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def visitors_check(request: HttpRequest) -> HttpResponse:
+    """The session before it is booked: when, how many of the household's hours, and a warning
+    if it falls outside the zone's controlled hours (when a visitor needs no session)."""
+    home = _visitor_home(request.user)
+    pending = request.session.get(VISITOR_KEY)
+    if home is None or not pending:
+        return redirect("parking:visitors")
+    hours = pending["hours"]
+    starts_at = (
+        timezone.now() if pending["now"] else dt.datetime.fromisoformat(pending["starts_at"])
+    )
+    ends_at = starts_at + dt.timedelta(hours=hours)
+    problem = None
+    if request.method == "POST":
+        try:
+            session = services.start_visitor_session(
+                host=request.user,
+                property_id=home.property_id,
+                zone=home.zone,
+                vrm=pending["vrm"],
+                hours=hours,
+                allowance_hours=cfg().visitor_hours_per_year,
+                max_hours=cfg().visitor_session_max_hours,
+                starts_at=starts_at,
+            )
+        except services.PermitRuleError as error:
+            problem = error.message
+        else:
+            request.session.pop(VISITOR_KEY, None)
+            messages.success(
+                request,
+                f"{registration_display(session.vrm)} can park in zone {home.zone.code} "
+                f"{_session_words(session.starts_at, session.ends_at)}.",
+                extra_tags="Visitor parking booked",
+            )
+            return redirect("parking:visitors")
+    used = services.visitor_hours_used(home.property_id, timezone.localtime(starts_at).year)
+    return _render(
+        request,
+        "visitors_check.html",
+        {
+            "vrm": pending["vrm"],
+            "zone": home.zone,
+            "starts_now": pending["now"],
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "hours": hours,
+            "left_after": cfg().visitor_hours_per_year - used - hours,
+            "outside": outside_controlled_hours(home.zone.hours, starts_at, ends_at),
+            "problem": problem,
+            "page_title": "Check your visitor parking",
         },
     )
 
@@ -726,9 +800,35 @@ def visitors(request: HttpRequest) -> HttpResponse:
 @resident_required
 @require_POST
 def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
-    if not VisitorSession.objects.filter(pk=session_id, host=request.user).exists():
+    """End a session now, or cancel one booked ahead before it starts: only the hours used are
+    taken from the allowance. The resident is told on the page and by email."""
+    found = VisitorSession.objects.filter(pk=session_id, host=request.user).first()
+    if found is None:
         raise Http404("No visitor session of yours has that number.")
-    services.end_visitor_session(session_id, host=request.user)
+    booked = _session_words(found.starts_at, found.ends_at)
+    session = services.end_visitor_session(session_id, host=request.user)
+    if session.ended_early_at is not None and found.ended_early_at is None:
+        back = found.hours_used - session.hours_used
+        notices.email_visitor_session_ended(
+            session, back, request.build_absolute_uri(reverse("parking:visitors"))
+        )
+        returned = (
+            f"{back} unused hour{'s' if back != 1 else ''} went back to your allowance."
+            if back
+            else "No whole hours were unused."
+        )
+        vrm = registration_display(session.vrm)
+        if session.hours_used == 0:
+            title, what = (
+                "Visitor parking cancelled",
+                f"Visitor parking for {vrm} {booked} is cancelled.",
+            )
+        else:
+            title = "Visitor parking ended"
+            what = f"{vrm} is no longer covered from {when_in_words(session.ends_at)}."
+        messages.success(
+            request, f"{what} {returned} We have emailed you the details.", extra_tags=title
+        )
     return redirect("parking:visitors")
 
 

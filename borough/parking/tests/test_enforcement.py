@@ -142,11 +142,12 @@ def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit):
     client.force_login(permit.holder)
     page = client.get("/parking/visitors").content.decode()
     assert "400</strong> of 400 visitor hours" in page.replace('id="hours-left">', "")
-    done = client.post("/parking/visitors", {"vrm": "vv11 vvv", "hours": "3"})
-    assert done.status_code == 302
+    done = client.post("/parking/visitors", {"vrm": "vv11 vvv", "when": "now", "hours": "3"})
+    assert done["Location"] == "/parking/visitors/check"
+    assert client.post("/parking/visitors/check").status_code == 302
     page = client.get("/parking/visitors").content.decode()
     assert "VV11 VVV" in page
-    refused = client.post("/parking/visitors", {"vrm": "VV11VVV", "hours": "99"})
+    refused = client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "99"})
     assert "Enter a number of hours from 1 to 10" in refused.content.decode()
     session = permit.holder.visitor_sessions.get()
     assert client.post(f"/parking/visitors/{session.pk}/end").status_code == 302

@@ -1,0 +1,139 @@
+"""Visitor sessions booked ahead for a day and a time, the warning outside the zone's controlled
+hours, only the hours used taken, and what the resident is told when one ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from borough.parking.models import Permit, VisitorSession
+from borough.parking.tests.test_enforcement import permit  # noqa: F401 - a fixture
+from borough.parking.tests.test_permits import home, zone  # noqa: F401 - fixtures
+
+# ruff: noqa: F811 - the imported fixtures are taken as arguments by name
+
+
+def _next(weekday: int, hour: int) -> dt.datetime:
+    """The next such weekday (Monday 0) at least a day away, at ``hour`` London time."""
+    day = timezone.localdate() + dt.timedelta(days=2)
+    while day.weekday() != weekday:
+        day += dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def _book(client, when: dt.datetime, hours: int, vrm: str = "VV11VVV"):
+    return client.post(
+        "/parking/visitors",
+        {
+            "vrm": vrm,
+            "when": "later",
+            "day": str(when.day),
+            "month": str(when.month),
+            "year": str(when.year),
+            "time": f"{when.hour % 12 or 12}{'am' if when.hour < 12 else 'pm'}",
+            "hours": str(hours),
+        },
+    )
+
+
+@pytest.fixture
+def host(client, permit: Permit):
+    client.force_login(permit.holder)
+    return permit
+
+
+def test_a_session_is_booked_ahead_for_a_day_and_time(client, host):
+    tuesday = _next(1, 14)  # zone A is controlled Mon-Fri 8.30am-6.30pm
+    assert _book(client, tuesday, 3)["Location"] == "/parking/visitors/check"
+    check = client.get("/parking/visitors/check").content.decode()
+    assert "2pm on " in check and "5pm on " in check
+    assert 'id="outside-hours"' not in check
+    assert "Book visitor parking" in check
+    assert client.post("/parking/visitors/check")["Location"] == "/parking/visitors"
+    session = VisitorSession.objects.get()
+    assert session.starts_at == tuesday and session.ends_at == tuesday + dt.timedelta(hours=3)
+    page = client.get("/parking/visitors").content.decode()
+    assert (
+        "Visitor parking booked" in page and "VV11 VVV can park in zone A from 2pm to 5pm" in page
+    )
+    assert "397</strong>" in page  # the booked hours are taken from the allowance
+    assert ">Cancel<" in page  # not started yet
+
+
+def test_a_session_outside_the_controlled_hours_is_warned_about_before_booking(client, host):
+    _book(client, _next(5, 10), 2)  # a Saturday
+    check = client.get("/parking/visitors/check").content.decode()
+    assert 'id="outside-hours"' in check and "is not controlled at this time" in check
+    _book(client, _next(2, 17), 3)  # Wednesday 5pm to 8pm: partly after 6.30pm
+    check = client.get("/parking/visitors/check").content.decode()
+    assert "Part of this time is outside zone A" in check
+    assert VisitorSession.objects.count() == 0  # nothing booked until the button
+
+
+def test_a_session_cancelled_before_it_starts_takes_no_hours_and_the_resident_is_told(
+    client, host, mailoutbox
+):
+    _book(client, _next(1, 14), 3)
+    client.post("/parking/visitors/check")
+    session = VisitorSession.objects.get()
+    assert client.post(f"/parking/visitors/{session.pk}/end")["Location"] == "/parking/visitors"
+    session.refresh_from_db()
+    assert session.hours_used == 0
+    page = client.get("/parking/visitors").content.decode()
+    assert "Visitor parking cancelled" in page
+    assert "3 unused hours went back to your allowance" in page
+    assert "400</strong>" in page
+    [email] = mailoutbox
+    assert "VV11 VVV" in email.body and "3 unused hours went back" in email.body
+
+
+def test_ending_a_session_early_keeps_only_the_hours_used_and_says_so(client, host, mailoutbox):
+    client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "5"})
+    client.post("/parking/visitors/check")
+    session = VisitorSession.objects.get()
+    VisitorSession.objects.filter(pk=session.pk).update(
+        starts_at=session.starts_at - dt.timedelta(minutes=90),
+        ends_at=session.ends_at - dt.timedelta(minutes=90),
+    )
+    client.post(f"/parking/visitors/{session.pk}/end")
+    session.refresh_from_db()
+    assert session.hours_used == 2
+    page = client.get("/parking/visitors").content.decode()
+    assert "Visitor parking ended" in page and "3 unused hours went back" in page
+    assert [m.subject for m in mailoutbox] == ["Your visitor parking session has ended"]
+    # ending it again tells nothing new
+    client.post(f"/parking/visitors/{session.pk}/end")
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"when": ""}, "when_0", "Select when your visitor arrives"),
+        ({"day": "", "month": "", "year": ""}, "day", "Enter the day your visitor arrives"),
+        ({"day": "31", "month": "2"}, "day", "must be a real date"),
+        ({"time": ""}, "time", "Enter the time your visitor arrives, like 9:30am or 2pm"),
+        ({"time": "25pm"}, "time", "Enter a real time, like 9:30am or 2pm"),
+        ({"year": "2020"}, "day", "must be now or later"),
+    ],
+)
+def test_each_mistake_in_booking_ahead_has_its_own_message_and_keeps_what_was_typed(
+    client, host, fields, field, message
+):
+    when = _next(1, 14)
+    data = {
+        "vrm": "vv11 vvv",
+        "when": "later",
+        "day": str(when.day),
+        "month": str(when.month),
+        "year": str(when.year),
+        "time": "2pm",
+        "hours": "3",
+        **fields,
+    }
+    page = client.post("/parking/visitors", data).content.decode()
+    assert message in page
+    assert f'href="#id_{field}"' in page
+    assert 'value="vv11 vvv"' in page and 'value="3"' in page
