@@ -199,7 +199,7 @@ class VisitorForm(forms.Form):
             )
         params = {
             "id": "visit-date",
-            "fieldset": {"legend": {"text": "Day", "classes": "govuk-fieldset__legend--s"}},
+            "fieldset": {"legend": {"text": "Date", "classes": "govuk-fieldset__legend--s"}},
             "hint": {"text": "For example, 24 12 2026"},
             "items": items,
         }

@@ -51,6 +51,7 @@ from borough.transparency.models import ActorKind
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "parking_apply"
+JUST_ISSUED_KEY = "parking_just_issued"
 PURPOSE = "parking_permit_residency_check"
 PERMIT_TYPE = "resident"
 #: DVLA tax statuses of a vehicle that may not be kept on the road, so cannot have a permit.
@@ -618,6 +619,7 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
     )
     if outcome.permit is not None and not outcome.already_done:
         notices.email_permit_issued(outcome.permit, _permit_url(request, outcome.permit))
+        request.session[JUST_ISSUED_KEY] = outcome.permit.number
     if outcome.permit is not None:
         return redirect("parking:permit", number=outcome.permit.number)
     return _render(
@@ -665,6 +667,8 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
             # "Renew" only while renewal is open; otherwise why not, or from when
             "renewal_problem": renewal_problem(found, services.london_today()),
             "notices": list(messages.get_messages(request)),
+            # "Permit issued" once, on the page the payment leads to; the permit's number after
+            "just_issued": request.session.pop(JUST_ISSUED_KEY, None) == found.number,
             "page_title": f"Permit {found.number}",
         },
     )

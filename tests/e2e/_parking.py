@@ -164,3 +164,49 @@ def contrast(page: Page, selector: str) -> float:
 
     light, dark = sorted((luminance(c) for c in colours), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+VISA_OK = "4444333322221111"
+VISA_DECLINED = "4000000000000002"
+
+
+def pay_by_card(page: Page, number: str = VISA_OK) -> None:
+    """On the local provider's "Enter card details" page: type the card and press Continue."""
+    expect(heading(page)).to_have_text("Enter card details")
+    page.get_by_label("Card number").fill(number)
+    page.get_by_label("Month").fill("12")
+    page.get_by_label("Year").fill(str(dt.date.today().year + 2))
+    page.get_by_label("Name on card").fill("Ada Lovelace")
+    page.get_by_label("Card security code").fill("123")
+    page.get_by_role("button", name="Continue").click()
+
+
+def write_vehicles(path: Path, home_uprn: int) -> Path:
+    """A vehicles file for the local DVLA stand-in: a petrol car, an electric one, a diesel."""
+    import csv
+
+    from borough.synth.vehicles import COLUMNS
+
+    rows = (("AB12CDE", "PETROL", "114"), ("EV70ABC", "ELECTRICITY", "0"))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for vrm, fuel, co2 in rows:
+            writer.writerow(
+                {
+                    "registration": vrm,
+                    "make": "FORD",
+                    "model": "FIESTA",
+                    "colour": "BLUE",
+                    "fuel_type": fuel,
+                    "co2_emissions": co2,
+                    "engine_capacity": "999",
+                    "year_of_manufacture": "2019",
+                    "month_of_first_registration": "2019-03",
+                    "tax_status": "Taxed",
+                    "mot_status": "Valid",
+                    "keeper_person_id": "1",
+                    "keeper_uprn": str(home_uprn),
+                }
+            )
+    return path
