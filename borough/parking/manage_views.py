@@ -40,7 +40,6 @@ from borough.parking.vehicles import (
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    parse_vrm,
     registration_display,
 )
 from borough.parking.views import (
@@ -301,8 +300,8 @@ def vehicle_confirm(request: HttpRequest, number: str) -> HttpResponse:
             "permit": permit,
             "form": form,
             "vehicle": VehicleDetails.from_ves_json(state["new_vehicle"]),
-            "vrm_display": state["new_vrm_display"],
-            "page_title": "Is this your new vehicle?",
+            "vrm": state["new_vrm"],
+            "page_title": "Check the new vehicle's details",
         },
     )
 
@@ -374,7 +373,7 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
         {
             "permit": permit,
             "price": price,
-            "vrm_display": state["new_vrm_display"],
+            "new_vrm": state["new_vrm"],
             "problem": error,
             "page_title": "Check the change of vehicle",
         },
@@ -452,7 +451,7 @@ def renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     if renewal is not None:
         return (
             "You have already renewed this permit",
-            f"Your renewal, permit {renewal.number}, starts on {renewal.starts_on:%-d %B %Y}.",
+            f"Your renewal, permit {renewal.number}, starts on {date_in_words(renewal.starts_on)}.",
         )
     if permit.status == Permit.Status.PROOF_NEEDED:
         return (
@@ -468,8 +467,8 @@ def renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     if today < opens:
         return (
             "You cannot renew this permit yet",
-            f"You can renew it from {opens:%-d %B %Y}, {cfg().renewal_window_days} days before "
-            f"it ends on {permit.ends_on:%-d %B %Y}.",
+            f"You can renew it from {date_in_words(opens)}, {cfg().renewal_window_days} days before "
+            f"it ends on {date_in_words(permit.ends_on)}.",
         )
     eligibility = zones.eligibility_for_resident_permit(Property.objects.get(pk=permit.property_id))
     if not eligibility.eligible:
@@ -514,7 +513,6 @@ def renew(request: HttpRequest, number: str) -> HttpResponse:
         {
             "permit": permit,
             "starts": starts,
-            "vrm_display": parse_vrm(permit.vrm).display,
             "page_title": f"Renew permit {permit.number}",
         },
     )
@@ -718,7 +716,6 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
             if state["decision"] == "not_found"
             else cfg().unverified_policy,
             "proof_days": cfg().unverified_proof_days,
-            "vrm_display": parse_vrm(permit.vrm).display,
             "problem": problem,
             "page_title": "Check your renewal",
         },
@@ -905,7 +902,7 @@ def move_address(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("parking:manage-move", number=permit.number)
     postcode = postcode_form.cleaned_data["postcode"]
     addresses = addresses_at(postcode)
-    form = AddressChoiceForm(addresses, request.POST or None, label="Select your new address")
+    form = AddressChoiceForm(addresses, request.POST or None, label="New address")
     if request.method == "POST" and addresses and form.is_valid():
         _save(request, permit, move_uprn=form.cleaned_data["uprn"].uprn, move_postcode=postcode)
         return redirect("parking:manage-move-check", number=permit.number)

@@ -175,7 +175,8 @@ def apply_address(request: HttpRequest) -> HttpResponse:
     _journey(request)
     postcode = postcode_form.cleaned_data["postcode"]
     addresses = addresses_at(postcode)
-    form = AddressChoiceForm(addresses, request.POST or None, label="Select your address")
+    # the page's heading asks the question; the list's legend names what it holds
+    form = AddressChoiceForm(addresses, request.POST or None, label="Address")
     if request.method == "POST" and addresses and form.is_valid():
         prop: Property = form.cleaned_data["uprn"]
         eligibility = zones.eligibility_for_resident_permit(prop)
@@ -437,8 +438,8 @@ def apply_vehicle_confirm(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "vehicle": vehicle,
-            "vrm_display": answers["vrm_display"],
-            "page_title": "Is this your vehicle?",
+            "vrm": answers["vrm"],
+            "page_title": "Check your vehicle's details",
         },
     )
 

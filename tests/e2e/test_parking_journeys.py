@@ -96,7 +96,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     page.get_by_role("button", name="Find address").click()
     expect(_heading(page)).to_have_text(f"Select your address in {home.postcode}")
     check_accessible(page)
-    chooser = page.get_by_label("Select your address")
+    chooser = page.get_by_label("Address", exact=True)
     label = home.single_line(include_postcode=False)
     if chooser.count() == 1 and chooser.evaluate("e => e.tagName") == "SELECT":
         chooser.select_option(label=label)
@@ -129,7 +129,7 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
         person["vrm"][:4] + " " + person["vrm"][4:]
     )
     page.get_by_role("button", name="Continue").click()
-    expect(_heading(page)).to_have_text("Is this your vehicle?")
+    expect(_heading(page)).to_have_text("Check your vehicle's details")
     check_accessible(page)
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()

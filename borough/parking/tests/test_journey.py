@@ -366,3 +366,24 @@ def test_not_verified_shows_what_was_entered_with_links_to_change_it(client, res
     # the change link opens the question with the answers given
     who = client.get("/parking/apply/you").content.decode()
     assert 'value="Lovelase"' in who and 'value="27"' in who and 'value="1980"' in who
+
+
+def _heading_and_legends(page: str) -> tuple[str, list[str]]:
+    """The page's h1 and the legends that are not the h1 itself (a legend may be the heading)."""
+    import re
+
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)[1]
+    legends = re.findall(r"<legend[^>]*>(.*?)</legend>", page, re.S)
+    text = lambda html: re.sub(r"<[^>]+>|\s+", " ", html).strip()  # noqa: E731
+    return text(heading), [text(legend) for legend in legends if "<h1" not in legend]
+
+
+def test_no_question_page_repeats_its_heading_as_its_legend(client, resident):
+    answers(
+        client, vrm="AB12CDE", vrm_display="AB12 CDE", vehicle={"registrationNumber": "AB12CDE"}
+    )
+    for url in ("/parking/apply/vehicle/confirm", "/parking/apply/address?postcode=E21%200AA"):
+        heading, legends = _heading_and_legends(client.get(url).content.decode())
+        assert legends, url
+        for legend in legends:
+            assert not heading.lower().startswith(legend.lower()), (url, heading, legend)
