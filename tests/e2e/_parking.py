@@ -104,19 +104,15 @@ def make_home(uprn: int = 100090000001, postcode: str = "E21 0AA"):
     )
 
 
-def make_permit(zone, home, *, vrm: str, email: str = "ada@example.org", months: int = 12):
-    """A paid, issued resident permit for ``vrm`` from today, held by a resident ``email``."""
-    from django.utils import timezone
-
+def make_application(zone, home, *, vrm: str, email: str = "ada@example.org", months: int = 12):
+    """A resident permit application for ``vrm`` by a resident ``email``, waiting for payment."""
     from borough.core.models import User
-    from borough.parking import services
-    from borough.parking.models import Permit, PermitApplication
-    from borough.parking.pricing import add_months
+    from borough.parking.models import PermitApplication
 
     holder = User.objects.residents().filter(email=email).first() or User.objects.create_resident(
         email
     )
-    application = PermitApplication.objects.create(
+    return PermitApplication.objects.create(
         journey=f"j-{vrm}",
         applicant=holder,
         permit_type="resident",
@@ -132,10 +128,24 @@ def make_permit(zone, home, *, vrm: str, email: str = "ada@example.org", months:
         resident_id="R00000042",
         verification_decision="verified",
     )
+
+
+def make_permit(
+    zone, home, *, vrm: str, email: str = "ada@example.org", months: int = 12, verified=True
+):
+    """A paid, issued resident permit for ``vrm`` from today, held by a resident ``email``
+    (waiting for proof of address unless ``verified``)."""
+    from django.utils import timezone
+
+    from borough.parking import services
+    from borough.parking.models import Permit
+    from borough.parking.pricing import add_months
+
+    application = make_application(zone, home, vrm=vrm, email=email, months=months)
     today = timezone.localdate()
     permit = services.issue_permit(
         application.pk,
-        verified=True,
+        verified=verified,
         unverified_policy="issue_then_proof",
         proof_days=30,
         max_per_household=2,
