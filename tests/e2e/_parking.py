@@ -23,17 +23,27 @@ SQUARE = {
 }
 
 
-@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
-def sized_page(request, browser):
-    """A page at desktop width and one at 320 px; ``page.width_name`` says which. A CSP
-    violation logged by any page fails the journey."""
-    context = browser.new_context(viewport=WIDTHS[request.param])
+def _page_at(browser, width: str):
+    context = browser.new_context(viewport=WIDTHS[width])
     page = context.new_page()
-    page.width_name = request.param
+    page.width_name = width
     violations = watch_csp_violations(page)
     yield page
     context.close()
     _no_csp_violations(violations)
+
+
+@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
+def sized_page(request, browser):
+    """A page at desktop width and one at 320 px; ``page.width_name`` says which. A CSP
+    violation logged by any page fails the journey."""
+    yield from _page_at(browser, request.param)
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page 320 px wide (a journey that runs at desktop width elsewhere)."""
+    yield from _page_at(browser, "phone")
 
 
 def heading(page: Page):
