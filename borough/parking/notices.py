@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from borough.core.dates import date_in_words, when_in_words
 from borough.housing.bacs.calendar import add_working_days
@@ -87,7 +88,9 @@ def email_vehicle_changed(permit: Permit, old_vrm: str, paid_pence: int, url: st
     )
 
 
-def email_visitor_session_ended(session: VisitorSession, hours_back: int, url: str) -> None:
+def email_visitor_session_ended(
+    session: VisitorSession, hours_back: int, refunded_pence: int, url: str
+) -> None:
     back = (
         f"{hours_back} unused hour{'s' if hours_back != 1 else ''} went back to your household's "
         "visitor allowance."
@@ -102,6 +105,7 @@ def email_visitor_session_ended(session: VisitorSession, hours_back: int, url: s
             f"{session.zone.code} ended at {when_in_words(session.ends_at)}. The vehicle is no "
             "longer covered.",
             back,
+            *([refund_sentence(refunded_pence, timezone.localdate())] if refunded_pence else []),
             f"See your visitor parking: {url}",
         ],
     )

@@ -88,6 +88,10 @@ urlpatterns = [
     path("parking/visitors", views.visitors, name="visitors"),
     path("parking/visitors/check", views.visitors_check, name="visitors-check"),
     path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
+    path(
+        "parking/visitors/<int:session_id>/pay", views.visitor_pay_again, name="visitor-pay-again"
+    ),
+    path("parking/visitors/<int:session_id>/paid", views.visitor_paid, name="visitor-paid"),
     path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
     path("staff/parking/applications", staff_views.applications, name="staff-applications"),
     path(

@@ -40,6 +40,7 @@ from borough.parking.vehicles import (
     registration_display,
 )
 from borough.payments import services as payments
+from borough.payments.providers import PaymentProviderError
 from borough.places.forms import AddressChoiceForm, PostcodeForm
 from borough.places.models import Property
 from borough.places.queries import addresses_at
@@ -737,6 +738,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
             "left": max(allowance - used, 0),
             "allowance": allowance,
             "max_hours": cfg().visitor_session_max_hours,
+            "per_hour": cfg().visitor_price_per_hour_pence,
             "sessions": sessions,
             "now": now,
             "notices": list(messages.get_messages(request)),
@@ -771,18 +773,15 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
                 allowance_hours=cfg().visitor_hours_per_year,
                 max_hours=cfg().visitor_session_max_hours,
                 starts_at=starts_at,
+                price_per_hour_pence=cfg().visitor_price_per_hour_pence,
             )
         except services.PermitRuleError as error:
             problem = error.message
         else:
             request.session.pop(VISITOR_KEY, None)
-            messages.success(
-                request,
-                f"{registration_display(session.vrm)} can park in zone {home.zone.code} "
-                f"{_session_words(session.starts_at, session.ends_at)}.",
-                extra_tags="Visitor parking booked",
-            )
-            return redirect("parking:visitors")
+            if session.status == VisitorSession.Status.AWAITING_PAYMENT:
+                return _pay_for_session(request, session)
+            return _visitor_booked(request, session)
     used = services.visitor_hours_used(home.property_id, timezone.localtime(starts_at).year)
     return _render(
         request,
@@ -796,8 +795,83 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
             "hours": hours,
             "left_after": cfg().visitor_hours_per_year - used - hours,
             "outside": outside_controlled_hours(home.zone.hours, starts_at, ends_at),
+            "price": pricing.quote_visitor_session(hours).total_pence
+            if cfg().visitor_price_per_hour_pence
+            else 0,
+            "per_hour": cfg().visitor_price_per_hour_pence,
             "problem": problem,
             "page_title": "Check your visitor parking",
+        },
+    )
+
+
+def _visitor_booked(request: HttpRequest, session: VisitorSession) -> HttpResponse:
+    paid = f" You paid {pricing.pounds(session.price_pence)}." if session.price_pence else ""
+    messages.success(
+        request,
+        f"{registration_display(session.vrm)} can park in zone {session.zone.code} "
+        f"{_session_words(session.starts_at, session.ends_at)}.{paid}",
+        extra_tags="Visitor parking booked",
+    )
+    return redirect("parking:visitors")
+
+
+def _pay_for_session(request: HttpRequest, session: VisitorSession) -> HttpResponse:
+    """To the card page for the session's hours: the live payment if there is one."""
+    payment = payments.start_payment(
+        purpose_key=f"visitor-session:{session.pk}",
+        amount_pence=session.price_pence,
+        description=f"Visitor parking, zone {session.zone.code}, {session.hours_used} hours",
+        return_url=request.build_absolute_uri(
+            reverse("parking:visitor-paid", kwargs={"session_id": session.pk})
+        ),
+    )
+    if session.payment_reference != payment.reference:
+        VisitorSession.objects.filter(pk=session.pk).update(payment_reference=payment.reference)
+    return redirect(payment.next_url)
+
+
+def _my_session(request: HttpRequest, session_id: int) -> VisitorSession:
+    found = (
+        VisitorSession.objects.filter(pk=session_id, host=request.user)
+        .select_related("zone")
+        .first()
+    )
+    if found is None:
+        raise Http404("No visitor session of yours has that number.")
+    return found
+
+
+@resident_required
+@require_POST
+def visitor_pay_again(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _my_session(request, session_id)
+    if session.status != VisitorSession.Status.AWAITING_PAYMENT:
+        return redirect("parking:visitors")
+    return _pay_for_session(request, session)
+
+
+@resident_required
+@require_GET
+def visitor_paid(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The payment's return page: a paid session is booked (once); a declined or cancelled
+    card keeps the session waiting, with "Pay again"."""
+    session = _my_session(request, session_id)
+    if session.status == VisitorSession.Status.BOOKED:
+        return redirect("parking:visitors")
+    payment = payments.refresh_payment(payments.payment_by_reference(session.payment_reference))
+    if payment.status == "success":
+        return _visitor_booked(request, services.book_paid_visitor_session(session.pk))
+    return _render(
+        request,
+        "visitor_payment.html",
+        {
+            "session": session,
+            "finished": payment.finished,
+            "when": _session_words(session.starts_at, session.ends_at),
+            "page_title": "Your payment was not taken"
+            if payment.finished
+            else "We are waiting for your payment",
         },
     )
 
@@ -807,21 +881,31 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
 def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
     """End a session now, or cancel one booked ahead before it starts: only the hours used are
     taken from the allowance. The resident is told on the page and by email."""
-    found = VisitorSession.objects.filter(pk=session_id, host=request.user).first()
-    if found is None:
-        raise Http404("No visitor session of yours has that number.")
+    found = _my_session(request, session_id)
     booked = _session_words(found.starts_at, found.ends_at)
-    session = services.end_visitor_session(session_id, host=request.user)
+    try:
+        session = services.end_visitor_session(session_id, host=request.user)
+    except (PaymentProviderError, payments.RefundNotAllowed):
+        log.exception("Refund failed while ending visitor session %s", session_id)
+        messages.error(
+            request,
+            "Sorry, we cannot end this visitor session at the moment. Try again later.",
+            extra_tags="There is a problem",
+        )
+        return redirect("parking:visitors")
     if session.ended_early_at is not None and found.ended_early_at is None:
         back = found.hours_used - session.hours_used
+        refunded = session.refunded_pence - found.refunded_pence
         notices.email_visitor_session_ended(
-            session, back, request.build_absolute_uri(reverse("parking:visitors"))
+            session, back, refunded, request.build_absolute_uri(reverse("parking:visitors"))
         )
         returned = (
             f"{back} unused hour{'s' if back != 1 else ''} went back to your allowance."
             if back
             else "No whole hours were unused."
         )
+        if refunded:
+            returned += " " + notices.refund_sentence(refunded, timezone.localdate())
         vrm = registration_display(session.vrm)
         if session.hours_used == 0:
             title, what = (

@@ -28,6 +28,8 @@ from tests.e2e._parking import (  # noqa: F401 - phone_page: a fixture
     screenshot,
 )
 from tests.e2e.test_foundation_journeys import assert_accessible, check_accessible
+
+# ruff: noqa: F811 - the imported ``phone_page`` fixture is taken as an argument by name
 from tests.e2e.test_resident_index_journeys import (
     Borough,
     load_and_link_borough,
@@ -199,7 +201,7 @@ def test_on_a_phone_a_resident_pays_again_after_a_declined_card_then_renews(
     borough,
     phone_page: Page,
     live_server,
-    mailoutbox,  # noqa: F811 - the fixture
+    mailoutbox,
 ):
     """The same application 320 px wide, each page checked with axe and for sideways scrolling
     and photographed; the first card is declined and the application kept; later, with renewal

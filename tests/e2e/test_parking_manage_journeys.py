@@ -1,7 +1,8 @@
 """A permit holder's journeys in Chromium, at desktop width and at 320 px: reading the prices
 before starting, paying again after a declined card, changing the vehicle and cancelling the
 permit (each told what happened, with the refund and when it arrives, and emailed), and booking
-visitor parking ahead (warned outside the zone's controlled hours) then cancelling it.
+visitor parking ahead (warned outside the zone's controlled hours), paying for its hours, then
+cancelling it for a full refund.
 
 A small street is made directly (a zone, a home in it, two vehicles DVLA's stand-in knows), so
 each journey starts in a second; the whole application with a real verification is in
@@ -221,14 +222,19 @@ def test_visitor_parking_is_booked_ahead_with_a_warning_outside_the_hours_then_c
     expect(heading(page)).to_have_text("Check your visitor parking")
     expect(page.locator("#outside-hours")).to_contain_text("Zone A is not controlled at this time")
     expect(page.locator("main")).to_contain_text(f"10am on {date_in_words(saturday)}")
+    expect(page.locator("#price")).to_have_text("£2.40")  # 2 hours at the profile's £1.20
     _look(page, "visitors-check")
-    page.get_by_role("button", name="Book visitor parking").click()
+    page.get_by_role("button", name="Pay £2.40").click()
+    pay_by_card(page)
 
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Visitor parking booked")
     expect(page.locator("#hours-left")).to_have_text("398")
     page.get_by_role("button", name="Cancel for VV11 VVV").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Visitor parking cancelled")
     expect(page.locator("#what-happened")).to_contain_text("2 unused hours went back")
+    expect(page.locator("#what-happened")).to_contain_text(
+        "We have refunded £2.40 to the card you paid with"
+    )
     expect(page.locator("#hours-left")).to_have_text("400")
     expect(page.locator("#sessions")).to_contain_text("Cancelled")
     expect(page.locator("#sessions").get_by_role("button")).to_have_count(0)

@@ -138,7 +138,9 @@ def test_the_openapi_document_lists_the_check(client, db):
     assert "/api/v1/parking/check" in document["paths"]
 
 
-def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit):
+def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit, settings):
+    parking = settings.COUNCIL.parking.model_copy(update={"visitor_price_per_hour_pence": 0})
+    settings.COUNCIL = settings.COUNCIL.model_copy(update={"parking": parking})
     client.force_login(permit.holder)
     page = client.get("/parking/visitors").content.decode()
     assert "400</strong> of 400 visitor hours" in page.replace('id="hours-left">', "")

@@ -8,9 +8,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from borough.parking import services
 from borough.parking.models import Permit, VisitorSession
 from borough.parking.tests.test_enforcement import permit  # noqa: F401 - a fixture
 from borough.parking.tests.test_permits import home, zone  # noqa: F401 - fixtures
+from borough.payments.models import Payment, Refund
+from borough.payments.tests.conftest import pay  # noqa: F401 - the card page, as a fixture
 
 # ruff: noqa: F811 - the imported fixtures are taken as arguments by name
 
@@ -39,25 +42,45 @@ def _book(client, when: dt.datetime, hours: int, vrm: str = "VV11VVV"):
 
 
 @pytest.fixture
-def host(client, permit: Permit):
+def host(client, permit: Permit, settings):
     client.force_login(permit.holder)
+    settings.BOROUGH_PAYMENT_PROVIDER = "local"
     return permit
 
 
-def test_a_session_is_booked_ahead_for_a_day_and_time(client, host):
+@pytest.fixture
+def free(settings):
+    """A council whose visitor sessions cost nothing."""
+    parking = settings.COUNCIL.parking.model_copy(update={"visitor_price_per_hour_pence": 0})
+    settings.COUNCIL = settings.COUNCIL.model_copy(update={"parking": parking})
+
+
+def _book_and_pay(client, pay, card: str = "4444333322221111"):
+    """Press the check page's button, pay on the card page; the return page's response."""
+    to_card = client.post("/parking/visitors/check")
+    payment = Payment.objects.latest("pk")
+    assert to_card["Location"] == payment.next_url
+    client.get(payment.next_url)
+    back = pay(payment, number=card)
+    return client.get(back["Location"])
+
+
+def test_a_session_is_booked_ahead_for_a_day_and_time_and_paid_for(client, host, pay):
     tuesday = _next(1, 14)  # zone A is controlled Mon-Fri 8.30am-6.30pm
     assert _book(client, tuesday, 3)["Location"] == "/parking/visitors/check"
     check = client.get("/parking/visitors/check").content.decode()
     assert "2pm on " in check and "5pm on " in check
     assert 'id="outside-hours"' not in check
-    assert "Book visitor parking" in check
-    assert client.post("/parking/visitors/check")["Location"] == "/parking/visitors"
+    assert "Pay £3.60" in check and "£1.20 an hour" in check  # the shipped profile's price
+    assert _book_and_pay(client, pay)["Location"] == "/parking/visitors"
     session = VisitorSession.objects.get()
+    assert session.status == VisitorSession.Status.BOOKED and session.price_pence == 360
     assert session.starts_at == tuesday and session.ends_at == tuesday + dt.timedelta(hours=3)
     page = client.get("/parking/visitors").content.decode()
     assert (
         "Visitor parking booked" in page and "VV11 VVV can park in zone A from 2pm to 5pm" in page
     )
+    assert "You paid £3.60." in page
     assert "397</strong>" in page  # the booked hours are taken from the allowance
     assert ">Cancel<" in page  # not started yet
 
@@ -73,10 +96,10 @@ def test_a_session_outside_the_controlled_hours_is_warned_about_before_booking(c
 
 
 def test_a_session_cancelled_before_it_starts_takes_no_hours_and_the_resident_is_told(
-    client, host, mailoutbox
+    client, host, free, mailoutbox
 ):
     _book(client, _next(1, 14), 3)
-    client.post("/parking/visitors/check")
+    assert client.post("/parking/visitors/check")["Location"] == "/parking/visitors"
     session = VisitorSession.objects.get()
     assert client.post(f"/parking/visitors/{session.pk}/end")["Location"] == "/parking/visitors"
     session.refresh_from_db()
@@ -89,9 +112,11 @@ def test_a_session_cancelled_before_it_starts_takes_no_hours_and_the_resident_is
     assert "VV11 VVV" in email.body and "3 unused hours went back" in email.body
 
 
-def test_ending_a_session_early_keeps_only_the_hours_used_and_says_so(client, host, mailoutbox):
+def test_ending_a_session_early_charges_only_the_hours_used_and_says_so(
+    client, host, pay, mailoutbox
+):
     client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "5"})
-    client.post("/parking/visitors/check")
+    _book_and_pay(client, pay)
     session = VisitorSession.objects.get()
     VisitorSession.objects.filter(pk=session.pk).update(
         starts_at=session.starts_at - dt.timedelta(minutes=90),
@@ -100,9 +125,14 @@ def test_ending_a_session_early_keeps_only_the_hours_used_and_says_so(client, ho
     client.post(f"/parking/visitors/{session.pk}/end")
     session.refresh_from_db()
     assert session.hours_used == 2
+    # 5 hours paid at £1.20; 2 used (the second begun): 3 refunded
+    assert session.refunded_pence == 360
+    assert Refund.objects.get().amount_pence == 360
     page = client.get("/parking/visitors").content.decode()
     assert "Visitor parking ended" in page and "3 unused hours went back" in page
+    assert "We have refunded £3.60 to the card you paid with" in page
     assert [m.subject for m in mailoutbox] == ["Your visitor parking session has ended"]
+    assert "We have refunded £3.60" in mailoutbox[0].body
     # ending it again tells nothing new
     client.post(f"/parking/visitors/{session.pk}/end")
     assert len(mailoutbox) == 1
@@ -137,3 +167,50 @@ def test_each_mistake_in_booking_ahead_has_its_own_message_and_keeps_what_was_ty
     assert message in page
     assert f'href="#id_{field}"' in page
     assert 'value="vv11 vvv"' in page and 'value="3"' in page
+
+
+def test_a_declined_card_books_nothing_keeps_the_booking_and_pays_again(client, host, pay):
+    client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "2"})
+    page = _book_and_pay(client, pay, card="4000000000000002").content.decode()
+    assert "Your payment was not taken" in page and "Pay again" in page
+    session = VisitorSession.objects.get()
+    assert session.status == VisitorSession.Status.AWAITING_PAYMENT
+    # enforcement does not see a session that is not paid for
+    check = {"actor_kind": "system", "actor_label": "t"}
+    assert not services.check_vehicle("VV11VVV", host.zone, **check).allowed
+    again = client.post(f"/parking/visitors/{session.pk}/pay")
+    payment = Payment.objects.latest("pk")
+    assert again["Location"] == payment.next_url
+    client.get(payment.next_url)
+    back = pay(payment)
+    assert client.get(back["Location"])["Location"] == "/parking/visitors"
+    session.refresh_from_db()
+    assert session.status == VisitorSession.Status.BOOKED
+    assert services.check_vehicle("VV11VVV", host.zone, **check).allowed
+
+
+def test_an_unpaid_session_holds_its_hours_only_while_it_can_still_be_paid(client, host):
+    client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "4"})
+    client.post("/parking/visitors/check")  # to the card page, not paid
+    year = timezone.localdate().year
+    assert services.visitor_hours_used(host.property_id, year) == 4
+    VisitorSession.objects.update(created_at=timezone.now() - dt.timedelta(minutes=91))
+    assert services.visitor_hours_used(host.property_id, year) == 0
+
+
+def test_a_refund_that_fails_leaves_the_session_running_and_says_so(client, host, pay, monkeypatch):
+    from borough.payments import services as payments
+
+    client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "5"})
+    _book_and_pay(client, pay)
+    session = VisitorSession.objects.get()
+
+    def refuse(*args, **kwargs):
+        raise payments.RefundNotAllowed("The provider is down")
+
+    monkeypatch.setattr(payments, "refund_payment", refuse)
+    client.post(f"/parking/visitors/{session.pk}/end")
+    session.refresh_from_db()
+    assert session.ended_early_at is None and session.refunded_pence == 0
+    page = client.get("/parking/visitors").content.decode()
+    assert "There is a problem" in page and "Try again later" in page
