@@ -49,6 +49,7 @@ from borough.parking.views import (
     _permit_url,
     _proof_record,
     _too_many,
+    to_card_page,
 )
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
@@ -354,19 +355,16 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
         else:
             if change.status == VehicleChange.Status.APPLIED:
                 return _vehicle_changed(request, permit, change, just_made=just_made)
-            payment = payments.start_payment(
+            return to_card_page(
+                request,
+                change,
                 purpose_key=f"permit-vehicle-change:{change.reference}",
                 amount_pence=change.charge_pence,
                 description=f"Change of vehicle on parking permit {permit.number}",
-                return_url=request.build_absolute_uri(
-                    reverse("parking:manage-vehicle-paid", kwargs={"reference": change.reference})
+                paid_url=reverse(
+                    "parking:manage-vehicle-paid", kwargs={"reference": change.reference}
                 ),
             )
-            if change.payment_reference != payment.reference:
-                VehicleChange.objects.filter(pk=change.pk).update(
-                    payment_reference=payment.reference
-                )
-            return redirect(payment.next_url)
     return _render(
         request,
         "vehicle_check.html",
@@ -689,20 +687,17 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
         application = _renewal_application(request, permit, state, quote)
         if application.status != PermitApplication.Status.AWAITING_PAYMENT:
             return redirect("parking:manage-renew-paid", reference=application.reference)
-        payment = payments.start_payment(
+        return to_card_page(
+            request,
+            application,
             purpose_key=f"permit-application:{application.reference}",
             amount_pence=application.price_pence,
             description=f"Renewal of parking permit {permit.number}, "
             f"{application.duration_months} months",
-            return_url=request.build_absolute_uri(
-                reverse("parking:manage-renew-paid", kwargs={"reference": application.reference})
+            paid_url=reverse(
+                "parking:manage-renew-paid", kwargs={"reference": application.reference}
             ),
         )
-        if application.payment_reference != payment.reference:
-            PermitApplication.objects.filter(pk=application.pk).update(
-                payment_reference=payment.reference
-            )
-        return redirect(payment.next_url)
     return _render(
         request,
         "renew_check.html",

@@ -510,29 +510,47 @@ def apply_check(request: HttpRequest) -> HttpResponse:
     )
 
 
+def to_card_page(
+    request: HttpRequest,
+    row,
+    *,
+    purpose_key: str,
+    amount_pence: int,
+    description: str,
+    paid_url: str,
+) -> HttpResponse:
+    """To the provider's card page for ``row`` (an application, a change of vehicle, a visitor
+    session: anything with a ``payment_reference``): its live payment if there is one (a
+    second click takes no second payment), a new one after a declined or cancelled card. The
+    payment's reference is kept on the row; the provider returns to ``paid_url``."""
+    payment = payments.start_payment(
+        purpose_key=purpose_key,
+        amount_pence=amount_pence,
+        description=description,
+        return_url=request.build_absolute_uri(paid_url),
+    )
+    if row.payment_reference != payment.reference:
+        type(row).objects.filter(pk=row.pk).update(payment_reference=payment.reference)
+    return redirect(payment.next_url)
+
+
 def _pay(request: HttpRequest, application: PermitApplication) -> HttpResponse:
     """To the provider's card page for the application's payment: the live one if there is one
     (a second click takes no second payment), a new one after a declined or cancelled card. An
     application already paid for goes to its return page instead."""
     if application.status != PermitApplication.Status.AWAITING_PAYMENT:
         return redirect("parking:apply-paid", reference=application.reference)
-    return_url = request.build_absolute_uri(
-        reverse("parking:apply-paid", kwargs={"reference": application.reference})
-    )
-    payment = payments.start_payment(
+    return to_card_page(
+        request,
+        application,
         purpose_key=f"permit-application:{application.reference}",
         amount_pence=application.price_pence,
         description=(
             f"Resident parking permit, zone {application.zone.code}, "
             f"{application.duration_months} months"
         ),
-        return_url=return_url,
+        paid_url=reverse("parking:apply-paid", kwargs={"reference": application.reference}),
     )
-    if application.payment_reference != payment.reference:
-        PermitApplication.objects.filter(pk=application.pk).update(
-            payment_reference=payment.reference
-        )
-    return redirect(payment.next_url)
 
 
 @resident_required
@@ -818,17 +836,14 @@ def _visitor_booked(request: HttpRequest, session: VisitorSession) -> HttpRespon
 
 def _pay_for_session(request: HttpRequest, session: VisitorSession) -> HttpResponse:
     """To the card page for the session's hours: the live payment if there is one."""
-    payment = payments.start_payment(
+    return to_card_page(
+        request,
+        session,
         purpose_key=f"visitor-session:{session.pk}",
         amount_pence=session.price_pence,
         description=f"Visitor parking, zone {session.zone.code}, {session.hours_used} hours",
-        return_url=request.build_absolute_uri(
-            reverse("parking:visitor-paid", kwargs={"session_id": session.pk})
-        ),
+        paid_url=reverse("parking:visitor-paid", kwargs={"session_id": session.pk}),
     )
-    if session.payment_reference != payment.reference:
-        VisitorSession.objects.filter(pk=session.pk).update(payment_reference=payment.reference)
-    return redirect(payment.next_url)
 
 
 def _my_session(request: HttpRequest, session_id: int) -> VisitorSession:
