@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.parking import manage_views, staff_views, views
+from borough.parking import enforcement_views, manage_views, staff_views, views, visitor_views
 
 app_name = "parking"
 
@@ -85,14 +85,16 @@ urlpatterns = [
         name="manage-move-check",
     ),
     path("parking/permits/<str:number>/move/done", manage_views.move_done, name="manage-move-done"),
-    path("parking/visitors", views.visitors, name="visitors"),
-    path("parking/visitors/check", views.visitors_check, name="visitors-check"),
-    path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
+    path("parking/visitors", visitor_views.visitors, name="visitors"),
+    path("parking/visitors/check", visitor_views.visitors_check, name="visitors-check"),
+    path("parking/visitors/<int:session_id>/end", visitor_views.visitor_end, name="visitor-end"),
     path(
-        "parking/visitors/<int:session_id>/pay", views.visitor_pay_again, name="visitor-pay-again"
+        "parking/visitors/<int:session_id>/pay",
+        visitor_views.visitor_pay_again,
+        name="visitor-pay-again",
     ),
-    path("parking/visitors/<int:session_id>/paid", views.visitor_paid, name="visitor-paid"),
-    path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
+    path("parking/visitors/<int:session_id>/paid", visitor_views.visitor_paid, name="visitor-paid"),
+    path("staff/enforcement/check", enforcement_views.enforcement_check, name="enforcement-check"),
     path("staff/parking/applications", staff_views.applications, name="staff-applications"),
     path(
         "staff/parking/applications/<str:reference>",
