@@ -34,7 +34,13 @@ class ControlledHours:
 
 
 def read_time(text: str) -> dt.time | None:
-    """ "9:30am", "2pm", "14:30", "12 noon" as a time of day; None if it is not one."""
+    """ "9:30am", "2pm", "14:30", "12 noon", "midday", "midnight" as a time of day; None if it
+    is not one."""
+    word = text.strip().lower()
+    if word in ("midday", "noon"):
+        return dt.time(12)
+    if word == "midnight":
+        return dt.time(0)
     match = re.fullmatch(_TIME, text.strip(), re.IGNORECASE)
     if not match:
         return None

@@ -53,6 +53,26 @@ def _session_words(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
     return f"from {when_in_words(starts_at)} to {when_in_words(ends_at)}"
 
 
+def _answers_given(request: HttpRequest) -> dict:
+    """The session being checked, as the form's answers (a "Change" link from the check page
+    opens the form with them)."""
+    pending = request.session.get(VISITOR_KEY)
+    if not pending:
+        return {}
+    answers = {"vrm": registration_display(pending["vrm"]), "hours": pending["hours"]}
+    if pending["now"]:
+        return {**answers, "when": "now"}
+    starts = timezone.localtime(dt.datetime.fromisoformat(pending["starts_at"]))
+    return {
+        **answers,
+        "when": "later",
+        "day": starts.day,
+        "month": starts.month,
+        "year": starts.year,
+        "time": time_in_words(starts),
+    }
+
+
 @resident_required
 @require_http_methods(["GET", "POST"])
 def visitors(request: HttpRequest) -> HttpResponse:
@@ -64,7 +84,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
         return _render(request, "visitors_none.html", {"page_title": "Visitor parking"})
     allowance = cfg().visitor_hours_per_year
     year = timezone.localdate().year
-    form = VisitorForm(request.POST or None)
+    form = VisitorForm(request.POST or None, initial=_answers_given(request))
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["hours"] > cfg().visitor_session_max_hours:
             form.add_error(

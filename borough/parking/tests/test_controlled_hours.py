@@ -38,3 +38,21 @@ def test_a_session_is_inside_partly_outside_or_wholly_outside_the_controlled_hou
     assert outside_controlled_hours(hours, at(7, 17), at(7, 20)) == "some"
     assert outside_controlled_hours(hours, at(7, 19), at(7, 22)) == "all"
     assert outside_controlled_hours(hours, at(12, 10), at(12, 14)) == "all"  # a Saturday
+
+
+@pytest.mark.parametrize(
+    ("text", "time"),
+    [
+        ("9:30am", dt.time(9, 30)),
+        ("2pm", dt.time(14)),
+        ("14:30", dt.time(14, 30)),
+        ("12 noon", dt.time(12)),
+        ("midday", dt.time(12)),
+        ("midnight", dt.time(0)),
+        ("12am", dt.time(0)),
+    ],
+)
+def test_times_as_people_write_them_are_read(text, time):
+    from borough.parking.controlled_hours import read_time
+
+    assert read_time(text) == time

@@ -214,3 +214,10 @@ def test_a_refund_that_fails_leaves_the_session_running_and_says_so(client, host
     assert session.ended_early_at is None and session.refunded_pence == 0
     page = client.get("/parking/visitors").content.decode()
     assert "There is a problem" in page and "Try again later" in page
+
+
+def test_change_from_the_check_page_opens_the_form_with_the_answers_given(client, host):
+    _book(client, _next(1, 14), 3)
+    page = client.get("/parking/visitors").content.decode()
+    assert 'value="VV11 VVV"' in page and 'value="3"' in page and 'value="2pm"' in page
+    assert 'value="later" checked' in page
