@@ -76,6 +76,7 @@ def test_an_officer_issues_a_waiting_application_and_manages_a_permit(
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Permit issued")
     assert PermitApplication.objects.get(pk=waiting.pk).status == "issued"
     expect(page.locator("main")).to_contain_text("Sam Okafor")  # who decided, by name
+    expect(page.locator("main")).to_contain_text("Reason for the decision")
     _look(page, "staff-application-decided")
 
     page.goto(live_server.url + "/staff/parking/permits")
