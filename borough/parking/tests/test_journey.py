@@ -387,3 +387,17 @@ def test_no_question_page_repeats_its_heading_as_its_legend(client, resident):
         assert legends, url
         for legend in legends:
             assert not heading.lower().startswith(legend.lower()), (url, heading, legend)
+
+
+def test_cancelling_on_the_card_page_keeps_the_application_with_pay_again(client, resident):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    payment = Payment.objects.get()
+    client.get(payment.next_url)
+    back = client.post(payment.next_url + "/cancel")
+    assert back["Location"].endswith(f"/parking/apply/paid/{application.reference}")
+    page = client.get(f"/parking/apply/paid/{application.reference}").content.decode()
+    assert "Your payment was not taken" in page and "We have kept your application" in page
+    again = client.post(f"/parking/apply/pay/{application.reference}")
+    assert again["Location"] == Payment.objects.exclude(pk=payment.pk).get().next_url
