@@ -15,6 +15,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import resident_required
-from borough.parking import pricing, services, zones
+from borough.core.dates import date_in_words
+from borough.parking import notices, pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
@@ -38,9 +40,17 @@ from borough.parking.vehicles import (
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    parse_vrm,
+    registration_display,
 )
-from borough.parking.views import PURPOSE, UNTAXED, _proof_record, _too_many
+from borough.parking.views import (
+    PAGE_HELPERS,
+    PURPOSE,
+    UNTAXED,
+    _permit_url,
+    _proof_record,
+    _too_many,
+    to_card_page,
+)
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -71,7 +81,7 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
     return render(
         request,
         f"parking/manage/{template}",
-        {"money": pricing.pounds, "display": lambda vrm: parse_vrm(vrm).display, **context},
+        {**PAGE_HELPERS, **context},
         status=status,
     )
 
@@ -111,6 +121,17 @@ def _forget(request: HttpRequest, permit: Permit, *keys: str) -> None:
         mine.pop(key, None)
     everything[permit.number] = mine
     request.session[SESSION_KEY] = everything
+
+
+def _refunded(permits: list[Permit | None]) -> int:
+    """What has been refunded so far on these permits (read again from the database)."""
+    ids = [p.pk for p in permits if p is not None]
+    return sum(Permit.objects.filter(pk__in=ids).values_list("refunded_pence", flat=True))
+
+
+def _tell(request: HttpRequest, title: str, text: str) -> None:
+    """A success banner for the next page the resident sees (the permit's page)."""
+    messages.success(request, text, extra_tags=title)
 
 
 def _to_permit(permit: Permit) -> HttpResponse:
@@ -153,6 +174,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
     renewal = services.scheduled_renewal(permit.pk)
     problem = None
     if request.method == "POST":
+        refunded_before = _refunded([permit, renewal])
         try:
             services.cancel_permit_and_renewal(
                 permit.pk, actor=request.user, reason=RESIDENT_CANCEL_REASON
@@ -161,6 +183,15 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
             log.exception("Refund failed while cancelling permit %s", permit.number)
             problem = "Sorry, we cannot cancel your permit at the moment. Try again later."
         else:
+            permit.refresh_from_db()
+            refunded = _refunded([permit, renewal]) - refunded_before
+            notices.email_permit_cancelled(permit, refunded, today, _permit_url(request, permit))
+            _tell(
+                request,
+                f"Permit {permit.number} is cancelled",
+                f"It stopped on {date_in_words(today)}. "
+                f"{notices.refund_sentence(refunded, today)} We have emailed you the details.",
+            )
             return _to_permit(permit)
     return _render(
         request,
@@ -270,8 +301,8 @@ def vehicle_confirm(request: HttpRequest, number: str) -> HttpResponse:
             "permit": permit,
             "form": form,
             "vehicle": VehicleDetails.from_ves_json(state["new_vehicle"]),
-            "vrm_display": state["new_vrm_display"],
-            "page_title": "Is this your new vehicle?",
+            "vrm": state["new_vrm"],
+            "page_title": "Check the new vehicle's details",
         },
     )
 
@@ -308,8 +339,9 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
             if state.get("change")
             else None
         )
+        just_made = change is None or change.status == VehicleChange.Status.REFUSED
         try:
-            if change is None or change.status == VehicleChange.Status.REFUSED:
+            if just_made:
                 change = services.request_vehicle_change(
                     permit.pk,
                     actor=request.user,
@@ -322,32 +354,55 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
             error = rule.message
         else:
             if change.status == VehicleChange.Status.APPLIED:
-                _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
-                return _to_permit(permit)
-            payment = payments.start_payment(
+                return _vehicle_changed(request, permit, change, just_made=just_made)
+            return to_card_page(
+                request,
+                change,
                 purpose_key=f"permit-vehicle-change:{change.reference}",
                 amount_pence=change.charge_pence,
                 description=f"Change of vehicle on parking permit {permit.number}",
-                return_url=request.build_absolute_uri(
-                    reverse("parking:manage-vehicle-paid", kwargs={"reference": change.reference})
+                paid_url=reverse(
+                    "parking:manage-vehicle-paid", kwargs={"reference": change.reference}
                 ),
             )
-            if change.payment_reference != payment.reference:
-                VehicleChange.objects.filter(pk=change.pk).update(
-                    payment_reference=payment.reference
-                )
-            return redirect(payment.next_url)
     return _render(
         request,
         "vehicle_check.html",
         {
             "permit": permit,
             "price": price,
-            "vrm_display": state["new_vrm_display"],
+            "new_vrm": state["new_vrm"],
             "problem": error,
             "page_title": "Check the change of vehicle",
         },
     )
+
+
+def _vehicle_changed(
+    request, permit: Permit, change: VehicleChange, *, just_made: bool
+) -> HttpResponse:
+    """The change is made: the journey's answers forgotten; if this request made it, the
+    resident is told on their permit's page and by email (opening the payment's return page
+    again tells them nothing new)."""
+    _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
+    if just_made:
+        permit.refresh_from_db()
+        notices.email_vehicle_changed(
+            permit, change.old_vrm, change.charge_pence, _permit_url(request, permit)
+        )
+        paid = (
+            f"You paid {pricing.pounds(change.charge_pence)}."
+            if change.charge_pence
+            else "There was nothing to pay."
+        )
+        _tell(
+            request,
+            "Vehicle changed",
+            f"Permit {permit.number} is now for {registration_display(change.new_vrm)}. It no "
+            f"longer covers {registration_display(change.old_vrm)}. {paid} "
+            "We have emailed you the details.",
+        )
+    return _to_permit(permit)
 
 
 @resident_required
@@ -372,10 +427,10 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
     )
     if page is not None:
         return page
+    waiting = change.status == VehicleChange.Status.AWAITING_PAYMENT
     change = services.apply_vehicle_change(change.pk)
     if change.status == VehicleChange.Status.APPLIED:
-        _forget(request, permit, "change", "new_vrm", "new_vrm_display", "new_vehicle")
-        return _to_permit(permit)
+        return _vehicle_changed(request, permit, change, just_made=waiting)
     return _cannot(
         request,
         permit,
@@ -388,13 +443,13 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
 # -- renew -----------------------------------------------------------------------------------
 
 
-def _renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
+def renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     """Why this permit cannot be renewed now (a title and an explanation), or None."""
     renewal = services.scheduled_renewal(permit.pk)
     if renewal is not None:
         return (
             "You have already renewed this permit",
-            f"Your renewal, permit {renewal.number}, starts on {renewal.starts_on:%-d %B %Y}.",
+            f"Your renewal, permit {renewal.number}, starts on {date_in_words(renewal.starts_on)}.",
         )
     if permit.status == Permit.Status.PROOF_NEEDED:
         return (
@@ -410,8 +465,8 @@ def _renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     if today < opens:
         return (
             "You cannot renew this permit yet",
-            f"You can renew it from {opens:%-d %B %Y}, {cfg().renewal_window_days} days before "
-            f"it ends on {permit.ends_on:%-d %B %Y}.",
+            f"You can renew it from {date_in_words(opens)}, {cfg().renewal_window_days} days before "
+            f"it ends on {date_in_words(permit.ends_on)}.",
         )
     eligibility = zones.eligibility_for_resident_permit(Property.objects.get(pk=permit.property_id))
     if not eligibility.eligible:
@@ -421,7 +476,7 @@ def _renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
 
 def _renewal_gate(request, permit: Permit, *needed: str):
     """(state, None) when the renewal can go on with these answers; else (None, a response)."""
-    problem = _renewal_problem(permit, _today())
+    problem = renewal_problem(permit, _today())
     if problem is not None:
         title, message = problem
         over = permit.status not in services.MANAGEABLE or permit.ends_on < _today()
@@ -456,7 +511,6 @@ def renew(request: HttpRequest, number: str) -> HttpResponse:
         {
             "permit": permit,
             "starts": starts,
-            "vrm_display": parse_vrm(permit.vrm).display,
             "page_title": f"Renew permit {permit.number}",
         },
     )
@@ -633,20 +687,17 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
         application = _renewal_application(request, permit, state, quote)
         if application.status != PermitApplication.Status.AWAITING_PAYMENT:
             return redirect("parking:manage-renew-paid", reference=application.reference)
-        payment = payments.start_payment(
+        return to_card_page(
+            request,
+            application,
             purpose_key=f"permit-application:{application.reference}",
             amount_pence=application.price_pence,
             description=f"Renewal of parking permit {permit.number}, "
             f"{application.duration_months} months",
-            return_url=request.build_absolute_uri(
-                reverse("parking:manage-renew-paid", kwargs={"reference": application.reference})
+            paid_url=reverse(
+                "parking:manage-renew-paid", kwargs={"reference": application.reference}
             ),
         )
-        if application.payment_reference != payment.reference:
-            PermitApplication.objects.filter(pk=application.pk).update(
-                payment_reference=payment.reference
-            )
-        return redirect(payment.next_url)
     return _render(
         request,
         "renew_check.html",
@@ -660,7 +711,6 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
             if state["decision"] == "not_found"
             else cfg().unverified_policy,
             "proof_days": cfg().unverified_proof_days,
-            "vrm_display": parse_vrm(permit.vrm).display,
             "problem": problem,
             "page_title": "Check your renewal",
         },
@@ -847,7 +897,7 @@ def move_address(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("parking:manage-move", number=permit.number)
     postcode = postcode_form.cleaned_data["postcode"]
     addresses = addresses_at(postcode)
-    form = AddressChoiceForm(addresses, request.POST or None, label="Select your new address")
+    form = AddressChoiceForm(addresses, request.POST or None, label="New address")
     if request.method == "POST" and addresses and form.is_valid():
         _save(request, permit, move_uprn=form.cleaned_data["uprn"].uprn, move_postcode=postcode)
         return redirect("parking:manage-move-check", number=permit.number)

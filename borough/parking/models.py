@@ -193,7 +193,12 @@ class Permit(models.Model):
 
 class VisitorSession(models.Model):
     """A visitor's vehicle allowed to park in the host's zone for some hours, taken from the
-    household's yearly allowance."""
+    household's yearly allowance, and paid for at the profile's price per hour where it has
+    one (booked once paid; whole unused hours refunded)."""
+
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", "Waiting for payment"
+        BOOKED = "booked", "Booked"
 
     host = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visitor_sessions"
@@ -205,6 +210,10 @@ class VisitorSession(models.Model):
     ends_at = models.DateTimeField()
     ended_early_at = models.DateTimeField(null=True, blank=True)
     hours_used = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    price_pence = models.PositiveIntegerField(default=0)
+    refunded_pence = models.PositiveIntegerField(default=0)
+    payment_reference = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -26,6 +26,7 @@ RDE2 = "2"
 
 __all__ = [
     "BandChoice",
+    "PriceListRow",
     "PricingError",
     "Quote",
     "Refund",
@@ -33,6 +34,7 @@ __all__ = [
     "emission_band",
     "permit_type",
     "pounds",
+    "price_list",
     "pro_rata",
     "quote",
     "quote_visitor_session",
@@ -263,6 +265,39 @@ def quote(
             (f"Additional vehicle surcharge ({nth} permit in the household), {length}", surcharge)
         )
     return Quote(permit.code, duration_months, tuple(lines), band)
+
+
+@dataclass(frozen=True)
+class PriceListRow:
+    band: str
+    emissions: str  # "0g/km (electric)", "51 to 75g/km", "more than 255g/km"
+    prices_pence: tuple[int, ...]  # one for each of the permit type's durations
+
+
+def price_list(permit_type: str, cfg: Parking | None = None) -> list[PriceListRow]:
+    """The price of each band for each of the permit type's durations, as ``quote`` charges
+    them (a shorter permit pro rata, to the penny), before any surcharge; one row a band, in
+    the profile's order. For a permit type priced by emissions only."""
+    cfg = _parking(cfg)
+    permit = _permit_type(permit_type, cfg)
+    if not permit.priced_by_emissions:
+        raise PricingError(f"A {permit.name.lower()} is not priced by emissions")
+    rows = []
+    below = None  # the highest CO2 figure of the band before
+    for band in cfg.bands:
+        if band.max_co2 is None:
+            emissions = f"more than {below}g/km" if below is not None else "any"
+        elif below is None:
+            emissions = f"up to {band.max_co2}g/km"
+            if band.max_co2 == 0:
+                emissions = "0g/km (electric)"
+        else:
+            emissions = f"{below + 1} to {band.max_co2}g/km"
+        below = band.max_co2
+        yearly = permit.band_prices_pence[band.name]
+        prices = tuple(pro_rata(yearly, months) for months in permit.durations_months)
+        rows.append(PriceListRow(band.name, emissions, prices))
+    return rows
 
 
 def quote_visitor_session(hours: int, cfg: Parking | None = None) -> Quote:

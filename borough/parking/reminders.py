@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
+from borough.core.dates import date_in_words
 from borough.parking.models import Permit, PermitEvent
 
 SITE_URL_SETTING = "BOROUGH_SITE_URL"
@@ -60,9 +61,9 @@ def send_renewal_reminders(today: dt.date, *, days_before: list[int] | None = No
                 continue
             url = _site() + reverse("parking:permit", kwargs={"number": permit.number})
             send_mail(
-                f"Your parking permit {permit.number} ends on {permit.ends_on:%-d %B %Y}",
+                f"Your parking permit {permit.number} ends on {date_in_words(permit.ends_on)}",
                 f"Your resident parking permit for zone {permit.zone.code} ends on "
-                f"{permit.ends_on:%-d %B %Y}, in {left} day{'s' if left != 1 else ''}.\n\n"
+                f"{date_in_words(permit.ends_on)}, in {left} day{'s' if left != 1 else ''}.\n\n"
                 f"You can renew it now: {url}",
                 None,
                 [permit.holder.email],
@@ -86,7 +87,7 @@ def send_proof_reminders(today: dt.date, *, days_before: int = 7) -> list[str]:
         send_mail(
             f"Send proof of address for parking permit {permit.number}",
             f"We still need proof of your address for parking permit {permit.number}. Send it by "
-            f"{permit.proof_due_on:%-d %B %Y} or the permit will be cancelled.\n\n{url}",
+            f"{date_in_words(permit.proof_due_on)} or the permit will be cancelled.\n\n{url}",
             None,
             [permit.holder.email],
         )

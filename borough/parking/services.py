@@ -331,6 +331,7 @@ def check_vehicle(
                 starts_at__lte=at,
                 ends_at__gt=at,
                 ended_early_at__isnull=True,
+                status=VisitorSession.Status.BOOKED,
             )
             .order_by("-ends_at")
             .values_list("pk", "ends_at")
@@ -422,10 +423,20 @@ def _compile_check(connection) -> tuple[str, tuple, tuple[int, ...]]:
 # -- visitor sessions --------------------------------------------------------------------
 
 
+#: A session waiting for its payment holds its hours this long (GOV.UK Pay's payments expire
+#: after 90 minutes): one abandoned on the card page gives them back after that.
+UNPAID_SESSION_HOLDS = dt.timedelta(minutes=90)
+
+
 def visitor_hours_used(property_id: int, year: int) -> int:
+    """The household's visitor hours taken in ``year``: booked sessions' hours used, and those
+    of sessions still being paid for."""
+    held_since = timezone.now() - UNPAID_SESSION_HOLDS
     total = 0
     for session in VisitorSession.objects.filter(property_id=property_id, starts_at__year=year):
-        total += session.hours_used
+        unpaid = session.status == VisitorSession.Status.AWAITING_PAYMENT
+        if not unpaid or session.created_at >= held_since:
+            total += session.hours_used
     return total
 
 
@@ -439,9 +450,12 @@ def start_visitor_session(
     allowance_hours: int,
     max_hours: int,
     starts_at: dt.datetime | None = None,
+    price_per_hour_pence: int = 0,
 ) -> VisitorSession:
     """Start a visitor's session of ``hours`` hours, taken from the address's yearly
-    allowance; the address row is locked so two sessions cannot overspend it."""
+    allowance; the address row is locked so two sessions cannot overspend it. At a price per
+    hour the session waits for its payment (``book_paid_visitor_session``) and enforcement does
+    not see it until then."""
     if hours < 1 or hours > max_hours:
         raise PermitRuleError("hours", f"Enter a number of hours from 1 to {max_hours}")
     starts_at = starts_at or timezone.now()
@@ -462,22 +476,57 @@ def start_visitor_session(
             starts_at=starts_at,
             ends_at=starts_at + dt.timedelta(hours=hours),
             hours_used=hours,
+            price_pence=hours * price_per_hour_pence,
+            status=VisitorSession.Status.AWAITING_PAYMENT
+            if price_per_hour_pence
+            else VisitorSession.Status.BOOKED,
         )
 
 
+def book_paid_visitor_session(session_id: int) -> VisitorSession:
+    """A session whose payment has succeeded is booked (at most once)."""
+    with transaction.atomic():
+        session = VisitorSession.objects.select_for_update().get(pk=session_id)
+        if session.status == VisitorSession.Status.AWAITING_PAYMENT:
+            session.status = VisitorSession.Status.BOOKED
+            session.save(update_fields=["status"])
+        return session
+
+
 def end_visitor_session(session_id: int, *, host, at: dt.datetime | None = None) -> VisitorSession:
-    """End a session early; whole unused hours go back to the allowance. Ending an ended or
-    past session changes nothing."""
+    """End a session early; whole unused hours go back to the allowance (all of them for a
+    session booked ahead and cancelled before it starts), and what was paid for them is
+    refunded: only the hours used are charged. Ending an ended or past session, or one not yet
+    paid for, changes nothing."""
+    from borough.payments import services as payments
+
     at = at or timezone.now()
     with transaction.atomic():
         session = VisitorSession.objects.select_for_update().get(pk=session_id, host=host)
-        if session.ended_early_at is not None or session.ends_at <= at:
+        if (
+            session.ended_early_at is not None
+            or session.ends_at <= at
+            or session.status != VisitorSession.Status.BOOKED
+        ):
             return session
-        used = max(1, math.ceil((at - session.starts_at).total_seconds() / 3600))
+        per_hour = session.price_pence // session.hours_used if session.hours_used else 0
+        if at <= session.starts_at:  # booked ahead, cancelled before it starts: nothing used
+            used, at = 0, session.starts_at
+        else:
+            used = max(1, math.ceil((at - session.starts_at).total_seconds() / 3600))
+        unused = max(session.hours_used - used, 0)
+        refund = min(unused * per_hour, session.price_pence - session.refunded_pence)
+        if refund > 0 and session.payment_reference:
+            payments.refund_payment(
+                payments.payment_by_reference(session.payment_reference),
+                refund,
+                f"Visitor session {session.pk}: {unused} unused hours",
+            )
+            session.refunded_pence += refund
         session.ended_early_at = at
         session.ends_at = at
         session.hours_used = min(session.hours_used, used)
-        session.save(update_fields=["ended_early_at", "ends_at", "hours_used"])
+        session.save(update_fields=["ended_early_at", "ends_at", "hours_used", "refunded_pence"])
         return session
 
 

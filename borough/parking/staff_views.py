@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,14 +15,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from borough.core.access import staff_area
 from borough.parking import services
 from borough.parking.models import Permit, PermitApplication, ProofUpload, RecordDispute
-from borough.parking.pricing import pounds
 from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
+from borough.parking.views import PAGE_HELPERS
 from borough.places.models import Property
 from borough.residents.verification.models import Verification
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
 PAGE_SIZE = 50
+money = PAGE_HELPERS["money"]
 
 
 def _cfg():
@@ -42,7 +44,7 @@ def _logged_view(request: HttpRequest, application: PermitApplication) -> None:
 
 
 def _render(request, template: str, context: dict) -> HttpResponse:
-    return render(request, f"parking/staff/{template}", {"money": pounds, **context})
+    return render(request, f"parking/staff/{template}", {**PAGE_HELPERS, **context})
 
 
 class DecisionForm(forms.Form):
@@ -117,6 +119,14 @@ def application(request: HttpRequest, reference: str) -> HttpResponse:
         except services.PermitRuleError as error:
             form.add_error("decision", error.message)
         else:
+            issued = form.cleaned_data["decision"] == "approve"
+            messages.success(
+                request,
+                "The permit is issued and the applicant can use it now."
+                if issued
+                else f"The application is refused and {money(found.price_pence)} refunded in full.",
+                extra_tags="Permit issued" if issued else "Application refused",
+            )
             return redirect("parking:staff-application", reference=found.reference)
     _logged_view(request, found)
     verification = (
@@ -131,11 +141,11 @@ def application(request: HttpRequest, reference: str) -> HttpResponse:
             "application": found,
             "address": Property.objects.get(pk=found.property_id).single_line(),
             "verification": verification,
-            "vrm_display": parse_vrm(found.vrm).display,
             "events": found.events.select_related("actor"),
             "permit": Permit.objects.filter(application=found).first(),
             "form": form if request.method == "POST" else None,
             "decision_form": form,
+            "notices": list(messages.get_messages(request)),
             "page_title": f"Application {found.reference}",
         },
     )
@@ -181,9 +191,23 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "accept_proof":
             services.accept_proof(found.pk, officer=request.user)
+            messages.success(
+                request, "The permit no longer needs proof.", extra_tags="Proof accepted"
+            )
             return redirect("parking:staff-permit", number=found.number)
         if request.POST.get("action") == "cancel" and form.is_valid():
-            services.cancel_permit(found.pk, actor=request.user, reason=form.cleaned_data["reason"])
+            before = found.refunded_pence
+            cancelled = services.cancel_permit(
+                found.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            refunded = cancelled.refunded_pence - before
+            messages.success(
+                request,
+                f"It stopped today. {money(refunded)} refunded to the holder's card."
+                if refunded
+                else "It stopped today. Nothing was refunded.",
+                extra_tags=f"Permit {found.number} cancelled",
+            )
             return redirect("parking:staff-permit", number=found.number)
     _logged_view(request, found.application)
     return _render(
@@ -193,11 +217,11 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
             "permit": found,
             "application": found.application,
             "address": Property.objects.get(pk=found.property_id).single_line(),
-            "vrm_display": parse_vrm(found.vrm).display,
             "proofs": found.proofs.all(),
             "events": found.application.events.select_related("actor"),
             "form": form if request.method == "POST" else None,
             "cancel_form": form,
+            "notices": list(messages.get_messages(request)),
             "page_title": f"Permit {found.number}",
         },
     )

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from borough.parking import manage_views, staff_views, views
+from borough.parking import enforcement_views, manage_views, staff_views, views, visitor_views
 
 app_name = "parking"
 
 urlpatterns = [
     path("parking", views.start, name="start"),
+    path("parking/prices", views.prices, name="prices"),
     path("parking/apply", views.apply, name="apply"),
     path("parking/apply/expired", views.apply_expired, name="apply-expired"),
     path("parking/apply/postcode", views.apply_postcode, name="apply-postcode"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("parking/apply/duration", views.apply_duration, name="apply-duration"),
     path("parking/apply/check", views.apply_check, name="apply-check"),
     path("parking/apply/paid/<str:reference>", views.apply_paid, name="apply-paid"),
+    path("parking/apply/pay/<str:reference>", views.apply_pay_again, name="apply-pay-again"),
     path("parking/permits", views.permits, name="permits"),
     path("parking/permits/<str:number>", views.permit, name="permit"),
     # the resident manages a permit (manage_views.py)
@@ -83,9 +85,16 @@ urlpatterns = [
         name="manage-move-check",
     ),
     path("parking/permits/<str:number>/move/done", manage_views.move_done, name="manage-move-done"),
-    path("parking/visitors", views.visitors, name="visitors"),
-    path("parking/visitors/<int:session_id>/end", views.visitor_end, name="visitor-end"),
-    path("staff/enforcement/check", views.enforcement_check, name="enforcement-check"),
+    path("parking/visitors", visitor_views.visitors, name="visitors"),
+    path("parking/visitors/check", visitor_views.visitors_check, name="visitors-check"),
+    path("parking/visitors/<int:session_id>/end", visitor_views.visitor_end, name="visitor-end"),
+    path(
+        "parking/visitors/<int:session_id>/pay",
+        visitor_views.visitor_pay_again,
+        name="visitor-pay-again",
+    ),
+    path("parking/visitors/<int:session_id>/paid", visitor_views.visitor_paid, name="visitor-paid"),
+    path("staff/enforcement/check", enforcement_views.enforcement_check, name="enforcement-check"),
     path("staff/parking/applications", staff_views.applications, name="staff-applications"),
     path(
         "staff/parking/applications/<str:reference>",

@@ -163,6 +163,15 @@ def parse_vrm(text: str) -> Registration:
     return Registration(vrm=vrm, format=fmt, display=_display(vrm, shape))
 
 
+def registration_display(vrm: str) -> str:
+    """A stored registration as every parking page shows it ("AB12 CDE"); one that is not a UK
+    mark's shape, as stored. Templates call it as ``registration(vrm)``."""
+    try:
+        return parse_vrm(vrm).display
+    except InvalidRegistration:
+        return vrm
+
+
 # --- What VES tells us about a vehicle -----------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 """The resident permit journey (one question a page, answers kept in the session until "Pay"),
-the resident's permits, visitor sessions, and the enforcement officer's check page. Thin: the
-rules live in services.py, pricing.py, zones.py, vehicles.py and the verification service."""
+the price list, and the resident's permits; what every parking page shares (``PAGE_HELPERS``,
+``to_card_page``). Visitor parking is visitor_views.py, the enforcement page
+enforcement_views.py. Thin: the rules live in services.py, pricing.py, zones.py, vehicles.py
+and the verification service."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,25 +19,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from borough.core.access import public, resident_required, staff_area
+from borough.core.access import public, resident_required
 from borough.core.middleware import cacheable
-from borough.parking import pricing, services, zones
+from borough.parking import notices, pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
-    EnforcementForm,
     VehicleForm,
-    VisitorForm,
     WhoForm,
 )
-from borough.parking.models import Permit, PermitApplication, VisitorSession, Zone
+from borough.parking.models import Permit, PermitApplication, Zone
 from borough.parking.vehicles import (
     InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    parse_vrm,
+    registration_display,
 )
 from borough.payments import services as payments
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -49,10 +49,15 @@ from borough.transparency.models import ActorKind
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "parking_apply"
+JUST_ISSUED_KEY = "parking_just_issued"
 PURPOSE = "parking_permit_residency_check"
 PERMIT_TYPE = "resident"
 #: DVLA tax statuses of a vehicle that may not be kept on the road, so cannot have a permit.
 UNTAXED = ("Untaxed", "SORN")
+
+
+#: What every parking page may call: ``money(pence)``, ``registration(vrm)`` ("AB12 CDE").
+PAGE_HELPERS = {"money": pricing.pounds, "registration": registration_display}
 
 
 def cfg():
@@ -77,14 +82,20 @@ def _need(request: HttpRequest, *keys: str):
     return answers
 
 
+def _journey(request: HttpRequest) -> None:
+    """The journey's first pages (postcode, address) may be opened from a bookmark or the back
+    button without "Start now": they begin a journey if the session holds none, so the answers
+    given from there on reach "Check your answers"."""
+    if "journey" not in _answers(request):
+        _save(request, journey=uuid.uuid4().hex)
+
+
 def _restart() -> HttpResponse:
     return redirect("parking:apply-expired")
 
 
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    return render(
-        request, f"parking/{template}", {"money": pricing.pounds, **context}, status=status
-    )
+    return render(request, f"parking/{template}", {**PAGE_HELPERS, **context}, status=status)
 
 
 # -- start ---------------------------------------------------------------------------------
@@ -95,6 +106,24 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     return _render(request, "start.html", {"page_title": "Apply for a resident parking permit"})
+
+
+@public
+@require_GET
+def prices(request: HttpRequest) -> HttpResponse:
+    """The resident permit's prices by band, from the council's profile, readable before
+    starting (and without signing in)."""
+    permit_type = pricing.permit_type(PERMIT_TYPE)
+    return _render(
+        request,
+        "prices.html",
+        {
+            "permit_type": permit_type,
+            "rows": pricing.price_list(PERMIT_TYPE),
+            "cfg": cfg(),
+            "page_title": "Resident parking permit prices",
+        },
+    )
 
 
 @public
@@ -118,6 +147,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 @resident_required
 @require_GET
 def apply_postcode(request: HttpRequest) -> HttpResponse:
+    _journey(request)
     form = PostcodeForm(request.GET or None)
     if request.GET and form.is_valid():
         return redirect(
@@ -140,9 +170,11 @@ def apply_address(request: HttpRequest) -> HttpResponse:
     postcode_form = PostcodeForm(request.GET)
     if not postcode_form.is_valid():
         return redirect("parking:apply-postcode")
+    _journey(request)
     postcode = postcode_form.cleaned_data["postcode"]
     addresses = addresses_at(postcode)
-    form = AddressChoiceForm(addresses, request.POST or None, label="Select your address")
+    # the page's heading asks the question; the list's legend names what it holds
+    form = AddressChoiceForm(addresses, request.POST or None, label="Address")
     if request.method == "POST" and addresses and form.is_valid():
         prop: Property = form.cleaned_data["uprn"]
         eligibility = zones.eligibility_for_resident_permit(prop)
@@ -221,7 +253,14 @@ def apply_who(request: HttpRequest) -> HttpResponse:
     if answers is None:
         return _restart()
     user = request.user
-    initial = {"first_name": user.first_name, "surname": user.last_name}
+    # what the resident entered before (coming back to change it), else the account's name
+    initial = {
+        "first_name": answers.get("first_name", user.first_name),
+        "surname": answers.get("surname", user.last_name),
+    }
+    if answers.get("date_of_birth"):
+        born = dt.date.fromisoformat(answers["date_of_birth"])
+        initial.update(dob_day=born.day, dob_month=born.month, dob_year=born.year)
     form = WhoForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         prop = get_object_or_404(Property, pk=answers["uprn"])
@@ -296,11 +335,20 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
     verified = answers["decision"] == "verified"
     # settled on name and address alone: the records' dates are not shown to the applicant
     name_and_address = verified and bool(answers.get("unconfirmed"))
+    prop = Property.objects.filter(pk=answers.get("uprn")).first()
     return _render(
         request,
         "checked.html",
         {
             "verified": verified,
+            # what the resident entered, to check against their records and change
+            "entered": {
+                "name": f"{answers.get('first_name', '')} {answers.get('surname', '')}".strip(),
+                "born": dt.date.fromisoformat(answers["date_of_birth"])
+                if answers.get("date_of_birth")
+                else None,
+                "address": prop.single_line() if prop else "",
+            },
             "name_and_address": name_and_address,
             "proof": _proof_record(answers.get("verification", ""))
             if verified and not name_and_address
@@ -388,8 +436,8 @@ def apply_vehicle_confirm(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "vehicle": vehicle,
-            "vrm_display": answers["vrm_display"],
-            "page_title": "Is this your vehicle?",
+            "vrm": answers["vrm"],
+            "page_title": "Check your vehicle's details",
         },
     )
 
@@ -444,23 +492,7 @@ def apply_check(request: HttpRequest) -> HttpResponse:
     except services.PermitRuleError as error:
         problem = error.message
     if request.method == "POST" and problem is None:
-        application = _application_for_journey(request, answers, prop, zone, quote)
-        if application.status != PermitApplication.Status.AWAITING_PAYMENT:
-            return redirect("parking:apply-paid", reference=application.reference)
-        return_url = request.build_absolute_uri(
-            reverse("parking:apply-paid", kwargs={"reference": application.reference})
-        )
-        payment = payments.start_payment(
-            purpose_key=f"permit-application:{application.reference}",
-            amount_pence=application.price_pence,
-            description=f"Resident parking permit, zone {zone.code}, {application.duration_months} months",
-            return_url=return_url,
-        )
-        if application.payment_reference != payment.reference:
-            PermitApplication.objects.filter(pk=application.pk).update(
-                payment_reference=payment.reference
-            )
-        return redirect(payment.next_url)
+        return _pay(request, _application_for_journey(request, answers, prop, zone, quote))
     return _render(
         request,
         "check.html",
@@ -473,6 +505,60 @@ def apply_check(request: HttpRequest) -> HttpResponse:
             "page_title": "Check your answers before paying",
         },
     )
+
+
+def to_card_page(
+    request: HttpRequest,
+    row,
+    *,
+    purpose_key: str,
+    amount_pence: int,
+    description: str,
+    paid_url: str,
+) -> HttpResponse:
+    """To the provider's card page for ``row`` (an application, a change of vehicle, a visitor
+    session: anything with a ``payment_reference``): its live payment if there is one (a
+    second click takes no second payment), a new one after a declined or cancelled card. The
+    payment's reference is kept on the row; the provider returns to ``paid_url``."""
+    payment = payments.start_payment(
+        purpose_key=purpose_key,
+        amount_pence=amount_pence,
+        description=description,
+        return_url=request.build_absolute_uri(paid_url),
+    )
+    if row.payment_reference != payment.reference:
+        type(row).objects.filter(pk=row.pk).update(payment_reference=payment.reference)
+    return redirect(payment.next_url)
+
+
+def _pay(request: HttpRequest, application: PermitApplication) -> HttpResponse:
+    """To the provider's card page for the application's payment: the live one if there is one
+    (a second click takes no second payment), a new one after a declined or cancelled card. An
+    application already paid for goes to its return page instead."""
+    if application.status != PermitApplication.Status.AWAITING_PAYMENT:
+        return redirect("parking:apply-paid", reference=application.reference)
+    return to_card_page(
+        request,
+        application,
+        purpose_key=f"permit-application:{application.reference}",
+        amount_pence=application.price_pence,
+        description=(
+            f"Resident parking permit, zone {application.zone.code}, "
+            f"{application.duration_months} months"
+        ),
+        paid_url=reverse("parking:apply-paid", kwargs={"reference": application.reference}),
+    )
+
+
+@resident_required
+@require_POST
+def apply_pay_again(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "Pay again" after a declined or cancelled card: the same application (its answers and
+    price kept, whether or not the session still holds them), a new payment."""
+    application = _mine(request, reference)
+    if application.renews_id is not None:  # a renewal pays through its own pages
+        raise Http404("No application of yours has that reference.")
+    return _pay(request, application)
 
 
 def _application_for_journey(request, answers, prop, zone, quote) -> PermitApplication:
@@ -510,9 +596,11 @@ def _application_for_journey(request, answers, prop, zone, quote) -> PermitAppli
 
 
 def _mine(request: HttpRequest, reference: str) -> PermitApplication:
-    application = PermitApplication.objects.filter(
-        reference=reference, applicant=request.user
-    ).first()
+    application = (
+        PermitApplication.objects.filter(reference=reference, applicant=request.user)
+        .select_related("zone")
+        .first()
+    )
     if application is None:
         raise Http404("No application of yours has that reference.")
     return application
@@ -547,7 +635,8 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
         max_per_household=cfg().max_resident_permits_per_household,
     )
     if outcome.permit is not None and not outcome.already_done:
-        _email_permit(request, outcome.permit)
+        notices.email_permit_issued(outcome.permit, _permit_url(request, outcome.permit))
+        request.session[JUST_ISSUED_KEY] = outcome.permit.number
     if outcome.permit is not None:
         return redirect("parking:permit", number=outcome.permit.number)
     return _render(
@@ -557,28 +646,8 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _email_permit(request: HttpRequest, permit: Permit) -> None:
-    if not permit.holder.email:
-        return
-    url = request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
-    lines = [
-        f"Your resident parking permit {permit.number} is valid in zone {permit.zone.code} "
-        f"from {permit.starts_on:%-d %B %Y} to {permit.ends_on:%-d %B %Y}.",
-        "Nothing needs to be displayed in your vehicle: civil enforcement officers check the "
-        "registration.",
-    ]
-    if permit.status == Permit.Status.PROOF_NEEDED:
-        lines.append(
-            f"We could not confirm your details from council records. Send proof of address "
-            f"by {permit.proof_due_on:%-d %B %Y} or the permit will be cancelled."
-        )
-    lines.append(f"See your permit: {url}")
-    send_mail(
-        f"Your parking permit {permit.number}",
-        "\n\n".join(lines),
-        None,
-        [permit.holder.email],
-    )
+def _permit_url(request: HttpRequest, permit: Permit) -> str:
+    return request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
 
 
 # -- the resident's permits ----------------------------------------------------------------
@@ -601,6 +670,8 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
     )
     if found is None:
         raise Http404("No permit of yours has that number.")
+    from borough.parking.manage_views import renewal_problem  # it imports this module
+
     application = found.application
     return _render(
         request,
@@ -610,98 +681,11 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
             "application": application,
             "address": Property.objects.get(pk=found.property_id).single_line(),
             "proof": _proof_record(application.verification_reference),
-            "vrm_display": parse_vrm(found.vrm).display,
+            # "Renew" only while renewal is open; otherwise why not, or from when
+            "renewal_problem": renewal_problem(found, services.london_today()),
+            "notices": list(messages.get_messages(request)),
+            # "Permit issued" once, on the page the payment leads to; the permit's number after
+            "just_issued": request.session.pop(JUST_ISSUED_KEY, None) == found.number,
             "page_title": f"Permit {found.number}",
-        },
-    )
-
-
-# -- visitor sessions ----------------------------------------------------------------------
-
-
-def _visitor_home(user) -> Permit | None:
-    return (
-        Permit.objects.filter(holder=user, status__in=Permit.LIVE)
-        .select_related("zone")
-        .order_by("-issued_at")
-        .first()
-    )
-
-
-@resident_required
-@require_http_methods(["GET", "POST"])
-def visitors(request: HttpRequest) -> HttpResponse:
-    home = _visitor_home(request.user)
-    if home is None:
-        return _render(request, "visitors_none.html", {"page_title": "Visitor parking"})
-    allowance = cfg().visitor_hours_per_year
-    year = timezone.localdate().year
-    form = VisitorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.start_visitor_session(
-                host=request.user,
-                property_id=home.property_id,
-                zone=home.zone,
-                vrm=form.cleaned_data["vrm"].vrm,
-                hours=form.cleaned_data["hours"],
-                allowance_hours=allowance,
-                max_hours=cfg().visitor_session_max_hours,
-            )
-        except services.PermitRuleError as error:
-            form.add_error("hours", error.message)
-        else:
-            return redirect("parking:visitors")
-    used = services.visitor_hours_used(home.property_id, year)
-    now = timezone.now()
-    sessions = VisitorSession.objects.filter(host=request.user, starts_at__year=year)
-    return _render(
-        request,
-        "visitors.html",
-        {
-            "form": form,
-            "zone": home.zone,
-            "left": max(allowance - used, 0),
-            "allowance": allowance,
-            "sessions": sessions,
-            "now": now,
-            "display": lambda vrm: parse_vrm(vrm).display,
-            "page_title": "Visitor parking",
-        },
-    )
-
-
-@resident_required
-@require_POST
-def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
-    if not VisitorSession.objects.filter(pk=session_id, host=request.user).exists():
-        raise Http404("No visitor session of yours has that number.")
-    services.end_visitor_session(session_id, host=request.user)
-    return redirect("parking:visitors")
-
-
-# -- enforcement ---------------------------------------------------------------------------
-
-
-@staff_area("enforcement", "parking")
-@require_GET
-def enforcement_check(request: HttpRequest) -> HttpResponse:
-    """The phone page: registration and zone in, allowed or not out."""
-    zone_choices = [(z.code, f"{z.code}: {z.name}") for z in Zone.objects.filter(active=True)]
-    form = EnforcementForm(zone_choices, request.GET or None)
-    answer = None
-    if request.GET and form.is_valid():
-        zone = Zone.objects.get(code=form.cleaned_data["zone"])
-        answer = services.check_vehicle(
-            form.cleaned_data["vrm"].vrm, zone, actor=request.user, actor_kind=ActorKind.STAFF
-        )
-    return _render(
-        request,
-        "enforcement.html",
-        {
-            "form": form if request.GET else None,
-            "check_form": form,
-            "answer": answer,
-            "page_title": "Check a vehicle",
         },
     )

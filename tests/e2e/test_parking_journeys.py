@@ -19,14 +19,22 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_foundation_journeys import check_accessible
+from tests.e2e._parking import (  # noqa: F401 - phone_page: a fixture
+    VISA_DECLINED,
+    VISA_OK,
+    fits_width,
+    pay_by_card,
+    phone_page,
+    screenshot,
+)
+from tests.e2e.test_foundation_journeys import assert_accessible, check_accessible
+
+# ruff: noqa: F811 - the imported ``phone_page`` fixture is taken as an argument by name
 from tests.e2e.test_resident_index_journeys import (
     Borough,
     load_and_link_borough,
     restore_borough,
 )
-
-VISA_OK = "4444333322221111"
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +78,76 @@ def _sign_in(page: Page, base_url: str, email: str):
     return User.objects.residents().get(email=email.lower())
 
 
+def apply_for_a_permit(
+    page: Page, base: str, person: dict, home, *, card: str = VISA_OK, record_property=None, look
+) -> str:
+    """The whole application as a resident fills it in, from "Start now" to the card page,
+    paid with ``card``; ``look(page)`` on each page that matters. Returns the total shown."""
+    _sign_in(page, base, person["email"])
+    page.goto(base + "/parking")
+    expect(_heading(page)).to_have_text("Apply for a resident parking permit")
+    look(page)
+    page.get_by_role("button", name="Start now").click()
+
+    expect(_heading(page)).to_have_text("What is your postcode?")
+    page.get_by_label("Postcode").fill(home.postcode.lower().replace(" ", ""))
+    page.get_by_role("button", name="Find address").click()
+    expect(_heading(page)).to_have_text(f"Select your address in {home.postcode}")
+    look(page)
+    chooser = page.get_by_label("Address", exact=True)
+    label = home.single_line(include_postcode=False)
+    if chooser.count() == 1 and chooser.evaluate("e => e.tagName") == "SELECT":
+        chooser.select_option(label=label)
+    else:
+        page.get_by_label(label, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text(f"Your address is in zone {person['zone']}")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("What is your name and date of birth?")
+    look(page)
+    page.get_by_label("First name").fill(person["first_name"])
+    page.get_by_label("Last name").fill(person["surname"])
+    born = dt.date.fromisoformat(person["date_of_birth"])
+    page.get_by_label("Day").fill(str(born.day))
+    page.get_by_label("Month").fill(str(born.month))
+    page.get_by_label("Year").fill(str(born.year))
+    started = time.perf_counter()
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("We have confirmed your address")
+    seconds = time.perf_counter() - started
+    print(f"\nsubmitting details to the verification answer: {seconds:.3f} s")
+    if record_property is not None:
+        record_property("verification_answer_seconds", round(seconds, 3))
+    look(page)
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("What is your vehicle's registration number?")
+    page.get_by_label("What is your vehicle's registration number?").fill(
+        person["vrm"][:4] + " " + person["vrm"][4:]
+    )
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("Check your vehicle's details")
+    look(page)
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("How long do you want the permit for?")
+    page.get_by_role("radio", name=re.compile(r"^12 months: £")).check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(_heading(page)).to_have_text("Check your answers before paying")
+    look(page)
+    total = page.locator("#total").inner_text()
+    page.get_by_role("button", name="Continue to payment").click()
+
+    # the local payment provider's card page
+    expect(page.get_by_text(total).first).to_be_visible()
+    pay_by_card(page, card)
+    return total
+
+
 def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     borough, any_page: Page, live_server, mailoutbox, record_property
 ):
@@ -85,73 +163,9 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
     home = Property.objects.get(pk=int(person["current_uprn"]))
     base = live_server.url
 
-    _sign_in(page, base, person["email"])
-    page.goto(base + "/parking")
-    expect(_heading(page)).to_have_text("Apply for a resident parking permit")
-    check_accessible(page)
-    page.get_by_role("button", name="Start now").click()
-
-    expect(_heading(page)).to_have_text("What is your postcode?")
-    page.get_by_label("Postcode").fill(home.postcode.lower().replace(" ", ""))
-    page.get_by_role("button", name="Find address").click()
-    expect(_heading(page)).to_have_text(f"Select your address in {home.postcode}")
-    check_accessible(page)
-    chooser = page.get_by_label("Select your address")
-    label = home.single_line(include_postcode=False)
-    if chooser.count() == 1 and chooser.evaluate("e => e.tagName") == "SELECT":
-        chooser.select_option(label=label)
-    else:
-        page.get_by_label(label, exact=True).check()
-    page.get_by_role("button", name="Continue").click()
-
-    expect(_heading(page)).to_have_text(f"Your address is in zone {person['zone']}")
-    page.get_by_role("button", name="Continue").click()
-
-    expect(_heading(page)).to_have_text("What is your name and date of birth?")
-    check_accessible(page)
-    page.get_by_label("First name").fill(person["first_name"])
-    page.get_by_label("Last name").fill(person["surname"])
-    born = dt.date.fromisoformat(person["date_of_birth"])
-    page.get_by_label("Day").fill(str(born.day))
-    page.get_by_label("Month").fill(str(born.month))
-    page.get_by_label("Year").fill(str(born.year))
-    started = time.perf_counter()
-    page.get_by_role("button", name="Continue").click()
-    expect(_heading(page)).to_have_text("We have confirmed your address")
-    seconds = time.perf_counter() - started
-    print(f"\nsubmitting details to the verification answer: {seconds:.3f} s")
-    record_property("verification_answer_seconds", round(seconds, 3))
-    check_accessible(page)
-    page.get_by_role("button", name="Continue").click()
-
-    expect(_heading(page)).to_have_text("What is your vehicle's registration number?")
-    page.get_by_label("What is your vehicle's registration number?").fill(
-        person["vrm"][:4] + " " + person["vrm"][4:]
+    total = apply_for_a_permit(
+        page, base, person, home, record_property=record_property, look=check_accessible
     )
-    page.get_by_role("button", name="Continue").click()
-    expect(_heading(page)).to_have_text("Is this your vehicle?")
-    check_accessible(page)
-    page.get_by_label("Yes").check()
-    page.get_by_role("button", name="Continue").click()
-
-    expect(_heading(page)).to_have_text("How long do you want the permit for?")
-    page.get_by_role("radio", name=re.compile(r"^12 months: £")).check()
-    page.get_by_role("button", name="Continue").click()
-
-    expect(_heading(page)).to_have_text("Check your answers before paying")
-    check_accessible(page)
-    total = page.locator("#total").inner_text()
-    page.get_by_role("button", name="Continue to payment").click()
-
-    # the local payment provider's card page
-    expect(page.get_by_text(total).first).to_be_visible()
-    page.get_by_label("Card number").fill(VISA_OK)
-    page.get_by_label("Month").fill("12")
-    page.get_by_label("Year").fill(str(dt.date.today().year + 2))
-    page.get_by_label("Name on card").fill(f"{person['first_name']} {person['surname']}")
-    page.get_by_label("Card security code").fill("123")
-    page.get_by_role("button", name="Continue").click()
-
     expect(page.get_by_role("heading", name="Permit issued")).to_be_visible()
     number = page.locator("#permit-number").inner_text()
     check_accessible(page)
@@ -181,3 +195,64 @@ def test_a_verifiable_resident_gets_a_permit_at_once_and_enforcement_sees_it(
         "permit_type": "resident",
         "valid_until": permit.ends_on.isoformat(),
     }
+
+
+def test_on_a_phone_a_resident_pays_again_after_a_declined_card_then_renews(
+    borough,
+    phone_page: Page,
+    live_server,
+    mailoutbox,
+):
+    """The same application 320 px wide, each page checked with axe and for sideways scrolling
+    and photographed; the first card is declined and the application kept; later, with renewal
+    open, the resident renews the permit."""
+    from borough.parking.demo import permit_ready_people
+    from borough.parking.models import Permit, PermitApplication
+    from borough.places.models import Property
+
+    page = phone_page
+
+    def look(page: Page) -> None:
+        assert_accessible(page)
+        fits_width(page)
+        title = _heading(page).first.inner_text()
+        screenshot(page, "apply-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40])
+
+    person = permit_ready_people(borough.synth.path, limit=20)[1]
+    home = Property.objects.get(pk=int(person["current_uprn"]))
+    base = live_server.url
+    apply_for_a_permit(page, base, person, home, card=VISA_DECLINED, look=look)
+    expect(_heading(page)).to_have_text("Your payment was not taken")
+    look(page)
+    page.get_by_role("button", name="Pay again").click()
+    pay_by_card(page)
+    expect(page.get_by_role("heading", name="Permit issued")).to_be_visible()
+    look(page)
+    permit = Permit.objects.get()
+    assert PermitApplication.objects.count() == 1
+
+    # six weeks before it ends, renewal opens: the permit's page offers it
+    today = dt.date.today()
+    Permit.objects.filter(pk=permit.pk).update(
+        starts_on=today - dt.timedelta(days=330), ends_on=today + dt.timedelta(days=30)
+    )
+    page.goto(f"{base}/parking/permits/{permit.number}")
+    page.get_by_role("link", name="Renew your permit").click()
+    expect(_heading(page)).to_have_text(f"Renew permit {permit.number}")
+    look(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("What is your name and date of birth?")
+    expect(page.get_by_label("Last name")).to_have_value(person["surname"])
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("How long do you want to renew it for?")
+    look(page)
+    page.get_by_role("radio", name=re.compile(r"^12 months: £")).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(_heading(page)).to_have_text("Check your renewal")
+    look(page)
+    page.get_by_role("button", name=re.compile(r"^Pay £")).click()
+    pay_by_card(page)
+    expect(page.get_by_role("heading", name="Permit renewed")).to_be_visible()
+    look(page)
+    renewal = Permit.objects.get(status=Permit.Status.SCHEDULED)
+    assert renewal.starts_on == today + dt.timedelta(days=31)

@@ -138,15 +138,18 @@ def test_the_openapi_document_lists_the_check(client, db):
     assert "/api/v1/parking/check" in document["paths"]
 
 
-def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit):
+def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit, settings):
+    parking = settings.COUNCIL.parking.model_copy(update={"visitor_price_per_hour_pence": 0})
+    settings.COUNCIL = settings.COUNCIL.model_copy(update={"parking": parking})
     client.force_login(permit.holder)
     page = client.get("/parking/visitors").content.decode()
     assert "400</strong> of 400 visitor hours" in page.replace('id="hours-left">', "")
-    done = client.post("/parking/visitors", {"vrm": "vv11 vvv", "hours": "3"})
-    assert done.status_code == 302
+    done = client.post("/parking/visitors", {"vrm": "vv11 vvv", "when": "now", "hours": "3"})
+    assert done["Location"] == "/parking/visitors/check"
+    assert client.post("/parking/visitors/check").status_code == 302
     page = client.get("/parking/visitors").content.decode()
     assert "VV11 VVV" in page
-    refused = client.post("/parking/visitors", {"vrm": "VV11VVV", "hours": "99"})
+    refused = client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "99"})
     assert "Enter a number of hours from 1 to 10" in refused.content.decode()
     session = permit.holder.visitor_sessions.get()
     assert client.post(f"/parking/visitors/{session.pk}/end").status_code == 302
@@ -262,3 +265,58 @@ def test_the_permit_look_up_answers_as_its_queryset_does(
     assert services._live_permit(vrm, checked.pk, today) == expected
     if expected is not None:
         assert expected == ("resident", today + dt.timedelta(days=ends), found.number, "R00000042")
+
+
+def test_the_phone_page_offers_the_active_zones_and_keeps_the_officers_zone(
+    client, permit, make_staff, sign_in_staff
+):
+    Zone.objects.create(
+        code="B", name="Bridge", boundary={}, min_lon=0, min_lat=0, max_lon=0, max_lat=0
+    )
+    Zone.objects.create(
+        code="Z",
+        name="Old",
+        boundary={},
+        min_lon=0,
+        min_lat=0,
+        max_lon=0,
+        max_lat=0,
+        active=False,
+    )
+    sign_in_staff(client, make_staff("Enforcement officer"))
+    page = client.get("/staff/enforcement/check").content.decode()
+    assert '<option value="A">A: Albion</option>' in page
+    assert '<option value="B">B: Bridge</option>' in page
+    assert 'value="Z"' not in page
+    client.get("/staff/enforcement/check", {"vrm": "AB12 CDE", "zone": "B"})
+    again = client.get("/staff/enforcement/check").content.decode()
+    assert '<option value="B" selected>B: Bridge</option>' in again
+
+
+def test_the_phone_page_gives_a_visitors_end_in_words(client, permit, make_staff, sign_in_staff):
+    import zoneinfo
+
+    from borough.parking.models import VisitorSession
+
+    london = zoneinfo.ZoneInfo("Europe/London")
+    now = dt.datetime.now(london)
+    ends = (now + dt.timedelta(hours=2)).replace(minute=30, second=0, microsecond=0)
+    VisitorSession.objects.create(
+        host=permit.holder,
+        property_id=permit.property_id,
+        zone=permit.zone,
+        vrm="VV11VVV",
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=ends,
+        hours_used=3,
+    )
+    sign_in_staff(client, make_staff("Enforcement officer"))
+    page = client.get("/staff/enforcement/check", {"vrm": "vv11vvv", "zone": "A"})
+    text = " ".join(page.content.decode().split())
+    hour = ends.hour % 12 or 12
+    suffix = "am" if ends.hour < 12 else "pm"
+    words = f"{hour}:30{suffix} on {ends.day} {ends:%B %Y}"
+    assert f"VV11 VVV</strong> in zone A: visitor session until {words}" in text
+    page = client.get("/staff/enforcement/check", {"vrm": "ab12cde", "zone": "A"})
+    text = " ".join(page.content.decode().split())
+    assert f"resident permit until {permit.ends_on.day} {permit.ends_on:%B %Y}" in text

@@ -231,6 +231,75 @@ def test_a_declined_card_issues_nothing_and_says_so(client, resident, pay):
     assert Permit.objects.count() == 0
 
 
+def test_after_a_declined_card_the_application_is_kept_and_paying_again_issues_the_permit(
+    client, resident, pay
+):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    declined = Payment.objects.get()
+    client.get(declined.next_url)
+    pay(declined, number="4000000000000002")
+    page = client.get(f"/parking/apply/paid/{application.reference}").content.decode()
+    assert "We have kept your application" in page and "Pay again" in page
+    assert "AB12 CDE" in page
+    # the session's answers are gone (another day, another device): the application is not
+    session = client.session
+    session.pop("parking_apply")
+    session.save()
+    again = client.post(f"/parking/apply/pay/{application.reference}")
+    second = Payment.objects.exclude(pk=declined.pk).get()
+    assert again["Location"] == second.next_url
+    assert second.amount_pence == application.price_pence
+    client.get(second.next_url)
+    pay(second)
+    landing = client.get(f"/parking/apply/paid/{application.reference}")
+    permit = Permit.objects.get()
+    assert landing["Location"] == f"/parking/permits/{permit.number}"
+    assert PermitApplication.objects.count() == 1
+    # once paid, "Pay again" takes nothing more
+    assert client.post(f"/parking/apply/pay/{application.reference}")["Location"] == (
+        f"/parking/apply/paid/{application.reference}"
+    )
+    assert Payment.objects.count() == 2
+
+
+def test_someone_else_cannot_pay_for_an_application(client, resident):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    client.force_login(User.objects.create_resident("eve@example.org"))
+    assert client.post(f"/parking/apply/pay/{application.reference}").status_code == 404
+
+
+def test_a_journey_opened_from_a_bookmarked_postcode_page_goes_through_to_paying(client, resident):
+    # no "Start now": the bookmark is the first page of the journey
+    assert client.get("/parking/apply/postcode").status_code == 200
+    assert client.get("/parking/apply/postcode", {"postcode": "e21 0aa"}).status_code == 302
+    assert (
+        client.post("/parking/apply/address?postcode=E21%200AA", {"uprn": "100090000001"})[
+            "Location"
+        ]
+        == "/parking/apply/zone"
+    )
+    session = client.session
+    session["parking_apply"].update(
+        first_name="Ada",
+        surname="Lovelace",
+        date_of_birth="1980-03-27",
+        verification="",
+        decision="verified",
+        resident_id="R1",
+    )
+    session.save()
+    client.post("/parking/apply/vehicle", {"vrm": "AB12CDE"})
+    client.post("/parking/apply/vehicle/confirm", {"confirm": "yes"})
+    client.post("/parking/apply/duration", {"months": "12"})
+    assert client.get("/parking/apply/check").status_code == 200
+    paying = client.post("/parking/apply/check")
+    assert paying.status_code == 302 and "/payments/" in paying["Location"]
+
+
 def test_an_unverified_resident_gets_a_permit_with_proof_due(client, resident, pay):
     answers(client, decision="refer")
     client.post("/parking/apply/vehicle", {"vrm": "AB12CDE"})
@@ -275,3 +344,60 @@ def test_a_return_for_an_unknown_or_someone_elses_application_is_not_found(clien
     client.force_login(User.objects.create_resident("someone@example.org"))
     assert client.get(f"/parking/apply/paid/{reference}").status_code == 404
     assert Permit.objects.count() == 0
+
+
+def test_the_price_list_is_linked_from_the_start_page_and_needs_no_sign_in(client, db):
+    start = client.get("/parking").content.decode()
+    assert 'href="/parking/prices"' in start
+    page = client.get("/parking/prices").content.decode()
+    # the shipped profile: band A electric £25 a year, £6.25 for 3 months; the diesel surcharge
+    assert "0g/km (electric)" in page and "£6.25" in page and "£25" in page
+    assert "Diesel vehicles pay a surcharge of £200" in page
+    assert "less an admin fee of £20" in page
+
+
+def test_not_verified_shows_what_was_entered_with_links_to_change_it(client, resident):
+    answers(client, decision="refer", first_name="Ada", surname="Lovelase")
+    page = client.get("/parking/apply/checked").content.decode()
+    assert "We could not confirm your address automatically" in page
+    assert "What you told us" in page
+    assert "Ada Lovelase" in page and "27 March 1980" in page and "1 ALBION ROAD" in page.upper()
+    assert 'href="/parking/apply/you"' in page and 'href="/parking/apply/postcode"' in page
+    # the change link opens the question with the answers given
+    who = client.get("/parking/apply/you").content.decode()
+    assert 'value="Lovelase"' in who and 'value="27"' in who and 'value="1980"' in who
+
+
+def _heading_and_legends(page: str) -> tuple[str, list[str]]:
+    """The page's h1 and the legends that are not the h1 itself (a legend may be the heading)."""
+    import re
+
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)[1]
+    legends = re.findall(r"<legend[^>]*>(.*?)</legend>", page, re.S)
+    text = lambda html: re.sub(r"<[^>]+>|\s+", " ", html).strip()  # noqa: E731
+    return text(heading), [text(legend) for legend in legends if "<h1" not in legend]
+
+
+def test_no_question_page_repeats_its_heading_as_its_legend(client, resident):
+    answers(
+        client, vrm="AB12CDE", vrm_display="AB12 CDE", vehicle={"registrationNumber": "AB12CDE"}
+    )
+    for url in ("/parking/apply/vehicle/confirm", "/parking/apply/address?postcode=E21%200AA"):
+        heading, legends = _heading_and_legends(client.get(url).content.decode())
+        assert legends, url
+        for legend in legends:
+            assert not heading.lower().startswith(legend.lower()), (url, heading, legend)
+
+
+def test_cancelling_on_the_card_page_keeps_the_application_with_pay_again(client, resident):
+    _to_check(client)
+    client.post("/parking/apply/check")
+    application = PermitApplication.objects.get()
+    payment = Payment.objects.get()
+    client.get(payment.next_url)
+    back = client.post(payment.next_url + "/cancel")
+    assert back["Location"].endswith(f"/parking/apply/paid/{application.reference}")
+    page = client.get(f"/parking/apply/paid/{application.reference}").content.decode()
+    assert "Your payment was not taken" in page and "We have kept your application" in page
+    again = client.post(f"/parking/apply/pay/{application.reference}")
+    assert again["Location"] == Payment.objects.exclude(pk=payment.pk).get().next_url

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from borough.core.dates import date_in_words
 from borough.core.models import User
 from borough.core.tests.sample_documents import a_zip, image, noisy_png, pdf, png_bomb
-from borough.parking import services
+from borough.parking import notices, services
 from borough.parking.models import (
     Permit,
     PermitApplication,
@@ -256,16 +257,39 @@ def test_another_residents_permit_is_not_found_on_every_manage_page(client, boro
 def test_the_permit_page_links_to_each_thing_the_holder_can_do(client, ada, pay):
     permit = permit_for(client, pay, ada)
     page = client.get(f"/parking/permits/{permit.number}").content.decode()
-    for link in ("cancel", "vehicle", "renew", "move", "record-wrong"):
+    for link in ("cancel", "vehicle", "move", "record-wrong"):
         assert f"/parking/permits/{permit.number}/{link}" in page, link
     assert "This record is wrong" in page
     assert f"/parking/permits/{permit.number}/proof" not in page  # not waiting for proof
+    # renewal opens 42 days before the permit ends: until then, when it opens, and no link
+    assert f"/parking/permits/{permit.number}/renew" not in page
+    opens = permit.ends_on - dt.timedelta(days=42)
+    assert f"You can renew it from {date_in_words(opens)}" in page
+
+
+def test_renew_is_offered_once_renewal_is_open(client, ada, pay):
+    permit = permit_for(client, pay, ada, started=add_months(TODAY, -11))
+    page = client.get(f"/parking/permits/{permit.number}").content.decode()
+    assert f"/parking/permits/{permit.number}/renew" in page
+    assert "You can renew it from" not in page
+
+
+def test_a_cancelled_permit_says_when_it_was_cancelled_not_valid_until(client, ada, pay):
+    permit = permit_for(client, pay, ada)
+    client.post(f"/parking/permits/{permit.number}/cancel")
+    page = client.get(f"/parking/permits/{permit.number}").content.decode()
+    assert "Valid until" not in page
+    assert "Cancelled on" in page
+    assert date_in_words(TODAY) in page
+    listing = client.get("/parking/permits").content.decode()
+    assert "Valid until" not in listing
+    assert f"Cancelled on {date_in_words(TODAY)}" in listing
 
 
 # -- cancel ---------------------------------------------------------------------------------
 
 
-def test_cancelling_shows_the_refund_then_refunds_once(client, ada, pay):
+def test_cancelling_shows_the_refund_then_refunds_once(client, ada, pay, mailoutbox):
     # Two months in: 10 of 12 months unused, worth £116.67; less the £20 admin fee.
     permit = permit_for(client, pay, ada, started=add_months(TODAY, -2))
     page = client.get(f"/parking/permits/{permit.number}/cancel").content.decode()
@@ -280,6 +304,18 @@ def test_cancelling_shows_the_refund_then_refunds_once(client, ada, pay):
     assert permit.refunded_pence == 9667
     assert permit.cancel_reason == "Cancelled by the resident"
     assert Refund.objects.get().amount_pence == 9667
+    # what happened, on the next page and by email: the refund and when it arrives
+    arrives = date_in_words(notices.add_working_days(TODAY, 5))
+    told = client.get(f"/parking/permits/{permit.number}").content.decode()
+    assert f"Permit {permit.number} is cancelled" in told
+    assert (
+        f"We have refunded £96.67 to the card you paid with. It will reach your account by {arrives}."
+        in told
+    )
+    [email] = mailoutbox
+    assert email.subject == f"Your parking permit {permit.number} is cancelled"
+    assert "We have refunded £96.67" in email.body and arrives in email.body
+    assert "AB12 CDE" in email.body
 
     again = client.post(f"/parking/permits/{permit.number}/cancel")
     assert again.status_code == 302
@@ -300,6 +336,7 @@ def test_a_dearer_vehicle_pays_the_difference_for_the_months_left_and_changes_on
     ada,
     pay,
     caplog,
+    mailoutbox,
 ):
     permit = permit_for(client, pay, ada, started=add_months(TODAY, -2))
     base = f"/parking/permits/{permit.number}/vehicle"
@@ -317,6 +354,13 @@ def test_a_dearer_vehicle_pays_the_difference_for_the_months_left_and_changes_on
         assert back["Location"] == f"/parking/permits/{permit.number}"
         change = VehicleChange.objects.get()
         assert client.get(f"/parking/vehicle-changes/{change.reference}/paid").status_code == 302
+    # told once, on the permit's page and by email, however often the return page is opened
+    told = client.get(f"/parking/permits/{permit.number}").content.decode()
+    assert "Vehicle changed" in told
+    assert f"Permit {permit.number} is now for BG19 XYZ. It no longer covers AB12 CDE." in told
+    assert "You paid £175." in told
+    [email] = [m for m in mailoutbox if "vehicle changed" in m.subject]
+    assert "now for BG19 XYZ" in email.body and "You paid £175 for the change." in email.body
     permit.refresh_from_db()
     assert permit.vrm == "BG19XYZ"
     assert (
@@ -336,7 +380,7 @@ def test_a_dearer_vehicle_pays_the_difference_for_the_months_left_and_changes_on
     ).allowed
 
 
-def test_a_cheaper_vehicle_changes_at_once_with_nothing_to_pay(client, ada, pay):
+def test_a_cheaper_vehicle_changes_at_once_with_nothing_to_pay(client, ada, pay, mailoutbox):
     permit = permit_for(client, pay, ada)
     base = f"/parking/permits/{permit.number}/vehicle"
     client.post(base, {"vrm": "EV70ABC"})
@@ -349,6 +393,11 @@ def test_a_cheaper_vehicle_changes_at_once_with_nothing_to_pay(client, ada, pay)
     assert permit.vrm == "EV70ABC"
     assert Payment.objects.filter(purpose_key__startswith="permit-vehicle-change").count() == 0
     assert VehicleChange.objects.get().status == VehicleChange.Status.APPLIED
+    told = client.get(f"/parking/permits/{permit.number}").content.decode()
+    assert "is now for EV70 ABC" in told and "There was nothing to pay." in told
+    assert [m.subject for m in mailoutbox] == [
+        f"Your parking permit {permit.number}: vehicle changed"
+    ]
 
 
 @pytest.mark.parametrize(

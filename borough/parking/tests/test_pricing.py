@@ -458,3 +458,27 @@ def test_a_permit_type_is_looked_up_by_its_code():
     assert pricing.permit_type("resident").priced_by_emissions  # the running council's
     with pytest.raises(PricingError, match="no permit type 'bus'"):
         pricing.permit_type("bus", CFG)
+
+
+# The price list residents can read before applying
+
+
+def test_the_price_list_has_each_band_its_emissions_and_what_quote_charges_for_each_length():
+    rows = pricing.price_list("resident", CFG)
+    assert [row.band for row in rows] == BANDS
+    assert (rows[0].emissions, rows[0].prices_pence) == ("0g/km (electric)", (300, 600, 1200))
+    assert rows[1].emissions == "1 to 50g/km"
+    assert rows[-1].emissions == "more than 255g/km"
+    petrol_112 = quote("resident", 3, VehicleDetails(co2_emissions=112), cfg=CFG)
+    row = next(r for r in rows if r.band == petrol_112.band.band)
+    assert row.emissions == "111 to 130g/km"
+    for months, pence in zip((3, 6, 12), row.prices_pence, strict=True):
+        assert (
+            quote("resident", months, VehicleDetails(co2_emissions=112), cfg=CFG).total_pence
+            == pence
+        )
+
+
+def test_a_permit_type_with_fixed_prices_has_no_band_price_list():
+    with pytest.raises(PricingError, match="not priced by emissions"):
+        pricing.price_list("carer", CFG)
