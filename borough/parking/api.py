@@ -75,7 +75,7 @@ class Problem(Schema):
 
 @router.get(
     "/parking/check",
-    response={200: CheckOut, 400: Problem, 401: Problem},
+    response={200: CheckOut, 400: Problem, 401: Problem, 429: Problem},
     auth=[EnforcementKeyAuth(), ParkingStaffAuth()],
     summary="Is this vehicle allowed to park in this zone now?",
 )

@@ -136,6 +136,9 @@ def test_enforcement_and_parking_officers_may_use_it_signed_in_others_may_not(
 def test_the_openapi_document_lists_the_check(client, db):
     document = json.loads(client.get("/api/v1/openapi.json").content)
     assert "/api/v1/parking/check" in document["paths"]
+    # a client over its rate limit is told so: the 429 is part of the contract
+    answers = document["paths"]["/api/v1/parking/check"]["get"]["responses"]
+    assert {"200", "400", "401", "429"} <= set(answers)
 
 
 def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit, settings):
