@@ -4,21 +4,37 @@ from datetime import date
 
 from django import forms
 
+from borough.core.govuk_forms import govuk_field
 from borough.transparency.purposes import purpose_choices, service_choices
 from borough.transparency.services import RESIDENT_ID
 
-DATE_FORMATS = ["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%Y-%m-%d"]
+ANY_TIME = "any"
+BETWEEN = "between"
+_PARTS = ("day", "month", "year")
+#: Each end of the date range: its field prefix, its legend and how its errors name it.
+ENDS = {"since": ("From", "‘from’"), "until": ("To", "‘to’")}
 
 
-def _date_field(label: str, which: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=DATE_FORMATS,
-        help_text="For example, 27/3/2026",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": False}),
-        error_messages={"invalid": f"Enter the {which} date as day/month/year, like 27/3/2026"},
-    )
+def _part_field(part: str) -> forms.CharField:
+    return forms.CharField(label=part.capitalize(), required=False)
+
+
+def _read_date(values: dict[str, str], which: str) -> tuple[date | None, str, set[str]]:
+    """A date from its day, month and year as typed: (the date or None, the error, the parts to
+    highlight). All three blank is no date and no error."""
+    if not any(values.values()):
+        return None, "", set()
+    missing = [part for part in _PARTS if not values[part]]
+    if missing:
+        return None, f"The {which} date must include a {' and '.join(missing)}", set(missing)
+    if not all(value.isdigit() for value in values.values()):
+        return None, f"The {which} date must be a real date", set(_PARTS)
+    if len(values["year"]) != 4:
+        return None, "Year must include 4 numbers", {"year"}
+    try:
+        return date(int(values["year"]), int(values["month"]), int(values["day"])), "", set()
+    except (ValueError, OverflowError):
+        return None, f"The {which} date must be a real date", set(_PARTS)
 
 
 class DataUseFilterForm(forms.Form):
@@ -41,13 +57,27 @@ class DataUseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "Select a purpose from the list"},
     )
-    since = _date_field("From", "‘from’")
-    until = _date_field("To", "‘to’")
+    when = forms.ChoiceField(
+        label="When",
+        required=False,
+        choices=[(ANY_TIME, "Any time"), (BETWEEN, "Between two dates")],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select any time or between two dates"},
+    )
+    since_day = _part_field("day")
+    since_month = _part_field("month")
+    since_year = _part_field("year")
+    until_day = _part_field("day")
+    until_month = _part_field("month")
+    until_year = _part_field("year")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].choices = [("", "Any service"), *service_choices()]
         self.fields["purpose"].choices = [("", "Any purpose"), *purpose_choices()]
+        self.dates: dict[str, date | None] = {"since": None, "until": None}
+        #: the parts of each date to highlight as wrong
+        self.wrong_parts: dict[str, set[str]] = {"since": set(), "until": set()}
 
     def clean_resident_id(self) -> str:
         value = self.cleaned_data["resident_id"].strip()
@@ -61,11 +91,73 @@ class DataUseFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        since: date | None = data.get("since")
-        until: date | None = data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "The ‘to’ date must be the same as or after the ‘from’ date")
+        typed = any((data.get(f"{end}_{part}") or "").strip() for end in ENDS for part in _PARTS)
+        if not data.get("when") and typed:
+            data["when"] = BETWEEN  # dates typed without choosing: what they meant
+        if data.get("when") != BETWEEN:
+            return data
+        for end, (_, which) in ENDS.items():
+            values = {part: (data.get(f"{end}_{part}") or "").strip() for part in _PARTS}
+            day, error, wrong = _read_date(values, which)
+            self.dates[end] = day
+            if error:
+                self.wrong_parts[end] = wrong
+                first = next(part for part in _PARTS if part in wrong)
+                self.add_error(f"{end}_{first}", error)
+        since, until = self.dates["since"], self.dates["until"]
+        if not self.errors and since is None and until is None:
+            self.wrong_parts["since"] = set(_PARTS)
+            self.add_error("since_day", "Enter a ‘from’ date, a ‘to’ date or both")
+        elif since and until and until < since:
+            self.wrong_parts["until"] = set(_PARTS)
+            self.add_error(
+                "until_day", "The ‘to’ date must be the same as or after the ‘from’ date"
+            )
         return data
+
+    def when_radios(self) -> dict:
+        """The GOV.UK radios for "When"; the template adds the dates as the conditional reveal
+        of "Between two dates". Dates typed without a choice count as "Between two dates"."""
+        chosen = self.data.get("when") or ""
+        typed = any(self.data.get(f"{end}_{part}") for end in ENDS for part in _PARTS)
+        if chosen not in (ANY_TIME, BETWEEN):
+            chosen = BETWEEN if typed else ANY_TIME
+        params = govuk_field(
+            self["when"],
+            fieldset={"legend": {"text": "When", "classes": "govuk-fieldset__legend--s"}},
+        )
+        for item in params["items"]:
+            item["checked"] = item["value"] == chosen
+        return params
+
+    def date_input(self, end: str) -> dict:
+        """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
+        legend, _ = ENDS[end]
+        items = []
+        for part in _PARTS:
+            bound = self[f"{end}_{part}"]
+            width = "govuk-input--width-4" if part == "year" else "govuk-input--width-2"
+            wrong = " govuk-input--error" if part in self.wrong_parts[end] else ""
+            items.append(
+                {
+                    "id": bound.auto_id,
+                    "name": bound.html_name,
+                    "label": part.capitalize(),
+                    "classes": width + wrong,
+                    "value": bound.value() or "",
+                    "inputmode": "numeric",
+                }
+            )
+        params = {
+            "id": f"id_{end}",
+            "fieldset": {"legend": {"text": legend, "classes": "govuk-fieldset__legend--s"}},
+            "hint": {"text": "For example, 27 3 2026"},
+            "items": items,
+        }
+        errors = [self.errors[f"{end}_{p}"][0] for p in _PARTS if f"{end}_{p}" in self.errors]
+        if errors:
+            params["errorMessage"] = {"text": errors[0]}
+        return params
 
     def filters(self) -> dict:
         """The keyword arguments for ``queries.events``; call after ``is_valid``."""
@@ -73,6 +165,6 @@ class DataUseFilterForm(forms.Form):
             "resident_id": self.cleaned_data["resident_id"],
             "service": self.cleaned_data["service"],
             "purpose": self.cleaned_data["purpose"],
-            "since": self.cleaned_data["since"],
-            "until": self.cleaned_data["until"],
+            "since": self.dates["since"],
+            "until": self.dates["until"],
         }
