@@ -26,17 +26,24 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.core.dates import date_in_words, time_in_words
 from borough.core.govuk_forms import DateOfBirthMixin, govuk_field
 from borough.places.forms import OptionalPostcodeField
 from borough.places.models import Property
 from borough.places.queries import addresses_at
 from borough.residents import standardise as std
 from borough.residents.api import verification_out
+from borough.residents.reasons import (
+    REASON_TITLES,
+    case_reference_field,
+    check_actor_label,
+    clean_case_reference,
+    reason_field,
+)
 from borough.residents.record_queries import index_problem
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
@@ -130,6 +137,12 @@ class VerifyForm(DateOfBirthMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": False}),
         error_messages={"max_length": "A UPRN is a whole number of up to 12 digits"},
     )
+    reason = reason_field(
+        label="Why are you checking these details?",
+        required_message="Select why you are checking these details",
+        help_text="The check is recorded in the data-use log with your reason.",
+    )
+    case_reference = case_reference_field()
     email = forms.EmailField(
         label="Email address (optional)",
         required=False,
@@ -165,6 +178,13 @@ class VerifyForm(DateOfBirthMixin, forms.Form):
 
     def clean_surname(self) -> str:
         return self._name("surname", "Enter a surname using letters")
+
+    def clean_case_reference(self) -> str:
+        return clean_case_reference(self.cleaned_data["case_reference"])
+
+    def actor_label(self) -> str:
+        """Who checked and why, for the data-use log (``reasons.check_actor_label``)."""
+        return check_actor_label(self.cleaned_data["reason"], self.cleaned_data["case_reference"])
 
     def clean_uprn(self) -> int | None:
         raw = re.sub(r"\s", "", self.cleaned_data["uprn"])
@@ -324,9 +344,8 @@ def _long_date(value) -> str:
         except ValueError:
             return value
     if hasattr(value, "hour"):
-        value = timezone.localtime(value)
-        return f"{value.day} {value:%B %Y} at {value:%H:%M}"
-    return f"{value.day} {value:%B %Y}"
+        return f"{date_in_words(value)} at {time_in_words(value)}"
+    return date_in_words(value)
 
 
 def _purpose_title(code: str) -> str:
@@ -344,6 +363,16 @@ def _who(user, label: str = "") -> str:
     if user is not None:
         return user.get_full_name() or user.username
     return label or "Unknown"
+
+
+def _reason_given(verification: Verification) -> str:
+    """The officer's reason for a check made on "Check a resident's details", from the label
+    the data-use log holds ("Council officer: checking a service application (case X)")."""
+    if verification.actor_kind != ActorKind.STAFF:
+        return ""
+    label = verification.actor_label.removeprefix("Council officer: ").partition(" (case ")[0]
+    titles = {title.lower(): title for title in REASON_TITLES.values()}
+    return titles.get(label.lower(), "")
 
 
 def _unavailable(request: HttpRequest, problem: str, title: str, status: int = 200) -> HttpResponse:
@@ -387,7 +416,12 @@ def _address_page(request, details: VerifyForm, choice: AddressForm, postcode: s
 def _run_check(request: HttpRequest, form: VerifyForm, applicant: Applicant) -> HttpResponse:
     try:
         verification = verify(
-            applicant, form.cleaned_data["purpose"], actor=request.user, actor_kind=ActorKind.STAFF
+            applicant,
+            form.cleaned_data["purpose"],
+            actor=request.user,
+            actor_kind=ActorKind.STAFF,
+            actor_label=form.actor_label(),
+            caller_reference=form.cleaned_data["case_reference"],
         )
     except ApplicantError as error:
         form.add_error(_ERROR_FIELDS.get(error.field), forms.ValidationError(error.message))
@@ -513,6 +547,7 @@ def _verification_page(
             "may_see": viewer is not None,
             "applicant_rows": _applicant_rows(verification.applicant or {}),
             "checked_by": _who(verification.actor_user, verification.actor_label),
+            "reason_given": _reason_given(verification),
             "reviewed_by": _who(verification.reviewed_by) if verification.reviewed_at else "",
             "long_date": _long_date,
             "notices": list(messages.get_messages(request)),

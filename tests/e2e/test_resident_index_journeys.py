@@ -33,6 +33,7 @@ from tests.e2e.test_foundation_journeys import check_accessible
 PASSWORD = "a long demo password 1"
 OFFICER = "rosa"
 PURPOSE_TITLE = "Lives at the address (parking permit)"
+CASE_REFERENCE = "PP-2026-000123"
 EVIDENCE_CAPTION = "The resident's records from the datasets that can prove this purpose"
 
 
@@ -208,6 +209,10 @@ def fill_in_applicant(page: Page, person: dict, *, postcode: str = "", uprn: int
     """On "Check a resident's details": the purpose, the person, and where they live."""
     expect(_heading(page)).to_have_text("Check a resident's details")
     page.get_by_label(PURPOSE_TITLE).check()
+    page.get_by_role("group", name="Why are you checking these details?").get_by_label(
+        "Checking a service application"
+    ).check()
+    page.get_by_label("Case or application reference (optional)").fill(CASE_REFERENCE)
     page.get_by_label("First name", exact=True).fill(person["first_name"])
     if person["middle_names"]:
         page.get_by_label("Middle names (optional)").fill(person["middle_names"])
@@ -280,9 +285,13 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     expect(evidence).to_contain_text(_any_case(person["surname"]))
     check_accessible(page)
 
+    expect(summary_value(page, "Reason given")).to_have_text("Checking a service application")
+    expect(summary_value(page, "Case reference")).to_have_text(CASE_REFERENCE)
+
     v = Verification.objects.get(reference=reference)
     assert v.decision == "verified" and v.applicant["uprn"] == home.uprn
     assert v.actor_user == officer
+    assert v.caller_reference == CASE_REFERENCE
 
     # the resident's records, behind the officer's reason
     page.get_by_role("link", name=_their_records(v.resident_id)).click()
