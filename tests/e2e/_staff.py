@@ -66,10 +66,23 @@ def check_accessible(page: Page) -> None:
     assert aria.violations_count == 0, aria.generate_report()
 
 
+def _too_wide(page: Page) -> list[str]:
+    """The innermost elements that reach past the screen's right edge (to say what to fix)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .filter(e => !e.closest('.borough-table-scroll'))
+            .slice(-5)
+            .map(e => e.tagName.toLowerCase() + '.' + e.className + ' ' +
+                 Math.round(e.getBoundingClientRect().right) + ': ' +
+                 (e.textContent || '').trim().slice(0, 40))"""
+    )
+
+
 def check_page(page: Page, name: str) -> None:
     """The page is no wider than the screen, passes axe, and is saved as a screenshot."""
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{name}: {width} px wide"
+    assert width <= page.viewport_size["width"], f"{name}: {width} px wide: {_too_wide(page)}"
     check_accessible(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
