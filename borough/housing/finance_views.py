@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +17,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.core.dates import date_in_words
 from borough.housing import accounts, reconcile, statement_uploads
+from borough.housing.matching import engine
 from borough.housing.models import (
     BankLine,
     LedgerEntry,
@@ -24,6 +27,27 @@ from borough.housing.models import (
     StatementImport,
     StatementUpload,
 )
+
+#: How the matcher settled a bank line (``BankLine.method``), as a finance officer reads it.
+HOW_MATCHED = {
+    engine.PAYMENT_REFERENCE: "Payment reference quoted",
+    engine.CORRECTED_REFERENCE: "Payment reference with a typing error, corrected",
+    engine.TENANCY_REFERENCE: "Tenancy reference quoted",
+    engine.PROPERTY_REFERENCE: "Property reference quoted",
+    engine.PAYER_HISTORY: "Payer recognised from their earlier payments",
+    engine.PAYER_NAME: "Payer's name matches a tenant",
+    engine.SUSPENSE: "Not matched",
+    engine.CLOSED_ACCOUNT: "For a closed account",
+    engine.NOT_A_CREDIT: "Not a payment in",
+}
+
+
+def how_matched(line: BankLine) -> str:
+    """How ``line`` was matched, in words ("Payment reference quoted")."""
+    if line.outcome == BankLine.Outcome.ALLOCATED:
+        return "Allocated by an officer"
+    return HOW_MATCHED.get(line.method, "Matched automatically" if line.method else "Not matched")
+
 
 FORMATS = [
     ("", "Work it out from the file"),
@@ -117,6 +141,29 @@ class _SizeLimit(FileUploadHandler):
         return None
 
 
+def _import_lines(upload) -> list[dict]:
+    """The lines an import added, each with how it was matched and where it went."""
+    if upload is None or upload.statement_import_id is None:
+        return []
+    lines = BankLine.objects.filter(first_import_id=upload.statement_import_id).order_by(
+        "booking_date", "id"
+    )
+    posted = {}
+    keys = [f"statement:{line.line_hash}" for line in lines]
+    for key, reference in LedgerEntry.objects.filter(source_key__in=keys).values_list(
+        "source_key", "account__payment_reference"
+    ):
+        posted[key.removeprefix("statement:")] = reference
+    return [
+        {
+            "line": line,
+            "how": how_matched(line),
+            "account": posted.get(line.line_hash, ""),
+        }
+        for line in lines
+    ]
+
+
 def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
     return _render(
         request,
@@ -125,6 +172,7 @@ def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
             "form": form if form.is_bound else None,
             "import_form": form,
             "upload": upload,
+            "lines": _import_lines(upload),
             "size_text": statement_uploads.size_text,
             "recent": StatementImport.objects.all()[:20],
             "page_title": "Bank statements",
@@ -187,8 +235,76 @@ def suspense(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "suspense.html",
-        {"lines": lines[:200], "totals": totals, "page_title": "Suspense"},
+        {
+            "lines": lines[:200],
+            "totals": totals,
+            "notices": list(messages.get_messages(request)),
+            "page_title": "Suspense",
+        },
     )
+
+
+class _Problem(Exception):
+    """A problem with what the officer entered, and the field it belongs to."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _allocation_parts(request: HttpRequest, line: BankLine) -> list[tuple[int, int]]:
+    """(account id, pence) for each payment reference the officer gave, in order."""
+    parts = []
+    for n in range(1, 4):
+        typed = request.POST.get(f"account_{n}", "")
+        reference = typed.strip().upper().replace(" ", "")
+        amount = request.POST.get(f"amount_{n}", "").strip()
+        if not reference and not amount:
+            continue
+        if not reference:
+            raise _Problem("Enter the payment reference for this amount", f"account_{n}")
+        account = RentAccount.objects.filter(payment_reference=reference).first()
+        if account is None:
+            raise _Problem(
+                f"No rent account has the payment reference {typed.strip()}", f"account_{n}"
+            )
+        pence = _pence(amount) if amount else (line.amount_pence if n == 1 else None)
+        if pence is None:
+            message = "Enter the amount in pounds, like 120.50"
+            raise _Problem(message if amount else "Enter the amount for this split", f"amount_{n}")
+        parts.append((account.pk, pence))
+    if not parts:
+        raise _Problem("Enter the payment reference of the rent account", "account_1")
+    return parts
+
+
+def _deal_with(request: HttpRequest, line: BankLine) -> str:
+    """Allocate the line, or close it without posting; returns what was done, in words."""
+    action = request.POST.get("action", "")
+    note = request.POST.get("note", "")
+    if action == "allocate":
+        parts = _allocation_parts(request, line)
+        try:
+            reconcile.allocate(line.pk, parts, user=request.user, note=note)
+        except reconcile.AllocationError as problem:
+            raise _Problem(str(problem), "amount_1" if len(parts) > 1 else "account_1") from None
+        references = dict(
+            RentAccount.objects.filter(pk__in=[pk for pk, _ in parts]).values_list(
+                "pk", "payment_reference"
+            )
+        )
+        shares = ", ".join(f"{accounts.pounds(pence)} to {references[pk]}" for pk, pence in parts)
+        return f"Payment of {accounts.pounds(line.amount_pence)} allocated: {shares}."
+    if action not in ("refunded", "ignored"):
+        raise _Problem("Select what happened to the payment", "action-refunded")
+    if not note.strip():
+        raise _Problem("Enter why the payment is closed without posting", "close-note")
+    try:
+        reconcile.close_without_posting(line.pk, user=request.user, outcome=action, note=note)
+    except reconcile.AllocationError as problem:
+        raise _Problem(str(problem), "action-refunded") from None
+    what = "returned to the payer" if action == "refunded" else "marked as not a rent payment"
+    return f"Payment of {accounts.pounds(line.amount_pence)} {what}."
 
 
 @staff_area("finance")
@@ -199,38 +315,12 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         raise Http404("No bank line has that number.")
     error = None
     if request.method == "POST":
-        action = request.POST.get("action", "")
         try:
-            if action == "allocate":
-                parts = []
-                for n in range(1, 4):
-                    reference = (
-                        request.POST.get(f"account_{n}", "").strip().upper().replace(" ", "")
-                    )
-                    amount = request.POST.get(f"amount_{n}", "").strip()
-                    if not reference and not amount:
-                        continue
-                    account = RentAccount.objects.filter(payment_reference=reference).first()
-                    if account is None:
-                        raise reconcile.AllocationError(
-                            f"No rent account has the payment reference {reference or '(blank)'}"
-                        )
-                    pence = _pence(amount) if amount else (line.amount_pence if n == 1 else None)
-                    if pence is None:
-                        raise reconcile.AllocationError("Enter each amount in pounds, like 120.50")
-                    parts.append((account.pk, pence))
-                reconcile.allocate(
-                    line.pk, parts, user=request.user, note=request.POST.get("note", "")
-                )
-            elif action in ("refunded", "ignored"):
-                reconcile.close_without_posting(
-                    line.pk, user=request.user, outcome=action, note=request.POST.get("note", "")
-                )
-            else:
-                raise reconcile.AllocationError("Choose what to do with the payment")
-        except reconcile.AllocationError as problem:
-            error = str(problem)
+            done = _deal_with(request, line)
+        except _Problem as problem:
+            error = {"text": str(problem), "href": f"#{problem.field}", "field": problem.field}
         else:
+            messages.success(request, done)
             return redirect("housing:finance-suspense")
     suggestions = []
     for item in line.suggestions:
@@ -250,11 +340,12 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         "suspense_line.html",
         {
             "line": line,
+            "how": how_matched(line),
             "suggestions": suggestions,
             "posted": posted,
             "error": error,
             "values": request.POST if request.method == "POST" else {},
-            "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {line.booking_date:%-d %B %Y}",
+            "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {date_in_words(line.booking_date)}",
         },
     )
 
