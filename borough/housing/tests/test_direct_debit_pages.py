@@ -195,7 +195,7 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     run = BacsRun.objects.get()
     assert made["Location"].endswith(f"?made={run.pk}")
     runs = _page(client.get(made["Location"]))
-    assert "1 instructions, 0 collections" in runs
+    assert "1 instruction, 0 collections" in runs
     download = client.get(f"/staff/finance/direct-debit/runs/{run.pk}/file")
     assert download["Content-Disposition"].startswith("attachment")
     assert validate_standard18(download.content) == []
