@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
-from borough.core.dates import date_in_words
+from borough.core.dates import date_in_words, time_in_words
 from borough.housing import accounts, reconcile, statement_uploads
 from borough.housing.matching import engine
 from borough.housing.models import (
@@ -307,6 +307,15 @@ def _deal_with(request: HttpRequest, line: BankLine) -> str:
     return f"Payment of {accounts.pounds(line.amount_pence)} {what}."
 
 
+def _dealt_with(line: BankLine) -> str:
+    """Who dealt with a suspense payment and when, by the officer's full name."""
+    if line.resolved_at is None:
+        return ""
+    user = line.resolved_by
+    who = (user.get_full_name().strip() or user.username) if user else "an officer"
+    return f"By {who}, {time_in_words(line.resolved_at)} on {date_in_words(line.resolved_at)}"
+
+
 @staff_area("finance")
 @require_http_methods(["GET", "POST"])
 def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
@@ -341,6 +350,7 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         {
             "line": line,
             "how": how_matched(line),
+            "dealt_with": _dealt_with(line),
             "suggestions": suggestions,
             "posted": posted,
             "error": error,

@@ -9,6 +9,7 @@ system is its label.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from borough.transparency.models import ActorKind, DataUseEvent
@@ -43,3 +44,14 @@ def who_for_staff(event: DataUseEvent) -> Who:
         name = f"{full_name} ({user.username})" if full_name else user.username
         return Who(name, event.actor_label, kind, user.username)
     return Who(event.actor_label, "", kind, "")
+
+
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def in_words(code: str) -> str:
+    """A lower-case code written by a service ("viewed_all_records", "resident_request") as
+    words ("Viewed all records"); anything else (an application number) as it is."""
+    if not _CODE.fullmatch(code):
+        return code
+    return code.replace("_", " ").capitalize()

@@ -23,7 +23,7 @@ from borough.transparency.models import Action, ActorKind, DataUseEvent
 from borough.transparency.purposes import PURPOSES, SERVICES
 from borough.transparency.queries import dataset_titles, events
 from borough.transparency.services import record_data_use
-from borough.transparency.staff_view import who_for_staff
+from borough.transparency.staff_view import in_words, who_for_staff
 
 PAGE_SIZE = 50
 
@@ -112,6 +112,8 @@ def _rows(events_shown) -> list[dict]:
                 "service": SERVICES.get(event.service, event.service),
                 "purpose": purpose.title if purpose else event.purpose,
                 "datasets": [titles[code] for code in event.datasets_read],
+                "reference": in_words(event.reference),
+                "outcome": in_words(event.outcome),
             }
         )
     return rows

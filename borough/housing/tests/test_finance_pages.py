@@ -21,6 +21,8 @@ COUNCIL = "089999 66374958"
 @pytest.fixture
 def officer(client, make_staff, sign_in_staff):
     user = make_staff("Finance officer")
+    user.first_name, user.last_name = "Fola", "Bankole"
+    user.save()
     sign_in_staff(client, user)
     return user
 
@@ -66,8 +68,9 @@ def test_allocating_says_what_was_done(client, imported):
     assert "govuk-notification-banner--success" in page
     pounds = f"£{line.amount_pence // 100:,}.{line.amount_pence % 100:02d}"
     assert f"Payment of {pounds} allocated: {pounds} to {account.payment_reference}." in page
-    assert "How it was matched" in _text(client.get(f"/staff/finance/suspense/{line.pk}"))
-    assert "Allocated by an officer" in _text(client.get(f"/staff/finance/suspense/{line.pk}"))
+    after = _text(client.get(f"/staff/finance/suspense/{line.pk}"))
+    assert "How it was matched" in after and "Allocated by an officer" in after
+    assert "Dealt with" in after and "By Fola Bankole, " in after
 
 
 def test_closing_without_posting_says_what_was_done(client, imported):

@@ -364,3 +364,22 @@ def test_the_events_table_scrolls_in_its_own_labelled_region(
         '<div class="borough-table-scroll" tabindex="0" role="region" '
         'aria-label="Events, newest first">' in html
     )
+
+
+def test_codes_a_service_wrote_are_shown_as_words(client, dpo, officer, sign_in_staff):
+    from borough.transparency.services import record_data_use
+
+    record_data_use(
+        subject_resident_ids=["R-1"],
+        actor=officer,
+        actor_kind="staff",
+        purpose="staff_view_records",
+        service="residents",
+        action="viewed_records",
+        reference="resident_request",
+        outcome="viewed_all_records",
+    )
+    sign_in_staff(client, dpo)
+    html = client.get(URL).content.decode()
+    assert "Resident request" in html and "Viewed all records" in html
+    assert "resident_request" not in html.replace('value="resident_request"', "")
