@@ -117,11 +117,14 @@ class DataUseFilterForm(forms.Form):
 
     def when_radios(self) -> dict:
         """The GOV.UK radios for "When"; the template adds the dates as the conditional reveal
-        of "Between two dates". Dates typed without a choice count as "Between two dates"."""
+        of "Between two dates". Dates typed without a choice count as "Between two dates"; with
+        no choice and no dates neither is checked (and the log is not filtered by date)."""
         chosen = self.data.get("when") or ""
         typed = any(self.data.get(f"{end}_{part}") for end in ENDS for part in _PARTS)
         if chosen not in (ANY_TIME, BETWEEN):
-            chosen = BETWEEN if typed else ANY_TIME
+            # Nothing chosen is any time, but neither is checked: without JavaScript both dates
+            # show, and an officer who types them without choosing means "between".
+            chosen = BETWEEN if typed else ""
         params = govuk_field(
             self["when"],
             fieldset={"legend": {"text": "When", "classes": "govuk-fieldset__legend--s"}},

@@ -117,3 +117,23 @@ def test_the_officer_filters_between_two_dates(live_server, log, sized_page):
     expect(main).to_contain_text("R-tenant")
     expect(page.get_by_label("Service", exact=True)).to_have_value("housing")
     check_page(page, "data-use-log-filtered")
+
+
+def test_without_javascript_the_dates_are_shown_and_typing_them_is_enough(
+    live_server, log, browser
+):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in_as(page, live_server.url, "dpo", "data-protection-officer")
+        page.goto(page.base + "/staff/data-use")
+        from_date = page.get_by_role("group", name="From")
+        expect(from_date).to_be_visible()
+        from_date.get_by_label("Day").fill("1")
+        from_date.get_by_label("Month").fill("4")
+        from_date.get_by_label("Year").fill("2026")
+        page.get_by_role("button", name="Filter events").click()
+        expect(page.locator("main")).to_contain_text("1 event, newest first")
+        expect(page.get_by_label("Between two dates")).to_be_checked()
+    finally:
+        context.close()

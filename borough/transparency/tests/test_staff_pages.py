@@ -383,3 +383,11 @@ def test_codes_a_service_wrote_are_shown_as_words(client, dpo, officer, sign_in_
     html = client.get(URL).content.decode()
     assert "Resident request" in html and "Viewed all records" in html
     assert "resident_request" not in html.replace('value="resident_request"', "")
+
+
+def test_no_date_choice_is_made_for_the_officer(client, dpo, sign_in_staff):
+    """Without JavaScript both date inputs show: a checked "Any time" would make dates typed
+    there count for nothing."""
+    sign_in_staff(client, dpo)
+    html = client.get(URL).content.decode()
+    assert 'name="when"' in html and "checked" not in html
