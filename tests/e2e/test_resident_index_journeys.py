@@ -501,3 +501,15 @@ def test_the_check_and_a_review_decision_fit_the_screen(live_server, linked, off
     page.goto(f"{live_server.url}/staff/residents/review/{case.pk}")
     expect(summary_value(page, "Decided by")).to_have_text("Rosa Officer")
     check_page(page, "review-case-decided")
+
+    # find the resident and open their records
+    page.goto(f"{live_server.url}/staff/residents/find")
+    page.get_by_label("Surname").fill(person["surname"])
+    page.get_by_label("Dealing with a resident's request").check()
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    check_page(page, "find-a-resident")
+    resident_id = _resident_id(linked.synth, person)
+    page.get_by_role("link", name=_their_records(resident_id)).click()
+    expect(_heading(page)).to_have_text(f"Resident {resident_id}")
+    check_page(page, "resident-records")
