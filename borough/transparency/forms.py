@@ -4,37 +4,15 @@ from datetime import date
 
 from django import forms
 
+from borough.core.date_inputs import PARTS, date_input_params, part_field, read_date, typed_parts
 from borough.core.govuk_forms import govuk_field
 from borough.transparency.purposes import purpose_choices, service_choices
 from borough.transparency.services import RESIDENT_ID
 
 ANY_TIME = "any"
 BETWEEN = "between"
-_PARTS = ("day", "month", "year")
 #: Each end of the date range: its field prefix, its legend and how its errors name it.
 ENDS = {"since": ("From", "‘from’"), "until": ("To", "‘to’")}
-
-
-def _part_field(part: str) -> forms.CharField:
-    return forms.CharField(label=part.capitalize(), required=False)
-
-
-def _read_date(values: dict[str, str], which: str) -> tuple[date | None, str, set[str]]:
-    """A date from its day, month and year as typed: (the date or None, the error, the parts to
-    highlight). All three blank is no date and no error."""
-    if not any(values.values()):
-        return None, "", set()
-    missing = [part for part in _PARTS if not values[part]]
-    if missing:
-        return None, f"The {which} date must include a {' and '.join(missing)}", set(missing)
-    if not all(value.isdigit() for value in values.values()):
-        return None, f"The {which} date must be a real date", set(_PARTS)
-    if len(values["year"]) != 4:
-        return None, "Year must include 4 numbers", {"year"}
-    try:
-        return date(int(values["year"]), int(values["month"]), int(values["day"])), "", set()
-    except (ValueError, OverflowError):
-        return None, f"The {which} date must be a real date", set(_PARTS)
 
 
 class DataUseFilterForm(forms.Form):
@@ -64,12 +42,12 @@ class DataUseFilterForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select any time or between two dates"},
     )
-    since_day = _part_field("day")
-    since_month = _part_field("month")
-    since_year = _part_field("year")
-    until_day = _part_field("day")
-    until_month = _part_field("month")
-    until_year = _part_field("year")
+    since_day = part_field("day")
+    since_month = part_field("month")
+    since_year = part_field("year")
+    until_day = part_field("day")
+    until_month = part_field("month")
+    until_year = part_field("year")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,25 +69,24 @@ class DataUseFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        typed = any((data.get(f"{end}_{part}") or "").strip() for end in ENDS for part in _PARTS)
+        typed = any(any(typed_parts(data, end).values()) for end in ENDS)
         if not data.get("when") and typed:
             data["when"] = BETWEEN  # dates typed without choosing: what they meant
         if data.get("when") != BETWEEN:
             return data
         for end, (_, which) in ENDS.items():
-            values = {part: (data.get(f"{end}_{part}") or "").strip() for part in _PARTS}
-            day, error, wrong = _read_date(values, which)
+            day, error, wrong = read_date(typed_parts(data, end), which)
             self.dates[end] = day
             if error:
                 self.wrong_parts[end] = wrong
-                first = next(part for part in _PARTS if part in wrong)
+                first = next(part for part in PARTS if part in wrong)
                 self.add_error(f"{end}_{first}", error)
         since, until = self.dates["since"], self.dates["until"]
         if not self.errors and since is None and until is None:
-            self.wrong_parts["since"] = set(_PARTS)
+            self.wrong_parts["since"] = set(PARTS)
             self.add_error("since_day", "Enter a ‘from’ date, a ‘to’ date or both")
         elif since and until and until < since:
-            self.wrong_parts["until"] = set(_PARTS)
+            self.wrong_parts["until"] = set(PARTS)
             self.add_error(
                 "until_day", "The ‘to’ date must be the same as or after the ‘from’ date"
             )
@@ -120,7 +97,7 @@ class DataUseFilterForm(forms.Form):
         of "Between two dates". Dates typed without a choice count as "Between two dates"; with
         no choice and no dates neither is checked (and the log is not filtered by date)."""
         chosen = self.data.get("when") or ""
-        typed = any(self.data.get(f"{end}_{part}") for end in ENDS for part in _PARTS)
+        typed = any(any(typed_parts(self.data, end).values()) for end in ENDS)
         if chosen not in (ANY_TIME, BETWEEN):
             # Nothing chosen is any time, but neither is checked: without JavaScript both dates
             # show, and an officer who types them without choosing means "between".
@@ -136,31 +113,7 @@ class DataUseFilterForm(forms.Form):
     def date_input(self, end: str) -> dict:
         """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
         legend, _ = ENDS[end]
-        items = []
-        for part in _PARTS:
-            bound = self[f"{end}_{part}"]
-            width = "govuk-input--width-4" if part == "year" else "govuk-input--width-2"
-            wrong = " govuk-input--error" if part in self.wrong_parts[end] else ""
-            items.append(
-                {
-                    "id": bound.auto_id,
-                    "name": bound.html_name,
-                    "label": part.capitalize(),
-                    "classes": width + wrong,
-                    "value": bound.value() or "",
-                    "inputmode": "numeric",
-                }
-            )
-        params = {
-            "id": f"id_{end}",
-            "fieldset": {"legend": {"text": legend, "classes": "govuk-fieldset__legend--s"}},
-            "hint": {"text": "For example, 27 3 2026"},
-            "items": items,
-        }
-        errors = [self.errors[f"{end}_{p}"][0] for p in _PARTS if f"{end}_{p}" in self.errors]
-        if errors:
-            params["errorMessage"] = {"text": errors[0]}
-        return params
+        return date_input_params(self, end, legend, self.wrong_parts[end], "For example, 27 3 2026")
 
     def filters(self) -> dict:
         """The keyword arguments for ``queries.events``; call after ``is_valid``."""
