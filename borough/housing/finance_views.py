@@ -5,6 +5,7 @@ reconcile.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -17,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.core.date_inputs import PARTS, date_input_params, part_field, read_date, typed_parts
 from borough.core.dates import date_in_words, time_in_words
 from borough.housing import accounts, reconcile, statement_uploads
 from borough.housing.matching import engine
@@ -361,30 +363,55 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(
-        label="From",
-        help_text="For example, 2026-11-01",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={
-            "required": "Enter the first day",
-            "invalid": "Enter a real date, like 2026-11-01",
-        },
-    )
-    end = forms.DateField(
-        label="To",
-        help_text="For example, 2026-11-30",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={
-            "required": "Enter the last day",
-            "invalid": "Enter a real date, like 2026-11-30",
-        },
-    )
+    """The report's period: two GOV.UK date inputs, both days included."""
+
+    #: each date: its legend, how messages name it, and its message when left blank
+    DATES = {
+        "start": ("From", "first", "Enter the first day of the period"),
+        "end": ("To", "last", "Enter the last day of the period"),
+    }
+    start_day = part_field("day")
+    start_month = part_field("month")
+    start_year = part_field("year")
+    end_day = part_field("day")
+    end_month = part_field("month")
+    end_year = part_field("year")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dates: dict[str, dt.date | None] = {"start": None, "end": None}
+        self.wrong_parts: dict[str, set[str]] = {"start": set(), "end": set()}
+
+    @staticmethod
+    def data_for(start: dt.date, end: dt.date) -> dict[str, str]:
+        """The form's data for a period (the page's default, this month so far)."""
+        return {
+            f"{prefix}_{part}": str(getattr(day, part))
+            for prefix, day in (("start", start), ("end", end))
+            for part in PARTS
+        }
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The last day must be on or after the first day")
+        for prefix, (_, which, blank) in self.DATES.items():
+            typed = typed_parts(data, prefix)
+            day, error, wrong = read_date(typed, which)
+            if not any(typed.values()):
+                error, wrong = blank, set(PARTS)
+            self.dates[prefix] = day
+            if error:
+                self.wrong_parts[prefix] = wrong
+                self.add_error(f"{prefix}_{next(p for p in PARTS if p in wrong)}", error)
+        start, end = self.dates["start"], self.dates["end"]
+        if start and end and end < start:
+            self.wrong_parts["end"] = set(PARTS)
+            self.add_error("end_day", "The last day must be on or after the first day")
         return data
+
+    def date_input(self, prefix: str) -> dict:
+        legend, _, _ = self.DATES[prefix]
+        example = "For example, 1 11 2026" if prefix == "start" else "For example, 30 11 2026"
+        return date_input_params(self, prefix, legend, self.wrong_parts[prefix], example)
 
 
 @staff_area("finance", "housing")
@@ -395,15 +422,14 @@ def reports(request: HttpRequest) -> HttpResponse:
     from django.utils import timezone
 
     today = timezone.localdate()
-    form = ReportForm(
-        request.GET or {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
-    )
+    form = ReportForm(request.GET or ReportForm.data_for(today.replace(day=1), today))
     cash, total = [], 0
     if form.is_valid():
+        start, end = form.dates["start"], form.dates["end"]
         received = (
             LedgerEntry.objects.filter(
-                posted_on__gte=form.cleaned_data["start"],
-                posted_on__lte=form.cleaned_data["end"],
+                posted_on__gte=start,
+                posted_on__lte=end,
                 amount_pence__lt=0,
             )
             .exclude(kind=LedgerEntry.Kind.REVERSAL)
@@ -416,8 +442,8 @@ def reports(request: HttpRequest) -> HttpResponse:
             cash.append({"label": labels[row["kind"]], "count": row["n"], "pence": -row["pence"]})
             total += -row["pence"]
         reversed_ = LedgerEntry.objects.filter(
-            posted_on__gte=form.cleaned_data["start"],
-            posted_on__lte=form.cleaned_data["end"],
+            posted_on__gte=start,
+            posted_on__lte=end,
             kind=LedgerEntry.Kind.REVERSAL,
             amount_pence__gt=0,
         ).aggregate(n=Count("id"), pence=Sum("amount_pence"))
@@ -437,6 +463,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         {
             "form": form if request.GET else None,
             "report_form": form,
+            "start_input": form.date_input("start"),
+            "end_input": form.date_input("end"),
             "cash": cash,
             "total": total,
             "reversed": reversed_,

@@ -125,3 +125,37 @@ def test_the_officer_makes_and_downloads_a_bacs_run(live_server, mandate, sized_
 
     row_link = page.get_by_role("link", name=re.compile(r"^Download the file of run \d+"))
     expect(row_link).to_have_count(1)
+
+
+def test_the_officer_chooses_the_period_of_the_rent_reports(live_server, statement, sized_page):
+    from borough.housing import statement_import
+
+    statement_import.import_statement(statement.read_bytes(), file_name=statement.name)
+    page = sized_page
+    sign_in_as(page, live_server.url, "fin", "finance-officer")
+    page.goto(page.base + "/staff/finance/reports")
+    start = page.get_by_role("group", name="From")
+    end = page.get_by_role("group", name="To")
+    expect(start.get_by_label("Day")).to_have_value("1")
+    check_page(page, "rent-reports")
+
+    # the last day before the first: explained, what was typed kept
+    for group, (day, month, year) in ((start, ("30", "4", "2026")), (end, ("1", "4", "2026"))):
+        group.get_by_label("Day").fill(day)
+        group.get_by_label("Month").fill(month)
+        group.get_by_label("Year").fill(year)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "The last day must be on or after the first day"
+    )
+    expect(page.get_by_role("group", name="From").get_by_label("Day")).to_have_value("30")
+    check_page(page, "rent-reports-error")
+
+    page.get_by_role("group", name="From").get_by_label("Day").fill("1")
+    page.get_by_role("group", name="From").get_by_label("Month").fill("1")
+    page.get_by_role("group", name="To").get_by_label("Month").fill("12")
+    page.get_by_role("group", name="To").get_by_label("Year").fill("2030")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#cash")).to_contain_text("Total")
+    expect(page.locator("#cash")).not_to_contain_text("No payments in the period")
+    check_page(page, "rent-reports-period")
