@@ -70,3 +70,35 @@ def date_input_params(
     if errors:
         params["errorMessage"] = {"text": errors[0]}
     return params
+
+
+def add_dates(form: forms.Form, *prefixes: str) -> None:
+    """Give ``form`` the three part fields of each date, and ``form.dates`` (each date once
+    read) and ``form.wrong_parts`` (the parts to highlight). Call in the form's ``__init__``."""
+    for prefix in prefixes:
+        for part in PARTS:
+            form.fields[f"{prefix}_{part}"] = part_field(part)
+    form.dates = dict.fromkeys(prefixes)
+    form.wrong_parts = {prefix: set() for prefix in prefixes}
+
+
+def clean_dates(form: forms.Form, data: dict, names: dict[str, tuple[str, str]]) -> None:
+    """Read each date of ``names`` (prefix: (how messages name it, the message when it is left
+    blank, or "" if it may be)) into ``form.dates``; errors go on the date's first wrong part."""
+    for prefix, (which, blank) in names.items():
+        typed = typed_parts(data, prefix)
+        day, error, wrong = read_date(typed, which)
+        if blank and not any(typed.values()):
+            error, wrong = blank, set(PARTS)
+        form.dates[prefix] = day
+        if error:
+            form.wrong_parts[prefix] = wrong
+            form.add_error(f"{prefix}_{next(p for p in PARTS if p in wrong)}", error)
+
+
+def check_order(form: forms.Form, first: str, last: str, message: str) -> None:
+    """The ``last`` date may not be before the ``first``."""
+    start, end = form.dates[first], form.dates[last]
+    if start and end and end < start:
+        form.wrong_parts[last] = set(PARTS)
+        form.add_error(f"{last}_day", message)

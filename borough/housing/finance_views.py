@@ -18,7 +18,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
-from borough.core.date_inputs import PARTS, date_input_params, part_field, read_date, typed_parts
+from borough.core.date_inputs import (
+    PARTS,
+    add_dates,
+    check_order,
+    clean_dates,
+    date_input_params,
+)
 from borough.core.dates import date_in_words, time_in_words
 from borough.housing import accounts, reconcile, statement_uploads
 from borough.housing.matching import engine
@@ -370,17 +376,10 @@ class ReportForm(forms.Form):
         "start": ("From", "first", "Enter the first day of the period"),
         "end": ("To", "last", "Enter the last day of the period"),
     }
-    start_day = part_field("day")
-    start_month = part_field("month")
-    start_year = part_field("year")
-    end_day = part_field("day")
-    end_month = part_field("month")
-    end_year = part_field("year")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.dates: dict[str, dt.date | None] = {"start": None, "end": None}
-        self.wrong_parts: dict[str, set[str]] = {"start": set(), "end": set()}
+        add_dates(self, *self.DATES)
 
     @staticmethod
     def data_for(start: dt.date, end: dt.date) -> dict[str, str]:
@@ -393,19 +392,10 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for prefix, (_, which, blank) in self.DATES.items():
-            typed = typed_parts(data, prefix)
-            day, error, wrong = read_date(typed, which)
-            if not any(typed.values()):
-                error, wrong = blank, set(PARTS)
-            self.dates[prefix] = day
-            if error:
-                self.wrong_parts[prefix] = wrong
-                self.add_error(f"{prefix}_{next(p for p in PARTS if p in wrong)}", error)
-        start, end = self.dates["start"], self.dates["end"]
-        if start and end and end < start:
-            self.wrong_parts["end"] = set(PARTS)
-            self.add_error("end_day", "The last day must be on or after the first day")
+        clean_dates(
+            self, data, {prefix: (which, blank) for prefix, (_, which, blank) in self.DATES.items()}
+        )
+        check_order(self, "start", "end", "The last day must be on or after the first day")
         return data
 
     def date_input(self, prefix: str) -> dict:

@@ -1,10 +1,15 @@
 """The data protection officer's filters for the data-use log (a GET form: every result has a URL)."""
 
-from datetime import date
-
 from django import forms
 
-from borough.core.date_inputs import PARTS, date_input_params, part_field, read_date, typed_parts
+from borough.core.date_inputs import (
+    PARTS,
+    add_dates,
+    check_order,
+    clean_dates,
+    date_input_params,
+    typed_parts,
+)
 from borough.core.govuk_forms import govuk_field
 from borough.transparency.purposes import purpose_choices, service_choices
 from borough.transparency.services import RESIDENT_ID
@@ -42,20 +47,12 @@ class DataUseFilterForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select any time or between two dates"},
     )
-    since_day = part_field("day")
-    since_month = part_field("month")
-    since_year = part_field("year")
-    until_day = part_field("day")
-    until_month = part_field("month")
-    until_year = part_field("year")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].choices = [("", "Any service"), *service_choices()]
         self.fields["purpose"].choices = [("", "Any purpose"), *purpose_choices()]
-        self.dates: dict[str, date | None] = {"since": None, "until": None}
-        #: the parts of each date to highlight as wrong
-        self.wrong_parts: dict[str, set[str]] = {"since": set(), "until": set()}
+        add_dates(self, *ENDS)
 
     def clean_resident_id(self) -> str:
         value = self.cleaned_data["resident_id"].strip()
@@ -74,22 +71,14 @@ class DataUseFilterForm(forms.Form):
             data["when"] = BETWEEN  # dates typed without choosing: what they meant
         if data.get("when") != BETWEEN:
             return data
-        for end, (_, which) in ENDS.items():
-            day, error, wrong = read_date(typed_parts(data, end), which)
-            self.dates[end] = day
-            if error:
-                self.wrong_parts[end] = wrong
-                first = next(part for part in PARTS if part in wrong)
-                self.add_error(f"{end}_{first}", error)
+        clean_dates(self, data, {end: (which, "") for end, (_, which) in ENDS.items()})
         since, until = self.dates["since"], self.dates["until"]
         if not self.errors and since is None and until is None:
             self.wrong_parts["since"] = set(PARTS)
             self.add_error("since_day", "Enter a ‘from’ date, a ‘to’ date or both")
-        elif since and until and until < since:
-            self.wrong_parts["until"] = set(PARTS)
-            self.add_error(
-                "until_day", "The ‘to’ date must be the same as or after the ‘from’ date"
-            )
+        else:
+            message = "The ‘to’ date must be the same as or after the ‘from’ date"
+            check_order(self, "since", "until", message)
         return data
 
     def when_radios(self) -> dict:

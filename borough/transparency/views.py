@@ -61,7 +61,7 @@ def _record_audit(request: HttpRequest, resident_id: str, action: str) -> None:
 def _filter_query(request: HttpRequest) -> str:
     """The filters in the request, as a query string (no page number)."""
     return urlencode(
-        {name: request.GET[name] for name in DataUseFilterForm.base_fields if request.GET.get(name)}
+        {name: request.GET[name] for name in DataUseFilterForm().fields if request.GET.get(name)}
     )
 
 

@@ -391,3 +391,12 @@ def test_no_date_choice_is_made_for_the_officer(client, dpo, sign_in_staff):
     sign_in_staff(client, dpo)
     html = client.get(URL).content.decode()
     assert 'name="when"' in html and "checked" not in html
+
+
+def test_pages_and_the_export_keep_the_dates(client, dpo, verification, sign_in_staff):
+    verification(*[f"R-{n}" for n in range(PAGE_SIZE + 5)])
+    sign_in_staff(client, dpo)
+    dates = {"when": "between", "since_day": "1", "since_month": "1", "since_year": "2020"}
+    html = client.get(URL, dates).content.decode()
+    assert "since_day=1&amp;since_month=1&amp;since_year=2020&amp;page=2" in html
+    assert "/staff/data-use.csv?when=between&amp;since_day=1" in html
