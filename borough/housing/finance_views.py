@@ -173,6 +173,7 @@ def _import_lines(upload) -> list[dict]:
 
 
 def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
+    recent = list(StatementImport.objects.all()[:20])
     return _render(
         request,
         "imports.html",
@@ -182,7 +183,12 @@ def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
             "upload": upload,
             "lines": _import_lines(upload),
             "size_text": statement_uploads.size_text,
-            "recent": StatementImport.objects.all()[:20],
+            "recent": recent,
+            "upload_of": dict(
+                StatementUpload.objects.filter(
+                    statement_import__in=[r.pk for r in recent]
+                ).values_list("statement_import_id", "pk")
+            ),
             "page_title": "Bank statements",
         },
         status=status,

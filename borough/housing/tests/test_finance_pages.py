@@ -137,3 +137,11 @@ def test_what_was_typed_is_kept(client, imported):
     assert 'value="NOPE1"' in page and 'value="12.50"' in page and 'value="Gran"' in page
     page = _text(client.post(f"/staff/finance/suspense/{line.pk}", {"action": "ignored"}))
     assert 'value="ignored" checked' in page
+
+
+def test_a_past_import_links_to_how_its_payments_were_matched(client, imported):
+    from borough.housing.models import StatementUpload
+
+    upload = StatementUpload.objects.get()
+    page = _text(client.get("/staff/finance/statements"))
+    assert f'href="/staff/finance/statements/uploads/{upload.pk}">nov.xml' in page
