@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -149,31 +150,35 @@ class _SizeLimit(FileUploadHandler):
         return None
 
 
-def _import_lines(upload) -> list[dict]:
-    """The lines an import added, each with how it was matched and where it went."""
+LINES_PAGE = 100
+
+
+def _import_lines(upload, page_number) -> tuple[list[dict], object]:
+    """A page of the lines an import added, each with how it was matched and where it went;
+    and the page (None when there are none)."""
     if upload is None or upload.statement_import_id is None:
-        return []
+        return [], None
     lines = BankLine.objects.filter(first_import_id=upload.statement_import_id).order_by(
         "booking_date", "id"
     )
+    page = Paginator(lines, LINES_PAGE).get_page(page_number)
+    shown = list(page.object_list)
     posted = {}
-    keys = [f"statement:{line.line_hash}" for line in lines]
+    keys = [f"statement:{line.line_hash}" for line in shown]
     for key, reference in LedgerEntry.objects.filter(source_key__in=keys).values_list(
         "source_key", "account__payment_reference"
     ):
         posted[key.removeprefix("statement:")] = reference
-    return [
-        {
-            "line": line,
-            "how": how_matched(line),
-            "account": posted.get(line.line_hash, ""),
-        }
-        for line in lines
+    rows = [
+        {"line": line, "how": how_matched(line), "account": posted.get(line.line_hash, "")}
+        for line in shown
     ]
+    return rows, page
 
 
 def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
     recent = list(StatementImport.objects.all()[:20])
+    lines, lines_page = _import_lines(upload, request.GET.get("page"))
     return _render(
         request,
         "imports.html",
@@ -181,7 +186,8 @@ def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
             "form": form if form.is_bound else None,
             "import_form": form,
             "upload": upload,
-            "lines": _import_lines(upload),
+            "lines": lines,
+            "lines_page": lines_page,
             "size_text": statement_uploads.size_text,
             "recent": recent,
             "upload_of": dict(

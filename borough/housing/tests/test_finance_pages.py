@@ -51,7 +51,11 @@ def test_the_upload_page_says_how_each_line_was_matched(imported):
     for code in HOW_MATCHED:
         assert f">{code}<" not in table
     lines = BankLine.objects.count()
-    assert table.count('<tr class="govuk-table__row">') == lines + 1  # and the heading row
+    assert lines > 100
+    # a page of 100 lines at a time, with the next page linked
+    assert table.count('<tr class="govuk-table__row">') == 100 + 1  # and the heading row
+    assert f"Payments 1 to 100 of {lines:,}, in date order." in imported
+    assert 'href="?page=2"' in imported
     posted = BankLine.objects.filter(outcome="posted").first()
     assert re.search(rf"{posted.booking_date.day} \w+ {posted.booking_date.year}", table)
 
