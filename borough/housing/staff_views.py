@@ -124,7 +124,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
         (names.get(code, code), pence)
         for code, pence in services.weekly_charge_pence(found, today).items()
     ]
-    arrangements = list(found.arrangements.all())
+    arrangements = list(found.arrangements.select_related("created_by"))
     checks = {
         a.pk: services.check_arrangement(a, today=today)
         for a in arrangements

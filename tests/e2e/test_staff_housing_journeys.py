@@ -52,4 +52,5 @@ def test_the_officer_reads_the_ledger_and_sets_up_an_arrangement(live_server, ac
     page.get_by_label("Amount towards the arrears, in pounds").fill("10")
     page.get_by_role("button", name="Set up arrangement").click()
     expect(page.locator("main")).to_contain_text("£10.00 every week from")
+    expect(page.locator("main")).to_contain_text("Set up by Hana Osei")
     check_page(page, "rent-account-arrangement")
