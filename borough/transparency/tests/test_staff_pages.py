@@ -283,6 +283,19 @@ def test_the_admin_lists_events_read_only_for_dpo_administrators(
     assert DataUseEvent.objects.count() == 1
 
 
+def _viewed_by(actor, actor_kind: str, **event):
+    """A person's account viewed resident R-1's records."""
+    from borough.transparency.services import record_data_use
+
+    return record_data_use(
+        subject_resident_ids=["R-1"],
+        actor=actor,
+        actor_kind=actor_kind,
+        action="viewed_records",
+        **event,
+    )
+
+
 def test_dataset_titles_not_codes(client, dpo, verification, sign_in_staff):
     from borough.residents.services import sync_datasets
 
@@ -302,14 +315,10 @@ def test_dataset_titles_not_codes(client, dpo, verification, sign_in_staff):
 def test_a_resident_who_signed_in_is_shown_without_their_email_or_residents_wording(
     client, dpo, resident, sign_in_staff
 ):
-    from borough.transparency.services import record_data_use
-
-    record_data_use(
-        subject_resident_ids=["R-1"],
-        actor=resident,
-        actor_kind="resident",
+    _viewed_by(
+        resident,
+        "resident",
         purpose="housing_rent_account_self_service",
-        action="viewed_records",
         datasets=["rent_accounts"],
     )
     sign_in_staff(client, dpo)
@@ -329,18 +338,9 @@ def test_a_resident_who_signed_in_is_shown_without_their_email_or_residents_word
 
 
 def test_an_officer_is_shown_by_their_full_name(client, dpo, officer, sign_in_staff):
-    from borough.transparency.services import record_data_use
-
     officer.first_name, officer.last_name = "Rosa", "Parks"
     officer.save()
-    record_data_use(
-        subject_resident_ids=["R-1"],
-        actor=officer,
-        actor_kind="staff",
-        purpose="staff_view_records",
-        service="parking",
-        action="viewed_records",
-    )
+    _viewed_by(officer, "staff", purpose="staff_view_records", service="parking")
     sign_in_staff(client, dpo)
     html = client.get(URL).content.decode()
     assert "Rosa Parks (parking-officer)" in html
@@ -367,15 +367,11 @@ def test_the_events_table_scrolls_in_its_own_labelled_region(
 
 
 def test_codes_a_service_wrote_are_shown_as_words(client, dpo, officer, sign_in_staff):
-    from borough.transparency.services import record_data_use
-
-    record_data_use(
-        subject_resident_ids=["R-1"],
-        actor=officer,
-        actor_kind="staff",
+    _viewed_by(
+        officer,
+        "staff",
         purpose="staff_view_records",
         service="residents",
-        action="viewed_records",
         reference="resident_request",
         outcome="viewed_all_records",
     )
