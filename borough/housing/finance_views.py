@@ -5,10 +5,13 @@ reconcile.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +19,16 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.core.date_inputs import (
+    PARTS,
+    add_dates,
+    check_order,
+    clean_dates,
+    date_input_params,
+)
+from borough.core.dates import date_in_words, time_in_words
 from borough.housing import accounts, reconcile, statement_uploads
+from borough.housing.matching import engine
 from borough.housing.models import (
     BankLine,
     LedgerEntry,
@@ -24,6 +36,27 @@ from borough.housing.models import (
     StatementImport,
     StatementUpload,
 )
+
+#: How the matcher settled a bank line (``BankLine.method``), as a finance officer reads it.
+HOW_MATCHED = {
+    engine.PAYMENT_REFERENCE: "Payment reference quoted",
+    engine.CORRECTED_REFERENCE: "Payment reference with a typing error, corrected",
+    engine.TENANCY_REFERENCE: "Tenancy reference quoted",
+    engine.PROPERTY_REFERENCE: "Property reference quoted",
+    engine.PAYER_HISTORY: "Payer recognised from their earlier payments",
+    engine.PAYER_NAME: "Payer's name matches a tenant",
+    engine.SUSPENSE: "Not matched",
+    engine.CLOSED_ACCOUNT: "For a closed account",
+    engine.NOT_A_CREDIT: "Not a payment in",
+}
+
+
+def how_matched(line: BankLine) -> str:
+    """How ``line`` was matched, in words ("Payment reference quoted")."""
+    if line.outcome == BankLine.Outcome.ALLOCATED:
+        return "Allocated by an officer"
+    return HOW_MATCHED.get(line.method, "Matched automatically" if line.method else "Not matched")
+
 
 FORMATS = [
     ("", "Work it out from the file"),
@@ -117,7 +150,35 @@ class _SizeLimit(FileUploadHandler):
         return None
 
 
+LINES_PAGE = 100
+
+
+def _import_lines(upload, page_number) -> tuple[list[dict], object]:
+    """A page of the lines an import added, each with how it was matched and where it went;
+    and the page (None when there are none)."""
+    if upload is None or upload.statement_import_id is None:
+        return [], None
+    lines = BankLine.objects.filter(first_import_id=upload.statement_import_id).order_by(
+        "booking_date", "id"
+    )
+    page = Paginator(lines, LINES_PAGE).get_page(page_number)
+    shown = list(page.object_list)
+    posted = {}
+    keys = [f"statement:{line.line_hash}" for line in shown]
+    for key, reference in LedgerEntry.objects.filter(source_key__in=keys).values_list(
+        "source_key", "account__payment_reference"
+    ):
+        posted[key.removeprefix("statement:")] = reference
+    rows = [
+        {"line": line, "how": how_matched(line), "account": posted.get(line.line_hash, "")}
+        for line in shown
+    ]
+    return rows, page
+
+
 def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
+    recent = list(StatementImport.objects.all()[:20])
+    lines, lines_page = _import_lines(upload, request.GET.get("page"))
     return _render(
         request,
         "imports.html",
@@ -125,8 +186,15 @@ def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
             "form": form if form.is_bound else None,
             "import_form": form,
             "upload": upload,
+            "lines": lines,
+            "lines_page": lines_page,
             "size_text": statement_uploads.size_text,
-            "recent": StatementImport.objects.all()[:20],
+            "recent": recent,
+            "upload_of": dict(
+                StatementUpload.objects.filter(
+                    statement_import__in=[r.pk for r in recent]
+                ).values_list("statement_import_id", "pk")
+            ),
             "page_title": "Bank statements",
         },
         status=status,
@@ -187,8 +255,85 @@ def suspense(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "suspense.html",
-        {"lines": lines[:200], "totals": totals, "page_title": "Suspense"},
+        {
+            "lines": lines[:200],
+            "totals": totals,
+            "notices": list(messages.get_messages(request)),
+            "page_title": "Suspense",
+        },
     )
+
+
+class _Problem(Exception):
+    """A problem with what the officer entered, and the field it belongs to."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _allocation_parts(request: HttpRequest, line: BankLine) -> list[tuple[int, int]]:
+    """(account id, pence) for each payment reference the officer gave, in order."""
+    parts = []
+    for n in range(1, 4):
+        typed = request.POST.get(f"account_{n}", "")
+        reference = typed.strip().upper().replace(" ", "")
+        amount = request.POST.get(f"amount_{n}", "").strip()
+        if not reference and not amount:
+            continue
+        if not reference:
+            raise _Problem("Enter the payment reference for this amount", f"account_{n}")
+        account = RentAccount.objects.filter(payment_reference=reference).first()
+        if account is None:
+            raise _Problem(
+                f"No rent account has the payment reference {typed.strip()}", f"account_{n}"
+            )
+        pence = _pence(amount) if amount else (line.amount_pence if n == 1 else None)
+        if pence is None:
+            message = "Enter the amount in pounds, like 120.50"
+            raise _Problem(message if amount else "Enter the amount for this split", f"amount_{n}")
+        parts.append((account.pk, pence))
+    if not parts:
+        raise _Problem("Enter the payment reference of the rent account", "account_1")
+    return parts
+
+
+def _deal_with(request: HttpRequest, line: BankLine) -> str:
+    """Allocate the line, or close it without posting; returns what was done, in words."""
+    action = request.POST.get("action", "")
+    note = request.POST.get("note", "")
+    if action == "allocate":
+        parts = _allocation_parts(request, line)
+        try:
+            reconcile.allocate(line.pk, parts, user=request.user, note=note)
+        except reconcile.AllocationError as problem:
+            raise _Problem(str(problem), "amount_1" if len(parts) > 1 else "account_1") from None
+        references = dict(
+            RentAccount.objects.filter(pk__in=[pk for pk, _ in parts]).values_list(
+                "pk", "payment_reference"
+            )
+        )
+        shares = ", ".join(f"{accounts.pounds(pence)} to {references[pk]}" for pk, pence in parts)
+        return f"Payment of {accounts.pounds(line.amount_pence)} allocated: {shares}."
+    if action not in ("refunded", "ignored"):
+        raise _Problem("Select what happened to the payment", "action-refunded")
+    if not note.strip():
+        raise _Problem("Enter why the payment is closed without posting", "close-note")
+    try:
+        reconcile.close_without_posting(line.pk, user=request.user, outcome=action, note=note)
+    except reconcile.AllocationError as problem:
+        raise _Problem(str(problem), "action-refunded") from None
+    what = "returned to the payer" if action == "refunded" else "marked as not a rent payment"
+    return f"Payment of {accounts.pounds(line.amount_pence)} {what}."
+
+
+def _dealt_with(line: BankLine) -> str:
+    """Who dealt with a suspense payment and when, by the officer's full name."""
+    if line.resolved_at is None:
+        return ""
+    user = line.resolved_by
+    who = (user.get_full_name().strip() or user.username) if user else "an officer"
+    return f"By {who}, {time_in_words(line.resolved_at)} on {date_in_words(line.resolved_at)}"
 
 
 @staff_area("finance")
@@ -199,38 +344,12 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         raise Http404("No bank line has that number.")
     error = None
     if request.method == "POST":
-        action = request.POST.get("action", "")
         try:
-            if action == "allocate":
-                parts = []
-                for n in range(1, 4):
-                    reference = (
-                        request.POST.get(f"account_{n}", "").strip().upper().replace(" ", "")
-                    )
-                    amount = request.POST.get(f"amount_{n}", "").strip()
-                    if not reference and not amount:
-                        continue
-                    account = RentAccount.objects.filter(payment_reference=reference).first()
-                    if account is None:
-                        raise reconcile.AllocationError(
-                            f"No rent account has the payment reference {reference or '(blank)'}"
-                        )
-                    pence = _pence(amount) if amount else (line.amount_pence if n == 1 else None)
-                    if pence is None:
-                        raise reconcile.AllocationError("Enter each amount in pounds, like 120.50")
-                    parts.append((account.pk, pence))
-                reconcile.allocate(
-                    line.pk, parts, user=request.user, note=request.POST.get("note", "")
-                )
-            elif action in ("refunded", "ignored"):
-                reconcile.close_without_posting(
-                    line.pk, user=request.user, outcome=action, note=request.POST.get("note", "")
-                )
-            else:
-                raise reconcile.AllocationError("Choose what to do with the payment")
-        except reconcile.AllocationError as problem:
-            error = str(problem)
+            done = _deal_with(request, line)
+        except _Problem as problem:
+            error = {"text": str(problem), "href": f"#{problem.field}", "field": problem.field}
         else:
+            messages.success(request, done)
             return redirect("housing:finance-suspense")
     suggestions = []
     for item in line.suggestions:
@@ -250,40 +369,51 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         "suspense_line.html",
         {
             "line": line,
+            "how": how_matched(line),
+            "dealt_with": _dealt_with(line),
             "suggestions": suggestions,
             "posted": posted,
             "error": error,
             "values": request.POST if request.method == "POST" else {},
-            "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {line.booking_date:%-d %B %Y}",
+            "page_title": f"Payment of {accounts.pounds(line.amount_pence)} on {date_in_words(line.booking_date)}",
         },
     )
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(
-        label="From",
-        help_text="For example, 2026-11-01",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={
-            "required": "Enter the first day",
-            "invalid": "Enter a real date, like 2026-11-01",
-        },
-    )
-    end = forms.DateField(
-        label="To",
-        help_text="For example, 2026-11-30",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={
-            "required": "Enter the last day",
-            "invalid": "Enter a real date, like 2026-11-30",
-        },
-    )
+    """The report's period: two GOV.UK date inputs, both days included."""
+
+    #: each date: its legend, how messages name it, and its message when left blank
+    DATES = {
+        "start": ("From", "first", "Enter the first day of the period"),
+        "end": ("To", "last", "Enter the last day of the period"),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_dates(self, *self.DATES)
+
+    @staticmethod
+    def data_for(start: dt.date, end: dt.date) -> dict[str, str]:
+        """The form's data for a period (the page's default, this month so far)."""
+        return {
+            f"{prefix}_{part}": str(getattr(day, part))
+            for prefix, day in (("start", start), ("end", end))
+            for part in PARTS
+        }
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The last day must be on or after the first day")
+        clean_dates(
+            self, data, {prefix: (which, blank) for prefix, (_, which, blank) in self.DATES.items()}
+        )
+        check_order(self, "start", "end", "The last day must be on or after the first day")
         return data
+
+    def date_input(self, prefix: str) -> dict:
+        legend, _, _ = self.DATES[prefix]
+        example = "For example, 1 11 2026" if prefix == "start" else "For example, 30 11 2026"
+        return date_input_params(self, prefix, legend, self.wrong_parts[prefix], example)
 
 
 @staff_area("finance", "housing")
@@ -294,15 +424,14 @@ def reports(request: HttpRequest) -> HttpResponse:
     from django.utils import timezone
 
     today = timezone.localdate()
-    form = ReportForm(
-        request.GET or {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
-    )
+    form = ReportForm(request.GET or ReportForm.data_for(today.replace(day=1), today))
     cash, total = [], 0
     if form.is_valid():
+        start, end = form.dates["start"], form.dates["end"]
         received = (
             LedgerEntry.objects.filter(
-                posted_on__gte=form.cleaned_data["start"],
-                posted_on__lte=form.cleaned_data["end"],
+                posted_on__gte=start,
+                posted_on__lte=end,
                 amount_pence__lt=0,
             )
             .exclude(kind=LedgerEntry.Kind.REVERSAL)
@@ -315,8 +444,8 @@ def reports(request: HttpRequest) -> HttpResponse:
             cash.append({"label": labels[row["kind"]], "count": row["n"], "pence": -row["pence"]})
             total += -row["pence"]
         reversed_ = LedgerEntry.objects.filter(
-            posted_on__gte=form.cleaned_data["start"],
-            posted_on__lte=form.cleaned_data["end"],
+            posted_on__gte=start,
+            posted_on__lte=end,
             kind=LedgerEntry.Kind.REVERSAL,
             amount_pence__gt=0,
         ).aggregate(n=Count("id"), pence=Sum("amount_pence"))
@@ -336,6 +465,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         {
             "form": form if request.GET else None,
             "report_form": form,
+            "start_input": form.date_input("start"),
+            "end_input": form.date_input("end"),
             "cash": cash,
             "total": total,
             "reversed": reversed_,

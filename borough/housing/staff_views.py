@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.core.roles import may_enter
-from borough.housing import accounts, linking, reconcile, services
+from borough.housing import accounts, ledger_sources, linking, reconcile, services
 from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount, Tenant
 
 PAGE = 50
@@ -107,9 +107,24 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             )
             return redirect("housing:staff-account", reference=found.payment_reference)
     accounts.record_staff_view(request.user, [found.tenancy_id], reference=found.payment_reference)
-    entries = LedgerEntry.objects.filter(account=found).order_by("-posted_on", "-id")
+    entries = (
+        LedgerEntry.objects.filter(account=found)
+        .select_related("created_by")
+        .order_by("-posted_on", "-id")
+    )
     page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
-    arrangements = list(found.arrangements.all())
+    names = ledger_sources.charge_names()
+    shown = list(page.object_list)
+    where = ledger_sources.sources(shown, finance=may_enter(request.user, "finance"))
+    ledger = [
+        {"entry": e, "type": ledger_sources.entry_type(e, names), "source": where[e.pk]}
+        for e in shown
+    ]
+    weekly = [
+        (names.get(code, code), pence)
+        for code, pence in services.weekly_charge_pence(found, today).items()
+    ]
+    arrangements = list(found.arrangements.select_related("created_by"))
     checks = {
         a.pk: services.check_arrangement(a, today=today)
         for a in arrangements
@@ -123,8 +138,9 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
             "tenants": found.tenancy.tenants.select_related("account"),
             "may_unlink": may_enter(request.user, "housing"),
             "balance": services.balance_pence(found),
-            "weekly": services.weekly_charge_pence(found, today),
+            "weekly": weekly,
             "page_obj": page,
+            "ledger": ledger,
             "arrangements": arrangements,
             "checks": checks,
             "standing_order": reconcile.check_standing_order(found, today=today),

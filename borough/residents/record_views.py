@@ -26,6 +26,7 @@ from borough.places.forms import OptionalPostcodeField
 from borough.residents import index
 from borough.residents import standardise as std
 from borough.residents.models import SourceRecord, UprnMethod
+from borough.residents.reasons import REASON_TITLES, reason_field
 from borough.residents.record_queries import (
     SEARCH_LIMIT,
     group_by_resident,
@@ -40,28 +41,6 @@ from borough.transparency.services import RESIDENT_ID, record_data_use
 
 PURPOSE = "staff_view_records"
 SERVICE = "residents"
-
-#: Why an officer looks at a resident's records: the code is stored in the event's ``reference``.
-REASONS = [
-    ("resident_request", "Dealing with a resident's request"),
-    ("service_application", "Checking a service application"),
-    ("correcting_records", "Correcting records"),
-]
-REASON_TITLES = dict(REASONS)
-
-_REASON_LABEL = "Why are you looking at these records?"
-_REASON_REQUIRED = "Select why you are looking at these records"
-
-
-def _reason_field() -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=_REASON_LABEL,
-        choices=REASONS,
-        widget=forms.RadioSelect,
-        help_text="Looking at a resident's records is recorded in the data-use log, with your "
-        "reason.",
-        error_messages={"required": _REASON_REQUIRED, "invalid_choice": _REASON_REQUIRED},
-    )
 
 
 def _text(label: str, *, required: bool = False, **attrs) -> forms.CharField:
@@ -81,7 +60,7 @@ class FindResidentForm(DateOfBirthMixin, forms.Form):
     dob_month = forms.CharField(label="Month", required=False)
     dob_year = forms.CharField(label="Year", required=False)
     postcode = OptionalPostcodeField(help_text="Finds only the records at this postcode")
-    reason = _reason_field()
+    reason = reason_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +77,7 @@ class FindResidentForm(DateOfBirthMixin, forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = _reason_field()
+    reason = reason_field()
 
 
 def _record_view(request: HttpRequest, resident_ids: list[str], datasets, reason: str, outcome):

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.core.dates import date_in_words, time_in_words
 from borough.residents import review
 from borough.residents.index import resident_ids_of
 from borough.residents.linkage.pipeline import CLUSTER_THRESHOLD
@@ -73,9 +74,64 @@ def _long_date(value) -> str:
     if value is None:
         return ""
     if hasattr(value, "hour"):
-        value = timezone.localtime(value)
-        return f"{value.day} {value:%B %Y} at {value:%H:%M}"
-    return f"{value.day} {value:%B %Y}"
+        return f"{date_in_words(value)} at {time_in_words(value)}"
+    return date_in_words(value)
+
+
+def _officer(user) -> str:
+    """An officer as a decision names them: full name, else username."""
+    if user is None:
+        return "Unknown"
+    return user.get_full_name().strip() or user.username
+
+
+def precise_percent(probability: float, threshold: float = CLUSTER_THRESHOLD) -> str:
+    """The probability as a percentage with enough decimals to be on the same side of the
+    threshold as the probability itself: 0.79996 is "79.996%", never a rounded "80.0%"."""
+    for places in range(1, 6):
+        text = f"{probability * 100:.{places}f}"
+        if (float(text) >= threshold * 100) == (probability >= threshold):
+            return f"{text}%"
+    return f"{probability * 100:.6f}%"
+
+
+def link_explanation(probability: float | None, one_resident: bool) -> str:
+    """Why the link did or did not join the two records, in a sentence or two."""
+    if probability is None:
+        return ""
+    threshold = f"{CLUSTER_THRESHOLD:.0%}"
+    shown = precise_percent(probability)
+    if probability >= CLUSTER_THRESHOLD:
+        text = (
+            f"The probability, {shown}, is at or above the {threshold} at which records are "
+            "linked, so the link joined them as one resident through this pair."
+        )
+        if not one_resident:
+            text += (
+                " They are two residents now: a later link or an officer's decision separated them."
+            )
+        return text
+    near = " just" if probability * 100 >= CLUSTER_THRESHOLD * 100 - 0.05 else ""
+    text = (
+        f"The probability, {shown}, is{near} below the {threshold} at which records are "
+        "linked, so the link did not link them through this pair."
+    )
+    if one_resident:
+        text += (
+            " They are one resident all the same, because each record matches other records "
+            "of that resident closely enough."
+        )
+    return text
+
+
+def _record_status(record) -> tuple[str, str]:
+    """(status, note) of a record: ended if the dataset no longer holds it, or if the dataset
+    gives an end date that has passed; otherwise current."""
+    if record.ended_at is not None:
+        return f"Ended {_long_date(record.ended_at)}", "No longer in the dataset's latest export"
+    if record.valid_to is not None and record.valid_to < timezone.localdate():
+        return f"Ended {_long_date(record.valid_to)}", "The dataset gives this end date"
+    return "Current", ""
 
 
 def _dataset_titles(codes) -> dict[str, str]:
@@ -130,14 +186,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def _record_panel(record, unique_id: str, resident_id: str) -> dict:
     if record is None:
         return {"missing": True, "ref": review.record_ref(unique_id), "resident_id": resident_id}
+    status, status_note = _record_status(record)
     return {
         "missing": False,
         "dataset": record.dataset.title,
         "ref": record.record_ref,
         "valid_from": _long_date(record.valid_from),
         "valid_to": _long_date(record.valid_to),
-        "current": record.is_current,
-        "ended": _long_date(record.ended_at),
+        "status": status,
+        "status_note": status_note,
         "resident_id": resident_id,
         "name_as_given": record.full_name.strip(),
     }
@@ -197,6 +254,8 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
     levels = review.comparison_levels(left, right) if left and right else {}
     prior_bits = case.prior_bits
     linked_at = case.linked_at
+    left_id = resident_ids.get(case.unique_id_l, "")
+    one_resident = bool(left_id) and left_id == resident_ids.get(case.unique_id_r)
     return render(
         request,
         "residents/staff/review_case.html",
@@ -214,8 +273,9 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
             "prior_bits": prior_bits,
             "prior_odds": review.prior_odds_text(prior_bits) if prior_bits is not None else "",
             "probability": _percent(case.match_probability),
-            "threshold": f"{CLUSTER_THRESHOLD:.0%}",
-            "linked_together": (case.match_probability or 0) >= CLUSTER_THRESHOLD,
+            "one_resident": left_id if one_resident else "",
+            "link_explanation": link_explanation(case.match_probability, one_resident),
+            "officer": _officer,
             "changed_since_link": bool(
                 linked_at and any(r is not None and r.changed_at > linked_at for r in (left, right))
             ),

@@ -1,24 +1,23 @@
 """The data protection officer's filters for the data-use log (a GET form: every result has a URL)."""
 
-from datetime import date
-
 from django import forms
 
+from borough.core.date_inputs import (
+    PARTS,
+    add_dates,
+    check_order,
+    clean_dates,
+    date_input_params,
+    typed_parts,
+)
+from borough.core.govuk_forms import govuk_field
 from borough.transparency.purposes import purpose_choices, service_choices
 from borough.transparency.services import RESIDENT_ID
 
-DATE_FORMATS = ["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%Y-%m-%d"]
-
-
-def _date_field(label: str, which: str) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=DATE_FORMATS,
-        help_text="For example, 27/3/2026",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": False}),
-        error_messages={"invalid": f"Enter the {which} date as day/month/year, like 27/3/2026"},
-    )
+ANY_TIME = "any"
+BETWEEN = "between"
+#: Each end of the date range: its field prefix, its legend and how its errors name it.
+ENDS = {"since": ("From", "‘from’"), "until": ("To", "‘to’")}
 
 
 class DataUseFilterForm(forms.Form):
@@ -41,13 +40,19 @@ class DataUseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "Select a purpose from the list"},
     )
-    since = _date_field("From", "‘from’")
-    until = _date_field("To", "‘to’")
+    when = forms.ChoiceField(
+        label="When",
+        required=False,
+        choices=[(ANY_TIME, "Any time"), (BETWEEN, "Between two dates")],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select any time or between two dates"},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].choices = [("", "Any service"), *service_choices()]
         self.fields["purpose"].choices = [("", "Any purpose"), *purpose_choices()]
+        add_dates(self, *ENDS)
 
     def clean_resident_id(self) -> str:
         value = self.cleaned_data["resident_id"].strip()
@@ -61,11 +66,43 @@ class DataUseFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        since: date | None = data.get("since")
-        until: date | None = data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "The ‘to’ date must be the same as or after the ‘from’ date")
+        typed = any(any(typed_parts(data, end).values()) for end in ENDS)
+        if not data.get("when") and typed:
+            data["when"] = BETWEEN  # dates typed without choosing: what they meant
+        if data.get("when") != BETWEEN:
+            return data
+        clean_dates(self, data, {end: (which, "") for end, (_, which) in ENDS.items()})
+        since, until = self.dates["since"], self.dates["until"]
+        if not self.errors and since is None and until is None:
+            self.wrong_parts["since"] = set(PARTS)
+            self.add_error("since_day", "Enter a ‘from’ date, a ‘to’ date or both")
+        else:
+            message = "The ‘to’ date must be the same as or after the ‘from’ date"
+            check_order(self, "since", "until", message)
         return data
+
+    def when_radios(self) -> dict:
+        """The GOV.UK radios for "When"; the template adds the dates as the conditional reveal
+        of "Between two dates". Dates typed without a choice count as "Between two dates"; with
+        no choice and no dates neither is checked (and the log is not filtered by date)."""
+        chosen = self.data.get("when") or ""
+        typed = any(any(typed_parts(self.data, end).values()) for end in ENDS)
+        if chosen not in (ANY_TIME, BETWEEN):
+            # Nothing chosen is any time, but neither is checked: without JavaScript both dates
+            # show, and an officer who types them without choosing means "between".
+            chosen = BETWEEN if typed else ""
+        params = govuk_field(
+            self["when"],
+            fieldset={"legend": {"text": "When", "classes": "govuk-fieldset__legend--s"}},
+        )
+        for item in params["items"]:
+            item["checked"] = item["value"] == chosen
+        return params
+
+    def date_input(self, end: str) -> dict:
+        """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
+        legend, _ = ENDS[end]
+        return date_input_params(self, end, legend, self.wrong_parts[end], "For example, 27 3 2026")
 
     def filters(self) -> dict:
         """The keyword arguments for ``queries.events``; call after ``is_valid``."""
@@ -73,6 +110,6 @@ class DataUseFilterForm(forms.Form):
             "resident_id": self.cleaned_data["resident_id"],
             "service": self.cleaned_data["service"],
             "purpose": self.cleaned_data["purpose"],
-            "since": self.cleaned_data["since"],
-            "until": self.cleaned_data["until"],
+            "since": self.dates["since"],
+            "until": self.dates["until"],
         }

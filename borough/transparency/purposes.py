@@ -53,6 +53,14 @@ SERVICES = {
     "transparency": "Data protection",
 }
 
+#: Datasets the services themselves hold (not source datasets loaded into the resident index,
+#: whose titles are on ``residents.SourceDataset``), by the code events record.
+SERVICE_DATASETS = {
+    "parking_permits": "Parking permits",
+    "rent_accounts": "Rent accounts",
+    "data_use_log": "The data-use log",
+}
+
 PUBLIC_TASK = "UK GDPR Article 6(1)(e), public task"
 CONTRACT = "UK GDPR Article 6(1)(b), contract"
 LEGAL_OBLIGATION = "UK GDPR Article 6(1)(c), legal obligation"

@@ -1,11 +1,14 @@
 """Reading the data-use log: a resident's own history, and the data protection officer's search."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from borough.transparency.models import DataUseEvent
+from borough.transparency.purposes import SERVICE_DATASETS
 
 
 def events_for_resident(resident_id: str) -> QuerySet[DataUseEvent]:
@@ -44,3 +47,17 @@ def events(
     if until:
         query = query.filter(occurred_at__lt=_start_of(until + timedelta(days=1)))
     return query.order_by("-occurred_at", "-id")
+
+
+def dataset_titles(codes: Iterable[str]) -> dict[str, str]:
+    """Each dataset code's title, as officers read it: a source dataset's declared title, or a
+    service's own dataset (``purposes.SERVICE_DATASETS``). An unknown code keeps its code."""
+    wanted = set(codes)
+    titles = {code: SERVICE_DATASETS[code] for code in wanted if code in SERVICE_DATASETS}
+    # The resident index's datasets, read through the app registry: transparency sits below
+    # every app that records data use and imports none of them.
+    source_dataset = apps.get_model("residents", "SourceDataset")
+    titles.update(
+        source_dataset.objects.filter(code__in=wanted - titles.keys()).values_list("code", "title")
+    )
+    return {code: titles.get(code, code) for code in wanted}

@@ -21,8 +21,9 @@ from borough.core.access import staff_area
 from borough.transparency.forms import DataUseFilterForm
 from borough.transparency.models import Action, ActorKind, DataUseEvent
 from borough.transparency.purposes import PURPOSES, SERVICES
-from borough.transparency.queries import events
+from borough.transparency.queries import dataset_titles, events
 from borough.transparency.services import record_data_use
+from borough.transparency.staff_view import in_words, who_for_staff
 
 PAGE_SIZE = 50
 
@@ -60,7 +61,7 @@ def _record_audit(request: HttpRequest, resident_id: str, action: str) -> None:
 def _filter_query(request: HttpRequest) -> str:
     """The filters in the request, as a query string (no page number)."""
     return urlencode(
-        {name: request.GET[name] for name in DataUseFilterForm.base_fields if request.GET.get(name)}
+        {name: request.GET[name] for name in DataUseFilterForm().fields if request.GET.get(name)}
     )
 
 
@@ -75,6 +76,7 @@ def staff_data_use(request: HttpRequest) -> HttpResponse:
         if filters["resident_id"]:
             _record_audit(request, filters["resident_id"], Action.VIEWED_RECORDS)
         page = Paginator(events(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _rows(page.object_list) if page is not None else []
     query = _filter_query(request)
     return render(
         request,
@@ -82,16 +84,39 @@ def staff_data_use(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page,
+            "rows": rows,
+            "when_radios": form.when_radios(),
+            "since_input": form.date_input("since"),
+            "until_input": form.date_input("until"),
             "filtered": bool(query),
             "page_query": f"{query}&" if query else "",
             "export_url": reverse("transparency:staff-data-use-export")
             + (f"?{query}" if query else ""),
-            "purposes": PURPOSES,
-            "services": SERVICES,
-            "localtime": timezone.localtime,
             "page_title": "Data-use log",
         },
     )
+
+
+def _rows(events_shown) -> list[dict]:
+    """The page's events as officers read them: titles for codes, and who without personal
+    data or residents' wording (``staff_view``)."""
+    shown = list(events_shown)
+    titles = dataset_titles(code for event in shown for code in event.datasets_read)
+    rows = []
+    for event in shown:
+        purpose = PURPOSES.get(event.purpose)
+        rows.append(
+            {
+                "event": event,
+                "who": who_for_staff(event),
+                "service": SERVICES.get(event.service, event.service),
+                "purpose": purpose.title if purpose else event.purpose,
+                "datasets": [titles[code] for code in event.datasets_read],
+                "reference": in_words(event.reference),
+                "outcome": in_words(event.outcome),
+            }
+        )
+    return rows
 
 
 class _Echo:
@@ -110,13 +135,14 @@ def _cell(value: str) -> str:
 
 
 def _csv_row(event: DataUseEvent) -> list[str]:
+    who = who_for_staff(event)
     return [
         timezone.localtime(event.occurred_at).isoformat(timespec="seconds"),
         str(event.action_id),
         event.subject_resident_id,
         event.actor_kind,
-        event.actor_user.username if event.actor_user else "",
-        event.actor_label,
+        who.account,
+        who.name if event.actor_kind == ActorKind.RESIDENT else event.actor_label,
         event.service,
         event.purpose,
         event.purpose_text,

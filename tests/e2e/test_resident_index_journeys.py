@@ -28,11 +28,14 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from borough.residents.tests.conftest import DATASETS, SynthBorough
+from tests.e2e import _staff
+from tests.e2e._staff import check_page
 from tests.e2e.test_foundation_journeys import check_accessible
 
 PASSWORD = "a long demo password 1"
 OFFICER = "rosa"
 PURPOSE_TITLE = "Lives at the address (parking permit)"
+CASE_REFERENCE = "PP-2026-000123"
 EVIDENCE_CAPTION = "The resident's records from the datasets that can prove this purpose"
 
 
@@ -125,7 +128,9 @@ def officer(linked):
     from borough.core.services import create_staff_account
     from borough.core.testing import give_device
 
-    user, _ = create_staff_account(OFFICER, ["resident-data-officer"], password=PASSWORD)
+    user, _ = create_staff_account(
+        OFFICER, ["resident-data-officer"], password=PASSWORD, full_name="Rosa Officer"
+    )
     give_device(user)  # their authenticator app: sign_in_to_resident_records types its code
     return user
 
@@ -208,6 +213,10 @@ def fill_in_applicant(page: Page, person: dict, *, postcode: str = "", uprn: int
     """On "Check a resident's details": the purpose, the person, and where they live."""
     expect(_heading(page)).to_have_text("Check a resident's details")
     page.get_by_label(PURPOSE_TITLE).check()
+    page.get_by_role("group", name="Why are you checking these details?").get_by_label(
+        "Checking a service application"
+    ).check()
+    page.get_by_label("Case or application reference (optional)").fill(CASE_REFERENCE)
     page.get_by_label("First name", exact=True).fill(person["first_name"])
     if person["middle_names"]:
         page.get_by_label("Middle names (optional)").fill(person["middle_names"])
@@ -280,9 +289,13 @@ def test_officer_checks_a_residents_details_and_sees_the_evidence(
     expect(evidence).to_contain_text(_any_case(person["surname"]))
     check_accessible(page)
 
+    expect(summary_value(page, "Reason given")).to_have_text("Checking a service application")
+    expect(summary_value(page, "Case reference")).to_have_text(CASE_REFERENCE)
+
     v = Verification.objects.get(reference=reference)
     assert v.decision == "verified" and v.applicant["uprn"] == home.uprn
     assert v.actor_user == officer
+    assert v.caller_reference == CASE_REFERENCE
 
     # the resident's records, behind the officer's reason
     page.get_by_role("link", name=_their_records(v.resident_id)).click()
@@ -353,7 +366,7 @@ def test_a_referred_check_is_confirmed_by_an_officer(live_server, linked, office
     page.goto(f"{live_server.url}/staff/residents/verifications/{reference}")
     expect(summary_value(page, "Review")).to_have_text("Confirmed by an officer")
     expect(page.get_by_role("heading", name="Officer's decision")).to_be_visible()
-    expect(page.locator("main")).to_contain_text(OFFICER)
+    expect(page.locator("main")).to_contain_text("Rosa Officer")
     expect(page.get_by_role("button", name="Save decision")).to_have_count(0)
     check_accessible(page)
     v = Verification.objects.get(reference=reference)
@@ -431,3 +444,72 @@ def test_officer_finds_a_resident_and_sees_their_records(live_server, linked, of
     expect(main).to_contain_text(_any_case(person["surname"]))
     expect(page.get_by_role("heading", name=re.compile(r"^Record ")).first).to_be_visible()
     check_accessible(page)
+
+
+# -- 5. the officer's forms at 1280 px and at 320 px ------------------------------------------------
+
+sized_page = _staff.sized_page
+
+
+def _sign_in_sized(page: Page, base_url: str) -> None:
+    """Sign in through the pages (the officer's own account), at the page's width."""
+    page.goto(base_url + "/staff/sign-in")
+    page.get_by_label("Username").fill(OFFICER)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+    enter_authenticator_code(page, OFFICER)
+    expect(_heading(page)).to_have_text("Staff home")
+
+
+def test_the_check_and_a_review_decision_fit_the_screen(live_server, linked, officer, sized_page):
+    from borough.residents.models import ReviewCase
+
+    page = sized_page
+    person = linked.synth.adults_at_home()[0]
+    elsewhere = _another_home(linked.synth, person)
+    _sign_in_sized(page, live_server.url)
+
+    # the check: a reason is required, and what was typed is kept
+    page.goto(live_server.url + "/staff/residents/verifications/check")
+    page.get_by_label("First name", exact=True).fill(person["first_name"])
+    page.get_by_role("button", name="Continue").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Select why you are checking these details")
+    expect(page.get_by_label("First name", exact=True)).to_have_value(person["first_name"])
+    check_page(page, "verification-check-error")
+    fill_in_applicant(page, person, uprn=elsewhere)
+    reference = verification_reference(page)
+    expect(summary_value(page, "Reason given")).to_have_text("Checking a service application")
+    check_page(page, "verification-referred")
+
+    # the referral decided at this width
+    page.get_by_label("Confirm: the applicant is this resident and the proof is enough").check()
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(reference)
+    check_page(page, "verification-referrals")
+
+    # an uncertain match decided at this width
+    case = ReviewCase.objects.filter(status="open").first()
+    page.goto(f"{live_server.url}/staff/residents/review/{case.pk}")
+    expect(page.locator("#link-explanation")).to_contain_text("at which records are linked")
+    check_page(page, "review-case")
+    page.get_by_label("Same person").check()
+    page.get_by_label("Note (optional)").fill("Same date of birth and address history")
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Decision saved")
+    check_page(page, "review-queue")
+    page.goto(f"{live_server.url}/staff/residents/review/{case.pk}")
+    expect(summary_value(page, "Decided by")).to_have_text("Rosa Officer")
+    check_page(page, "review-case-decided")
+
+    # find the resident and open their records
+    page.goto(f"{live_server.url}/staff/residents/find")
+    page.get_by_label("Surname").fill(person["surname"])
+    page.get_by_label("Dealing with a resident's request").check()
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    check_page(page, "find-a-resident")
+    resident_id = _resident_id(linked.synth, person)
+    page.get_by_role("link", name=_their_records(resident_id)).click()
+    expect(_heading(page)).to_have_text(f"Resident {resident_id}")
+    check_page(page, "resident-records")

@@ -195,12 +195,12 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     run = BacsRun.objects.get()
     assert made["Location"].endswith(f"?made={run.pk}")
     runs = _page(client.get(made["Location"]))
-    assert "1 instructions, 0 collections" in runs
+    assert "1 instruction, 0 collections" in runs
     download = client.get(f"/staff/finance/direct-debit/runs/{run.pk}/file")
     assert download["Content-Disposition"].startswith("attachment")
     assert validate_standard18(download.content) == []
     again = _page(client.post("/staff/finance/direct-debit/runs", follow=True))
-    assert BacsRun.objects.count() == 1 and "1 instructions" in again
+    assert BacsRun.objects.count() == 1 and "1 instruction," in again
     _no_full_details(tools, listing, runs)
 
 

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from borough.housing import reconcile, services, statement_import
+from borough.housing.finance_views import ReportForm
 from borough.housing.matching import synthetic
 from borough.housing.models import (
     BankLine,
@@ -286,11 +287,16 @@ def test_the_reports_show_cash_by_method_suspense_and_balances(
     result = statement_import.import_statement(_file(made, made.lines), file_name="nov.xml")
     sign_in_staff(client, make_staff("Finance officer"))
     days = sorted(line.booking_date for line in made.lines)
-    page = client.get(
-        "/staff/finance/reports", {"start": days[0].isoformat(), "end": days[-1].isoformat()}
-    ).content.decode()
+    period = ReportForm.data_for(days[0], days[-1])
+    page = client.get("/staff/finance/reports", period).content.decode()
     posted = -sum(LedgerEntry.objects.values_list("amount_pence", flat=True))
     assert f"<strong>{format_pence(posted, pence_always=True)}</strong>" in page
     assert f"{result.to_suspense} payments waiting" in page
-    bad = client.get("/staff/finance/reports", {"start": "2026-11-30", "end": "2026-11-01"})
-    assert "The last day must be on or after the first day" in bad.content.decode()
+    backwards = ReportForm.data_for(dt.date(2026, 11, 30), dt.date(2026, 11, 1))
+    bad = client.get("/staff/finance/reports", backwards).content.decode()
+    assert '<a href="#id_end_day">The last day must be on or after the first day</a>' in bad
+    assert 'value="30"' in bad  # what was typed is kept
+    blank = client.get("/staff/finance/reports", {"start_day": "1", "start_year": "2026"})
+    blank = blank.content.decode()
+    assert "The first date must include a month" in blank
+    assert "Enter the last day of the period" in blank

@@ -48,7 +48,15 @@ def test_an_officer_finds_an_account_by_reference_name_or_postcode(client, accou
 
 def test_the_account_page_shows_the_ledger_and_is_logged(client, account, officer):
     page = client.get("/staff/housing/accounts/00000001X").content.decode()
-    assert "£122.50 owed" in page and "DBR" in page and "charge:" in page
+    assert "£122.50 owed" in page
+    ledger = page[page.index('id="ledger"') :].split("</table>")[0]
+    # charge types by name, the source in words: no housing-system codes, no source keys
+    assert '<td class="govuk-table__cell">Rent</td>' in ledger
+    assert "Weekly charges for the week starting 16 November 2026" in ledger
+    assert "16 November 2026" in ledger
+    assert "DBR" not in ledger and "charge:" not in ledger
+    weekly = page[page.index('id="weekly-charges"') :].split("</ul>")[0]
+    assert "Rent: £" in weekly and "DBR" not in weekly and "pence" not in weekly
     logged = events().filter(purpose="staff_view_records", reference="00000001X")
     assert [e.subject_resident_id for e in logged] == ["R00000007"]
 
@@ -89,3 +97,37 @@ def test_an_account_whose_tenants_are_not_in_the_index_opens_and_logs_no_one(
     Tenant.objects.update(resident_id="")
     assert client.get("/staff/housing/accounts/00000001X").status_code == 200
     assert events().filter(purpose="staff_view_records").count() == 0
+
+
+def test_a_payment_from_a_bank_statement_says_so_and_links_finance_to_the_line(
+    client, account, make_staff, sign_in_staff
+):
+    from borough.housing import reconcile, statement_import
+    from borough.housing.matching import synthetic
+    from borough.housing.models import BankLine
+    from borough.housing.statements.models import StatementLine
+
+    line = StatementLine(
+        booking_date=dt.date(2026, 11, 18),
+        value_date=None,
+        amount_pence=5000,
+        currency="GBP",
+        reference="RENT",
+        payer_name="G HOPPER",
+    )
+    data = synthetic.write_camt053(synthetic.as_statement([line], "089999 66374958", "S1", 0))
+    statement_import.import_statement(data, file_name="nov.xml")
+    in_suspense = BankLine.objects.get()
+    finance = make_staff("Finance officer", "Housing officer", username="fin")
+    reconcile.allocate(in_suspense.pk, [(account.pk, 5000)], user=finance)
+
+    sign_in_staff(client, finance)
+    page = client.get("/staff/housing/accounts/00000001X").content.decode()
+    ledger = page[page.index('id="ledger"') :].split("</table>")[0]
+    text = "Bank statement line of 18 November 2026, allocated by an officer"
+    assert f'href="/staff/finance/suspense/{in_suspense.pk}">{text}</a>' in ledger
+    assert "statement:" not in ledger and in_suspense.line_hash not in ledger
+
+    sign_in_staff(client, make_staff("Housing officer", username="housing-only"))
+    page = client.get("/staff/housing/accounts/00000001X").content.decode()
+    assert text in page and f"/staff/finance/suspense/{in_suspense.pk}" not in page

@@ -567,3 +567,62 @@ def test_a_different_decision_separates_the_records_in_the_next_link(
     # and the next queueing does not bring the decided pair back
     review.queue_uncertain_pairs(relinked.predictions_path, LINKED_AT)
     assert not ReviewCase.objects.filter(unique_id_l=a, unique_id_r=b, status="open").exists()
+
+
+# -- what the case page says about the pair ---------------------------------------------------
+
+
+def test_a_record_whose_end_date_has_passed_is_not_called_current(
+    client, make_staff, pair_case, sign_in_staff
+):
+    SourceRecord.objects.filter(record_ref="600000001#1").update(valid_to=dt.date(2021, 6, 30))
+    sign_in_staff(client, make_staff(OFFICER))
+    html = client.get(_case_url(pair_case)).content.decode()
+    row = html[html.index("Current or ended") :].split("</tr>")[0]
+    assert "Ended 30 June 2021" in row and "The dataset gives this end date" in row
+    assert row.count(">Current<") == 1  # the other record only
+
+
+def test_records_already_one_resident_are_said_to_be_so(
+    client, make_staff, pair_case, sign_in_staff, index_of
+):
+    index_of({pair_case.unique_id_l: "R000000AA", pair_case.unique_id_r: "R000000AA"})
+    sign_in_staff(client, make_staff(OFFICER))
+    html = client.get(_case_url(pair_case)).content.decode()
+    assert "These records are already one resident, <strong>R000000AA</strong>" in html
+    assert "They are one resident all the same" in html
+
+
+def test_a_pair_just_below_the_threshold_says_why_it_did_not_link(
+    client, make_staff, tmp_path, sign_in_staff, index_of
+):
+    left, right = "council_tax:9#1", "electoral_register:A-9"
+    review.queue_uncertain_pairs(_predictions(tmp_path, [_pair(left, right, 0.79996)]), LINKED_AT)
+    index_of({left: "R000000AC", right: "R000000AD"})
+    sign_in_staff(client, make_staff(OFFICER))
+    case = ReviewCase.objects.get(unique_id_l=left)
+    html = client.get(_case_url(case)).content.decode()
+    assert (
+        "The probability, 79.996%, is just below the 80% at which records are linked, so the "
+        "link did not link them through this pair." in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("probability", "shown"),
+    [(0.79996, "79.996%"), (0.8, "80.0%"), (0.75, "75.0%"), (0.800004, "80.0%")],
+)
+def test_a_probability_is_never_rounded_across_the_threshold(probability, shown):
+    from borough.residents.review_views import precise_percent
+
+    assert precise_percent(probability) == shown
+
+
+def test_the_officer_who_decided_is_named_in_full(client, make_staff, pair_case, sign_in_staff):
+    officer = make_staff(OFFICER, username="rosa")
+    officer.first_name, officer.last_name = "Rosa", "Okonjo"
+    officer.save()
+    sign_in_staff(client, officer)
+    client.post(_case_url(pair_case), {"decision": "same"})
+    html = client.get(_case_url(pair_case)).content.decode()
+    assert "Rosa Okonjo" in html

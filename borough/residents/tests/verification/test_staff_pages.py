@@ -40,6 +40,8 @@ def _form(person, **changes) -> dict:
     born = dt.date.fromisoformat(person["date_of_birth"])
     data = {
         "purpose": PURPOSE,
+        "reason": "service_application",
+        "case_reference": "PP-2026-000123",
         "first_name": person["first_name"],
         "middle_names": person["middle_names"],
         "surname": person["surname"],
@@ -101,6 +103,7 @@ def test_missing_details_have_an_error_each_and_a_summary(linked, officer, clien
     assert "<title>Error:" in page
     for message, anchor in [
         ("Select what the check is for", "#id_purpose_0"),
+        ("Select why you are checking these details", "#id_reason_0"),
         ("Enter a first name", "#id_first_name"),
         ("Enter a surname", "#id_surname"),
         ("Enter the applicant's postcode", "#id_postcode"),
@@ -133,6 +136,16 @@ def test_missing_details_have_an_error_each_and_a_summary(linked, officer, clien
         ({"uprn": "999999999999"}, "Enter a UPRN that is in the council's gazetteer", "id_uprn"),
         ({"email": "not-an-email"}, "Enter an email address in the correct format", "id_email"),
         ({"surname": "!!"}, "Enter a surname using letters", "id_surname"),
+        (
+            {"case_reference": "Ada Lovelace"},
+            "Enter the case reference using only letters, numbers",
+            "id_case_reference",
+        ),
+        (
+            {"case_reference": "X" * 41},
+            "Case reference must be 40 characters or fewer",
+            "id_case_reference",
+        ),
     ],
 )
 def test_bad_details_are_shown_by_their_field(
@@ -199,7 +212,14 @@ def test_a_check_chooses_the_address_and_ends_on_the_verification(linked, office
     assert person["surname"] in page
     assert "The details given" in page
 
+    # the officer's reason and case reference, on the page and in the data-use log
+    assert "Reason given" in page and "Checking a service application" in page
+    assert "Case reference" in page and "PP-2026-000123" in page
+    assert v.caller_reference == "PP-2026-000123"
     checked = events(purpose=PURPOSE).get(reference=v.reference)
+    assert checked.actor_label == (
+        "Council officer: checking a service application (case PP-2026-000123)"
+    )
     assert checked.action == "verification" and checked.actor_kind == "staff"
     assert checked.actor_user == officer and checked.outcome == "verified"
     assert checked.subject_resident_id == v.resident_id
