@@ -48,6 +48,7 @@ HOW_MATCHED = {
     engine.SUSPENSE: "Not matched",
     engine.CLOSED_ACCOUNT: "For a closed account",
     engine.NOT_A_CREDIT: "Not a payment in",
+    engine.REVERSAL: "Marked by the bank as a reversal, not a payment",
 }
 
 
@@ -55,7 +56,8 @@ def how_matched(line: BankLine) -> str:
     """How ``line`` was matched, in words ("Payment reference quoted")."""
     if line.outcome == BankLine.Outcome.ALLOCATED:
         return "Allocated by an officer"
-    return HOW_MATCHED.get(line.method, "Matched automatically" if line.method else "Not matched")
+    posted = line.outcome == BankLine.Outcome.POSTED
+    return HOW_MATCHED.get(line.method, "Matched automatically" if posted else "Not matched")
 
 
 FORMATS = [

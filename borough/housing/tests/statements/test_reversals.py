@@ -96,3 +96,15 @@ def test_a_payment_the_bank_took_back_is_named_in_the_imports_message(borough):
     assert result.taken_back == (f"8 April 2026, £25.50 (RECALL {reference})",)
     assert "The bank took back 1 earlier payment into the account (reversals)" in result.summary()
     assert f"8 April 2026, £25.50 (RECALL {reference})" in result.summary()
+
+
+def test_finance_reads_a_reversal_in_words_never_as_matched_automatically():
+    from borough.housing.finance_views import how_matched
+
+    line = BankLine(outcome=BankLine.Outcome.SUSPENSE, method="reversal")
+    assert how_matched(line) == "Marked by the bank as a reversal, not a payment"
+    # a method the page has no words for is never called a match unless it was posted
+    assert how_matched(BankLine(outcome=BankLine.Outcome.SUSPENSE, method="new")) == "Not matched"
+    assert how_matched(BankLine(outcome=BankLine.Outcome.POSTED, method="new")).startswith(
+        "Matched automatically"
+    )
