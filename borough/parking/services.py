@@ -29,8 +29,11 @@ from django.db.models import Count, Sum
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from borough.core.dates import date_in_words
+from borough.parking import pricing
 from borough.parking.models import Permit, PermitApplication, PermitEvent, VisitorSession, Zone
 from borough.parking.pricing import add_months
+from borough.parking.vehicles import registration_display
 from borough.places.models import Property
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
@@ -240,7 +243,9 @@ def issue_permit(
             application,
             "issued",
             permit=permit,
-            detail="verified automatically" if verified else f"proof due by {permit.proof_due_on}",
+            detail="verified automatically"
+            if verified
+            else f"proof due by {date_in_words(permit.proof_due_on)}",
         )
         return IssueOutcome(application, permit, already_done=False)
 
@@ -583,7 +588,12 @@ def refuse_application(application_id: int, *, officer, reason: str) -> PermitAp
         application.decision_reason = reason
         application.decided_by = officer
         application.save(update_fields=["status", "decision_reason", "decided_by", "updated_at"])
-        _event(application, "refused", actor=officer, detail=f"{reason} (refunded {refunded}p)")
+        _event(
+            application,
+            "refused",
+            actor=officer,
+            detail=f"{reason} (refunded {pricing.pounds(refunded)})",
+        )
         return application
 
 
@@ -886,7 +896,7 @@ def request_vehicle_change(
             "vehicle_change_requested",
             permit=permit,
             actor=actor,
-            detail=f"{change.reference}: {price.charge_pence}p to pay",
+            detail=f"{change.reference}: {pricing.pounds(price.charge_pence)} to pay",
         )
     if change.charge_pence == 0:
         change = apply_vehicle_change(change.pk, today=today)
@@ -952,7 +962,8 @@ def apply_vehicle_change(change_id: int, *, today: dt.date | None = None):
             "vehicle_changed",
             permit=permit,
             actor=change.requested_by,
-            detail=f"{change.old_vrm} to {change.new_vrm}; paid {change.charge_pence}p "
+            detail=f"{registration_display(change.old_vrm)} to {registration_display(change.new_vrm)}; "
+            f"paid {pricing.pounds(change.charge_pence)} "
             f"({change.reference})",
         )
     logger.info("Vehicle change %s applied", change.reference)
@@ -1149,6 +1160,10 @@ def move_permit(
             permit=permit,
             actor=actor,
             detail=f"UPRN {old_property} to {property_id}; "
-            + ("verified automatically" if verified else f"proof due by {permit.proof_due_on}"),
+            + (
+                "verified automatically"
+                if verified
+                else f"proof due by {date_in_words(permit.proof_due_on)}"
+            ),
         )
         return permit

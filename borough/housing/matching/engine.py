@@ -179,7 +179,7 @@ class RentAccountMatcher:
     def _closed_reason(self, account_id: AccountId) -> str:
         end = self.accounts[account_id].end_date
         return (
-            f"The account closed on {end:%d %B %Y}: post to former-tenant arrears or refund "
+            f"The account closed on {end.day} {end:%B %Y}: post to former-tenant arrears or refund "
             "the payer."
         )
 

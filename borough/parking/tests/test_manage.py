@@ -369,7 +369,8 @@ def test_a_dearer_vehicle_pays_the_difference_for_the_months_left_and_changes_on
     )
     assert actions(permit).count("vehicle_changed") == 1
     event = PermitEvent.objects.get(action="vehicle_changed")
-    assert event.detail.startswith("AB12CDE to BG19XYZ")
+    # an officer reads the history: registrations as written, money in pounds
+    assert event.detail.startswith("AB12 CDE to BG19 XYZ; paid £175 ")
     assert event.actor == ada
     assert "AB12CDE" not in caplog.text and "BG19XYZ" not in caplog.text
     assert services.check_vehicle(

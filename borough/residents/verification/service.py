@@ -23,6 +23,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from borough.core.dates import when_in_words
 from borough.residents.index import index_dir, latest_run
 from borough.residents.linkage.pipeline import load_model
 from borough.residents.models import SourceDataset, SourceRecord
@@ -221,7 +222,7 @@ def _withheld(outcome: Outcome, refusal: TooManyAttempts) -> Outcome:
         reasons=(
             *outcome.reasons,
             "There have been too many failed checks of this resident's details, so the answer "
-            f"was not given to the caller (checks are refused until {until:%H:%M on %d %B %Y}). "
+            f"was not given to the caller (checks are refused until {when_in_words(until)}). "
             "An officer should confirm who the applicant is.",
         ),
         public_reasons=(PUBLIC["refer"],),
