@@ -14,6 +14,10 @@ def _run(tmp_path: Path, test_source: str) -> int:
     (tmp_path / "conftest.py").write_text(ROOT_CONFTEST.read_text())
     (tmp_path / "test_sample.py").write_text(test_source)
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # the root conftest loads a plugin from the project's tests package
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT_CONFTEST.parent), env.get("PYTHONPATH", "")])
+    )
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,

@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from borough.places.services import import_gazetteer
+from tests.e2e.test_foundation_journeys import assert_accessible
 
 AXE = Axe()
 REGION = {"runOnly": {"type": "rule", "values": ["region"]}}
@@ -32,8 +33,7 @@ PAGES = [
 
 
 def assert_no_violations(page, options) -> None:
-    results = AXE.run(page, options=options)
-    assert results.violations_count == 0, results.generate_report()
+    assert_accessible(page, options)
 
 
 @pytest.fixture

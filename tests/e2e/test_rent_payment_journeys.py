@@ -37,7 +37,7 @@ def test_a_tenant_who_owes_sees_it_gets_help_and_pays_by_card_after_a_declined_c
     expect(heading(page)).to_have_text("Your rent account")
     banner = page.get_by_role("region", name="You have rent to pay")
     expect(banner).to_contain_text("You owe £245.00")
-    expect(banner).to_contain_text("2.0 weeks of rent")
+    expect(banner).to_contain_text("2 weeks of rent")
     expect(page.locator(".govuk-panel--confirmation")).to_have_count(0)
     expect(page.get_by_role("heading", name="If you are struggling to pay")).to_be_visible()
     expect(page.locator("#contact")).to_contain_text("020 7946 0000")
