@@ -170,6 +170,17 @@ def _columns(df: Frame) -> list[str]:
 
 def _silence_splink() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
+    em = logging.getLogger("splink.internals.expectation_maximisation")
+    if not any(isinstance(f, _UntrainedLevels) for f in em.filters):
+        em.addFilter(_UntrainedLevels())
+
+
+class _UntrainedLevels(logging.Filter):
+    """Splink warns once per comparison level that no training pair fell into; the link says
+    so itself, in one line, with the value it gives them ("m: no training pair in [...]")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "unable to train m value" not in record.getMessage()
 
 
 # -- backends -------------------------------------------------------------------------------

@@ -45,3 +45,21 @@ def test_evaluate_before_any_link_says_what_to_do(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     with pytest.raises(CommandError, match="not been linked yet"):
         call_command("residents", "evaluate")
+
+
+def test_splinks_untrained_level_warnings_are_left_to_the_links_own_line(caplog):
+    """The link says in one line which levels had no training pair (``m: no training pair in
+    [...]``); Splink's one warning per level would repeat it, so only those are dropped."""
+    import logging
+
+    from borough.residents.linkage.pipeline import _silence_splink
+
+    _silence_splink()
+    em = logging.getLogger("splink.internals.expectation_maximisation")
+    with caplog.at_level(logging.WARNING):
+        em.warning(
+            "WARNING:\nLevel Within a year on comparison date_of_birth not observed in dataset, "
+            "unable to train m value"
+        )
+        em.warning("EM did not converge")
+    assert [r.getMessage() for r in caplog.records] == ["EM did not converge"]
