@@ -16,6 +16,14 @@ call (load into DuckDB, train, predict, cluster, write artefacts). ``peak_rss_mb
 process's ``getrusage(RUSAGE_SELF)`` peak: DuckDB runs in-process, so it covers DuckDB's memory
 too. ``peak_rss_mb_bench`` is the benchmark process (pilot, frame building, evaluation,
 baseline), which is not the linking's footprint. Generation runs in worker processes.
+
+Options (``python bench/run.py linkage --help``):
+
+- ``--no-gazetteer``: a council without an address gazetteer: no record has a UPRN (neither
+  from the export nor matched from the address), so homes are told apart by postcode and
+  address text alone. The baseline gets the same records.
+- ``--backend spark``: link with Splink on Spark in local mode (``pipeline.link(backend=
+  "spark")``) instead of DuckDB.
 """
 
 from __future__ import annotations
@@ -52,7 +60,23 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _link_in_child(frame_path: str, workdir: str, out: multiprocessing.Queue) -> None:
+def add_options(parser) -> None:
+    parser.add_argument(
+        "--no-gazetteer",
+        action="store_true",
+        help="no UPRNs: homes known by postcode and address text only",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=pipeline.BACKENDS,
+        default="duckdb",
+        help="where Splink trains and scores (default duckdb)",
+    )
+
+
+def _link_in_child(
+    frame_path: str, workdir: str, out: multiprocessing.Queue, backend: str = "duckdb"
+) -> None:
     """Link the frame in a fresh process, so that its peak memory is the linking's own:
     the records as an Arrow table (as ``records_for_linkage()`` returns them) plus DuckDB."""
 
@@ -63,7 +87,7 @@ def _link_in_child(frame_path: str, workdir: str, out: multiprocessing.Queue) ->
     table = pq.read_table(frame_path)
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    result = pipeline.link(table, workdir=workdir, progress=progress)
+    result = pipeline.link(table, workdir=workdir, progress=progress, backend=backend)
     out.put(
         {
             "seconds": time.perf_counter() - started,
@@ -79,8 +103,10 @@ def _link_in_child(frame_path: str, workdir: str, out: multiprocessing.Queue) ->
     )
 
 
-def run(size: int | None, progress: Callable[[str], None]) -> dict:
+def run(size: int | None, progress: Callable[[str], None], options=None) -> dict:
     size = size or DEFAULT_SIZE
+    no_gazetteer = bool(options and options.no_gazetteer)
+    backend = options.backend if options else "duckdb"
     tmp = Path(tempfile.mkdtemp(prefix="borough-bench-linkage-"))
     try:
         pilot = generate(tmp / "pilot", residents=PILOT_RESIDENTS, seed=SEED, workers=1)
@@ -99,6 +125,8 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         started = time.perf_counter()
         frame = records_from_synth(tmp / "borough")
         truth = truth_from_synth(tmp / "borough")
+        if no_gazetteer:
+            frame["uprn"] = pd.array([None] * len(frame), dtype="Int64")
         frame_seconds = time.perf_counter() - started
         frame_path = tmp / "frame.parquet"
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), frame_path)
@@ -109,7 +137,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
         child = context.Process(
-            target=_link_in_child, args=(str(frame_path), str(tmp / "work"), queue)
+            target=_link_in_child, args=(str(frame_path), str(tmp / "work"), queue, backend)
         )
         child.start()
         linked = queue.get()
