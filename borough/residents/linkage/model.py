@@ -49,7 +49,9 @@ LINKAGE_COLUMNS: tuple[str, ...] = (
     "phone",
 )
 
-MODEL_VERSION = 1
+# 2: the address is compared by its text too where a record has no UPRN (``_SAME_HOME``,
+# ``_ADDRESS_COMPARABLE``); link-only datasets (``LINK_ONLY_CONDITION``).
+MODEL_VERSION = 2
 
 # The table Splink sees: the columns the comparisons use, derived once per record. ``rid`` is
 # an integer stand-in for ``unique_id`` (in the same order), because joining millions of
@@ -72,6 +74,7 @@ select
     try_cast(uprn as bigint) as uprn,
     nullif(array_to_string(list_sort(regexp_extract_all(address_text, '[0-9]+')), ' '), '')
         as address_numbers,
+    nullif(address_text, '') as address_text,
     nullif(lower(trim(email)), '') as email
 from {source}
 """
@@ -174,16 +177,24 @@ _SIMILAR_SURNAME = (
     ' OR "surname_first_part_l" IN ("surname_first_part_r", "surname_last_part_r")'
     ' OR "surname_last_part_l" IN ("surname_first_part_r", "surname_last_part_r"))'
 )
+# One home: the same UPRN; or, where a record has no UPRN (a council without a gazetteer, an
+# address the gazetteer did not match), the same address text, or the same house and flat
+# numbers with the same postcode or with address text alike (Jaro-Winkler >= 0.9: one typo, a
+# town left off) and postcodes that are not in two different sectors (a typed postcode's
+# letters swapped, a postcode left out, a postcode outside the UK's formats).
 _SAME_HOME = (
-    '("uprn_l" = "uprn_r" OR ("postcode_l" = "postcode_r"'
-    ' AND "address_numbers_l" = "address_numbers_r"'
-    ' AND ("uprn_l" IS NULL OR "uprn_r" IS NULL)))'
+    '("uprn_l" = "uprn_r" OR (("uprn_l" IS NULL OR "uprn_r" IS NULL)'
+    ' AND ("address_text_l" = "address_text_r"'
+    ' OR ("address_numbers_l" = "address_numbers_r" AND ("postcode_l" = "postcode_r"'
+    ' OR (jaro_winkler_similarity("address_text_l", "address_text_r") >= 0.9'
+    ' AND coalesce("postcode_sector_l" = "postcode_sector_r", true)))))))'
 )
 _SAME_POSTCODE = '"postcode_l" = "postcode_r"'
 _SAME_SECTOR = '"postcode_sector_l" = "postcode_sector_r"'
 _ADDRESS_COMPARABLE = (
     '(("uprn_l" IS NOT NULL AND "uprn_r" IS NOT NULL)'
-    ' OR ("postcode_l" IS NOT NULL AND "postcode_r" IS NOT NULL))'
+    ' OR ("postcode_l" IS NOT NULL AND "postcode_r" IS NOT NULL)'
+    ' OR ("address_text_l" IS NOT NULL AND "address_text_r" IS NOT NULL))'
 )
 
 
@@ -248,18 +259,36 @@ TRAINING_BLOCKING_RULES: list[str] = [
 ]
 
 
+# Link-only datasets: a dataset declared ``link_only = true`` holds each person at most once
+# (FEBRL4's two files, a register with one entry a person), so no pair of two of its records is
+# ever looked at: they are only linked to other datasets' records. The linkage input's optional
+# boolean column ``link_only`` marks such records; the prepared records carry the dataset in
+# ``link_only_dataset`` (null for every other record), and every blocking rule, for training
+# and for prediction, gains ``LINK_ONLY_CONDITION`` when any record is link-only. A dataset that
+# is not link-only is still deduplicated and linked to every other.
+LINK_ONLY_COLUMN = "link_only"
+LINK_ONLY_CONDITION = 'coalesce(l."link_only_dataset" <> r."link_only_dataset", true)'
+
+
+def blocking_rules(rules: list[str], *, link_only: bool) -> list[str]:
+    """``rules`` as they apply to records of which some are link-only (or none)."""
+    return [f"{rule} AND {LINK_ONLY_CONDITION}" for rule in rules] if link_only else list(rules)
+
+
 def settings(
     *,
     term_frequencies: bool = True,
     probability_two_random_records_match: float = 1e-5,
+    link_only: bool = False,
 ) -> dict[str, Any]:
-    """The Splink settings dictionary (untrained)."""
+    """The Splink settings dictionary (untrained); ``link_only``: some records are link-only."""
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "rid",
         "comparisons": comparisons(term_frequencies=term_frequencies),
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": r} for r in PREDICTION_BLOCKING_RULES
+            {"blocking_rule": r}
+            for r in blocking_rules(PREDICTION_BLOCKING_RULES, link_only=link_only)
         ],
         "probability_two_random_records_match": probability_two_random_records_match,
         "retain_matching_columns": False,
@@ -427,7 +456,8 @@ def _duckdb_sql() -> list[str]:
         for level in comparison["comparison_levels"]
         if level["sql_condition"] != "ELSE"
     ]
-    return [*levels, *PREDICTION_BLOCKING_RULES, *TRAINING_BLOCKING_RULES]
+    rules = [*PREDICTION_BLOCKING_RULES, *TRAINING_BLOCKING_RULES]
+    return [*levels, *rules, *blocking_rules(rules, link_only=True)]
 
 
 def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:

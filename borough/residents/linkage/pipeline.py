@@ -115,6 +115,7 @@ class _Session:
         self.con.execute(f"SET temp_directory = {_sql_string(str(self.tmp))}")
         self.con.execute("SET preserve_insertion_order = false")
         self.records = 0
+        self.link_only = False  # some records are of link-only datasets (model.LINK_ONLY_COLUMN)
 
     def api(self) -> DuckDBAPI:
         # A fresh DatabaseAPI per Linker: Splink caches intermediate tables (the input with
@@ -127,9 +128,24 @@ class _Session:
         if missing:
             raise ValueError(f"linkage input lacks columns: {', '.join(missing)}")
         self.con.register("linkage_input", df)
-        self.con.execute(
-            "CREATE OR REPLACE TABLE records AS "
-            + linkage_model.PREPARE_SQL.format(source="linkage_input")
+        prepared = linkage_model.PREPARE_SQL.format(source="linkage_input")
+        if linkage_model.LINK_ONLY_COLUMN in _columns(df):
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE records AS SELECT p.*, "  # noqa: S608 (the model's SQL)
+                "CAST(CASE WHEN i.link_only THEN i.source_dataset END AS VARCHAR) "
+                f"AS link_only_dataset FROM ({prepared}) p "
+                "JOIN linkage_input i ON CAST(i.unique_id AS VARCHAR) = p.unique_id "
+                "ORDER BY p.rid"
+            )
+        else:
+            self.con.execute(
+                "CREATE OR REPLACE TABLE records AS SELECT *, "  # noqa: S608 (the model's SQL)
+                f"CAST(NULL AS VARCHAR) AS link_only_dataset FROM ({prepared})"
+            )
+        self.link_only = bool(
+            self.con.execute(
+                "SELECT count(*) FROM records WHERE link_only_dataset IS NOT NULL"
+            ).fetchone()[0]
         )
         # the records' periods, where the input has them (the move evidence's dates)
         if all(c in _columns(df) for c in linkage_model.RESIDENCE_COLUMNS):
@@ -408,7 +424,8 @@ def _train(
     api = backend.api()
     source = backend.source(table)
     settings = linkage_model.for_dialect(
-        linkage_model.settings(term_frequencies=term_frequencies), backend.name
+        linkage_model.settings(term_frequencies=term_frequencies, link_only=s.link_only),
+        backend.name,
     )
     linker = Linker(source, settings, api, set_up_basic_logging=False)
     pairs = min(u_max_pairs, used * (used - 1) / 2)
@@ -423,7 +440,9 @@ def _train(
     if unseen:
         progress(f"u: no random pair in [{'; '.join(unseen)}]: set to 1/{pairs:,.0f}")
     linker = Linker(source, model, api, set_up_basic_logging=False)
-    for rule in linkage_model.TRAINING_BLOCKING_RULES:
+    for rule in linkage_model.blocking_rules(
+        linkage_model.TRAINING_BLOCKING_RULES, link_only=s.link_only
+    ):
         started = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule if backend.name == "duckdb" else linkage_model.spark_sql(rule),
@@ -495,6 +514,17 @@ def _predict(
     _silence_splink()
     backend = backend or _DuckDB(s)
     trained = linkage_model.for_dialect(trained, "duckdb")
+    # the pairs looked at are these records' (link-only or not), whatever the model was
+    # trained on
+    trained = {
+        **trained,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule}
+            for rule in linkage_model.blocking_rules(
+                linkage_model.PREDICTION_BLOCKING_RULES, link_only=s.link_only
+            )
+        ],
+    }
     prior = trained["probability_two_random_records_match"]
     # keep each comparison's contribution to the match weight: a reviewer needs the reasons
     scoring = {
@@ -806,11 +836,22 @@ def link(
                 "sample_size": min(sample_size, n),
                 "u_max_pairs": u_max_pairs,
                 "seed": seed,
-                "em_blocking_rules": linkage_model.TRAINING_BLOCKING_RULES,
+                "em_blocking_rules": linkage_model.blocking_rules(
+                    linkage_model.TRAINING_BLOCKING_RULES, link_only=s.link_only
+                ),
                 "term_frequencies": term_frequencies,
                 "m_floor": M_FLOOR,
             },
-            "prediction_blocking_rules": linkage_model.PREDICTION_BLOCKING_RULES,
+            "prediction_blocking_rules": linkage_model.blocking_rules(
+                linkage_model.PREDICTION_BLOCKING_RULES, link_only=s.link_only
+            ),
+            "link_only_datasets": [
+                row[0]
+                for row in s.con.execute(
+                    "SELECT DISTINCT link_only_dataset FROM records "
+                    "WHERE link_only_dataset IS NOT NULL ORDER BY 1"
+                ).fetchall()
+            ],
             "thresholds": {
                 "cluster_match_probability": cluster_threshold,
                 "stored_match_probability": store_threshold,

@@ -40,6 +40,7 @@ _STRING_FIELDS = (
     "postcode",
     "postcode_sector",
     "address_numbers",
+    "address_text",
     "email",
 )
 _META_FIELDS = ("unique_id", "source_dataset", "resident_id")
@@ -216,6 +217,7 @@ class CandidateIndex:
             postcode_sector=s("postcode_sector", i),
             uprn=uprn or None,
             address_numbers=s("address_numbers", i),
+            address_text=s("address_text", i),
             email=s("email", i),
         )
 

@@ -44,6 +44,7 @@ class Prepared:
     postcode_sector: str | None = None
     uprn: int | None = None
     address_numbers: str | None = None
+    address_text: str | None = None
     email: str | None = None
 
 
@@ -91,5 +92,6 @@ def prepare(
         postcode_sector=sector,
         uprn=int(uprn) if uprn else None,
         address_numbers=numbers,
+        address_text=_blank(address_text),
         email=email,
     )

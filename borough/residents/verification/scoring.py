@@ -110,17 +110,31 @@ DATE_OF_BIRTH: dict[str, Predicate] = {
 
 
 def _address_comparable(l: Prepared, r: Prepared) -> bool:
-    return (l.uprn is not None and r.uprn is not None) or (
-        l.postcode is not None and r.postcode is not None
+    return (
+        (l.uprn is not None and r.uprn is not None)
+        or (l.postcode is not None and r.postcode is not None)
+        or (l.address_text is not None and r.address_text is not None)
     )
 
 
 def _same_home(l: Prepared, r: Prepared) -> bool:
-    return _eq(l.uprn, r.uprn) or (
-        _eq(l.postcode, r.postcode)
-        and _eq(l.address_numbers, r.address_numbers)
-        and (l.uprn is None or r.uprn is None)
+    if _eq(l.uprn, r.uprn):
+        return True
+    if l.uprn is not None and r.uprn is not None:
+        return False
+    if _eq(l.address_text, r.address_text):
+        return True
+    if not _eq(l.address_numbers, r.address_numbers):
+        return False
+    if _eq(l.postcode, r.postcode):
+        return True
+    # postcodes in two different sectors are two places, however alike the text
+    sectors_differ = (
+        l.postcode_sector is not None
+        and r.postcode_sector is not None
+        and l.postcode_sector != r.postcode_sector
     )
+    return not sectors_differ and _jw(l.address_text, r.address_text, 0.9)
 
 
 def _similar_surname(l: Prepared, r: Prepared) -> bool:

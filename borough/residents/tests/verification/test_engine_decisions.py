@@ -45,7 +45,12 @@ def _index(indexed, records):
 
 
 JOANNA = Applicant(
-    first_name="Joanna", surname="O'Brien", date_of_birth=dt.date(1958, 4, 8), uprn=HOME
+    first_name="Joanna",
+    surname="O'Brien",
+    date_of_birth=dt.date(1958, 4, 8),
+    uprn=HOME,
+    postcode="E21 0AA",
+    address="Flat 1 Lansbury House, Carlton Close",
 )
 
 
