@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 DEFAULT_SIZE = 1_000_000
 SEED = 2
@@ -233,7 +234,12 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         con = duckdb.connect(":memory:")
         con.execute(
             "CREATE TABLE records AS "
-            + linkage_model.PREPARE_SQL.format(source=f"read_parquet('{verification_path}')")
+            + linkage_model.PREPARE_SQL.format(
+                source=linkage_model.source_sql(
+                    f"read_parquet('{verification_path}')",
+                    pq.read_schema(verification_path).names,
+                )
+            )
         )
         linker = Linker("records", trained, DuckDBAPI(con), set_up_basic_logging=False)
         linker.table_management.compute_tf_table("first_name")

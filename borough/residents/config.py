@@ -43,6 +43,7 @@ TEXT_FIELDS = (
     "postcode",
     "email",
     "phone",
+    "national_id",
 )
 DATE_FIELDS = ("date_of_birth", "valid_from", "valid_to")
 LINES_FIELDS = ("address",)

@@ -42,6 +42,7 @@ HASHED = (
     "postcode_given",
     "email",
     "phone",
+    "national_id",
     "title_std",
     "first_name_std",
     "middle_names_std",
@@ -53,6 +54,7 @@ HASHED = (
     "address_text",
     "email_std",
     "phone_std",
+    "national_id_std",
     "valid_from",
     "valid_to",
     "uprn",
@@ -368,7 +370,11 @@ class _Upsert:
             "changed_at",
             "ended_at",
         ]
-        names = [meta.get_field(c.removesuffix("_id")).column for c in columns]
+        foreign_keys = {"dataset_id", "first_seen_load_id", "last_seen_load_id"}
+        names = [
+            meta.get_field(c.removesuffix("_id") if c in foreign_keys else c).column
+            for c in columns
+        ]
         quote = ops.quote_name
         keep = {"dataset_id", "record_ref", "first_seen_load_id"}
         # Table and column names come from the model, never from the file.

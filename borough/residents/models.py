@@ -145,6 +145,12 @@ class SourceRecord(models.Model):
     postcode_given = models.CharField(max_length=40, blank=True)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=60, blank=True)
+    national_id = models.CharField(
+        "identity number",
+        max_length=40,
+        blank=True,
+        help_text="A number the person is known by across systems: National Insurance, NHS …",
+    )
 
     # Standardised (see standardise.py).
     title_std = models.CharField(max_length=20, blank=True, help_text='"Mrs", "Dr"')
@@ -171,6 +177,9 @@ class SourceRecord(models.Model):
     address_text = models.CharField(max_length=500, blank=True)
     email_std = models.CharField(max_length=254, blank=True)
     phone_std = models.CharField(max_length=20, blank=True)
+    national_id_std = models.CharField(
+        "identity number (standard)", max_length=40, blank=True, help_text="Upper case, no spaces"
+    )
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
 

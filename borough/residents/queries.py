@@ -24,6 +24,7 @@ LINKAGE_SCHEMA = pa.schema(
         ("address_text", pa.string()),
         ("email", pa.string()),
         ("phone", pa.string()),
+        ("national_id", pa.string()),
     ]
 )
 _LINKAGE_FIELDS = (
@@ -39,6 +40,7 @@ _LINKAGE_FIELDS = (
     "address_text",
     "email_std",
     "phone_std",
+    "national_id_std",
 )
 _BATCH = 20_000
 
@@ -74,7 +76,7 @@ def records_for_linkage(
     ``"council_tax:600000001#2"``), ``source_dataset`` (the dataset code), ``first_name``,
     ``first_name_canonical``, ``middle_names``, ``surname`` (all standardised: lower-case ASCII,
     see ``standardise.py``), ``date_of_birth`` (ISO ``YYYY-MM-DD``), ``postcode`` (``"E8 1DY"``),
-    ``uprn`` (int64), ``address_text`` (standardised), ``email``, ``phone`` (standardised).
+    ``uprn`` (int64), ``address_text`` (standardised), ``email``, ``phone``, ``national_id`` (standardised).
     A value Borough does not have is null, never an empty string. Rows are ordered by
     ``unique_id``'s dataset, then by load order.
 
@@ -102,7 +104,7 @@ def records_for_linkage(
     columns: list[list] = [[] for _ in schema]
     for row in query.iterator(chunk_size=_BATCH):
         code, ref, first, canonical, middle, surname, dob, postcode, uprn = row[:9]
-        address, email, phone = row[9:12]
+        address, email, phone, national_id = row[9:13]
         values = [
             f"{code}:{ref}",
             code,
@@ -116,9 +118,10 @@ def records_for_linkage(
             address or None,
             email or None,
             phone or None,
+            national_id or None,
         ]
         if with_validity:
-            period = [day.isoformat() if day else None for day in row[12:]]
+            period = [day.isoformat() if day else None for day in row[13:]]
             values += period + (period if code in residence else [None, None])
         for column, value in zip(columns, values, strict=True):
             column.append(value)

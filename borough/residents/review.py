@@ -420,6 +420,7 @@ def compare_fields(left: SourceRecord, right: SourceRecord) -> list[FieldCompari
         ("Postcode", "postcode_given", ("postcode",), ""),
         ("UPRN", "uprn_given", ("uprn",), "uprn"),
         ("Email", "email", ("email_std",), ""),
+        ("Identity number", "national_id", ("national_id_std",), ""),
     ]
     rows = []
     for label, given, standard, derived_key in specs:
@@ -458,6 +459,7 @@ def _linkage_row(record: SourceRecord) -> dict:
         "address_text": record.address_text or None,
         "email": record.email_std or None,
         "phone": record.phone_std or None,
+        "national_id": record.national_id_std or None,
     }
 
 
@@ -515,6 +517,7 @@ COMPARISON_TITLES = {
     "surname_address": "Surname and address",
     "middle_names": "Middle names",
     "email": "Email address",
+    "national_id": "Identity number",
     "household_move": "Moving house together",
     "periods_meet": "Moving house: dates",
 }
@@ -550,6 +553,12 @@ _LEVELS = {
         "Null": "At least one record has no email address",
         "Exact": "Email addresses are the same",
         "All other comparisons": "Email addresses are different",
+    },
+    "national_id": {
+        "Null": "At least one record has no identity number",
+        "Exact": "Identity numbers (National Insurance, NHS …) are the same",
+        "One edit apart (typo)": "Identity numbers are one character apart, like a typing error",
+        "All other comparisons": "Identity numbers are different",
     },
     "surname_address": {
         "Null": "At least one record has no surname, and the addresses cannot be compared",

@@ -36,6 +36,7 @@ MAX_LENGTHS = {
     "postcode": 40,
     "email": 254,
     "phone": 60,
+    "national_id": 40,
 }
 _UPRN = re.compile(r"[0-9]{1,12}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -59,6 +60,7 @@ class RecordValues:
     postcode_given: str = ""
     email: str = ""
     phone: str = ""
+    national_id: str = ""
     title_std: str = ""
     first_name_std: str = ""
     middle_names_std: str = ""
@@ -70,6 +72,7 @@ class RecordValues:
     address_text: str = ""
     email_std: str = ""
     phone_std: str = ""
+    national_id_std: str = ""
     valid_from: date | None = None
     valid_to: date | None = None
     source_uprn: int | None = None  # the source's UPRN, if it is a number
@@ -186,6 +189,7 @@ class RowReader:
         record.postcode_given = given.get("postcode", "")
         record.email = given.get("email", "")
         record.phone = given.get("phone", "")
+        record.national_id = given.get("national_id", "")
         self._names(record, fields)
         self._dates(record, fields, given, row, problems, warnings)
         self._address(record, fields, row, warnings)
@@ -290,6 +294,17 @@ class RowReader:
                         f"'{record.phone}' is not a UK phone number; it is not used",
                         row,
                         fields["phone"].column,
+                    )
+                )
+        if record.national_id:
+            record.national_id_std = std.standardise_identifier(record.national_id)
+            if not record.national_id_std:
+                warnings.append(
+                    Problem(
+                        f"'{record.national_id}' is not an identity number (it needs a digit and "
+                        "at least 4 letters or digits); it is not used",
+                        row,
+                        fields["national_id"].column,
                     )
                 )
 

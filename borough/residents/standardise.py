@@ -340,6 +340,20 @@ def standardise_email(text: str) -> str:
     return email if _EMAIL.fullmatch(email) else ""
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
+
+
+def standardise_identifier(text: str) -> str:
+    """An identity number (National Insurance, NHS, a pupil or social security number) as
+    upper-case letters and digits only (``"qq 12 34 56 c"`` → ``"QQ123456C"``); ``""`` if it
+    has no digit, fewer than 4 characters or one character repeated (``"000000"``, a
+    placeholder that would make strangers alike)."""
+    value = _NOT_ALPHANUMERIC.sub("", text.upper())
+    if len(value) < 4 or not any(c.isdigit() for c in value) or len(set(value)) == 1:
+        return ""
+    return value
+
+
 def standardise_phone(text: str) -> str:
     """UK national digits (``"+44 (0)7700 900123"`` → ``"07700900123"``); ``""`` if not a number."""
     digits = re.sub(r"\D", "", text)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from typing import Any
 
 # The contract with the loading side (borough.residents.queries.records_for_linkage()).
@@ -47,10 +48,27 @@ LINKAGE_COLUMNS: tuple[str, ...] = (
     "address_text",
     "email",
     "phone",
+    "national_id",
 )
 
+# Columns a linkage input may lack: each is then null in every record (an index or frame
+# written before the column existed, a caller with no such data).
+OPTIONAL_COLUMNS: dict[str, str] = {"national_id": "VARCHAR"}
+
+
+def source_sql(table: str, columns: Iterable[str]) -> str:
+    """A FROM item for ``PREPARE_SQL``: ``table``, with every optional column it lacks
+    (``columns`` are the ones it has) as nulls."""
+    missing = [c for c in OPTIONAL_COLUMNS if c not in set(columns)]
+    if not missing:
+        return table
+    nulls = ", ".join(f"CAST(NULL AS {OPTIONAL_COLUMNS[c]}) AS {c}" for c in missing)
+    return f"(SELECT *, {nulls} FROM {table})"  # noqa: S608 (this module's names)
+
+
 # 2: the address is compared by its text too where a record has no UPRN (``_SAME_HOME``,
-# ``_ADDRESS_COMPARABLE``); link-only datasets (``LINK_ONLY_CONDITION``).
+# ``_ADDRESS_COMPARABLE``); link-only datasets (``LINK_ONLY_CONDITION``); an identity number
+# (``national_id``) compared and blocked on.
 MODEL_VERSION = 2
 
 # The table Splink sees: the columns the comparisons use, derived once per record. ``rid`` is
@@ -75,8 +93,22 @@ select
     nullif(array_to_string(list_sort(regexp_extract_all(address_text, '[0-9]+')), ' '), '')
         as address_numbers,
     nullif(address_text, '') as address_text,
-    nullif(lower(trim(email)), '') as email
-from {source}
+    nullif(lower(trim(email)), '') as email,
+    nullif(national_id, '') as national_id
+from (
+    -- a column that is empty in every record is text all the same (pandas gives it no type)
+    select * replace (
+        cast(first_name as varchar) as first_name,
+        cast(first_name_canonical as varchar) as first_name_canonical,
+        cast(middle_names as varchar) as middle_names,
+        cast(surname as varchar) as surname,
+        cast(postcode as varchar) as postcode,
+        cast(address_text as varchar) as address_text,
+        cast(email as varchar) as email,
+        cast(national_id as varchar) as national_id
+    )
+    from {source}
+)
 """
 
 
@@ -168,6 +200,21 @@ def comparisons(*, term_frequencies: bool = True) -> list[dict[str, Any]]:
                 ELSE,
             ],
         },
+        {
+            # A number the person is known by across systems (National Insurance, NHS, a
+            # social security number): equal, one character typed wrong, or two numbers.
+            "output_column_name": "national_id",
+            "comparison_description": "Identity number: exact or one typo",
+            "comparison_levels": [
+                _null('"national_id_l" IS NULL OR "national_id_r" IS NULL'),
+                _level('"national_id_l" = "national_id_r"', "Exact"),
+                _level(
+                    'levenshtein("national_id_l", "national_id_r") <= 1',
+                    "One edit apart (typo)",
+                ),
+                ELSE,
+            ],
+        },
     ]
 
 
@@ -249,6 +296,7 @@ PREDICTION_BLOCKING_RULES: list[str] = [
     'l."postcode" = r."postcode" AND l."first_name_canonical" = r."first_name_canonical"',
     'l."postcode" = r."postcode" AND l."surname" = r."surname"',
     'l."email" = r."email"',
+    'l."national_id" = r."national_id"',
 ]
 
 # EM training blocks: neither fixes the household. Same date of birth (relatives rarely share

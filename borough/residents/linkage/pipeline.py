@@ -124,11 +124,17 @@ class _Session:
         return DuckDBAPI(self.con)
 
     def load(self, df: Frame) -> int:
-        missing = [c for c in linkage_model.LINKAGE_COLUMNS if c not in _columns(df)]
+        missing = [
+            c
+            for c in linkage_model.LINKAGE_COLUMNS
+            if c not in _columns(df) and c not in linkage_model.OPTIONAL_COLUMNS
+        ]
         if missing:
             raise ValueError(f"linkage input lacks columns: {', '.join(missing)}")
         self.con.register("linkage_input", df)
-        prepared = linkage_model.PREPARE_SQL.format(source="linkage_input")
+        prepared = linkage_model.PREPARE_SQL.format(
+            source=linkage_model.source_sql("linkage_input", _columns(df))
+        )
         if linkage_model.LINK_ONLY_COLUMN in _columns(df):
             self.con.execute(
                 f"CREATE OR REPLACE TABLE records AS SELECT p.*, "  # noqa: S608 (the model's SQL)

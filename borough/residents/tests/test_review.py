@@ -24,7 +24,14 @@ from borough.transparency.queries import events
 
 OFFICER = "Resident data officer"
 LINKED_AT = "2026-03-01T10:00:00+00:00"
-COMPARISONS = ("first_name", "date_of_birth", "surname_address", "middle_names", "email")
+COMPARISONS = (
+    "first_name",
+    "date_of_birth",
+    "surname_address",
+    "middle_names",
+    "email",
+    "national_id",
+)
 PRIOR_BITS = -10.0
 
 
@@ -42,7 +49,13 @@ def _pair(left: str, right: str, probability: float, decision: str | None = None
         if probability <= 0
         else math.log2(probability / (1 - probability))
     )
-    bits = {"first_name": 6.0, "date_of_birth": 0.0, "middle_names": 0.0, "email": 0.0}
+    bits = {
+        "first_name": 6.0,
+        "date_of_birth": 0.0,
+        "middle_names": 0.0,
+        "email": 0.0,
+        "national_id": 0.0,
+    }
     household, periods = -0.5, 1.5
     if math.isfinite(weight):
         bits["surname_address"] = weight - PRIOR_BITS - sum(bits.values()) - household - periods

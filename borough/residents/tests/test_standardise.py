@@ -269,3 +269,19 @@ def test_address_text_is_plain_words(lines):
     assert text == " ".join(text.split())
     assert text.isascii()
     assert text == text.lower()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("qq 12 34 56 c", "QQ123456C"),  # a National Insurance number as typed
+        ("485 777 3456", "4857773456"),  # an NHS number
+        ("5304218", "5304218"),  # FEBRL's social security ids
+        ("N/A", ""),  # no digit
+        ("000000000", ""),  # a placeholder: one character repeated
+        ("12", ""),  # too short to tell two people apart
+        ("", ""),
+    ],
+)
+def test_identity_numbers_are_letters_and_digits_or_left_out(text, expected):
+    assert s.standardise_identifier(text) == expected

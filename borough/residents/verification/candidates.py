@@ -42,6 +42,7 @@ _STRING_FIELDS = (
     "address_numbers",
     "address_text",
     "email",
+    "national_id",
 )
 _META_FIELDS = ("unique_id", "source_dataset", "resident_id")
 _EPOCH = dt.date(1970, 1, 1)
@@ -56,6 +57,7 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("postcode", "first_name_canonical"),
     ("postcode", "surname"),
     ("email",),
+    ("national_id",),
 )
 
 
@@ -67,10 +69,10 @@ def rule_for(key: tuple[str, ...]) -> str:
 #: The columns the index is built from: the linkage contract, validity and the resident.
 INDEX_COLUMNS = (*linkage_model.LINKAGE_COLUMNS, "valid_from", "valid_to", "resident_id")
 
-# the model's own SQL, no input
+# the model's own SQL, no input; {source} is index_input with any optional column it lacks
 _INDEX_SQL = (
     "WITH prepared AS ("  # noqa: S608
-    + linkage_model.PREPARE_SQL.format(source="index_input")
+    + linkage_model.PREPARE_SQL
     + "), extra AS (SELECT cast(unique_id AS varchar) AS unique_id, source_dataset, "
     "try_cast(valid_from AS date) AS valid_from, try_cast(valid_to AS date) AS valid_to, "
     "resident_id FROM index_input) "
@@ -80,6 +82,11 @@ _INDEX_SQL = (
     "cast(date_diff('day', DATE '1970-01-01', e.valid_to) AS integer) AS valid_to_days "
     "FROM prepared p JOIN extra e USING (unique_id) ORDER BY p.rid"
 )
+
+
+def _index_sql(con: duckdb.DuckDBPyConnection) -> str:
+    columns = [c[0] for c in con.execute("SELECT * FROM index_input LIMIT 0").description]
+    return _INDEX_SQL.format(source=linkage_model.source_sql("index_input", columns))
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ class CandidateIndex:
         con = duckdb.connect(":memory:")
         try:
             con.register("index_input", records)
-            table = con.execute(_INDEX_SQL).df()
+            table = con.execute(_index_sql(con)).df()
         finally:
             con.close()
         return cls(table, trained, label=label)
@@ -153,7 +160,7 @@ class CandidateIndex:
         try:
             quoted = "'" + str(path).replace("'", "''") + "'"
             con.execute(f"CREATE VIEW index_input AS SELECT * FROM read_parquet({quoted})")  # noqa: S608
-            table = con.execute(_INDEX_SQL).df()
+            table = con.execute(_index_sql(con)).df()
         finally:
             con.close()
         return cls(table, trained, label=label)
@@ -219,6 +226,7 @@ class CandidateIndex:
             address_numbers=s("address_numbers", i),
             address_text=s("address_text", i),
             email=s("email", i),
+            national_id=s("national_id", i),
         )
 
     def unique_id(self, i: int) -> str:

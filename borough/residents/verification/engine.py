@@ -160,6 +160,7 @@ _FIELD_NAMES = {
     "address": "address",
     "middle_names": "middle names",
     "email": "email address",
+    "national_id": "identity number",
 }
 _AGREEING = {
     ("first_name", "Exact"),
@@ -167,6 +168,7 @@ _AGREEING = {
     ("date_of_birth", "Exact"),
     ("middle_names", "Exact"),
     ("email", "Exact"),
+    ("national_id", "Exact"),
 }
 _SURNAME_PARTS = {"Same surname": "agrees", "Similar surname": "close", "Other surname": "differs"}
 _ADDRESS_PARTS = {

@@ -46,6 +46,7 @@ class Prepared:
     address_numbers: str | None = None
     address_text: str | None = None
     email: str | None = None
+    national_id: str | None = None
 
 
 def _blank(value: str | None) -> str | None:
@@ -63,6 +64,7 @@ def prepare(
     uprn: int | None = None,
     address_text: str | None = None,
     email: str | None = None,
+    national_id: str | None = None,
 ) -> Prepared:
     """``PREPARE_SQL`` for one record of standardised values (``standardise.py``)."""
     first = _blank(first_name)
@@ -94,4 +96,5 @@ def prepare(
         address_numbers=numbers,
         address_text=_blank(address_text),
         email=email,
+        national_id=_blank(national_id),
     )

@@ -190,6 +190,12 @@ EMAIL: dict[str, Predicate] = {
     "Exact": lambda l, r: _eq(l.email, r.email),
 }
 
+NATIONAL_ID: dict[str, Predicate] = {
+    "Null": lambda l, r: l.national_id is None or r.national_id is None,
+    "Exact": lambda l, r: _eq(l.national_id, r.national_id),
+    "One edit apart (typo)": lambda l, r: _lev(l.national_id, r.national_id, 1),
+}
+
 #: Python predicates for every level of ``model.comparisons()``, by comparison and level label.
 #: A level whose predicate is ``None`` (or is missing: "All other comparisons") always holds.
 PREDICATES: dict[str, Mapping[str, Predicate | None]] = {
@@ -198,6 +204,7 @@ PREDICATES: dict[str, Mapping[str, Predicate | None]] = {
     "surname_address": SURNAME_ADDRESS,
     "middle_names": MIDDLE_NAMES,
     "email": EMAIL,
+    "national_id": NATIONAL_ID,
 }
 ELSE_LABEL = "All other comparisons"
 
@@ -208,6 +215,7 @@ COMPARISON_NAMES = {
     "surname_address": "surname and address",
     "middle_names": "middle names",
     "email": "email address",
+    "national_id": "identity number",
 }
 
 

@@ -64,7 +64,9 @@ def test_model_artefact_is_versioned_and_reloadable(linked):
 
     con = duckdb.connect()
     con.register("frame", linked.frame)
-    con.execute("CREATE TABLE records AS " + model.PREPARE_SQL.format(source="frame"))
+    con.execute(
+        "CREATE TABLE records AS " + model.PREPARE_SQL.format(source=model.source_sql("frame", ()))
+    )
     linker = Linker("records", str(result.model_path), DuckDBAPI(con), set_up_basic_logging=False)
     scored = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
     assert len(scored) > 0

@@ -161,6 +161,7 @@ def test_field_agreements_read_the_levels(indexed):
         "address": "agrees",
         "middle_names": "missing",
         "email": "missing",
+        "national_id": "missing",
     }
     assert field_agreements(()) == ()
 

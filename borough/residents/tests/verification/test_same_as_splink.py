@@ -98,7 +98,10 @@ def test_each_level_is_the_one_duckdb_picks(indexed):
     pairs = _pairs_sample(indexed)
     con = duckdb.connect(":memory:")
     con.register("input", indexed.frame)
-    con.execute("CREATE TABLE records AS " + linkage_model.PREPARE_SQL.format(source="input"))
+    con.execute(
+        "CREATE TABLE records AS "
+        + linkage_model.PREPARE_SQL.format(source=linkage_model.source_sql("input", ()))
+    )
     positions = {
         uid: rid for rid, uid in con.execute("SELECT rid, unique_id FROM records").fetchall()
     }
@@ -186,7 +189,10 @@ def _splink_scores(indexed, applicants):
     """Splink's own real-time matching of each applicant against the indexed records."""
     con = duckdb.connect(":memory:")
     con.register("input", indexed.frame)
-    con.execute("CREATE TABLE records AS " + linkage_model.PREPARE_SQL.format(source="input"))
+    con.execute(
+        "CREATE TABLE records AS "
+        + linkage_model.PREPARE_SQL.format(source=linkage_model.source_sql("input", ()))
+    )
     new = pd.DataFrame(applicants)
     new["unique_id"] = [f"applicant:{n}" for n in range(len(new))]
     new["source_dataset"] = "applicant"
@@ -195,7 +201,7 @@ def _splink_scores(indexed, applicants):
     con.register("new_input", new[list(linkage_model.LINKAGE_COLUMNS)])
     con.execute(
         "CREATE TABLE applicants AS SELECT * REPLACE (rid + 10000000 AS rid) FROM ("
-        + linkage_model.PREPARE_SQL.format(source="new_input")
+        + linkage_model.PREPARE_SQL.format(source=linkage_model.source_sql("new_input", ()))
         + ")"
     )
     linker = Linker("records", indexed.trained, DuckDBAPI(con), set_up_basic_logging=False)
