@@ -185,3 +185,15 @@ def test_not_a_date_takes_problem_or_blank(tmp_path):
     )
     with pytest.raises(DatasetConfigError, match="not_a_date must be one of problem, blank"):
         dataset_config("library_members", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("postcode", "sector"), [("4223", None), ("1234 AB", None), ("E21 0AA", "E21 0")]
+)
+def test_verification_prepares_another_countrys_postcode_with_no_uk_sector(postcode, sector):
+    """The verification index reads a record's postcode as linkage does: a postal code of
+    another country has no UK sector, so it is close only to the same text."""
+    from borough.residents.verification.prepare import prepare
+
+    prepared = prepare(surname="smith", postcode=postcode, address_text="8 stanley street")
+    assert (prepared.postcode, prepared.postcode_sector) == (postcode, sector)
