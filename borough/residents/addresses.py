@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from borough.places.models import Property
 from borough.places.queries import NOT_OFFERED_CLASSES
-from borough.residents.standardise import address_text
+from borough.residents.standardise import address_text, is_uk_postcode
 
 #: A probabilistic match must beat the runner-up by this much match weight.
 MIN_DISTINGUISHABILITY = 2.0
@@ -200,7 +200,11 @@ class AddressMatcher:
                 {
                     "unique_id": [str(i) for i in range(len(queries))],
                     "address_concat": [text for text, _ in queries],
-                    "postcode": [postcode or None for _, postcode in queries],
+                    # a postcode from another country (kept as text) is not given to the
+                    # UK matcher: it could only point it at the wrong UK postcode
+                    "postcode": [
+                        postcode if is_uk_postcode(postcode) else None for _, postcode in queries
+                    ],
                 }
             )
             matcher = UkamMatcher(

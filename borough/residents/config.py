@@ -50,6 +50,11 @@ LINES_FIELDS = ("address",)
 FIELDS = TEXT_FIELDS + DATE_FIELDS + LINES_FIELDS
 NAME_FIELDS = ("full_name", "first_name", "surname")
 MIDDLE_NAME_RULES = ("any", "initials")
+#: date_of_birth: what a value that is not a date in the declared formats is. "problem" (the
+#: default): the load stops, as for every other date (a wrong declared format, day and month
+#: the other way round, shows as dates that cannot be). "blank": the value is kept as given,
+#: the date of birth is left blank, and the load goes on with a warning.
+NOT_A_DATE_RULES = ("problem", "blank")
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
 
@@ -69,6 +74,7 @@ class FieldSpec:
     #: every date in the past, whatever its year (the council decides what is implausible)
     oldest_years: int = 0
     middle_names: str = "any"  # full_name: "initials" when only initials stand for middle names
+    not_a_date: str = "problem"  # date_of_birth: "blank" keeps a value that is not a date, unused
 
     @property
     def column(self) -> str:
@@ -113,6 +119,12 @@ class DatasetConfig:
     # liability, tenancy or claim), not a document's issue and expiry: record linkage reads a
     # period that ends when another begins at a new home as a move
     period_is_residence: bool = False
+    # each person appears in the dataset at most once: its records are linked only to other
+    # datasets' records, never to each other (``records_for_linkage``'s ``link_only`` column)
+    link_only: bool = False
+    # False: a row whose (required) person has no name is still a record, with a warning,
+    # known by its other fields; True (the default): a problem
+    name_required: bool = True
 
     def mapped_columns(self) -> list[str]:
         """Every column the declaration reads, in order, each once."""
@@ -192,6 +204,8 @@ _TOP_LEVEL = {
     "description",
     "proves",
     "period_is_residence",
+    "link_only",
+    "name_required",
     "lawful_basis",
     "file",
     "fields",
@@ -220,6 +234,8 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
     description = got(lambda: _text(data, "description", where, required=False), "")
     proves = got(lambda: _proves(data, where), ())
     period_is_residence = got(lambda: _flag(data, "period_is_residence", where), False)
+    link_only = got(lambda: _flag(data, "link_only", where), False)
+    name_required = got(lambda: _flag(data, "name_required", where, default=True), True)
     basis = got(lambda: _lawful_basis(data, where), ("", ""))
     file = got(lambda: _file_table(data, where), {})
     fwhere = f"{where}: [file]"
@@ -258,6 +274,8 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         encoding=encoding,
         date_formats=date_formats,
         period_is_residence=period_is_residence,
+        link_only=link_only,
+        name_required=name_required,
     )
 
 
@@ -283,8 +301,8 @@ def _proves(data: dict, where: str) -> tuple[str, ...]:
     return proves
 
 
-def _flag(data: dict, key: str, where: str) -> bool:
-    value = data.get(key, False)
+def _flag(data: dict, key: str, where: str, *, default: bool = False) -> bool:
+    value = data.get(key, default)
     if not isinstance(value, bool):
         raise DatasetConfigError(f"{where}: {key} must be true or false.")
     return value
@@ -412,7 +430,7 @@ def _field(name: str, value, where: str) -> FieldSpec:
     if name in DATE_FIELDS:
         allowed.add("date_formats")
     if name == "date_of_birth":
-        allowed.update({"minus_years", "oldest_years"})
+        allowed.update({"minus_years", "oldest_years", "not_a_date"})
     if name == "full_name":
         allowed.add("middle_names")
     _unknown(value, allowed, where)
@@ -432,6 +450,12 @@ def _field(name: str, value, where: str) -> FieldSpec:
         if not isinstance(years, int) or isinstance(years, bool) or years <= 0:
             raise DatasetConfigError(f"{where}: oldest_years must be a whole number of years.")
         spec["oldest_years"] = years
+    if "not_a_date" in value:
+        if value["not_a_date"] not in NOT_A_DATE_RULES:
+            raise DatasetConfigError(
+                f"{where}: not_a_date must be one of {', '.join(NOT_A_DATE_RULES)}."
+            )
+        spec["not_a_date"] = value["not_a_date"]
     if "middle_names" in value:
         if value["middle_names"] not in MIDDLE_NAME_RULES:
             raise DatasetConfigError(

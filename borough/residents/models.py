@@ -166,7 +166,12 @@ class SourceRecord(models.Model):
         help_text="F or M, from a sex column or the title; blank if unknown",
     )
     date_of_birth = models.DateField(null=True, blank=True)
-    postcode = models.CharField(max_length=8, blank=True, db_index=True)
+    postcode = models.CharField(
+        max_length=12,
+        blank=True,
+        db_index=True,
+        help_text='A UK postcode as "E8 1DY", or another country\'s postal code kept as text',
+    )
     uprn = models.BigIntegerField("UPRN", null=True, blank=True, db_index=True)
     uprn_method = models.CharField(
         "how the UPRN was found", max_length=20, choices=UprnMethod.choices, blank=True

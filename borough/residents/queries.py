@@ -25,8 +25,13 @@ LINKAGE_SCHEMA = pa.schema(
         ("email", pa.string()),
         ("phone", pa.string()),
         ("national_id", pa.string()),
+        ("link_only", pa.bool_()),
     ]
 )
+#: The boolean column of ``records_for_linkage()`` that is true for the records of a dataset
+#: declared ``link_only = true``: each person appears in it at most once, so no two of its
+#: records are to be linked to each other (only to other datasets' records). Never null.
+LINK_ONLY_COLUMN = "link_only"
 _LINKAGE_FIELDS = (
     "dataset__code",
     "record_ref",
@@ -76,8 +81,10 @@ def records_for_linkage(
     ``"council_tax:600000001#2"``), ``source_dataset`` (the dataset code), ``first_name``,
     ``first_name_canonical``, ``middle_names``, ``surname`` (all standardised: lower-case ASCII,
     see ``standardise.py``), ``date_of_birth`` (ISO ``YYYY-MM-DD``), ``postcode`` (``"E8 1DY"``),
-    ``uprn`` (int64), ``address_text`` (standardised), ``email``, ``phone``, ``national_id`` (standardised).
-    A value Borough does not have is null, never an empty string. Rows are ordered by
+    ``uprn`` (int64), ``address_text`` (standardised), ``email``, ``phone``, ``national_id``
+    (standardised), ``link_only`` (bool, never null: true for the records of a dataset declared
+    ``link_only = true``, whose records are linked only to other datasets' records, never to
+    each other). A value Borough does not have is null, never an empty string. Rows are ordered by
     ``unique_id``'s dataset, then by load order.
 
     ``datasets`` limits it to those dataset codes; ``changed_since`` to current records whose
@@ -90,6 +97,7 @@ def records_for_linkage(
     """
     schema = LINKAGE_SCHEMA
     fields = _LINKAGE_FIELDS
+    link_only = {c.code for c in declared_datasets() if c.link_only}
     if with_validity:
         schema = pa.schema(list(LINKAGE_SCHEMA) + list(VALIDITY_SCHEMA))
         fields = (*_LINKAGE_FIELDS, "valid_from", "valid_to")
@@ -119,6 +127,7 @@ def records_for_linkage(
             email or None,
             phone or None,
             national_id or None,
+            code in link_only,
         ]
         if with_validity:
             period = [day.isoformat() if day else None for day in row[13:]]

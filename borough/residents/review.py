@@ -460,7 +460,18 @@ def _linkage_row(record: SourceRecord) -> dict:
         "email": record.email_std or None,
         "phone": record.phone_std or None,
         "national_id": record.national_id_std or None,
+        "link_only": _link_only(record.dataset.code),
     }
+
+
+def _link_only(code: str) -> bool:
+    """Whether the dataset is declared ``link_only`` (False if it is no longer declared)."""
+    from borough.residents.config import DatasetConfigError, dataset_config
+
+    try:
+        return dataset_config(code).link_only
+    except DatasetConfigError:
+        return False
 
 
 def comparison_levels(left: SourceRecord, right: SourceRecord) -> dict[str, tuple[str, bool]]:

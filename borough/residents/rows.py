@@ -5,12 +5,14 @@ A **warning** does not: the value is kept as given and its standard form left bl
 
 | problem (the load fails) | warning (the load goes on) |
 | --- | --- |
-| a row with more or fewer values than the header | a postcode that is not a UK postcode |
+| a row with more or fewer values than the header | a postcode that is not a UK postcode (kept as text if it looks like another country's, else blank) |
 | no record id, or one used twice | a UPRN that is not a number, or not in the gazetteer (the address is matched instead) |
-| a required person with no name | a date of birth in the future or over 120 years ago |
+| a required person with no name (unless ``name_required = false``) | a date of birth in the future, or longer ago than the field's ``oldest_years`` |
 | a date not in the declared format, or a day that does not exist | an e-mail address or phone number that is not one |
 | a value longer than Borough keeps | valid_to before valid_from (both kept as given) |
 | | an address no UPRN was found for (listed separately) |
+| | a person with no name where ``name_required = false`` |
+| | a date of birth that is not a date where the field says ``not_a_date = "blank"`` |
 """
 
 import re
@@ -144,7 +146,9 @@ class RowReader:
             [self._cell(cells, c) for c in fields["address"].columns] if "address" in fields else []
         )
         if not any(given.get(name) for name in ("full_name", "first_name", "surname")):
-            if not person.optional:
+            if person.optional:
+                return None
+            if self.config.name_required:
                 problems.append(
                     Problem(
                         "the person's name is empty; every row needs one",
@@ -152,7 +156,15 @@ class RowReader:
                         " + ".join(person.name_columns),
                     )
                 )
-            return None
+                return None
+            warnings.append(
+                Problem(
+                    "the person's name is empty; the record is kept without one "
+                    "(the dataset's name_required = false)",
+                    row,
+                    " + ".join(person.name_columns),
+                )
+            )
         ref = base + person.ref_suffix
         record = RecordValues(record_ref=ref, row_number=row)
         if len(ref) > MAX_LENGTHS["record_ref"]:
@@ -213,20 +225,27 @@ class RowReader:
         record.sex = std.sex_from(record.sex_given, title)
         record.first_name_canonical = std.canonical_first_name(record.first_name_std, record.sex)
 
-    def _date(self, spec: FieldSpec, text: str, row: int, problems: list[Problem]) -> date | None:
+    def _date(
+        self, spec: FieldSpec, text: str, row: int, problems: list[Problem], warnings=None
+    ) -> date | None:
         try:
             return std.parse_date(text, spec.date_formats or self.config.date_formats)
         except std.DateError as error:
-            problems.append(Problem(str(error), row, spec.column))
-            return None
+            message = str(error)
         except ValueError as error:  # e.g. a year out of range
-            problems.append(Problem(f"'{text}' is not a date: {error}", row, spec.column))
-            return None
+            message = f"'{text}' is not a date: {error}"
+        if warnings is not None and spec.not_a_date == "blank":
+            warnings.append(
+                Problem(f"{message}; it is kept as given but not used", row, spec.column)
+            )
+        else:
+            problems.append(Problem(message, row, spec.column))
+        return None
 
     def _dates(self, record, fields, given, row, problems, warnings) -> None:
         if "date_of_birth" in fields:
             spec = fields["date_of_birth"]
-            born = self._date(spec, record.date_of_birth_given, row, problems)
+            born = self._date(spec, record.date_of_birth_given, row, problems, warnings)
             if born and spec.minus_years:
                 born = std.years_before(born, spec.minus_years)
             if born:
@@ -251,12 +270,22 @@ class RowReader:
 
     def _address(self, record: RecordValues, fields, row: int, warnings: list[Problem]) -> None:
         if record.postcode_given:
-            record.postcode = std.standardise_postcode(record.postcode_given)
+            record.postcode = std.standardise_any_postcode(record.postcode_given)
             if not record.postcode:
                 warnings.append(
                     Problem(
                         f"'{record.postcode_given}' is not a UK postcode; it is kept as given "
                         "but not used",
+                        row,
+                        fields["postcode"].column,
+                    )
+                )
+            elif not std.is_uk_postcode(record.postcode):
+                warnings.append(
+                    Problem(
+                        f"'{record.postcode_given}' is not a UK postcode; it is kept as text "
+                        f"('{record.postcode}'), compared only with the same text and not "
+                        "used to find a UPRN",
                         row,
                         fields["postcode"].column,
                     )

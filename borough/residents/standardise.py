@@ -18,7 +18,11 @@ Pure functions, no database. The rules (also in ``docs/source-datasets.md``):
   swapped), is an error, never silently "fixed".
 - **Postcodes** go through ``borough.places.postcodes.normalise_postcode``. A letter O typed
   where the format needs a zero (``E2l OAA``-style slips: O for 0, I or L for 1) is read as the
-  digit if that makes a valid postcode. Anything else that is not a postcode is left blank.
+  digit if that makes a valid postcode. A postcode that is not a UK postcode but looks like a
+  postal code of some country (``4223``, ``1234 AB``: 3 to 10 letters, digits, spaces or
+  hyphens with a digit among them, not only zeros or nines) is kept as text, upper-cased with its spaces collapsed, and
+  compared as text (``standardise_any_postcode``); anything else (``N/A``, ``UNKNOWN``, ``0``)
+  is left blank.
 - **E-mail** is lower-cased; **phone numbers** are written as UK national digits (``+44 7700
   900123`` → ``07700900123``).
 - **Address text** is folded, lower-cased, stripped of punctuation, with the postcode taken
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from borough.places.postcodes import InvalidPostcode, normalise_postcode
+from borough.places.postcodes import NORMALISED, InvalidPostcode, normalise_postcode
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -331,6 +335,41 @@ def standardise_postcode(text: str) -> str:
         return ""
 
 
+#: A postal code of some country, as text: 3 to 10 letters, digits, spaces and hyphens
+#: (``4223``, ``1234 AB``, ``75008``, ``K1A 0B6``, ``100-0001``).
+_POSTAL_CODE = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]")
+
+
+def standardise_any_postcode(text: str) -> str:
+    """A UK postcode as ``standardise_postcode`` writes it; otherwise a postal code of another
+    country kept as text, upper-cased with runs of spaces made one (``"1234  ab"`` →
+    ``"1234 AB"``, ``"4223"``); ``""`` for anything that does not look like a postal code of
+    any country (``"N/A"``, ``"UNKNOWN"``, ``"-"``, ``"0"``, ``"0000"``, ``"99999"``), so that
+    junk shared by strangers is never taken for a shared postcode.
+
+    Looking like a postal code means 3 to 10 ASCII letters, digits, spaces or hyphens, with at
+    least one digit, and not only zeros or only nines (placeholders). Other repeated digits
+    are real postcodes (``2222`` is Penshurst, New South Wales). ``is_uk_postcode`` tells the
+    two kinds apart: only a UK postcode is given to the gazetteer's address matcher.
+    """
+    uk = standardise_postcode(text)
+    if uk:
+        return uk
+    value = _SPACES.sub(" ", text).strip().upper()
+    if not value.isascii() or not _POSTAL_CODE.fullmatch(value):
+        return ""
+    if not any(c.isdigit() for c in value):
+        return ""
+    if set(value.replace(" ", "").replace("-", "")) in ({"0"}, {"9"}):
+        return ""
+    return value
+
+
+def is_uk_postcode(value: str) -> bool:
+    """Whether a standardised postcode (``standardise_any_postcode``) is a UK postcode."""
+    return bool(value) and NORMALISED.fullmatch(value) is not None
+
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 
 
@@ -404,10 +443,14 @@ ADDRESS_WORDS = {
 
 def address_text(lines: list[str], postcode: str = "") -> str:
     """The address lines as one standard text: ``["FLT 3, KESTREL HSE", "12 ALBION RD"]`` →
-    ``"flat 3 kestrel house 12 albion road"``. A postcode among the lines is taken out."""
+    ``"flat 3 kestrel house 12 albion road"``. A postcode among the lines is taken out: a UK
+    postcode wherever it is, another country's (``"4223"``) only as whole words, so that a
+    house number that happens to contain it stays."""
     text = _APOSTROPHES.sub("", fold(" ".join(lines)).lower())
-    if postcode:
+    if postcode and is_uk_postcode(postcode):
         text = text.replace(postcode.lower(), " ").replace(postcode.replace(" ", "").lower(), " ")
+    elif postcode:
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(postcode.lower())}(?![a-z0-9])", " ", text)
     words = _NOT_WORD.sub(" ", text).split()
     out = []
     for index, word in enumerate(words):

@@ -28,10 +28,18 @@ import pandas as pd
 
 from borough.residents.linkage.model import LINKAGE_COLUMNS, RESIDENCE_COLUMNS
 
-#: The columns of the frame: the contract, then the residence dates of the datasets whose
-#: period is the residence (council tax, tenancies, benefit claims), as
+#: ``records_for_linkage()``'s boolean column saying a record's dataset is declared link-only
+#: (its records are never linked to each other). No synthetic dataset is: always false here.
+LINK_ONLY = "link_only"
+
+#: The columns of the frame: the contract, ``link_only`` (false), then the residence dates
+#: of the datasets whose period is the residence (council tax, tenancies, benefit claims), as
 #: ``records_for_linkage(with_validity=True)`` gives them with the shipped configuration.
-FRAME_COLUMNS = (*LINKAGE_COLUMNS, *RESIDENCE_COLUMNS)
+FRAME_COLUMNS = (
+    *LINKAGE_COLUMNS,
+    *((LINK_ONLY,) if LINK_ONLY not in LINKAGE_COLUMNS else ()),
+    *RESIDENCE_COLUMNS,
+)
 
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx", "prof", "rev", "sir"})
 ADDRESS_WORDS = {
@@ -356,6 +364,7 @@ def records_from_synth(folder: str | Path) -> pd.DataFrame:
         df[col] = df[col].where(df[col].notna() & (df[col] != ""), None)
     df["first_name_canonical"] = canonical_first_name(df["first_name"])
     df["uprn"] = df["uprn"].astype("Int64")
+    df[LINK_ONLY] = False
     return df[list(FRAME_COLUMNS)]
 
 

@@ -233,6 +233,36 @@ def test_postcodes_are_normalised_or_left_blank(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "uk"),
+    [
+        ("E21 0AA", "E21 0AA", True),
+        ("e210aa", "E21 0AA", True),
+        ("E21 OAA", "E21 0AA", True),  # the letter O for a zero, as standardise_postcode
+        ("4223", "4223", False),  # Australia
+        (" 1234  ab ", "1234 AB", False),  # the Netherlands: upper case, one space
+        ("75008", "75008", False),
+        ("K1A 0B6", "K1A 0B6", False),
+        ("100-0001", "100-0001", False),
+        ("N/A", "", False),
+        ("UNKNOWN", "", False),
+        ("NONE", "", False),
+        ("-", "", False),
+        ("0", "", False),
+        ("0000", "", False),  # placeholders: only zeros, only nines
+        ("99999", "", False),
+        ("2222", "2222", False),  # Penshurst, New South Wales (in FEBRL4)
+        ("12", "", False),  # too short
+        ("12345678901", "", False),  # too long
+        ("not a postcode", "", False),
+        ("", "", False),
+    ],
+)
+def test_a_postcode_of_another_country_is_kept_as_text_and_junk_is_not(text, expected, uk):
+    assert s.standardise_any_postcode(text) == expected
+    assert s.is_uk_postcode(expected) is uk
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("07700 900396", "07700900396"),
@@ -285,3 +315,11 @@ def test_address_text_is_plain_words(lines):
 )
 def test_identity_numbers_are_letters_and_digits_or_left_out(text, expected):
     assert s.standardise_identifier(text) == expected
+
+
+def test_a_postcode_of_another_country_is_taken_out_of_the_address_only_as_whole_words():
+    assert (
+        s.address_text(["Damstraat 1", "1234 AB Amsterdam"], "1234 AB") == "damstraat 1 amsterdam"
+    )
+    assert s.address_text(["42230 Main St"], "4223") == "42230 main street"
+    assert s.address_text(["12 Albion Rd E21 0AA"], "E21 0AA") == "12 albion road"

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("residents", "0005_dataset_load_set_aside"),
+        ("residents", "0006_source_record_postcode_any_country"),
     ]
 
     operations = [
