@@ -199,7 +199,8 @@ def _silence_splink() -> None:
 
 class _UntrainedLevels(logging.Filter):
     """Splink warns once per comparison level that no training pair fell into; the link says
-    so itself, in one line, with the value it gives them ("m: no training pair in [...]")."""
+    so itself, in one line, with the value it gives them ("m: no training pair in 3 levels
+    (email 2, …)")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "unable to train m value" not in record.getMessage()
@@ -394,6 +395,17 @@ def _fill_missing(model: dict[str, Any], key: str, value: float) -> list[str]:
     return filled
 
 
+def _levels_in_short(levels: list[str]) -> str:
+    """``["email: Exact", "email: All other comparisons", "first_name: …"]`` as
+    ``"3 levels (email 2, first_name 1)"``: one short progress line, whatever the data."""
+    counts: dict[str, int] = {}
+    for level in levels:
+        comparison = level.split(":", 1)[0]
+        counts[comparison] = counts.get(comparison, 0) + 1
+    each = ", ".join(f"{name} {n}" for name, n in counts.items())
+    return f"{len(levels)} level{'s' if len(levels) != 1 else ''} ({each})"
+
+
 def _floor_m(model: dict[str, Any]) -> None:
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -444,7 +456,7 @@ def _train(
     model = linker.misc.save_model_to_json()
     unseen = _fill_missing(model, "u_probability", 1.0 / pairs)
     if unseen:
-        progress(f"u: no random pair in [{'; '.join(unseen)}]: set to 1/{pairs:,.0f}")
+        progress(f"u: no random pair in {_levels_in_short(unseen)}: set to 1/{pairs:,.0f}")
     linker = Linker(source, model, api, set_up_basic_logging=False)
     for rule in linkage_model.blocking_rules(
         linkage_model.TRAINING_BLOCKING_RULES, link_only=s.link_only
@@ -459,7 +471,7 @@ def _train(
     trained = linker.misc.save_model_to_json()
     unseen = _fill_missing(trained, "m_probability", M_FLOOR)
     if unseen:
-        progress(f"m: no training pair in [{'; '.join(unseen)}]: set to {M_FLOOR}")
+        progress(f"m: no training pair in {_levels_in_short(unseen)}: set to {M_FLOOR}")
     _floor_m(trained)
     linker.table_management.delete_tables_created_by_splink_from_db()
     if table == "training_records":

@@ -63,3 +63,15 @@ def test_splinks_untrained_level_warnings_are_left_to_the_links_own_line(caplog)
         )
         em.warning("EM did not converge")
     assert [r.getMessage() for r in caplog.records] == ["EM did not converge"]
+
+
+def test_levels_without_training_pairs_are_counted_in_one_short_line():
+    from borough.residents.linkage.pipeline import _levels_in_short
+
+    levels = [
+        "surname_address: Same surname, same postcode sector",
+        "surname_address: Other surname, address unknown",
+        "email: Exact",
+    ]
+    assert _levels_in_short(levels) == "3 levels (surname_address 2, email 1)"
+    assert _levels_in_short(["email: Exact"]) == "1 level (email 1)"
