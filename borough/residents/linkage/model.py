@@ -226,14 +226,17 @@ _SIMILAR_SURNAME = (
 )
 # One home: the same UPRN; or, where a record has no UPRN (a council without a gazetteer, an
 # address the gazetteer did not match), the same address text, or the same house and flat
-# numbers with the same postcode or with address text alike (Jaro-Winkler >= 0.9: one typo, a
-# town left off) and postcodes that are not in two different sectors (a typed postcode's
+# numbers with the same postcode or with address text alike — Jaro-Winkler >= 0.9 (a typo), or
+# one the start of the other (a locality or town left off: "34 hill way" and "34 hill way
+# wickham lea") — and postcodes that are not in two different sectors (a typed postcode's
 # letters swapped, a postcode left out, a postcode outside the UK's formats).
 _SAME_HOME = (
     '("uprn_l" = "uprn_r" OR (("uprn_l" IS NULL OR "uprn_r" IS NULL)'
     ' AND ("address_text_l" = "address_text_r"'
     ' OR ("address_numbers_l" = "address_numbers_r" AND ("postcode_l" = "postcode_r"'
-    ' OR (jaro_winkler_similarity("address_text_l", "address_text_r") >= 0.9'
+    ' OR ((jaro_winkler_similarity("address_text_l", "address_text_r") >= 0.9'
+    ' OR left("address_text_l", length("address_text_r")) = "address_text_r"'
+    ' OR left("address_text_r", length("address_text_l")) = "address_text_l")'
     ' AND coalesce("postcode_sector_l" = "postcode_sector_r", true)))))))'
 )
 _SAME_POSTCODE = '"postcode_l" = "postcode_r"'

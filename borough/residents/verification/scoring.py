@@ -134,7 +134,13 @@ def _same_home(l: Prepared, r: Prepared) -> bool:
         and r.postcode_sector is not None
         and l.postcode_sector != r.postcode_sector
     )
-    return not sectors_differ and _jw(l.address_text, r.address_text, 0.9)
+    if sectors_differ or l.address_text is None or r.address_text is None:
+        return False
+    return (
+        _jw(l.address_text, r.address_text, 0.9)
+        or l.address_text.startswith(r.address_text)
+        or r.address_text.startswith(l.address_text)
+    )
 
 
 def _similar_surname(l: Prepared, r: Prepared) -> bool:
