@@ -246,11 +246,13 @@ def check_verification_policies(app_configs=None, **kwargs) -> list:
     errors = []
     for purpose, policy in found.items():
         if policy.unavailable:
+            # a warning, not an error: the other purposes, the data commands and the web
+            # server go on; only this purpose is refused, saying why
             errors.append(
-                Error(
+                Warning(
                     f"{policy.unavailable} Until then every check for it is refused as "
                     "unavailable (the API answers 503).",
-                    id="borough.E133",
+                    id="borough.W133",
                 )
             )
         elif policy.left_out:

@@ -59,9 +59,10 @@ def test_borough_check_says_what_to_change(two_datasets, settings):
         **{**settings.COUNCIL.__dict__, "services": ("parking", "housing")}
     )
     found = {(error.id, error.level >= 40): error.msg for error in check_verification_policies()}
-    assert set(found) == {("borough.W134", False), ("borough.E133", True)}
+    # warnings: the server and every other purpose go on; this one answers "unavailable"
+    assert set(found) == {("borough.W134", False), ("borough.W133", False)}
     assert "leaves out dataset 'housing_tenancies'" in found[("borough.W134", False)]
-    assert "the API answers 503" in found[("borough.E133", True)]
+    assert "the API answers 503" in found[("borough.W133", False)]
 
 
 def test_a_councils_own_policy_naming_an_undeclared_dataset_is_unavailable_alone(
@@ -112,3 +113,25 @@ def test_the_api_answers_503_with_the_reason_for_that_purpose_only(
         "Council tax",
         "Electoral register",
     }, json.dumps(data["evidence"])
+
+
+def test_a_purpose_left_unavailable_stops_neither_the_data_commands_nor_start_up(
+    two_datasets, tmp_path, monkeypatch, settings, capsys
+):
+    """The council's own policy names a dataset it has not declared: the web server's checks
+    warn (they do not stop it), and ``borough residents`` loads and lists data as before."""
+    from django.core.management import call_command
+
+    own = tmp_path / "own-policies.toml"
+    own.write_text(
+        SHIPPED.read_text(encoding="utf-8").replace('"electoral_register"', '"register_typo"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BOROUGH_VERIFICATION_POLICIES", str(own))
+    settings.DATA_DIR = tmp_path / "data"
+    # as the command line runs them: with the system checks
+    call_command("check")  # warnings only: raises SystemCheckError on an error
+    call_command("residents", "datasets", skip_checks=False)
+    out = capsys.readouterr()
+    assert "council_tax" in out.out
+    assert "register_typo" in out.err
