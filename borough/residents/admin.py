@@ -65,11 +65,11 @@ class DatasetLoadAdmin(ReadOnlyAdmin):
             "\n", "<div>{}</div>", ((" · ".join(str(i.get(k) or "") for k in keys),) for i in items)
         )
 
-    @admin.display(description="Problems (the first 50)")
+    @admin.display(description="Problems (the first 50, at most 10 a column)")
     def problems_found(self, obj: DatasetLoad) -> str:
         return self._list(obj.errors, ("row", "column", "message"))
 
-    @admin.display(description="Warnings (the first 50)")
+    @admin.display(description="Warnings (the first 50, at most 10 a column)")
     def warnings_found(self, obj: DatasetLoad) -> str:
         return self._list(obj.warnings, ("row", "column", "message"))
 

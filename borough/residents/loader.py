@@ -5,6 +5,7 @@
 
 import hashlib
 import math
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -65,16 +66,22 @@ _DATES = {"date_of_birth", "valid_from", "valid_to"}
 
 
 class Kept:
-    """Problems (or warnings) found: the first few kept, all counted."""
+    """Problems (or warnings) found: the first few kept, all counted, and counted by column.
+    At most ``per_column`` are kept of one column, so that one column's flood (a date format
+    declared wrong, 5,000 postcodes from another country) does not hide another's."""
 
-    def __init__(self, limit: int = MAX_PROBLEMS_SHOWN) -> None:
+    def __init__(self, limit: int = MAX_PROBLEMS_SHOWN, per_column: int = 10) -> None:
         self.kept: list[Problem] = []
         self.count = 0
         self.limit = limit
+        self.per_column = per_column
+        self.by_column: Counter[str] = Counter()
 
     def add(self, problem: Problem) -> None:
         self.count += 1
-        if len(self.kept) < self.limit:
+        column = problem.column or ""
+        self.by_column[column] += 1
+        if len(self.kept) < self.limit and self.by_column[column] <= self.per_column:
             self.kept.append(problem)
 
     def __bool__(self) -> bool:
@@ -194,10 +201,12 @@ class Loader:
             problems.add(Problem("The file has a header row but no records."))
         if problems:
             self.result.problems, self.result.problem_count = problems.kept, problems.count
+            self.result.problems_by_column = dict(problems.by_column)
             return False
         self.result.set_aside_rows, self.result.set_aside = len(self.set_aside_rows), set_aside
         self._match_addresses(warnings)
         self.result.warnings, self.result.warning_count = warnings.kept, warnings.count
+        self.result.warnings_by_column = dict(warnings.by_column)
         return True
 
     def _note_address(self, record: RecordValues) -> None:

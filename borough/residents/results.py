@@ -50,6 +50,9 @@ class LoadResult:
     problem_count: int = 0
     warnings: list[Problem] = field(default_factory=list)
     warning_count: int = 0
+    #: How many problems and warnings each column had ("" for a row's or the file's own).
+    problems_by_column: dict[str, int] = field(default_factory=dict)
+    warnings_by_column: dict[str, int] = field(default_factory=dict)
     unmatched: list[UnmatchedAddress] = field(default_factory=list)
     already_loaded_on: datetime | None = None
     load: DatasetLoad | None = None
@@ -68,6 +71,15 @@ class LoadResult:
         if more > 0:
             lines.append(f"and {more:,} more {noun}{'s' if more != 1 else ''}")
         return lines
+
+    @staticmethod
+    def by_column_words(counts: dict[str, int]) -> str:
+        """``{"POSTCODE": 5000, "DOB": 3}`` as ``"5,000 in POSTCODE, 3 in DOB"``, most first."""
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return ", ".join(
+            f"{n:,} in {column}" if column else f"{n:,} about whole rows or the file"
+            for column, n in ordered
+        )
 
     def problem_lines(self) -> list[str]:
         """The problems, each naming the file, row and column, then "and N more problems"."""

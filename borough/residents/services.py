@@ -4,8 +4,8 @@
 
 - **All or nothing.** The whole file is read and checked first; if any row has a problem
   nothing is written, and the result lists the problems by file, row (the header is row 1)
-  and column, the first 50 and "and N more". Then it is written in one transaction (from
-  memory, or for a very big file by reading it again). What is a problem and what only a warning is in ``rows.py``.
+  and column, the first 50 (10 a column) and "and N more". Then it is written in one
+  transaction (from memory, or for a very big file by reading it again). What is a problem and what only a warning is in ``rows.py``.
 - **The file must be readable.** In the declared encoding (CSV), every mapped column in the
   header, at least one record.
 - **A load is a snapshot.** Afterwards the dataset's current records are exactly the file's:

@@ -92,6 +92,8 @@ def report(command, result: LoadResult, options: dict, seconds: float) -> None:
     """The result of one load, as the command line shows it."""
     if not result.ok:
         command.stderr.write(result.summary())
+        if len(result.problems_by_column) > 1:
+            command.stderr.write(f"  ({result.by_column_words(result.problems_by_column)})")
         for line in result.problem_lines():
             command.stderr.write(f"  {line}")
         return
@@ -101,7 +103,8 @@ def report(command, result: LoadResult, options: dict, seconds: float) -> None:
             for line in result.warning_lines():
                 command.stdout.write(f"  warning: {line}")
         else:
-            command.stdout.write("  (--warnings lists them)")
+            where = result.by_column_words(result.warnings_by_column)
+            command.stdout.write(f"  ({where}; --warnings lists them)")
     if result.uprn_unmatched:
         if options.get("unmatched"):
             command.stdout.write(f"  Addresses that matched no UPRN ({result.uprn_unmatched:,}):")

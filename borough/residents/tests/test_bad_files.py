@@ -139,11 +139,15 @@ def test_a_person_with_no_name_is_a_problem(passes, tmp_path):
 def test_many_problems_are_capped_with_a_count(passes, tmp_path):
     template, columns = passes
     rows = [{**template[0], "PASS_NUMBER": str(n), "EXPIRY_DATE": "soon"} for n in range(80)]
+    rows[79]["ISSUE_DATE"] = "31/02/2025"  # one problem of another kind, in another column
     result = load_dataset(CODE, write_csv(tmp_path / "passes.csv", rows, columns))
     assert_nothing_loaded(result)
     lines = result.problem_lines()
-    assert len(lines) == 51
-    assert lines[-1] == "and 30 more problems"
+    # the first ten of each column, so that 80 of one kind do not hide the one of another
+    assert len(lines) == 12
+    assert "31 February 2025 is not a date" in lines[10]
+    assert lines[-1] == "and 70 more problems"
+    assert result.problems_by_column == {"EXPIRY_DATE": 80, "ISSUE_DATE": 1}
 
 
 # These two load files successfully: tenancies, whose rows all have a UPRN in the

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from borough.residents.models import SourceRecord
+from borough.residents.models import DatasetLoad, SourceRecord
 from borough.residents.queries import records_for_linkage
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "febrl4"
@@ -44,6 +44,12 @@ def febrl4(tmp_path, monkeypatch, settings, capsys):
 def test_every_febrl4_row_loads_through_its_declaration(febrl4):
     assert "5,000 rows, 5,000 records; 5,000 new" in febrl4["a"]
     assert "5,000 rows, 5,000 records; 5,000 new" in febrl4["b"]
+    # 5,000 postcode warnings do not hide the others: counted by column, and each column's
+    # first ten kept
+    assert "(5,000 in postcode, 64 in date_of_birth, 2 in given_name + surname;" in febrl4["b"]
+    load = DatasetLoad.objects.filter(dataset__code="febrl4b").latest("started_at")
+    kept = Counter(w["column"] for w in load.warnings)
+    assert kept == {"postcode": 10, "date_of_birth": 10, "given_name + surname": 2}
     records = SourceRecord.objects.filter(ended_at__isnull=True)
     assert records.count() == 10_000
     # Australian postcodes (four digits) are kept as text: none is lost.
