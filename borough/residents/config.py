@@ -75,6 +75,9 @@ class FieldSpec:
     oldest_years: int = 0
     middle_names: str = "any"  # full_name: "initials" when only initials stand for middle names
     not_a_date: str = "problem"  # date_of_birth: "blank" keeps a value that is not a date, unused
+    #: first_name: the column holds every given name ("Karen Joseph"): its first word is the
+    #: first name, the rest middle names (where the dataset declares no middle_names of its own)
+    forenames: bool = False
 
     @property
     def column(self) -> str:
@@ -433,6 +436,8 @@ def _field(name: str, value, where: str) -> FieldSpec:
         allowed.update({"minus_years", "oldest_years", "not_a_date"})
     if name == "full_name":
         allowed.add("middle_names")
+    if name == "first_name":
+        allowed.add("forenames")
     _unknown(value, allowed, where)
     column = _text(value, "column", where)
     spec = {"name": name, "columns": (column,)}
@@ -456,6 +461,10 @@ def _field(name: str, value, where: str) -> FieldSpec:
                 f"{where}: not_a_date must be one of {', '.join(NOT_A_DATE_RULES)}."
             )
         spec["not_a_date"] = value["not_a_date"]
+    if "forenames" in value:
+        if not isinstance(value["forenames"], bool):
+            raise DatasetConfigError(f"{where}: forenames must be true or false.")
+        spec["forenames"] = value["forenames"]
     if "middle_names" in value:
         if value["middle_names"] not in MIDDLE_NAME_RULES:
             raise DatasetConfigError(

@@ -214,6 +214,13 @@ class RowReader:
             record.first_name_std = std.standardise_name(record.first_name)
             record.middle_names_std = std.standardise_name(record.middle_names)
             record.surname_std = std.standardise_name(record.surname)
+            spec = fields.get("first_name")
+            words = record.first_name.split()
+            if spec is not None and spec.forenames and len(words) > 1:
+                # "Karen Joseph": the first name, then the middle names the column also holds
+                record.first_name_std = std.standardise_name(words[0])
+                if "middle_names" not in fields:
+                    record.middle_names_std = std.standardise_name(" ".join(words[1:]))
         else:
             name = std.split_full_name(
                 record.full_name, middle_names=fields["full_name"].middle_names

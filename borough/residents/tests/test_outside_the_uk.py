@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from borough.residents import standardise as s
 from borough.residents.config import DatasetConfigError, dataset_config
 from borough.residents.models import SourceRecord
 from borough.residents.queries import LINKAGE_SCHEMA, records_for_linkage
@@ -197,3 +198,42 @@ def test_verification_prepares_another_countrys_postcode_with_no_uk_sector(postc
 
     prepared = prepare(surname="smith", postcode=postcode, address_text="8 stanley street")
     assert (prepared.postcode, prepared.postcode_sector) == (postcode, sector)
+
+
+@pytest.mark.django_db
+def test_a_forenames_column_gives_the_first_name_and_the_middle_names(tmp_path, monkeypatch):
+    """An electoral register's FORENAMES ("Karen Joseph") compares with a council tax account's
+    "Karen": the declaration says the column holds every given name."""
+    declaration = VALID.replace(
+        'full_name = "NAME"',
+        'first_name = { column = "FORENAMES", forenames = true }\nsurname = "SURNAME"',
+    )
+    folder = tmp_path / "datasets"
+    write(folder, declaration)
+    monkeypatch.setenv("BOROUGH_DATASETS_DIR", str(folder))
+    export = tmp_path / "library_members.csv"
+    export.write_text(
+        "MEMBER_ID,FORENAMES,SURNAME,BORN,ADDRESS,POSTCODE\n"
+        "L1,Karen Joseph,Dixon,14.03.1950,8 Albion Road,E21 0AA\n"
+        "L2,Anne-Marie,Lee,01.02.1960,9 Albion Road,E21 0AA\n"
+        "L3,Bob,Jones,01.02.1970,10 Albion Road,E21 0AA\n",
+        encoding="utf-8",
+    )
+    sync_datasets()
+    assert load_dataset("library_members", export).ok
+    names = {
+        r.record_ref: (r.first_name_std, r.middle_names_std, r.first_name_canonical)
+        for r in SourceRecord.objects.all()
+    }
+    assert names == {
+        "L1": ("karen", "joseph", "karen"),
+        "L2": (s.standardise_name("Anne-Marie"), "", s.standardise_name("Anne-Marie")),
+        "L3": ("bob", "", "robert"),
+    }
+
+
+def test_forenames_is_true_or_false(tmp_path):
+    text = VALID.replace('full_name = "NAME"', 'first_name = { column = "F", forenames = "yes" }')
+    with pytest.raises(DatasetConfigError, match="forenames must be true or false"):
+        write(tmp_path / "datasets", text)
+        dataset_config("library_members", tmp_path / "datasets")
