@@ -115,6 +115,7 @@ def test_the_api_answers_503_with_the_reason_for_that_purpose_only(
     }, json.dumps(data["evidence"])
 
 
+@pytest.mark.django_db
 def test_a_purpose_left_unavailable_stops_neither_the_data_commands_nor_start_up(
     two_datasets, tmp_path, monkeypatch, settings, capsys
 ):
