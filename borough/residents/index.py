@@ -86,9 +86,9 @@ def link_residents(
     counts = queue_uncertain_pairs(result.predictions_path, when)
     if progress:
         progress(
-            f"clerical review: {counts.in_band:,} uncertain pairs; {counts.opened:,} cases "
-            f"opened, {counts.kept_open:,} still open, {counts.closed:,} closed, "
-            f"{len(decisions):,} officers' decisions applied"
+            f"clerical review: {counts.in_band:,} uncertain pairs; {counts.opened:,} new cases "
+            f"for officers, {counts.kept_open:,} earlier cases still open, {counts.closed:,} "
+            f"earlier cases closed, {len(decisions):,} officers' decisions applied"
         )
     return result, Counter(str(event.kind) for event in assignment.events)
 

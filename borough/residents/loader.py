@@ -76,6 +76,7 @@ class Kept:
         self.limit = limit
         self.per_column = per_column
         self.by_column: Counter[str] = Counter()
+        self.notes: list[Problem] = []
 
     def add(self, problem: Problem) -> None:
         self.count += 1
@@ -84,8 +85,12 @@ class Kept:
         if len(self.kept) < self.limit and self.by_column[column] <= self.per_column:
             self.kept.append(problem)
 
+    def note(self, problem: Problem) -> None:
+        """A line that explains the problems (listed first), not one of them: not counted."""
+        self.notes.append(problem)
+
     def __bool__(self) -> bool:
-        return self.count > 0
+        return self.count > 0 or bool(self.notes)
 
 
 def _rows_allowed(rows: int, share: float | None) -> int:
@@ -185,7 +190,7 @@ class Loader:
                 self._note_address(record)
         allowed = _rows_allowed(rows, self.set_aside_share)
         if len(self.set_aside_rows) > allowed:
-            problems.add(
+            problems.note(
                 Problem(
                     f"{len(self.set_aside_rows):,} rows have problems: more than the {allowed:,} "
                     f"that may be set aside ({self.set_aside_share:.1%} of {rows:,} rows), so "
@@ -201,6 +206,7 @@ class Loader:
             problems.add(Problem("The file has a header row but no records."))
         if problems:
             self.result.problems, self.result.problem_count = problems.kept, problems.count
+            self.result.problem_notes = problems.notes
             self.result.problems_by_column = dict(problems.by_column)
             return False
         self.result.set_aside_rows, self.result.set_aside = len(self.set_aside_rows), set_aside

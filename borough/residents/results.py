@@ -48,6 +48,9 @@ class LoadResult:
     uprn_unmatched: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    #: Lines that explain the problems ("12 rows have problems: more than … may be set aside"),
+    #: listed before them and not counted among them.
+    problem_notes: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     warning_count: int = 0
     #: How many problems and warnings each column had ("" for a row's or the file's own).
@@ -83,7 +86,8 @@ class LoadResult:
 
     def problem_lines(self) -> list[str]:
         """The problems, each naming the file, row and column, then "and N more problems"."""
-        return self._lines(self.problems, self.problem_count, "problem")
+        notes = [f"{self.file_name}: {p}" for p in self.problem_notes]
+        return notes + self._lines(self.problems, self.problem_count, "problem")
 
     def warning_lines(self) -> list[str]:
         return self._lines(self.warnings, self.warning_count, "warning")

@@ -288,9 +288,10 @@ class RowReader:
                     )
                 )
             elif not std.is_uk_postcode(record.postcode):
+                typo = " (typed wrong?)" if std.looks_like_uk_postcode(record.postcode) else ""
                 warnings.append(
                     Problem(
-                        f"'{record.postcode_given}' is not a UK postcode; it is kept as text "
+                        f"'{record.postcode_given}' is not a UK postcode{typo}; it is kept as text "
                         f"('{record.postcode}'), compared only with the same text and not "
                         "used to find a UPRN",
                         row,

@@ -149,7 +149,7 @@ def _finish(load: DatasetLoad, result: LoadResult) -> LoadResult:
     ):
         setattr(load, name, getattr(result, name))
     load.error_count = result.problem_count
-    load.errors = [p.as_dict() for p in result.problems]
+    load.errors = [p.as_dict() for p in (*result.problem_notes, *result.problems)]
     load.warning_count = result.warning_count
     load.warnings = [p.as_dict() for p in result.warnings]
     load.unmatched_addresses = [u.__dict__ for u in result.unmatched]

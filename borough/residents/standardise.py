@@ -382,6 +382,16 @@ def standardise_email(text: str) -> str:
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
 
 
+_UK_SHAPED = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9 ]{2,4}[A-Z]")
+
+
+def looks_like_uk_postcode(text: str) -> bool:
+    """Shaped like a UK postcode without being one (``"WX4H1S"``, two characters swapped): a
+    typing error, not another country's code (``"4223"``, ``"1234 AB"``, ``"K1A 0B6"``)."""
+    compact = text.upper().replace(" ", "")
+    return 5 <= len(compact) <= 7 and bool(_UK_SHAPED.fullmatch(text.upper().strip()))
+
+
 def standardise_identifier(text: str) -> str:
     """An identity number (National Insurance, NHS, a pupil or social security number) as
     upper-case letters and digits only (``"qq 12 34 56 c"`` → ``"QQ123456C"``); ``""`` if it

@@ -60,6 +60,14 @@ def run(command, options: dict) -> None:
         f"Pairs:    precision {pair['precision']:.4f}  recall {pair['recall']:.4f}  "
         f"F1 {pair['f1']:.4f}"
     )
-    others = {k: v for k, v in figures.items() if k not in {"pairwise", "threshold"}}
+    clusters = figures.get("cluster_pairs")
+    if isinstance(clusters, dict):
+        command.stdout.write(
+            f"Clusters: precision {clusters['precision']:.4f}  recall {clusters['recall']:.4f}  "
+            f"F1 {clusters['f1']:.4f}  (every pair of records in one resident)"
+        )
+    others = {
+        k: v for k, v in figures.items() if k not in {"pairwise", "threshold", "cluster_pairs"}
+    }
     for key, value in others.items():
-        command.stdout.write(f"{key}: {value}")
+        command.stdout.write(f"{key.replace('_', ' ')}: {value}")

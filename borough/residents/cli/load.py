@@ -43,7 +43,12 @@ def add_output_arguments(parser) -> None:
     parser.add_argument(
         "--unmatched", action="store_true", help="List the addresses that matched no UPRN"
     )
-    parser.add_argument("--warnings", action="store_true", help="List the warnings")
+    parser.add_argument(
+        "--warnings",
+        action="store_true",
+        help="List the warnings: the first 50, at most 10 of one column (every column's count "
+        "is printed either way)",
+    )
 
 
 def run(command, options: dict) -> None:
@@ -104,7 +109,7 @@ def report(command, result: LoadResult, options: dict, seconds: float) -> None:
                 command.stdout.write(f"  warning: {line}")
         else:
             where = result.by_column_words(result.warnings_by_column)
-            command.stdout.write(f"  ({where}; --warnings lists them)")
+            command.stdout.write(f"  ({where}; --warnings lists the first of each column)")
     if result.uprn_unmatched:
         if options.get("unmatched"):
             command.stdout.write(f"  Addresses that matched no UPRN ({result.uprn_unmatched:,}):")

@@ -36,12 +36,20 @@ def test_a_postcode_from_another_country_is_kept_as_text_and_junk_is_not(tmp_pat
         "L2,Jan de Vries,01.02.1960,Damstraat 1 Amsterdam,1234  ab\n"
         "L3,John Brown,01.02.1970,12 Albion Road,N/A\n"
         "L4,Mary Jones,01.02.1980,12 Albion Road,e21 oaa\n"
-        "L5,Ann Lee,01.02.1981,1 High Street,UNKNOWN\n",
+        "L5,Ann Lee,01.02.1981,1 High Street,UNKNOWN\n"
+        "L6,Tom Lee,01.02.1982,2 High Street,WX4H1S\n",
     )
 
     assert result.ok, result.problem_lines()
     kept = dict(SourceRecord.objects.values_list("record_ref", "postcode"))
-    assert kept == {"L1": "4223", "L2": "1234 AB", "L3": "", "L4": "E21 0AA", "L5": ""}
+    assert kept == {
+        "L1": "4223",
+        "L2": "1234 AB",
+        "L3": "",
+        "L4": "E21 0AA",
+        "L5": "",
+        "L6": "WX4H1S",
+    }
     assert result.warning_lines() == [
         "library_members.csv, row 2, column POSTCODE: '4223' is not a UK postcode; it is kept "
         "as text ('4223'), compared only with the same text and not used to find a UPRN",
@@ -51,6 +59,10 @@ def test_a_postcode_from_another_country_is_kept_as_text_and_junk_is_not(tmp_pat
         "given but not used",
         "library_members.csv, row 6, column POSTCODE: 'UNKNOWN' is not a UK postcode; it is "
         "kept as given but not used",
+        # shaped like a UK postcode: a typing error, said so
+        "library_members.csv, row 7, column POSTCODE: 'WX4H1S' is not a UK postcode (typed "
+        "wrong?); it is kept as text ('WX4H1S'), compared only with the same text and not used "
+        "to find a UPRN",
     ]
     linkage = {r["unique_id"]: r["postcode"] for r in records_for_linkage().to_pylist()}
     assert linkage["library_members:L1"] == "4223"

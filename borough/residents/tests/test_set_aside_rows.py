@@ -63,6 +63,9 @@ def test_more_bad_rows_than_the_cap_load_nothing(passes, tmp_path):
     first = result.problem_lines()[0]
     assert "10 rows have problems: more than the 1 that may be set aside (0.1% of" in first
     assert any("31 February 1950 is not a date" in line for line in result.problem_lines())
+    # the explanation is not counted as a problem: ten rows, ten problems
+    assert result.problem_count == 10
+    assert "it has 10 problems" in result.summary()
 
 
 def test_the_command_writes_the_report_and_says_where(passes, tmp_path, settings):

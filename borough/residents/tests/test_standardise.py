@@ -323,3 +323,11 @@ def test_a_postcode_of_another_country_is_taken_out_of_the_address_only_as_whole
     )
     assert s.address_text(["42230 Main St"], "4223") == "42230 main street"
     assert s.address_text(["12 Albion Rd E21 0AA"], "E21 0AA") == "12 albion road"
+
+
+@pytest.mark.parametrize(
+    ("text", "typed_wrong"),
+    [("WX4H1S", True), ("E21OAA", True), ("4223", False), ("1234 AB", False), ("K1A 0B6", False)],
+)
+def test_a_uk_shaped_code_that_is_not_a_postcode_is_told_from_another_countrys(text, typed_wrong):
+    assert s.looks_like_uk_postcode(text) is typed_wrong
