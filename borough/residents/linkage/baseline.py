@@ -63,7 +63,7 @@ over, and relatives sharing a surname and a home then outscore a different first
 It was tuned at 100k only. At 1,010,768 records with no gazetteer it falls to pairwise F1
 0.93240 (precision 0.92249; ``bench/RESULTS.md``, 2026-12-07): EM on the first name and
 surname block, with ten times the namesakes, learns that 4.4 % of matches have unrelated
-dates of birth (0.7 % at 100k), so a different date of birth no longer keeps namesakes and
+dates of birth (0.7 % in a recall-0.7 variant at 100k), so a different date of birth no longer keeps namesakes and
 relatives apart. Not tuned further (no variant was tried at 1M).
 
 Our model has to beat both on the same data in the same run (``bench/linkage.py``).
