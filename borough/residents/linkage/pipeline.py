@@ -320,8 +320,13 @@ def start_spark(
 
 
 def register_spark_functions(session: Any) -> None:
-    """Register ``jaro_winkler_similarity`` on ``session``: DuckDB's Jaro-Winkler, so that the
-    model's levels mean on Spark what they mean on DuckDB.
+    """Register ``duckdb_jaro_winkler`` (``model.SPARK_JARO_WINKLER``, what the model's
+    ``jaro_winkler_similarity`` is spelt on Spark) on ``session``: DuckDB's Jaro-Winkler, so
+    that the model's levels mean on Spark what they mean on DuckDB. (Spark 4.3 has a built-in
+    ``jaro_winkler_similarity``, which a session function of that name does not override; it
+    uses the textbook match window and differs from DuckDB's on 88,478 of 1,124,250 pairs of
+    1,500 names of the 100,000-record benchmark borough, 75 of them across 0.8, 4 across 0.88
+    and 1 across 0.92.)
 
     DuckDB runs its vendored copy of the ``jaro_winkler`` C++ library (by rapidfuzz's author)
     on the strings' UTF-8 bytes; rapidfuzz (a dependency of Borough) on the same bytes gives
@@ -346,7 +351,7 @@ def register_spark_functions(session: Any) -> None:
         return pd.Series(out, index=left.index)
 
     session.udf.register(
-        "jaro_winkler_similarity",
+        linkage_model.SPARK_JARO_WINKLER,
         pandas_udf(jaro_winkler_similarity, "double"),  # type: ignore[call-overload]
     )
 
