@@ -851,6 +851,8 @@ def link(
                 conf=spark_conf,
                 progress=progress,
             )
+        elif spark_master or spark_conf:
+            progress("a Spark session is already running: it is used as it is")
         spark = own_spark or spark_session()
         seconds["spark_start"] = time.perf_counter() - started
         progress(

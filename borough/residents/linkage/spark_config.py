@@ -217,10 +217,8 @@ def parse_submit_args(args: str) -> tuple[str | None, dict[str, str]]:
         if name == "--master":
             master = value
         elif name in ("--conf", "-c"):
-            key, sep, val = (inline if eq and "=" in inline else value).partition("=")
-            if eq and "=" in inline:
-                key, _, val = inline.partition("=")
-            if sep or val:
+            key, sep, val = value.partition("=")
+            if sep:
                 settings[key] = val
         elif name in _SUBMIT_OPTIONS:
             settings[_SUBMIT_OPTIONS[name]] = value
