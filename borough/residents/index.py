@@ -42,13 +42,19 @@ def previous_assignment(folder: Path | None = None) -> pd.DataFrame | None:
 
 
 def link_residents(
-    *, progress=None, folder: Path | None = None, backend: str = "duckdb"
+    *,
+    progress=None,
+    folder: Path | None = None,
+    backend: str = "duckdb",
+    spark_master: str | None = None,
+    spark_conf: dict[str, str] | None = None,
 ) -> tuple[LinkResult, Counter]:
     """Link the current source records and carry resident IDs over from the last run.
 
     A resident whose records did not change keeps their ID; merges and splits are appended to
     ``events.jsonl``. ``backend`` is where Splink trains and scores: ``"duckdb"`` or
-    ``"spark"`` (``linkage.pipeline.link``). Returns the link result and the count of each
+    ``"spark"`` (``linkage.pipeline.link``; ``spark_master`` and ``spark_conf`` override the
+    Spark settings it computes). Returns the link result and the count of each
     kind of event."""
     folder = folder or index_dir()
     records = records_for_linkage(with_validity=True)
@@ -58,7 +64,15 @@ def link_residents(
     from borough.residents.review import clerical_decisions, queue_uncertain_pairs
 
     decisions = clerical_decisions()
-    result = link(records, workdir=folder, progress=progress, decisions=decisions, backend=backend)
+    result = link(
+        records,
+        workdir=folder,
+        progress=progress,
+        decisions=decisions,
+        backend=backend,
+        spark_master=spark_master,
+        spark_conf=spark_conf,
+    )
     assignment = assign_resident_ids(
         result.clusters, previous_assignment(folder), issued=state["issued"]
     )

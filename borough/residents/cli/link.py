@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from borough.residents.index import index_dir, link_residents
 from borough.residents.linkage.pipeline import BACKENDS, SPARK_INSTALL, SparkUnavailable
+from borough.residents.linkage.spark_config import parse_spark_conf
 
 NAME = "link"
 HELP = (
@@ -20,8 +21,24 @@ def add_arguments(parser) -> None:
         "--backend",
         choices=BACKENDS,
         default="duckdb",
-        help="Where Splink trains and scores: DuckDB in this process (default), or Spark in "
-        "local mode (needs the spark extra and Java 17 or later)",
+        help="Where Splink trains and scores: DuckDB in this process (default), or Spark "
+        "(local mode unless --spark-master or the Spark environment says otherwise; needs the "
+        "spark extra and Java 17 or later)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --backend spark: local[N], spark://host:7077, yarn, k8s://… "
+        "(default: PYSPARK_SUBMIT_ARGS --master, spark.master in spark-defaults.conf, "
+        "SPARK_MASTER or MASTER, else local[*])",
+    )
+    parser.add_argument(
+        "--spark-conf",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a Spark setting for --backend spark, over the one computed from the data's size "
+        "and the Spark environment's (repeatable), e.g. spark.driver.memory=8g",
     )
 
 
@@ -37,8 +54,20 @@ def run(command, options: dict) -> None:
             f"--backend spark needs pyspark, which is not installed. Install it with: "
             f"{SPARK_INSTALL}"
         )
+    spark_master = options.get("spark_master") or None
     try:
-        result, events = link_residents(progress=progress, backend=backend)
+        spark_conf = parse_spark_conf(options.get("spark_conf") or [])
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if backend != "spark" and (spark_master or spark_conf):
+        raise CommandError("--spark-master and --spark-conf need --backend spark")
+    try:
+        result, events = link_residents(
+            progress=progress,
+            backend=backend,
+            spark_master=spark_master,
+            spark_conf=spark_conf,
+        )
     except (ValueError, SparkUnavailable) as error:
         raise CommandError(str(error)) from None
     command.stdout.write(

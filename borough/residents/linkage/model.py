@@ -503,20 +503,24 @@ DROP TABLE movers;
 # - DuckDB's date_diff('day', a, b) is Spark's datediff(b, a).
 #
 # levenshtein, split_part, year/month/day, ``x::int``, abs and IN lists are spelt and behave
-# the same in both. jaro_winkler_similarity is not a Spark function: the pipeline registers it
-# on the Spark session as DuckDB's own algorithm (``pipeline.register_spark_functions``),
-# because the jaro_winkler of Splink's Scala jar computes a different Jaro-Winkler (the
-# textbook match window; DuckDB's differs) and would put some name pairs on other levels.
+# the same in both. DuckDB's jaro_winkler_similarity is spelt duckdb_jaro_winkler: the
+# pipeline registers that on the Spark session as DuckDB's own algorithm
+# (``pipeline.register_spark_functions``), because the jaro_winkler of Splink's Scala jar,
+# and Spark 4.3's built-in jaro_winkler_similarity (which a session function of that name
+# does not override), compute a different Jaro-Winkler (the textbook match window) and would
+# put some name pairs on other levels.
 
 DIALECTS: tuple[str, ...] = ("duckdb", "spark")
 
 _DATE_DIFF_DAYS = re.compile(r"date_diff\('day', (\"\w+\"), (\"\w+\")\)")
 _QUOTED_IDENTIFIER = re.compile(r'"(\w+)"')
+SPARK_JARO_WINKLER = "duckdb_jaro_winkler"
 
 
 def spark_sql(sql: str) -> str:
     """One of the model's DuckDB SQL conditions or blocking rules, spelt for Spark SQL."""
     sql = _DATE_DIFF_DAYS.sub(r"datediff(\2, \1)", sql)
+    sql = sql.replace("jaro_winkler_similarity(", f"{SPARK_JARO_WINKLER}(")
     return _QUOTED_IDENTIFIER.sub(r"`\1`", sql)
 
 
