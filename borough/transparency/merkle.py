@@ -19,7 +19,7 @@ appending a leaf and taking the root cost O(log n) and sealing never rehashes th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -110,16 +110,21 @@ def inclusion_proof(index: int, leaves: Sequence[bytes], size: int | None = None
     size = len(leaves) if size is None else size
     if not 0 <= index < size <= len(leaves):
         raise ValueError(f"no leaf {index} in a tree of {size}")
+    return inclusion_path(index, size, lambda a, b: root_hash(leaves, a, b))
+
+
+def inclusion_path(index: int, size: int, subtree: Callable[[int, int], bytes]) -> list[bytes]:
+    """PATH(index, D[0:size]) with ``subtree(a, b)`` giving MTH(D[a:b]) (from leaves or tiles)."""
     path: list[bytes] = []
     start, end, m = 0, size, index
     # Walk down from the root; record siblings, then reverse (the path is bottom-up).
     while end - start > 1:
         k = _split(end - start)
         if m < k:
-            path.append(root_hash(leaves, start + k, end))
+            path.append(subtree(start + k, end))
             end = start + k
         else:
-            path.append(root_hash(leaves, start, start + k))
+            path.append(subtree(start, start + k))
             start, m = start + k, m - k
     path.reverse()
     return path
@@ -130,20 +135,52 @@ def consistency_proof(size1: int, leaves: Sequence[bytes], size2: int | None = N
     size2 = len(leaves) if size2 is None else size2
     if not 0 < size1 <= size2 <= len(leaves):
         raise ValueError(f"no consistency proof from {size1} to {size2}")
+    return consistency_path(size1, size2, lambda a, b: root_hash(leaves, a, b))
+
+
+def consistency_path(size1: int, size2: int, subtree: Callable[[int, int], bytes]) -> list[bytes]:
+    """PROOF(size1, D[0:size2]) with ``subtree(a, b)`` giving MTH(D[a:b]).
+
+    Every range it asks for lies either wholly at or after ``size1``, or is one of the perfect
+    subtrees of ``size1``'s compact range (see ``consistency_proof_extending``).
+    """
     path: list[bytes] = []
     start, end, m, complete = 0, size2, size1, True
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            path.append(root_hash(leaves, start + k, end))
+            path.append(subtree(start + k, end))
             end = start + k
         else:
-            path.append(root_hash(leaves, start, start + k))
+            path.append(subtree(start, start + k))
             start, m, complete = start + k, m - k, False
     if not complete:
-        path.append(root_hash(leaves, start, end))
+        path.append(subtree(start, end))
     path.reverse()
     return path
+
+
+def consistency_proof_extending(old: CompactRange, new_leaves: Sequence[bytes]) -> list[bytes]:
+    """The consistency proof from the tree ``old`` to ``old`` plus ``new_leaves``.
+
+    Needs only the old tree's compact range and the leaves added since, so a verifier streaming
+    the log can prove each checkpoint consistent with the next in memory bounded by the gap.
+    """
+    m, n = old.size, old.size + len(new_leaves)
+    if not 0 < m <= n:
+        raise ValueError(f"no consistency proof from {m} to {n}")
+    nodes, start = {}, 0
+    for bit in reversed(range(m.bit_length())):
+        if m >> bit & 1:
+            nodes[(start, start + (1 << bit))] = old.hashes[len(nodes)]
+            start += 1 << bit
+
+    def subtree(a: int, b: int) -> bytes:
+        if a >= m:
+            return root_hash(new_leaves, a - m, b - m)
+        return nodes[(a, b)]
+
+    return consistency_path(m, n, subtree)
 
 
 def _check_hash(h: bytes, what: str) -> None:

@@ -167,3 +167,14 @@ def test_compact_range_root_equals_the_recursive_definition(leaves):
     cr = merkle.CompactRange()
     cr.extend(leaves)
     assert cr.root() == mth(leaves)
+
+
+@settings(max_examples=200, deadline=None)
+@given(leaves=trees, data=st.data())
+def test_a_consistency_proof_from_a_compact_range_equals_the_full_one(leaves, data):
+    size2 = data.draw(st.integers(1, len(leaves)))
+    size1 = data.draw(st.integers(1, size2))
+    old = merkle.CompactRange()
+    old.extend(leaves[:size1])
+    got = merkle.consistency_proof_extending(old, leaves[size1:size2])
+    assert got == merkle.consistency_proof(size1, leaves, size2)
