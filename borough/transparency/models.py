@@ -15,8 +15,10 @@ one indexed look-up, at the cost of repeating the metadata per resident; see
 ``docs/data-use-log.md``.
 
 The log is append-only: ``save`` refuses to change a stored event, ``delete`` refuses, and the
-manager's queryset refuses ``update`` and ``delete``. Raw SQL can still change rows; in production
-the database role the web processes use can also be refused UPDATE and DELETE on this table.
+manager's queryset refuses ``update`` and ``delete``, and in the database itself triggers refuse
+UPDATE and DELETE on the events, sealed leaves and checkpoints (migration 0003). The log is also
+sealed into a signed Merkle tree (``sealing.py``), so a change made past all that is detected by
+``borough transparency verify``.
 """
 
 import uuid

@@ -1,6 +1,7 @@
 """Sealing the data-use log, and ``verify`` finding tampering by position."""
 
 import base64
+import importlib
 import json
 
 import pytest
@@ -21,6 +22,8 @@ from borough.transparency.sealing import (
 )
 
 pytestmark = pytest.mark.django_db
+
+TRIGGERS = importlib.import_module("borough.transparency.migrations.0003_append_only_triggers")
 
 EVENTS = DataUseEvent._meta.db_table
 LEAVES = SealedLeaf._meta.db_table
@@ -43,16 +46,11 @@ def _record(verification, n: int) -> list[DataUseEvent]:
 def tamper(sql: str, params=()) -> None:
     """Run raw SQL as someone with direct database access would, past the append-only triggers.
 
-    Dropping a trigger inside the test's transaction is undone when the test ends.
+    Dropping the triggers inside the test's transaction is undone when the test ends.
     """
     with connection.cursor() as cursor:
-        for table in (EVENTS, LEAVES):
-            for op in ("update", "delete"):
-                cursor.execute(
-                    f"DROP TRIGGER IF EXISTS {table}_no_{op} ON {table}".replace(
-                        f" ON {table}", "" if connection.vendor == "sqlite" else f" ON {table}"
-                    )
-                )
+        for statement in TRIGGERS._drop(connection.vendor):
+            cursor.execute(statement)
         cursor.execute(sql, params)
 
 
