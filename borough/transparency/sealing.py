@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 
 from borough.transparency import merkle
 from borough.transparency.checkpoint import (
@@ -68,7 +67,11 @@ _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", "
 
 
 def leaf_bytes(position: int, row: tuple) -> bytes:
-    """The leaf of the event ``row`` (``EVENT_COLUMNS`` values) sealed at ``position``."""
+    """The leaf of the event ``row`` sealed at ``position``.
+
+    ``row`` holds the ``EVENT_COLUMNS`` as ``event_rows`` reads them: ``action_id`` and
+    ``occurred_at`` already as their canonical strings, ``datasets_read`` as a list.
+    """
     (
         _id,
         action,
@@ -90,14 +93,14 @@ def leaf_bytes(position: int, row: tuple) -> bytes:
     return _dumps(
         {
             "action": action,
-            "action_id": str(action_id),
+            "action_id": action_id,
             "actor_kind": actor_kind,
             "actor_label": actor_label,
             "actor_user": actor_user_id,
             "datasets_read": datasets_read,
             "lawful_basis": lawful_basis,
             "lawful_basis_text": lawful_basis_text,
-            "occurred_at": occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "occurred_at": occurred_at,
             "outcome": outcome,
             "position": position,
             "purpose": purpose,
@@ -114,14 +117,58 @@ def event_leaf_hash(position: int, row: tuple) -> bytes:
     return merkle.leaf_hash(leaf_bytes(position, row))
 
 
-def events_in_id_order(after: int = 0, batch: int = 10_000) -> Iterator[tuple]:
-    """Every event's ``EVENT_COLUMNS`` with ID above ``after``, in ID order, read in batches."""
-    while True:
-        rows = list(
-            DataUseEvent.objects.filter(id__gt=after)
-            .order_by("id")
-            .values_list(*EVENT_COLUMNS)[:batch]
+def format_time(moment: datetime) -> str:
+    """``occurred_at`` in a leaf: UTC, always six fractional digits, a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _select(where: str) -> str:
+    """SELECT of ``EVENT_COLUMNS`` with the database doing what conversion it can."""
+    table = DataUseEvent._meta.db_table
+    columns = list(EVENT_COLUMNS)
+    if connection.vendor == "postgresql":
+        columns[columns.index("action_id")] = "action_id::text"
+        columns[columns.index("datasets_read")] = "datasets_read::text"
+        columns[columns.index("occurred_at")] = (
+            "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         )
+    columns = ", ".join(columns)
+    return f"SELECT {columns} FROM {table} e WHERE {where} ORDER BY e.id LIMIT %s"  # noqa: S608
+
+
+def _normalise(rows: list[tuple]) -> list[tuple]:
+    """Raw rows to the form ``leaf_bytes`` takes (SQLite stores UUIDs as hex, times as text)."""
+    loads = json.loads
+    out = []
+    if connection.vendor == "postgresql":
+        for r in rows:
+            out.append((*r[:6], loads(r[6]), *r[7:]))
+        return out
+    for r in rows:
+        u, t = r[2], r[9]
+        if len(u) == 32:
+            u = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
+        if isinstance(t, str):  # "YYYY-MM-DD HH:MM:SS[.ffffff]", naive UTC
+            t = f"{t[:10]}T{t[11:19]}.{t[20:26].ljust(6, '0')}Z"
+        elif t.tzinfo is None:  # Django's sqlite3 converter parsed it; still naive UTC
+            t = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        else:
+            t = format_time(t)
+        out.append((*r[:2], u, *r[3:6], loads(r[6]), *r[7:9], t, *r[10:]))
+    return out
+
+
+def event_rows(where: str, params: list, limit: int) -> list[tuple]:
+    """Up to ``limit`` events matching the SQL ``where`` (table alias ``e``), in ID order."""
+    with connection.cursor() as cursor:
+        cursor.execute(_select(where), [*params, limit])
+        return _normalise(cursor.fetchall())
+
+
+def events_in_id_order(after: int = 0, batch: int = 10_000) -> Iterator[tuple]:
+    """Every event with ID above ``after``, in ID order, read in batches."""
+    while True:
+        rows = event_rows("e.id > %s", [after], batch)
         yield from rows
         if len(rows) < batch:
             return
@@ -139,13 +186,30 @@ def latest_checkpoint() -> LogCheckpoint | None:
 
 
 def _unsealed(last_event_id: int, limit: int) -> list[tuple]:
-    sealed = SealedLeaf.objects.filter(event_id=OuterRef("id"))
-    return list(
-        DataUseEvent.objects.filter(id__gt=last_event_id - LATE_COMMIT_LOOKBACK)
-        .filter(~Exists(sealed))
-        .order_by("id")
-        .values_list(*EVENT_COLUMNS)[:limit]
+    leaves = SealedLeaf._meta.db_table
+    return event_rows(
+        f"e.id > %s AND NOT EXISTS (SELECT 1 FROM {leaves} l WHERE l.event_id = e.id)",  # noqa: S608
+        [last_event_id - LATE_COMMIT_LOOKBACK],
+        limit,
     )
+
+
+def _insert_leaves(leaves: list[tuple[int, int, bytes]]) -> None:
+    """INSERT the (position, event ID, leaf hash) rows: one statement on PostgreSQL."""
+    table = SealedLeaf._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            positions, event_ids, hashes = zip(*leaves, strict=True)
+            cursor.execute(
+                f"INSERT INTO {table} (position, event_id, leaf_hash) "  # noqa: S608
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])",
+                [list(positions), list(event_ids), list(hashes)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (position, event_id, leaf_hash) VALUES (%s, %s, %s)",  # noqa: S608
+                leaves,
+            )
 
 
 def seal(
@@ -171,9 +235,9 @@ def seal(
         leaves = []
         for row in rows:
             h = event_leaf_hash(tree.size, row)
-            leaves.append(SealedLeaf(position=tree.size, event_id=row[0], leaf_hash=h))
+            leaves.append((tree.size, row[0], h))
             tree.append(h)
-        SealedLeaf.objects.bulk_create(leaves, batch_size=2_000)
+        _insert_leaves(leaves)
         root = tree.root()
         note = sign_checkpoint(Checkpoint(origin, tree.size, root), signer)
         return LogCheckpoint.objects.create(

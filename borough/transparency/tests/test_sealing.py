@@ -14,8 +14,9 @@ from borough.transparency.checkpoint import Checkpoint, Signer, open_checkpoint,
 from borough.transparency.log_verify import verify_log
 from borough.transparency.models import DataUseEvent, LogCheckpoint, SealedLeaf
 from borough.transparency.sealing import (
-    EVENT_COLUMNS,
     event_leaf_hash,
+    event_rows,
+    format_time,
     leaf_bytes,
     seal,
     seal_all,
@@ -39,6 +40,11 @@ def signing_key(settings):
     return signer
 
 
+def _row(pk: int) -> tuple:
+    (row,) = event_rows("e.id = %s", [pk], 1)
+    return row
+
+
 def _record(verification, n: int) -> list[DataUseEvent]:
     return verification(*[f"R-{i}" for i in range(n)])
 
@@ -56,7 +62,7 @@ def tamper(sql: str, params=()) -> None:
 
 def test_the_leaf_is_canonical_json_anyone_can_recompute(verification):
     (event,) = verification("R-1")
-    row = DataUseEvent.objects.values_list(*EVENT_COLUMNS).get(pk=event.pk)
+    row = _row(event.pk)
     data = leaf_bytes(7, row)
     decoded = json.loads(data)
     assert list(decoded) == sorted(decoded)
@@ -80,20 +86,19 @@ def test_the_leaf_is_canonical_json_anyone_can_recompute(verification):
 
 
 def test_the_leaf_format_byte_for_byte():
-    import uuid
     from datetime import datetime, timedelta, timezone
 
     row = (
         41,
         "verification",
-        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "12345678-1234-5678-1234-567812345678",
         "service",
         "Parking permits service",
         None,
         ["council_tax", "electoral_register"],
         "public_task",
         "Public task — UK GDPR 6(1)(e)",
-        datetime(2026, 3, 27, 10, 30, 0, 5, tzinfo=timezone(timedelta(hours=1))),
+        format_time(datetime(2026, 3, 27, 10, 30, 0, 5, tzinfo=timezone(timedelta(hours=1)))),
         "verified",
         "parking_permit_residency_check",
         "To check you live at the address",
@@ -114,6 +119,22 @@ def test_the_leaf_format_byte_for_byte():
             '"service":"parking","subject_resident_id":"R-1","v":1}'
         ).encode()
     )
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        ((2026, 3, 27, 10, 30), "2026-03-27T10:30:00.000000Z"),  # GMT
+        ((2026, 7, 1, 0, 5, 9, 120), "2026-06-30T23:05:09.000120Z"),  # BST, with microseconds
+    ],
+)
+def test_the_database_gives_the_leaf_its_canonical_values(verification, at, parts, expected):
+    at(*parts)
+    (event,) = verification("R-1")
+    row = _row(event.pk)
+    assert row[9] == expected
+    assert row[2] == str(event.action_id)
+    assert row[6] == ["council_tax", "electoral_register"]
 
 
 def test_seal_appends_leaves_in_id_order_and_signs_a_checkpoint(verification, signing_key):
@@ -149,7 +170,7 @@ def test_seal_carries_on_from_the_last_checkpoint(verification):
 def test_an_event_committed_late_with_a_lower_id_is_still_sealed(verification, signing_key):
     (a, b) = _record(verification, 2)
     # As if b committed, and was sealed, before a committed.
-    row = DataUseEvent.objects.values_list(*EVENT_COLUMNS).get(pk=b.pk)
+    row = _row(b.pk)
     h = event_leaf_hash(0, row)
     SealedLeaf.objects.create(position=0, event_id=b.pk, leaf_hash=h)
     tree = merkle.CompactRange()
@@ -241,7 +262,7 @@ def test_verify_finds_a_rehashed_leaf_by_its_checkpoint(verification):
     seal()
     # Alter event 3 and its leaf hash to match: the signed root catches it.
     tamper(f"UPDATE {EVENTS} SET outcome = 'refer' WHERE id = %s", [events[3].pk])
-    row = DataUseEvent.objects.values_list(*EVENT_COLUMNS).get(pk=events[3].pk)
+    row = _row(events[3].pk)
     forged = merkle.leaf_hash(leaf_bytes(3, row))
     tamper(f"UPDATE {LEAVES} SET leaf_hash = %s WHERE position = 3", [forged])
     report = verify_log()
