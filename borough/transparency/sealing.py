@@ -64,13 +64,29 @@ LATE_COMMIT_LOOKBACK = 10_000
 ADVISORY_LOCK = 0x626F726F  # "boro"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+# The string escaper json.dumps(ensure_ascii=False) itself uses (C when available).
+_string = json.encoder.encode_basestring
+
+
+def leaf_dict(position: int, row: tuple) -> dict:
+    """The leaf of the event ``row`` at ``position`` as a dict (the definition; see below)."""
+    keys = ("action", "action_id", "actor_kind", "actor_label", "actor_user", "datasets_read")
+    keys += ("lawful_basis", "lawful_basis_text", "occurred_at", "outcome", "purpose")
+    keys += ("purpose_text", "reference", "service", "subject_resident_id")
+    leaf = dict(zip(keys, row[1:], strict=True))
+    leaf["position"] = position
+    leaf["v"] = LEAF_VERSION
+    return leaf
 
 
 def leaf_bytes(position: int, row: tuple) -> bytes:
-    """The leaf of the event ``row`` sealed at ``position``.
+    """The leaf of the event ``row`` sealed at ``position``: ``_dumps(leaf_dict(…))``.
 
     ``row`` holds the ``EVENT_COLUMNS`` as ``event_rows`` reads them: ``action_id`` and
-    ``occurred_at`` already as their canonical strings, ``datasets_read`` as a list.
+    ``occurred_at`` already as their canonical strings, ``datasets_read`` as a list. This writes
+    the same bytes as ``_dumps(leaf_dict(position, row))`` (a test holds it to that), but with
+    the keys' order fixed by hand and only the strings escaped, because verifying ten million
+    events spends most of its time here.
     """
     (
         _id,
@@ -90,26 +106,20 @@ def leaf_bytes(position: int, row: tuple) -> bytes:
         service,
         subject_resident_id,
     ) = row
-    return _dumps(
-        {
-            "action": action,
-            "action_id": action_id,
-            "actor_kind": actor_kind,
-            "actor_label": actor_label,
-            "actor_user": actor_user_id,
-            "datasets_read": datasets_read,
-            "lawful_basis": lawful_basis,
-            "lawful_basis_text": lawful_basis_text,
-            "occurred_at": occurred_at,
-            "outcome": outcome,
-            "position": position,
-            "purpose": purpose,
-            "purpose_text": purpose_text,
-            "reference": reference,
-            "service": service,
-            "subject_resident_id": subject_resident_id,
-            "v": LEAF_VERSION,
-        }
+    e = _string
+    if type(datasets_read) is list and all(type(d) is str for d in datasets_read):
+        datasets = "[" + ",".join(map(e, datasets_read)) + "]"
+    else:
+        datasets = _dumps(datasets_read)
+    user = "null" if actor_user_id is None else str(int(actor_user_id))
+    return (
+        f'{{"action":{e(action)},"action_id":{e(action_id)},"actor_kind":{e(actor_kind)},'
+        f'"actor_label":{e(actor_label)},"actor_user":{user},"datasets_read":{datasets},'
+        f'"lawful_basis":{e(lawful_basis)},"lawful_basis_text":{e(lawful_basis_text)},'
+        f'"occurred_at":{e(occurred_at)},"outcome":{e(outcome)},"position":{int(position)},'
+        f'"purpose":{e(purpose)},"purpose_text":{e(purpose_text)},"reference":{e(reference)},'
+        f'"service":{e(service)},"subject_resident_id":{e(subject_resident_id)},'
+        f'"v":{LEAF_VERSION}}}'
     ).encode()
 
 

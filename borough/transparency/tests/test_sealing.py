@@ -8,6 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from borough.transparency import merkle
 from borough.transparency.checkpoint import Checkpoint, Signer, open_checkpoint, sign_checkpoint
@@ -18,6 +21,7 @@ from borough.transparency.sealing import (
     event_rows,
     format_time,
     leaf_bytes,
+    leaf_dict,
     seal,
     seal_all,
 )
@@ -319,3 +323,21 @@ def test_keygen_prints_a_key_pair(capsys):
     out = capsys.readouterr().out
     skey = out.split("BOROUGH_LOG_SIGNING_KEY=")[1].split()[0]
     assert Signer.from_key(skey).verifier_key() in out
+
+
+_text = st.text(max_size=20)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    position=st.integers(0, 2**40),
+    strings=st.lists(_text, min_size=13, max_size=13),
+    user=st.none() | st.integers(1, 2**40),
+    datasets=st.lists(_text, max_size=4) | st.lists(st.integers(), max_size=2),
+)
+def test_the_fast_leaf_writer_equals_canonical_json(position, strings, user, datasets):
+    row = (1, *strings[:4], user, datasets, *strings[4:])
+    expected = json.dumps(
+        leaf_dict(position, row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    assert leaf_bytes(position, row) == expected
