@@ -3,6 +3,7 @@
 import base64
 import importlib
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -341,3 +342,36 @@ def test_the_fast_leaf_writer_equals_canonical_json(position, strings, user, dat
         leaf_dict(position, row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
     assert leaf_bytes(position, row) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_sealers_at_once_never_give_one_position_twice(verification, signing_key):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent writers")
+    for _ in range(3):
+        _record(verification, 100)
+    barrier = threading.Barrier(4)
+    errors, made = [], []
+
+    def sealer():
+        barrier.wait()
+        try:
+            while (checkpoint := seal(signer=signing_key, limit=25)) is not None:
+                made.append(checkpoint.size)
+        except Exception as e:
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sealer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(made) == list(range(25, 301, 25))
+    positions = list(SealedLeaf.objects.order_by("position").values_list("position", flat=True))
+    assert positions == list(range(300))
+    assert SealedLeaf.objects.values("event_id").distinct().count() == 300
+    assert verify_log().ok
