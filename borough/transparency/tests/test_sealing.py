@@ -375,3 +375,36 @@ def test_four_sealers_at_once_never_give_one_position_twice(verification, signin
     assert positions == list(range(300))
     assert SealedLeaf.objects.values("event_id").distinct().count() == 300
     assert verify_log().ok
+
+
+def test_the_sealer_job_seals_every_interval_until_stopped(verification, monkeypatch, capsys):
+    _record(verification, 2)
+    naps = []
+
+    def sleep(seconds):
+        naps.append(seconds)
+        if len(naps) == 1:
+            _record(verification, 3)
+            return
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("borough.transparency.cli.seal.time.sleep", sleep)
+    call_command("transparency", "seal", "--every", "2.5")
+    out = capsys.readouterr().out
+    assert naps == [2.5, 2.5]
+    assert "Sealed 2 event(s)" in out
+    assert "Sealed 3 event(s)" in out and "the log has 5" in out
+    assert out.rstrip().endswith("Stopped.")
+
+
+def test_verify_checks_signatures_with_a_given_verifier_key(verification, signing_key, capsys):
+    _record(verification, 2)
+    seal()
+    call_command("transparency", "verify", "--key", signing_key.verifier_key())
+    assert "verifies" in capsys.readouterr().out
+    other = Signer.generate(ORIGIN).verifier_key()
+    with pytest.raises(CommandError, match="does NOT verify"):
+        call_command("transparency", "verify", "--key", other)
+    assert "not signed by" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="--key"):
+        call_command("transparency", "verify", "--key", "not-a-key")
