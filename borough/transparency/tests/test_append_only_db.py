@@ -78,3 +78,18 @@ def test_a_sqlite_connection_without_the_guard_function_is_refused():
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute(f"UPDATE {TABLES[1]} SET id = 2")
     db.close()
+
+
+@pytest.mark.django_db
+def test_every_trigger_is_still_there_after_all_migrations():
+    """SQLite rebuilds a table to alter it, which drops its triggers: a later migration that
+    alters one of these tables must create them again (this test notices if it does not)."""
+    if connection.vendor == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        names = {name for (name,) in cursor.fetchall()}
+    expected = {f"{table}_no_{op}" for table in TABLES for op in ("update", "delete")}
+    assert expected <= names
