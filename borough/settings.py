@@ -31,9 +31,13 @@
 | ``BOROUGH_SSL_REDIRECT`` | production: ``0`` if the load balancer already redirects HTTP to HTTPS | ``1`` |
 | ``BOROUGH_HSTS_INCLUDE_SUBDOMAINS``, ``BOROUGH_HSTS_PRELOAD`` | production: HSTS for subdomains; ask to be preloaded (docs/production.md) | ``1``, ``0`` |
 | ``BOROUGH_CSP_FORM_ACTION`` | more origins forms may post or redirect to (comma-separated) | |
+| ``BOROUGH_LOG_ORIGIN`` | the data-use log's origin line, which names its checkpoints (``docs/data-use-log.md``) | ``<council website host>/borough/data-use-log`` |
+| ``BOROUGH_LOG_SIGNING_KEY`` | the data-use log's Ed25519 signing key, ``PRIVATE+KEY+…`` or the path of a file holding it (``borough transparency keygen`` makes one); outside production one is generated in the data folder | |
+| ``BOROUGH_LOG_VERIFIER_KEY`` | the verifier key ``borough transparency verify`` checks checkpoints against | the signing key's public half |
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -368,6 +372,13 @@ if _tasks not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_tasks]}}
 BOROUGH_SITE_URL = env_str("BOROUGH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The data-use log's Merkle tree and signed checkpoints (borough/transparency/checkpoint.py).
+TRANSPARENCY_LOG_ORIGIN = env_str(
+    "BOROUGH_LOG_ORIGIN", f"{urlsplit(COUNCIL.website).hostname}/borough/data-use-log"
+)
+TRANSPARENCY_LOG_SIGNING_KEY = env_str("BOROUGH_LOG_SIGNING_KEY", "")
+TRANSPARENCY_LOG_VERIFIER_KEY = env_str("BOROUGH_LOG_VERIFIER_KEY", "")
 
 # Direct Debit (docs/direct-debit.md). Bank details are encrypted with Fernet keys: the first
 # encrypts, every one decrypts, so a new key goes first and ``borough housing rotate-bank-key``

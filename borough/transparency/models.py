@@ -15,8 +15,10 @@ one indexed look-up, at the cost of repeating the metadata per resident; see
 ``docs/data-use-log.md``.
 
 The log is append-only: ``save`` refuses to change a stored event, ``delete`` refuses, and the
-manager's queryset refuses ``update`` and ``delete``. Raw SQL can still change rows; in production
-the database role the web processes use can also be refused UPDATE and DELETE on this table.
+manager's queryset refuses ``update`` and ``delete``, and in the database itself triggers refuse
+UPDATE and DELETE on the events, sealed leaves and checkpoints (migration 0003). The log is also
+sealed into a signed Merkle tree (``sealing.py``), so a change made past all that is detected by
+``borough transparency verify``.
 """
 
 import uuid
@@ -139,3 +141,43 @@ class DataUseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("deleted")
+
+
+class SealedLeaf(models.Model):
+    """One event's place in the Merkle log: its position and the hash of its leaf.
+
+    Written only by ``sealing.seal``. ``event_id`` is not a foreign key: retention may purge an
+    event's row while its leaf hash stays, so old proofs still verify. The leaf format is in
+    ``sealing.leaf_bytes`` and ``docs/data-use-log.md``.
+    """
+
+    position = models.BigIntegerField(primary_key=True)
+    event_id = models.BigIntegerField(unique=True)
+    leaf_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"leaf {self.position}: event {self.event_id}"
+
+
+class LogCheckpoint(models.Model):
+    """A signed checkpoint of the Merkle log: its size, root and the signed note published.
+
+    ``compact_range`` is the right edge of the tree at this size (one 32-byte hash per set bit of
+    ``size``), so the next seal carries on without rereading the leaves.
+    """
+
+    size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField(max_length=32)
+    compact_range = models.BinaryField()
+    note = models.TextField(help_text="The signed note (C2SP tlog-checkpoint)")
+    last_event_id = models.BigIntegerField(help_text="The highest event ID sealed so far")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

@@ -1,0 +1,51 @@
+"""``borough transparency verify``: rebuild the Merkle log and check it against the events."""
+
+import time
+
+from django.core.management.base import CommandError
+
+from borough.transparency.checkpoint import NoteError, Verifier
+from borough.transparency.log_verify import verify_log
+
+NAME = "verify"
+HELP = (
+    "Recompute every data-use event's leaf, rebuild the Merkle tree, and check every signed "
+    "checkpoint and that each is consistent with the next. Exits 1 and names the position "
+    "of any altered, removed, moved or inserted event."
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--key",
+        help="The verifier key (name+hash+key) to check signatures with (default: the log's own)",
+    )
+    parser.add_argument(
+        "--max-problems", type=int, default=20, help="Stop after this many problems (default 20)"
+    )
+
+
+def run(command, options) -> None:
+    verifier = None
+    if options.get("key"):
+        try:
+            verifier = Verifier.from_key(options["key"])
+        except NoteError as e:
+            raise CommandError(f"--key: {e}") from None
+    started = time.monotonic()
+    report = verify_log(verifier=verifier, limit=max(1, options["max_problems"]))
+    seconds = time.monotonic() - started
+    summary = (
+        f"{report.events} event(s), {report.leaves} sealed leaf/leaves, "
+        f"{report.checkpoints} checkpoint(s) checked in {seconds:.1f} s"
+    )
+    if report.unsealed:
+        summary += f"; {report.unsealed} recent event(s) not sealed yet"
+    if report.ok:
+        command.stdout.write(f"The data-use log verifies: {summary}.")
+        return
+    for problem in report.problems:
+        command.stderr.write(str(problem))
+    raise CommandError(
+        f"The data-use log does NOT verify ({len(report.problems)} problem(s)); {summary}."
+    )

@@ -1,0 +1,230 @@
+"""Checking the data-use log against its Merkle tree and signed checkpoints.
+
+``verify_log()`` makes two streaming passes, neither holding the log in memory:
+
+1. events (in ID order) against sealed leaves (in event-ID order), a merge on the event ID: an
+   event whose recomputed leaf differs from its sealed leaf hash was **altered** (or moved); a
+   sealed leaf without its event was **removed**; an event without a leaf below the highest
+   sealed event ID was **inserted** after sealing (or, for a second or two, committed late and
+   not sealed yet).
+2. leaves in position order against checkpoints in size order: positions run 0, 1, 2, … without
+   a gap; the tree rebuilt from the leaves has each checkpoint's root and right edge; each
+   checkpoint's note carries a good signature by the log's key, names the log's origin and says
+   that size and root; each checkpoint is consistent with the next (an RFC 9162 consistency
+   proof, built from the previous right edge and the leaves between, is checked).
+
+Problems come back in the order found, each with the position and event ID where known.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from borough.transparency import merkle
+from borough.transparency.checkpoint import (
+    Checkpoint,
+    NoteError,
+    Verifier,
+    load_verifier,
+    log_origin,
+    open_checkpoint,
+)
+from borough.transparency.models import LogCheckpoint, SealedLeaf
+from borough.transparency.sealing import event_leaf_hash, events_in_id_order
+
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # altered, removed, inserted, leaves, checkpoint
+    message: str
+    position: int | None = None
+    event_id: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.position is not None:
+            where.append(f"position {self.position}")
+        if self.event_id is not None:
+            where.append(f"event {self.event_id}")
+        return f"{self.kind}: {', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass
+class Report:
+    events: int = 0
+    leaves: int = 0
+    checkpoints: int = 0
+    unsealed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _leaves_by_event() -> Iterator[tuple[int, int, bytes]]:
+    after = -1
+    while True:
+        rows = list(
+            SealedLeaf.objects.filter(event_id__gt=after)
+            .order_by("event_id")
+            .values_list("event_id", "position", "leaf_hash")[:BATCH]
+        )
+        for event_id, position, h in rows:
+            yield event_id, position, bytes(h)
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][0]
+
+
+def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
+    after = -1
+    while True:
+        rows = list(
+            SealedLeaf.objects.filter(position__gt=after)
+            .order_by("position")
+            .values_list("position", "leaf_hash")[:BATCH]
+        )
+        for position, h in rows:
+            yield position, bytes(h)
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][0]
+
+
+def check_events(report: Report, limit: int) -> None:
+    """Pass 1: every event against its sealed leaf, merged on the event ID."""
+    last = LogCheckpoint.objects.order_by("-size").values_list("last_event_id", flat=True).first()
+    highest_sealed = last or 0
+    events, leaves = events_in_id_order(batch=BATCH), _leaves_by_event()
+    event, leaf = next(events, None), next(leaves, None)
+    while (event is not None or leaf is not None) and len(report.problems) < limit:
+        if leaf is None or (event is not None and event[0] < leaf[0]):
+            report.events += 1
+            if event[0] <= highest_sealed:
+                report.problems.append(
+                    Problem(
+                        "inserted",
+                        "this event is not in the sealed log, though later events are",
+                        event_id=event[0],
+                    )
+                )
+            else:
+                report.unsealed += 1
+            event = next(events, None)
+        elif event is None or leaf[0] < event[0]:
+            report.leaves += 1
+            report.problems.append(
+                Problem("removed", "a sealed event is missing", position=leaf[1], event_id=leaf[0])
+            )
+            leaf = next(leaves, None)
+        else:
+            report.events += 1
+            report.leaves += 1
+            if event_leaf_hash(leaf[1], event) != leaf[2]:
+                report.problems.append(
+                    Problem(
+                        "altered",
+                        "the event differs from what was sealed (changed or moved)",
+                        position=leaf[1],
+                        event_id=leaf[0],
+                    )
+                )
+            event, leaf = next(events, None), next(leaves, None)
+
+
+def _check_note(row: LogCheckpoint, verifier: Verifier, origin: str, root: bytes) -> list[str]:
+    try:
+        signed = open_checkpoint(row.note, verifier, origin)
+    except NoteError as e:
+        return [f"its signed note does not verify: {e}"]
+    if signed != Checkpoint(origin, row.size, root):
+        b64 = base64.b64encode(signed.root).decode()
+        return [f"its signed note says size {signed.size}, root {b64}: not the stored checkpoint"]
+    return []
+
+
+def check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> None:
+    """Pass 2: rebuild the tree from the leaves; check every checkpoint and their consistency."""
+    checkpoints = iter(LogCheckpoint.objects.order_by("size").iterator(chunk_size=500))
+    tree = merkle.CompactRange()
+    previous: tuple[merkle.CompactRange, bytes] | None = None  # right edge and signed root
+    since: list[bytes] = []  # leaves since the previous checkpoint
+    row = next(checkpoints, None)
+
+    def at_checkpoint(row: LogCheckpoint) -> None:
+        nonlocal previous, since, tree
+        root = tree.root()
+        where = f"checkpoint {row.size}"
+        problems = _check_note(row, verifier, origin, bytes(row.root_hash))
+        if bytes(row.root_hash) != root or bytes(row.compact_range) != tree.to_bytes():
+            first = previous[0].size if previous else 0
+            problems.append(
+                f"the leaves do not give its root: a leaf in positions {first}–{row.size - 1} "
+                "was changed, moved or replaced"
+            )
+            # Carry on from the checkpoint's own right edge, so later checkpoints are judged on
+            # their own leaves and one bad leaf is reported once.
+            try:
+                tree = merkle.CompactRange.from_bytes(row.size, bytes(row.compact_range))
+                root = bytes(row.root_hash)
+            except ValueError:
+                pass
+        if previous is not None and not problems:
+            old, old_root = previous
+            try:
+                proof = merkle.consistency_proof_extending(old, since)
+                merkle.verify_consistency(old.size, tree.size, proof, old_root, root)
+            except merkle.ProofError as e:
+                problems.append(f"not consistent with checkpoint {old.size}: {e}")
+        for message in problems:
+            report.problems.append(Problem("checkpoint", f"{where}: {message}"))
+        previous = (merkle.CompactRange(tree.size, tree.hashes), root)
+        since = []
+
+    for position, h in _leaves_by_position():
+        if len(report.problems) >= limit:
+            return
+        if position != tree.size:
+            report.problems.append(
+                Problem(
+                    "leaves",
+                    f"positions {tree.size}–{position - 1} are missing from the sealed leaves",
+                    position=tree.size,
+                )
+            )
+            return
+        while row is not None and row.size == tree.size and tree.size:
+            at_checkpoint(row)
+            row = next(checkpoints, None)
+        if row is not None and row.size < tree.size:
+            report.problems.append(Problem("checkpoint", f"checkpoint {row.size} is out of order"))
+            return
+        tree.append(h)
+        since.append(h)
+    while row is not None and row.size == tree.size:
+        at_checkpoint(row)
+        row = next(checkpoints, None)
+    if row is not None:
+        report.problems.append(
+            Problem(
+                "checkpoint",
+                f"checkpoint {row.size} is larger than the sealed log ({tree.size} leaves)",
+                position=tree.size,
+            )
+        )
+
+
+def verify_log(
+    *, verifier: Verifier | None = None, origin: str | None = None, limit: int = 20
+) -> Report:
+    """Check the whole log; the report lists at most ``limit`` problems."""
+    report = Report()
+    check_events(report, limit)
+    check_tree(report, verifier or load_verifier(), origin or log_origin(), limit)
+    report.checkpoints = LogCheckpoint.objects.count()
+    return report
