@@ -389,6 +389,9 @@ def test_the_sealer_job_seals_every_interval_until_stopped(verification, monkeyp
         raise KeyboardInterrupt
 
     monkeypatch.setattr("borough.transparency.cli.seal.time.sleep", sleep)
+    # the job recycles stale connections between rounds; inside the test's transaction on
+    # PostgreSQL that would close the connection the test's events live in
+    monkeypatch.setattr("borough.transparency.cli.seal.close_old_connections", lambda: None)
     call_command("transparency", "seal", "--every", "2.5")
     out = capsys.readouterr().out
     assert naps == [2.5, 2.5]
