@@ -135,23 +135,9 @@ def link_out_of_the_box(
         )
         seconds["train"] = time.perf_counter() - started
         progress(f"baseline trained in {seconds['train']:.1f}s")
-        started = time.perf_counter()
-        scored = linker.inference.predict(threshold_match_probability=threshold)
-        predictions = (
-            scored.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability").df()
+        return _predict_and_cluster(
+            linker, con, "raw_records", threshold, "baseline", progress, seconds
         )
-        seconds["predict"] = time.perf_counter() - started
-        progress(f"baseline scored {len(predictions):,} pairs in {seconds['predict']:.1f}s")
-        started = time.perf_counter()
-        clusters = cluster_pairwise_predictions_at_threshold(
-            "raw_records",
-            scored,
-            DuckDBAPI(con),
-            node_id_column_name="unique_id",
-            threshold_match_probability=threshold,
-        ).as_pandas_dataframe()[["unique_id", "cluster_id"]]
-        seconds["cluster"] = time.perf_counter() - started
-        return predictions, clusters, seconds
     finally:
         con.close()
 
@@ -365,22 +351,38 @@ def link_tuned(
         )
         seconds["train"] = time.perf_counter() - started
         progress(f"tuned baseline trained in {seconds['train']:.1f}s")
-        started = time.perf_counter()
-        scored = linker.inference.predict(threshold_match_probability=threshold)
-        predictions = (
-            scored.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability").df()
+        return _predict_and_cluster(
+            linker, con, "tuned_records", threshold, "tuned baseline", progress, seconds
         )
-        seconds["predict"] = time.perf_counter() - started
-        progress(f"tuned baseline scored {len(predictions):,} pairs in {seconds['predict']:.1f}s")
-        started = time.perf_counter()
-        clusters = cluster_pairwise_predictions_at_threshold(
-            "tuned_records",
-            scored,
-            DuckDBAPI(con),
-            node_id_column_name="unique_id",
-            threshold_match_probability=threshold,
-        ).as_pandas_dataframe()[["unique_id", "cluster_id"]]
-        seconds["cluster"] = time.perf_counter() - started
-        return predictions, clusters, seconds
     finally:
         con.close()
+
+
+def _predict_and_cluster(
+    linker: Linker,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    threshold: float,
+    label: str,
+    progress: Progress,
+    seconds: dict[str, float],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Score a trained baseline's pairs and cluster ``table``'s records at ``threshold``:
+    (predictions, clusters, ``seconds`` with predict and cluster added)."""
+    started = time.perf_counter()
+    scored = linker.inference.predict(threshold_match_probability=threshold)
+    predictions = (
+        scored.as_duckdbpyrelation().select("unique_id_l, unique_id_r, match_probability").df()
+    )
+    seconds["predict"] = time.perf_counter() - started
+    progress(f"{label} scored {len(predictions):,} pairs in {seconds['predict']:.1f}s")
+    started = time.perf_counter()
+    clusters = cluster_pairwise_predictions_at_threshold(
+        table,
+        scored,
+        DuckDBAPI(con),
+        node_id_column_name="unique_id",
+        threshold_match_probability=threshold,
+    ).as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    seconds["cluster"] = time.perf_counter() - started
+    return predictions, clusters, seconds
