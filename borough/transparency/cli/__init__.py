@@ -6,16 +6,9 @@ is a subcommand: ``management/commands/transparency.py`` finds it, so adding one
 fail.
 """
 
-import importlib
-import pkgutil
-from types import ModuleType
+from borough.core.subcommands import find
 
 
-def subcommands() -> dict[str, ModuleType]:
+def subcommands():
     """Subcommand name → module, in name order."""
-    found = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "run"):
-            found[module.NAME] = module
-    return dict(sorted(found.items()))
+    return find(__name__, __path__)
