@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "borough.parking",
     "borough.housing",
     "borough.payments",
+    "borough.insights",
     "borough.synth",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("borough.parking.urls")),
     path("", include("borough.payments.urls")),
     path("", include("borough.housing.urls")),
+    path("", include("borough.insights.urls")),
     path("admin/", admin.site.urls),
 ]
