@@ -380,6 +380,11 @@ TRANSPARENCY_LOG_ORIGIN = env_str(
 )
 TRANSPARENCY_LOG_SIGNING_KEY = env_str("BOROUGH_LOG_SIGNING_KEY", "")
 TRANSPARENCY_LOG_VERIFIER_KEY = env_str("BOROUGH_LOG_VERIFIER_KEY", "")
+# An event written on its own (a look-up that changed nothing, such as an enforcement check) is
+# committed on PostgreSQL without waiting for the disk (synchronous_commit off for that one
+# transaction): a database crash can lose the last fraction of a second of such events, never
+# corrupt the log. 1 makes every event wait for the disk (docs/data-use-log.md).
+TRANSPARENCY_SYNCHRONOUS_EVENTS = env_bool("BOROUGH_DATA_USE_SYNCHRONOUS_COMMIT", False)
 
 # Direct Debit (docs/direct-debit.md). Bank details are encrypted with Fernet keys: the first
 # encrypts, every one decrypts, so a new key goes first and ``borough housing rotate-bank-key``

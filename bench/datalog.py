@@ -1,0 +1,560 @@
+"""The data-use log at scale, on PostgreSQL: what writing an event costs, a resident's timeline
+from a big log, sealing and verifying.
+
+    python bench/run.py datalog [--size EVENTS] [--residents N] [--requests N] [--no-seal]
+
+``size`` is the number of events in the log (default 10,000,000). A fresh PostgreSQL database
+(``borough_bench_datalog``, dropped first and again at the end) gets the demo's set-up
+(``borough demo --no-serve --residents N``: the synthetic borough's datasets loaded and linked,
+zones, permits, staff) and then the log is filled to ``size`` events with ``COPY``: the demo's
+linked residents get ``EVENTS_PER_LINKED`` events each (the residents whose timelines and records
+are measured), one linked resident gets ``HEAVY_EVENTS`` (the worst timeline), and the rest go to
+``size / 10`` other resident IDs, over six years. ``VACUUM ANALYZE`` after.
+
+Measured, each through what a user runs:
+
+- **Write cost.** The enforcement check (``GET /api/v1/parking/check`` with an API key) and a
+  staff view of one resident's records (``/staff/residents/records/<id>?reason=…``, signed in
+  with a second factor) through Django's test client in this process, each request end to end
+  (middleware, session, database). Each is measured with the data-use write on and off, in
+  alternating rounds so both arms share the machine's noise; "off" replaces ``record_data_use`` in
+  every module that imported it with a function that returns at once. Reported: the median of
+  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%).
+- **Timeline.** When the resident timeline page exists (URL name ``transparency:timeline``), the
+  server time of that page for the linked residents, signed in as each (p50/p95, target p95 ≤
+  200 ms), and of the heavy resident's first page.
+- **Seal and verify.** ``borough transparency seal`` once over the whole log, as a subprocess
+  (events a second, target ≥ 2,000), then ``borough transparency verify`` (seconds, target
+  10,000,000 events in ≤ 60 s). ``--no-seal`` leaves both out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+DEFAULT_SIZE = 10_000_000
+DEFAULT_RESIDENTS = 1000
+DEFAULT_REQUESTS = 150
+SEED = 5
+DATABASE = "borough_bench_datalog"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
+EVENTS_PER_LINKED = 60
+HEAVY_EVENTS = 20_000
+ROUNDS = 6
+COPY_BATCH = 200_000
+TIMELINE_RESIDENTS = 200
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def add_options(parser) -> None:
+    parser.add_argument(
+        "--residents",
+        type=int,
+        default=DEFAULT_RESIDENTS,
+        help=f"residents in the demo borough (default {DEFAULT_RESIDENTS:,})",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=DEFAULT_REQUESTS,
+        help=f"requests per arm per round (default {DEFAULT_REQUESTS})",
+    )
+    parser.add_argument("--no-seal", action="store_true", help="leave out sealing and verifying")
+
+
+def _admin_connection():
+    import psycopg
+
+    url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
+    return psycopg.connect(f"{url}/postgres", autocommit=True)
+
+
+def _recreate_database() -> None:
+    with _admin_connection() as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def _drop_database() -> None:
+    with _admin_connection() as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _percentiles(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {"n": len(ordered), "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": at(1.0)}
+
+
+# --- Filling the log ----------------------------------------------------------------------------
+
+
+def _event_templates() -> list[dict]:
+    """Events as the services write them: purpose, basis and texts from the registry."""
+    from borough.transparency.purposes import LAWFUL_BASES, PURPOSES
+
+    templates = []
+    for code, spec in sorted(PURPOSES.items()):
+        basis = LAWFUL_BASES[spec.lawful_basis]
+        templates.append(
+            {
+                "service": spec.service or "residents",
+                "purpose": code,
+                "purpose_text": spec.description_for_residents,
+                "lawful_basis": spec.lawful_basis,
+                "lawful_basis_text": f"{basis.description} ({basis.article})",
+            }
+        )
+    return templates
+
+
+COLUMNS = (
+    "occurred_at",
+    "action_id",
+    "subject_resident_id",
+    "actor_kind",
+    "actor_label",
+    "service",
+    "purpose",
+    "purpose_text",
+    "lawful_basis",
+    "lawful_basis_text",
+    "datasets_read",
+    "action",
+    "reference",
+    "outcome",
+)
+ACTIONS = ("verification", "viewed_records", "enforcement_check", "payment_matching")
+#: The benchmark fills the table directly, as a fixture: the product writes only through
+#: record_data_use.
+TABLE = "transparency_datauseevent"
+
+
+def _fill_log(
+    size: int, linked: list[str], rng: random.Random, progress: Callable[[str], None]
+) -> tuple[int, str]:
+    """Fill the log to ``size`` events; returns (events written, the heavy resident).
+
+    The measured residents' events (COPY from here) have random times over six years; the rest
+    are made by PostgreSQL itself (``INSERT … SELECT`` over ``generate_series``, in batches),
+    spread evenly over the same six years, each for one of ``size / 10`` other resident IDs.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608 (a constant)
+        existing = cursor.fetchone()[0]
+    wanted = max(0, size - existing)
+    heavy = linked[0]
+    subjects = [rid for rid in linked[1:] for _ in range(EVENTS_PER_LINKED)]
+    subjects = (subjects + [heavy] * HEAVY_EVENTS)[:wanted]
+    templates = _event_templates()
+    now = dt.datetime.now(dt.UTC)
+    span = 6 * 365 * 86400
+    raw = connection.connection  # psycopg 3
+    buffer = io.StringIO()
+    for k, subject in enumerate(subjects):
+        t = templates[k % len(templates)]
+        at = now - dt.timedelta(seconds=rng.uniform(0, span))
+        fields = [
+            at.isoformat(),
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            subject,
+            "service",
+            "Parking permits service",
+            t["service"],
+            t["purpose"],
+            t["purpose_text"],
+            t["lawful_basis"],
+            t["lawful_basis_text"],
+            json.dumps(["council_tax", "electoral_register"]),
+            ACTIONS[k % len(ACTIONS)],
+            f"BENCH-L{k}",
+            "verified",
+        ]
+        buffer.write("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+    raw.commit()
+    rest = wanted - len(subjects)
+    others = max(1, rest // 10)
+    started = time.perf_counter()
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_templates (k int, service text, purpose text, "
+            "purpose_text text, lawful_basis text, lawful_basis_text text)"
+        )
+        with cursor.copy("COPY bench_templates FROM STDIN") as copy:
+            for k, t in enumerate(templates):
+                copy.write_row(
+                    [
+                        k,
+                        t["service"],
+                        t["purpose"],
+                        t["purpose_text"],
+                        t["lawful_basis"],
+                        t["lawful_basis_text"],
+                    ]
+                )
+        done = 0
+        while done < rest:
+            stop = min(rest, done + COPY_BATCH)
+            cursor.execute(
+                f"""INSERT INTO {TABLE} ({", ".join(COLUMNS)})
+                SELECT now() - make_interval(secs => %(span)s * (1 - g::float8 / %(rest)s)),
+                       md5(g::text || 'bench')::uuid,
+                       'BENCH' || lpad(((hashint4(g) & 2147483647) %% %(others)s)::text, 9, '0'),
+                       'service', 'Parking permits service',
+                       t.service, t.purpose, t.purpose_text, t.lawful_basis, t.lawful_basis_text,
+                       '["council_tax", "electoral_register"]'::jsonb,
+                       (ARRAY['verification', 'viewed_records', 'enforcement_check',
+                              'payment_matching'])[g %% 4 + 1],
+                       'BENCH-' || g, 'verified'
+                FROM generate_series(%(start)s, %(stop)s - 1) AS g
+                JOIN bench_templates t ON t.k = g %% %(templates)s""",  # noqa: S608 (constants)
+                {
+                    "span": span,
+                    "rest": rest,
+                    "others": others,
+                    "start": done,
+                    "stop": stop,
+                    "templates": len(templates),
+                },
+            )
+            raw.commit()
+            done = stop
+            rate = done / (time.perf_counter() - started)
+            progress(f"log: {existing + len(subjects) + done:,}/{size:,} events ({rate:,.0f}/s)")
+        cursor.execute("DROP TABLE bench_templates")
+    raw.commit()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+    return wanted, heavy
+
+
+def _permits(resident_ids: list[str], rng: random.Random) -> list[tuple[str, str]]:
+    """A live permit for each of ``resident_ids`` (the demo issues none), at a gazetteer address
+    in one of the demo's zones: (registration, zone) pairs to check."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+    from enforcement import _vrm
+
+    from borough.core.models import AccountKind, User
+    from borough.parking.models import Permit, PermitApplication, Zone
+    from borough.places.models import Property
+
+    zones = list(Zone.objects.all())
+    properties = list(Property.objects.all()[: len(resident_ids)])
+    if not zones or not properties:
+        raise RuntimeError("the demo loaded no zones or no addresses")
+    today = timezone.localdate()
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"datalog-holder-{k}",
+                email=f"holder{k}@bench.invalid",
+                password=unusable,
+                kind=AccountKind.RESIDENT,
+            )
+            for k in range(len(resident_ids))
+        ]
+    )
+    pairs = []
+    applications = []
+    for k, (rid, user) in enumerate(zip(resident_ids, users, strict=True)):
+        prop = properties[k % len(properties)]
+        vrm = _vrm(7_000_000 + k)
+        zone = rng.choice(zones)
+        pairs.append((vrm, zone.code))
+        applications.append(
+            PermitApplication(
+                journey=f"datalog-{k}",
+                applicant=user,
+                permit_type="resident",
+                property=prop,
+                zone=zone,
+                first_name="Bench",
+                surname="Holder",
+                date_of_birth=dt.date(1980, 1, 1),
+                vrm=vrm,
+                duration_months=12,
+                price_pence=12_000,
+                resident_id=rid,
+                status=PermitApplication.Status.ISSUED,
+            )
+        )
+    applications = PermitApplication.objects.bulk_create(applications)
+    Permit.objects.bulk_create(
+        [
+            Permit(
+                application=a,
+                holder=a.applicant,
+                permit_type="resident",
+                property=a.property,
+                zone=a.zone,
+                vrm=a.vrm,
+                starts_on=today - dt.timedelta(days=30),
+                ends_on=today + dt.timedelta(days=300),
+                status=Permit.Status.ACTIVE,
+                paid_pence=a.price_pence,
+            )
+            for a in applications
+        ]
+    )
+    return pairs
+
+
+# --- Write on and off ---------------------------------------------------------------------------
+
+
+def _write_switch():
+    """(off, on): replace ``record_data_use`` in every loaded module, and put it back."""
+    from borough.transparency import services
+
+    real = services.record_data_use
+
+    def nothing(**kwargs):
+        return []
+
+    holders = [
+        module
+        for module in list(sys.modules.values())
+        if module is not None and getattr(module, "record_data_use", None) is real
+    ]
+
+    def off() -> None:
+        for module in holders:
+            module.record_data_use = nothing
+
+    def on() -> None:
+        for module in holders:
+            module.record_data_use = real
+
+    return off, on
+
+
+def _timed(client, url: str, headers: dict | None = None) -> float:
+    started = time.perf_counter()
+    response = client.get(url, **(headers or {}))
+    seconds = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return seconds
+
+
+def _measure_write_cost(
+    name: str,
+    request: Callable[[], float],
+    requests: int,
+    progress: Callable[[str], None],
+) -> dict:
+    off, on = _write_switch()
+    arms: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(20):  # warm-up: caches, connection, first queries
+        request()
+    for k in range(ROUNDS):
+        for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
+            (on if arm == "on" else off)()
+            try:
+                arms[arm] += [request() for _ in range(requests)]
+            finally:
+                on()
+        progress(
+            f"{name}: round {k + 1}/{ROUNDS}, median on "
+            f"{statistics.median(arms['on']) * 1000:.2f} ms, off "
+            f"{statistics.median(arms['off']) * 1000:.2f} ms"
+        )
+    on_ms = statistics.median(arms["on"]) * 1000
+    off_ms = statistics.median(arms["off"]) * 1000
+    return {
+        "median_ms_write_on": round(on_ms, 3),
+        "median_ms_write_off": round(off_ms, 3),
+        "write_share": round(on_ms / off_ms - 1, 4),
+        "requests_per_arm": len(arms["on"]),
+        "p95_ms_write_on": _percentiles(arms["on"])["p95_ms"],
+        "p95_ms_write_off": _percentiles(arms["off"])["p95_ms"],
+    }
+
+
+# --- The command's subprocesses -----------------------------------------------------------------
+
+
+def _borough(args: list[str], env: dict) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "borough", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"borough {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return seconds, done.stdout + done.stderr
+
+
+def run(size: int | None, progress: Callable[[str], None], options=None) -> dict:
+    size = size or DEFAULT_SIZE
+    residents = getattr(options, "residents", DEFAULT_RESIDENTS)
+    requests = getattr(options, "requests", DEFAULT_REQUESTS)
+    rng = random.Random(SEED)
+    tmp = Path(tempfile.mkdtemp(prefix="borough-bench-datalog-"))
+    url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
+    os.environ["BOROUGH_DATA"] = str(tmp)
+    os.environ["DATABASE_URL"] = f"{url}/{DATABASE}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "borough.settings")
+    _recreate_database()
+    figures: dict = {"events": size, "demo_residents": residents}
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connection
+        from django.test import Client
+        from django.urls import NoReverseMatch, reverse
+
+        from borough.core.api_clients import create_client
+        from borough.core.services import create_staff_account
+        from borough.core.testing import sign_in_staff
+        from borough.transparency.checkpoint import Signer, log_origin
+
+        settings.ALLOWED_HOSTS = ["*"]
+        started = time.perf_counter()
+        call_command("demo", "--no-serve", "--residents", str(residents), stdout=io.StringIO())
+        progress(f"demo set up ({residents:,} residents) in {time.perf_counter() - started:.1f}s")
+
+        import duckdb
+
+        linked = sorted(
+            {
+                row[0]
+                for row in duckdb.sql(
+                    "SELECT DISTINCT resident_id FROM read_parquet(?) WHERE resident_id IS NOT NULL",
+                    params=[str(tmp / "linkage" / "verification.parquet")],
+                ).fetchall()
+            }
+        )
+        rng.shuffle(linked)
+        progress(f"{len(linked):,} linked residents")
+
+        started = time.perf_counter()
+        written, heavy = _fill_log(size, linked, rng, progress)
+        fill_seconds = time.perf_counter() - started
+        figures["fill"] = {"events_copied": written, "seconds": round(fill_seconds, 1)}
+
+        # Write cost: the enforcement check, with an API key.
+        _, key = create_client("Datalog benchmark", ["enforcement"], requests_per_minute=10**7)
+        permits = _permits(linked[1 : 1 + 300], rng)
+        api = Client()
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+        def enforcement() -> float:
+            vrm, zone = rng.choice(permits)
+            return _timed(api, f"/api/v1/parking/check?vrm={vrm}&zone={zone}", auth)
+
+        figures["enforcement_check"] = _measure_write_cost(
+            "enforcement check", enforcement, requests, progress
+        )
+
+        # Write cost: a staff member's view of one resident's records.
+        officer, _ = create_staff_account(
+            "datalog-bench", ["Resident data officer"], full_name="Bench Officer"
+        )
+        staff = Client()
+        sign_in_staff(staff, officer)
+        viewed = linked[1 : 1 + 300]
+
+        def records_view() -> float:
+            rid = rng.choice(viewed)
+            return _timed(staff, f"/staff/residents/records/{rid}?reason=resident_request")
+
+        figures["staff_records_view"] = _measure_write_cost(
+            "staff records view", records_view, requests, progress
+        )
+
+        # A resident's timeline, when the page exists.
+        try:
+            timeline_url = reverse("transparency:timeline")
+        except NoReverseMatch:
+            timeline_url = None
+        if timeline_url:
+            figures["timeline"] = _timeline(timeline_url, linked, heavy, rng, progress)
+        else:
+            figures["timeline"] = "no page named transparency:timeline in this version"
+
+        if not getattr(options, "no_seal", False):
+            signer = Signer.generate(log_origin())
+            env = {
+                **os.environ,
+                "BOROUGH_LOG_SIGNING_KEY": signer.private_key_text(),
+                "BOROUGH_LOG_VERIFIER_KEY": signer.verifier_key(),
+            }
+            connection.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM transparency_datauseevent")
+                events = cursor.fetchone()[0]
+            progress(f"sealing {events:,} events (borough transparency seal)")
+            seconds, _ = _borough(["transparency", "seal"], env)
+            figures["seal"] = {
+                "events": events,
+                "seconds": round(seconds, 1),
+                "events_per_second": round(events / seconds),
+            }
+            progress(f"sealed in {seconds:.1f}s; verifying (borough transparency verify)")
+            seconds, out = _borough(["transparency", "verify", "--key", signer.verifier_key()], env)
+            figures["verify"] = {
+                "events": events,
+                "seconds": round(seconds, 1),
+                "events_per_second": round(events / seconds),
+                "said": out.strip().splitlines()[-1][:200] if out.strip() else "",
+            }
+            progress(f"verified in {seconds:.1f}s")
+        return figures
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_database()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _timeline(url: str, linked: list[str], heavy: str, rng, progress) -> dict:
+    """Server time of the timeline page, signed in as residents whose IDs the page resolves.
+
+    The page finds a resident's IDs from their account (``transparency.resident_ids`` once it
+    exists); here each measured resident gets an account linked the way the product links it.
+    """
+    import _datalog_residents
+    from django.test import Client
+
+    clients = _datalog_residents.signed_in_clients(linked[1 : 1 + TIMELINE_RESIDENTS], Client)
+    seconds = [_timed(client, url) for client in clients for _ in range(2)]
+    heavy_client = _datalog_residents.signed_in_clients([heavy], Client)[0]
+    heavy_seconds = [_timed(heavy_client, url) for _ in range(10)]
+    result = {"residents": _percentiles(seconds), "heavy_resident": _percentiles(heavy_seconds)}
+    progress(f"timeline: {result}")
+    return result
