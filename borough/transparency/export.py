@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from borough.core.roles import AREAS
+from borough.transparency.staff_view import in_words
 
 SCHEMA = "borough-subject-access"
 SCHEMA_VERSION = 1
@@ -208,6 +209,7 @@ def _source_records(resident_ids: list[str]) -> Section:
 def _index_links(resident_ids: list[str]) -> Section:
     from borough.residents import index
     from borough.residents.record_queries import id_history
+    from borough.transparency.queries import dataset_titles
 
     section = Section(
         "resident_index",
@@ -224,7 +226,8 @@ def _index_links(resident_ids: list[str]) -> Section:
         except ValueError:
             linked = []
         item.add("records_linked", "Records linked", len(linked))
-        item.add("datasets", "Datasets", sorted({u.partition(":")[0] for u in linked}))
+        codes = {u.partition(":")[0] for u in linked}
+        item.add("datasets", "Datasets", sorted(dataset_titles(codes).values()))
         for event in id_history(resident_id):
             item.add("history", "Change to the links", f"{event.at}: {event.kind}")
         section.records.append(item)
@@ -246,7 +249,7 @@ def _verifications(resident_ids: list[str], accounts: list) -> Section:
             f"verification:{check.reference}", f"Check {check.reference}", "verifications"
         )
         item.add("reference", "Reference", check.reference)
-        item.add("purpose", "Purpose", check.purpose)
+        item.add("purpose", "Purpose", in_words(check.purpose))
         item.add("requested_at", "When", check.requested_at)
         item.add("decision", "Decision", check.get_decision_display())
         item.add("review", "Officer review", check.get_review_display() if check.review else "")

@@ -216,6 +216,9 @@ def test_this_is_wrong_reaches_the_owning_area_and_the_resident_sees_the_answer(
     response = client.post(url, {"what_is_wrong": "Wrong flat", "should_be": "Flat 1"})
     correction = RectificationRequest.objects.get()
     assert response["Location"] == f"/your-data?sent={correction.reference}"
+    html = client.get(response["Location"]).content.decode()
+    assert "We have sent your correction to Housing: rent accounts" in html
+    assert "&lt;p" not in html
     assert (correction.area, correction.dataset, correction.resident_ids) == (
         "housing",
         "rent_accounts",
