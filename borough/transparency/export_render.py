@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.http import HttpResponse, JsonResponse
 from fpdf.prefs import ViewerPreferences
 
 from borough.core.dates import date_in_words
@@ -31,6 +32,16 @@ def shown(field: dict) -> str:
             return value
         return f"{date_in_words(moment)}, {moment:%H:%M}"
     return str(value)
+
+
+def attachment(document: dict, kind: str, name: str) -> HttpResponse:
+    """The document as a download: ``kind`` "json" or "pdf", saved as ``name``.json or .pdf."""
+    if kind == "json":
+        response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    else:
+        response = HttpResponse(render_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
 
 
 def render_pdf(document: dict) -> bytes:

@@ -77,41 +77,27 @@ def _enqueue(export: DataExport) -> None:
     transaction.on_commit(lambda: prepare_data_export.enqueue(export.pk))
 
 
+def _new_export(actor, actor_kind: str, **fields) -> DataExport:
+    with transaction.atomic():
+        export = DataExport.objects.create(requested_at=timezone.now(), **fields)
+        _record(
+            export, actor=actor, actor_kind=actor_kind, action=Action.EXPORT, outcome="requested"
+        )
+        _enqueue(export)
+    return export
+
+
 def request_resident_export(user, resident_ids: list[str]) -> DataExport:
     """A resident asks for a copy of their data: ``resident_ids`` are the IDs their account has
     proven (``export.proven_resident_ids``), never IDs taken from the request."""
     if not resident_ids:
         raise ValueError("This account has not proven any resident ID.")
-    with transaction.atomic():
-        export = DataExport.objects.create(
-            account=user, resident_ids=list(resident_ids), requested_at=timezone.now()
-        )
-        _record(
-            export,
-            actor=user,
-            actor_kind=ActorKind.RESIDENT,
-            action=Action.EXPORT,
-            outcome="requested",
-        )
-        _enqueue(export)
-    return export
+    return _new_export(user, ActorKind.RESIDENT, account=user, resident_ids=list(resident_ids))
 
 
 def request_officer_export(sar: SubjectAccessRequest, officer) -> DataExport:
     """An officer prepares the copy of the data for a subject access request."""
-    with transaction.atomic():
-        export = DataExport.objects.create(
-            request=sar, resident_ids=[sar.resident_id], requested_at=timezone.now()
-        )
-        _record(
-            export,
-            actor=officer,
-            actor_kind=ActorKind.STAFF,
-            action=Action.EXPORT,
-            outcome="requested",
-        )
-        _enqueue(export)
-    return export
+    return _new_export(officer, ActorKind.STAFF, request=sar, resident_ids=[sar.resident_id])
 
 
 def prepare(export_id: int) -> str:

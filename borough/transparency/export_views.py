@@ -4,7 +4,7 @@ not an export of theirs, gets "Page not found"."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,7 +16,7 @@ from borough.transparency import export_services
 from borough.transparency.export import find_record, proven_resident_ids
 from borough.transparency.export_forms import RectificationForm
 from borough.transparency.export_models import DataExport, RectificationRequest
-from borough.transparency.export_render import render_pdf, shown
+from borough.transparency.export_render import attachment, shown
 from borough.transparency.rectification import ask_for_correction
 
 
@@ -100,32 +100,23 @@ def export_page(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+def _download(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
+    document, refusal = _document_or_refusal(request, _own_export(request, reference), kind)
+    return refusal or attachment(document, kind, f"your-data-{document['reference']}")
+
+
 @resident_required
 @require_GET
 @never_cache
 def export_json(request: HttpRequest, reference: str) -> HttpResponse:
-    document, refusal = _document_or_refusal(request, _own_export(request, reference), "json")
-    if refusal:
-        return refusal
-    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = (
-        f'attachment; filename="your-data-{document["reference"]}.json"'
-    )
-    return response
+    return _download(request, reference, "json")
 
 
 @resident_required
 @require_GET
 @never_cache
 def export_pdf(request: HttpRequest, reference: str) -> HttpResponse:
-    document, refusal = _document_or_refusal(request, _own_export(request, reference), "pdf")
-    if refusal:
-        return refusal
-    response = HttpResponse(render_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="your-data-{document["reference"]}.pdf"'
-    )
-    return response
+    return _download(request, reference, "pdf")
 
 
 @resident_required

@@ -4,7 +4,7 @@ area's queue of "This is wrong" requests to answer."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from borough.transparency.export_models import (
     RectificationRequest,
     SubjectAccessRequest,
 )
-from borough.transparency.export_render import render_pdf, shown
+from borough.transparency.export_render import attachment, shown
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -172,28 +172,23 @@ def _sar_document(request: HttpRequest, reference: str, kind: str):
     return document, None
 
 
+def _sar_download(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
+    document, refusal = _sar_document(request, reference, kind)
+    return refusal or attachment(document, kind, reference)
+
+
 @staff_area("transparency")
 @require_GET
 @never_cache
 def sar_json(request: HttpRequest, reference: str) -> HttpResponse:
-    document, refusal = _sar_document(request, reference, "json")
-    if refusal:
-        return refusal
-    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="{reference}.json"'
-    return response
+    return _sar_download(request, reference, "json")
 
 
 @staff_area("transparency")
 @require_GET
 @never_cache
 def sar_pdf(request: HttpRequest, reference: str) -> HttpResponse:
-    document, refusal = _sar_document(request, reference, "pdf")
-    if refusal:
-        return refusal
-    response = HttpResponse(render_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{reference}.pdf"'
-    return response
+    return _sar_download(request, reference, "pdf")
 
 
 # -- "This is wrong" ---------------------------------------------------------------------------

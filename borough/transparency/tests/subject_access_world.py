@@ -13,7 +13,8 @@ from django.utils import timezone
 from borough.housing import bank_details
 from borough.housing.models import LedgerEntry, Mandate, RentAccount, Tenancy, Tenant
 from borough.places.models import Property
-from borough.residents.models import DatasetLoad, SourceDataset, SourceRecord, Verification
+from borough.residents.models import SourceRecord, Verification
+from borough.residents.tests.test_record_views import _dataset
 
 #: Bank details used in a mandate: none of these may appear in an export whole.
 ACCOUNT_NUMBERS = {"R-ALICE1": "31926819", "R-BOBBY2": "12345678"}
@@ -29,28 +30,11 @@ class Person:
     mandate: Mandate
 
 
-def dataset(code: str = "council_tax", owner: str = "Revenues and Benefits: Council Tax team"):
-    now = timezone.now()
-    made = SourceDataset.objects.create(
-        code=code,
-        title="Council tax accounts",
-        owner=owner,
-        lawful_basis="Public task",
-        lawful_basis_reference="UK GDPR Art 6(1)(e)",
-        config_path=f"{code}.toml",
-        config_sha256="0" * 64,
-        synced_at=now,
-    )
-    load = DatasetLoad.objects.create(
-        dataset=made,
-        file_name=f"{code}.csv",
-        sha256="1" * 64,
-        config_sha256="0" * 64,
-        status=DatasetLoad.Status.LOADED,
-        started_at=now,
-        finished_at=now,
-        via="test",
-    )
+def dataset(owner: str = "Revenues and Benefits: Council Tax team"):
+    """The council tax dataset, owned by ``owner``, and a load of it."""
+    made, load = _dataset("council_tax", "Council tax accounts")
+    made.owner = owner
+    made.save(update_fields=["owner"])
     return made, load
 
 
