@@ -13,6 +13,7 @@ from borough.core.models import User
 from borough.transparency.export import proven_resident_ids
 from borough.transparency.export_models import DataExport, RectificationRequest
 from borough.transparency.models import DataUseEvent
+from borough.transparency.services import record_data_use
 from borough.transparency.tests.subject_access_world import (
     ACCOUNT_NUMBERS,
     SORT_CODE,
@@ -72,9 +73,20 @@ def test_a_resident_the_index_does_not_know_is_told_why_and_cannot_ask(client, r
 
 
 def test_the_export_holds_their_records_and_never_the_full_bank_account(
-    client, people, django_capture_on_commit_callbacks
+    client, people, django_capture_on_commit_callbacks, make_staff
 ):
     alice, bobby = people
+    officer = make_staff("Housing officer", username="h.okafor")
+    officer.first_name, officer.last_name = "Helen", "Okafor"
+    officer.save()
+    record_data_use(
+        subject_resident_ids=["R-ALICE1"],
+        actor=officer,
+        actor_kind="staff",
+        purpose="staff_view_records",
+        service="housing",
+        action="viewed_records",
+    )
     export = _export(client, alice, django_capture_on_commit_callbacks)
     page = client.get(f"/your-data/exports/{export.token}").content.decode()
     assert "Your copy is ready" in page
@@ -107,6 +119,9 @@ def test_the_export_holds_their_records_and_never_the_full_bank_account(
     html = client.get(f"/your-data/exports/{export.token}/read").content
     assert pdf.startswith(b"%PDF-")
     assert b"Ashworth" in html and b"Brennan" not in html
+    for content in (body.content, pdf, html):
+        assert b"Okafor" not in content and b"h.okafor" not in content  # a role, never a name
+    assert b"Council officer" in html
     for content in (body.content, pdf, html, export.payload_encrypted.encode()):
         assert ACCOUNT_NUMBERS["R-ALICE1"].encode() not in content
         assert SORT_CODE.encode() not in content
@@ -127,25 +142,29 @@ def test_the_export_holds_their_records_and_never_the_full_bank_account(
     assert "Article 6(1)(c)" in prepared.lawful_basis_text
 
 
-@pytest.mark.parametrize("suffix", ["", "/data.json", "/data.pdf", "/read", "/wrong?record=x"])
+SUFFIXES = ["", "/data.json", "/data.pdf", "/read", "/wrong?record=source:council_tax:CT-1"]
+
+
 def test_another_resident_anonymous_visitors_and_staff_cannot_open_an_export(
-    client, people, django_capture_on_commit_callbacks, suffix, make_staff, sign_in_staff
+    client, people, django_capture_on_commit_callbacks, make_staff, sign_in_staff
 ):
     alice, bobby = people
     export = _export(client, alice, django_capture_on_commit_callbacks)
-    url = f"/your-data/exports/{export.token}{suffix}"
-    downloads = _events().count()
-
-    client.force_login(bobby.user)
-    assert client.get(url).status_code == 404
-    assert client.get(f"/your-data/exports/{export.token[:-1]}x{suffix}").status_code == 404
-    assert client.get(f"/your-data/exports/{export.reference}{suffix}").status_code == 404
-    client.logout()
-    response = client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith("/sign-in")
-    sign_in_staff(client, make_staff("Data protection officer"))
-    assert client.get(url).status_code == 403
-    assert _events().count() == downloads
+    recorded = _events().count()
+    officer = make_staff("Data protection officer")
+    for suffix in SUFFIXES:
+        url = f"/your-data/exports/{export.token}{suffix}"
+        client.force_login(bobby.user)
+        assert client.get(url).status_code == 404, suffix
+        guessed = f"/your-data/exports/{export.token[:-1]}x{suffix}"
+        assert client.get(guessed).status_code == 404, suffix
+        assert client.get(f"/your-data/exports/{export.reference}{suffix}").status_code == 404
+        client.logout()
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in")
+        sign_in_staff(client, officer)
+        assert client.get(url).status_code == 403
+    assert _events().count() == recorded  # nothing was downloaded
 
 
 def test_a_tampered_record_key_cannot_reach_another_residents_record(
@@ -245,3 +264,19 @@ def test_this_is_wrong_reaches_the_owning_area_and_the_resident_sees_the_answer(
     assert "We fixed the flat." in client.get(YOUR_DATA).content.decode()
     client.force_login(bobby.user)
     assert "We fixed the flat." not in client.get(YOUR_DATA).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("owner", "area"),
+    [
+        ("Housing: tenancy services", "housing"),
+        ("Parking services", "parking"),
+        ("Revenues and Benefits: Council Tax team", "residents"),
+        ("", "residents"),
+        ("Data protection", "residents"),  # corrections to source records are not the DPO's
+    ],
+)
+def test_a_correction_goes_to_the_area_the_dataset_owner_names(owner, area):
+    from borough.transparency.export import area_for_owner
+
+    assert area_for_owner(owner) == area
