@@ -133,6 +133,13 @@ def prepare(export_id: int) -> str:
     return export.status
 
 
+def mark_failed(export_id: int) -> None:
+    """An export whose preparation failed: said on its page. Logs its reference only."""
+    failed = DataExport.objects.filter(pk=export_id, status=DataExport.Status.PREPARING)
+    if failed.update(status=DataExport.Status.FAILED):
+        log.warning("data export %s could not be prepared", export_id)
+
+
 def is_expired(export: DataExport, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     if export.status == DataExport.Status.EXPIRED:

@@ -7,10 +7,15 @@ from django_tasks import task
 
 @task()
 def prepare_data_export(export_id: int) -> str:
-    """Gather a subject access export and store it encrypted (``export_services.prepare``)."""
-    from borough.transparency.export_services import prepare
+    """Gather a subject access export and store it encrypted (``export_services.prepare``). If
+    it fails, the export says so (the resident can ask again) and the job fails."""
+    from borough.transparency.export_services import mark_failed, prepare
 
-    return prepare(export_id)
+    try:
+        return prepare(export_id)
+    except Exception:
+        mark_failed(export_id)
+        raise
 
 
 @task()

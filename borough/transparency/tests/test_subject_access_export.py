@@ -280,3 +280,21 @@ def test_a_correction_goes_to_the_area_the_dataset_owner_names(owner, area):
     from borough.transparency.export import area_for_owner
 
     assert area_for_owner(owner) == area
+
+
+def test_a_copy_that_cannot_be_prepared_says_so(
+    client, people, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken(*args):
+        raise RuntimeError("the index is unreadable")
+
+    monkeypatch.setattr("borough.transparency.export_services.collect", broken)
+    alice, _ = people
+    client.force_login(alice.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/your-data/export")  # the job fails (django-tasks records it)
+    export = DataExport.objects.get()
+    assert export.status == "failed"
+    html = client.get(f"/your-data/exports/{export.token}").content.decode()
+    assert "We could not prepare your copy" in html
+    assert client.get(f"/your-data/exports/{export.token}/data.json").status_code == 302
