@@ -39,6 +39,9 @@ class RectificationForm(forms.Form):
     )
 
 
+DATE_PARTS = ["received_day", "received_month", "received_year"]
+
+
 class SubjectAccessRequestForm(forms.Form):
     requester_name = forms.CharField(
         label="Requester's name",
@@ -85,6 +88,8 @@ class SubjectAccessRequestForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         add_dates(self, "received")
+        # The date's parts after the contact, so that its errors come in the page's order.
+        self.order_fields(["requester_name", "requester_contact", *DATE_PARTS])
 
     def clean_resident_id(self) -> str:
         value = self.cleaned_data["resident_id"].strip()
@@ -95,14 +100,16 @@ class SubjectAccessRequestForm(forms.Form):
             )
         return value
 
-    def clean(self) -> dict:
-        data = super().clean()
-        clean_dates(self, data, {"received": ("received", "Enter the date the request arrived")})
+    def clean_received_year(self) -> str:
+        # Runs once the day and month are cleaned: the date's error sits in field order.
+        clean_dates(
+            self, self.data, {"received": ("received", "Enter the date the request arrived")}
+        )
         received = self.dates["received"]
         if received and received > timezone.localdate():
             self.wrong_parts["received"] = {"day", "month", "year"}
             self.add_error("received_day", "The date the request arrived must be today or earlier")
-        return data
+        return self.cleaned_data.get("received_year", "")
 
     def received_input(self) -> dict:
         return date_input_params(

@@ -117,6 +117,15 @@ def test_recording_a_request_checks_every_answer_and_keeps_what_was_typed(client
     assert "Enter the name the request gives" in html
     assert "The received date must be a real date" in html
     assert "alice@example.com" in html  # kept
+    summary = client.post(f"{QUEUE}/new", {}).content.decode()
+    messages = [
+        "Enter the name the request gives",
+        "Enter where to send the answer",
+        "Enter the date the request arrived",
+        "Select how you checked who they are",
+        "Enter the resident ID you found for them",
+    ]
+    assert [summary.index(m) for m in messages] == sorted(summary.index(m) for m in messages)
     future = timezone.localdate() + dt.timedelta(days=1)
     html = client.post(
         f"{QUEUE}/new",
