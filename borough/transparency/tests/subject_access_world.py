@@ -115,3 +115,12 @@ def write_index(folder, people: list[Person]) -> None:
         }
     )
     frame.to_parquet(linkage / "residents.parquet", index=False)
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF's pages (its streams are compressed: the bytes alone prove nothing)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)

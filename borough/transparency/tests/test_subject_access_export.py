@@ -18,6 +18,7 @@ from borough.transparency.tests.subject_access_world import (
     ACCOUNT_NUMBERS,
     SORT_CODE,
     dataset,
+    pdf_text,
     person,
     verification,
     write_index,
@@ -119,10 +120,12 @@ def test_the_export_holds_their_records_and_never_the_full_bank_account(
     html = client.get(f"/your-data/exports/{export.token}/read").content
     assert pdf.startswith(b"%PDF-")
     assert b"Ashworth" in html and b"Brennan" not in html
-    for content in (body.content, pdf, html):
+    text = pdf_text(pdf)
+    assert "Ashworth" in text and "**-**-13 ****6819" in text
+    for content in (body.content, text.encode(), html):
         assert b"Okafor" not in content and b"h.okafor" not in content  # a role, never a name
     assert b"Council officer" in html
-    for content in (body.content, pdf, html, export.payload_encrypted.encode()):
+    for content in (body.content, pdf, text.encode(), html, export.payload_encrypted.encode()):
         assert ACCOUNT_NUMBERS["R-ALICE1"].encode() not in content
         assert SORT_CODE.encode() not in content
     assert b"Ashworth" not in export.payload_encrypted.encode()  # stored encrypted

@@ -15,6 +15,7 @@ from borough.transparency.models import DataUseEvent
 from borough.transparency.tests.subject_access_world import (
     ACCOUNT_NUMBERS,
     dataset,
+    pdf_text,
     person,
     write_index,
 )
@@ -164,7 +165,9 @@ def test_an_officer_records_prepares_downloads_and_completes_a_request(
     assert f"rent-account:{alice.account.payment_reference}" in keys  # via the tenancy link
     pdf = client.get(f"{QUEUE}/{item.reference}/data.pdf").content
     assert pdf.startswith(b"%PDF-")
-    for content in (body.content, pdf):
+    text = pdf_text(pdf)
+    assert "****6819" in text
+    for content in (body.content, pdf, text.encode()):
         assert ACCOUNT_NUMBERS["R-ALICE1"].encode() not in content
 
     client.post(f"{QUEUE}/{item.reference}", {"action": "complete"})
