@@ -71,6 +71,8 @@ LIMITS = {
         Limit("api-verify-staff", 30, 60, "POST /api/v1/verifications by one staff member"),
         Limit("api-enforcement-client", 600, 60, "GET /api/v1/parking/check by one API client"),
         Limit("api-enforcement-staff", 120, 60, "GET /api/v1/parking/check by one staff member"),
+        Limit("data-export-request", 5, 86400, "copies of their data asked for by one account"),
+        Limit("data-export-download", 20, 3600, "downloads of data exports by one account"),
     ]
 }
 

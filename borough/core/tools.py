@@ -50,6 +50,22 @@ TOOLS = [
         "transparency:staff-data-use",
     ),
     Tool(
+        "transparency",
+        "Subject access requests",
+        "Requests for a copy of someone's data that came in by letter, email or phone: record "
+        "them, track their deadlines, prepare the copy and mark them complete.",
+        "transparency:sar-queue",
+    ),
+    *[
+        Tool(
+            area,
+            "Records residents say are wrong",
+            "Residents' requests to correct a record your service holds, and your answers.",
+            "transparency:staff-corrections",
+        )
+        for area in ("parking", "housing", "finance", "residents", "transparency")
+    ],
+    Tool(
         "administration",
         "Accounts and settings",
         "Staff accounts and roles, and the records behind the service (Django admin).",

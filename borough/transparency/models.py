@@ -181,3 +181,10 @@ class LogCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+from borough.transparency.export_models import (  # noqa: E402, F401  (models of this app)
+    DataExport,
+    RectificationRequest,
+    SubjectAccessRequest,
+)

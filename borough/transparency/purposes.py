@@ -59,6 +59,9 @@ SERVICE_DATASETS = {
     "parking_permits": "Parking permits",
     "rent_accounts": "Rent accounts",
     "data_use_log": "The data-use log",
+    "resident_index": "The resident index's links",
+    "verifications": "Identity checks",
+    "direct_debit_mandates": "Direct Debit mandates",
 }
 
 PUBLIC_TASK = "UK GDPR Article 6(1)(e), public task"

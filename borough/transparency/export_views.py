@@ -1,0 +1,170 @@
+"""A resident's own data: ask for a copy, download it (JSON, PDF), read it, and say a record
+is wrong. Only the account that asked can open an export; anyone else, and any address that is
+not an export of theirs, gets "Page not found"."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from borough.core.access import resident_required
+from borough.core.ratelimit import hit, too_many_requests_page
+from borough.transparency import export_services
+from borough.transparency.export import find_record, proven_resident_ids
+from borough.transparency.export_forms import RectificationForm
+from borough.transparency.export_models import DataExport, RectificationRequest
+from borough.transparency.export_render import attachment, shown
+from borough.transparency.rectification import ask_for_correction
+
+
+def _own_export(request: HttpRequest, token: str) -> DataExport:
+    """The signed-in resident's export at ``token``, or 404 (another's, a guess, a typo)."""
+    export = DataExport.objects.filter(token=token, account=request.user).first()
+    if export is None:
+        raise Http404("No such export")
+    return export
+
+
+def _expired_page(request: HttpRequest, export: DataExport) -> HttpResponse:
+    export_services.expire(export)
+    return render(
+        request,
+        "transparency/export/expired.html",
+        {"export": export, "page_title": "This download has expired"},
+        status=410,
+    )
+
+
+def _document_or_refusal(request: HttpRequest, export: DataExport, kind: str):
+    """The export's document for a download, or the response refusing it."""
+    if export_services.is_expired(export):
+        return None, _expired_page(request, export)
+    if export.status != DataExport.Status.READY:
+        return None, redirect("transparency:your-data-export", reference=export.token)
+    verdict = hit("data-export-download", f"account:{request.user.pk}")
+    if not verdict.allowed:
+        return None, too_many_requests_page(request, verdict)
+    document = export_services.open_payload(export)
+    if document is None:
+        return None, _expired_page(request, export)
+    export_services.record_download(export, user=request.user, kind=kind)
+    return document, None
+
+
+@resident_required
+@require_GET
+@never_cache
+def your_data(request: HttpRequest) -> HttpResponse:
+    export_services.delete_expired_exports()
+    return render(
+        request,
+        "transparency/export/your_data.html",
+        {
+            "resident_ids": proven_resident_ids(request.user),
+            "exports": DataExport.objects.filter(account=request.user)[:10],
+            "corrections": RectificationRequest.objects.filter(account=request.user).order_by(
+                "-created_at"
+            ),
+            "page_title": "Your data",
+        },
+    )
+
+
+@resident_required
+@require_POST
+def request_export(request: HttpRequest) -> HttpResponse:
+    resident_ids = proven_resident_ids(request.user)
+    if not resident_ids:
+        return redirect("transparency:your-data")
+    verdict = hit("data-export-request", f"account:{request.user.pk}")
+    if not verdict.allowed:
+        return too_many_requests_page(request, verdict)
+    export = export_services.request_resident_export(request.user, resident_ids)
+    return redirect("transparency:your-data-export", reference=export.token)
+
+
+@resident_required
+@require_GET
+@never_cache
+def export_page(request: HttpRequest, reference: str) -> HttpResponse:
+    export = _own_export(request, reference)
+    if export_services.is_expired(export):
+        return _expired_page(request, export)
+    return render(
+        request,
+        "transparency/export/export.html",
+        {"export": export, "page_title": "A copy of your data"},
+    )
+
+
+def _download(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
+    document, refusal = _document_or_refusal(request, _own_export(request, reference), kind)
+    return refusal or attachment(document, kind, f"your-data-{document['reference']}")
+
+
+@resident_required
+@require_GET
+@never_cache
+def export_json(request: HttpRequest, reference: str) -> HttpResponse:
+    return _download(request, reference, "json")
+
+
+@resident_required
+@require_GET
+@never_cache
+def export_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    return _download(request, reference, "pdf")
+
+
+@resident_required
+@require_GET
+@never_cache
+def export_readable(request: HttpRequest, reference: str) -> HttpResponse:
+    export = _own_export(request, reference)
+    document, refusal = _document_or_refusal(request, export, "html")
+    if refusal:
+        return refusal
+    return render(
+        request,
+        "transparency/export/readable.html",
+        {"export": export, "document": document, "shown": shown, "page_title": "Your data"},
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def record_wrong(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "This is wrong" on a record of the resident's own export (the key is looked up in it)."""
+    export = _own_export(request, reference)
+    if export_services.is_expired(export):
+        return _expired_page(request, export)
+    document = export_services.open_payload(export)
+    key = request.GET.get("record", "")
+    record = find_record(document, key) if document and key else None
+    if record is None:
+        raise Http404("No such record in this export")
+    form = RectificationForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        correction = ask_for_correction(
+            user=request.user,
+            export=export,
+            record=record,
+            what_is_wrong=form.cleaned_data["what_is_wrong"].strip(),
+            should_be=form.cleaned_data["should_be"].strip(),
+        )
+        return redirect(reverse("transparency:your-data") + f"?sent={correction.reference}")
+    return render(
+        request,
+        "transparency/export/wrong.html",
+        {
+            "export": export,
+            "record": record,
+            "form": form,
+            "shown": shown,
+            "page_title": "Tell us a record is wrong",
+        },
+    )
