@@ -201,8 +201,7 @@ PUBLICATIONS = (
             (
                 TableSpec("rent-accounts-in-arrears-by-ward", "ward"),
                 "Rent accounts in arrears at the end of the period, by ward",
-                "Rent accounts owing money on the last day of the period, by the ward of the "
-                "home.",
+                "Rent accounts owing money on the last day of the period, by the ward of the home.",
             ),
         ),
         {"ward": "The electoral ward of the home"},
