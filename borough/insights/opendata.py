@@ -108,8 +108,8 @@ def publish(
     for publication in PUBLICATIONS:
         specs = [spec for spec, _, _ in publication.tables]
         counts = publication.counts(start, end)
-        tables = protect_tables(counts, specs, rule) if len(counts) else []
-        for (spec, title, how), table in zip(publication.tables, tables, strict=False):
+        tables = protect_tables(counts, specs, rule)
+        for (spec, title, how), table in zip(publication.tables, tables, strict=True):
             protected.append((publication, spec, title, how, table))
 
     published_at = timezone.localtime()

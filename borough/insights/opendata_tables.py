@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
 from borough.insights.disclosure import TableSpec
@@ -46,10 +46,13 @@ def permits_issued(start: dt.date, end: dt.date) -> pd.DataFrame:
 
     rows = (
         Permit.objects.filter(issued_at__date__gte=start, issued_at__date__lte=end)
-        .values(ward=F("property__ward_name"), zone=F("zone__name"), band=F("application__band"))
-        .annotate(count=Count("id"))
+        .values("property__ward_name", "zone__name", "application__band")
+        .annotate(n=Count("id"))
     )
-    frame = pd.DataFrame(list(rows), columns=["ward", "zone", "band", "count"])
+    frame = pd.DataFrame(
+        [(r["property__ward_name"], r["zone__name"], r["application__band"], r["n"]) for r in rows],
+        columns=["ward", "zone", "band", "count"],
+    )
     frame["ward"] = frame["ward"].map(_ward)
     frame["band"] = frame["band"].replace("", "No band").fillna("No band")
     return frame
@@ -126,11 +129,14 @@ def accounts_in_arrears(start: dt.date, end: dt.date) -> pd.DataFrame:
 
     balances = (
         LedgerEntry.objects.filter(posted_on__lte=end)
-        .values("account_id", ward=F("account__tenancy__property__ward_name"))
+        .values("account_id", "account__tenancy__property__ward_name")
         .annotate(balance=Sum("amount_pence"))
         .filter(balance__gt=0)
     )
-    frame = pd.DataFrame(list(balances), columns=["account_id", "ward", "balance"])
+    frame = pd.DataFrame(
+        [(r["account_id"], r["account__tenancy__property__ward_name"]) for r in balances],
+        columns=["account_id", "ward"],
+    )
     frame["ward"] = frame["ward"].map(_ward)
     return frame.groupby("ward", as_index=False).size().rename(columns={"size": "count"})
 

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.insights.models import DecisionNote
@@ -65,8 +65,10 @@ def permits(request: HttpRequest) -> HttpResponse:
 
 
 @staff_area("insights")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def permits_save(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # nothing to save: the what-if page
+        return permits.__wrapped__.__wrapped__(request)
     permit_type = _permit_type(request, request.POST)
     form = PermitWhatIfForm(request.POST, permit_type=permit_type)
     note_form = DecisionNoteForm(request.POST)
@@ -114,8 +116,10 @@ def direct_debit(request: HttpRequest) -> HttpResponse:
 
 
 @staff_area("insights")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def direct_debit_save(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # nothing to save: the what-if page
+        return direct_debit.__wrapped__.__wrapped__(request)
     form = DirectDebitWhatIfForm(request.POST, last_sunday=_last_sunday())
     note_form = DecisionNoteForm(request.POST)
     if not form.is_valid():
