@@ -160,14 +160,14 @@ def test_no_open_data_file_or_page_names_a_resident(data_dir, permits, client):
 
 def test_the_command_publishes_and_refuses_a_bad_period(data_dir, permits):
     out = io.StringIO()
-    call_command("publish_open_data", "--from", "2026-01-01", "--to", "2026-06-30", stdout=out)
+    call_command("insights", "publish", "--from", "2026-01-01", "--to", "2026-06-30", stdout=out)
     assert "Published" in out.getvalue()
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("publish_open_data", "--from", "1 April", "--to", "2026-06-30")
+        call_command("insights", "publish", "--from", "1 April", "--to", "2026-06-30")
     with pytest.raises(CommandError, match="ends before it starts"):
-        call_command("publish_open_data", "--from", "2026-06-30", "--to", "2026-01-01")
+        call_command("insights", "publish", "--from", "2026-06-30", "--to", "2026-01-01")
     with pytest.raises(CommandError, match="both --from and --to"):
-        call_command("publish_open_data", "--from", "2026-06-30")
+        call_command("insights", "publish", "--from", "2026-06-30")
 
 
 def test_the_default_period_is_the_last_twelve_whole_months():
