@@ -69,18 +69,30 @@ def permits(request: HttpRequest) -> HttpResponse:
 def permits_save(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":  # nothing to save: the what-if page
         return permits.__wrapped__.__wrapped__(request)
-    permit_type = _permit_type(request, request.POST)
-    form = PermitWhatIfForm(request.POST, permit_type=permit_type)
+    form = PermitWhatIfForm(request.POST, permit_type=_permit_type(request, request.POST))
+    return _save_note(
+        request,
+        form,
+        _permit_page,
+        DecisionNote.Kind.PERMITS,
+        lambda: (form.rules.as_dict(), run_permit_whatif(form.rules)),
+    )
+
+
+def _save_note(request, form, page, kind, worked_out) -> HttpResponse:
+    """Save a decision note from a what-if's POST: the rules checked again and the figures
+    worked out again now (``worked_out``: parameters and figures), whatever else was sent."""
     note_form = DecisionNoteForm(request.POST)
     if not form.is_valid():
-        return _permit_page(request, form, DecisionNoteForm(), status=400)
+        return page(request, form, DecisionNoteForm(), status=400)
     if not note_form.is_valid():
-        return _permit_page(request, form, note_form, status=400)
+        return page(request, form, note_form, status=400)
+    parameters, figures = worked_out()
     note = DecisionNote.objects.create(
-        kind=DecisionNote.Kind.PERMITS,
+        kind=kind,
         title=note_form.cleaned_data["title"],
-        parameters=form.rules.as_dict(),
-        figures=run_permit_whatif(form.rules),
+        parameters=parameters,
+        figures=figures,
         decision=note_form.cleaned_data["decision"],
         decided_by=request.user,
     )
@@ -121,20 +133,13 @@ def direct_debit_save(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":  # nothing to save: the what-if page
         return direct_debit.__wrapped__.__wrapped__(request)
     form = DirectDebitWhatIfForm(request.POST, last_sunday=_last_sunday())
-    note_form = DecisionNoteForm(request.POST)
-    if not form.is_valid():
-        return _direct_debit_page(request, form, DecisionNoteForm(), status=400)
-    if not note_form.is_valid():
-        return _direct_debit_page(request, form, note_form, status=400)
-    note = DecisionNote.objects.create(
-        kind=DecisionNote.Kind.DIRECT_DEBIT,
-        title=note_form.cleaned_data["title"],
-        parameters=form.choice.as_dict(),
-        figures=run_direct_debit_whatif(form.choice),
-        decision=note_form.cleaned_data["decision"],
-        decided_by=request.user,
+    return _save_note(
+        request,
+        form,
+        _direct_debit_page,
+        DecisionNote.Kind.DIRECT_DEBIT,
+        lambda: (form.choice.as_dict(), run_direct_debit_whatif(form.choice)),
     )
-    return redirect("insights:decision-note", note_id=note.pk)
 
 
 @staff_area("insights")
