@@ -396,7 +396,8 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
     from borough.parking.models import Permit, PermitApplication
 
     bands = "ABCDEFGHIJKLM"
-    created = dt.datetime(2026, 12, 6, 9, tzinfo=dt.UTC)
+    # The day's applications come after the generated ones: made later, changed later.
+    created = dt.datetime(2026, 12, 6 if first == 0 else 7, 9, tzinfo=dt.UTC)
     w.write(
         PermitApplication,
         [
@@ -440,7 +441,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
                 f"R{i:09d}",
                 "issued",
                 created - dt.timedelta(minutes=i % 1_000_000),
-                created,
+                created - dt.timedelta(minutes=i % 1_000_000),
             )
             for i in range(first, first + count)
         ),

@@ -53,4 +53,4 @@ def test_spark_reads_the_parquet_and_gets_the_same_totals_as_duckdb(settings, tm
         by_duckdb = con.execute(query).fetchall()
 
     assert by_spark == by_duckdb
-    assert len(by_spark) == 5  # charges, DD and SO payments, over October and November
+    assert len(by_spark) == 6  # charges, DD and SO payments, in October and in November
