@@ -117,7 +117,7 @@ def test_a_count_that_is_not_a_whole_number_is_refused(bad):
         protect_tables(counts, [TableSpec("t", "ward")], RULE)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(2, 4).flatmap(
         lambda n_rows: st.integers(2, 4).flatmap(
@@ -142,7 +142,7 @@ def test_no_published_table_reveals_fewer_than_the_threshold(rows):
     _assert_safe([(("ward", "band"), protected.long())], levels, exact)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.integers(0, 9), st.integers(10, 50)), min_size=8, max_size=8))
 def test_no_pair_of_linked_tables_reveals_fewer_than_the_threshold(values):
     atoms = [(w, z, b) for w in ("W1", "W2") for z in ("Z1", "Z2") for b in ("A", "B")]
