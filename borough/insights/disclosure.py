@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -179,9 +178,9 @@ def _problem(counts: pd.DataFrame, specs: Sequence[TableSpec]) -> _Problem:
     if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
         raise DisclosureError("Every count must be a whole number, 0 or more")
     grouped = counts.assign(count=values.astype(int)).groupby(dims, observed=True)["count"].sum()
-    levels = [_categories(counts, d) for d in dims]
-    index = pd.MultiIndex.from_tuples(list(product(*levels)), names=dims)
-    atoms = grouped.reindex(index, fill_value=0).reset_index()
+    # The atoms are the combinations with someone in them. The audit so takes the attacker to
+    # know which combinations are empty (a ward outside a zone): the cautious assumption.
+    atoms = grouped[grouped > 0].reset_index()
     problem = _Problem(list(specs), atoms)
     for t, spec in enumerate(specs):
         rows = _categories(counts, spec.rows)
@@ -239,7 +238,7 @@ def _partner(problem: _Problem, hidden: set[int], failing: int) -> int | None:
     twins = {i for i, s in enumerate(problem.same) if s == problem.same[failing]}
     lines = []
     for i, other in enumerate(problem.cells):
-        if i in hidden:
+        if i in hidden or not other.atoms:  # an empty cell hides nothing
             continue
         for twin in twins:
             near = problem.cells[twin]
@@ -251,7 +250,9 @@ def _partner(problem: _Problem, hidden: set[int], failing: int) -> int | None:
                 break
     if not lines:
         lines = [
-            (True, c.value == 0, c.value, i) for i, c in enumerate(problem.cells) if i not in hidden
+            (True, False, c.value, i)
+            for i, c in enumerate(problem.cells)
+            if i not in hidden and c.atoms
         ]
     return min(lines)[3] if lines else None
 
