@@ -1,6 +1,6 @@
 """Publishing open data: the aggregate tables, protected, with a data dictionary and the licence.
 
-``publish`` counts every table (``opendata_tables``), protects each publication's tables
+``publish`` counts every table from the warehouse (``opendata_tables``), protects each publication's tables
 together (``disclosure.protect_tables``) and only then writes anything: a table that fails the
 audit stops the whole release and nothing is written. A release is a new folder under
 ``DATA_DIR/open-data/releases``; the public index reads ``current.json``, which is replaced in
@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from borough.insights.disclosure import CONFIDENTIAL, DisclosureError, Rule, protect_tables
 from borough.insights.opendata_tables import PUBLICATIONS, Publication
+from borough.insights.warehouse import WarehouseMissing
 
 OGL_NAME = "Open Government Licence v3.0"
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -107,7 +108,10 @@ def publish(
     protected = []  # everything is checked before anything is written
     for publication in PUBLICATIONS:
         specs = [spec for spec, _, _ in publication.tables]
-        counts = publication.counts(start, end)
+        try:
+            counts = publication.counts(start, end)
+        except WarehouseMissing as error:
+            raise DisclosureError(str(error)) from None
         tables = protect_tables(counts, specs, rule)
         for (spec, title, how), table in zip(publication.tables, tables, strict=True):
             protected.append((publication, spec, title, how, table))

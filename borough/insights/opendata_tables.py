@@ -1,10 +1,10 @@
-"""The open-data tables: what each counts, read in bulk from the services' tables.
+"""The open-data tables: what each counts, read from the warehouse (``borough insights build``).
 
 Each function returns the finest-grain counts (dimension columns and ``count``) for a period;
 ``opendata.publish`` protects them (``disclosure``) and writes them. Every count is of people,
 or of things that each stand for one resident or household (a permit, a rent account), so the
 disclosure threshold applies to every cell. Nothing here reads a name, a registration or a
-contact detail: only the columns grouped on.
+contact detail (the warehouse holds none): only the columns grouped on.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
 
 from borough.insights.disclosure import TableSpec
 
@@ -33,56 +31,52 @@ class Publication:
         return COUNTERS[self.code](start, end)
 
 
-def _month(value) -> str:
-    return value.strftime("%Y-%m")
+def _query(sql: str, start: dt.date, end: dt.date, columns: list[str]) -> pd.DataFrame:
+    from borough.insights import warehouse
 
-
-def _ward(name: str | None) -> str:
-    return name or UNKNOWN_WARD
-
-
-def permits_issued(start: dt.date, end: dt.date) -> pd.DataFrame:
-    from borough.parking.models import Permit
-
-    rows = (
-        Permit.objects.filter(issued_at__date__gte=start, issued_at__date__lte=end)
-        .values("property__ward_name", "zone__name", "application__band")
-        .annotate(n=Count("id"))
-    )
-    frame = pd.DataFrame(
-        [(r["property__ward_name"], r["zone__name"], r["application__band"], r["n"]) for r in rows],
-        columns=["ward", "zone", "band", "count"],
-    )
-    frame["ward"] = frame["ward"].map(_ward)
-    frame["band"] = frame["band"].replace("", "No band").fillna("No band")
+    with warehouse.connect() as con:
+        rows = con.execute(sql, {"start": start, "end": end}).fetchall()
+    frame = pd.DataFrame(rows, columns=columns)
+    if "ward" in frame:
+        frame["ward"] = frame["ward"].map(_ward)
     return frame
 
 
-def applications_decided(start: dt.date, end: dt.date) -> pd.DataFrame:
-    from borough.parking.models import PermitApplication
+def _ward(name: str | None) -> str:
+    return name if name and name != "Not known" else UNKNOWN_WARD
 
-    decided = PermitApplication.objects.filter(
-        status__in=[PermitApplication.Status.ISSUED, PermitApplication.Status.REFUSED],
-        created_at__date__gte=start,
-        created_at__date__lte=end,
+
+def permits_issued(start: dt.date, end: dt.date) -> pd.DataFrame:
+    return _query(
+        """
+        SELECT w.ward_name, z.zone_name, CASE WHEN p.band = '' THEN 'No band' ELSE p.band END,
+               count(*)
+        FROM fact_permit p
+        LEFT JOIN dim_ward w USING (ward_code)
+        LEFT JOIN dim_zone z USING (zone_code)
+        WHERE p.partition_date BETWEEN $start AND $end
+        GROUP BY ALL
+        """,
+        start,
+        end,
+        ["ward", "zone", "band", "count"],
     )
-    rows = (
-        decided.annotate(month=TruncMonth("created_at"))
-        .values("month", "decided_by")
-        .annotate(count=Count("id"))
+
+
+def applications_decided(start: dt.date, end: dt.date) -> pd.DataFrame:
+    return _query(
+        """
+        SELECT strftime(partition_date, '%Y-%m'),
+               CASE WHEN decided_automatically THEN 'Automatically' ELSE 'By an officer' END,
+               count(*)
+        FROM fact_permit_application
+        WHERE partition_date BETWEEN $start AND $end AND status IN ('issued', 'refused')
+        GROUP BY ALL
+        """,
+        start,
+        end,
+        ["month", "how_decided", "count"],
     )
-    frame = pd.DataFrame(
-        [
-            {
-                "month": _month(r["month"]),
-                "how_decided": "Automatically" if r["decided_by"] is None else "By an officer",
-                "count": r["count"],
-            }
-            for r in rows
-        ],
-        columns=["month", "how_decided", "count"],
-    )
-    return frame.groupby(["month", "how_decided"], as_index=False)["count"].sum()
 
 
 PAYMENT_METHODS = {
@@ -95,50 +89,42 @@ PAYMENT_METHODS = {
 
 
 def rent_payers(start: dt.date, end: dt.date) -> pd.DataFrame:
-    from borough.housing.models import LedgerEntry
-
-    rows = (
-        LedgerEntry.objects.filter(
-            posted_on__gte=start,
-            posted_on__lte=end,
-            amount_pence__lt=0,
-            kind__in=list(PAYMENT_METHODS),
-        )
-        .annotate(month=TruncMonth("posted_on"))
-        .values("month", "kind")
-        .annotate(count=Count("account_id", distinct=True))
+    frame = _query(
+        """
+        SELECT strftime(posted_on, '%Y-%m'), payment_method, count(DISTINCT account_key)
+        FROM fact_rent_ledger
+        WHERE posted_on BETWEEN $start AND $end AND amount_pence < 0
+          AND payment_method IN ('direct_debit', 'standing_order', 'bank_payment', 'card',
+                                 'benefit')
+        GROUP BY ALL
+        """,
+        start,
+        end,
+        ["month", "method", "count"],
     )
-    frame = pd.DataFrame(
-        [
-            {
-                "month": _month(r["month"]),
-                "method": PAYMENT_METHODS[r["kind"]],
-                "count": r["count"],
-            }
-            for r in rows
-        ],
-        columns=["month", "method", "count"],
-    )
+    frame["method"] = frame["method"].map(PAYMENT_METHODS)
     # An account paying by two "Other" ways in a month counts in each: counts of accounts a
     # method, not of people in all.
     return frame.groupby(["month", "method"], as_index=False)["count"].sum()
 
 
 def accounts_in_arrears(start: dt.date, end: dt.date) -> pd.DataFrame:
-    from borough.housing.models import LedgerEntry
-
-    balances = (
-        LedgerEntry.objects.filter(posted_on__lte=end)
-        .values("account_id", "account__tenancy__property__ward_name")
-        .annotate(balance=Sum("amount_pence"))
-        .filter(balance__gt=0)
+    return _query(
+        """
+        SELECT w.ward_name, count(*)
+        FROM (
+            SELECT account_key FROM fact_rent_ledger WHERE posted_on <= $end
+            GROUP BY account_key HAVING sum(amount_pence) > 0
+        ) owing
+        JOIN dim_rent_account a USING (account_key)
+        LEFT JOIN dim_ward w USING (ward_code)
+        WHERE $start <= $end
+        GROUP BY ALL
+        """,
+        start,
+        end,
+        ["ward", "count"],
     )
-    frame = pd.DataFrame(
-        [(r["account_id"], r["account__tenancy__property__ward_name"]) for r in balances],
-        columns=["account_id", "ward"],
-    )
-    frame["ward"] = frame["ward"].map(_ward)
-    return frame.groupby("ward", as_index=False).size().rename(columns={"size": "count"})
 
 
 COUNTERS = {

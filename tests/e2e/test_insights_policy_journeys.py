@@ -18,12 +18,14 @@ def test_an_analyst_saves_a_permit_decision_and_anyone_downloads_open_data(
 ):
     from django.utils import timezone
 
-    from borough.insights import opendata
+    from borough.insights import build, opendata
     from borough.insights.models import DecisionNote
 
     settings.DATA_DIR = tmp_path
+    settings.BOROUGH_WAREHOUSE_DIR = str(tmp_path / "warehouse")
     today = timezone.localdate()
     fixtures.make_permits(today)
+    build.build()
     opendata.publish(today - dt.timedelta(days=30), today)
 
     for name, width in WIDTHS.items():

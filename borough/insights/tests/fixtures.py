@@ -81,6 +81,7 @@ def make_permits(today: dt.date) -> list[Permit]:
     permits = []
     # One more permit, cancelled: it must not count.
     for i, (ward, co2, fuel, price) in enumerate([*PERMITS, ("Albion", 300, "PETROL", 35000)]):
+        band = {105: "F", 120: "G", 140: "H", 300: "M"}[co2]
         user = User.objects.create_resident(f"holder{i}@example.org")
         application = PermitApplication.objects.create(
             journey=f"j{i}",
@@ -102,7 +103,7 @@ def make_permits(today: dt.date) -> list[Permit]:
             },
             vehicle_found=True,
             duration_months=12,
-            band="",
+            band=band,
             price_pence=price,
             status=PermitApplication.Status.ISSUED,
         )

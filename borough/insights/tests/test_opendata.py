@@ -23,15 +23,20 @@ TODAY = dt.date(2026, 11, 25)
 @pytest.fixture
 def data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
+    settings.BOROUGH_WAREHOUSE_DIR = str(tmp_path / "warehouse")
     return tmp_path
 
 
 @pytest.fixture
-def permits(db):
+def permits(db, data_dir):
+    """The small borough, and the warehouse built from it."""
     from django.utils import timezone
+
+    from borough.insights import build
 
     made = fixtures.make_permits(TODAY)
     fixtures.make_rent_accounts(12, dt.date(2026, 11, 2), 4, due_day=20)
+    build.build()
     return made, timezone.localdate()
 
 
@@ -168,6 +173,12 @@ def test_the_command_publishes_and_refuses_a_bad_period(data_dir, permits):
         call_command("insights", "publish", "--from", "2026-06-30", "--to", "2026-01-01")
     with pytest.raises(CommandError, match="both --from and --to"):
         call_command("insights", "publish", "--from", "2026-06-30")
+
+
+def test_without_a_warehouse_nothing_is_published(data_dir, db):
+    with pytest.raises(DisclosureError, match="borough insights build"):
+        opendata.publish(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    assert not (data_dir / "open-data" / "current.json").exists()
 
 
 def test_the_default_period_is_the_last_twelve_whole_months():
