@@ -5,7 +5,7 @@
 ``size`` is rent ledger entries (default 10,000,000); the source also gets size/10 permit
 applications, each with its permit, over size/200 rent accounts and their properties (names
 and registrations from ``borough.synth``). Generated once per backend, size and seed, with bulk
-inserts, and kept in ``<tmp>/borough-bench-cache/`` (the benchmark works on a copy, so the cache
+inserts, and kept in ``<tmp>/borough-bench-warehouse-cache/`` (the benchmark works on a copy, so the cache
 stays as generated; delete the folder to free the space).
 
 Measured, each through the command in its own process (``python -m borough insights build``):
@@ -50,7 +50,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     seed = options.seed if options else 15
     postgres = bool(options and options.postgres)
     backend = "postgresql" if postgres else "sqlite"
-    cache = Path(tempfile.gettempdir()) / "borough-bench-cache" / f"warehouse-{backend}-{n}-{seed}"
+    cache = Path(tempfile.gettempdir()) / "borough-bench-warehouse-cache" / f"{backend}-{n}-{seed}"
     started = time.perf_counter()
     if not (cache / "ready").exists():
         shutil.rmtree(cache, ignore_errors=True)
