@@ -38,6 +38,15 @@ POSTGRES = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", "postgres://postgres@127
 WARDS = 21
 START = dt.date(2024, 12, 2)  # a Monday: two years of weekly rent before today
 QUERY_RUNS = 15
+LEDGER_COLUMNS = [
+    "account_id",
+    "kind",
+    "type_code",
+    "posted_on",
+    "amount_pence",
+    "description",
+    "source_key",
+]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -368,15 +377,7 @@ def _generate(n: int, seed: int) -> None:
     started = time.perf_counter()
     count = w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         ledger(),
         {},
     )
@@ -504,15 +505,7 @@ def _add_day(n: int, seed: int) -> None:
     started = time.perf_counter()
     w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         (
             (
                 1 + i % accounts,
