@@ -5,7 +5,7 @@
 ``size`` is rent ledger entries (default 10,000,000); the source also gets size/10 permit
 applications, each with its permit, over size/200 rent accounts and their properties (names
 and registrations from ``borough.synth``). Generated once per backend, size and seed, with bulk
-inserts, and kept in ``<tmp>/borough-bench-cache/`` (the benchmark works on a copy, so the cache
+inserts, and kept in ``<tmp>/borough-bench-warehouse-cache/`` (the benchmark works on a copy, so the cache
 stays as generated; delete the folder to free the space).
 
 Measured, each through the command in its own process (``python -m borough insights build``):
@@ -38,6 +38,15 @@ POSTGRES = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", "postgres://postgres@127
 WARDS = 21
 START = dt.date(2024, 12, 2)  # a Monday: two years of weekly rent before today
 QUERY_RUNS = 15
+LEDGER_COLUMNS = [
+    "account_id",
+    "kind",
+    "type_code",
+    "posted_on",
+    "amount_pence",
+    "description",
+    "source_key",
+]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +59,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     seed = options.seed if options else 15
     postgres = bool(options and options.postgres)
     backend = "postgresql" if postgres else "sqlite"
-    cache = Path(tempfile.gettempdir()) / "borough-bench-cache" / f"warehouse-{backend}-{n}-{seed}"
+    cache = Path(tempfile.gettempdir()) / "borough-bench-warehouse-cache" / f"{backend}-{n}-{seed}"
     started = time.perf_counter()
     if not (cache / "ready").exists():
         shutil.rmtree(cache, ignore_errors=True)
@@ -368,15 +377,7 @@ def _generate(n: int, seed: int) -> None:
     started = time.perf_counter()
     count = w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         ledger(),
         {},
     )
@@ -504,15 +505,7 @@ def _add_day(n: int, seed: int) -> None:
     started = time.perf_counter()
     w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         (
             (
                 1 + i % accounts,

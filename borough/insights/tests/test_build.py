@@ -180,3 +180,10 @@ def test_every_fact_reference_names_a_real_table_and_column():
             assert column in t.column_names, (t.name, column)
             table, target_column = target.split(".")
             assert target_column in schema.table(table).column_names, target
+
+
+def test_the_scheduled_job_builds_and_publishes(small, warehouse_dir):
+    call_command("insights", "schedule")  # tests run jobs at once
+
+    assert warehouse.current_build() is not None
+    assert _one("SELECT count(*) FROM fact_rent_ledger") == (18,)
