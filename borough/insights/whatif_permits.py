@@ -130,6 +130,30 @@ def _price(permit_type: str, snapshot: dict, cfg: Parking) -> tuple[int, str]:
     return quote.total_pence, quote.band.band
 
 
+# The DVLA fields a price depends on (``pricing.quote``); vehicles alike in these are priced once.
+PRICED_FIELDS = (
+    "co2Emissions",
+    "fuelType",
+    "engineCapacity",
+    "monthOfFirstRegistration",
+    "realDrivingEmissions",
+)
+
+
+def _prices(permit_type: str, snapshots, cfg: Parking) -> list[tuple[int, str]]:
+    known: dict[tuple, tuple[int, str]] = {}
+    prices = []
+    for snapshot in snapshots:
+        key = (
+            bool(snapshot.get("registrationNumber")),
+            *(str(snapshot.get(f)) for f in PRICED_FIELDS),
+        )
+        if key not in known:
+            known[key] = _price(permit_type, snapshot, cfg)
+        prices.append(known[key])
+    return prices
+
+
 def run_permit_whatif(rules: PermitRules, rule: Rule | None = None) -> dict:
     """The figures: yearly revenue now and with the changes, in all, by band and by ward, and
     how many permits would pay more, less or the same. JSON-ready (a decision note stores it).
@@ -138,8 +162,8 @@ def run_permit_whatif(rules: PermitRules, rule: Rule | None = None) -> dict:
     current_cfg = settings.COUNCIL.parking
     changed_cfg = rules.parking(current_cfg)
     permits = live_permits(rules.permit_type)
-    now = [_price(rules.permit_type, s, current_cfg) for s in permits["snapshot"]]
-    then = [_price(rules.permit_type, s, changed_cfg) for s in permits["snapshot"]]
+    now = _prices(rules.permit_type, permits["snapshot"], current_cfg)
+    then = _prices(rules.permit_type, permits["snapshot"], changed_cfg)
     frame = pd.DataFrame(
         {
             "ward": permits["ward"],
