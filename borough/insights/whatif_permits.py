@@ -130,24 +130,30 @@ def _price(permit_type: str, snapshot: dict, cfg: Parking) -> tuple[int, str]:
     return quote.total_pence, quote.band.band
 
 
-# The DVLA fields a price depends on (``pricing.quote``); vehicles alike in these are priced once.
-PRICED_FIELDS = (
-    "co2Emissions",
-    "fuelType",
-    "engineCapacity",
-    "monthOfFirstRegistration",
-    "realDrivingEmissions",
-)
+def _price_key(snapshot: dict) -> tuple:
+    """What a permit's price can depend on (``pricing.quote``): the CO2 figure, the fuel, the RDE
+    standard, the engine size unless the CO2 figure is a whole number, and the month of first
+    registration unless it is plainly 2001 or later. Vehicles alike in these are priced once."""
+    co2 = snapshot.get("co2Emissions")
+    registered = str(snapshot.get("monthOfFirstRegistration") or "")
+    plainly_modern = len(registered) >= 7 and "2001-01" <= registered[:7] <= "9999-12"
+    return (
+        bool(snapshot.get("registrationNumber")),
+        repr(co2),
+        str(snapshot.get("fuelType") or "").strip().upper(),
+        str(snapshot.get("realDrivingEmissions") or "").strip(),
+        ""
+        if isinstance(co2, int) and not isinstance(co2, bool)
+        else repr(snapshot.get("engineCapacity")),
+        "" if plainly_modern else registered,
+    )
 
 
 def _prices(permit_type: str, snapshots, cfg: Parking) -> list[tuple[int, str]]:
     known: dict[tuple, tuple[int, str]] = {}
     prices = []
     for snapshot in snapshots:
-        key = (
-            bool(snapshot.get("registrationNumber")),
-            *(str(snapshot.get(f)) for f in PRICED_FIELDS),
-        )
+        key = _price_key(snapshot)
         if key not in known:
             known[key] = _price(permit_type, snapshot, cfg)
         prices.append(known[key])

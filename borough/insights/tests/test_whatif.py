@@ -338,3 +338,26 @@ def test_bad_collection_days_get_a_clear_message(rent, analyst, client, days, we
     body = page.content.decode()
     assert message in body and "There is a problem" in body
     assert not re.search(r'id="weeks"', body)
+
+
+def test_pricing_alike_vehicles_once_gives_each_the_price_it_would_get_alone():
+    from django.conf import settings
+
+    from borough.insights.whatif_permits import _price, _prices
+
+    snapshots = [
+        {
+            "registrationNumber": f"QZ{i:02d}XYW" if i % 7 else "",
+            "co2Emissions": [None, "", 0, 50, 120, "120", "abc", 300][i % 8],
+            "fuelType": ["PETROL", "DIESEL", "ELECTRICITY", "diesel ", None][i % 5],
+            "engineCapacity": [None, 0, 1000, 1600, 1900, "1600"][i % 6],
+            "monthOfFirstRegistration": ["2019-05", "1999-12", "1999-13", "", None, "2001-01"][
+                i % 6 if i % 4 else (i // 4) % 6
+            ],
+            "realDrivingEmissions": ["1", "2", None][i % 3],
+        }
+        for i in range(240)
+    ]
+    cfg = settings.COUNCIL.parking
+    alone = [_price("resident", s, cfg) for s in snapshots]
+    assert _prices("resident", snapshots, cfg) == alone
