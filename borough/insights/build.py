@@ -235,6 +235,13 @@ def _apply(con, r: transform.FactRecipe, incremental: bool) -> set[tuple[int, in
     con.execute(f'CREATE OR REPLACE TEMP TABLE new_rows AS SELECT * FROM "{r.table}" LIMIT 0')
     con.execute(f"INSERT INTO new_rows {r.select.format(src=table)}")
     con.execute(f'CREATE OR REPLACE TEMP TABLE old_keys AS SELECT "{key}" AS k FROM new_rows')
+    if src.mode != "append":
+        # Every source row read may replace a row of the fact, even one it no longer qualifies
+        # for (a statement line that left suspense).
+        id_col = src.id_column.split(".")[-1]
+        con.execute(
+            f"INSERT INTO old_keys SELECT pseudonym('{r.key_kind}', \"{id_col}\") FROM {table}"
+        )
     if gone:
         con.executemany("INSERT INTO old_keys VALUES (?)", [[k] for k in gone])
     if src.mode == "append":
