@@ -357,8 +357,8 @@ def increment_sql(src: Source, state: dict | None) -> tuple[str, list]:
     if src.mode == "append":
         return f"{src.sql} WHERE {src.id_column} > %s", [high]
     since = state.get("max_changed")
-    if not since:
-        return f"{src.sql} WHERE {src.id_column} > %s", [high]
+    if not since:  # nothing had changed by the last build: any change time is news
+        return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} IS NOT NULL", [high]
     since = dt.datetime.fromisoformat(since) - OVERLAP
     return (
         f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s",
