@@ -21,7 +21,7 @@ from borough.insights.whatif_forms import (
     DirectDebitWhatIfForm,
     PermitWhatIfForm,
 )
-from borough.insights.whatif_permits import PermitRules, priced_types, run_permit_whatif
+from borough.insights.whatif_permits import priced_types, run_permit_whatif
 from borough.payments.money import format_pence
 
 
@@ -39,7 +39,6 @@ def _permit_page(request, form, note_form, status=200) -> HttpResponse:
     figures = None
     if form.is_bound and form.is_valid():
         figures = run_permit_whatif(form.rules)
-    current = PermitRules.current(form.type_code)
     context = {
         "page_title": "Permit prices what-if",
         "form": note_form if note_form.is_bound and note_form.errors else form,
@@ -49,7 +48,6 @@ def _permit_page(request, form, note_form, status=200) -> HttpResponse:
         "pounds": format_pence,
         "types": priced_types(),
         "permit_type": settings.COUNCIL.parking.permit_type(form.type_code),
-        "current": current.as_dict(),
     }
     return render(request, "insights/whatif/permits.html", context, status=status)
 
