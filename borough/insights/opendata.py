@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,37 @@ def _dictionary(publication: Publication, spec, title: str, how: str, rule: Rule
     }
 
 
+def _write_release(staging: Path, protected, published_at, start, end, rule) -> dict:
+    entries = []
+    for publication, spec, title, how, table in protected:
+        frame = table.long()
+        frame.to_csv(staging / f"{spec.name}.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+        dictionary = _dictionary(publication, spec, title, how, rule)
+        (staging / f"{spec.name}.csv-metadata.json").write_text(
+            json.dumps(dictionary, indent=2), encoding="utf-8"
+        )
+        entries.append(
+            {
+                "name": spec.name,
+                "title": title,
+                "how_counted": how,
+                "file": f"{spec.name}.csv",
+                "dictionary": f"{spec.name}.csv-metadata.json",
+                "rows": len(frame),
+                "hidden": table.hidden_primary + table.hidden_secondary,
+            }
+        )
+    manifest = {
+        "published_at": published_at.isoformat(),
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "licence": {"name": OGL_NAME, "url": OGL_URL},
+        "rule": {"threshold": rule.threshold, "round_to": rule.round_to},
+        "tables": entries,
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest
+
+
 def publish(
     start: dt.date | None = None, end: dt.date | None = None, rule: Rule | None = None
 ) -> Release:
@@ -126,34 +158,12 @@ def publish(
         name = f"{stamp}-{n}"
     folder = base / name
     staging = Path(tempfile.mkdtemp(dir=base, prefix=".staging-"))
-    entries = []
-    for publication, spec, title, how, table in protected:
-        frame = table.long()
-        frame.to_csv(staging / f"{spec.name}.csv", index=False, quoting=csv.QUOTE_MINIMAL)
-        dictionary = _dictionary(publication, spec, title, how, rule)
-        (staging / f"{spec.name}.csv-metadata.json").write_text(
-            json.dumps(dictionary, indent=2), encoding="utf-8"
-        )
-        entries.append(
-            {
-                "name": spec.name,
-                "title": title,
-                "how_counted": how,
-                "file": f"{spec.name}.csv",
-                "dictionary": f"{spec.name}.csv-metadata.json",
-                "rows": len(frame),
-                "hidden": table.hidden_primary + table.hidden_secondary,
-            }
-        )
-    manifest = {
-        "published_at": published_at.isoformat(),
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "licence": {"name": OGL_NAME, "url": OGL_URL},
-        "rule": {"threshold": rule.threshold, "round_to": rule.round_to},
-        "tables": entries,
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    os.replace(staging, folder)
+    try:
+        manifest = _write_release(staging, protected, published_at, start, end, rule)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a failed write leaves nothing behind
+        raise
     pointer = root() / ".current.json.tmp"
     pointer.write_text(json.dumps({"release": name}), encoding="utf-8")
     os.replace(pointer, root() / "current.json")

@@ -119,6 +119,26 @@ def test_a_table_failing_its_check_writes_nothing_and_the_last_release_stays(
     assert opendata.current_release().name == first.name
 
 
+def test_a_write_that_fails_half_way_leaves_nothing_and_the_last_release_stays(
+    data_dir, permits, monkeypatch
+):
+    first = _publish(permits)
+    calls = []
+    real = opendata._dictionary
+
+    def disk_full(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return real(*args)
+
+    monkeypatch.setattr(opendata, "_dictionary", disk_full)
+    with pytest.raises(OSError):
+        _publish(permits)
+    assert [p.name for p in (data_dir / "open-data" / "releases").iterdir()] == [first.name]
+    assert opendata.current_release().name == first.name
+
+
 def test_the_index_lists_the_tables_and_downloads_them(data_dir, permits, client):
     assert (
         "Nothing has been published yet"
