@@ -56,6 +56,8 @@ class BuildResult:
     rows: dict[str, int]
     results: list[checks.CheckResult] = field(default_factory=list)
     partitions_written: int = 0
+    #: Seconds spent reading, transforming, checking and writing Parquet.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def schema_fingerprint() -> str:
@@ -115,6 +117,17 @@ def build(*, full: bool = False, progress: Callable[[str], None] = lambda _: Non
 
 def _build_into(work: Path, previous: Path | None, state: dict | None, progress) -> BuildResult:
     incremental = state is not None
+    stages: dict[str, float] = {}
+    mark = (time.perf_counter(), time.process_time())
+
+    def stage(name: str) -> None:
+        # Wall seconds, and CPU seconds of all the build's threads (what a busy machine hides).
+        nonlocal mark
+        now = (time.perf_counter(), time.process_time())
+        stages[name] = round(now[0] - mark[0], 2)
+        stages[f"{name}_cpu"] = round(now[1] - mark[1], 2)
+        mark = now
+
     if incremental:
         shutil.copyfile(previous / "warehouse.duckdb", work / "warehouse.duckdb")
         shutil.copyfile(previous / STATE_DIR / SNAPSHOTS, work / STATE_DIR / SNAPSHOTS)
@@ -136,6 +149,8 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 rows_read[src.name] = extract.read_into(con, src, src_state, progress)
                 new_state["sources"][src.name] = _watermark(con, src, src_state)
                 progress(f"read {src.name}: {rows_read[src.name]:,} rows")
+            transform.add_account_keys(con)
+            stage("read")
             for r in transform.RECIPES:
                 changed[r.table] = _apply(con, r, incremental)
             for src in extract.sources():
@@ -144,6 +159,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                         f'CREATE OR REPLACE TABLE snap."{src.name}" AS SELECT * FROM stg_{src.name}'
                     )
             transform.build_dimensions(con, _bands())
+            stage("transform")
             progress("checking")
             # An incremental build reconciles the accounts with new entries, up to a bounded
             # random sample of them (the source sums each one's whole ledger); a full build, all.
@@ -159,6 +175,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 else None
             )
             results = checks.run_checks(con, accounts)
+            stage("check")
         failed = [r for r in results if not r.passed]
         if failed:
             report = _report(results, published=False)
@@ -170,6 +187,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
         }
         con.execute("DETACH snap")
         written = _write_parquet(con, work, previous if incremental else None, changed)
+        stage("parquet")
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -177,7 +195,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
     new_state["full"] = not incremental
     (work / STATE_DIR / STATE_FILE).write_text(json.dumps(new_state, indent=1))
     shutil.rmtree(work / STATE_DIR / "tmp", ignore_errors=True)
-    return BuildResult(work, not incremental, 0.0, rows_read, rows, results, written)
+    return BuildResult(work, not incremental, 0.0, rows_read, rows, results, written, stages)
 
 
 @contextlib.contextmanager
