@@ -355,6 +355,14 @@ class Housing(_Strict):
         return value
 
 
+class OpenData(_Strict):
+    """Disclosure control for open data (``docs/open-data.md``): counts from 1 to
+    ``threshold - 1`` are hidden, and published counts are rounded to the nearest ``round_to``."""
+
+    threshold: Annotated[int, Field(ge=1, le=1000)] = 10
+    round_to: Annotated[int, Field(ge=1, le=100)] = 5
+
+
 class CouncilProfile(_Strict):
     name: str
     short_name: str
@@ -370,6 +378,7 @@ class CouncilProfile(_Strict):
     accessibility: Accessibility
     parking: Parking = Field(default_factory=Parking)
     housing: Housing = Field(default_factory=Housing)
+    open_data: OpenData = Field(default_factory=OpenData)
 
     @field_validator("services")
     @classmethod

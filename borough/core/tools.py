@@ -37,6 +37,26 @@ TOOLS = [
         "core:staff-feedback",
     ),
     Tool(
+        "insights",
+        "Permit prices what-if",
+        "Change the emission bands, band prices or diesel surcharge and see the revenue from "
+        "the live permits, and who would pay more or less, by band and by ward.",
+        "insights:whatif-permits",
+    ),
+    Tool(
+        "insights",
+        "Direct Debit collection days what-if",
+        "Choose other collection days for monthly Direct Debits and see cash collected each "
+        "week and arrears at each week's end.",
+        "insights:whatif-direct-debit",
+    ),
+    Tool(
+        "insights",
+        "Decision notes",
+        "What-ifs saved with the decision taken on them. The figures in a note never change.",
+        "insights:decision-notes",
+    ),
+    Tool(
         "administration",
         "Gazetteer",
         "Import the address gazetteer and see what is loaded.",
