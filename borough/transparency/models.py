@@ -48,6 +48,10 @@ class Action(models.TextChoices):
     PAYMENT_MATCHING = "payment_matching", "Payment matching"
     MATCH_REVIEW = "match_review", "Match review"
     EXPORT = "export", "Export"
+    #: A batch job or an officer changed or linked a resident's records (a load, a re-link,
+    #: weekly charges, a Bacs run or report).
+    UPDATED_RECORDS = "updated_records", "Updated records"
+    SENT_NOTICE = "sent_notice", "Sent a notice"
 
 
 #: Kinds of actor that are a person with an account (``actor_user`` is set) and kinds that are not.
