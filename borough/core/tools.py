@@ -50,6 +50,13 @@ TOOLS = [
         "transparency:staff-data-use",
     ),
     Tool(
+        "transparency",
+        "Unusual access",
+        "Officers reading many residents with no case, outside their service or at odd hours, "
+        "and residents looked up again and again.",
+        "transparency:staff-unusual-access",
+    ),
+    Tool(
         "administration",
         "Accounts and settings",
         "Staff accounts and roles, and the records behind the service (Django admin).",

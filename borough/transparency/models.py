@@ -120,6 +120,13 @@ class DataUseEvent(models.Model):
                 fields=["subject_resident_id", "-occurred_at"], name="data_use_subject_time"
             ),
             models.Index(fields=["purpose", "-occurred_at"], name="data_use_purpose_time"),
+            # The data protection officer's "Unusual access" (oversight.py): staff events in a
+            # period, by officer. Partial: most events are services', systems' and residents'.
+            models.Index(
+                fields=["occurred_at", "actor_user"],
+                condition=models.Q(actor_kind="staff"),
+                name="data_use_staff_time",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
