@@ -179,6 +179,7 @@ CHECKED_STATICALLY = {
     "/parking/permits/<str:number>/renew/you": _VERIFY,
     "/parking/permits/<str:number>/move/check": _VERIFY,
     "/rent/find/you": _VERIFY,
+    "/staff/data-use/unusual": "exercised in borough/transparency/tests/test_oversight.py",
     "GET /api/v1/parking/check": "exercised in borough/parking/tests/test_enforcement.py",
     "/staff/enforcement/check": "exercised in borough/parking/tests/test_enforcement.py",
     "/staff/residents/find": "needs a linked index; exercised in test_record_views.py",

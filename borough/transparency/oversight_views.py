@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from borough.core.access import staff_area
 from borough.core.govuk_forms import govuk_field
-from borough.core.roles import AREAS, areas_for
+from borough.core.roles import AREAS
 from borough.transparency import oversight
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action, ActorKind
@@ -62,9 +62,9 @@ def log_url(since: dt.date, until: dt.date, **filters: str) -> str:
     return f"{reverse('transparency:staff-data-use')}?{urlencode(query)}"
 
 
-def _officer(user) -> dict:
+def _officer(user, areas: list[str]) -> dict:
     full_name = user.get_full_name().strip()
-    roles = [AREAS[slug].title for slug in areas_for(user)]
+    roles = [AREAS[slug].title for slug in areas]
     return {
         "name": f"{full_name} ({user.username})" if full_name else user.username,
         "username": user.username,
@@ -89,10 +89,11 @@ def unusual_access(request: HttpRequest) -> HttpResponse:
     limits = oversight.thresholds()
 
     def flagged(flags, extra=lambda flag: {}):
+        areas = oversight.areas_by_user({flag.user.pk: flag.user for flag in flags}.values())
         return [
             {
                 "flag": flag,
-                "officer": _officer(flag.user),
+                "officer": _officer(flag.user, areas[flag.user.pk]),
                 "url": log_url(since, until, officer=flag.user.username, **extra(flag)),
             }
             for flag in flags
