@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from enforcement import _admin_connection  # bench/ modules import each other by name
+
 DEFAULT_SIZE = 10_000_000
 DATABASE = "borough_bench_oversight"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"  # as enforcement.py
 CHUNK = 1_000_000
 OFFICERS = 200
 REPEATS = 5
@@ -32,13 +34,6 @@ PERIODS = (7, 30, 90)
 SPAN_DAYS = 6 * 365
 
 ROLES = ["Parking officer", "Housing officer", "Finance officer", "Resident data officer"]
-
-
-def _admin_connection():
-    import psycopg
-
-    url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
-    return psycopg.connect(f"{url}/postgres", autocommit=True)
 
 
 def _recreate_database() -> None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management import get_commands, load_command_class
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
 import borough
 from borough.core.subcommands import SubcommandCommand
 from borough.transparency import coverage
+from tests.test_access import _walk  # the URLconf walk the access table uses
 
 HOW_TO_DECLARE = (
     "declare it with @data_use(touches=RESIDENT_DATA, purposes=[...]) or "
@@ -63,14 +64,6 @@ def _declaration(target) -> coverage.DataUse | None:
 
 
 # -- pages and API operations ------------------------------------------------------------------
-
-
-def _walk(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
 
 
 def _path_view(callback):
