@@ -198,30 +198,47 @@ def all_entries() -> list[Entry]:
 SEED = ("borough.transparency.services", "record_data_use")
 
 
-class _Module:
+class _Module(ast.NodeVisitor):
+    """One module's imports and, for each function (by name), what it calls: one pass."""
+
     def __init__(self, name: str, tree: ast.Module, known_modules: set[str]) -> None:
         self.name = name
+        self.known_modules = known_modules
         self.aliases: dict[str, tuple[str, str | None]] = {}  # name → (module, attribute)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    full = f"{node.module}.{alias.name}"
-                    self.aliases[alias.asname or alias.name] = (
-                        (full, None) if full in known_modules else (node.module, alias.name)
-                    )
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.aliases[alias.asname] = (alias.name, None)
-        self.calls: dict[str, set[tuple[str, str]]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                calls = self.calls.setdefault(node.name, set())
-                for call in ast.walk(node):
-                    if isinstance(call, ast.Call):
-                        resolved = self._resolve(call.func)
-                        if resolved:
-                            calls.add(resolved)
+        self._called: dict[str, list[ast.expr]] = {}
+        self._stack: list[str] = []
+        self.visit(tree)
+        # resolved after the pass: an import inside a function may come after a call
+        self.calls = {
+            function: {r for func in called if (r := self._resolve(func))}
+            for function, called in self._called.items()
+        }
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                self.aliases[alias.asname or alias.name] = (
+                    (full, None) if full in self.known_modules else (node.module, alias.name)
+                )
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = (alias.name, None)
+
+    def visit_FunctionDef(self, node) -> None:
+        self._called.setdefault(node.name, [])
+        self._stack.append(node.name)
+        self.generic_visit(node)
+        self._stack.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for function in self._stack:  # an outer function calls what its inner ones call
+            self._called[function].append(node.func)
+        self.generic_visit(node)
 
     def _resolve(self, func) -> tuple[str, str] | None:
         if isinstance(func, ast.Name):
@@ -253,16 +270,17 @@ def recording_functions() -> frozenset[tuple[str, str]]:
             module, name, hops = target[0], target[1], hops - 1
         return module, name
 
-    recorders = {SEED}
-    changed = True
-    while changed:
-        changed = False
-        for module in parsed.values():
-            for function, calls in module.calls.items():
-                key = (module.name, function)
-                if key not in recorders and any(canonical(*c) in recorders for c in calls):
-                    recorders.add(key)
-                    changed = True
+    callers: dict[tuple[str, str], set[tuple[str, str]]] = {}  # callee → its callers
+    for module in parsed.values():
+        for function, calls in module.calls.items():
+            for call in calls:
+                callers.setdefault(canonical(*call), set()).add((module.name, function))
+    recorders, waiting = {SEED}, [SEED]
+    while waiting:
+        for caller in callers.get(waiting.pop(), ()):
+            if caller not in recorders:
+                recorders.add(caller)
+                waiting.append(caller)
     return frozenset(recorders)
 
 
