@@ -20,7 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django_tasks import task
 
 from borough.housing import direct_debit_runs
@@ -82,17 +82,21 @@ def _fake_view(request):
     return HttpResponse("hello")
 
 
+#: The whole URLconf plus a page someone forgot to declare (``pytest.mark.urls`` below).
+urlpatterns = [
+    path("", include("borough.urls")),
+    path("staff/fake/undeclared", _fake_view),
+    path("staff/fake/declared", data_use(none="Says hello")(lambda request: None)),
+]
+
+
+@pytest.mark.urls(__name__)
 def test_a_new_undeclared_page_fails_naming_its_address_and_how_to_declare():
-    patterns = [
-        path("staff/fake/undeclared", _fake_view),
-        path("staff/fake/declared", data_use(none="Says hello")(lambda request: None)),
-    ]
-    found = {entry.name: entry for entry in url_entries(patterns)}
-    assert found["/staff/fake/declared"].declaration is not None
-    undeclared = found["/staff/fake/undeclared"]
-    assert undeclared.declaration is None
-    message = undeclared.problem()
-    assert "/staff/fake/undeclared" in message and "test_data_use_coverage._fake_view" in message
+    problems = [entry.problem() for entry in url_entries() if entry.declaration is None]
+    assert len(problems) == 1, problems
+    (message,) = problems
+    assert message.startswith("The page /staff/fake/undeclared (tests.test_data_use_coverage.")
+    assert "_fake_view" in message
     assert HOW_TO_DECLARE in message and "@data_use(touches=RESIDENT_DATA" in message
 
 
