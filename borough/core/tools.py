@@ -71,6 +71,13 @@ TOOLS = [
     ),
     Tool(
         "transparency",
+        "Unusual access",
+        "Officers reading many residents with no case, outside their service or at odd hours, "
+        "and residents looked up again and again.",
+        "transparency:staff-unusual-access",
+    ),
+    Tool(
+        "transparency",
         "Subject access requests",
         "Requests for a copy of someone's data that came in by letter, email or phone: record "
         "them, track their deadlines, prepare the copy and mark them complete.",

@@ -17,6 +17,7 @@ from borough.housing import services
 from borough.housing.models import LedgerEntry, RentAccount, Tenant
 from borough.housing.rent_weeks import charged_weeks, monday_of, rent_week
 from borough.payments.money import format_pence
+from borough.transparency.batches import record_batch_use
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -61,6 +62,30 @@ def record_staff_view(user, tenancy_ids, *, reference: str) -> None:
         datasets=["rent_accounts"],
         reference=reference,
         service="housing",
+    )
+
+
+def record_tenants_use(
+    tenancy_ids, user, *, purpose: str, action: str, reference: str, label: str
+) -> int:
+    """A batch (a statement import, a Bacs run or report, the week's charges) used the data of
+    these tenancies' tenants (``tenancy_ids``: IDs or a query of them): recorded per batch
+    (``record_batch_use``) for each tenant linked to the resident index. ``user`` is the
+    officer who started it, or None for a scheduled job named by ``label``."""
+    residents = (
+        Tenant.objects.filter(tenancy_id__in=tenancy_ids)
+        .exclude(resident_id="")
+        .values_list("resident_id", flat=True)
+        .distinct()
+    )
+    return record_batch_use(
+        residents.iterator(),
+        actor=user,
+        actor_label=label,
+        purpose=purpose,
+        action=action,
+        datasets=["rent_accounts"],
+        reference=reference,
     )
 
 

@@ -33,6 +33,7 @@ from borough.housing.bacs import modulus
 from borough.housing.models import BacsRun, Mandate, RentAccount
 from borough.housing.views import _mine
 from borough.places.forms import upload_limit_bytes
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action
 
 PAGE = 50
@@ -268,6 +269,9 @@ def _next_day(mandate: Mandate, today: dt.date) -> dt.date:
     return upcoming[0] if upcoming else today
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def status(request: HttpRequest, reference: str) -> HttpResponse:
@@ -304,6 +308,9 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def holder(request: HttpRequest, reference: str) -> HttpResponse:
@@ -327,6 +334,9 @@ def holder(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def bank(request: HttpRequest, reference: str) -> HttpResponse:
@@ -362,6 +372,9 @@ def bank(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def authorise(request: HttpRequest, reference: str) -> HttpResponse:
@@ -395,6 +408,9 @@ def authorise(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def paper(request: HttpRequest, reference: str) -> HttpResponse:
@@ -406,6 +422,9 @@ def paper(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def frequency(request: HttpRequest, reference: str) -> HttpResponse:
@@ -436,6 +455,9 @@ def frequency(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def day(request: HttpRequest, reference: str) -> HttpResponse:
@@ -470,6 +492,9 @@ def _plan(account: RentAccount, answers: dict, today: dt.date) -> dict:
     }
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, reference: str) -> HttpResponse:
@@ -515,6 +540,9 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def done(request: HttpRequest, reference: str) -> HttpResponse:
@@ -542,6 +570,9 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own Direct Debit: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
@@ -564,6 +595,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
 # -- finance -----------------------------------------------------------------------------------
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("finance")
 @require_GET
 def mandates(request: HttpRequest) -> HttpResponse:
@@ -590,6 +622,7 @@ def mandates(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
 @staff_area("finance")
 @require_http_methods(["GET", "POST"])
 def runs(request: HttpRequest) -> HttpResponse:
@@ -619,12 +652,22 @@ def runs(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
 @staff_area("finance")
 @require_GET
 def run_file(request: HttpRequest, run_id: int) -> HttpResponse:
     run = BacsRun.objects.filter(pk=run_id).first()
     if run is None or not run.file_text:
         raise Http404("No Bacs run has that number.")
+    # the file holds every payer's bank details: its download is recorded, per batch
+    accounts.record_tenants_use(
+        direct_debit_runs.run_tenancies(run),
+        request.user,
+        purpose="housing_direct_debit_collection",
+        action=Action.EXPORT,
+        reference=f"bacs-run-{run.pk}",
+        label="",
+    )
     response = HttpResponse(run.file_text.encode("ascii"), content_type="text/plain")
     response["Content-Disposition"] = (
         f'attachment; filename="bacs-{run.entry_date.isoformat()}-{run.serial}.txt"'
@@ -649,6 +692,7 @@ class ReportForm(forms.Form):
         return upload
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
 @staff_area("finance")
 @require_http_methods(["GET", "POST"])
 def report_upload(request: HttpRequest) -> HttpResponse:

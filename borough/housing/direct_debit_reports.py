@@ -44,6 +44,7 @@ from borough.housing.direct_debit import (
     live_mandate,
 )
 from borough.housing.models import BacsRun, Collection, Mandate, MandateEvent
+from borough.transparency.models import Action
 
 
 @dataclass
@@ -126,12 +127,22 @@ def import_bacs_report(
     outcome = ReportOutcome(kind, source)
     today = timezone.localdate()
     with transaction.atomic():
+        before = MandateEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         if kind == "ARUDD":
             _apply_arudd(parsed, outcome, created_by, today)
         elif kind == "ADDACS":
             _apply_addacs(parsed, outcome, created_by, today)
         else:
             _apply_auddis(parsed, outcome, created_by, today)
+        # every payer whose mandate the report changed: one action, per batch
+        accounts.record_tenants_use(
+            MandateEvent.objects.filter(pk__gt=before).values("mandate__account__tenancy_id"),
+            created_by,
+            purpose="housing_direct_debit_collection",
+            action=Action.UPDATED_RECORDS,
+            reference=f"bacs-report-{kind.lower()}-{before}",
+            label="Borough Direct Debit reports",
+        )
     return outcome
 
 

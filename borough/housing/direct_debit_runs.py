@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from borough.housing import accounts, bank_details, services
@@ -43,7 +44,15 @@ from borough.housing.direct_debit import (
     scheduled_dates,
     service_user_name_problem,
 )
-from borough.housing.models import BacsRun, Collection, LedgerEntry, Mandate, MandateEvent
+from borough.housing.models import (
+    BacsRun,
+    Collection,
+    LedgerEntry,
+    Mandate,
+    MandateEvent,
+    RentAccount,
+)
+from borough.transparency.models import Action
 
 
 def _entry_datetime(day: dt.date) -> dt.datetime:
@@ -68,7 +77,17 @@ def bacs_run(input_date: dt.date, *, created_by=None) -> BacsRun:
         raise DirectDebitError(f"{problem}. Nothing was sent or saved.")
     try:
         with transaction.atomic():
-            return _make_run(cal, dates, created_by)
+            run = _make_run(cal, dates, created_by)
+            # the run read every payer's mandate and bank details: one action, per batch
+            accounts.record_tenants_use(
+                run_tenancies(run),
+                created_by,
+                purpose="housing_direct_debit_collection",
+                action=Action.UPDATED_RECORDS,
+                reference=f"bacs-run-{run.pk}",
+                label="Borough Direct Debit run",
+            )
+            return run
     except IntegrityError:
         existing = BacsRun.objects.filter(entry_date=dates.entry).first()
         if existing is not None:
@@ -83,6 +102,19 @@ class _Planned:
     amount_pence: int
     code: str
     previous_pence: int | None
+
+
+def run_tenancies(run: BacsRun):
+    """The tenancies whose payers' details a run sent: its collections, and the instructions
+    it lodged, cancelled or activated (their events' source keys name the run)."""
+    return (
+        RentAccount.objects.filter(
+            Q(mandates__collections__run=run)
+            | Q(mandates__events__source_key__startswith=f"run:{run.pk}:")
+        )
+        .values("tenancy_id")
+        .distinct()
+    )
 
 
 def _make_run(cal, dates, created_by) -> BacsRun:

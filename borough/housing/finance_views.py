@@ -36,6 +36,7 @@ from borough.housing.models import (
     StatementImport,
     StatementUpload,
 )
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 #: How the matcher settled a bank line (``BankLine.method``), as a finance officer reads it.
 HOW_MATCHED = {
@@ -203,6 +204,10 @@ def _imports_page(request, form, *, upload=None, status=200) -> HttpResponse:
     )
 
 
+@data_use(
+    none="Takes a statement file for the import job (which records its matching) and lists "
+    "past imports' counts"
+)
 @csrf_exempt  # checked by _imports, once the size limit is in place (Django's documented way)
 @staff_area("finance")
 @require_http_methods(["GET", "POST"])
@@ -233,6 +238,10 @@ def _imports(request: HttpRequest) -> HttpResponse:
     return _imports_page(request, form)
 
 
+@data_use(
+    none="Bank lines as the bank sent them and the account each went to; the matching that "
+    "used tenants' data is recorded when the import runs"
+)
 @staff_area("finance")
 @require_GET
 def upload(request: HttpRequest, upload_id: int) -> HttpResponse:
@@ -249,6 +258,9 @@ def upload(request: HttpRequest, upload_id: int) -> HttpResponse:
     return _imports_page(request, form, upload=found)
 
 
+@data_use(
+    none="Bank lines no rent account was matched to: the bank's payer details, not a resident's records"
+)
 @staff_area("finance")
 @require_GET
 def suspense(request: HttpRequest) -> HttpResponse:
@@ -338,6 +350,7 @@ def _dealt_with(line: BankLine) -> str:
     return f"By {who}, {time_in_words(line.resolved_at)} on {date_in_words(line.resolved_at)}"
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("finance")
 @require_http_methods(["GET", "POST"])
 def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
@@ -366,6 +379,13 @@ def suspense_line(request: HttpRequest, line_id: int) -> HttpResponse:
         Q(source_key=f"statement:{line.line_hash}")
         | Q(source_key__startswith=f"statement:{line.line_hash}:")
     ).select_related("account")
+    # the suggested and credited accounts' tenants are shown to the officer
+    accounts.record_staff_view(
+        request.user,
+        {item["account"].tenancy_id for item in suggestions}
+        | {entry.account.tenancy_id for entry in posted},
+        reference=f"bank-line-{line.pk}",
+    )
     return _render(
         request,
         "suspense_line.html",
@@ -418,6 +438,7 @@ class ReportForm(forms.Form):
         return date_input_params(self, prefix, legend, self.wrong_parts[prefix], example)
 
 
+@data_use(none="Totals by day and by account type; no resident's records")
 @staff_area("finance", "housing")
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:

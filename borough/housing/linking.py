@@ -40,6 +40,8 @@ from borough.residents.verification.attempts import (
     is_locked,
 )
 from borough.residents.verification.attempts import record_failure as record_attempt_failure
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.services import record_data_use
 
 PURPOSE = "housing_tenant_verification"
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -304,7 +306,24 @@ def send_link_code(account: RentAccount, tenant: Tenant, user, *, site: str = ""
                 },
             )
         )
+        _record_code_use(tenant, user, Action.SENT_NOTICE, link.letter_reference)
     return link
+
+
+def _record_code_use(tenant: Tenant, user, action: str, reference: str) -> None:
+    """A code by post used the tenant's name and home (``SENT_NOTICE``), or linked an online
+    account to their place (``UPDATED_RECORDS``). The person signed in may not be the tenant,
+    so the event does not say "you"."""
+    record_data_use(
+        subject_resident_ids=[tenant.resident_id] if tenant.resident_id else [],
+        actor=user,
+        actor_kind=ActorKind.RESIDENT,
+        actor_label="Someone signed in online, with a code posted to the home",
+        purpose=PURPOSE,
+        action=action,
+        datasets=["rent_accounts"],
+        reference=reference,
+    )
 
 
 def _letter_address(name: str, lines: list[str]) -> tuple[str, ...]:
@@ -344,6 +363,7 @@ def redeem_link_code(user, text: str) -> RentAccount | None:
         others = linked_emails(account, besides=user)
         tenant.account = user
         tenant.save(update_fields=["account"])
+        _record_code_use(tenant, user, Action.UPDATED_RECORDS, link.letter_reference)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
     if replaced is not None:

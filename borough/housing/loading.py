@@ -30,6 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from borough.housing.matching.references import get_scheme
 from borough.housing.models import ChargeRate, RentAccount, Tenancy, Tenant
@@ -283,11 +284,13 @@ def load_housing(
         residents = resident_ids_of([f"housing_tenancies:{ref}" for ref in tenant_refs])
     except Exception:
         residents = {}
+    touched = []  # the tenancies this load created or changed
     with transaction.atomic():
         existing = {t.reference: t for t in Tenancy.objects.filter(reference__in=list(tenancies))}
         for ref, data in sorted(tenancies.items()):
             found = existing.get(ref)
             if found is not None:
+                touched.append(found.pk)
                 if data["end"] and found.end_date is None:
                     Tenancy.objects.filter(pk=found.pk).update(end_date=data["end"])
                     RentAccount.objects.filter(tenancy=found).update(closed_on=data["end"])
@@ -296,6 +299,7 @@ def load_housing(
                     result.rates_changed += 1
                 else:
                     result.unchanged += 1
+                    touched.pop()
                 continue
             if data["end"]:
                 continue  # a tenancy that ended before Borough knew it: nothing to collect
@@ -336,6 +340,18 @@ def load_housing(
                         effective_from=data["start"],
                     )
             result.tenancies_created += 1
+            touched.append(tenancy.pk)
+        # one action for the load, recorded per batch
+        from borough.housing.accounts import record_tenants_use
+
+        record_tenants_use(
+            touched,
+            None,
+            purpose="housing_rent_account_administration",
+            action="updated_records",
+            reference=f"housing-load-{timezone.now():%Y%m%dT%H%M%SZ}",
+            label="Borough housing records load",
+        )
     return result
 
 

@@ -19,6 +19,7 @@ from borough.housing import accounts, card_payments, services
 from borough.housing.views import _mine, _render, _today
 from borough.payments.providers import PaymentProviderError
 from borough.payments.services import MAX_AMOUNT_PENCE, refresh_payment
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action
 
 MINIMUM_PENCE = 100
@@ -63,6 +64,7 @@ def _pounds_only(pence: int) -> str:
     return f"{pence // 100}.{pence % 100:02d}"
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_rent_account_self_service"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, reference: str) -> HttpResponse:
@@ -108,6 +110,7 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_rent_account_self_service"])
 @resident_required
 @require_GET
 def paid(request: HttpRequest, reference: str) -> HttpResponse:

@@ -268,6 +268,18 @@ def post_weekly_charges(monday: dt.date) -> ChargeRunResult:
         if not created:
             return ChargeRunResult(week, run, 0, True)
         LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
+        if entries:
+            # the week's charges changed every open account: one action, recorded per batch
+            from borough.housing.accounts import record_tenants_use
+
+            record_tenants_use(
+                accounts.values("tenancy_id"),
+                None,
+                purpose="housing_rent_account_administration",
+                action="updated_records",
+                reference=f"weekly-charges-{monday:%Y-%m-%d}",
+                label="Borough weekly rent charges",
+            )
     return ChargeRunResult(week, run, len(entries), False)
 
 

@@ -18,6 +18,7 @@ from borough.core.access import staff_area
 from borough.core.roles import may_enter
 from borough.housing import accounts, ledger_sources, linking, reconcile, services
 from borough.housing.models import LedgerEntry, PaymentArrangement, RentAccount, Tenant
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 PAGE = 50
 
@@ -49,6 +50,7 @@ class ArrangementForm(forms.Form):
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("housing", "finance")
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
@@ -72,11 +74,15 @@ def search(request: HttpRequest) -> HttpResponse:
             .select_related("tenancy__property")
             .distinct()[:PAGE]
         )
+        accounts.record_staff_view(
+            request.user, {found.tenancy_id for found in results}, reference="rent-account-search"
+        )
     return _render(
         request, "search.html", {"query": query, "results": results, "page_title": "Rent accounts"}
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("housing", "finance")
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest, reference: str) -> HttpResponse:
@@ -151,6 +157,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("housing")
 @require_http_methods(["GET", "POST"])
 def unlink(request: HttpRequest, reference: str, tenant_id: int) -> HttpResponse:
@@ -161,6 +168,7 @@ def unlink(request: HttpRequest, reference: str, tenant_id: int) -> HttpResponse
         pk=tenant_id,
         tenancy__rent_account__payment_reference=reference,
     )
+    accounts.record_staff_view(request.user, [tenant.tenancy_id], reference=reference)
     if request.method == "POST":
         linking.unlink_by_officer(tenant, request.user)
         return redirect("housing:staff-account", reference=reference)

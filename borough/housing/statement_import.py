@@ -35,14 +35,13 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from borough.core.bulk import insert_rows
-from borough.housing import services
+from borough.housing import accounts, services
 from borough.housing.matching import engine
 from borough.housing.models import BankLine, LedgerEntry, RentAccount, StatementImport, Tenant
 from borough.housing.statements import StatementError, StatementLine
 from borough.housing.statements.models import pounds
 from borough.housing.statements.parallel import parse_statement_alongside
-from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import record_data_use
+from borough.transparency.models import Action
 
 Kind = LedgerEntry.Kind
 
@@ -390,22 +389,15 @@ def _write(file_name, file_sha256, user, counts, about, outcomes):
         matched_by_name = {o.entry.account_id for o in outcomes if o.entry and o.by_name}
         if matched_by_name:
             # the tenants' names were used to recognise a payer: that is a use of their data
-            residents = list(
-                Tenant.objects.filter(tenancy__rent_account__in=matched_by_name)
-                .exclude(resident_id="")
-                .values_list("resident_id", flat=True)
+            # (per batch: a big statement can name more residents than one call may)
+            accounts.record_tenants_use(
+                RentAccount.objects.filter(pk__in=matched_by_name).values("tenancy_id"),
+                user,
+                purpose="housing_payment_matching",
+                action=Action.PAYMENT_MATCHING,
+                reference=f"statement-import-{record.pk}",
+                label="Borough statement matching",
             )
-            if residents:
-                record_data_use(
-                    subject_resident_ids=residents,
-                    actor=user,
-                    actor_kind=ActorKind.STAFF if user else ActorKind.SYSTEM,
-                    actor_label="" if user else "Borough statement matching",
-                    purpose="housing_payment_matching",
-                    action=Action.PAYMENT_MATCHING,
-                    datasets=["rent_accounts"],
-                    reference=f"statement-import-{record.pk}",
-                )
     return record, outcomes, posted
 
 

@@ -25,6 +25,7 @@ from borough.residents.verification.attempts import TooManyAttempts, limit_for
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.models import Verification
 from borough.residents.verification.service import VerificationUnavailable, verify
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
 #: Free, impartial money and debt advice, backed by the government (shown to a tenant who owes).
@@ -129,6 +130,7 @@ def _mine(request, reference: str) -> RentAccount:
     raise Http404("You do not have a rent account with that reference.")
 
 
+@data_use(none="Information about paying rent")
 @cacheable
 @public
 @require_GET
@@ -136,6 +138,9 @@ def start(request: HttpRequest) -> HttpResponse:
     return _render(request, "start.html", {"page_title": "Your rent account"})
 
 
+@data_use(
+    none="The signed-in resident's own list of rent accounts: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -166,6 +171,10 @@ def _locked(request, refusal: TooManyAttempts, account=None) -> HttpResponse:
     return response
 
 
+@data_use(
+    none="Finds an account by the payment reference and postcode typed, and shows nobody's "
+    "details; the check of who they are (the next step) is recorded"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def link(request: HttpRequest) -> HttpResponse:
@@ -202,6 +211,7 @@ def _link_account(request) -> RentAccount | None:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_tenant_verification"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def link_you(request: HttpRequest) -> HttpResponse:
@@ -273,6 +283,7 @@ def link_you(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_tenant_verification"])
 @resident_required
 @require_POST
 def link_letter(request: HttpRequest) -> HttpResponse:
@@ -326,6 +337,7 @@ class CodeForm(forms.Form):
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_tenant_verification"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def link_code(request: HttpRequest) -> HttpResponse:
@@ -349,6 +361,7 @@ def link_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_rent_account_self_service"])
 @resident_required
 @require_GET
 def account(request: HttpRequest, reference: str) -> HttpResponse:
@@ -367,6 +380,7 @@ def account(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["housing_rent_account_self_service"])
 @resident_required
 @require_http_methods(["GET"])
 def statement(request: HttpRequest, reference: str) -> HttpResponse:
@@ -412,6 +426,7 @@ class FrequencyForm(forms.Form):
     )
 
 
+@data_use(none="The council's bank details and the signed-in tenant's own amounts to pay")
 @resident_required
 @require_GET
 def standing_order(request: HttpRequest, reference: str) -> HttpResponse:

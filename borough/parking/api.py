@@ -22,6 +22,7 @@ from borough.core.ratelimit import api_rate_limited
 from borough.core.roles import may_enter
 from borough.parking import services
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
 router = Router(tags=["parking"])
@@ -80,6 +81,7 @@ class Problem(Schema):
     summary="Is this vehicle allowed to park in this zone now?",
 )
 @api_rate_limited("enforcement")
+@data_use(touches=RESIDENT_DATA, purposes=["parking_enforcement_check"])
 def check(request: HttpRequest, vrm: str, zone: str):
     try:
         registration = parse_vrm(vrm)

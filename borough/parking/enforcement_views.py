@@ -15,6 +15,7 @@ from borough.parking import services
 from borough.parking.forms import EnforcementForm
 from borough.parking.models import Zone
 from borough.parking.views import _render
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def _until_in_words(answer: services.EnforcementAnswer) -> str:
     return date_in_words(dt.date.fromisoformat(answer.valid_until))
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["parking_enforcement_check"])
 @staff_area("enforcement", "parking")
 @require_GET
 def enforcement_check(request: HttpRequest) -> HttpResponse:

@@ -59,6 +59,7 @@ from borough.places.queries import addresses_at
 from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.service import VerificationUnavailable, verify
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def _payment_pages(request, payment, *, what: str, check_url: str, again_url: st
 # -- cancel ----------------------------------------------------------------------------------
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, number: str) -> HttpResponse:
@@ -227,6 +229,7 @@ def _vehicle_change_problem(request, permit: Permit):
     return None
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def vehicle(request: HttpRequest, number: str) -> HttpResponse:
@@ -282,6 +285,7 @@ def vehicle(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def vehicle_confirm(request: HttpRequest, number: str) -> HttpResponse:
@@ -307,6 +311,7 @@ def vehicle_confirm(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
@@ -405,6 +410,7 @@ def _vehicle_changed(
     return _to_permit(permit)
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
@@ -495,6 +501,7 @@ def _save_renewal(request, permit: Permit, **values) -> None:
     _save(request, permit, renew={**_state(request, permit).get("renew", {}), **values})
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def renew(request: HttpRequest, number: str) -> HttpResponse:
@@ -516,6 +523,7 @@ def renew(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["parking_permit_residency_check"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def renew_who(request: HttpRequest, number: str) -> HttpResponse:
@@ -580,6 +588,7 @@ def _renewal_quote(permit: Permit, vehicle: VehicleDetails, months: int) -> pric
     return pricing.quote(permit.permit_type, months, vehicle, household_permits_already=already)
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def renew_duration(request: HttpRequest, number: str) -> HttpResponse:
@@ -662,6 +671,7 @@ def _renewal_application(request, permit: Permit, state: dict, quote) -> PermitA
         return PermitApplication.objects.get(journey=state["journey"])
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def renew_check(request: HttpRequest, number: str) -> HttpResponse:
@@ -717,6 +727,7 @@ def renew_check(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def renew_paid(request: HttpRequest, reference: str) -> HttpResponse:
@@ -758,6 +769,7 @@ def renew_paid(request: HttpRequest, reference: str) -> HttpResponse:
 # -- proof of address ----------------------------------------------------------------------
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def proof(request: HttpRequest, number: str) -> HttpResponse:
@@ -802,6 +814,7 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def proof_sent(request: HttpRequest, number: str) -> HttpResponse:
@@ -814,6 +827,7 @@ def proof_sent(request: HttpRequest, number: str) -> HttpResponse:
 # -- the council record is wrong -----------------------------------------------------------
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def record_wrong(request: HttpRequest, number: str) -> HttpResponse:
@@ -839,6 +853,7 @@ def record_wrong(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def record_wrong_sent(request: HttpRequest, number: str) -> HttpResponse:
@@ -861,6 +876,7 @@ def _move_problem(request, permit: Permit):
     return None
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def move(request: HttpRequest, number: str) -> HttpResponse:
@@ -886,6 +902,7 @@ def move(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_http_methods(["GET", "POST"])
 def move_address(request: HttpRequest, number: str) -> HttpResponse:
@@ -919,6 +936,7 @@ def move_address(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["parking_permit_residency_check"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def move_check(request: HttpRequest, number: str) -> HttpResponse:
@@ -1004,6 +1022,7 @@ def _verify_new_home(request, permit: Permit, home: Property):
         return None
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def move_done(request: HttpRequest, number: str) -> HttpResponse:

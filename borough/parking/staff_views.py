@@ -19,6 +19,7 @@ from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_v
 from borough.parking.views import PAGE_HELPERS
 from borough.places.models import Property
 from borough.residents.verification.models import Verification
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -77,6 +78,7 @@ class CancelForm(forms.Form):
     )
 
 
+@data_use(none="Application and permit numbers, zones and dates only; opening one records the view")
 @staff_area("parking")
 @require_GET
 def applications(request: HttpRequest) -> HttpResponse:
@@ -97,6 +99,7 @@ def applications(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("parking")
 @require_http_methods(["GET", "POST"])
 def application(request: HttpRequest, reference: str) -> HttpResponse:
@@ -151,6 +154,7 @@ def application(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("parking")
 @require_GET
 def permits(request: HttpRequest) -> HttpResponse:
@@ -171,7 +175,20 @@ def permits(request: HttpRequest) -> HttpResponse:
         conditions |= Q(property_id__in=list(uprns))
         if compact.isdigit():
             conditions |= Q(property_id=int(compact))
-        results = found.filter(conditions).order_by("-issued_at")[:PAGE_SIZE]
+        results = list(found.filter(conditions).order_by("-issued_at")[:PAGE_SIZE])
+        holders = [p.application.resident_id for p in results if p.application.resident_id]
+        if holders:
+            # registrations are the holders' personal data: the search is a view of each
+            record_data_use(
+                subject_resident_ids=holders,
+                actor=request.user,
+                actor_kind=ActorKind.STAFF,
+                purpose="staff_view_records",
+                action=Action.VIEWED_RECORDS,
+                datasets=["parking_permits"],
+                reference="permit-search",
+                service="parking",
+            )
     return _render(
         request,
         "permits.html",
@@ -179,6 +196,7 @@ def permits(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("parking")
 @require_http_methods(["GET", "POST"])
 def permit(request: HttpRequest, number: str) -> HttpResponse:
@@ -227,6 +245,7 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("parking")
 @require_GET
 def proof_file(request: HttpRequest, proof_id: int) -> HttpResponse:

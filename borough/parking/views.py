@@ -44,6 +44,7 @@ from borough.places.queries import addresses_at
 from borough.residents.verification.attempts import TooManyAttempts
 from borough.residents.verification.engine import Applicant, ApplicantError
 from borough.residents.verification.service import VerificationUnavailable, verify
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 # -- start ---------------------------------------------------------------------------------
 
 
+@data_use(none="Information about parking permits")
 @cacheable
 @public
 @require_GET
@@ -108,6 +110,7 @@ def start(request: HttpRequest) -> HttpResponse:
     return _render(request, "start.html", {"page_title": "Apply for a resident parking permit"})
 
 
+@data_use(none="The council's permit prices")
 @public
 @require_GET
 def prices(request: HttpRequest) -> HttpResponse:
@@ -126,6 +129,9 @@ def prices(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @public
 @require_GET
 def apply_expired(request: HttpRequest) -> HttpResponse:
@@ -134,6 +140,9 @@ def apply_expired(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def apply(request: HttpRequest) -> HttpResponse:
@@ -144,6 +153,9 @@ def apply(request: HttpRequest) -> HttpResponse:
 # -- address -------------------------------------------------------------------------------
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def apply_postcode(request: HttpRequest) -> HttpResponse:
@@ -164,6 +176,9 @@ def apply_postcode(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_address(request: HttpRequest) -> HttpResponse:
@@ -210,6 +225,9 @@ def apply_address(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def apply_zone(request: HttpRequest) -> HttpResponse:
@@ -246,6 +264,7 @@ def _too_many(request: HttpRequest, refusal: TooManyAttempts) -> HttpResponse:
     return response
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["parking_permit_residency_check"])
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_who(request: HttpRequest) -> HttpResponse:
@@ -326,6 +345,7 @@ def _proof_record(verification_ref: str) -> dict | None:
     return None
 
 
+@data_use(none="Shows the applicant the result of the check they just passed (recorded then)")
 @resident_required
 @require_GET
 def apply_checked(request: HttpRequest) -> HttpResponse:
@@ -369,6 +389,9 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
 # -- vehicle -------------------------------------------------------------------------------
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_vehicle(request: HttpRequest) -> HttpResponse:
@@ -418,6 +441,9 @@ def apply_vehicle(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_vehicle_confirm(request: HttpRequest) -> HttpResponse:
@@ -448,6 +474,9 @@ def _quote(answers: dict, months: int):
     return pricing.quote(PERMIT_TYPE, months, vehicle, household_permits_already=already)
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_duration(request: HttpRequest) -> HttpResponse:
@@ -472,6 +501,9 @@ def apply_duration(request: HttpRequest) -> HttpResponse:
 # -- check, pay, issue ---------------------------------------------------------------------
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def apply_check(request: HttpRequest) -> HttpResponse:
@@ -550,6 +582,9 @@ def _pay(request: HttpRequest, application: PermitApplication) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_POST
 def apply_pay_again(request: HttpRequest, reference: str) -> HttpResponse:
@@ -606,6 +641,9 @@ def _mine(request: HttpRequest, reference: str) -> PermitApplication:
     return application
 
 
+@data_use(
+    none="The signed-in resident's own application, kept in their session: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
@@ -653,6 +691,7 @@ def _permit_url(request: HttpRequest, permit: Permit) -> str:
 # -- the resident's permits ----------------------------------------------------------------
 
 
+@data_use(none="The signed-in resident's own permits: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def permits(request: HttpRequest) -> HttpResponse:
@@ -660,6 +699,7 @@ def permits(request: HttpRequest) -> HttpResponse:
     return _render(request, "permits.html", {"permits": mine, "page_title": "Your parking permits"})
 
 
+@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
 @resident_required
 @require_GET
 def permit(request: HttpRequest, number: str) -> HttpResponse:

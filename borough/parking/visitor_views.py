@@ -24,6 +24,7 @@ from borough.parking.vehicles import registration_display
 from borough.parking.views import _render, cfg, to_card_page
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
+from borough.transparency.coverage import data_use
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ def _answers_given(request: HttpRequest) -> dict:
     }
 
 
+@data_use(
+    none="The signed-in resident's own visitor sessions: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def visitors(request: HttpRequest) -> HttpResponse:
@@ -119,6 +123,9 @@ def visitors(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own visitor sessions: no officer or service reads anyone's data"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def visitors_check(request: HttpRequest) -> HttpResponse:
@@ -211,6 +218,9 @@ def _my_session(request: HttpRequest, session_id: int) -> VisitorSession:
     return found
 
 
+@data_use(
+    none="The signed-in resident's own visitor sessions: no officer or service reads anyone's data"
+)
 @resident_required
 @require_POST
 def visitor_pay_again(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -220,6 +230,9 @@ def visitor_pay_again(request: HttpRequest, session_id: int) -> HttpResponse:
     return _pay_for_session(request, session)
 
 
+@data_use(
+    none="The signed-in resident's own visitor sessions: no officer or service reads anyone's data"
+)
 @resident_required
 @require_GET
 def visitor_paid(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -245,6 +258,9 @@ def visitor_paid(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The signed-in resident's own visitor sessions: no officer or service reads anyone's data"
+)
 @resident_required
 @require_POST
 def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:

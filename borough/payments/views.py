@@ -15,8 +15,12 @@ from borough.payments.forms import CardDetailsForm
 from borough.payments.models import LocalPayment
 from borough.payments.money import format_pence
 from borough.payments.providers import MOCK_CARDS, LocalPayProvider
+from borough.transparency.coverage import data_use
 
 
+@data_use(
+    none="The local stand-in for GOV.UK Pay: a card form for a payment token, no resident's records"
+)
 @public
 @never_cache
 @sensitive_post_parameters("card_number", "cvc", "expiry_month", "expiry_year", "cardholder_name")
@@ -48,6 +52,9 @@ def local_payment(request: HttpRequest, payment_token: str) -> HttpResponse:
     )
 
 
+@data_use(
+    none="The local stand-in for GOV.UK Pay: a card form for a payment token, no resident's records"
+)
 @public
 @require_POST
 def local_cancel(request: HttpRequest, payment_token: str) -> HttpResponse:

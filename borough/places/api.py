@@ -5,6 +5,7 @@ from ninja import Query, Router, Schema, Status
 from borough.places.models import Property
 from borough.places.postcodes import EMPTY_MESSAGE, InvalidPostcode, normalise_postcode
 from borough.places.queries import addresses_at
+from borough.transparency.coverage import data_use
 
 router = Router(tags=["addresses"])
 
@@ -54,6 +55,7 @@ class ErrorOut(Schema):
     summary="Addresses at a postcode",
     operation_id="addresses_at_postcode",
 )
+@data_use(none="The gazetteer holds addresses (UPRNs), not people")
 def list_addresses(
     request,
     postcode: str | None = Query(

@@ -19,6 +19,7 @@ from borough.places.forms import (
 from borough.places.models import GazetteerImport
 from borough.places.queries import addresses_at, gazetteer_counts, property_by_uprn, recent_imports
 from borough.places.services import import_gazetteer
+from borough.transparency.coverage import data_use
 
 
 def _find_url(postcode: str = "") -> str:
@@ -26,6 +27,7 @@ def _find_url(postcode: str = "") -> str:
     return f"{url}?{urlencode({'postcode': postcode})}" if postcode else url
 
 
+@data_use(none="The gazetteer holds addresses (UPRNs), not people")
 @public
 @require_GET
 def find_address(request: HttpRequest) -> HttpResponse:
@@ -38,6 +40,7 @@ def find_address(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(none="The gazetteer holds addresses (UPRNs), not people")
 @public
 @require_http_methods(["GET", "POST"])
 def choose_address(request: HttpRequest) -> HttpResponse:
@@ -79,6 +82,7 @@ def choose_address(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(none="The gazetteer holds addresses (UPRNs), not people")
 @public
 @require_GET
 def address(request: HttpRequest, uprn: int) -> HttpResponse:
@@ -106,6 +110,7 @@ def _too_big(request: HttpRequest) -> bool:
     return length > upload_limit_bytes() + 64 * 1024
 
 
+@data_use(none="The gazetteer holds addresses (UPRNs), not people")
 @staff_area("administration")
 @require_http_methods(["GET", "POST"])
 def staff_gazetteer(request: HttpRequest) -> HttpResponse:

@@ -15,6 +15,8 @@ from django.utils.html import format_html, format_html_join
 from borough.places.admin import ReadOnlyAdmin
 from borough.residents.models import DatasetLoad, SourceDataset, SourceRecord
 from borough.residents.results import set_aside_csv
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.services import record_data_use
 
 
 @admin.register(SourceDataset)
@@ -129,3 +131,41 @@ class SourceRecordAdmin(ReadOnlyAdmin):
     list_select_related = ["dataset"]
     show_full_result_count = False
     raw_id_fields = ["first_seen_load", "last_seen_load"]
+
+    # Reading residents' records here is a staff view like any other: recorded against the
+    # residents the records belong to (a record the last link did not place belongs to nobody
+    # yet, and is not recorded).
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            _record_admin_view(request, changelist.result_list)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        record = (getattr(response, "context_data", None) or {}).get("original")
+        if record is not None:
+            _record_admin_view(request, [record])
+        return response
+
+
+def _record_admin_view(request, records) -> None:
+    from borough.residents.index import resident_ids_of
+
+    unique_ids = [f"{record.dataset.code}:{record.record_ref}" for record in records]
+    try:
+        residents = sorted(set(resident_ids_of(unique_ids).values()))
+    except ValueError:  # never linked
+        return
+    if residents:
+        record_data_use(
+            subject_resident_ids=residents,
+            actor=request.user,
+            actor_kind=ActorKind.STAFF,
+            purpose="staff_view_records",
+            service="residents",
+            action=Action.VIEWED_RECORDS,
+            datasets=sorted({record.dataset.code for record in records}),
+            reference="admin-source-records",
+        )

@@ -30,6 +30,7 @@ from borough.residents.verification.service import (
     record_values,
     verify,
 )
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.purposes import PURPOSES
 from borough.transparency.services import record_data_use
@@ -186,6 +187,14 @@ def _date_of_birth(text: str | None) -> dt.date | None:
     operation_id="create_verification",
 )
 @api_rate_limited("verify")
+@data_use(
+    touches=RESIDENT_DATA,
+    purposes=[
+        "parking_permit_residency_check",
+        "housing_tenant_verification",
+        "staff_view_records",
+    ],
+)
 def create_verification(request: HttpRequest, body: VerificationIn, response: HttpResponse):
     """Check an applicant's details against the council's linked records for a purpose.
 

@@ -16,6 +16,7 @@ import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
+from borough.residents.data_use import record_link
 from borough.residents.linkage.pipeline import LinkResult, link
 from borough.residents.linkage.stable_ids import assign_resident_ids
 from borough.residents.queries import records_for_linkage
@@ -97,6 +98,7 @@ def link_residents(
         verification=str(folder / "verification.parquet"),
     )
     _replace(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=2)))
+    record_link(assignment.ids)
     counts = queue_uncertain_pairs(result.predictions_path, when)
     if progress:
         progress(

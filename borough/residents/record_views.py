@@ -36,6 +36,7 @@ from borough.residents.record_queries import (
     records_by_unique_id,
     search_records,
 )
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import RESIDENT_ID, record_data_use
 
@@ -103,6 +104,7 @@ def _not_linked(request: HttpRequest, problem: str, title: str) -> HttpResponse:
     return _render(request, "records_not_linked.html", {"problem": problem, "page_title": title})
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("residents")
 @require_GET
 @never_cache
@@ -189,6 +191,7 @@ def _history(resident_id: str) -> list[tuple[str, str]]:
     return rows
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area("residents")
 @require_GET
 @never_cache

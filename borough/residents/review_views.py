@@ -22,6 +22,7 @@ from borough.residents import review
 from borough.residents.index import resident_ids_of
 from borough.residents.linkage.pipeline import CLUSTER_THRESHOLD
 from borough.residents.models import ReviewCase, SourceDataset
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 PAGE_SIZE = 50
 SAVED = "Decision saved. It will be used the next time the records are linked."
@@ -138,6 +139,10 @@ def _dataset_titles(codes) -> dict[str, str]:
     return dict(SourceDataset.objects.filter(code__in=set(codes)).values_list("code", "title"))
 
 
+@data_use(
+    none="Case numbers, dataset titles, record references and match scores; opening a case "
+    "records it"
+)
 @staff_area("residents")
 @require_GET
 @never_cache
@@ -200,6 +205,7 @@ def _record_panel(record, unique_id: str, resident_id: str) -> dict:
     }
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["residents_match_review"])
 @staff_area("residents")
 @require_http_methods(["GET", "POST"])
 @never_cache

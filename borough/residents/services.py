@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from borough.residents.addresses import AddressMatcher, address_matcher
 from borough.residents.config import DatasetConfig, dataset_config, declared_datasets
+from borough.residents.data_use import record_load
 from borough.residents.loader import Loader
 from borough.residents.models import DatasetLoad, SourceDataset
 from borough.residents.reading import FileRejected, hash_and_check_encoding
@@ -114,6 +115,7 @@ def load_dataset(
         if loader.check():
             with transaction.atomic():  # the records and the load's counts, together
                 loader.write()
+                record_load(load, loaded_by=loaded_by)
                 result.status = DatasetLoad.Status.LOADED
                 return _finish(load, result)
     except FileRejected as rejected:

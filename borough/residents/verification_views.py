@@ -57,6 +57,7 @@ from borough.residents.verification_forms import (
     ReferralForm,
     VerifyForm,
 )
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 from borough.transparency.purposes import PURPOSES
 
@@ -191,6 +192,10 @@ def _run_check(request: HttpRequest, form: VerifyForm, applicant: Applicant) -> 
     return redirect("residents:verification", reference=verification.reference)
 
 
+@data_use(
+    touches=RESIDENT_DATA,
+    purposes=["parking_permit_residency_check", "housing_tenant_verification"],
+)
 @staff_area("residents")
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -330,6 +335,10 @@ def _verification_or_404(reference: str) -> Verification:
     return found
 
 
+@data_use(
+    touches=RESIDENT_DATA,
+    purposes=["parking_permit_residency_check", "housing_tenant_verification"],
+)
 @staff_area("residents")
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -362,6 +371,7 @@ def verification(request: HttpRequest, reference: str) -> HttpResponse:
 # -- the queue -------------------------------------------------------------------------------
 
 
+@data_use(none="Verification references, purposes, dates and scores; opening one records it")
 @staff_area("residents")
 @require_GET
 @never_cache

@@ -40,6 +40,8 @@ class DataUseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "Select a purpose from the list"},
     )
+    #: A staff account's username, from the links on "Unusual access"; shown, not typed.
+    officer = forms.CharField(required=False, max_length=150, widget=forms.HiddenInput)
     when = forms.ChoiceField(
         label="When",
         required=False,
@@ -112,4 +114,5 @@ class DataUseFilterForm(forms.Form):
             "purpose": self.cleaned_data["purpose"],
             "since": self.dates["since"],
             "until": self.dates["until"],
+            "officer": self.cleaned_data["officer"].strip(),
         }

@@ -48,6 +48,10 @@ class Action(models.TextChoices):
     PAYMENT_MATCHING = "payment_matching", "Payment matching"
     MATCH_REVIEW = "match_review", "Match review"
     EXPORT = "export", "Export"
+    #: A batch job or an officer changed or linked a resident's records (a load, a re-link,
+    #: weekly charges, a Bacs run or report).
+    UPDATED_RECORDS = "updated_records", "Updated records"
+    SENT_NOTICE = "sent_notice", "Sent a notice"
 
 
 #: Kinds of actor that are a person with an account (``actor_user`` is set) and kinds that are not.
@@ -116,6 +120,13 @@ class DataUseEvent(models.Model):
                 fields=["subject_resident_id", "-occurred_at"], name="data_use_subject_time"
             ),
             models.Index(fields=["purpose", "-occurred_at"], name="data_use_purpose_time"),
+            # The data protection officer's "Unusual access" (oversight.py): staff events in a
+            # period, by officer. Partial: most events are services', systems' and residents'.
+            models.Index(
+                fields=["occurred_at", "actor_user"],
+                condition=models.Q(actor_kind="staff"),
+                name="data_use_staff_time",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

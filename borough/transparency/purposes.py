@@ -153,6 +153,38 @@ PURPOSES = {
             needs_subject=False,
         ),
         Purpose(
+            "housing_direct_debit_collection",
+            "Direct Debit: collecting rent and reading the bank's reports",
+            "To collect your rent by Direct Debit, as you asked, and to act on what your bank "
+            "told us about it",
+            "contract_tenancy",
+            "housing",
+        ),
+        Purpose(
+            "housing_rent_account_administration",
+            "Rent accounts: charges, arrangements and notices",
+            "To post your weekly rent charges, keep any payment arrangement up to date and send "
+            "you the notices your tenancy needs",
+            "contract_tenancy",
+            "housing",
+        ),
+        Purpose(
+            "residents_index_maintenance",
+            "Resident records: loading and linking council records",
+            "To keep the council's records about you accurate and linked together, so that "
+            "services can check your details without asking you for documents",
+            "public_task_council_services",
+            "residents",
+        ),
+        Purpose(
+            "parking_permit_administration",
+            "Parking permits: renewals, reminders and cancellations",
+            "To start your renewed parking permit, send you reminders and cancel a permit whose "
+            "proof of address did not arrive",
+            "public_task_parking_permits",
+            "parking",
+        ),
+        Purpose(
             "residents_match_review",
             "Resident records: clerical review of a match",
             "To check by hand whether records held by different council services are about "

@@ -30,14 +30,18 @@ def events(
     purpose: str = "",
     since: date | None = None,
     until: date | None = None,
+    officer: str = "",
 ) -> QuerySet[DataUseEvent]:
     """Events matching every filter given, newest first; blank filters match everything.
 
     ``since`` and ``until`` are calendar days in the council's time zone, both included.
+    ``officer`` is a staff account's username: that officer's own events.
     """
     query = DataUseEvent.objects.select_related("actor_user")
     if resident_id:
         query = query.filter(subject_resident_id=resident_id)
+    if officer:
+        query = query.filter(actor_kind="staff", actor_user__username=officer)
     if service:
         query = query.filter(service=service)
     if purpose:

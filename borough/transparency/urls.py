@@ -1,6 +1,6 @@
 from django.urls import path
 
-from borough.transparency import export_views, sar_views, views
+from borough.transparency import export_views, oversight_views, sar_views, views
 
 app_name = "transparency"
 
@@ -36,4 +36,5 @@ urlpatterns = [
     path("staff/subject-access/<str:reference>/data.pdf", sar_views.sar_pdf, name="sar-pdf"),
     path("staff/corrections", sar_views.corrections, name="staff-corrections"),
     path("staff/corrections/<str:reference>", sar_views.correction, name="staff-correction"),
+    path("staff/data-use/unusual", oversight_views.unusual_access, name="staff-unusual-access"),
 ]

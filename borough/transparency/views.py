@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from borough.core.access import staff_area
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.forms import DataUseFilterForm
 from borough.transparency.models import Action, ActorKind, DataUseEvent
 from borough.transparency.purposes import PURPOSES, SERVICES
@@ -65,6 +66,7 @@ def _filter_query(request: HttpRequest) -> str:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_log_audit"])
 @staff_area("transparency")
 @require_GET
 @never_cache
@@ -162,6 +164,7 @@ def _csv_lines(query) -> Iterator[str]:
         yield writer.writerow([_cell(value) for value in _csv_row(event)])
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_log_audit"])
 @staff_area("transparency")
 @require_GET
 @never_cache

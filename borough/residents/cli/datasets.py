@@ -5,6 +5,9 @@ from django.core.management.base import CommandError
 from borough.residents.config import DatasetConfigError, datasets_dir
 from borough.residents.queries import datasets_with_counts, latest_load
 from borough.residents.services import sync_datasets
+from borough.transparency.coverage import data_use
+
+DATA_USE = data_use(none="Lists the declared datasets and how many records each holds")
 
 NAME = "datasets"
 HELP = "List the declared source datasets (from BOROUGH_DATASETS_DIR or the shipped folder)."

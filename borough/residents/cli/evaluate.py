@@ -10,6 +10,12 @@ from django.core.management.base import CommandError
 from borough.residents.index import latest_run
 from borough.residents.linkage.evaluate import evaluate
 from borough.residents.linkage.pipeline import CLUSTER_THRESHOLD
+from borough.transparency.coverage import data_use
+
+DATA_USE = data_use(
+    none="Compares the last link with a file of known true matches (the synthetic borough's); "
+    "prints counts only"
+)
 
 NAME = "evaluate"
 HELP = (

@@ -8,6 +8,9 @@ from django.core.management.base import CommandError
 from borough.residents.index import index_dir, link_residents
 from borough.residents.linkage.pipeline import BACKENDS, SPARK_INSTALL, SparkUnavailable
 from borough.residents.linkage.spark_config import parse_spark_conf
+from borough.transparency.coverage import RESIDENT_DATA, data_use
+
+DATA_USE = data_use(touches=RESIDENT_DATA, purpose="residents_index_maintenance")
 
 NAME = "link"
 HELP = (

@@ -9,6 +9,9 @@ from django.core.management.base import CommandError
 from borough.residents.config import DatasetConfigError
 from borough.residents.results import set_aside_csv
 from borough.residents.services import LoadResult, load_dataset
+from borough.transparency.coverage import RESIDENT_DATA, data_use
+
+DATA_USE = data_use(touches=RESIDENT_DATA, purpose="residents_index_maintenance")
 
 NAME = "load"
 HELP = (

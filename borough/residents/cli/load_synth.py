@@ -8,6 +8,9 @@ from django.core.management.base import CommandError
 from borough.places.services import import_gazetteer
 from borough.residents.cli.load import add_output_arguments, report
 from borough.residents.services import load_many
+from borough.transparency.coverage import RESIDENT_DATA, data_use
+
+DATA_USE = data_use(touches=RESIDENT_DATA, purpose="residents_index_maintenance")
 
 NAME = "load-synth"
 HELP = (

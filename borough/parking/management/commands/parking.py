@@ -11,10 +11,18 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from borough.parking.zones import ZoneFileError, load_zones, place_properties
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 
 class Command(BaseCommand):
     help = "Parking: zones and permits. Subcommands: load-zones, place-properties, cancel-unproven, daily."
+
+    data_use_by_subcommand = {
+        "load-zones": data_use(none="Zones are places, not people"),
+        "place-properties": data_use(none="Places each property in its zone: addresses only"),
+        "cancel-unproven": data_use(touches=RESIDENT_DATA, purpose="parking_permit_administration"),
+        "daily": data_use(touches=RESIDENT_DATA, purpose="parking_permit_administration"),
+    }
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
@@ -81,8 +89,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Queued the daily permit jobs ({result.id}).")
         elif subcommand == "cancel-unproven":
             from borough.parking.services import cancel_unproven_permits
+            from borough.parking.tasks import record_permit_jobs
+            from borough.transparency.models import Action
 
             numbers = cancel_unproven_permits()
+            record_permit_jobs(numbers, Action.UPDATED_RECORDS, "cancel-unproven")
             self.stdout.write(
                 f"Cancelled {len(numbers)} permit{'s' if len(numbers) != 1 else ''} whose proof "
                 "was due and not accepted" + (": " + ", ".join(numbers) if numbers else ".")

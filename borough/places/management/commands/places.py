@@ -9,10 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from borough.places.mapping import MappingError, available_mappings, load_mapping
 from borough.places.services import import_gazetteer
+from borough.transparency.coverage import data_use
 
 
 class Command(BaseCommand):
     help = "Work with the address gazetteer. Subcommands: import."
+
+    data_use_by_subcommand = {
+        "import": data_use(none="The gazetteer holds addresses (UPRNs), not people"),
+    }
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
