@@ -140,7 +140,9 @@ def record_data_use(
 def _restriction(spec, hidden_until, reason: str) -> None:
     if not reason:
         if hidden_until is not None:
-            raise ValueError("hidden_until needs a restriction_reason_code: say why it is held back.")
+            raise ValueError(
+                "hidden_until needs a restriction_reason_code: say why it is held back."
+            )
         return
     if reason not in RESTRICTION_REASONS:
         raise ValueError(

@@ -38,9 +38,7 @@ def visible_to_resident(queryset: QuerySet, now: dt.datetime) -> QuerySet:
     """``queryset`` (of ``DataUseEvent``) narrowed to what its resident may see at ``now``:
     ordinary events, restricted events whose date has come, and released ones."""
     today = timezone.localdate(now)
-    return queryset.filter(
-        Q(restriction_reason_code="") | Q(hidden_until__lte=today) | _released()
-    )
+    return queryset.filter(Q(restriction_reason_code="") | Q(hidden_until__lte=today) | _released())
 
 
 def held_events(now: dt.datetime) -> QuerySet:
@@ -87,12 +85,16 @@ def release_event(
             )
             EventDisclosure.objects.bulk_create(
                 [
-                    EventDisclosure(event_id=pk, released_at=now, released_by=officer, reason=reason)
+                    EventDisclosure(
+                        event_id=pk, released_at=now, released_by=officer, reason=reason
+                    )
                     for pk in holds
                 ]
             )
             record_data_use(
-                subject_resident_ids=[event.subject_resident_id] if event.subject_resident_id else [],
+                subject_resident_ids=[event.subject_resident_id]
+                if event.subject_resident_id
+                else [],
                 actor=officer,
                 actor_kind=ActorKind.STAFF,
                 actor_label="Data protection officer",

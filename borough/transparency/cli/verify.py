@@ -50,9 +50,7 @@ def run(command, options) -> None:
         f"{report.checkpoints} checkpoint(s) checked in {seconds:.1f} s"
     )
     if report.unchecked_restricted:
-        summary += (
-            f"; {report.unchecked_restricted} restricted event(s) not recomputed (no salts)"
-        )
+        summary += f"; {report.unchecked_restricted} restricted event(s) not recomputed (no salts)"
     if report.unsealed:
         summary += f"; {report.unsealed} recent event(s) not sealed yet"
     if report.ok:

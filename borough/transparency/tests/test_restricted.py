@@ -97,7 +97,9 @@ def test_held_without_a_date_until_the_officer_releases_it(check, dpo):
     years_later = _day(2036, 1, 1)
     assert _visible("R-1", years_later) == []
     assert list(held_events(years_later)) == [event]
-    release_event(event.pk, officer=dpo, reason="The investigation is closed.", now=_day(2026, 4, 1))
+    release_event(
+        event.pk, officer=dpo, reason="The investigation is closed.", now=_day(2026, 4, 1)
+    )
     assert _visible("R-1", _day(2026, 4, 1)) == [
         "data_use_disclosure",
         "data_use_restriction",
@@ -199,9 +201,7 @@ def test_a_restricted_leaf_is_a_salted_commitment_that_reveals_nothing(check):
     assert merkle.leaf_hash(leaf) == bytes(sealed.leaf_hash)
 
 
-def test_verify_checks_restricted_leaves_and_a_verifier_without_salts_the_rest(
-    check, verification
-):
+def test_verify_checks_restricted_leaves_and_a_verifier_without_salts_the_rest(check, verification):
     verification("R-0")
     event = check(hidden_until=dt.date(2026, 6, 1))
     verification("R-2")
