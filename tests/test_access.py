@@ -30,6 +30,9 @@ SAMPLE_KWARGS = {
     "tenant_id": "1",
     "upload_id": "1",
     "event_id": "1",
+    "level": "0",
+    "index": "000",
+    "width": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
@@ -54,7 +57,7 @@ def _routes():
 def _path(route: str) -> str:
     path = "/" + route.replace("^", "").replace("$", "")
     for name, value in SAMPLE_KWARGS.items():
-        for converter in ("int", "str", "slug", ""):
+        for converter in ("int", "str", "slug", "tileindex", ""):
             path = path.replace(f"<{converter}:{name}>" if converter else f"<{name}>", value)
     assert "<" not in path, f"add a sample value for {route} to SAMPLE_KWARGS"
     return path

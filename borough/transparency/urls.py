@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from borough.transparency import restriction_views, views
+from borough.transparency import restriction_views, tiles, tlog_views, views
+
+
+class TileIndexConverter:
+    """A tile's ``N`` as C2SP tlog-tiles writes it: ``x001/x234/067``."""
+
+    regex = tiles.INDEX.pattern
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(TileIndexConverter, "tileindex")
 
 app_name = "transparency"
 
@@ -11,6 +26,23 @@ urlpatterns = [
         "staff/data-use/held/<int:event_id>/release",
         restriction_views.release_entry,
         name="release-entry",
+    ),
+    path("transparency/log/checkpoint", tlog_views.checkpoint, name="log-checkpoint"),
+    path(
+        "transparency/log/tile/entries/<tileindex:index>",
+        tlog_views.entries,
+        name="log-entries",
+    ),
+    path(
+        "transparency/log/tile/entries/<tileindex:index>.p/<int:width>",
+        tlog_views.entries,
+        name="log-entries-partial",
+    ),
+    path("transparency/log/tile/<int:level>/<tileindex:index>", tlog_views.tile, name="log-tile"),
+    path(
+        "transparency/log/tile/<int:level>/<tileindex:index>.p/<int:width>",
+        tlog_views.partial_tile,
+        name="log-tile-partial",
     ),
     path("staff/data-use.csv", views.staff_data_use_export, name="staff-data-use-export"),
 ]
