@@ -106,3 +106,31 @@ def tile(level: int, n: int, width: int, size: int) -> bytes | None:
     if width == WIDTH:
         return _full_tile(level, n)
     return _compute(level, n, width)
+
+
+def node_hash(height: int, index: int, size: int) -> bytes:
+    """The hash of the perfect subtree of ``2^height`` leaves number ``index``, read from one
+    tile of the tree of ``size`` leaves (as a tiles client reads it)."""
+    level, rest = divmod(height, HEIGHT)
+    first = index << rest
+    n, start = divmod(first, WIDTH)
+    data = tile(level, n, width_available(level, n, size), size)
+    if data is None:
+        raise LookupError(f"no subtree {index} of height {height} in a tree of {size}")
+    hashes = [data[i : i + 32] for i in range(start * 32, (start + (1 << rest)) * 32, 32)]
+    return merkle.root_hash(hashes)
+
+
+def subtree_hash(start: int, end: int, size: int) -> bytes:
+    """MTH of leaves ``start`` to ``end`` (exclusive) for the ranges a proof asks for (``start``
+    a multiple of the power of two at or above ``end - start``): the aligned perfect subtrees it
+    splits into, largest first, folded from the right."""
+    parts = []
+    while start < end:
+        height = (end - start).bit_length() - 1
+        parts.append(node_hash(height, start >> height, size))
+        start += 1 << height
+    root = parts.pop()
+    while parts:
+        root = merkle.node_hash(parts.pop(), root)
+    return root

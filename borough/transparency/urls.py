@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from borough.transparency import restriction_views, tiles, tlog_views, views
+from borough.transparency import proof_views, restriction_views, tiles, tlog_views, views
 
 
 class TileIndexConverter:
@@ -26,6 +26,11 @@ urlpatterns = [
         "staff/data-use/held/<int:event_id>/release",
         restriction_views.release_entry,
         name="release-entry",
+    ),
+    path(
+        "your-data/entry/<int:event_id>/proof.json",
+        proof_views.entry_proof,
+        name="entry-proof",
     ),
     path("transparency/log/checkpoint", tlog_views.checkpoint, name="log-checkpoint"),
     path(
