@@ -4,9 +4,10 @@
 
 1. events (in ID order) against sealed leaves (in event-ID order), a merge on the event ID: an
    event whose recomputed leaf differs from its sealed leaf hash was **altered** (or moved); a
-   sealed leaf without its event was **removed**; an event without a leaf below the highest
-   sealed event ID was **inserted** after sealing (or, for a second or two, committed late and
-   not sealed yet).
+   sealed leaf without its event was **removed**, unless retention purged it (a tombstone in
+   ``PurgedEvent``: counted as **purged**, its leaf hash still checked in pass 2); an event
+   without a leaf below the highest sealed event ID was **inserted** after sealing (or, for a
+   second or two, committed late and not sealed yet).
 2. leaves in position order against checkpoints in size order: positions run 0, 1, 2, … without
    a gap; the tree rebuilt from the leaves has each checkpoint's root and right edge; each
    checkpoint's note carries a good signature by the log's key, names the log's origin and says
@@ -31,7 +32,7 @@ from borough.transparency.checkpoint import (
     log_origin,
     open_checkpoint,
 )
-from borough.transparency.models import LogCheckpoint, SealedLeaf
+from borough.transparency.models import LogCheckpoint, PurgedEvent, SealedLeaf
 from borough.transparency.sealing import event_leaf_hash, events_in_id_order, is_restricted
 
 BATCH = 20_000
@@ -61,6 +62,8 @@ class Report:
     unsealed: int = 0
     #: Restricted events left unchecked because the verifier was run without their salts.
     unchecked_restricted: int = 0
+    #: Sealed events whose bodies retention purged (tombstoned): their leaves still count.
+    purged: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -81,6 +84,20 @@ def _leaves_by_event() -> Iterator[tuple[int, int, bytes]]:
         if len(rows) < BATCH:
             return
         after = rows[-1][0]
+
+
+def _purged_event_ids() -> Iterator[int]:
+    after = -1
+    while True:
+        ids = list(
+            PurgedEvent.objects.filter(event_id__gt=after)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:BATCH]
+        )
+        yield from ids
+        if len(ids) < BATCH:
+            return
+        after = ids[-1]
 
 
 def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
@@ -112,6 +129,8 @@ def check_events(report: Report, limit: int, *, salts: bool = True) -> None:
     highest_sealed = last or 0
     events, leaves = events_in_id_order(batch=BATCH), _leaves_by_event()
     event, leaf = next(events, None), next(leaves, None)
+    purged = _purged_event_ids()
+    tombstone = next(purged, None)
     while (event is not None or leaf is not None) and len(report.problems) < limit:
         if leaf is None or (event is not None and event[0] < leaf[0]):
             report.events += 1
@@ -128,9 +147,16 @@ def check_events(report: Report, limit: int, *, salts: bool = True) -> None:
             event = next(events, None)
         elif event is None or leaf[0] < event[0]:
             report.leaves += 1
-            report.problems.append(
-                Problem("removed", "a sealed event is missing", position=leaf[1], event_id=leaf[0])
-            )
+            while tombstone is not None and tombstone < leaf[0]:
+                tombstone = next(purged, None)
+            if tombstone == leaf[0]:
+                report.purged += 1
+            else:
+                report.problems.append(
+                    Problem(
+                        "removed", "a sealed event is missing", position=leaf[1], event_id=leaf[0]
+                    )
+                )
             leaf = next(leaves, None)
         else:
             report.events += 1

@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     EXPORT = "export", "Export"
     HELD_BACK = "held_back", "Held back from the resident"
     RELEASED = "released", "Released to the resident"
+    PURGED = "purged", "Deleted at the end of its retention period"
 
 
 #: Kinds of actor that are a person with an account (``actor_user`` is set) and kinds that are not.
@@ -236,3 +237,35 @@ class EventDisclosure(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.event_id} released {self.released_at:%Y-%m-%d}"
+
+
+class PurgeRun(models.Model):
+    """One run of ``borough transparency purge``: when, and how many events of each kind went."""
+
+    ran_at = models.DateTimeField()
+    schedule = models.JSONField(help_text="The retention schedule the run applied")
+    counts = models.JSONField(
+        default=list, help_text="[purpose, action, count, oldest, newest] per kind of event purged"
+    )
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"purge {self.ran_at:%Y-%m-%d}: {self.total} event(s)"
+
+
+class PurgedEvent(models.Model):
+    """The tombstone of an event whose row retention deleted. Its sealed leaf hash stays, so
+    old proofs still verify; ``verify`` reports it as purged, not removed. A row here is what
+    lets the database delete that event (migration 0005); it is append-only itself."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    run = models.ForeignKey(PurgeRun, on_delete=models.PROTECT, related_name="events")
+    occurred_at = models.DateTimeField()
+    purpose = models.CharField(max_length=60)
+    action = models.CharField(max_length=30)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} purged"

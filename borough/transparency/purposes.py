@@ -203,6 +203,15 @@ PURPOSES = {
             "transparency",
             needs_subject=False,
         ),
+        Purpose(
+            "data_use_retention_purge",
+            "Data-use log: old entries deleted at the end of their retention period",
+            "To delete records of how your data was used once the council no longer needs to "
+            "keep them",
+            "legal_obligation_accountability",
+            "transparency",
+            needs_subject=False,
+        ),
     ]
 }
 

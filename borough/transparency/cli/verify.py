@@ -51,6 +51,8 @@ def run(command, options) -> None:
     )
     if report.unchecked_restricted:
         summary += f"; {report.unchecked_restricted} restricted event(s) not recomputed (no salts)"
+    if report.purged:
+        summary += f"; {report.purged} event(s) purged by retention (their leaves checked)"
     if report.unsealed:
         summary += f"; {report.unsealed} recent event(s) not sealed yet"
     if report.ok:

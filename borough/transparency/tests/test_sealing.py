@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 TRIGGERS = importlib.import_module("borough.transparency.migrations.0003_append_only_triggers")
 ALL_TABLES = importlib.import_module(
-    "borough.transparency.migrations.0004_restricted_events_salts_disclosures"
+    "borough.transparency.migrations.0005_retention_purge_tombstones"
 ).TABLES
 
 EVENTS = DataUseEvent._meta.db_table
