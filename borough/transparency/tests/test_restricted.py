@@ -227,3 +227,14 @@ def test_verify_reports_a_restricted_event_whose_salt_was_removed(check):
     (problem,) = verify_log().problems
     assert (problem.kind, problem.event_id) == ("altered", event.pk)
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_the_verify_command_without_salts_says_what_it_left_unchecked(check, capsys):
+    from django.core.management import call_command
+
+    check()
+    seal_all()
+    call_command("transparency", "verify", "--without-salts")
+    out = capsys.readouterr().out
+    assert "The data-use log verifies" in out
+    assert "2 restricted event(s) not recomputed (no salts)" in out

@@ -205,3 +205,16 @@ def test_verify_still_reports_an_event_deleted_without_a_tombstone(old_log):
     problems = verify_log().problems
     assert [(p.kind, p.event_id) for p in problems] == [("removed", kept.pk)]
     assert merkle.HASH_SIZE == 32
+
+
+def test_the_daily_job_purges_and_says_how_many(old_log, capsys):
+    call_command("transparency", "purge", "--queue")
+    assert "Purged 4 event(s)." in capsys.readouterr().out
+    assert PurgeRun.objects.get().total == 4
+
+
+def test_queue_and_dry_run_together_are_refused(retention):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="do not go together"):
+        call_command("transparency", "purge", "--queue", "--dry-run")
