@@ -42,7 +42,8 @@ def inclusion_proof_for_event(event_id: int) -> dict | None:
         return None
     (row,) = rows
     position, size = sealed.position, checkpoint.size
-    path = merkle.inclusion_path(position, size, lambda a, b: tiles.subtree_hash(a, b, size))
+    read: dict = {}
+    path = merkle.inclusion_path(position, size, lambda a, b: tiles.subtree_hash(a, b, size, read))
     answer = {
         "event_id": event_id,
         "leaf_index": position,

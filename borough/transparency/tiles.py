@@ -9,9 +9,9 @@ Only hash tiles are published. Entry bundles are not: an ordinary event's leaf i
 body, which holds a resident ID, so the leaves themselves are not public. A resident gets their
 own entry with its inclusion proof (``proofs.py``). See ``docs/data-use-log.md``.
 
-Tiles are computed from the sealed leaf hashes on request. A full tile never changes, so it is
-kept in Django's cache once computed; a level-``L`` full tile is made from 256 full tiles of the
-level below, so each leaf hash is read once per level, not once per request.
+Tiles are computed from the sealed leaf hashes on request and kept in Django's cache: a tile of
+a given width never changes. Levels 0 and 1 are read from the leaves in one query; a higher
+level's tile is made from the full (cached) tiles of the level below.
 """
 
 from __future__ import annotations
@@ -67,26 +67,37 @@ def _leaf_hashes(start: int, count: int) -> list[bytes]:
     return hashes
 
 
-def _cache_key(level: int, n: int) -> str:
-    """A full tile's cache key. It names the last leaf the tile covers by its hash too, so a
-    cache shared with another log (a test's, a rebuilt database's) never serves that log's tile."""
-    last = (n + 1) * WIDTH ** (level + 1) - 1
+def _cache_key(level: int, n: int, width: int) -> str:
+    """A tile's cache key. It names the last leaf the tile covers by its hash too, so a cache
+    shared with another log (a test's, a rebuilt database's) never serves that log's tile."""
+    last = n * WIDTH ** (level + 1) + width * WIDTH**level - 1
     (h,) = _leaf_hashes(last, 1)
-    return f"borough:tlog-tile:{level}:{n}:{h.hex()}"
+    return f"borough:tlog-tile:{level}:{n}:{width}:{h.hex()}"
 
 
-def _full_tile(level: int, n: int) -> bytes:
-    key = _cache_key(level, n)
+def _cached(level: int, n: int, width: int) -> bytes:
+    """A tile, computed once: a tile of a given width never changes (a partial one is kept a
+    day, since the next seal usually makes a wider one)."""
+    key = _cache_key(level, n, width)
     data = cache.get(key)
     if data is None:
-        data = _compute(level, n, WIDTH)
-        cache.set(key, data, timeout=None)
+        data = _compute(level, n, width)
+        cache.set(key, data, timeout=None if width == WIDTH else 86_400)
     return data
 
 
+def _full_tile(level: int, n: int) -> bytes:
+    return _cached(level, n, WIDTH)
+
+
 def _compute(level: int, n: int, width: int) -> bytes:
+    """Level 0 and 1 from one read of the leaves (at most 65,536); higher levels from the full
+    tiles of the level below, each computed once and cached."""
     if level == 0:
         return b"".join(_leaf_hashes(n * WIDTH, width))
+    if level == 1:
+        leaves = _leaf_hashes(n * WIDTH * WIDTH, width * WIDTH)
+        return b"".join(merkle.root_hash(leaves, i * WIDTH, (i + 1) * WIDTH) for i in range(width))
     hashes = []
     for i in range(width):
         below = _full_tile(level - 1, n * WIDTH + i)
@@ -103,32 +114,35 @@ def tile(level: int, n: int, width: int, size: int) -> bytes | None:
         return None
     if width > width_available(level, n, size):
         return None
-    if width == WIDTH:
-        return _full_tile(level, n)
-    return _compute(level, n, width)
+    return _cached(level, n, width)
 
 
-def node_hash(height: int, index: int, size: int) -> bytes:
+def node_hash(height: int, index: int, size: int, read: dict | None = None) -> bytes:
     """The hash of the perfect subtree of ``2^height`` leaves number ``index``, read from one
-    tile of the tree of ``size`` leaves (as a tiles client reads it)."""
+    tile of the tree of ``size`` leaves (as a tiles client reads it). ``read`` keeps the tiles
+    already read for one proof, so each is read once."""
     level, rest = divmod(height, HEIGHT)
     first = index << rest
     n, start = divmod(first, WIDTH)
-    data = tile(level, n, width_available(level, n, size), size)
+    width = width_available(level, n, size)
+    read = {} if read is None else read
+    if (level, n) not in read:
+        read[level, n] = tile(level, n, width, size)
+    data = read[level, n]
     if data is None:
         raise LookupError(f"no subtree {index} of height {height} in a tree of {size}")
     hashes = [data[i : i + 32] for i in range(start * 32, (start + (1 << rest)) * 32, 32)]
     return merkle.root_hash(hashes)
 
 
-def subtree_hash(start: int, end: int, size: int) -> bytes:
+def subtree_hash(start: int, end: int, size: int, read: dict | None = None) -> bytes:
     """MTH of leaves ``start`` to ``end`` (exclusive) for the ranges a proof asks for (``start``
     a multiple of the power of two at or above ``end - start``): the aligned perfect subtrees it
     splits into, largest first, folded from the right."""
     parts = []
     while start < end:
         height = (end - start).bit_length() - 1
-        parts.append(node_hash(height, start >> height, size))
+        parts.append(node_hash(height, start >> height, size, read))
         start += 1 << height
     root = parts.pop()
     while parts:
