@@ -179,9 +179,8 @@ def format_time(moment: datetime) -> str:
 
 
 def _select(where: str) -> str:
-    """SELECT of ``EVENT_COLUMNS`` and the salt, the database doing what conversion it can."""
+    """SELECT of ``EVENT_COLUMNS``, the database doing what conversion it can."""
     table = DataUseEvent._meta.db_table
-    salts = EventSalt._meta.db_table
     columns = [f"e.{c}" for c in EVENT_COLUMNS]
     if connection.vendor == "postgresql":
         columns[EVENT_COLUMNS.index("action_id")] = "e.action_id::text"
@@ -190,21 +189,18 @@ def _select(where: str) -> str:
             "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         )
         columns[EVENT_COLUMNS.index("hidden_until")] = "e.hidden_until::text"
-    columns = ", ".join([*columns, "s.salt"])
-    return (
-        f"SELECT {columns} FROM {table} e LEFT JOIN {salts} s ON s.event_id = e.id "  # noqa: S608
-        f"WHERE {where} ORDER BY e.id LIMIT %s"
-    )
+    columns = ", ".join(columns)
+    return f"SELECT {columns} FROM {table} e WHERE {where} ORDER BY e.id LIMIT %s"  # noqa: S608
 
 
-def _normalise(rows: list[tuple]) -> list[tuple]:
-    """Raw rows to the form ``leaf_bytes`` takes (SQLite stores UUIDs as hex, times as text)."""
+def _normalise(rows: list[tuple], salts: dict[int, bytes]) -> list[tuple]:
+    """Raw rows to the form ``leaf_bytes`` takes (SQLite stores UUIDs as hex, times as text),
+    each with its salt (None for an ordinary event) last."""
     loads = json.loads
     out = []
     if connection.vendor == "postgresql":
         for r in rows:
-            salt = None if r[18] is None else bytes(r[18])
-            out.append((*r[:6], loads(r[6]), *r[7:18], salt))
+            out.append((*r[:6], loads(r[6]), *r[7:], salts.get(r[0])))
         return out
     for r in rows:
         u, t = r[2], r[9]
@@ -216,19 +212,28 @@ def _normalise(rows: list[tuple]) -> list[tuple]:
             t = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         else:
             t = format_time(t)
-        until, salt = r[17], r[18]
+        until = r[17]
         if until is not None and not isinstance(until, str):
             until = until.isoformat()
-        salt = None if salt is None else bytes(salt)
-        out.append((*r[:2], u, *r[3:6], loads(r[6]), *r[7:9], t, *r[10:17], until, salt))
+        out.append((*r[:2], u, *r[3:6], loads(r[6]), *r[7:9], t, *r[10:17], until, salts.get(r[0])))
     return out
+
+
+def _salts(rows: list[tuple]) -> dict[int, bytes]:
+    """The salts of the restricted events among ``rows`` (rare: read only when there are any)."""
+    restricted = [r[0] for r in rows if r[V1_COLUMNS]]
+    if not restricted:
+        return {}
+    found = EventSalt.objects.filter(event_id__gte=restricted[0], event_id__lte=restricted[-1])
+    return {pk: bytes(salt) for pk, salt in found.values_list("event_id", "salt")}
 
 
 def event_rows(where: str, params: list, limit: int) -> list[tuple]:
     """Up to ``limit`` events matching the SQL ``where`` (table alias ``e``), in ID order."""
     with connection.cursor() as cursor:
         cursor.execute(_select(where), [*params, limit])
-        return _normalise(cursor.fetchall())
+        rows = cursor.fetchall()
+    return _normalise(rows, _salts(rows))
 
 
 def events_in_id_order(after: int = 0, batch: int = 10_000) -> Iterator[tuple]:
