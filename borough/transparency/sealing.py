@@ -244,10 +244,15 @@ def event_rows(where: str, params: list, limit: int) -> list[tuple]:
     return _normalise(rows, _salts(rows))
 
 
-def events_in_id_order(after: int = 0, batch: int = 10_000) -> Iterator[tuple]:
-    """Every event with ID above ``after``, in ID order, read in batches."""
+def events_in_id_order(
+    after: int = 0, batch: int = 10_000, upto: int | None = None
+) -> Iterator[tuple]:
+    """Every event with ID above ``after`` (and at most ``upto``), in ID order, in batches."""
     while True:
-        rows = event_rows("e.id > %s", [after], batch)
+        if upto is None:
+            rows = event_rows("e.id > %s", [after], batch)
+        else:
+            rows = event_rows("e.id > %s AND e.id <= %s", [after, upto], batch)
         yield from rows
         if len(rows) < batch:
             return

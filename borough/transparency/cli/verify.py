@@ -27,6 +27,13 @@ def add_arguments(parser) -> None:
         "checkpoints and every ordinary event, but not the restricted events' leaves",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Check events against their leaves in this many processes (PostgreSQL only; "
+        "default 1)",
+    )
+    parser.add_argument(
         "--max-problems", type=int, default=20, help="Stop after this many problems (default 20)"
     )
 
@@ -43,6 +50,7 @@ def run(command, options) -> None:
         verifier=verifier,
         limit=max(1, options["max_problems"]),
         salts=not options.get("without_salts"),
+        workers=max(1, options.get("workers") or 1),
     )
     seconds = time.monotonic() - started
     summary = (

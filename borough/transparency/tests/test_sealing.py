@@ -418,3 +418,26 @@ def test_verify_checks_signatures_with_a_given_verifier_key(verification, signin
     assert "not signed by" in capsys.readouterr().err
     with pytest.raises(CommandError, match="--key"):
         call_command("transparency", "verify", "--key", "not-a-key")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_in_several_processes_finds_what_one_process_finds(verification, capsys):
+    """PostgreSQL only: pass 1 split by event ID range over worker processes."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "workers share the database only on PostgreSQL (SQLite's test one is in memory)"
+        )
+    events = _record(verification, 40)
+    seal_all()
+    # A sealed leaf whose event never existed, inside the second worker's range.
+    SealedLeaf.objects.create(
+        position=SealedLeaf.objects.count(), event_id=events[-1].pk + 3, leaf_hash=b"\0" * 32
+    )
+    one = verify_log()
+    several = verify_log(workers=3)
+    assert [str(p) for p in several.problems] == [str(p) for p in one.problems]
+    assert one.problems[0].kind == "removed"
+    assert (several.events, several.leaves) == (one.events, one.leaves) == (40, 41)
+    with pytest.raises(CommandError):
+        call_command("transparency", "verify", "--workers", "2")
+    assert "position 40" in capsys.readouterr().err
