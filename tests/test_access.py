@@ -31,6 +31,10 @@ SAMPLE_KWARGS = {
     "upload_id": "1",
     "note_id": "1",
     "file_name": "no-such-table.csv",
+    "event_id": "1",
+    "level": "0",
+    "index": "000",
+    "width": "1",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.
@@ -55,7 +59,7 @@ def _routes():
 def _path(route: str) -> str:
     path = "/" + route.replace("^", "").replace("$", "")
     for name, value in SAMPLE_KWARGS.items():
-        for converter in ("int", "str", "slug", ""):
+        for converter in ("int", "str", "slug", "tileindex", ""):
             path = path.replace(f"<{converter}:{name}>" if converter else f"<{name}>", value)
     assert "<" not in path, f"add a sample value for {route} to SAMPLE_KWARGS"
     return path

@@ -91,6 +91,43 @@ class Privacy(_Strict):
     retention_summary: str = ""
 
 
+#: A retention period: a whole number of days, months or years, e.g. "6 years".
+RETENTION_PERIOD = re.compile(r"^([1-9][0-9]{0,3}) (day|month|year)s?$")
+
+
+def _period(value: str) -> str:
+    if not RETENTION_PERIOD.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a retention period: write a whole number of days, months or "
+            'years, such as "6 years" or "18 months"'
+        )
+    return value
+
+
+class Retention(_Strict):
+    """How long records are kept (``borough transparency purge``; docs/data-use-log.md).
+
+    ``data_use_events`` is the default for the data-use log; ``purposes`` and ``actions`` give
+    other periods for events of a purpose code or an action code (a purpose's period wins over
+    an action's). The codes are checked against the log's registry when the purge runs."""
+
+    data_use_events: str = "6 years"
+    purposes: dict[str, str] = Field(default_factory=dict)
+    actions: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("data_use_events")
+    @classmethod
+    def _default_period(cls, value: str) -> str:
+        return _period(value)
+
+    @field_validator("purposes", "actions")
+    @classmethod
+    def _periods(cls, value: dict[str, str]) -> dict[str, str]:
+        for period in value.values():
+            _period(period)
+        return value
+
+
 class Accessibility(_Strict):
     statement_prepared: str
     last_reviewed: str
@@ -379,6 +416,7 @@ class CouncilProfile(_Strict):
     parking: Parking = Field(default_factory=Parking)
     housing: Housing = Field(default_factory=Housing)
     open_data: OpenData = Field(default_factory=OpenData)
+    retention: Retention = Field(default_factory=Retention)
 
     @field_validator("services")
     @classmethod

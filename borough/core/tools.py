@@ -93,6 +93,13 @@ TOOLS = [
         for area in ("parking", "housing", "finance", "residents", "transparency")
     ],
     Tool(
+        "transparency",
+        "Entries held back from residents",
+        "Uses of residents' data recorded during an investigation and hidden from them for a "
+        "time. Release one when it can be shown.",
+        "transparency:held-entries",
+    ),
+    Tool(
         "administration",
         "Accounts and settings",
         "Staff accounts and roles, and the records behind the service (Django admin).",

@@ -19,10 +19,16 @@ def _guard() -> int:
     return 0 if getattr(_state, "flushing", False) else 1
 
 
+def _purging() -> int:
+    return 1 if getattr(_state, "purging", False) else 0
+
+
 def register(sender, connection, **kwargs) -> None:
-    """``connection_created`` receiver: give SQLite connections ``borough_log_guard()``."""
+    """``connection_created`` receiver: give SQLite connections ``borough_log_guard()`` and
+    ``borough_log_purging()``."""
     if connection.vendor == "sqlite":
         connection.connection.create_function("borough_log_guard", 0, _guard)
+        connection.connection.create_function("borough_log_purging", 0, _purging)
 
 
 @contextmanager
@@ -33,3 +39,21 @@ def allow_flush():
         yield
     finally:
         _state.flushing = False
+
+
+@contextmanager
+def allow_purge(connection):
+    """Let this transaction delete events that already have a tombstone (retention's purge
+    only; migration 0008). Must be entered inside ``transaction.atomic``: on PostgreSQL the
+    setting is ``SET LOCAL``, gone at the transaction's end."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('borough.purging', 'on', true)")
+    _state.purging = True
+    try:
+        yield
+    finally:
+        _state.purging = False
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('borough.purging', 'off', true)")

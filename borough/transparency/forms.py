@@ -116,3 +116,19 @@ class DataUseFilterForm(forms.Form):
             "until": self.dates["until"],
             "officer": self.cleaned_data["officer"].strip(),
         }
+
+
+class ReleaseForm(forms.Form):
+    """The data protection officer's reason for releasing a held-back entry."""
+
+    reason = forms.CharField(
+        label="Why are you releasing this entry?",
+        help_text="For example, the investigation has ended. This is kept with the release; "
+        "the resident is not shown it.",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter why you are releasing this entry",
+            "max_length": "The reason must be 1000 characters or fewer",
+        },
+    )

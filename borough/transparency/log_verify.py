@@ -4,9 +4,10 @@
 
 1. events (in ID order) against sealed leaves (in event-ID order), a merge on the event ID: an
    event whose recomputed leaf differs from its sealed leaf hash was **altered** (or moved); a
-   sealed leaf without its event was **removed**; an event without a leaf below the highest
-   sealed event ID was **inserted** after sealing (or, for a second or two, committed late and
-   not sealed yet).
+   sealed leaf without its event was **removed**, unless retention purged it (a tombstone in
+   ``PurgedEvent``: counted as **purged**, its leaf hash still checked in pass 2); an event
+   without a leaf below the highest sealed event ID was **inserted** after sealing (or, for a
+   second or two, committed late and not sealed yet).
 2. leaves in position order against checkpoints in size order: positions run 0, 1, 2, … without
    a gap; the tree rebuilt from the leaves has each checkpoint's root and right edge; each
    checkpoint's note carries a good signature by the log's key, names the log's origin and says
@@ -19,8 +20,12 @@ Problems come back in the order found, each with the position and event ID where
 from __future__ import annotations
 
 import base64
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from django.db import connection, connections
+from django.db.models import Max
 
 from borough.transparency import merkle
 from borough.transparency.checkpoint import (
@@ -31,8 +36,8 @@ from borough.transparency.checkpoint import (
     log_origin,
     open_checkpoint,
 )
-from borough.transparency.models import LogCheckpoint, SealedLeaf
-from borough.transparency.sealing import event_leaf_hash, events_in_id_order
+from borough.transparency.models import DataUseEvent, LogCheckpoint, PurgedEvent, SealedLeaf
+from borough.transparency.sealing import event_leaf_hash, events_in_id_order, is_restricted
 
 BATCH = 20_000
 
@@ -59,6 +64,10 @@ class Report:
     leaves: int = 0
     checkpoints: int = 0
     unsealed: int = 0
+    #: Restricted events left unchecked because the verifier was run without their salts.
+    unchecked_restricted: int = 0
+    #: Sealed events whose bodies retention purged (tombstoned): their leaves still count.
+    purged: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -66,11 +75,14 @@ class Report:
         return not self.problems
 
 
-def _leaves_by_event() -> Iterator[tuple[int, int, bytes]]:
-    after = -1
+def _upto(upto: int | None) -> dict:
+    return {} if upto is None else {"event_id__lte": upto}
+
+
+def _leaves_by_event(after: int = -1, upto: int | None = None) -> Iterator[tuple[int, int, bytes]]:
     while True:
         rows = list(
-            SealedLeaf.objects.filter(event_id__gt=after)
+            SealedLeaf.objects.filter(event_id__gt=after, **_upto(upto))
             .order_by("event_id")
             .values_list("event_id", "position", "leaf_hash")[:BATCH]
         )
@@ -79,6 +91,19 @@ def _leaves_by_event() -> Iterator[tuple[int, int, bytes]]:
         if len(rows) < BATCH:
             return
         after = rows[-1][0]
+
+
+def _purged_event_ids(after: int = -1, upto: int | None = None) -> Iterator[int]:
+    while True:
+        ids = list(
+            PurgedEvent.objects.filter(event_id__gt=after, **_upto(upto))
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:BATCH]
+        )
+        yield from ids
+        if len(ids) < BATCH:
+            return
+        after = ids[-1]
 
 
 def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
@@ -96,12 +121,27 @@ def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
         after = rows[-1][0]
 
 
-def check_events(report: Report, limit: int) -> None:
-    """Pass 1: every event against its sealed leaf, merged on the event ID."""
+def _leaf_matches(position: int, event: tuple, sealed: bytes) -> bool:
+    try:
+        return event_leaf_hash(position, event) == sealed
+    except ValueError:  # a restricted event whose salt is gone
+        return False
+
+
+def check_events(
+    report: Report, limit: int, *, salts: bool = True, ids: tuple[int, int | None] = (-1, None)
+) -> None:
+    """Pass 1: every event against its sealed leaf, merged on the event ID. Without ``salts``
+    a restricted event's leaf is not recomputed (it is counted in ``unchecked_restricted``).
+    ``ids`` limits it to event IDs above the first and at most the second (None: no limit)."""
     last = LogCheckpoint.objects.order_by("-size").values_list("last_event_id", flat=True).first()
     highest_sealed = last or 0
-    events, leaves = events_in_id_order(batch=BATCH), _leaves_by_event()
+    after, upto = ids
+    events = events_in_id_order(after=after, batch=BATCH, upto=upto)
+    leaves = _leaves_by_event(after, upto)
     event, leaf = next(events, None), next(leaves, None)
+    purged = _purged_event_ids(after, upto)
+    tombstone = next(purged, None)
     while (event is not None or leaf is not None) and len(report.problems) < limit:
         if leaf is None or (event is not None and event[0] < leaf[0]):
             report.events += 1
@@ -118,14 +158,23 @@ def check_events(report: Report, limit: int) -> None:
             event = next(events, None)
         elif event is None or leaf[0] < event[0]:
             report.leaves += 1
-            report.problems.append(
-                Problem("removed", "a sealed event is missing", position=leaf[1], event_id=leaf[0])
-            )
+            while tombstone is not None and tombstone < leaf[0]:
+                tombstone = next(purged, None)
+            if tombstone == leaf[0]:
+                report.purged += 1
+            else:
+                report.problems.append(
+                    Problem(
+                        "removed", "a sealed event is missing", position=leaf[1], event_id=leaf[0]
+                    )
+                )
             leaf = next(leaves, None)
         else:
             report.events += 1
             report.leaves += 1
-            if event_leaf_hash(leaf[1], event) != leaf[2]:
+            if not salts and is_restricted(event):
+                report.unchecked_restricted += 1
+            elif not _leaf_matches(leaf[1], event, leaf[2]):
                 report.problems.append(
                     Problem(
                         "altered",
@@ -219,12 +268,62 @@ def check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> N
         )
 
 
-def verify_log(
-    *, verifier: Verifier | None = None, origin: str | None = None, limit: int = 20
-) -> Report:
-    """Check the whole log; the report lists at most ``limit`` problems."""
+def _check_id_range(arguments: tuple) -> Report:
+    """Pass 1 over one range of event IDs, in a worker process."""
+    ids, limit, salts = arguments
     report = Report()
-    check_events(report, limit)
+    try:
+        check_events(report, limit, salts=salts, ids=ids)
+    finally:
+        connections.close_all()
+    return report
+
+
+def _id_ranges(workers: int) -> list[tuple[int, int | None]]:
+    highest = max(
+        DataUseEvent.objects.aggregate(m=Max("id"))["m"] or 0,
+        SealedLeaf.objects.aggregate(m=Max("event_id"))["m"] or 0,
+    )
+    step = highest // workers + 1
+    bounds = [-1, *(step * i for i in range(1, workers))]
+    return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None], strict=True)]
+
+
+def _pass_one_in_workers(report: Report, limit: int, salts: bool, workers: int) -> None:
+    """Pass 1 split into ``workers`` ranges of event IDs, one process each. Each worker opens its
+    own database connection: this process closes its own before forking."""
+    ranges = _id_ranges(workers)
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_check_id_range, [(ids, limit, salts) for ids in ranges])
+    for part in parts:
+        report.events += part.events
+        report.leaves += part.leaves
+        report.unsealed += part.unsealed
+        report.unchecked_restricted += part.unchecked_restricted
+        report.purged += part.purged
+        report.problems.extend(part.problems)
+    del report.problems[limit:]
+
+
+def verify_log(
+    *,
+    verifier: Verifier | None = None,
+    origin: str | None = None,
+    limit: int = 20,
+    salts: bool = True,
+    workers: int = 1,
+) -> Report:
+    """Check the whole log; the report lists at most ``limit`` problems. With ``salts=False``
+    it checks as a verifier without the restricted events' salts would: the tree, the
+    checkpoints and every ordinary event. ``workers`` above 1 spreads pass 1 over that many
+    processes, on PostgreSQL only and outside a transaction (SQLite, or inside a transaction,
+    runs it in this process)."""
+    report = Report()
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _pass_one_in_workers(report, limit, salts, workers)
+    else:
+        check_events(report, limit, salts=salts)
     check_tree(report, verifier or load_verifier(), origin or log_origin(), limit)
     report.checkpoints = LogCheckpoint.objects.count()
     return report

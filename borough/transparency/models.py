@@ -52,6 +52,9 @@ class Action(models.TextChoices):
     #: weekly charges, a Bacs run or report).
     UPDATED_RECORDS = "updated_records", "Updated records"
     SENT_NOTICE = "sent_notice", "Sent a notice"
+    HELD_BACK = "held_back", "Held back from the resident"
+    RELEASED = "released", "Released to the resident"
+    PURGED = "purged", "Deleted at the end of its retention period"
 
 
 #: Kinds of actor that are a person with an account (``actor_user`` is set) and kinds that are not.
@@ -109,12 +112,28 @@ class DataUseEvent(models.Model):
         max_length=64, blank=True, help_text="Opaque, e.g. an application number"
     )
     outcome = models.CharField(max_length=30, blank=True, help_text='A short code, e.g. "verified"')
+    # A restricted event (an investigation) is held back from the resident: until ``hidden_until``
+    # (a UK date, from its first moment) or, when that is empty, until the data protection officer
+    # releases it (``EventDisclosure``). Set at insert only; see ``visibility.py``.
+    restriction_reason_code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A code from purposes.RESTRICTION_REASONS; blank for an ordinary event",
+    )
+    hidden_until = models.DateField(
+        null=True, blank=True, help_text="Held back from the resident until this UK date"
+    )
 
     objects = DataUseEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
+            models.Index(
+                fields=["restriction_reason_code"],
+                name="data_use_restricted",
+                condition=~models.Q(restriction_reason_code=""),
+            ),
             # A resident's own history, newest first; also serves every look-up by resident ID.
             models.Index(
                 fields=["subject_resident_id", "-occurred_at"], name="data_use_subject_time"
@@ -136,6 +155,11 @@ class DataUseEvent(models.Model):
                 condition=models.Q(actor_kind__in=PERSON_ACTORS, actor_user__isnull=False)
                 | models.Q(actor_kind__in=MACHINE_ACTORS, actor_user__isnull=True),
                 name="data_use_actor_user_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hidden_until__isnull=True)
+                | ~models.Q(restriction_reason_code=""),
+                name="data_use_hidden_only_if_restricted",
             ),
         ]
 
@@ -192,6 +216,70 @@ class LogCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class EventSalt(models.Model):
+    """The random salt of a restricted event's sealed commitment (``sealing.py``).
+
+    Written at insert with the event, never served publicly: the public log holds only
+    SHA-256(salt ‖ leaf), which says nothing of the event. On release the salt is handed to the
+    resident with the entry's proof, so they can check the leaf. Append-only like the log.
+    """
+
+    event_id = models.BigIntegerField(primary_key=True)
+    salt = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"salt of event {self.event_id}"
+
+
+class EventDisclosure(models.Model):
+    """The data protection officer released a restricted event to its resident. Append-only."""
+
+    event_id = models.BigIntegerField(unique=True)
+    released_at = models.DateTimeField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="event_disclosures"
+    )
+    reason = models.TextField(max_length=1000)
+
+    class Meta:
+        ordering = ["-released_at"]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} released {self.released_at:%Y-%m-%d}"
+
+
+class PurgeRun(models.Model):
+    """One run of ``borough transparency purge``: when, and how many events of each kind went."""
+
+    ran_at = models.DateTimeField()
+    schedule = models.JSONField(help_text="The retention schedule the run applied")
+    counts = models.JSONField(
+        default=list, help_text="[purpose, action, count, oldest, newest] per kind of event purged"
+    )
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self) -> str:
+        return f"purge {self.ran_at:%Y-%m-%d}: {self.total} event(s)"
+
+
+class PurgedEvent(models.Model):
+    """The tombstone of an event whose row retention deleted. Its sealed leaf hash stays, so
+    old proofs still verify; ``verify`` reports it as purged, not removed. A row here is what
+    lets the database delete that event (migration 0008); it is append-only itself."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    run = models.ForeignKey(PurgeRun, on_delete=models.PROTECT, related_name="events")
+    occurred_at = models.DateTimeField()
+    purpose = models.CharField(max_length=60)
+    action = models.CharField(max_length=30)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} purged"
 
 
 from borough.transparency.export_models import (  # noqa: E402, F401  (models of this app)

@@ -39,6 +39,10 @@ class Purpose:
     #: no match, an enforcement check with no permit, a payment left in suspense, an audit export
     #: across many residents). Every other purpose must name at least one resident.
     needs_subject: bool = True
+    #: True for a purpose whose events may be held back from the resident while an investigation
+    #: runs (``record_data_use(restriction_reason_code=…)``). The data protection officer reviews
+    #: each such purpose; every other purpose refuses a restriction.
+    may_be_restricted: bool = False
 
     @property
     def basis(self) -> LawfulBasis:
@@ -128,6 +132,7 @@ PURPOSES = {
             "public_task_parking_enforcement",
             "parking",
             needs_subject=False,
+            may_be_restricted=True,
         ),
         Purpose(
             "housing_rent_account_self_service",
@@ -216,7 +221,40 @@ PURPOSES = {
             "transparency",
             needs_subject=False,
         ),
+        Purpose(
+            "data_use_restriction",
+            "Data-use log: an entry held back during an investigation",
+            "To record that an entry in this history was held back from you for a time, while an "
+            "investigation was under way",
+            "legal_obligation_accountability",
+            "transparency",
+        ),
+        Purpose(
+            "data_use_disclosure",
+            "Data-use log: a held-back entry released",
+            "To record that our data protection officer released an entry that had been held back "
+            "from you",
+            "legal_obligation_accountability",
+            "transparency",
+            needs_subject=False,
+        ),
+        Purpose(
+            "data_use_retention_purge",
+            "Data-use log: old entries deleted at the end of their retention period",
+            "To delete records of how your data was used once the council no longer needs to "
+            "keep them",
+            "legal_obligation_accountability",
+            "transparency",
+            needs_subject=False,
+        ),
     ]
+}
+
+#: Why an event may be held back from its resident (``record_data_use(restriction_reason_code=…)``),
+#: as the data protection officer reads it. A code, once used, is never renamed or removed.
+RESTRICTION_REASONS = {
+    "enforcement_investigation": "A parking enforcement investigation",
+    "fraud_investigation": "A fraud investigation",
 }
 
 

@@ -20,6 +20,9 @@ serialises them; on SQLite writers are serialised anyway and the position is the
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,7 +37,7 @@ from borough.transparency.checkpoint import (
     log_origin,
     sign_checkpoint,
 )
-from borough.transparency.models import DataUseEvent, LogCheckpoint, SealedLeaf
+from borough.transparency.models import DataUseEvent, EventSalt, LogCheckpoint, SealedLeaf
 
 LEAF_VERSION = 1
 #: The event's columns in a leaf, in ``values_list`` order; the ID comes first and is left out.
@@ -55,7 +58,11 @@ EVENT_COLUMNS = (
     "reference",
     "service",
     "subject_resident_id",
+    "restriction_reason_code",
+    "hidden_until",
 )
+#: How many of a row's values ``leaf_bytes`` reads for an ordinary (version 1) leaf.
+V1_COLUMNS = 16
 #: Most events one checkpoint covers, so a verifier's memory between checkpoints is bounded.
 MAX_EVENTS_PER_CHECKPOINT = 50_000
 #: How far below the highest sealed event ID a seal looks for events committed late (a
@@ -68,19 +75,51 @@ _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", "
 _string = json.encoder.encode_basestring
 
 
+def is_restricted(row: tuple) -> bool:
+    return len(row) > V1_COLUMNS and bool(row[V1_COLUMNS])
+
+
 def leaf_dict(position: int, row: tuple) -> dict:
-    """The leaf of the event ``row`` at ``position`` as a dict (the definition; see below)."""
+    """The body of the event ``row`` at ``position`` as a dict (the definition; see below).
+
+    An ordinary event's body is its leaf. A restricted event's body has two more keys,
+    ``restriction_reason_code`` and ``hidden_until`` (``YYYY-MM-DD`` or null), and its leaf is
+    a salted commitment to the body (``restricted_leaf``).
+    """
     keys = ("action", "action_id", "actor_kind", "actor_label", "actor_user", "datasets_read")
     keys += ("lawful_basis", "lawful_basis_text", "occurred_at", "outcome", "purpose")
     keys += ("purpose_text", "reference", "service", "subject_resident_id")
-    leaf = dict(zip(keys, row[1:], strict=True))
+    leaf = dict(zip(keys, row[1:V1_COLUMNS], strict=True))
+    if is_restricted(row):
+        leaf["restriction_reason_code"] = row[V1_COLUMNS]
+        leaf["hidden_until"] = row[V1_COLUMNS + 1]
     leaf["position"] = position
     leaf["v"] = LEAF_VERSION
     return leaf
 
 
-def leaf_bytes(position: int, row: tuple) -> bytes:
-    """The leaf of the event ``row`` sealed at ``position``: ``_dumps(leaf_dict(…))``.
+def body_bytes(position: int, row: tuple) -> bytes:
+    """The canonical JSON of ``leaf_dict``: an ordinary event's leaf, a restricted one's body."""
+    if is_restricted(row):
+        return _dumps(leaf_dict(position, row)).encode()
+    return leaf_bytes(position, row[:V1_COLUMNS])
+
+
+def restricted_leaf(salt: bytes, body: bytes) -> bytes:
+    """A restricted event's leaf: ``{"commitment":"<base64 SHA-256(salt ‖ body)>","v":2}``.
+
+    Without the 32-byte random salt it says nothing of the body, even of one an outsider could
+    guess field by field; with the salt (given to the resident on release) anyone can check it.
+    """
+    if len(salt) != 32:
+        raise ValueError("a restricted event's salt is 32 bytes")
+    digest = base64.b64encode(hashlib.sha256(salt + body).digest()).decode()
+    return f'{{"commitment":"{digest}","v":2}}'.encode()
+
+
+def leaf_bytes(position: int, row: tuple, salt: bytes | None = None) -> bytes:
+    """The leaf of the event ``row`` sealed at ``position``: ``_dumps(leaf_dict(…))`` for an
+    ordinary event, ``restricted_leaf(salt, body_bytes(…))`` for a restricted one.
 
     ``row`` holds the ``EVENT_COLUMNS`` as ``event_rows`` reads them: ``action_id`` and
     ``occurred_at`` already as their canonical strings, ``datasets_read`` as a list. This writes
@@ -88,6 +127,14 @@ def leaf_bytes(position: int, row: tuple) -> bytes:
     the keys' order fixed by hand and only the strings escaped, because verifying ten million
     events spends most of its time here.
     """
+    if len(row) > V1_COLUMNS:
+        if row[V1_COLUMNS]:
+            if salt is None and len(row) > V1_COLUMNS + 2:
+                salt = row[V1_COLUMNS + 2]
+            if salt is None:
+                raise ValueError("a restricted event's leaf needs its salt")
+            return restricted_leaf(salt, body_bytes(position, row))
+        row = row[:V1_COLUMNS]
     (
         _id,
         action,
@@ -123,8 +170,8 @@ def leaf_bytes(position: int, row: tuple) -> bytes:
     ).encode()
 
 
-def event_leaf_hash(position: int, row: tuple) -> bytes:
-    return merkle.leaf_hash(leaf_bytes(position, row))
+def event_leaf_hash(position: int, row: tuple, salt: bytes | None = None) -> bytes:
+    return merkle.leaf_hash(leaf_bytes(position, row, salt))
 
 
 def format_time(moment: datetime) -> str:
@@ -133,26 +180,35 @@ def format_time(moment: datetime) -> str:
 
 
 def _select(where: str) -> str:
-    """SELECT of ``EVENT_COLUMNS`` with the database doing what conversion it can."""
+    """SELECT of ``EVENT_COLUMNS``, the database doing what conversion it can."""
     table = DataUseEvent._meta.db_table
-    columns = list(EVENT_COLUMNS)
+    columns = [f"e.{c}" for c in EVENT_COLUMNS]
     if connection.vendor == "postgresql":
-        columns[columns.index("action_id")] = "action_id::text"
-        columns[columns.index("datasets_read")] = "datasets_read::text"
-        columns[columns.index("occurred_at")] = (
-            "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        columns[EVENT_COLUMNS.index("action_id")] = "e.action_id::text"
+        columns[EVENT_COLUMNS.index("datasets_read")] = "e.datasets_read::text"
+        columns[EVENT_COLUMNS.index("occurred_at")] = (
+            "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         )
+        columns[EVENT_COLUMNS.index("hidden_until")] = "e.hidden_until::text"
     columns = ", ".join(columns)
     return f"SELECT {columns} FROM {table} e WHERE {where} ORDER BY e.id LIMIT %s"  # noqa: S608
 
 
-def _normalise(rows: list[tuple]) -> list[tuple]:
-    """Raw rows to the form ``leaf_bytes`` takes (SQLite stores UUIDs as hex, times as text)."""
-    loads = json.loads
+@functools.lru_cache(maxsize=4096)
+def _datasets(text: str) -> list:
+    """``datasets_read`` decoded. A log holds few distinct lists, so each is decoded once (a
+    quarter of verify's time went to decoding them). The list is shared: never change it."""
+    return json.loads(text)
+
+
+def _normalise(rows: list[tuple], salts: dict[int, bytes]) -> list[tuple]:
+    """Raw rows to the form ``leaf_bytes`` takes (SQLite stores UUIDs as hex, times as text),
+    each with its salt (None for an ordinary event) last."""
+    loads = _datasets
     out = []
     if connection.vendor == "postgresql":
         for r in rows:
-            out.append((*r[:6], loads(r[6]), *r[7:]))
+            out.append((*r[:6], loads(r[6]), *r[7:], salts.get(r[0])))
         return out
     for r in rows:
         u, t = r[2], r[9]
@@ -164,21 +220,39 @@ def _normalise(rows: list[tuple]) -> list[tuple]:
             t = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         else:
             t = format_time(t)
-        out.append((*r[:2], u, *r[3:6], loads(r[6]), *r[7:9], t, *r[10:]))
+        until = r[17]
+        if until is not None and not isinstance(until, str):
+            until = until.isoformat()
+        out.append((*r[:2], u, *r[3:6], loads(r[6]), *r[7:9], t, *r[10:17], until, salts.get(r[0])))
     return out
+
+
+def _salts(rows: list[tuple]) -> dict[int, bytes]:
+    """The salts of the restricted events among ``rows`` (rare: read only when there are any)."""
+    restricted = [r[0] for r in rows if r[V1_COLUMNS]]
+    if not restricted:
+        return {}
+    found = EventSalt.objects.filter(event_id__gte=restricted[0], event_id__lte=restricted[-1])
+    return {pk: bytes(salt) for pk, salt in found.values_list("event_id", "salt")}
 
 
 def event_rows(where: str, params: list, limit: int) -> list[tuple]:
     """Up to ``limit`` events matching the SQL ``where`` (table alias ``e``), in ID order."""
     with connection.cursor() as cursor:
         cursor.execute(_select(where), [*params, limit])
-        return _normalise(cursor.fetchall())
+        rows = cursor.fetchall()
+    return _normalise(rows, _salts(rows))
 
 
-def events_in_id_order(after: int = 0, batch: int = 10_000) -> Iterator[tuple]:
-    """Every event with ID above ``after``, in ID order, read in batches."""
+def events_in_id_order(
+    after: int = 0, batch: int = 10_000, upto: int | None = None
+) -> Iterator[tuple]:
+    """Every event with ID above ``after`` (and at most ``upto``), in ID order, in batches."""
     while True:
-        rows = event_rows("e.id > %s", [after], batch)
+        if upto is None:
+            rows = event_rows("e.id > %s", [after], batch)
+        else:
+            rows = event_rows("e.id > %s AND e.id <= %s", [after, upto], batch)
         yield from rows
         if len(rows) < batch:
             return

@@ -4,7 +4,9 @@ Every verification, enforcement check, payment match and staff view of a residen
 it, in the same transaction as the work it records: if that work rolls back, so does its event.
 """
 
+import datetime as dt
 import re
+import secrets
 import uuid
 from collections.abc import Iterable
 
@@ -18,8 +20,9 @@ from borough.transparency.models import (
     Action,
     ActorKind,
     DataUseEvent,
+    EventSalt,
 )
-from borough.transparency.purposes import PURPOSES, SERVICES
+from borough.transparency.purposes import PURPOSES, RESTRICTION_REASONS, SERVICES
 
 # Shapes, not meanings: they stop the commonest slip (a name, an email address or a postcode with a
 # space where a code belongs) but cannot prove a value is not personal data.
@@ -50,6 +53,8 @@ def record_data_use(
     reference: str = "",
     outcome: str = "",
     service: str | None = None,
+    hidden_until: dt.date | None = None,
+    restriction_reason_code: str = "",
 ) -> list[DataUseEvent]:
     """Record that the data of ``subject_resident_ids`` was used; one event per resident.
 
@@ -66,6 +71,14 @@ def record_data_use(
       so the data protection officer still sees the look-up.
     - Resident IDs, dataset codes, ``reference`` and ``outcome`` must look like identifiers and
       codes. Error messages never repeat a refused value, which might be personal data.
+
+    - A **restricted** event (``restriction_reason_code``, a code from
+      ``purposes.RESTRICTION_REASONS``, on a purpose that ``may_be_restricted``) is held back
+      from the resident until ``hidden_until`` (a UK date after today) or, if that is None, until
+      the data protection officer releases it (``visibility.release_event``). The call also
+      writes, in one transaction, a random salt per event (``EventSalt``: the event is sealed as
+      a salted commitment) and a ``data_use_restriction`` event per resident by the system,
+      itself held back the same way, so the hold is recorded without tipping anyone off.
 
     Writes with one INSERT in the caller's transaction, and logs nothing. One event (one
     resident, or none) is a plain single-row INSERT; several are one ``bulk_create`` (SQLite
@@ -94,6 +107,7 @@ def record_data_use(
         )
     if outcome and not OUTCOME.fullmatch(outcome):
         raise ValueError('outcome must be a short lower-case code such as "verified".')
+    _restriction(spec, hidden_until, restriction_reason_code)
 
     shared = {
         "action_id": uuid.uuid4(),
@@ -111,6 +125,10 @@ def record_data_use(
         "reference": reference,
         "outcome": outcome,
     }
+    if restriction_reason_code:
+        shared["restriction_reason_code"] = restriction_reason_code
+        shared["hidden_until"] = hidden_until
+        return _record_restricted(subjects, shared)
     using = router.db_for_write(DataUseEvent)
     if _commits_on_its_own(using):
         # Written on its own, outside any work's transaction: its own transaction, committed
@@ -143,6 +161,61 @@ def _insert(subjects: list[str], shared: dict) -> list[DataUseEvent]:
     return DataUseEvent.objects.bulk_create(
         [DataUseEvent(subject_resident_id=subject, **shared) for subject in subjects]
     )
+
+
+def _restriction(spec, hidden_until, reason: str) -> None:
+    if not reason:
+        if hidden_until is not None:
+            raise ValueError(
+                "hidden_until needs a restriction_reason_code: say why it is held back."
+            )
+        return
+    if reason not in RESTRICTION_REASONS:
+        raise ValueError(
+            f"Unknown restriction_reason_code {reason!r}. Use one of: "
+            f"{', '.join(RESTRICTION_REASONS)}."
+        )
+    if not spec.may_be_restricted:
+        raise ValueError(
+            f"Purpose {spec.code!r} may not be held back from residents. Only a purpose marked "
+            "may_be_restricted in borough/transparency/purposes.py may be."
+        )
+    if hidden_until is not None:
+        if isinstance(hidden_until, dt.datetime) or not isinstance(hidden_until, dt.date):
+            raise TypeError("hidden_until must be a date (a UK calendar day), not a time.")
+        if hidden_until <= timezone.localdate():
+            raise ValueError("hidden_until must be a date after today.")
+
+
+def _record_restricted(subjects: list[str], shared: dict) -> list[DataUseEvent]:
+    """The held-back events, their salts and the system's record of the hold, atomically."""
+    hold = {
+        **shared,
+        "action_id": uuid.uuid4(),
+        "actor_kind": ActorKind.SYSTEM,
+        "actor_user": None,
+        "actor_label": "The data-use log",
+        "service": "transparency",
+        "purpose": PURPOSES["data_use_restriction"].code,
+        "purpose_text": PURPOSES["data_use_restriction"].description_for_residents,
+        "lawful_basis": PURPOSES["data_use_restriction"].basis.code,
+        "lawful_basis_text": PURPOSES["data_use_restriction"].basis.text(),
+        "datasets_read": ["data_use_log"],
+        "action": Action.HELD_BACK,
+        "reference": f"action:{shared['action_id']}",
+        "outcome": "",
+    }
+    with transaction.atomic():
+        events = DataUseEvent.objects.bulk_create(
+            [DataUseEvent(subject_resident_id=s, **shared) for s in subjects or [""]]
+        )
+        holds = DataUseEvent.objects.bulk_create(
+            [DataUseEvent(subject_resident_id=s, **hold) for s in subjects or [""]]
+        )
+        EventSalt.objects.bulk_create(
+            [EventSalt(event_id=e.pk, salt=secrets.token_bytes(32)) for e in events + holds]
+        )
+    return events
 
 
 def _insert_one(event: DataUseEvent) -> None:

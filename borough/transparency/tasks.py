@@ -1,4 +1,9 @@
-"""Transparency's background jobs (Django's task API; ``docs/background-jobs.md``)."""
+"""Transparency's background jobs (Django's task API; ``docs/background-jobs.md``). Arguments are
+IDs and dates, never objects.
+
+``borough transparency purge --queue`` enqueues ``daily_retention_purge`` (run it from cron or a
+systemd timer once a day); with ``BOROUGH_TASKS=database`` a ``borough db_worker`` runs it. The
+same daily job deletes the subject access exports past their expiry."""
 
 from __future__ import annotations
 
@@ -24,3 +29,16 @@ def delete_expired_data_exports() -> int:
     from borough.transparency.export_services import delete_expired_exports
 
     return delete_expired_exports()
+
+
+@task()
+def daily_retention_purge() -> dict:
+    """Purge the data-use events past the council's retention periods; the run's counts."""
+    from django.utils import timezone
+
+    from borough.transparency.export_services import delete_expired_exports
+    from borough.transparency.retention import purge
+
+    _rules, counts, run = purge(timezone.now())
+    expired = delete_expired_exports()
+    return {"run": run.pk, "purged": run.total, "kinds": len(counts), "exports_deleted": expired}

@@ -21,6 +21,19 @@ def add_arguments(parser) -> None:
         help="The verifier key (name+hash+key) to check signatures with (default: the log's own)",
     )
     parser.add_argument(
+        "--without-salts",
+        action="store_true",
+        help="Check as a verifier without the restricted events' salts: the tree, the "
+        "checkpoints and every ordinary event, but not the restricted events' leaves",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Check events against their leaves in this many processes (PostgreSQL only; "
+        "default 1)",
+    )
+    parser.add_argument(
         "--max-problems", type=int, default=20, help="Stop after this many problems (default 20)"
     )
 
@@ -33,12 +46,21 @@ def run(command, options) -> None:
         except NoteError as e:
             raise CommandError(f"--key: {e}") from None
     started = time.monotonic()
-    report = verify_log(verifier=verifier, limit=max(1, options["max_problems"]))
+    report = verify_log(
+        verifier=verifier,
+        limit=max(1, options["max_problems"]),
+        salts=not options.get("without_salts"),
+        workers=max(1, options.get("workers") or 1),
+    )
     seconds = time.monotonic() - started
     summary = (
         f"{report.events} event(s), {report.leaves} sealed leaf/leaves, "
         f"{report.checkpoints} checkpoint(s) checked in {seconds:.1f} s"
     )
+    if report.unchecked_restricted:
+        summary += f"; {report.unchecked_restricted} restricted event(s) not recomputed (no salts)"
+    if report.purged:
+        summary += f"; {report.purged} event(s) purged by retention (their leaves checked)"
     if report.unsealed:
         summary += f"; {report.unsealed} recent event(s) not sealed yet"
     if report.ok:

@@ -28,11 +28,11 @@ $$
 """
 
 
-def _statements(vendor: str) -> list[str]:
+def _statements(vendor: str, tables=TABLES) -> list[str]:
     sql = []
     if vendor == "postgresql":
         sql.append(POSTGRESQL_FUNCTION)
-    for table in TABLES:
+    for table in tables:
         for op, done in (("update", "changed"), ("delete", "deleted")):
             name = f"{table}_no_{op}"
             if vendor == "postgresql":
@@ -49,9 +49,9 @@ def _statements(vendor: str) -> list[str]:
     return sql
 
 
-def _drop(vendor: str) -> list[str]:
+def _drop(vendor: str, tables=TABLES) -> list[str]:
     sql = []
-    for table in TABLES:
+    for table in tables:
         for op in ("update", "delete"):
             on = f" ON {table}" if vendor == "postgresql" else ""
             sql.append(f"DROP TRIGGER IF EXISTS {table}_no_{op}{on}")

@@ -7,14 +7,24 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from borough.transparency.models import DataUseEvent, LogCheckpoint, SealedLeaf
+from borough.transparency.models import (
+    DataUseEvent,
+    EventDisclosure,
+    EventSalt,
+    LogCheckpoint,
+    SealedLeaf,
+)
 from borough.transparency.sealing import seal
+from borough.transparency.visibility import release_event
 
 TABLES = [
     DataUseEvent._meta.db_table,
     SealedLeaf._meta.db_table,
     LogCheckpoint._meta.db_table,
+    EventSalt._meta.db_table,
+    EventDisclosure._meta.db_table,
 ]
+KEYS = {TABLES[1]: "position", TABLES[2]: "size", TABLES[3]: "event_id"}
 
 
 def _raw(sql: str, params=()) -> int:
@@ -24,17 +34,24 @@ def _raw(sql: str, params=()) -> int:
 
 
 @pytest.fixture
-def sealed_log(verification, settings, tmp_path):
+def sealed_log(verification, settings, tmp_path, dpo):
     settings.DATA_DIR = tmp_path
     settings.TRANSPARENCY_LOG_SIGNING_KEY = ""
     verification("R-1", "R-2")
+    (held,) = verification(
+        "R-3",
+        purpose="parking_enforcement_check",
+        action="enforcement_check",
+        restriction_reason_code="enforcement_investigation",
+    )
+    release_event(held.pk, officer=dpo, reason="The investigation is closed.")
     seal()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("table", TABLES)
 def test_raw_update_and_delete_are_refused(sealed_log, table):
-    key = "size" if table == TABLES[2] else ("position" if table == TABLES[1] else "id")
+    key = KEYS.get(table, "id")
     with pytest.raises(DatabaseError, match="append-only"):
         _raw(f"UPDATE {table} SET {key} = {key} + 1000")
     with pytest.raises(DatabaseError, match="append-only"):

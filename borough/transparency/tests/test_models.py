@@ -27,6 +27,9 @@ ALLOWED_FIELDS = {
     "action",
     "reference",
     "outcome",
+    # A hold on a restricted event: a code from purposes.RESTRICTION_REASONS and a date.
+    "restriction_reason_code",
+    "hidden_until",
 }
 
 

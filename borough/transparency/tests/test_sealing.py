@@ -30,6 +30,9 @@ from borough.transparency.sealing import (
 pytestmark = pytest.mark.django_db
 
 TRIGGERS = importlib.import_module("borough.transparency.migrations.0003_append_only_triggers")
+ALL_TABLES = importlib.import_module(
+    "borough.transparency.migrations.0008_retention_purge_tombstones"
+).TABLES
 
 EVENTS = DataUseEvent._meta.db_table
 LEAVES = SealedLeaf._meta.db_table
@@ -60,7 +63,7 @@ def tamper(sql: str, params=()) -> None:
     Dropping the triggers inside the test's transaction is undone when the test ends.
     """
     with connection.cursor() as cursor:
-        for statement in TRIGGERS._drop(connection.vendor):
+        for statement in TRIGGERS._drop(connection.vendor, ALL_TABLES):
             cursor.execute(statement)
         cursor.execute(sql, params)
 
@@ -77,7 +80,11 @@ def test_the_leaf_is_canonical_json_anyone_can_recompute(verification):
     assert decoded["occurred_at"].endswith("Z")
     assert decoded["action_id"] == str(event.action_id)
     assert "id" not in decoded
-    fields = {f.attname for f in DataUseEvent._meta.concrete_fields} - {"id"}
+    fields = {f.attname for f in DataUseEvent._meta.concrete_fields} - {
+        "id",
+        "restriction_reason_code",
+        "hidden_until",
+    }
     assert set(decoded) == {
         f.removesuffix("_id") if f == "actor_user_id" else f for f in fields
     } | {
@@ -411,3 +418,26 @@ def test_verify_checks_signatures_with_a_given_verifier_key(verification, signin
     assert "not signed by" in capsys.readouterr().err
     with pytest.raises(CommandError, match="--key"):
         call_command("transparency", "verify", "--key", "not-a-key")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_in_several_processes_finds_what_one_process_finds(verification, capsys):
+    """PostgreSQL only: pass 1 split by event ID range over worker processes."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "workers share the database only on PostgreSQL (SQLite's test one is in memory)"
+        )
+    events = _record(verification, 40)
+    seal_all()
+    # A sealed leaf whose event never existed, inside the second worker's range.
+    SealedLeaf.objects.create(
+        position=SealedLeaf.objects.count(), event_id=events[-1].pk + 3, leaf_hash=b"\0" * 32
+    )
+    one = verify_log()
+    several = verify_log(workers=3)
+    assert [str(p) for p in several.problems] == [str(p) for p in one.problems]
+    assert one.problems[0].kind == "removed"
+    assert (several.events, several.leaves) == (one.events, one.leaves) == (40, 41)
+    with pytest.raises(CommandError):
+        call_command("transparency", "verify", "--workers", "2")
+    assert "position 40" in capsys.readouterr().err
