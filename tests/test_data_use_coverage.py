@@ -175,6 +175,11 @@ _RESIDENT_JOURNEY = (
 )
 #: Entry points whose recording is checked statically (their code reaches record_data_use),
 #: with why they are not exercised here.
+_EXPORT = "exercised in borough/transparency/tests/test_subject_access_export.py"
+_SAR = "exercised in borough/transparency/tests/test_subject_access_requests.py"
+_PURGE = "exercised in borough/transparency/tests/test_retention.py"
+_WHAT_IF = "exercised in borough/insights/tests/test_whatif.py"
+
 CHECKED_STATICALLY = {
     "POST /api/v1/verifications": _VERIFY,
     "/staff/residents/verifications/check": _VERIFY,
@@ -208,6 +213,23 @@ CHECKED_STATICALLY = {
     "exercised below",
     "borough residents load-synth": "loads a whole synthetic borough through the same "
     "load_dataset as borough residents load, exercised below",
+    "/your-data/export": _EXPORT,
+    "/your-data/exports/<str:reference>/data.json": _EXPORT,
+    "/your-data/exports/<str:reference>/data.pdf": _EXPORT,
+    "/your-data/exports/<str:reference>/read": _EXPORT,
+    "borough.transparency.tasks.prepare_data_export": _EXPORT,
+    "/staff/subject-access/<str:reference>": _SAR,
+    "/staff/subject-access/<str:reference>/data.json": _SAR,
+    "/staff/subject-access/<str:reference>/data.pdf": _SAR,
+    "/staff/corrections/<str:reference>": _SAR,
+    "/staff/data-use/held/<int:event_id>/release": "exercised in "
+    "borough/transparency/tests/test_restriction_pages.py",
+    "borough transparency purge": _PURGE,
+    "borough.transparency.tasks.daily_retention_purge": _PURGE,
+    "/staff/insights/what-ifs/permits": _WHAT_IF,
+    "/staff/insights/what-ifs/permits/save": _WHAT_IF,
+    "/staff/insights/what-ifs/direct-debit": _WHAT_IF,
+    "/staff/insights/what-ifs/direct-debit/save": _WHAT_IF,
 }
 
 

@@ -9,8 +9,10 @@ from django.views.decorators.http import require_GET
 from borough.core.access import public
 from borough.core.middleware import cacheable
 from borough.insights import opendata
+from borough.transparency.coverage import data_use
 
 
+@data_use(none="Published aggregate tables, checked for disclosure before they were written")
 @cacheable
 @public
 @require_GET
@@ -25,6 +27,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/opendata/index.html", context)
 
 
+@data_use(none="Published aggregate tables, checked for disclosure before they were written")
 @cacheable
 @public
 @require_GET

@@ -23,6 +23,26 @@ from borough.insights.whatif_forms import (
 )
 from borough.insights.whatif_permits import priced_types, run_permit_whatif
 from borough.payments.money import format_pence
+from borough.transparency.coverage import RESIDENT_DATA, data_use
+from borough.transparency.models import Action, ActorKind
+from borough.transparency.services import record_data_use
+
+_WHAT_IF = data_use(touches=RESIDENT_DATA, purposes=["insights_policy_what_if"])
+_NOTES = data_use(none="Saved decision notes hold totals worked out when they were saved")
+
+
+def _record_what_if(request: HttpRequest, datasets: list[str]) -> None:
+    """A what-if totals everyone's live records: one event naming no one, so the data
+    protection officer sees each analyst's use (docs/what-ifs.md)."""
+    record_data_use(
+        subject_resident_ids=[],
+        actor=request.user,
+        actor_kind=ActorKind.STAFF,
+        actor_label="Data analyst",
+        purpose="insights_policy_what_if",
+        action=Action.VIEWED_RECORDS,
+        datasets=datasets,
+    )
 
 
 def _permit_type(request: HttpRequest, data) -> str:
@@ -39,6 +59,7 @@ def _permit_page(request, form, note_form, status=200) -> HttpResponse:
     figures = None
     if form.is_bound and form.is_valid():
         figures = run_permit_whatif(form.rules)
+        _record_what_if(request, ["parking_permits"])
     context = {
         "page_title": "Permit prices what-if",
         "form": note_form if note_form.is_bound and note_form.errors else form,
@@ -52,6 +73,7 @@ def _permit_page(request, form, note_form, status=200) -> HttpResponse:
     return render(request, "insights/whatif/permits.html", context, status=status)
 
 
+@_WHAT_IF
 @staff_area("insights")
 @require_GET
 def permits(request: HttpRequest) -> HttpResponse:
@@ -62,6 +84,7 @@ def permits(request: HttpRequest) -> HttpResponse:
     )
 
 
+@_WHAT_IF
 @staff_area("insights")
 @require_http_methods(["GET", "POST"])
 def permits_save(request: HttpRequest) -> HttpResponse:
@@ -86,6 +109,9 @@ def _save_note(request, form, page, kind, worked_out) -> HttpResponse:
     if not note_form.is_valid():
         return page(request, form, note_form, status=400)
     parameters, figures = worked_out()
+    _record_what_if(
+        request, ["parking_permits" if kind == DecisionNote.Kind.PERMITS else "rent_accounts"]
+    )
     note = DecisionNote.objects.create(
         kind=kind,
         title=note_form.cleaned_data["title"],
@@ -101,6 +127,7 @@ def _direct_debit_page(request, form, note_form, status=200) -> HttpResponse:
     figures = None
     if form.is_bound and form.is_valid():
         figures = run_direct_debit_whatif(form.choice)
+        _record_what_if(request, ["rent_accounts"])
     context = {
         "page_title": "Direct Debit collection days what-if",
         "form": note_form if note_form.is_bound and note_form.errors else form,
@@ -117,6 +144,7 @@ def _last_sunday():
     return last_full_week_end(timezone.localdate())
 
 
+@_WHAT_IF
 @staff_area("insights")
 @require_GET
 def direct_debit(request: HttpRequest) -> HttpResponse:
@@ -125,6 +153,7 @@ def direct_debit(request: HttpRequest) -> HttpResponse:
     return _direct_debit_page(request, form, DecisionNoteForm())
 
 
+@_WHAT_IF
 @staff_area("insights")
 @require_http_methods(["GET", "POST"])
 def direct_debit_save(request: HttpRequest) -> HttpResponse:
@@ -140,6 +169,7 @@ def direct_debit_save(request: HttpRequest) -> HttpResponse:
     )
 
 
+@_NOTES
 @staff_area("insights")
 @require_GET
 def notes(request: HttpRequest) -> HttpResponse:
@@ -151,6 +181,7 @@ def notes(request: HttpRequest) -> HttpResponse:
     )
 
 
+@_NOTES
 @staff_area("insights")
 @require_GET
 def note(request: HttpRequest, note_id: int) -> HttpResponse:

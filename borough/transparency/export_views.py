@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from borough.core.access import resident_required
 from borough.core.ratelimit import hit, too_many_requests_page
 from borough.transparency import export_services
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.export import find_record, proven_resident_ids
 from borough.transparency.export_forms import RectificationForm
 from borough.transparency.export_models import DataExport, RectificationRequest
@@ -54,6 +55,7 @@ def _document_or_refusal(request: HttpRequest, export: DataExport, kind: str):
     return document, None
 
 
+@data_use(none="A resident's own page: their copies and corrections, by reference and status")
 @resident_required
 @require_GET
 @never_cache
@@ -73,6 +75,7 @@ def your_data(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
 @require_POST
 def request_export(request: HttpRequest) -> HttpResponse:
@@ -86,6 +89,7 @@ def request_export(request: HttpRequest) -> HttpResponse:
     return redirect("transparency:your-data-export", reference=export.token)
 
 
+@data_use(none="A resident's own page: their copies and corrections, by reference and status")
 @resident_required
 @require_GET
 @never_cache
@@ -105,6 +109,7 @@ def _download(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
     return refusal or attachment(document, kind, f"your-data-{document['reference']}")
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
 @require_GET
 @never_cache
@@ -112,6 +117,7 @@ def export_json(request: HttpRequest, reference: str) -> HttpResponse:
     return _download(request, reference, "json")
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
 @require_GET
 @never_cache
@@ -119,6 +125,7 @@ def export_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     return _download(request, reference, "pdf")
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
 @require_GET
 @never_cache
@@ -134,6 +141,7 @@ def export_readable(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@data_use(none="A resident's own request to correct their own record")
 @resident_required
 @require_http_methods(["GET", "POST"])
 @never_cache

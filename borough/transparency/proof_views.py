@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from borough.core.access import resident_required
 from borough.residents.verification.models import Verification
+from borough.transparency.coverage import data_use
 from borough.transparency.models import DataUseEvent
 from borough.transparency.proofs import inclusion_proof_for_event
 from borough.transparency.visibility import visible_to_resident
@@ -34,6 +35,7 @@ def own_resident_ids(user) -> list[str]:
     )
 
 
+@data_use(none="A resident's own entry's proof, served only to them (docs/data-use-log.md)")
 @resident_required
 @require_safe
 def entry_proof(request: HttpRequest, event_id: int) -> JsonResponse:

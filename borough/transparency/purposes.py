@@ -55,6 +55,7 @@ SERVICES = {
     "housing": "Housing",
     "residents": "Resident records",
     "transparency": "Data protection",
+    "insights": "Insight",
 }
 
 #: Datasets the services themselves hold (not source datasets loaded into the resident index,
@@ -104,6 +105,13 @@ LAWFUL_BASES = {
             LEGAL_OBLIGATION,
             "The law says the council must give you a copy of your data when you ask for it",
             "UK GDPR Article 15; Data Protection Act 2018",
+        ),
+        LawfulBasis(
+            "public_task_service_statistics",
+            PUBLIC_TASK,
+            "The council needs to do this to plan and improve its services, a task the law "
+            "gives it; the figures it makes never name anyone",
+            "Local Government Act 2003, section 93; Data Protection Act 2018, section 8",
         ),
         LawfulBasis(
             "legal_obligation_accountability",
@@ -211,6 +219,25 @@ PURPOSES = {
             "To give you a copy of the data we hold about you, as you asked",
             "legal_obligation_subject_access",
             "transparency",
+        ),
+        Purpose(
+            "insights_warehouse_build",
+            "Insight: the statistics warehouse built from the services' records",
+            "To count how the council's services are doing: your records were copied, without "
+            "your name, contact details, vehicle or bank details, into the council's statistics",
+            "public_task_service_statistics",
+            "insights",
+            # One event a build, naming no one: every resident's records are in every build.
+            needs_subject=False,
+        ),
+        Purpose(
+            "insights_policy_what_if",
+            "Insight: a policy what-if over the live records",
+            "To work out what a change to prices or collection days would mean: an analyst "
+            "totalled the records of everyone it applies to, without seeing any one of them",
+            "public_task_service_statistics",
+            "insights",
+            needs_subject=False,
         ),
         Purpose(
             "data_use_log_audit",

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from borough.core.access import staff_area
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.forms import ReleaseForm
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.purposes import PURPOSES, RESTRICTION_REASONS, SERVICES
@@ -38,6 +39,7 @@ def _row(event) -> dict:
     }
 
 
+@data_use(none="Held entries by event, purpose and date, like the log without a resident filter")
 @staff_area("transparency")
 @require_http_methods(["GET"])
 @never_cache
@@ -55,6 +57,7 @@ def held_entries(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_log_audit", "data_use_disclosure"])
 @staff_area("transparency")
 @require_http_methods(["GET", "POST"])
 @never_cache

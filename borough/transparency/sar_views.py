@@ -15,6 +15,7 @@ from borough.core.access import staff_area
 from borough.core.ratelimit import hit, too_many_requests_page
 from borough.core.roles import may_enter
 from borough.transparency import export_services, rectification, sar
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.export_forms import (
     AnswerForm,
     ExtensionForm,
@@ -41,6 +42,7 @@ def _resident_known(resident_id: str) -> str:
     return "" if found else "No resident has this ID. Check it in “Find a resident”"
 
 
+@data_use(none="Requests by reference, date and deadline: no name, no resident ID")
 @staff_area("transparency")
 @require_GET
 @never_cache
@@ -55,6 +57,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(
+    none="Records a request as the requester gave it; checks only that the resident ID exists"
+)
 @staff_area("transparency")
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -78,6 +83,7 @@ def _request(reference: str) -> SubjectAccessRequest:
     return get_object_or_404(SubjectAccessRequest, reference=reference)
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export", "staff_view_records"])
 @staff_area("transparency")
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -134,6 +140,7 @@ def _act(request: HttpRequest, item: SubjectAccessRequest) -> HttpResponse:
     return redirect("transparency:sar", reference=item.reference)
 
 
+@data_use(none="Extends a request's deadline: shows its reference and dates only")
 @staff_area("transparency")
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -177,6 +184,7 @@ def _sar_download(request: HttpRequest, reference: str, kind: str) -> HttpRespon
     return refusal or attachment(document, kind, reference)
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export", "staff_view_records"])
 @staff_area("transparency")
 @require_GET
 @never_cache
@@ -184,6 +192,7 @@ def sar_json(request: HttpRequest, reference: str) -> HttpResponse:
     return _sar_download(request, reference, "json")
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export", "staff_view_records"])
 @staff_area("transparency")
 @require_GET
 @never_cache
@@ -194,6 +203,7 @@ def sar_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 # -- "This is wrong" ---------------------------------------------------------------------------
 
 
+@data_use(none="Corrections by reference, dataset and status: no record, no resident ID")
 @staff_area(*rectification.CORRECTION_AREAS)
 @require_GET
 @never_cache
@@ -208,6 +218,7 @@ def corrections(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
 @staff_area(*rectification.CORRECTION_AREAS)
 @require_http_methods(["GET", "POST"])
 @never_cache

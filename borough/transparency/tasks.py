@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from borough.transparency.coverage import RESIDENT_DATA, data_use
+
 
 @task()
+@data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 def prepare_data_export(export_id: int) -> str:
     """Gather a subject access export and store it encrypted (``export_services.prepare``). If
     it fails, the export says so (the resident can ask again) and the job fails."""
@@ -24,6 +27,7 @@ def prepare_data_export(export_id: int) -> str:
 
 
 @task()
+@data_use(none="Deletes expired copies; reads no one's data")
 def delete_expired_data_exports() -> int:
     """Delete the contents of every subject access export past its expiry."""
     from borough.transparency.export_services import delete_expired_exports
@@ -32,6 +36,7 @@ def delete_expired_data_exports() -> int:
 
 
 @task()
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_retention_purge"])
 def daily_retention_purge() -> dict:
     """Purge the data-use events past the council's retention periods; the run's counts."""
     from django.utils import timezone

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from borough.core.access import public
 from borough.core.middleware import cacheable
 from borough.transparency import tiles
+from borough.transparency.coverage import data_use
 from borough.transparency.sealing import latest_checkpoint
 
 CHECKPOINT_CACHE = "public, max-age=5"
@@ -31,6 +32,7 @@ def _public_response(body, content_type: str, cache_control: str) -> HttpRespons
     return response
 
 
+@data_use(none="Hashes and signed checkpoints of the sealed log: no event body, no resident ID")
 @public
 @cacheable
 @require_safe
@@ -41,6 +43,7 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     return _public_response(latest.note, "text/plain; charset=utf-8", CHECKPOINT_CACHE)
 
 
+@data_use(none="Hashes and signed checkpoints of the sealed log: no event body, no resident ID")
 @public
 @cacheable
 @require_safe
@@ -48,6 +51,7 @@ def tile(request: HttpRequest, level: int, index: str) -> HttpResponse:
     return _tile(level, index, tiles.WIDTH)
 
 
+@data_use(none="Hashes and signed checkpoints of the sealed log: no event body, no resident ID")
 @public
 @cacheable
 @require_safe
@@ -76,6 +80,7 @@ ENTRIES_NOT_PUBLISHED = (
 )
 
 
+@data_use(none="Hashes and signed checkpoints of the sealed log: no event body, no resident ID")
 @public
 @require_safe
 def entries(request: HttpRequest, index: str, width: int = tiles.WIDTH) -> HttpResponse:

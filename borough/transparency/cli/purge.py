@@ -2,9 +2,11 @@
 
 from django.core.management.base import CommandError
 
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.retention import ScheduleError, purge
 
 NAME = "purge"
+DATA_USE = data_use(touches=RESIDENT_DATA, purpose="data_use_retention_purge")
 HELP = (
     "Delete the bodies of data-use events past the retention periods in the council profile's "
     "[retention], keeping their sealed hashes so old proofs still verify; record the run. "
