@@ -158,6 +158,22 @@ def test_an_analyst_runs_a_what_if_saves_a_note_and_its_figures_never_change(
     assert _main(client.get(saved.url)) == before
 
 
+def test_each_what_if_and_each_saved_note_is_recorded_naming_no_one(permits, analyst, client):
+    from borough.transparency.queries import events
+
+    client.get(reverse("insights:whatif-permits"), _form(_changed(G=15000)))
+    client.post(
+        reverse("insights:whatif-permits-save"),
+        _form(_changed(G=15000), title="Band G", decision="Raise band G."),
+    )
+    recorded = list(events().filter(purpose="insights_policy_what_if"))
+    assert len(recorded) == 2
+    assert all(e.subject_resident_id == "" and e.actor_user == analyst for e in recorded)
+    assert all(e.datasets_read == ["parking_permits"] for e in recorded)
+    client.get(reverse("insights:whatif-permits"))  # the blank form totals nothing
+    assert events().filter(purpose="insights_policy_what_if").count() == 2
+
+
 def test_a_saved_note_cannot_be_changed_or_deleted(permits, analyst):
     note = DecisionNote.objects.create(
         kind="permits",
