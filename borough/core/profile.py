@@ -355,6 +355,19 @@ class Housing(_Strict):
         return value
 
 
+class Insights(_Strict):
+    """Insight (``[insights]``): what a check by hand costs, and the disclosure rule.
+
+    An application settled by automatic verification saves ``minutes_per_manual_check`` of an
+    officer's time, valued at ``unit_costs.officer_hour_pence``. A count of fewer than
+    ``disclosure_threshold`` people is never shown: dashboards, the public page and open data
+    show it as ``[c]`` (ONS's rule; 10 by default).
+    """
+
+    minutes_per_manual_check: Annotated[int, Field(ge=1, le=480)] = 20
+    disclosure_threshold: Annotated[int, Field(ge=1, le=100)] = 10
+
+
 class CouncilProfile(_Strict):
     name: str
     short_name: str
@@ -370,6 +383,7 @@ class CouncilProfile(_Strict):
     accessibility: Accessibility
     parking: Parking = Field(default_factory=Parking)
     housing: Housing = Field(default_factory=Housing)
+    insights: Insights = Field(default_factory=Insights)
 
     @field_validator("services")
     @classmethod
