@@ -20,6 +20,7 @@
 | ``BOROUGH_TASKS`` | background jobs: ``immediate`` (run in the request) or ``database`` (queued; run ``borough db_worker``) | ``immediate`` |
 | ``BOROUGH_BANK_DETAILS_KEYS`` | Fernet keys for tenants' bank details, comma-separated, the first current; outside production one is generated in the data folder | |
 | ``BOROUGH_PAYER_KEY`` | the key of the payer bank-account hash used by statement matching | derived from the secret key |
+| ``BOROUGH_WAREHOUSE_KEY`` | the key of the warehouse's pseudonymised keys (``borough insights build``) | derived from the secret key |
 | ``BOROUGH_BACS_SUN``, ``BOROUGH_BACS_SERVICE_USER_NAME`` | the council's Bacs Service User Number and name | ``418207`` (the demo's), the profile's ``[bank] service_user_name`` |
 | ``BOROUGH_BACS_FIRST_COLLECTION_CODE`` | ``01`` or ``17`` for a mandate's first collection | ``01`` |
 | ``BOROUGH_LETTERS`` | letters by post: ``local`` (written to ``BOROUGH_LETTERS_DIR``, default ``DATA_DIR/letters``) or ``notify`` (GOV.UK Notify: ``BOROUGH_NOTIFY_API_KEY``, ``BOROUGH_NOTIFY_LETTER_TEMPLATES`` as ``kind=template-id,…``) | ``local`` |
@@ -394,6 +395,8 @@ if PRODUCTION and not BOROUGH_BANK_DETAILS_KEYS:
 # The key of the hash that recognises a payer's bank account on a statement without keeping it;
 # empty: derived from SECRET_KEY (set it if the secret key may ever change).
 BOROUGH_PAYER_KEY = env_str("BOROUGH_PAYER_KEY", "")
+# The key of the Insight warehouse's pseudonymised keys; empty: derived from SECRET_KEY.
+BOROUGH_WAREHOUSE_KEY = env_str("BOROUGH_WAREHOUSE_KEY", "")
 # The council as a Bacs service user: its Service User Number and the name on the files (demo
 # values, as a sponsoring bank would issue them: set your own council's, from your bank or bureau).
 BOROUGH_BACS_SUN = env_str("BOROUGH_BACS_SUN", "418207")
