@@ -6,7 +6,7 @@ browser and no hand-built SVG. vl-convert's SVG uses presentation attributes, ne
 attributes or a ``<style>`` element, so the Content-Security-Policy (``style-src 'self'``) lets
 it through. We change only the opening ``<svg>`` tag: it becomes ``role="img"`` named by a
 ``<title>`` and described by a ``<desc>`` (the chart's sentence and its highest and lowest
-figures), and loses its fixed width and height so that the stylesheet can fit it to the screen.
+figures), its marks lose Vega's own ARIA roles, and it loses its fixed width and height so that the stylesheet can fit it to the screen.
 
 A cell the disclosure rule hides (``SUPPRESSED``) shows as ``[c]`` in the table and the CSV, and
 as a gap in the chart.
@@ -120,12 +120,17 @@ class Chart:
         writer.writerows(self.table)
         return out.getvalue()
 
+    @property
+    def drawn_rows(self) -> list[dict[str, Any]]:
+        """The rows with a figure to draw (not missing, not suppressed)."""
+        return [
+            row for row in self.rows if row.get(self.y) is not None and row[self.y] != SUPPRESSED
+        ]
+
     def description(self) -> str:
         """The text alternative: the sentence, then the highest and lowest figures drawn."""
         y = self.column(self.y)
-        drawn = [
-            row for row in self.rows if row.get(self.y) is not None and row[self.y] != SUPPRESSED
-        ]
+        drawn = self.drawn_rows
         if not drawn:
             return f"{self.sentence} There are no figures to draw for these filters."
 
@@ -183,7 +188,8 @@ class Chart:
                 encoding["yOffset"] = alt.YOffset("series:N", sort=series_order)
         base = alt.Chart(alt.Data(values=values))
         if self.mark == "line":
-            chart = base.mark_line(point=True, strokeWidth=3, **colour)
+            point = alt.OverlayMarkDef(filled=True, size=60, **colour)
+            chart = base.mark_line(point=point, strokeWidth=3, **colour)
         else:
             chart = base.mark_bar(**colour)
         chart = chart.encode(**encoding)
@@ -223,6 +229,9 @@ def draw_svg(spec_json: str) -> str:
 
 _SVG_OPEN = re.compile(r"\A<svg\b([^>]*)>")
 _SIZE_AND_CLASS = re.compile(r'\s(?:width|height|class)="[^"]*"')
+# Vega's own ARIA roles and labels on the marks inside: the image's title and description stand
+# for the whole chart, and the table gives the figures.
+_INNER_ARIA = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')
 
 
 def accessible_svg(svg: str, slug: str, title: str, description: str) -> Markup:
@@ -240,4 +249,5 @@ def accessible_svg(svg: str, slug: str, title: str, description: str) -> Markup:
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(description)}</desc>'
     )
-    return Markup(opening + svg[match.end() :])  # noqa: S704 - escaped above; the rest is vl-convert's
+    inner = _INNER_ARIA.sub("", svg[match.end() :])
+    return Markup(opening + inner)  # noqa: S704 - escaped above; the rest is vl-convert's

@@ -213,14 +213,15 @@ def fill(con) -> None:
         ],
     )
 
-    # Rent: 12 accounts in Albion (0-5 pay by Direct Debit, 6-9 by standing order, 10-11 by
+    # Rent: 22 accounts in Albion (0-9 pay by Direct Debit, 10-19 by standing order, 20-21 by
     # card and miss November), 3 in Brook paying by card. £100 charged on the 1st of each month.
     accounts, ledger, collections = [], [], []
     entry = 0
-    for a in range(15):
-        ward = ALBION if a < 12 else BROOK
-        method = "direct_debit" if a < 6 else "standing_order" if a < 10 else "card"
-        owes = 10000 if a in (10, 11) else 0
+    late = (20, 21)
+    for a in range(25):
+        ward = ALBION if a < 22 else BROOK
+        method = "direct_debit" if a < 10 else "standing_order" if a < 20 else "card"
+        owes = 10000 if a in late else 0
         accounts.append(
             {
                 "account_key": _key("acco", a),
@@ -233,7 +234,7 @@ def fill(con) -> None:
         for month in MONTHS:
             entry += 1
             ledger.append(_ledger(entry, a, ward, "charge", 10000, month))
-            if a in (10, 11) and month == MONTHS[2]:
+            if a in late and month == MONTHS[2]:
                 continue
             entry += 1
             ledger.append(_ledger(entry, a, ward, method, -10000, month.replace(day=3)))
