@@ -191,7 +191,7 @@ FACTS: tuple[Table, ...] = (
         (
             _c("application_key", KEY, "Pseudonymised application"),
             _RESIDENT,
-            _c("journey", "VARCHAR", "new, renewal, …"),
+            _c("journey", "VARCHAR", "new, or renewal (it renews an earlier permit)"),
             _c("permit_type", "VARCHAR", "The profile's permit type code"),
             _c("zone_code", "VARCHAR", "The zone applied for"),
             _WARD,

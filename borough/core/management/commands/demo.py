@@ -83,6 +83,9 @@ class Command(BaseCommand):
         example = self._example_applicant(
             synth_dir / "people.csv", people[0][0].email if people else ""
         )
+        # The Insight warehouse, so the dashboards have data at once (docs/insights.md).
+        self._say("Building the Insight warehouse…")
+        call_command("insights", "build", full=True, quiet=True)
 
         base = f"http://127.0.0.1:{port}"
         self.stdout.write("")

@@ -1,0 +1,40 @@
+"""``borough insights build [--full]``: build the warehouse and publish it if its checks pass."""
+
+import sys
+
+from django.core.management.base import CommandError
+
+from borough.insights.build import BuildFailed, build
+
+NAME = "build"
+HELP = (
+    "Build the Insight warehouse (DuckDB and Parquet) from the services' data: only what "
+    "changed since the last build, or everything with --full. Publishes it only if every "
+    "data-quality check passes."
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--full", action="store_true", help="Rebuild every table from the start")
+    parser.add_argument("--quiet", action="store_true", help="Print only the result")
+
+
+def run(command, options: dict) -> None:
+    def progress(message: str) -> None:
+        if not options["quiet"]:
+            command.stderr.write(message)
+
+    try:
+        result = build(full=options["full"], progress=progress)
+    except BuildFailed as failure:
+        command.stderr.write(failure.report)
+        sys.stderr.flush()
+        raise CommandError("The warehouse was not published: a check failed (see above).") from None
+    facts = sum(n for name, n in result.rows.items() if name.startswith("fact_"))
+    command.stdout.write(
+        f"Published the warehouse ({'full' if result.full else 'incremental'} build, "
+        f"{result.seconds:.1f} s): {facts:,} fact rows, "
+        f"{sum(result.rows_read.values()):,} source rows read, "
+        f"{len(result.results)} checks passed, {result.partitions_written} Parquet files written. "
+        f"{result.build}"
+    )

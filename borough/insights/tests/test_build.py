@@ -1,0 +1,182 @@
+"""``borough insights build``: what it publishes, incrementally, and what stops it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from borough.housing.models import LedgerEntry
+from borough.insights import schema, warehouse
+from borough.insights.build import BuildFailed, build
+from borough.insights.tests.factories import add_a_days_entries, make_small_borough
+from borough.parking.models import Permit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def warehouse_dir(settings, tmp_path):
+    settings.BOROUGH_WAREHOUSE_DIR = str(tmp_path / "warehouse")
+    return tmp_path / "warehouse"
+
+
+@pytest.fixture
+def small():
+    return make_small_borough()
+
+
+def _one(sql: str, params=()):
+    with warehouse.connect() as con:
+        return con.execute(sql, params).fetchone()
+
+
+def test_build_command_publishes_every_table_as_duckdb_and_hive_parquet(small, warehouse_dir):
+    call_command("insights", "build", quiet=True)
+
+    assert (warehouse_dir / "warehouse.duckdb").is_symlink()
+    assert _one("SELECT count(*), sum(amount_pence) FROM fact_rent_ledger") == (
+        18,
+        small.ledger_pence,
+    )
+    assert _one("SELECT count(*) FROM fact_permit WHERE status = 'active' AND band = 'D'") == (3,)
+    assert _one("SELECT count(*) FROM fact_suspense WHERE open") == (1,)
+    assert _one("SELECT count(*) FROM fact_dd_collection WHERE returned") == (1,)
+    assert _one("SELECT allowed_by FROM fact_enforcement_check LIMIT 1") == ("permit",)
+    # Each account's balance is the sum of its entries.
+    assert _one("SELECT sum(balance_pence), count(*) FROM dim_rent_account") == (
+        small.ledger_pence,
+        3,
+    )
+    assert _one(
+        "SELECT count(*) FROM fact_rent_ledger f JOIN dim_date d ON d.date = f.posted_on "
+        "WHERE d.financial_year = '2026-27'"
+    ) == (18,)
+    parquet = warehouse_dir / "parquet"
+    assert sorted(p.name for p in (parquet / "fact_rent_ledger").iterdir()) == ["year=2026"]
+    assert {p.name for p in (parquet / "fact_rent_ledger" / "year=2026").iterdir()} == {
+        "month=10",
+        "month=11",
+    }
+    with warehouse.connect() as con:
+        from_parquet = con.execute(
+            f"SELECT count(*), sum(amount_pence) FROM read_parquet("
+            f"'{parquet}/fact_rent_ledger/**/*.parquet', hive_partitioning = true) "
+            "WHERE year = 2026 AND month = 11"
+        ).fetchone()
+        in_duckdb = con.execute(
+            "SELECT count(*), sum(amount_pence) FROM fact_rent_ledger WHERE month = 11"
+        ).fetchone()
+    assert from_parquet == in_duckdb
+
+
+def test_a_days_new_data_is_an_incremental_build_that_rewrites_only_its_partitions(
+    small, warehouse_dir
+):
+    first = build()
+    added = add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    permit = Permit.objects.order_by("pk").first()
+    permit.status = Permit.Status.CANCELLED
+    permit.refunded_pence = 4_000
+    permit.save()
+
+    second = build()
+
+    assert not second.full
+    assert second.rows_read["ledger"] == 2  # only the new entries
+    assert _one("SELECT sum(amount_pence) FROM fact_rent_ledger") == (small.ledger_pence + added,)
+    assert _one(
+        "SELECT count(*), sum(refunded_pence) FROM fact_permit WHERE status = 'cancelled'"
+    ) == (
+        1,
+        4_000,
+    )
+    assert _one("SELECT count(*) FROM fact_permit") == (3,)
+    # October's ledger partition did not change: it is the same file, linked, not rewritten.
+    old = next((first.build / "parquet/fact_rent_ledger/year=2026/month=10").glob("*.parquet"))
+    new = next((second.build / "parquet/fact_rent_ledger/year=2026/month=10").glob("*.parquet"))
+    assert os.stat(old).st_ino == os.stat(new).st_ino
+    assert (second.build / "parquet/fact_rent_ledger/year=2026/month=12").is_dir()
+    # The build before stays on disk for readers that opened it; older ones go.
+    third = build()
+    assert sorted(p.name for p in (warehouse_dir / "builds").iterdir()) == sorted(
+        [second.build.name, third.build.name]
+    )
+
+
+def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, warehouse_dir):
+    published = build().build
+    # Foreign keys are checked when the transaction commits; the test's never does, so the
+    # source can hold what a broken import or a restore from a partial backup would leave.
+    LedgerEntry.objects.create(
+        account_id=987_654,
+        kind=LedgerEntry.Kind.CHARGE,
+        type_code="DBR",
+        posted_on=dt.date(2026, 11, 30),
+        amount_pence=12_345,
+        description="Rent",
+        source_key="orphan",
+    )
+
+    try:
+        with pytest.raises(CommandError, match="not published"):
+            call_command("insights", "build", full=True, quiet=True)
+    finally:  # the test database checks foreign keys when the test ends
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+            cursor.execute(f"DELETE FROM {table} WHERE source_key = 'orphan'")
+
+    report = (warehouse_dir / "last-build-report.txt").read_text()
+    assert "NOT published" in report
+    assert "FAILED  every fact_rent_ledger.account_key is in dim_rent_account.account_key" in report
+    assert "expected 0 rows missing, found 1 rows missing" in report
+    assert "987654" not in report  # samples are pseudonymised keys, never source IDs
+    assert warehouse.current_build() == published
+    assert not list((warehouse_dir / "builds").glob("*.building"))
+
+
+def test_a_balance_that_does_not_reconcile_stops_publication(small, warehouse_dir):
+    published = build().build
+    first, second = small.accounts[0], small.accounts[1]
+    # Someone edits posted entries in place (past the model's append-only guard): the totals
+    # still agree, but two accounts' balances no longer match what the warehouse holds.
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        for account, delta in ((first, 100), (second, -100)):
+            cursor.execute(
+                f"UPDATE {table} SET amount_pence = amount_pence + %s WHERE id = "
+                f"(SELECT min(id) FROM {table} WHERE account_id = %s)",
+                [delta, account.pk],
+            )
+    add_a_days_entries(first, dt.date(2026, 12, 7))
+    add_a_days_entries(second, dt.date(2026, 12, 7))
+
+    with pytest.raises(BuildFailed) as failure:
+        build()
+
+    failed = [r for r in failure.value.results if not r.passed]
+    assert [r.name for r in failed] == [
+        "rent balances reconcile to the ledger (2 accounts checked)"
+    ]
+    assert failed[0].found == "2 accounts differing"
+    assert "source" in failed[0].samples[0] and "warehouse" in failed[0].samples[0]
+    assert warehouse.current_build() == published
+
+
+def test_the_docs_tables_section_is_the_schema():
+    docs = Path(__file__).resolve().parents[3] / "docs" / "insights.md"
+    text = docs.read_text()
+    section = text.split("<!-- tables:start -->\n")[1].split("<!-- tables:end -->")[0]
+    assert section == schema.tables_markdown()
+
+
+def test_every_fact_reference_names_a_real_table_and_column():
+    for t in schema.TABLES.values():
+        for column, target in t.references.items():
+            assert column in t.column_names, (t.name, column)
+            table, target_column = target.split(".")
+            assert target_column in schema.table(table).column_names, target
