@@ -275,9 +275,9 @@ def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
             slug="rent-collected",
             title="Rent collected, by payment method",
             sentence=(
-                "Money paid into rent accounts each month, less payments the bank reversed, by "
-                "how tenants paid: Direct Debit, standing order or any other way (card, cash, "
-                "benefit)."
+                "Money paid into rent accounts each month by how tenants paid: Direct Debit, "
+                "standing order or any other way (card, bank transfer, benefit). Payments the "
+                "bank reversed are taken off as a row of their own."
             ),
             columns=[
                 MONTH,

@@ -241,22 +241,25 @@ METHOD_GROUPS = {
     "direct_debit": "Direct Debit",
     "standing_order": "Standing order",
     "other": "Other",
+    "reversed": "Reversed by the bank",
 }
 
 
 def rent_collected_by_method(con, filters: Filters) -> list[dict]:
-    """Money received on rent accounts each month by how it was paid (pence, net of
-    reversals); ``people`` is the number of accounts that paid."""
+    """Money received on rent accounts each month by how it was paid (pence); payments the
+    bank reversed are a row of their own, as a negative amount. ``people`` is the number of
+    accounts in the row."""
     where, params = filters.where("l.partition_date", ward_column="l.ward_code")
     return _rows(
         con,
         f"""
         SELECT date_trunc('month', l.partition_date)::DATE AS month,
-               m.method_group AS method,
+               CASE WHEN l.payment_method = 'reversal' THEN 'reversed' ELSE m.method_group END
+                   AS method,
                count(DISTINCT l.account_key) AS people,
                (-sum(l.amount_pence))::BIGINT AS collected_pence
         FROM fact_rent_ledger l JOIN dim_payment_method m USING (payment_method)
-        WHERE {where} AND m.is_payment
+        WHERE {where} AND (m.is_payment OR l.payment_method = 'reversal')
         GROUP BY 1, 2 ORDER BY 1, 2
         """,  # noqa: S608
         params,

@@ -101,9 +101,9 @@ def headlines(con, threshold: int) -> tuple[Filters | None, list[Headline]]:
     accounts, collected, charged = _one(
         con,
         "SELECT count(DISTINCT l.account_key) FILTER (WHERE m.is_payment), "  # noqa: S608
-        "coalesce(-sum(l.amount_pence) FILTER (WHERE m.is_payment), 0), "
-        "coalesce(sum(l.amount_pence) FILTER (WHERE m.method_group = 'not_payment' "
-        "AND l.amount_pence > 0), 0) "
+        "coalesce(-sum(l.amount_pence) FILTER (WHERE m.is_payment "
+        "OR l.payment_method = 'reversal'), 0), "
+        "coalesce(sum(l.amount_pence) FILTER (WHERE l.payment_method = 'charge'), 0) "
         "FROM fact_rent_ledger l JOIN dim_payment_method m USING (payment_method) "
         f"WHERE {filters.where('l.partition_date')[0]}",
         params,

@@ -111,6 +111,8 @@ def fill(con) -> None:
              "method_group": "standing_order"},
             {"payment_method": "card", "label": "Card", "is_payment": True,
              "method_group": "other"},
+            {"payment_method": "reversal", "label": "Reversal", "is_payment": False,
+             "method_group": "not_payment"},
         ],
     )  # fmt: skip
     _insert(
@@ -214,14 +216,15 @@ def fill(con) -> None:
     )
 
     # Rent: 22 accounts in Albion (0-9 pay by Direct Debit, 10-19 by standing order, 20-21 by
-    # card and miss November), 3 in Brook paying by card. £100 charged on the 1st of each month.
+    # card and miss November), 3 in Brook paying by card; account 0's November payment is
+    # reversed. £100 charged on the 1st of each month.
     accounts, ledger, collections = [], [], []
     entry = 0
     late = (20, 21)
     for a in range(25):
         ward = ALBION if a < 22 else BROOK
         method = "direct_debit" if a < 10 else "standing_order" if a < 20 else "card"
-        owes = 10000 if a in late else 0
+        owes = 10000 if a in late or a == 0 else 0
         accounts.append(
             {
                 "account_key": _key("acco", a),
@@ -252,6 +255,8 @@ def fill(con) -> None:
                         "partition_date": month.replace(day=3),
                     }
                 )
+    # The bank reverses account 0's November Direct Debit.
+    ledger.append(_ledger(entry + 1, 0, ALBION, "reversal", 10000, MONTHS[2].replace(day=20)))
     _insert(con, "dim_rent_account", accounts)
     _insert(con, "fact_rent_ledger", ledger)
     _insert(con, "fact_dd_collection", collections)

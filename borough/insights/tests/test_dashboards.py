@@ -151,9 +151,10 @@ def test_savings_use_the_profile_unit_costs(analyst, small_warehouse):
 def test_rent_dashboard_shows_methods_arrears_and_suspense(analyst, small_warehouse):
     html = analyst.get("/staff/insights/dashboards/rent").content.decode()
     found = tables(html)
-    assert found["rent-collected-table"][-3:] == [
+    assert found["rent-collected-table"][-4:] == [
         ["November 2026", "Direct Debit", "10", "£1,000.00"],
         ["November 2026", "Other", "[c]", "[c]"],  # the 3 Brook tenants
+        ["November 2026", "Reversed by the bank", "[c]", "[c]"],
         ["November 2026", "Standing order", "10", "£1,000.00"],
     ]
     assert found["direct-debits-on-time-table"][1] == ["September 2026", "10", "10", "100.0%"]
