@@ -63,28 +63,27 @@ def _charts(request: HttpRequest, dashboard):
 
 
 @staff_area("insights")
-def dashboard_page(request: HttpRequest, slug: str) -> HttpResponse:
-    dashboard = _dashboard(slug)
-    form, charts = _charts(request, dashboard)
+def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
+    board = _dashboard(dashboard)
+    form, charts = _charts(request, board)
     return render(
         request,
         "insights/dashboards/dashboard.html",
         {
-            "dashboard": dashboard,
+            "dashboard": board,
             "form": form,
             "charts": charts,
             "build": build_id(),
-            "page_title": dashboard.title,
+            "page_title": board.title,
         },
         status=400 if form is not None and form.errors else 200,
     )
 
 
 @staff_area("insights")
-def dashboard_csv(request: HttpRequest, slug: str, chart: str) -> HttpResponse:
+def dashboard_csv(request: HttpRequest, dashboard: str, chart: str) -> HttpResponse:
     """One chart's table as CSV, under the same filters as the page that links to it."""
-    dashboard = _dashboard(slug)
-    form, charts = _charts(request, dashboard)
+    form, charts = _charts(request, _dashboard(dashboard))
     if form is None:
         raise Http404("No warehouse has been built yet.")
     if form.errors:

@@ -10,12 +10,12 @@ urlpatterns: list = [
     # Dashboards and the public "How our services are doing" page (dashboards*.py, public*.py).
     path("staff/insights/dashboards/", dashboards_views.dashboard_list, name="dashboards"),
     path(
-        "staff/insights/dashboards/<slug:slug>",
+        "staff/insights/dashboards/<slug:dashboard>",
         dashboards_views.dashboard_page,
         name="dashboard",
     ),
     path(
-        "staff/insights/dashboards/<slug:slug>/<slug:chart>.csv",
+        "staff/insights/dashboards/<slug:dashboard>/<slug:chart>.csv",
         dashboards_views.dashboard_csv,
         name="dashboard-csv",
     ),
