@@ -76,24 +76,44 @@ def wards(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ]
 
 
+def _by_month(
+    con, filters: Filters, table: str, figures: str, condition: str = "", ward: bool = False
+) -> list[dict]:
+    """One row a month of ``table`` under the filters: ``month``, ``people`` (its rows) and the
+    ``figures`` (SQL select items written in this module)."""
+    where, params = filters.where(ward_column="ward_code" if ward else None)
+    return _rows(
+        con,
+        f"""
+        SELECT date_trunc('month', partition_date)::DATE AS month, count(*) AS people, {figures}
+        FROM {table}
+        WHERE {where} {"AND " + condition if condition else ""}
+        GROUP BY 1 ORDER BY 1
+        """,  # noqa: S608
+        params,
+    )
+
+
+def _count_and_share(flag: str, name: str) -> str:
+    """How many rows have ``flag``, as ``name``, and their share of the rows, as ``share``."""
+    return (
+        f"count(*) FILTER (WHERE {flag}) AS {name}, "
+        f"count(*) FILTER (WHERE {flag})::DOUBLE / count(*) AS share"
+    )
+
+
 # --- applications and verification ---------------------------------------------------------
 
 
 def applications_by_month(con, filters: Filters) -> list[dict]:
     """Permit applications decided each month, and the share decided with no officer."""
-    where, params = filters.where(ward_column="ward_code")
-    return _rows(
+    return _by_month(
         con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people,
-               count(*) FILTER (WHERE decided_automatically) AS automatic,
-               count(*) FILTER (WHERE decided_automatically)::DOUBLE / count(*) AS share
-        FROM fact_permit_application
-        WHERE {where} AND decided_at IS NOT NULL
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "fact_permit_application",
+        _count_and_share("decided_automatically", "automatic"),
+        "decided_at IS NOT NULL",
+        ward=True,
     )
 
 
@@ -153,18 +173,7 @@ def verifications_by_service(con, filters: Filters) -> list[dict]:
 
 def automatic_checks_by_month(con, filters: Filters) -> list[dict]:
     """Verifications answered with no officer each month: the checks an officer did not do."""
-    where, params = filters.where()
-    return _rows(
-        con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people
-        FROM fact_verification
-        WHERE {where} AND decided_automatically
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
-    )
+    return _by_month(con, filters, "fact_verification", "1 AS one", "decided_automatically")
 
 
 # --- parking ---------------------------------------------------------------------------------
@@ -201,38 +210,18 @@ def permits_by_band(con, filters: Filters) -> list[dict]:
 
 def permit_money_by_month(con, filters: Filters) -> list[dict]:
     """Paid for permits issued each month, and refunded on them since (pence)."""
-    where, params = filters.where(ward_column="ward_code")
-    return _rows(
+    return _by_month(
         con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people,
-               sum(paid_pence)::BIGINT AS paid_pence,
-               sum(refunded_pence)::BIGINT AS refunded_pence,
-               (sum(paid_pence) - sum(refunded_pence))::BIGINT AS net_pence
-        FROM fact_permit
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "fact_permit",
+        "sum(paid_pence)::BIGINT AS paid_pence, sum(refunded_pence)::BIGINT AS refunded_pence, "
+        "(sum(paid_pence) - sum(refunded_pence))::BIGINT AS net_pence",
+        ward=True,
     )
 
 
 def enforcement_checks_by_month(con, filters: Filters) -> list[dict]:
-    where, params = filters.where()
-    return _rows(
-        con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people,
-               count(*) FILTER (WHERE allowed) AS allowed,
-               count(*) FILTER (WHERE allowed)::DOUBLE / count(*) AS share
-        FROM fact_enforcement_check
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
-    )
+    return _by_month(con, filters, "fact_enforcement_check", _count_and_share("allowed", "allowed"))
 
 
 # --- rent ------------------------------------------------------------------------------------
@@ -371,36 +360,22 @@ def suspense_by_age(con, as_at: dt.date) -> list[dict]:
 
 
 def suspense_by_month(con, filters: Filters) -> list[dict]:
-    where, params = filters.where()
-    return _rows(
+    return _by_month(
         con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people, sum(amount_pence)::BIGINT AS amount_pence,
-               count(*) FILTER (WHERE open) AS still_open
-        FROM fact_suspense
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "fact_suspense",
+        "sum(amount_pence)::BIGINT AS amount_pence, count(*) FILTER (WHERE open) AS still_open",
     )
 
 
 def statement_lines_matched(con, filters: Filters) -> list[dict]:
     """Money-in bank statement lines each month and the share posted with no officer."""
-    where, params = filters.where()
-    return _rows(
+    return _by_month(
         con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               count(*) AS people,
-               count(*) FILTER (WHERE matched_automatically) AS automatic,
-               count(*) FILTER (WHERE matched_automatically)::DOUBLE / count(*) AS share
-        FROM fact_statement_line
-        WHERE {where} AND amount_pence > 0
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "fact_statement_line",
+        _count_and_share("matched_automatically", "automatic"),
+        "amount_pence > 0",
     )
 
 
@@ -421,17 +396,12 @@ def feedback_ratings(con, filters: Filters) -> list[dict]:
 
 
 def feedback_by_month(con, filters: Filters) -> list[dict]:
-    where, params = filters.where()
-    return _rows(
+    return _by_month(
         con,
-        f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month, count(*) AS people,
-               avg(satisfaction) AS rating,
-               count(*) FILTER (WHERE satisfaction >= 4)::DOUBLE / count(*) AS share
-        FROM fact_feedback WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "fact_feedback",
+        "avg(satisfaction) AS rating, "
+        "count(*) FILTER (WHERE satisfaction >= 4)::DOUBLE / count(*) AS share",
     )
 
 
