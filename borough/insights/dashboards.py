@@ -10,6 +10,8 @@ the staff dashboards stop there.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -520,3 +522,33 @@ DASHBOARDS = {
         ),
     ]
 }
+
+
+class ResultCache:
+    """The last ``size`` results, by key. A published warehouse never changes (a new build gets
+    a new ID), so a dashboard's charts for one build, filters and day can be kept and served
+    again: a CSV download reuses the page's queries, and a repeat view queries nothing."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key, make: Callable):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+RESULTS = ResultCache()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from borough.core.access import staff_area
 from borough.insights import dashboards_queries, warehouse
-from borough.insights.dashboards import DASHBOARDS, Context
+from borough.insights.dashboards import DASHBOARDS, RESULTS, Context
 from borough.insights.dashboards_forms import DashboardFiltersForm
 
 
@@ -44,21 +44,28 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
 
 def _charts(request: HttpRequest, dashboard):
     """The filter form and, when it is valid, the dashboard's charts; (None, None) with no
-    warehouse."""
+    warehouse. Results are kept per build (``RESULTS``)."""
+    build = warehouse.current_build()
+    if build is None:
+        return None, None
     try:
         con = warehouse.connect()
     except warehouse.WarehouseMissing:
         return None, None
     with con:
-        form = DashboardFiltersForm(
-            request.GET,
-            months=dashboards_queries.months(con),
-            wards=dashboards_queries.wards(con),
+        months, wards = RESULTS.get_or_make(
+            (str(build), "filters"),
+            lambda: (dashboards_queries.months(con), dashboards_queries.wards(con)),
         )
+        form = DashboardFiltersForm(request.GET, months=months, wards=wards)
         charts = []
         if form.is_valid():
             context = Context.from_profile(timezone.localdate())
-            charts = dashboard.charts(con, form.filters(), context)
+            filters = form.filters()
+            charts = RESULTS.get_or_make(
+                (str(build), dashboard.slug, filters, context),
+                lambda: dashboard.charts(con, filters, context),
+            )
     return form, charts
 
 
