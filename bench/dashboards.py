@@ -130,7 +130,7 @@ def _measure() -> None:
     user, _ = create_staff_account("bench.analyst", ["data-analyst"])
     client = Client()
     client.force_login(user)
-    context = Context.from_profile(timezone.localdate())
+    context = Context.from_profile(timezone.localdate())  # no build: nothing kept
     with warehouse.connect() as con:
         months = dashboards_queries.months(con)
         wards = dashboards_queries.wards(con)

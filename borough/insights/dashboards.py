@@ -33,16 +33,25 @@ class Context:
     minutes_per_manual_check: int
     officer_hour_pence: int
     today: dt.date
+    #: The published build's folder: what the results of whole-warehouse queries are kept by.
+    build: str = ""
 
     @classmethod
-    def from_profile(cls, today: dt.date) -> Context:
+    def from_profile(cls, today: dt.date, build: str = "") -> Context:
         council = settings.COUNCIL
         return cls(
             threshold=council.insights.disclosure_threshold,
             minutes_per_manual_check=council.insights.minutes_per_manual_check,
             officer_hour_pence=council.unit_costs.officer_hour_pence,
             today=today,
+            build=build,
         )
+
+    def per_build(self, name: str, query: Callable, con):
+        """``query(con)``, run once for this build and kept (``RESULTS``)."""
+        if not self.build:
+            return query(con)
+        return RESULTS.get_or_make((self.build, name), lambda: query(con))
 
 
 def suppress(rows: list[dict], columns: list[Column], threshold: int) -> list[dict]:
@@ -266,9 +275,13 @@ def parking(con, filters: Filters, ctx: Context) -> list[Chart]:
 
 
 def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
+    # Counting accounts and carrying balances month to month reads the whole ledger: done once
+    # a build, by ward and month, and added up for each choice of filters.
+    collected_cube = ctx.per_build("rent-collected", q.rent_collected_cube, con)
+    arrears_cube = ctx.per_build("arrears", q.arrears_cube, con)
     collected = [
         {**row, "method": q.METHOD_GROUPS.get(row["method"], row["method"])}
-        for row in _months(q.rent_collected_by_method(con, filters))
+        for row in _months(q.rent_collected_by_method(collected_cube, filters))
     ]
     return [
         _chart(
@@ -312,7 +325,7 @@ def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
         ),
         _chart(
             ctx,
-            _months(q.arrears_by_month_end(con, filters)),
+            _months(q.arrears_by_month_end(arrears_cube, filters)),
             slug="arrears-trend",
             title="Rent arrears at each month's end",
             sentence=(

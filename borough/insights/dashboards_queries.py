@@ -15,6 +15,7 @@ suspense, feedback) ignore the ward filter, and the page says so.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -234,25 +235,42 @@ METHOD_GROUPS = {
 }
 
 
-def rent_collected_by_method(con, filters: Filters) -> list[dict]:
-    """Money received on rent accounts each month by how it was paid (pence); payments the
-    bank reversed are a row of their own, as a negative amount. ``people`` is the number of
-    accounts in the row."""
-    where, params = filters.where("l.partition_date", ward_column="l.ward_code")
+def rent_collected_cube(con) -> list[dict]:
+    """Money received on rent accounts by month, ward and how it was paid, over the whole
+    warehouse: the rows ``rent_collected_by_method`` adds up for any filters. Payments the
+    bank reversed are their own method (``reversed``), as a negative amount. ``people`` is the
+    accounts in the row: an account is in one ward, so the counts of wards add up."""
     return _rows(
         con,
-        f"""
-        SELECT date_trunc('month', l.partition_date)::DATE AS month,
+        """
+        SELECT date_trunc('month', l.partition_date)::DATE AS month, l.ward_code,
                CASE WHEN l.payment_method = 'reversal' THEN 'reversed' ELSE m.method_group END
                    AS method,
                count(DISTINCT l.account_key) AS people,
                (-sum(l.amount_pence))::BIGINT AS collected_pence
         FROM fact_rent_ledger l JOIN dim_payment_method m USING (payment_method)
-        WHERE {where} AND (m.is_payment OR l.payment_method = 'reversal')
-        GROUP BY 1, 2 ORDER BY 1, 2
-        """,  # noqa: S608
-        params,
+        WHERE m.is_payment OR l.payment_method = 'reversal'
+        GROUP BY ALL
+        """,
+        [],
     )
+
+
+def rent_collected_by_method(cube: list[dict], filters: Filters) -> list[dict]:
+    """Money received each month by method (pence) under the filters, from the cube."""
+    totals: dict[tuple, dict] = {}
+    for row in cube:
+        if not filters.start <= row["month"] <= filters.end:
+            continue
+        if filters.ward is not None and row["ward_code"] != filters.ward:
+            continue
+        key = (row["month"], row["method"])
+        total = totals.setdefault(
+            key, {"month": row["month"], "method": row["method"], "people": 0, "collected_pence": 0}
+        )
+        total["people"] += row["people"]
+        total["collected_pence"] += row["collected_pence"]
+    return [totals[key] for key in sorted(totals)]
 
 
 def direct_debits_on_time(con, filters: Filters) -> list[dict]:
@@ -274,40 +292,58 @@ def direct_debits_on_time(con, filters: Filters) -> list[dict]:
     )
 
 
-def arrears_by_month_end(con, filters: Filters) -> list[dict]:
-    """Arrears at the end of each month: the sum of every account's balance that was owed
-    (above zero) on that day, from the ledger; ``people`` is the accounts in arrears."""
-    ward = "AND ward_code = ?" if filters.ward is not None else ""
-    params: list[Any] = [filters.end]
-    if filters.ward is not None:
-        params.append(filters.ward)
-    params += [filters.start, filters.end]
+def arrears_cube(con) -> list[dict]:
+    """Arrears by ward from each month on, over the whole warehouse: each account's balance
+    at the end of each month it has entries in counts (if above zero) until the next such
+    month, so each ward's arrears change only in the months it has rows for."""
     return _rows(
         con,
-        f"""
+        """
         WITH monthly AS (
-            SELECT account_key, date_trunc('month', posted_on)::DATE AS month,
-                   sum(amount_pence) AS amount
-            FROM fact_rent_ledger
-            WHERE posted_on <= ? {ward}
-            GROUP BY 1, 2
+            SELECT account_key, any_value(ward_code) AS ward_code,
+                   date_trunc('month', posted_on)::DATE AS month, sum(amount_pence) AS amount
+            FROM fact_rent_ledger GROUP BY account_key, date_trunc('month', posted_on)
         ), running AS (
-            SELECT account_key, month,
-                   sum(amount) OVER (PARTITION BY account_key ORDER BY month) AS balance
-            FROM monthly
-        ), month_ends AS (
-            SELECT DISTINCT month_start AS month FROM dim_date
-            WHERE month_start BETWEEN date_trunc('month', ?::DATE) AND ?
-        ), accounts AS (SELECT DISTINCT account_key FROM running)
-        SELECT e.month,
-               count(*) FILTER (WHERE r.balance > 0) AS people,
-               coalesce(sum(r.balance) FILTER (WHERE r.balance > 0), 0)::BIGINT AS arrears_pence
-        FROM month_ends e CROSS JOIN accounts a
-        ASOF JOIN running r ON r.account_key = a.account_key AND r.month <= e.month
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+            SELECT ward_code, month, lead(month) OVER w AS next_month,
+                   sum(amount) OVER (w ROWS UNBOUNDED PRECEDING) AS balance
+            FROM monthly WINDOW w AS (PARTITION BY account_key ORDER BY month)
+        ), changes AS (
+            SELECT ward_code, month, greatest(balance, 0) AS owed, (balance > 0)::INTEGER AS n
+            FROM running
+            UNION ALL
+            SELECT ward_code, next_month, -greatest(balance, 0), -(balance > 0)::INTEGER
+            FROM running WHERE next_month IS NOT NULL
+        )
+        SELECT ward_code, month,
+               sum(sum(n)) OVER (PARTITION BY ward_code ORDER BY month)::BIGINT AS people,
+               sum(sum(owed)) OVER (PARTITION BY ward_code ORDER BY month)::BIGINT
+                   AS arrears_pence
+        FROM changes GROUP BY ward_code, month ORDER BY ward_code, month
+        """,
+        [],
     )
+
+
+def arrears_by_month_end(cube: list[dict], filters: Filters) -> list[dict]:
+    """Arrears at the end of each month of the filters: the sum of every account's balance
+    that was owed (above zero) on that day, from the ledger (through ``arrears_cube``);
+    ``people`` is the accounts in arrears."""
+    by_ward: dict[str, list[dict]] = {}
+    for row in cube:
+        if filters.ward is None or row["ward_code"] == filters.ward:
+            by_ward.setdefault(row["ward_code"], []).append(row)
+    out = []
+    month = filters.start.replace(day=1)
+    while month <= filters.end:
+        people = arrears = 0
+        for rows in by_ward.values():
+            at = bisect.bisect_right([r["month"] for r in rows], month) - 1
+            if at >= 0:
+                people += rows[at]["people"]
+                arrears += rows[at]["arrears_pence"]
+        out.append({"month": month, "people": people, "arrears_pence": arrears})
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return out
 
 
 def arrears_by_ward(con, filters: Filters) -> list[dict]:

@@ -60,7 +60,7 @@ def _charts(request: HttpRequest, dashboard):
         form = DashboardFiltersForm(request.GET, months=months, wards=wards)
         charts = []
         if form.is_valid():
-            context = Context.from_profile(timezone.localdate())
+            context = Context.from_profile(timezone.localdate(), str(build))
             filters = form.filters()
             charts = RESULTS.get_or_make(
                 (str(build), dashboard.slug, filters, context),
