@@ -96,6 +96,7 @@ class Chart:
     series: str | None = None
     mark: Literal["bar", "line", "bar-horizontal"] = "bar"
     notes: list[str] = field(default_factory=list)
+    _svg: Markup | None = field(default=None, init=False, repr=False, compare=False)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -212,12 +213,17 @@ class Chart:
                 labelFontSize=13, titleFontSize=14, labelColor=TEXT_COLOUR, titleColor=TEXT_COLOUR
             )
             .configure_view(stroke=None)
-            .to_dict()
+            # The spec is made here from known columns: checking it against Vega-Lite's JSON
+            # schema on every page would cost more than drawing it.
+            .to_dict(validate=False)
         )
 
     def svg(self) -> Markup:
-        spec = json.dumps(self.spec(), sort_keys=True)
-        return accessible_svg(draw_svg(spec), self.slug, self.title, self.description())
+        """The chart drawn, made once for this chart (charts are kept with a build's results)."""
+        if self._svg is None:
+            spec = json.dumps(self.spec(), sort_keys=True)
+            self._svg = accessible_svg(draw_svg(spec), self.slug, self.title, self.description())
+        return self._svg
 
 
 @lru_cache(maxsize=512)
