@@ -9,20 +9,22 @@ from django.shortcuts import render
 from borough.core.access import public
 from borough.insights import public as figures
 from borough.insights import warehouse
+from borough.insights.dashboards import RESULTS
 
 
 @public
 def how_we_are_doing(request: HttpRequest) -> HttpResponse:
     period, headlines = None, []
-    try:
-        con = warehouse.connect()
-    except warehouse.WarehouseMissing:
-        con = None
-    if con is not None:
-        with con:
-            period, headlines = figures.headlines(
-                con, settings.COUNCIL.insights.disclosure_threshold
-            )
+    build = warehouse.current_build()
+    if build is not None:
+        threshold = settings.COUNCIL.insights.disclosure_threshold
+
+        def work_out():
+            with warehouse.connect() as con:
+                return figures.headlines(con, threshold)
+
+        # A build never changes: its figures are worked out once and kept.
+        period, headlines = RESULTS.get_or_make((str(build), "public", threshold), work_out)
     return render(
         request,
         "insights/public/how_we_are_doing.html",
