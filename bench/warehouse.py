@@ -5,7 +5,7 @@
 ``size`` is rent ledger entries (default 10,000,000); the source also gets size/10 permit
 applications, each with its permit, over size/200 rent accounts and their properties (names
 and registrations from ``borough.synth``). Generated once per backend, size and seed, with bulk
-inserts, and kept in ``<tmp>/borough-bench-cache/`` (the benchmark works on a copy, so the cache
+inserts, and kept in ``<tmp>/borough-bench-warehouse-cache/`` (the benchmark works on a copy, so the cache
 stays as generated; delete the folder to free the space).
 
 Measured, each through the command in its own process (``python -m borough insights build``):
@@ -38,6 +38,15 @@ POSTGRES = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", "postgres://postgres@127
 WARDS = 21
 START = dt.date(2024, 12, 2)  # a Monday: two years of weekly rent before today
 QUERY_RUNS = 15
+LEDGER_COLUMNS = [
+    "account_id",
+    "kind",
+    "type_code",
+    "posted_on",
+    "amount_pence",
+    "description",
+    "source_key",
+]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +59,8 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     seed = options.seed if options else 15
     postgres = bool(options and options.postgres)
     backend = "postgresql" if postgres else "sqlite"
-    cache = Path(tempfile.gettempdir()) / "borough-bench-cache" / f"warehouse-{backend}-{n}-{seed}"
+    cache = Path(tempfile.gettempdir()) / "borough-bench-warehouse-cache" / f"{backend}-{n}-{seed}"
+    load_before = os.getloadavg()
     started = time.perf_counter()
     if not (cache / "ready").exists():
         shutil.rmtree(cache, ignore_errors=True)
@@ -63,11 +73,11 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         env = _env(work, n, seed, postgres)
         _copy_source(cache, work, n, seed, postgres)
         progress("full build")
-        full_s, full_mb, full_out = _build(env, ["--full"], progress)
+        full_s, full_mb, full_cpu, full_out = _build(env, ["--full"], progress)
         progress("a day's new data")
         _child("add-day", work, n, seed, postgres, progress)
         progress("incremental build")
-        inc_s, inc_mb, inc_out = _build(env, [], progress)
+        inc_s, inc_mb, inc_cpu, inc_out = _build(env, [], progress)
         progress("queries")
         queries = _queries(work / "warehouse" / "warehouse.duckdb")
     finally:
@@ -81,13 +91,16 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         "generate_or_cache_s": round(generated_s, 1),
         "full_build_s": round(full_s, 2),
         "full_build_peak_rss_mb": full_mb,
+        "full_build_cpu_s": full_cpu,
         "incremental_build_s": round(inc_s, 2),
         "incremental_build_peak_rss_mb": inc_mb,
+        "incremental_build_cpu_s": inc_cpu,
         "query_p95_ms": queries["p95_ms"],
         "queries": queries["by_query"],
         "full_build_said": full_out,
         "incremental_build_said": inc_out,
-        "loadavg": os.getloadavg(),
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
         "targets": {"full_build_s": 60, "incremental_build_s": 5, "query_p95_ms": 300},
     }
 
@@ -148,7 +161,7 @@ def _child(step: str, folder: Path, n: int, seed: int, postgres: bool, progress)
         raise RuntimeError(f"{step} failed ({child.returncode})")
 
 
-def _build(env: dict, args: list[str], progress) -> tuple[float, float, str]:
+def _build(env: dict, args: list[str], progress) -> tuple[float, float, float, str]:
     command = [sys.executable, "-m", "borough", "insights", "build", *args]
     started = time.perf_counter()
     child = subprocess.Popen(
@@ -165,7 +178,9 @@ def _build(env: dict, args: list[str], progress) -> tuple[float, float, str]:
     reader.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError("the build failed: " + "".join(out))
-    return seconds, round(usage.ru_maxrss / 1024, 1), "".join(out).strip()
+    # CPU seconds (user + system) say what the build costs when the shared machine is busy.
+    cpu = round(usage.ru_utime + usage.ru_stime, 1)
+    return seconds, round(usage.ru_maxrss / 1024, 1), cpu, "".join(out).strip()
 
 
 def _queries(database: Path) -> dict:
@@ -368,15 +383,7 @@ def _generate(n: int, seed: int) -> None:
     started = time.perf_counter()
     count = w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         ledger(),
         {},
     )
@@ -504,15 +511,7 @@ def _add_day(n: int, seed: int) -> None:
     started = time.perf_counter()
     w.write(
         LedgerEntry,
-        [
-            "account_id",
-            "kind",
-            "type_code",
-            "posted_on",
-            "amount_pence",
-            "description",
-            "source_key",
-        ],
+        LEDGER_COLUMNS,
         (
             (
                 1 + i % accounts,

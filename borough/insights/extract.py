@@ -144,7 +144,7 @@ def sources() -> list[Source]:
                 ("issued_at", "TIMESTAMPTZ"),
                 ("updated_at", "TIMESTAMPTZ"),
             ),
-            f"SELECT a.id, a.resident_id, CASE WHEN a.renews_id IS NULL THEN 'new' ELSE 'renewal' END, a.permit_type, a.zone_id, a.property_id, "
+            f"SELECT a.id, a.resident_id, CASE WHEN a.renews_id IS NULL THEN 'new' ELSE 'renewal' END AS journey, a.permit_type, a.zone_id, a.property_id, "
             f"a.band, a.duration_months, a.price_pence, a.vehicle_found, "
             f"a.verification_decision, a.status, a.decided_by_id, a.created_at, p.issued_at, "
             f"a.updated_at FROM {t['application']} a "
@@ -357,8 +357,8 @@ def increment_sql(src: Source, state: dict | None) -> tuple[str, list]:
     if src.mode == "append":
         return f"{src.sql} WHERE {src.id_column} > %s", [high]
     since = state.get("max_changed")
-    if not since:
-        return f"{src.sql} WHERE {src.id_column} > %s", [high]
+    if not since:  # nothing had changed by the last build: any change time is news
+        return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} IS NOT NULL", [high]
     since = dt.datetime.fromisoformat(since) - OVERLAP
     return (
         f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s",
@@ -376,6 +376,14 @@ def read_into(
     names = [n for n, _ in src.columns]
     casts = ", ".join(f'CAST("{n}" AS {ty})' for n, ty in src.columns)
     sql, params = increment_sql(src, state)
+    if connection.vendor == "sqlite":
+        # Django parses every date and time SQLite returns into Python objects (most of the
+        # read's time at a million rows); as text they go to DuckDB, which parses them itself.
+        outer = ", ".join(
+            f'CAST(q."{n}" AS TEXT)' if ty in ("DATE", "TIMESTAMPTZ") else f'q."{n}"'
+            for n, ty in src.columns
+        )
+        sql = f"SELECT {outer} FROM ({sql}) q"
     rows = 0
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
@@ -398,7 +406,8 @@ def read_into(
 def _column(values: tuple) -> pa.Array:
     # Dates and times come as strings from SQLite and as objects from PostgreSQL; JSON lists
     # (datasets_read) as text or lists. DuckDB casts the strings; lists are joined here.
-    if any(isinstance(v, list) for v in values):
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, list):
         return pa.array([None if v is None else json.dumps(v) for v in values], type=pa.string())
     try:
         return pa.array(values)

@@ -63,6 +63,12 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     from borough.housing.models import LedgerEntry, RentAccount
 
     assert RentAccount.objects.count() >= 1 and LedgerEntry.objects.count() >= 8
+    # The Insight warehouse is built, so the dashboards have data at once.
+    from borough.insights import warehouse
+
+    with warehouse.connect() as con:
+        built = con.execute("SELECT count(*) FROM fact_rent_ledger").fetchone()[0]
+    assert built == LedgerEntry.objects.count()
     statement = tmp_path / "synth" / "rent_statement.xml"
     assert statement.exists()
     out = io.StringIO()

@@ -35,6 +35,6 @@ def run(command, options: dict) -> None:
         f"Published the warehouse ({'full' if result.full else 'incremental'} build, "
         f"{result.seconds:.1f} s): {facts:,} fact rows, "
         f"{sum(result.rows_read.values()):,} source rows read, "
-        f"{len(result.results)} checks passed, {result.partitions_written} Parquet files written. "
-        f"{result.build}"
+        f"{len(result.results)} checks passed, {result.partitions_written} Parquet files written "
+        f"(seconds: {', '.join(f'{k} {v}' for k, v in result.stages.items())}). {result.build}"
     )

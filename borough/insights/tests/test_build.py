@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
-from borough.housing.models import LedgerEntry
+from borough.housing.models import BankLine, LedgerEntry
 from borough.insights import schema, warehouse
 from borough.insights.build import BuildFailed, build
 from borough.insights.tests.factories import add_a_days_entries, make_small_borough
@@ -83,6 +84,8 @@ def test_a_days_new_data_is_an_incremental_build_that_rewrites_only_its_partitio
     permit.status = Permit.Status.CANCELLED
     permit.refunded_pence = 4_000
     permit.save()
+    # A later statement's import matched the line held in suspense, with no officer.
+    BankLine.objects.filter(outcome="suspense").update(outcome="posted", resolved_at=timezone.now())
 
     second = build()
 
@@ -96,6 +99,8 @@ def test_a_days_new_data_is_an_incremental_build_that_rewrites_only_its_partitio
         4_000,
     )
     assert _one("SELECT count(*) FROM fact_permit") == (3,)
+    assert _one("SELECT count(*) FROM fact_suspense") == (0,)
+    assert _one("SELECT count(*) FROM fact_statement_line WHERE outcome = 'posted'") == (2,)
     # October's ledger partition did not change: it is the same file, linked, not rewritten.
     old = next((first.build / "parquet/fact_rent_ledger/year=2026/month=10").glob("*.parquet"))
     new = next((second.build / "parquet/fact_rent_ledger/year=2026/month=10").glob("*.parquet"))
@@ -180,3 +185,10 @@ def test_every_fact_reference_names_a_real_table_and_column():
             assert column in t.column_names, (t.name, column)
             table, target_column = target.split(".")
             assert target_column in schema.table(table).column_names, target
+
+
+def test_the_scheduled_job_builds_and_publishes(small, warehouse_dir):
+    call_command("insights", "schedule")  # tests run jobs at once
+
+    assert warehouse.current_build() is not None
+    assert _one("SELECT count(*) FROM fact_rent_ledger") == (18,)
