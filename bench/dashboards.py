@@ -66,7 +66,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         env = warehouse_bench._env(work, n, seed, False)
         warehouse_bench._copy_source(cache, work, n, seed, False)
         progress("building the warehouse")
-        build_s, _mb, _said = warehouse_bench._build(env, ["--full"], progress)
+        build_s, *_ = warehouse_bench._build(env, ["--full"], progress)
         progress(f"  built in {build_s:.1f} s; measuring the dashboards")
         child = subprocess.run(
             [sys.executable, __file__, "measure"],
