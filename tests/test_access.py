@@ -35,6 +35,8 @@ SAMPLE_KWARGS = {
     "level": "0",
     "index": "000",
     "width": "1",
+    "dashboard": "rent",
+    "chart": "arrears-by-ward",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

@@ -400,6 +400,17 @@ class OpenData(_Strict):
     round_to: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class Insights(_Strict):
+    """Insight (``[insights]``): what a check by hand costs.
+
+    An application settled by automatic verification saves ``minutes_per_manual_check`` of an
+    officer's time, valued at ``unit_costs.officer_hour_pence``. The disclosure rule of the
+    dashboards, the public page and open data is ``[open_data] threshold``.
+    """
+
+    minutes_per_manual_check: Annotated[int, Field(ge=1, le=480)] = 20
+
+
 class CouncilProfile(_Strict):
     name: str
     short_name: str
@@ -417,6 +428,7 @@ class CouncilProfile(_Strict):
     housing: Housing = Field(default_factory=Housing)
     open_data: OpenData = Field(default_factory=OpenData)
     retention: Retention = Field(default_factory=Retention)
+    insights: Insights = Field(default_factory=Insights)
 
     @field_validator("services")
     @classmethod

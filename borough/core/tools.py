@@ -32,6 +32,13 @@ TOOLS = [
     ),
     Tool(
         "insights",
+        "Dashboards",
+        "Applications decided automatically, officer time saved, parking permits, rent "
+        "collection and feedback, by period and ward, from the warehouse.",
+        "insights:dashboards",
+    ),
+    Tool(
+        "insights",
         "Feedback",
         "What residents said through the feedback link.",
         "core:staff-feedback",
