@@ -29,6 +29,8 @@ SAMPLE_KWARGS = {
     "run_id": "1",
     "tenant_id": "1",
     "upload_id": "1",
+    "event_id": "1",
+    "code": "council_tax",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

@@ -71,6 +71,12 @@ LIMITS = {
         Limit("api-verify-staff", 30, 60, "POST /api/v1/verifications by one staff member"),
         Limit("api-enforcement-client", 600, 60, "GET /api/v1/parking/check by one API client"),
         Limit("api-enforcement-staff", 120, 60, "GET /api/v1/parking/check by one staff member"),
+        Limit(
+            "questioned-entry-account",
+            10,
+            86400,
+            "“I don't recognise this” questions asked from one resident account",
+        ),
     ]
 }
 
