@@ -29,7 +29,7 @@ from borough.transparency.questions import ask_about
 from borough.transparency.resident_forms import QuestionForm, TimelineFilterForm
 from borough.transparency.resident_view import entry
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10
 ASKED_KEY = "transparency_asked"
 QUESTION_LIMIT = "questioned-entry-account"
 
