@@ -236,9 +236,7 @@ def test_a_resident_questions_an_entry_and_reads_the_data_protection_officers_an
         _look(resident, "questions")
         resident.set_viewport_size(DESKTOP)
         resident.get_by_role("link", name=re.compile("Looked at your records")).click()
-        expect(resident.locator("main")).to_contain_text(
-            "Our data protection officer answered on"
-        )
+        expect(resident.locator("main")).to_contain_text("Our data protection officer answered on")
         expect(resident.locator("main")).to_contain_text("to deal with a repair")
         _no_names(resident)
         _look(resident, "answered")

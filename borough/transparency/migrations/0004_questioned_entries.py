@@ -6,30 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transparency', '0003_append_only_triggers'),
+        ("transparency", "0003_append_only_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuestionedEntry',
+            name="QuestionedEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('resident_id', models.CharField(db_index=True, max_length=40)),
-                ('question', models.TextField(blank=True, help_text='What the resident thinks is wrong')),
-                ('status', models.CharField(choices=[('open', 'Waiting for an answer'), ('answered', 'Answered')], db_index=True, default='open', max_length=10)),
-                ('answer', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('asked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='questioned_entries', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='transparency.datauseevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("resident_id", models.CharField(db_index=True, max_length=40)),
+                (
+                    "question",
+                    models.TextField(blank=True, help_text="What the resident thinks is wrong"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Waiting for an answer"), ("answered", "Answered")],
+                        db_index=True,
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("answer", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "asked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="questioned_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="transparency.datauseevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('answer', ''), ('answered_at__isnull', True), ('status', 'open')), models.Q(('answered_at__isnull', False), ('status', 'answered'), models.Q(('answer', ''), _negated=True)), _connector='OR'), name='questioned_entry_answer_matches_status')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("answer", ""), ("answered_at__isnull", True), ("status", "open")
+                            ),
+                            models.Q(
+                                ("answered_at__isnull", False),
+                                ("status", "answered"),
+                                models.Q(("answer", ""), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="questioned_entry_answer_matches_status",
+                    )
+                ],
             },
         ),
     ]
