@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from django import forms
 
-from borough.core.date_inputs import add_dates, check_order, clean_dates, date_input_params
+from borough.core.date_inputs import add_dates, check_order, clean_dates
+from borough.transparency.forms import ENDS, DateRangeInputs
 from borough.transparency.purposes import service_choices
 from borough.transparency.questions import ANSWER_MAX, QUESTION_MAX
 
-#: Each end of the date range: its field prefix, its legend and how its errors name it.
-ENDS = {"since": ("From", "‘from’"), "until": ("To", "‘to’")}
 
-
-class TimelineFilterForm(forms.Form):
+class TimelineFilterForm(DateRangeInputs, forms.Form):
     service = forms.ChoiceField(
         label="Service",
         required=False,
@@ -28,15 +26,8 @@ class TimelineFilterForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         clean_dates(self, data, {end: (which, "") for end, (_, which) in ENDS.items()})
-        check_order(
-            self, "since", "until", "The ‘to’ date must be the same as or after the ‘from’ date"
-        )
+        check_order(self, "since", "until", self.ORDER_MESSAGE)
         return data
-
-    def date_input(self, end: str) -> dict:
-        """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
-        legend, _ = ENDS[end]
-        return date_input_params(self, end, legend, self.wrong_parts[end], "For example, 27 3 2026")
 
     def filters(self) -> dict:
         """The keyword arguments for ``queries.events_for_resident``; call after ``is_valid``."""

@@ -8,56 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from borough.transparency.tests.resident_world import LONDON
+from borough.transparency.tests.resident_world import record as _record
 from tests.e2e._staff import PASSWORD, SHOTS, check_page
 from tests.e2e.conftest import _no_csp_violations, watch_csp_violations
 
-LONDON = ZoneInfo("Europe/London")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 320, "height": 720}
 EMAIL = "ada.resident@example.org"
 
 
-def _record(when: dt.datetime, resident_ids, **arguments):
-    from borough.transparency.services import record_data_use
-
-    defaults = {
-        "actor": None,
-        "actor_kind": "service",
-        "actor_label": "Parking permits service",
-        "purpose": "parking_permit_residency_check",
-        "action": "verification",
-        "datasets": ["council_tax"],
-        "reference": "PP-2026-000123",
-        "outcome": "verified",
-    }
-    with mock.patch("django.utils.timezone.now", return_value=when):
-        return record_data_use(subject_resident_ids=resident_ids, **{**defaults, **arguments})
-
-
 @pytest.fixture
 def log(transactional_db):
-    from django.utils import timezone
-
     from borough.core.services import create_staff_account
-    from borough.residents.models import SourceDataset
+    from borough.transparency.tests.resident_world import add_council_tax
 
-    SourceDataset.objects.create(
-        code="council_tax",
-        title="Council tax accounts",
-        owner="Revenues: Council Tax team",
-        description="Who is liable for council tax at each property.",
-        lawful_basis="The council must collect council tax.",
-        lawful_basis_reference="UK GDPR Art 6(1)(e) public task",
-        config_path="council_tax.toml",
-        config_sha256="0" * 64,
-        synced_at=timezone.now(),
-    )
+    add_council_tax(with_texts=False)
     officer, _ = create_staff_account(
         "oquenby", ["housing-officer"], password=PASSWORD, full_name="Olivia Quenby"
     )
@@ -82,28 +52,15 @@ def log(transactional_db):
 def _sign_in_resident(page: Page, base: str):
     """Open an email sign-in link and continue; the account's passed identity check then links
     it to R-ADA (as a parking application's check would)."""
-    from django.utils import timezone
-
     from borough.core.models import User
     from borough.core.views import magic_link_path
-    from borough.residents.verification.models import Verification
+    from borough.transparency.tests.resident_world import check
 
     page.goto(base + magic_link_path(EMAIL))
     page.locator("main form").get_by_role("button").click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Sign in")
     user = User.objects.residents().get(email=EMAIL)
-    Verification.objects.create(
-        purpose="parking_permit_residency_check",
-        requested_at=timezone.now(),
-        actor_kind="resident",
-        actor_user=user,
-        applicant={},
-        decision="verified",
-        resident_id="R-ADA",
-        match_probability=0.99,
-        index_linked_at="2026-01-01",
-        seconds=0.01,
-    )
+    check(user, "R-ADA")
 
 
 def _sign_in_dpo(page: Page, base: str) -> None:
@@ -224,7 +181,7 @@ def test_a_resident_questions_an_entry_and_reads_the_data_protection_officers_an
         _sign_in_dpo(dpo, base)
         _answer(dpo, base, "An officer opened your rent account to deal with a repair.")
         dpo.set_viewport_size(PHONE)
-        _answer(dpo, base, "This was the check for your permit application PP-2026-000123.")
+        _answer(dpo, base, "This was the check for your permit application PP-2026-000001.")
         expect(dpo.locator("main")).to_contain_text("No questions are waiting.")
         assert QuestionedEntry.objects.filter(status="answered").count() == 2
 

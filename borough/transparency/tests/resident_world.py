@@ -22,7 +22,8 @@ OFFICER_USERNAME = "oquenby"
 
 
 def check(user, resident_id: str, decision: str = "verified", review: str = "") -> Verification:
-    """An identity check asked for by ``user`` that settled on ``resident_id``."""
+    """An identity check asked for by ``user`` that settled on ``resident_id`` (a resident's
+    own check, or an officer's check about someone)."""
     if decision == "refer" and not review:
         review = "open"
     return Verification.objects.create(
@@ -55,6 +56,28 @@ def record(when: datetime, resident_ids, **arguments) -> list[DataUseEvent]:
         return record_data_use(subject_resident_ids=resident_ids, **{**defaults, **arguments})
 
 
+def add_council_tax(*, with_texts: bool = True) -> SourceDataset:
+    """The council tax dataset as its declaration syncs it; ``with_texts=False``: declared
+    without the texts for residents (another council's declaration)."""
+    texts = {
+        "purpose": "To bill and collect council tax.",
+        "kept_for": "6 years after an account closes.",
+        "asset_owner": "Head of Revenues",
+    }
+    return SourceDataset.objects.create(
+        code="council_tax",
+        title="Council tax accounts",
+        owner="Revenues: Council Tax team",
+        description="Who is liable for council tax at each property.",
+        lawful_basis="The council must collect council tax.",
+        lawful_basis_reference="UK GDPR Art 6(1)(e) public task",
+        config_path="council_tax.toml",
+        config_sha256="0" * 64,
+        synced_at=timezone.now(),
+        **(texts if with_texts else {}),
+    )
+
+
 @dataclass
 class World:
     ada: User
@@ -66,20 +89,7 @@ class World:
 
 
 def build(make_staff) -> World:
-    SourceDataset.objects.create(
-        code="council_tax",
-        title="Council tax accounts",
-        owner="Revenues: Council Tax team",
-        description="Who is liable for council tax at each property.",
-        purpose="To bill and collect council tax.",
-        kept_for="6 years after an account closes.",
-        asset_owner="Head of Revenues",
-        lawful_basis="The council must collect council tax.",
-        lawful_basis_reference="UK GDPR Art 6(1)(e) public task",
-        config_path="council_tax.toml",
-        config_sha256="0" * 64,
-        synced_at=timezone.now(),
-    )
+    add_council_tax()
     ada = User.objects.create_resident("ada@example.org")
     bob = User.objects.create_resident("bob@example.org")
     check(ada, "R-ADA")
