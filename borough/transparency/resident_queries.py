@@ -35,10 +35,11 @@ def resident_ids_of(user) -> list[str]:
     ids = (
         verification.objects.filter(passed, actor_kind="resident", actor_user=user)
         .exclude(resident_id="")
+        .order_by()
         .values_list("resident_id", flat=True)
         .distinct()
     )
-    return sorted(ids)
+    return sorted(set(ids))
 
 
 def has_tried_a_check(user) -> bool:

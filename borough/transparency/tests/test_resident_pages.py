@@ -47,6 +47,7 @@ def test_only_passed_checks_made_by_the_account_itself_give_it_a_resident_id(
     check(carol, "R-CAROL-REJECTED", decision="refer", review="rejected")
     check(carol, "", decision="not_found")
     check(carol, "R-CAROL", decision="refer", review="confirmed")
+    check(carol, "R-CAROL")  # checked again: still one ID
     check(world.officer, "R-OFFICER-CHECKED")  # an officer's check names no account of theirs
     assert resident_ids_of(carol) == ["R-CAROL"]
     assert resident_ids_of(world.ada) == ["R-ADA"]
