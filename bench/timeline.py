@@ -27,13 +27,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from enforcement import POSTGRES_URL, _admin_connection
+
 DEFAULT_SIZE = 1_000_000
 EVENTS_PER_RESIDENT = 50
 SAMPLE = 100
 ROUNDS = 3
 SEED = 14
 DATABASE = "borough_bench_timeline"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 TARGET_P95_MS = 200.0
 
 _FILL = """
@@ -59,13 +60,6 @@ _BASELINE = (
     "FROM transparency_datauseevent WHERE subject_resident_id = ANY(%s) "
     "ORDER BY occurred_at DESC, id DESC LIMIT 10"
 )
-
-
-def _admin_connection():
-    import psycopg
-
-    url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
-    return psycopg.connect(f"{url}/postgres", autocommit=True)
 
 
 def _drop_database() -> None:

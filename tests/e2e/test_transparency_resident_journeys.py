@@ -25,7 +25,10 @@ EMAIL = "ada.resident@example.org"
 @pytest.fixture
 def log(transactional_db):
     from borough.core.services import create_staff_account
-    from borough.transparency.tests.resident_world import add_council_tax
+    from borough.transparency.tests.resident_world import (
+        add_council_tax,
+        record_housing_officer_view,
+    )
 
     add_council_tax(with_texts=False)
     officer, _ = create_staff_account(
@@ -33,19 +36,7 @@ def log(transactional_db):
     )
     for day in range(1, 12):  # more than a page of automatic checks
         _record(dt.datetime(2026, 3, day, 9, 5, tzinfo=LONDON), ["R-ADA"])
-    _record(
-        dt.datetime(2026, 4, 2, 14, 30, tzinfo=LONDON),
-        ["R-ADA"],
-        actor=officer,
-        actor_kind="staff",
-        actor_label="Olivia Quenby",
-        purpose="staff_view_records",
-        action="viewed_records",
-        service="housing",
-        datasets=["rent_accounts"],
-        reference="",
-        outcome="",
-    )
+    record_housing_officer_view(officer, "R-ADA")
     _record(dt.datetime(2026, 4, 3, 9, 0, tzinfo=LONDON), ["R-BOB"], reference="PP-2026-BOBBOB")
 
 

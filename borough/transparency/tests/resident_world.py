@@ -78,6 +78,24 @@ def add_council_tax(*, with_texts: bool = True) -> SourceDataset:
     )
 
 
+def record_housing_officer_view(officer, resident_id: str) -> DataUseEvent:
+    """A housing officer looked at the resident's rent account on 2 April 2026 at 2:30pm; the
+    caller's free-text label names the officer (it must never reach the resident)."""
+    return record(
+        datetime(2026, 4, 2, 14, 30, tzinfo=LONDON),
+        [resident_id],
+        actor=officer,
+        actor_kind="staff",
+        actor_label=officer.get_full_name(),
+        purpose="staff_view_records",
+        action="viewed_records",
+        service="housing",
+        datasets=["rent_accounts"],
+        reference="",
+        outcome="",
+    )[0]
+
+
 @dataclass
 class World:
     ada: User
@@ -99,20 +117,7 @@ def build(make_staff) -> World:
     officer.save()
     ada_events = [
         record(datetime(2026, 3, 10, 9, 5, tzinfo=LONDON), ["R-ADA"])[0],
-        record(
-            datetime(2026, 4, 2, 14, 30, tzinfo=LONDON),
-            ["R-ADA"],
-            actor=officer,
-            actor_kind="staff",
-            # a caller's free text that names the officer: never shown to the resident
-            actor_label=f"{OFFICER_NAME[0]} {OFFICER_NAME[1]}",
-            purpose="staff_view_records",
-            action="viewed_records",
-            service="housing",
-            datasets=["rent_accounts"],
-            reference="",
-            outcome="",
-        )[0],
+        record_housing_officer_view(officer, "R-ADA"),
     ]
     bob_event = record(
         datetime(2026, 3, 11, 10, 0, tzinfo=LONDON), ["R-BOB"], reference="PP-2026-BOBBOB"
