@@ -37,6 +37,7 @@ SAMPLE_KWARGS = {
     "width": "1",
     "dashboard": "rent",
     "chart": "arrears-by-ward",
+    "code": "council_tax",
 }
 
 # Public JSON endpoints (machine clients). Every other API endpoint must refuse anonymous callers.

@@ -73,6 +73,12 @@ LIMITS = {
         Limit("api-enforcement-staff", 120, 60, "GET /api/v1/parking/check by one staff member"),
         Limit("data-export-request", 5, 86400, "copies of their data asked for by one account"),
         Limit("data-export-download", 20, 3600, "downloads of data exports by one account"),
+        Limit(
+            "questioned-entry-account",
+            10,
+            86400,
+            "“I don't recognise this” questions asked from one resident account",
+        ),
     ]
 }
 

@@ -107,6 +107,13 @@ TOOLS = [
         "transparency:held-entries",
     ),
     Tool(
+        "transparency",
+        "Questioned entries",
+        "Residents' “I don't recognise this” questions about entries in their data-use log: "
+        "see the entry and answer the resident.",
+        "transparency:staff-questions",
+    ),
+    Tool(
         "administration",
         "Accounts and settings",
         "Staff accounts and roles, and the records behind the service (Django admin).",

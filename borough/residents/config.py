@@ -114,6 +114,10 @@ class DatasetConfig:
     path: Path
     sha256: str
     description: str = ""
+    #: For residents' pages about the dataset ("How we use your data"); blank: not given.
+    purpose: str = ""
+    kept_for: str = ""
+    asset_owner: str = ""
     format: str = "csv"
     delimiter: str = ","
     encoding: str = "utf-8"
@@ -185,6 +189,19 @@ def _text(data: dict, key: str, where: str, *, required: bool = True, default: s
     return value.strip()
 
 
+#: The optional texts residents read about a dataset, and the most characters each may have.
+RESIDENT_TEXTS = {"purpose": 1000, "kept_for": 500, "asset_owner": 200}
+
+
+def _optional_text(data: dict, key: str, where: str, most: int) -> str:
+    value = _text(data, key, where, required=False)
+    if len(value) > most:
+        raise DatasetConfigError(
+            f"{where}: {key} must be {most} characters or fewer (it has {len(value)})."
+        )
+    return value
+
+
 def _strings(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise DatasetConfigError(f"{where} must be a non-empty list of texts.")
@@ -205,6 +222,9 @@ _TOP_LEVEL = {
     "title",
     "owner",
     "description",
+    "purpose",
+    "kept_for",
+    "asset_owner",
     "proves",
     "period_is_residence",
     "link_only",
@@ -235,6 +255,10 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
     title = got(lambda: _text(data, "title", where), "")
     owner = got(lambda: _text(data, "owner", where), "")
     description = got(lambda: _text(data, "description", where, required=False), "")
+    purpose, kept_for, asset_owner = (
+        got(lambda key=key, most=most: _optional_text(data, key, where, most), "")
+        for key, most in RESIDENT_TEXTS.items()
+    )
     proves = got(lambda: _proves(data, where), ())
     period_is_residence = got(lambda: _flag(data, "period_is_residence", where), False)
     link_only = got(lambda: _flag(data, "link_only", where), False)
@@ -265,6 +289,9 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         title=title,
         owner=owner,
         description=description,
+        purpose=purpose,
+        kept_for=kept_for,
+        asset_owner=asset_owner,
         lawful_basis=basis[0],
         lawful_basis_reference=basis[1],
         proves=proves,

@@ -19,7 +19,12 @@ class SourceDataset(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
     owner = models.CharField(max_length=200, help_text="The service or team that owns the data")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="What it holds, for residents")
+    purpose = models.TextField(blank=True, help_text="What the council uses it for, for residents")
+    kept_for = models.TextField(blank=True, help_text="How long its records are kept")
+    asset_owner = models.CharField(
+        max_length=200, blank=True, help_text="The information asset owner: a role, not a name"
+    )
     lawful_basis = models.TextField(help_text="In plain English: why the council holds this data")
     lawful_basis_reference = models.CharField(
         max_length=300,

@@ -1,7 +1,7 @@
 """Everything Borough holds about a resident, gathered for a subject access export.
 
 ``proven_resident_ids`` says which resident IDs a signed-in account has proven it is (through a
-verification it passed, or a tenancy link); ``collect`` reads each service's records about
+check it passed itself, the rule of "How we used your data"); ``collect`` reads each service's records about
 those IDs (and the accounts that proved them) into one JSON-ready document. The document's shape
 is ``SCHEMA`` below and ``docs/subject-access.md``; a change to it bumps ``SCHEMA_VERSION``.
 
@@ -47,23 +47,13 @@ NO_FEEDBACK = (
 
 
 def proven_resident_ids(user) -> list[str]:
-    """The resident IDs this account has proven it is: a verification it asked for itself that
-    matched (or an officer confirmed), or a tenancy it was linked to after its checks. Never an
-    ID someone else found for it."""
-    verification = apps.get_model("residents", "Verification")
-    tenant = apps.get_model("housing", "Tenant")
-    passed = (
-        verification.objects.filter(actor_user=user, actor_kind="resident")
-        .filter(Q(decision="verified", review="") | Q(review="confirmed"))
-        .exclude(resident_id="")
-        .values_list("resident_id", flat=True)
-    )
-    linked = (
-        tenant.objects.filter(account=user)
-        .exclude(resident_id="")
-        .values_list("resident_id", flat=True)
-    )
-    return sorted(set(passed) | set(linked))
+    """The resident IDs this account has proven it is: the same rule as "How we used your data"
+    (``resident_queries.resident_ids_of``: checks it asked for itself that passed). A tenancy
+    linked by a code posted to the home proves the address, not the person, so it does not
+    count."""
+    from borough.transparency.resident_queries import resident_ids_of
+
+    return resident_ids_of(user)
 
 
 def accounts_of_residents(resident_ids: list[str]) -> list:

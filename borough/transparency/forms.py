@@ -20,7 +20,18 @@ BETWEEN = "between"
 ENDS = {"since": ("From", "‘from’"), "until": ("To", "‘to’")}
 
 
-class DataUseFilterForm(forms.Form):
+class DateRangeInputs:
+    """The From and To GOV.UK date inputs of a form filtering the log by date (``ENDS``)."""
+
+    ORDER_MESSAGE = "The ‘to’ date must be the same as or after the ‘from’ date"
+
+    def date_input(self, end: str) -> dict:
+        """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
+        legend, _ = ENDS[end]
+        return date_input_params(self, end, legend, self.wrong_parts[end], "For example, 27 3 2026")
+
+
+class DataUseFilterForm(DateRangeInputs, forms.Form):
     resident_id = forms.CharField(
         label="Resident ID",
         required=False,
@@ -79,8 +90,7 @@ class DataUseFilterForm(forms.Form):
             self.wrong_parts["since"] = set(PARTS)
             self.add_error("since_day", "Enter a ‘from’ date, a ‘to’ date or both")
         else:
-            message = "The ‘to’ date must be the same as or after the ‘from’ date"
-            check_order(self, "since", "until", message)
+            check_order(self, "since", "until", self.ORDER_MESSAGE)
         return data
 
     def when_radios(self) -> dict:
@@ -100,11 +110,6 @@ class DataUseFilterForm(forms.Form):
         for item in params["items"]:
             item["checked"] = item["value"] == chosen
         return params
-
-    def date_input(self, end: str) -> dict:
-        """The GOV.UK date input's parameters for one end of the range (``since``, ``until``)."""
-        legend, _ = ENDS[end]
-        return date_input_params(self, end, legend, self.wrong_parts[end], "For example, 27 3 2026")
 
     def filters(self) -> dict:
         """The keyword arguments for ``queries.events``; call after ``is_valid``."""

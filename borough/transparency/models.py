@@ -282,6 +282,59 @@ class PurgedEvent(models.Model):
         return f"event {self.event_id} purged"
 
 
+class QuestionedEntry(models.Model):
+    """A resident's "I don't recognise this" about one event of their own log: a case for the
+    data protection officer, who answers it in the staff site (``questions.py``).
+
+    ``resident_id`` is the event's subject, copied so that a case stays with the resident it was
+    about; ``asked_by`` is the account that asked. ``answered_by`` is for staff only: the
+    resident is never shown who answered.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        ANSWERED = "answered", "Answered"
+
+    # No reverse accessor: the event's model keeps exactly the relations its allow-list test holds.
+    event = models.ForeignKey(DataUseEvent, on_delete=models.PROTECT, related_name="+")
+    resident_id = models.CharField(max_length=40, db_index=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questioned_entries"
+    )
+    question = models.TextField(blank=True, help_text="What the resident thinks is wrong")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", answered_at__isnull=True, answer="")
+                | models.Q(status="answered", answered_at__isnull=False) & ~models.Q(answer=""),
+                name="questioned_entry_answer_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} about event {self.event_id} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """How the case is quoted: ``Q-`` and its number."""
+        return f"Q-{self.pk}"
+
+
 from borough.transparency.export_models import (  # noqa: E402, F401  (models of this app)
     DataExport,
     RectificationRequest,

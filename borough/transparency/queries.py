@@ -11,16 +11,51 @@ from borough.transparency.models import DataUseEvent
 from borough.transparency.purposes import SERVICE_DATASETS
 
 
-def events_for_resident(resident_id: str) -> QuerySet[DataUseEvent]:
-    """Every recorded use of this resident's data, newest first (one indexed look-up)."""
-    return DataUseEvent.objects.filter(subject_resident_id=resident_id).order_by(
-        "-occurred_at", "-id"
-    )
+def events_for_resident(
+    resident_ids: str | Iterable[str],
+    *,
+    service: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[DataUseEvent]:
+    """Every recorded use of these residents' data that they may see, newest first.
+
+    THE query behind everything a resident reads about their own log (the timeline, an entry, a
+    question): a rule that holds events back from residents goes here and nowhere else. A blank
+    ID is ignored, so the events that found nobody are never anyone's. The filters are those of
+    ``events``.
+    """
+    from borough.transparency.visibility import visible_to_resident
+
+    wanted = [resident_ids] if isinstance(resident_ids, str) else list(resident_ids)
+    query = DataUseEvent.objects.filter(subject_resident_id__in=[i for i in wanted if i])
+    # Events held back during an investigation stay hidden until their date or their release.
+    query = visible_to_resident(query, timezone.now())
+    return _filtered(query, service=service, since=since, until=until)
 
 
 def _start_of(day: date) -> datetime:
     # Midnight is never skipped or repeated by UK clock changes, so this is always well defined.
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _filtered(
+    query: QuerySet[DataUseEvent],
+    *,
+    service: str = "",
+    purpose: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[DataUseEvent]:
+    if service:
+        query = query.filter(service=service)
+    if purpose:
+        query = query.filter(purpose=purpose)
+    if since:
+        query = query.filter(occurred_at__gte=_start_of(since))
+    if until:
+        query = query.filter(occurred_at__lt=_start_of(until + timedelta(days=1)))
+    return query.order_by("-occurred_at", "-id")
 
 
 def events(
@@ -42,15 +77,7 @@ def events(
         query = query.filter(subject_resident_id=resident_id)
     if officer:
         query = query.filter(actor_kind="staff", actor_user__username=officer)
-    if service:
-        query = query.filter(service=service)
-    if purpose:
-        query = query.filter(purpose=purpose)
-    if since:
-        query = query.filter(occurred_at__gte=_start_of(since))
-    if until:
-        query = query.filter(occurred_at__lt=_start_of(until + timedelta(days=1)))
-    return query.order_by("-occurred_at", "-id")
+    return _filtered(query, service=service, purpose=purpose, since=since, until=until)
 
 
 def dataset_titles(codes: Iterable[str]) -> dict[str, str]:

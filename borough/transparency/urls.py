@@ -4,6 +4,8 @@ from borough.transparency import (
     export_views,
     oversight_views,
     proof_views,
+    question_views,
+    resident_views,
     restriction_views,
     sar_views,
     tiles,
@@ -29,6 +31,17 @@ register_converter(TileIndexConverter, "tileindex")
 app_name = "transparency"
 
 urlpatterns = [
+    path("how-we-use-your-data", resident_views.start, name="start"),
+    path("how-we-use-your-data/timeline", resident_views.timeline, name="timeline"),
+    path("how-we-use-your-data/timeline/<int:event_id>", resident_views.entry_page, name="entry"),
+    path(
+        "how-we-use-your-data/timeline/<int:event_id>/question",
+        resident_views.question,
+        name="question",
+    ),
+    path("how-we-use-your-data/questions", resident_views.questions, name="questions"),
+    path("how-we-use-your-data/datasets", resident_views.datasets, name="datasets"),
+    path("how-we-use-your-data/datasets/<slug:code>", resident_views.dataset, name="dataset"),
     path("staff/data-use", views.staff_data_use, name="staff-data-use"),
     path("staff/data-use/held", restriction_views.held_entries, name="held-entries"),
     path(
@@ -89,4 +102,10 @@ urlpatterns = [
     path("staff/corrections", sar_views.corrections, name="staff-corrections"),
     path("staff/corrections/<str:reference>", sar_views.correction, name="staff-correction"),
     path("staff/data-use/unusual", oversight_views.unusual_access, name="staff-unusual-access"),
+    path("staff/data-use/questions", question_views.staff_questions, name="staff-questions"),
+    path(
+        "staff/data-use/questions/<int:case_id>",
+        question_views.staff_question,
+        name="staff-question",
+    ),
 ]

@@ -139,6 +139,15 @@ def test_a_declaration_that_goes_away_is_kept_but_marked_undeclared(tmp_path, mo
             ('full_name = "NAME"', 'full_name = { column = "NAME", middle_names = "some" }'),
             "middle_names must be one of any, initials",
         ),
+        (('owner = "Libraries"', 'owner = "Libraries"\nkept_for = 6'), "kept_for must be a text"),
+        (
+            ('owner = "Libraries"', f'owner = "Libraries"\npurpose = "{"x" * 1001}"'),
+            "purpose must be 1000 characters or fewer",
+        ),
+        (
+            ('owner = "Libraries"', 'owner = "Libraries"\nasset_owner = ["Head of Libraries"]'),
+            "asset_owner must be a text",
+        ),
     ],
 )
 def test_mistakes_in_a_declaration_are_named(tmp_path, change, message):
@@ -147,6 +156,14 @@ def test_mistakes_in_a_declaration_are_named(tmp_path, change, message):
     write(tmp_path, VALID.replace(old, new))
     with pytest.raises(DatasetConfigError, match=message):
         dataset_config("library_members", tmp_path)
+
+
+def test_the_texts_for_residents_are_optional_and_the_shipped_datasets_give_them(tmp_path):
+    write(tmp_path, VALID)  # another council's declaration without them is still valid
+    bare = dataset_config("library_members", tmp_path)
+    assert (bare.purpose, bare.kept_for, bare.asset_owner) == ("", "", "")
+    for config in declared_datasets(SHIPPED_DIR):
+        assert config.description and config.purpose and config.kept_for and config.asset_owner
 
 
 def test_a_declaration_with_several_mistakes_lists_them_all_at_once(tmp_path):

@@ -1,0 +1,168 @@
+"""What a signed-in resident may read of the data-use log: which resident IDs are theirs, their
+events (through ``queries.events_for_resident``, the one query), their questions, and the public
+pages about the datasets that hold residents' data.
+
+**Which resident IDs are an account's.** Only the IDs that identity checks made *by this account*
+settled on: a verification asked for by the account itself (``actor_kind`` "resident",
+``actor_user`` this account) whose answer was "verified", or that was referred and an officer then
+confirmed. Nothing else links an account to an ID here: not a tenancy linked by a letter posted
+to the home (whoever reads the home's post could link it), not a check an officer made about
+someone, not a failed or referred check. The reasons are in ``docs/data-use-log.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from borough.transparency.models import DataUseEvent, QuestionedEntry
+from borough.transparency.purposes import SERVICE_DATASETS
+from borough.transparency.queries import dataset_titles, events_for_resident
+from borough.transparency.resident_view import DatasetLink
+
+
+def resident_ids_of(user) -> list[str]:
+    """The resident IDs the account has proved are its own (see the module's docstring)."""
+    if not user.is_authenticated or not user.is_resident:
+        return []
+    # Read through the app registry: transparency imports none of the apps that record data use.
+    verification = apps.get_model("residents", "Verification")
+    # Verified and not overturned by an officer, or referred and confirmed by one.
+    passed = (Q(decision="verified") & ~Q(review="rejected")) | Q(review="confirmed")
+    ids = (
+        verification.objects.filter(passed, actor_kind="resident", actor_user=user)
+        .exclude(resident_id="")
+        .order_by()
+        .values_list("resident_id", flat=True)
+        .distinct()
+    )
+    return sorted(set(ids))
+
+
+def has_tried_a_check(user) -> bool:
+    """Whether the account has asked for any identity check, passed or not."""
+    verification = apps.get_model("residents", "Verification")
+    return verification.objects.filter(actor_kind="resident", actor_user=user).exists()
+
+
+def entry_of(resident_ids: list[str], event_id: int) -> DataUseEvent | None:
+    """The event ``event_id`` if it is one of these residents' own, else None (never a hint)."""
+    return events_for_resident(resident_ids).filter(pk=event_id).first()
+
+
+def questions_of(user, resident_ids: list[str]) -> QuerySet[QuestionedEntry]:
+    """The questions this account asked about events it may still see, newest first."""
+    return (
+        QuestionedEntry.objects.filter(asked_by=user, resident_id__in=resident_ids)
+        .filter(event__in=events_for_resident(resident_ids))
+        .select_related("event")
+        .order_by("-created_at", "-id")
+    )
+
+
+def dataset_links(codes: Iterable[str]) -> dict[str, DatasetLink]:
+    """Each code's title, and the public page about it when the council describes it."""
+    titles = dataset_titles(codes)
+    source_dataset = apps.get_model("residents", "SourceDataset")
+    described = set(SERVICE_DATASETS) | set(
+        source_dataset.objects.filter(code__in=titles).values_list("code", flat=True)
+    )
+    return {
+        code: DatasetLink(
+            code,
+            title,
+            reverse("transparency:dataset", args=[code]) if code in described else "",
+        )
+        for code, title in titles.items()
+    }
+
+
+NOT_GIVEN = "Not given"
+
+
+@dataclass(frozen=True)
+class AboutDataset:
+    """What residents read about a dataset; a text the council has not declared is "Not given"."""
+
+    code: str
+    title: str
+    holds: str
+    purpose: str
+    lawful_basis: str
+    lawful_basis_reference: str
+    kept_for: str
+    owner: str
+    asset_owner: str
+
+
+#: The services' own datasets (``purposes.SERVICE_DATASETS``): what residents read about them.
+SERVICE_DATASET_TEXTS = {
+    "parking_permits": (
+        "Residents' parking permit applications and permits: the applicant, the address, the "
+        "vehicle, the dates and the payments.",
+        "To issue and manage parking permits, and to check at the kerb whether a parked "
+        "vehicle has a permit.",
+        "The council needs this to run residents' parking permits, a task the law gives it",
+        "UK GDPR Article 6(1)(e), public task; Road Traffic Regulation Act 1984, "
+        "sections 45 and 46",
+        "6 years after a permit ends, then deleted.",
+        "Parking Services",
+        "Head of Parking Services",
+    ),
+    "rent_accounts": (
+        "Council tenants' rent accounts: the charges, payments, Direct Debits and arrangements.",
+        "To charge and collect rent and keep each tenant's account right.",
+        "The council needs this to keep its side of your tenancy agreement",
+        "UK GDPR Article 6(1)(b), contract",
+        "6 years after a tenancy ends, then deleted.",
+        "Housing Management: Income team",
+        "Head of Housing Management",
+    ),
+    "data_use_log": (
+        "A record of every use of residents' data by the council's online services: when, "
+        "why, under which lawful basis and which records were read. It holds resident IDs, "
+        "not names or addresses.",
+        "To show residents how their data was used, and to let the data protection officer "
+        "check that it was used properly.",
+        "The law says the council must be able to show that it uses personal data lawfully",
+        "UK GDPR Articles 5(2) and 24",
+        "6 years, then deleted.",
+        "Information Governance",
+        "Data protection officer",
+    ),
+}
+
+
+def about_dataset(code: str) -> AboutDataset | None:
+    """What residents read about the dataset ``code``, or None if the council holds no such
+    dataset."""
+    if code in SERVICE_DATASET_TEXTS:
+        texts = SERVICE_DATASET_TEXTS[code]
+        return AboutDataset(code, SERVICE_DATASETS[code], *texts)
+    source_dataset = apps.get_model("residents", "SourceDataset")
+    row = source_dataset.objects.filter(code=code).first()
+    if row is None:
+        return None
+    return AboutDataset(
+        code=row.code,
+        title=row.title,
+        holds=row.description or NOT_GIVEN,
+        purpose=row.purpose or NOT_GIVEN,
+        lawful_basis=row.lawful_basis,
+        lawful_basis_reference=row.lawful_basis_reference,
+        kept_for=row.kept_for or NOT_GIVEN,
+        owner=row.owner or NOT_GIVEN,
+        asset_owner=row.asset_owner or NOT_GIVEN,
+    )
+
+
+def datasets_described() -> list[tuple[str, str]]:
+    """Every dataset with a public page, as (code, title), by title."""
+    source_dataset = apps.get_model("residents", "SourceDataset")
+    listed = dict(source_dataset.objects.values_list("code", "title"))
+    listed.update(SERVICE_DATASETS)
+    return sorted(listed.items(), key=lambda item: item[1].lower())

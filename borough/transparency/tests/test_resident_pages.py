@@ -1,0 +1,229 @@
+""" "How we used your data": a resident sees their own events only, in words, filtered and paged,
+and the public pages about the council's datasets."""
+
+from datetime import datetime
+
+import pytest
+from django.urls import reverse
+
+from borough.core.models import User
+from borough.transparency.models import DataUseEvent
+from borough.transparency.resident_queries import resident_ids_of
+
+from .resident_world import LONDON, OFFICER_NAME, OFFICER_USERNAME, build, check, record
+
+pytestmark = pytest.mark.django_db
+
+TIMELINE = reverse("transparency:timeline")
+
+
+@pytest.fixture
+def world(make_staff):
+    return build(make_staff)
+
+
+def page(client, user, url, **query):
+    client.force_login(user)
+    response = client.get(url, query)
+    return response, response.content.decode()
+
+
+def entry_url(event) -> str:
+    return reverse("transparency:entry", args=[event.pk])
+
+
+def test_the_start_page_is_public_and_the_catalogue_links_to_it(client):
+    response = client.get(reverse("transparency:start"))
+    assert response.status_code == 200
+    assert "How we use your data" in response.content.decode()
+    assert reverse("transparency:start") in client.get("/").content.decode()
+
+
+def test_only_passed_checks_made_by_the_account_itself_give_it_a_resident_id(
+    world, make_staff, sign_in_staff
+):
+    carol = User.objects.create_resident("carol@example.org")
+    check(carol, "R-CAROL-REFERRED", decision="refer")  # waiting for an officer
+    check(carol, "R-CAROL-REJECTED", decision="refer", review="rejected")
+    check(carol, "", decision="not_found")
+    check(carol, "R-CAROL", decision="refer", review="confirmed")
+    check(carol, "R-CAROL")  # checked again: still one ID
+    check(world.officer, "R-OFFICER-CHECKED")  # an officer's check names no account of theirs
+    assert resident_ids_of(carol) == ["R-CAROL"]
+    assert resident_ids_of(world.ada) == ["R-ADA"]
+    assert resident_ids_of(world.officer) == []
+
+
+def test_a_resident_the_index_does_not_know_is_told_why_and_what_to_do(client, world):
+    dan = User.objects.create_resident("dan@example.org")
+    response, html = page(client, dan, TIMELINE)
+    assert response.status_code == 200
+    assert "has not checked who you are yet" in html
+    assert reverse("parking:start") in html and "mailto:" in html
+    check(dan, "R-DAN-REFERRED", decision="refer")  # not passed: still nothing of anyone's
+    response, html = page(client, dan, TIMELINE)
+    assert "has not yet been able to confirm who you are" in html
+    assert "PP-2026-" not in html
+    _, html = page(client, dan, reverse("transparency:questions"))
+    assert "cannot show you" in html
+
+
+def test_anonymous_visitors_and_staff_cannot_open_a_timeline_or_an_entry(
+    client, world, sign_in_staff, make_staff
+):
+    for url in (TIMELINE, entry_url(world.ada_events[0]), reverse("transparency:questions")):
+        response = client.get(url)
+        assert response.status_code == 302 and "/sign-in" in response["Location"]
+    sign_in_staff(client, make_staff("Data protection officer", username="dpo"))
+    for url in (TIMELINE, entry_url(world.ada_events[0])):
+        assert client.get(url).status_code == 403
+
+
+def test_the_timeline_shows_the_residents_own_events_in_words(client, world):
+    response, html = page(client, world.ada, TIMELINE)
+    assert response.status_code == 200
+    assert "2 entries" in html
+    assert "Automatic check by the parking service" in html
+    assert "Housing team" in html
+    assert "To check you live at the address you gave for your parking permit" in html
+    assert "UK GDPR Article 6(1)(e), public task" in html
+    assert "10 March 2026 at 9:05am" in html
+    assert "Your details matched council records" in html
+    # dataset titles, linked to their public pages; never codes
+    assert f'href="{reverse("transparency:dataset", args=["council_tax"])}"' in html
+    assert "Council tax accounts" in html and "Rent accounts" in html
+    assert "council_tax" not in html.replace('datasets/council_tax"', "")
+    # nobody else's events, nor the look-ups that found nobody
+    assert "PP-2026-BOBBOB" not in html and "PP-2026-NOBODY" not in html
+
+
+def test_the_officers_name_never_appears_on_any_resident_page(client, world):
+    staff_event = world.ada_events[1]
+    urls = [
+        TIMELINE,
+        entry_url(staff_event),
+        reverse("transparency:question", args=[staff_event.pk]),
+        reverse("transparency:questions"),
+    ]
+    for url in urls:
+        _, html = page(client, world.ada, url)
+        for words in (*OFFICER_NAME, OFFICER_USERNAME, "Council officer"):
+            assert words not in html, (url, words)
+
+
+def test_another_residents_event_a_guessed_or_a_tampered_id_is_a_plain_404(client, world):
+    client.force_login(world.ada)
+    highest = DataUseEvent.objects.order_by("-pk").first().pk
+    for event_id in (world.bob_event.pk, world.nobody_event.pk, highest + 1, 999999):
+        for url in (
+            entry_url_for(event_id),
+            reverse("transparency:question", args=[event_id]),
+        ):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert "PP-2026-" not in response.content.decode()
+        response = client.post(reverse("transparency:question", args=[event_id]), {"question": "x"})
+        assert response.status_code == 404
+    assert client.get("/how-we-use-your-data/timeline/-1").status_code == 404
+    assert client.get("/how-we-use-your-data/timeline/R-BOB").status_code == 404
+    # query parameters the form does not know change nothing
+    _, html = page(client, world.ada, TIMELINE, resident_id="R-BOB", subject_resident_id="R-BOB")
+    assert "PP-2026-BOBBOB" not in html and "2 entries" in html
+
+
+def entry_url_for(event_id: int) -> str:
+    return reverse("transparency:entry", args=[event_id])
+
+
+def test_the_entry_page_shows_one_event_and_no_proof_section_until_there_is_a_proof(client, world):
+    response, html = page(client, world.ada, entry_url(world.ada_events[0]))
+    assert response.status_code == 200
+    assert "Checked your details against council records" in html
+    assert "PP-2026-000001" in html
+    assert "I don&#39;t recognise this" in html or "I don't recognise this" in html
+    assert "sealed log" not in html
+
+
+def test_the_timeline_filters_by_service_and_dates(client, world):
+    _, html = page(client, world.ada, TIMELINE, service="housing")
+    assert "1 entry" in html and "Housing team" in html and "9:05am" not in html
+    dates = {"since_day": "1", "since_month": "4", "since_year": "2026"}
+    _, html = page(client, world.ada, TIMELINE, **dates)
+    assert "1 entry" in html and "2 April 2026" in html
+    dates = {"until_day": "31", "until_month": "3", "until_year": "2026"}
+    _, html = page(client, world.ada, TIMELINE, **dates)
+    assert "1 entry" in html and "10 March 2026" in html
+    _, html = page(client, world.ada, TIMELINE, service="parking", since_year="2027", **dates)
+    assert "0 entries" not in html  # a wrong date shows no results, only the error
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"since_day": "1", "since_year": "2026"}, "The ‘from’ date must include a month"),
+        ({"until_day": "31", "until_month": "2", "until_year": "2026"}, "must be a real date"),
+        ({"since_day": "1", "since_month": "1", "since_year": "26"}, "Year must include 4"),
+        (
+            {"since_day": "2", "since_month": "4", "since_year": "2026", "until_day": "1"}
+            | {"until_month": "4", "until_year": "2026"},
+            "The ‘to’ date must be the same as or after the ‘from’ date",
+        ),
+        ({"service": "tax"}, "Select a service from the list"),
+    ],
+)
+def test_bad_filters_get_a_govuk_error_and_keep_what_was_typed(client, world, query, message):
+    response, html = page(client, world.ada, TIMELINE, **query)
+    assert response.status_code == 200
+    assert "There is a problem" in html and message in html
+    assert "<title>Error: " in html
+    for name, value in query.items():
+        if name != "service":  # a service not in the list cannot be selected again
+            assert f'value="{value}"' in html, name
+
+
+def test_the_timeline_is_paged_and_pages_keep_the_filters(client, world):
+    for day in range(1, 26):
+        record(datetime(2026, 5, day, 12, 0, tzinfo=LONDON), ["R-ADA"], reference=f"PP-MAY-{day}")
+    _, html = page(client, world.ada, TIMELINE, service="parking")
+    assert "26 entries (page 1 of 3)" in html
+    assert "PP-MAY-25" in html and "PP-MAY-15<" not in html
+    assert "?service=parking&amp;page=2" in html
+    _, html = page(client, world.ada, TIMELINE, service="parking", page="3")
+    assert "(page 3 of 3)" in html and "PP-MAY-5<" in html and "PP-MAY-6<" not in html
+    _, html = page(client, world.ada, TIMELINE, page="99")  # past the end: the last page
+    assert "(page 3 of 3)" in html
+    _, html = page(client, world.ada, TIMELINE, page="abc")
+    assert "(page 1 of 3)" in html
+
+
+def test_a_resident_with_two_checked_ids_sees_the_events_of_both(client, world):
+    check(world.ada, "R-ADA-OLD")
+    record(datetime(2026, 1, 5, 8, 0, tzinfo=LONDON), ["R-ADA-OLD"], reference="PP-OLD")
+    _, html = page(client, world.ada, TIMELINE)
+    assert "3 entries" in html and "PP-OLD" in html
+
+
+def test_the_dataset_pages_say_what_is_held_why_for_how_long_and_who_owns_it(client, world):
+    html = client.get(reverse("transparency:dataset", args=["council_tax"])).content.decode()
+    for words in (
+        "Who is liable for council tax",
+        "To bill and collect council tax.",
+        "6 years after an account closes.",
+        "Revenues: Council Tax team",
+        "Head of Revenues",
+        "UK GDPR Art 6(1)(e) public task",
+    ):
+        assert words in html
+    html = client.get(reverse("transparency:dataset", args=["rent_accounts"])).content.decode()
+    assert "Rent accounts" in html and "tenancy agreement" in html
+    listed = client.get(reverse("transparency:datasets")).content.decode()
+    assert "Council tax accounts" in listed and "The data-use log" in listed
+    assert client.get(reverse("transparency:dataset", args=["no_such"])).status_code == 404
+
+
+def test_a_dataset_declared_without_the_texts_says_not_given(client, world):
+    from borough.residents.models import SourceDataset
+
+    SourceDataset.objects.filter(code="council_tax").update(purpose="", kept_for="", asset_owner="")
+    html = client.get(reverse("transparency:dataset", args=["council_tax"])).content.decode()
+    assert html.count("Not given") == 3
