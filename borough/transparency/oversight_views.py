@@ -11,6 +11,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +24,12 @@ from borough.core.govuk_forms import govuk_field
 from borough.core.roles import AREAS
 from borough.transparency import oversight
 from borough.transparency.coverage import RESIDENT_DATA, data_use
-from borough.transparency.models import Action, ActorKind
+from borough.transparency.models import (
+    Action,
+    ActorKind,
+    QuestionedEntry,
+    SubjectAccessRequest,
+)
 from borough.transparency.purposes import SERVICES
 from borough.transparency.services import record_data_use
 
@@ -72,6 +78,39 @@ def _officer(user, areas: list[str]) -> dict:
     }
 
 
+def _questioned_entries(limit: int = 50) -> list[dict]:
+    """Residents' "I don't recognise this" questions still waiting for an answer, oldest first,
+    by their reference (no resident ID: the page would then be a view of that resident)."""
+    waiting = QuestionedEntry.objects.filter(status=QuestionedEntry.Status.OPEN).order_by(
+        "created_at", "id"
+    )[:limit]
+    return [
+        {
+            "url": reverse("transparency:staff-question", args=[q.pk]),
+            "reference": q.reference,
+            "raised_on": timezone.localdate(q.created_at),
+            "status": q.get_status_display(),
+        }
+        for q in waiting
+    ]
+
+
+def _open_requests(limit: int = 50) -> list[dict]:
+    """Open subject access requests, the soonest deadline first (an extension moves it)."""
+    requests = SubjectAccessRequest.objects.filter(
+        status=SubjectAccessRequest.Status.OPEN
+    ).order_by(Coalesce("extended_due_on", "due_on"), "received_on")[:limit]
+    return [
+        {
+            "url": reverse("transparency:sar", args=[r.reference]),
+            "reference": r.reference,
+            "received_on": r.received_on,
+            "due_on": r.extended_due_on or r.due_on,
+        }
+        for r in requests
+    ]
+
+
 @data_use(touches=RESIDENT_DATA, purposes=["data_use_log_audit"])
 @staff_area("transparency")
 @require_GET
@@ -79,9 +118,8 @@ def _officer(user, areas: list[str]) -> dict:
 def unusual_access(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET if "period" in request.GET else {"period": DEFAULT_PERIOD})
     context = {"form": form, "period_radios": form.radios(), "page_title": "Unusual access"}
-    # Built by other parts of the data protection officer's work when present.
-    context["questioned_entries"] = None
-    context["open_requests"] = None
+    context["questioned_entries"] = _questioned_entries()
+    context["open_requests"] = _open_requests()
     if not form.is_valid():
         return render(request, "transparency/staff/unusual_access.html", context, status=400)
     until = timezone.localdate()

@@ -208,6 +208,43 @@ def test_other_roles_cannot_open_it(client, make_staff, sign_in_staff):
     assert client.get(URL).status_code == 403
 
 
+def test_open_questions_and_open_requests_show_by_reference_soonest_deadline_first(
+    client, dpo, sign_in_staff, django_user_model
+):
+    from django.utils import timezone
+
+    from borough.core.models import User
+    from borough.transparency.models import QuestionedEntry, SubjectAccessRequest
+
+    resident = User.objects.create_resident("asker@example.com")
+    (event,) = use(dpo, "R-4", purpose="data_use_log_audit", service="transparency")
+    question = QuestionedEntry.objects.create(
+        event=event, resident_id="R-4", asked_by=resident, created_at=timezone.now()
+    )
+    for reference, due, extended in [
+        ("SAR-LATER", dt.date(2027, 1, 20), None),
+        ("SAR-SOONER", dt.date(2027, 1, 30), dt.date(2027, 1, 10)),
+    ]:
+        SubjectAccessRequest.objects.create(
+            reference=reference,
+            requester_name="A Requester",
+            requester_contact="letter",
+            received_on=dt.date(2026, 12, 1),
+            identity_check="documents",
+            resident_id="R-9",
+            due_on=due,
+            extended_due_on=extended,
+            created_at=timezone.now(),
+            created_by=dpo,
+        )
+    sign_in_staff(client, dpo)
+    html = client.get(URL).content.decode()
+    assert f"{question.reference}, raised" in html and "R-4" not in html
+    assert html.index("SAR-SOONER") < html.index("SAR-LATER")
+    assert "due by 10 January 2027" in html
+    assert "A Requester" not in html
+
+
 def test_questioned_entries_and_open_requests_show_when_given(rf, dpo):
     request = rf.get(URL)
     request.user = dpo
@@ -219,7 +256,7 @@ def test_questioned_entries_and_open_requests_show_when_given(rf, dpo):
             "questioned_entries": [
                 {
                     "url": "/q/1",
-                    "resident_id": "R-4",
+                    "reference": "Q-4",
                     "raised_on": dt.date(2026, 12, 1),
                     "status": "Waiting for an answer",
                 }
@@ -235,5 +272,5 @@ def test_questioned_entries_and_open_requests_show_when_given(rf, dpo):
         },
         request=request,
     )
-    assert "Questioned entries" in html and "R-4, raised 1 December 2026" in html
+    assert "Questioned entries" in html and "Q-4, raised 1 December 2026" in html
     assert "SAR-1" in html and "due by 20 December 2026" in html
