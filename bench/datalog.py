@@ -141,6 +141,7 @@ COLUMNS = (
     "action",
     "reference",
     "outcome",
+    "restriction_reason_code",
 )
 ACTIONS = ("verification", "viewed_records", "enforcement_check", "payment_matching")
 #: The benchmark fills the table directly, as a fixture: the product writes only through
@@ -189,6 +190,7 @@ def _fill_log(
             ACTIONS[k % len(ACTIONS)],
             f"BENCH-L{k}",
             "verified",
+            "",
         ]
         buffer.write("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
     with raw.cursor() as cursor:
@@ -228,7 +230,7 @@ def _fill_log(
                        '["council_tax", "electoral_register"]'::jsonb,
                        (ARRAY['verification', 'viewed_records', 'enforcement_check',
                               'payment_matching'])[g %% 4 + 1],
-                       'BENCH-' || g, 'verified'
+                       'BENCH-' || g, 'verified', ''
                 FROM generate_series(%(start)s, %(stop)s - 1) AS g
                 JOIN bench_templates t ON t.k = g %% %(templates)s""",  # noqa: S608 (constants)
                 {

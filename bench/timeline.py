@@ -40,7 +40,7 @@ TARGET_P95_MS = 200.0
 _FILL = """
 INSERT INTO transparency_datauseevent (action_id, occurred_at, subject_resident_id, actor_kind,
     actor_user_id, actor_label, service, purpose, purpose_text, lawful_basis, lawful_basis_text,
-    datasets_read, action, reference, outcome)
+    datasets_read, action, reference, outcome, restriction_reason_code)
 SELECT gen_random_uuid(),
        now() - make_interval(secs => (%(size)s - i) * (94608000.0 / %(size)s)),
        'R-' || (i %% %(residents)s),
@@ -50,7 +50,7 @@ SELECT gen_random_uuid(),
        'public_task_parking_permits',
        'The council needs to do this to run residents'' parking permits (UK GDPR 6(1)(e))',
        '["council_tax", "electoral_register"]'::jsonb, 'verification',
-       'PP-' || i, 'verified'
+       'PP-' || i, 'verified', ''
 FROM generate_series(%(start)s, %(stop)s) AS i
 """
 BATCH = 1_000_000

@@ -222,6 +222,8 @@ CHECKED_STATICALLY = {
     "/staff/subject-access/<str:reference>/data.json": _SAR,
     "/staff/subject-access/<str:reference>/data.pdf": _SAR,
     "/staff/corrections/<str:reference>": _SAR,
+    "/staff/data-use/questions/<int:case_id>": "exercised in "
+    "borough/transparency/tests/test_questions.py (answering records data_use_log_audit)",
     "/staff/data-use/held/<int:event_id>/release": "exercised in "
     "borough/transparency/tests/test_restriction_pages.py",
     "borough transparency purge": _PURGE,

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import QuestionedEntry
 from borough.transparency.purposes import PURPOSES, SERVICES
 from borough.transparency.questions import AlreadyAnswered, answer_question, open_questions
@@ -20,6 +21,9 @@ from borough.transparency.staff_view import who_for_staff
 RECENTLY_ANSWERED = 20
 
 
+@data_use(
+    none="Open questions by reference, date and resident ID, like the log without a resident filter"
+)
 @staff_area("transparency")
 @require_GET
 @never_cache
@@ -41,6 +45,7 @@ def staff_questions(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_log_audit"])
 @staff_area("transparency")
 @require_http_methods(["GET", "POST"])
 @never_cache

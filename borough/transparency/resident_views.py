@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from borough.core import ratelimit
 from borough.core.access import public, resident_required
 from borough.transparency import resident_queries
+from borough.transparency.coverage import data_use
 from borough.transparency.models import QuestionedEntry, SealedLeaf
 from borough.transparency.queries import events_for_resident
 from borough.transparency.questions import ask_about
@@ -34,6 +35,7 @@ ASKED_KEY = "transparency_asked"
 QUESTION_LIMIT = "questioned-entry-account"
 
 
+@data_use(none="What the council holds and why, the same for everyone: no one's data")
 @public
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
@@ -62,6 +64,9 @@ def _filter_query(form: TimelineFilterForm) -> str:
     return urlencode({name: form.data[name] for name in form.fields if form.data.get(name)})
 
 
+@data_use(
+    none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
+)
 @resident_required
 @require_GET
 def timeline(request: HttpRequest) -> HttpResponse:
@@ -105,6 +110,9 @@ def _own_event(request: HttpRequest, event_id: int):
     return event
 
 
+@data_use(
+    none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
+)
 @resident_required
 @require_GET
 def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
@@ -130,6 +138,9 @@ def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
     )
 
 
+@data_use(
+    none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
+)
 @resident_required
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, event_id: int) -> HttpResponse:
@@ -169,6 +180,9 @@ def question(request: HttpRequest, event_id: int) -> HttpResponse:
     return response
 
 
+@data_use(
+    none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
+)
 @resident_required
 @require_GET
 def questions(request: HttpRequest) -> HttpResponse:
@@ -187,6 +201,7 @@ def questions(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(none="What the council holds and why, the same for everyone: no one's data")
 @public
 @require_GET
 def datasets(request: HttpRequest) -> HttpResponse:
@@ -201,6 +216,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
     )
 
 
+@data_use(none="What the council holds and why, the same for everyone: no one's data")
 @public
 @require_GET
 def dataset(request: HttpRequest, code: str) -> HttpResponse:
