@@ -178,6 +178,7 @@ _RESIDENT_JOURNEY = (
 _EXPORT = "exercised in borough/transparency/tests/test_subject_access_export.py"
 _SAR = "exercised in borough/transparency/tests/test_subject_access_requests.py"
 _PURGE = "exercised in borough/transparency/tests/test_retention.py"
+_BUILD = "exercised in borough/insights/tests/test_build.py"
 _WHAT_IF = "exercised in borough/insights/tests/test_whatif.py"
 
 CHECKED_STATICALLY = {
@@ -228,6 +229,8 @@ CHECKED_STATICALLY = {
     "borough/transparency/tests/test_restriction_pages.py",
     "borough transparency purge": _PURGE,
     "borough.transparency.tasks.daily_retention_purge": _PURGE,
+    "borough insights build": _BUILD,
+    "borough.insights.tasks.build_warehouse": _BUILD,
     "/staff/insights/what-ifs/permits": _WHAT_IF,
     "/staff/insights/what-ifs/permits/save": _WHAT_IF,
     "/staff/insights/what-ifs/direct-debit": _WHAT_IF,

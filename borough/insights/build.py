@@ -101,7 +101,10 @@ def build(*, full: bool = False, progress: Callable[[str], None] = lambda _: Non
         work = root / "builds" / f"{build_id}.building"
         (work / STATE_DIR).mkdir(parents=True)
         try:
-            result = _build_into(work, previous, state, progress)
+            try:
+                result = _build_into(work, previous, state, progress)
+            finally:
+                _record_build(build_id)  # the services' records were read, published or not
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -113,6 +116,24 @@ def build(*, full: bool = False, progress: Callable[[str], None] = lambda _: Non
         (root / "last-build-report.txt").write_text(_report(result.results, published=True))
         progress(f"published {final.name} in {result.seconds:.1f} s")
         return result
+
+
+def _record_build(build_id: str) -> None:
+    """One data-use event a build, naming no one: every resident's records are read, and the
+    warehouse keeps them pseudonymised (docs/insights.md)."""
+    from borough.transparency.models import Action, ActorKind
+    from borough.transparency.services import record_data_use
+
+    record_data_use(
+        subject_resident_ids=[],
+        actor=None,
+        actor_kind=ActorKind.SYSTEM,
+        actor_label="The statistics warehouse build",
+        purpose="insights_warehouse_build",
+        action=Action.UPDATED_RECORDS,
+        datasets=["parking_permits", "rent_accounts", "verifications", "data_use_log"],
+        reference=f"build:{build_id}",
+    )
 
 
 def _build_into(work: Path, previous: Path | None, state: dict | None, progress) -> BuildResult:

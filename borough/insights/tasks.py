@@ -9,9 +9,11 @@ from __future__ import annotations
 from django_tasks import task
 
 from borough.insights.build import BuildFailed, build
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 
 @task()
+@data_use(touches=RESIDENT_DATA, purposes=["insights_warehouse_build"])
 def build_warehouse(full: bool = False) -> dict:
     """An incremental build (``full``: from the start). A failed check publishes nothing and
     returns the report; the previous warehouse stays published."""

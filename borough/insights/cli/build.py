@@ -5,8 +5,10 @@ import sys
 from django.core.management.base import CommandError
 
 from borough.insights.build import BuildFailed, build
+from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 NAME = "build"
+DATA_USE = data_use(touches=RESIDENT_DATA, purpose="insights_warehouse_build")
 HELP = (
     "Build the Insight warehouse (DuckDB and Parquet) from the services' data: only what "
     "changed since the last build, or everything with --full. Publishes it only if every "

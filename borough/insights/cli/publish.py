@@ -6,8 +6,12 @@ from django.core.management.base import CommandError
 
 from borough.insights import opendata
 from borough.insights.disclosure import DisclosureError
+from borough.transparency.coverage import data_use
 
 NAME = "publish"
+DATA_USE = data_use(
+    none="Aggregate tables from the pseudonymised warehouse, checked for disclosure"
+)
 HELP = (
     "Count the open-data tables for a period, hide small counts and anything that would give "
     "them away (the council profile's [open_data] rule), and publish them with their data "

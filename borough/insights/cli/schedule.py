@@ -1,8 +1,10 @@
 """``borough insights schedule [--full]``: queue a warehouse build as a background job."""
 
 from borough.insights.tasks import build_warehouse
+from borough.transparency.coverage import data_use
 
 NAME = "schedule"
+DATA_USE = data_use(none="Queues the build job; the build records its own use")
 HELP = (
     "Queue a warehouse build as a background job (run it from cron or a timer; with "
     "BOROUGH_TASKS=database a `borough db_worker` runs it)."

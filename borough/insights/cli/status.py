@@ -2,8 +2,10 @@
 
 from borough.insights import warehouse
 from borough.insights.build import status
+from borough.transparency.coverage import data_use
 
 NAME = "status"
+DATA_USE = data_use(none="The published build's row counts and its last check report")
 HELP = "Show the published warehouse (when it was built, rows in each table) and the last report."
 
 

@@ -37,7 +37,12 @@ def _one(sql: str, params=()):
 
 
 def test_build_command_publishes_every_table_as_duckdb_and_hive_parquet(small, warehouse_dir):
+    from borough.transparency.queries import events
+
     call_command("insights", "build", quiet=True)
+
+    (recorded,) = events(purpose="insights_warehouse_build")  # one a build, naming no one
+    assert recorded.subject_resident_id == "" and recorded.reference.startswith("build:")
 
     assert (warehouse_dir / "warehouse.duckdb").is_symlink()
     assert _one("SELECT count(*), sum(amount_pence) FROM fact_rent_ledger") == (
