@@ -131,13 +131,51 @@ def record_data_use(
         return _record_restricted(subjects, shared)
     using = router.db_for_write(DataUseEvent)
     if _commits_on_its_own(using):
-        # Written on its own, outside any work's transaction: its own transaction, committed
-        # without waiting for the disk (docs/data-use-log.md, "Durability").
+        # Written on its own, outside any work's transaction: committed without waiting for the
+        # disk (docs/data-use-log.md, "Durability").
+        if len(subjects) <= 1:
+            event = DataUseEvent(subject_resident_id=subjects[0] if subjects else "", **shared)
+            _insert_one_unsynced(event, using)
+            return [event]
         with transaction.atomic(using=using):
             with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             return _insert(subjects, shared)
     return _insert(subjects, shared)
+
+
+#: Per database alias: the one-statement INSERT that commits without waiting for the disk.
+_UNSYNCED_INSERT: dict[str, tuple[str, list]] = {}
+
+
+def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
+    """INSERT one event outside a transaction as ONE statement that is its own transaction and
+    sets ``synchronous_commit`` off for itself (``set_config(…, true)`` lasts until its commit):
+    one round trip to PostgreSQL, its SQL built once per process."""
+    connection = connections[using]
+    built = _UNSYNCED_INSERT.get(using)
+    if built is None:
+        meta = DataUseEvent._meta
+        fields = [
+            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+        ]
+        quote = connection.ops.quote_name
+        values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+        # The model's own table, columns and types; the values are parameters.
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {values} FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s "
+            f"RETURNING {quote(meta.pk.column)}"
+        )
+        built = _UNSYNCED_INSERT[using] = (sql, fields)
+    sql, fields = built
+    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = using
 
 
 def _commits_on_its_own(using: str) -> bool:
