@@ -69,6 +69,10 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(settings, tmp_pat
     with warehouse.connect() as con:
         built = con.execute("SELECT count(*) FROM fact_rent_ledger").fetchone()[0]
     assert built == LedgerEntry.objects.count()
+    # Open data is published from it, or the demo says why not.
+    from borough.insights.opendata import current_release
+
+    assert current_release() is not None or "Open data was not published" in first
     statement = tmp_path / "synth" / "rent_statement.xml"
     assert statement.exists()
     out = io.StringIO()

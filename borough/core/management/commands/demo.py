@@ -2,13 +2,14 @@
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from borough.core import second_factor
@@ -86,6 +87,11 @@ class Command(BaseCommand):
         # The Insight warehouse, so the dashboards have data at once (docs/insights.md).
         self._say("Building the Insight warehouse…")
         call_command("insights", "build", full=True, quiet=True)
+        # Open data from it, so /open-data lists tables at once (docs/open-data.md).
+        try:
+            call_command("insights", "publish", stdout=io.StringIO())
+        except CommandError as error:
+            self._say(f"Open data was not published: {error}")
 
         base = f"http://127.0.0.1:{port}"
         self.stdout.write("")
