@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import importlib
 import inspect
 from argparse import _SubParsersAction
@@ -253,13 +254,29 @@ class _Module(ast.NodeVisitor):
         return None
 
 
+def _parse(path: Path) -> ast.Module:
+    """``ast.parse`` with the garbage collector paused: on CPython 3.11.7 a finalizer that runs
+    while the tree is being built (py4j's, after the Spark tests) can make it raise "AST
+    constructor recursion depth mismatch" (CPython gh-106905, fixed in 3.11.8)."""
+    source = path.read_text()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source)
+    except SystemError:  # the same bug by another route: parse again, once
+        return ast.parse(source)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @functools.cache
 def recording_functions() -> frozenset[tuple[str, str]]:
     """(module, function name) of every product function that writes a data-use event: it
     calls ``record_data_use``, or a function that does, followed through imports."""
     modules = product_modules()
     known = {name for name, _ in modules}
-    parsed = {name: _Module(name, ast.parse(path.read_text()), known) for name, path in modules}
+    parsed = {name: _Module(name, _parse(path), known) for name, path in modules}
 
     def canonical(module: str, name: str, hops: int = 5) -> tuple[str, str]:
         # a name a package re-exports (``from .service import verify``) → where it is defined

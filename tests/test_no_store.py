@@ -24,6 +24,13 @@ CACHEABLE = {
     "rent",
     "api/v1/openapi.json",
     "api/v1/docs",
+    # Published aggregate tables, checked for disclosure before they were written.
+    "open-data",
+    "open-data/<str:file_name>",
+    # The sealed log's signed checkpoint and hash tiles: public by design (docs/data-use-log.md).
+    "transparency/log/checkpoint",
+    "transparency/log/tile/<int:level>/<tileindex:index>",
+    "transparency/log/tile/<int:level>/<tileindex:index>.p/<int:width>",
 }
 
 
