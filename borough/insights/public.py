@@ -90,7 +90,7 @@ def headlines(con, threshold: int) -> tuple[Filters | None, list[Headline]]:
     out.append(
         Headline(
             "Time to get a parking permit",
-            duration_in_words(median_seconds) if issued >= threshold else SUPPRESSED,
+            duration_in_words(median_seconds) if issued >= threshold else _hidden(issued),
             "typical time from applying to the permit being issued" if issued >= threshold else "",
             f"The median time from applying to the permit being issued, over the "
             f"{format_cell(issued, 'count')} permits applied for in the period and issued. Half "
@@ -111,7 +111,7 @@ def headlines(con, threshold: int) -> tuple[Filters | None, list[Headline]]:
     out.append(
         Headline(
             "Rent collected",
-            format_cell(collected, "pence") if accounts >= threshold else SUPPRESSED,
+            format_cell(collected, "pence") if accounts >= threshold else _hidden(accounts),
             f"{_share(collected, charged, 1)} of the rent and charges due"
             if accounts >= threshold and charged
             else "",
@@ -142,5 +142,14 @@ def headlines(con, threshold: int) -> tuple[Filters | None, list[Headline]]:
 
 def _share(part: int, whole: int, threshold: int) -> str:
     if whole < threshold or whole == 0:
-        return SUPPRESSED
+        return _hidden(whole)
     return f"{round(100 * part / whole)}%"
+
+
+#: What a headline says when the period has nothing to count: not "[c]", which says a few people.
+NOTHING = "None in this period"
+
+
+def _hidden(people: int) -> str:
+    """A figure that rests on too few people: "[c]", or ``NOTHING`` when there are none."""
+    return NOTHING if people == 0 else SUPPRESSED

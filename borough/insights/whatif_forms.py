@@ -170,7 +170,7 @@ class DirectDebitWhatIfForm(forms.Form):
 class DecisionNoteForm(forms.Form):
     title = forms.CharField(
         label="Title",
-        help_text="What the note is about, like Resident permit prices 2027-28",
+        help_text="What the note is about, like Permit prices 2027-28 or Collection days from April",
         max_length=120,
         error_messages={
             "required": "Enter a title for the decision note",

@@ -65,3 +65,11 @@ def test_the_page_says_when_nothing_has_been_published_yet(no_warehouse):
     response = Client().get("/how-our-services-are-doing")
     assert response.status_code == 200
     assert "We have not published any figures yet." in response.content.decode()
+
+
+def test_a_figure_with_nothing_to_count_says_so_instead_of_c():
+    from borough.insights.public import NOTHING, _share
+
+    assert _share(0, 0, 10) == NOTHING  # no one: not "[c]", which would say a few people
+    assert _share(3, 7, 10) == "[c]"
+    assert _share(9, 12, 10) == "75%"

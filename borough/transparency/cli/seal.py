@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
     )
 
 
-def _once(command, signer) -> None:
+def _once(command, signer, *, say_nothing_new: bool = False) -> None:
     started = time.monotonic()
     before = latest_checkpoint()
     made = seal_all(signer=signer)
@@ -32,6 +32,9 @@ def _once(command, signer) -> None:
             f"Sealed {events} event(s) in {seconds:.2f} s: the log has {made[-1].size} "
             f"({len(made)} new checkpoint(s))."
         )
+    elif say_nothing_new:
+        sealed = before.size if before else 0
+        command.stdout.write(f"Nothing new to seal: the log has {sealed} sealed event(s).")
 
 
 def run(command, options) -> None:
@@ -41,7 +44,7 @@ def run(command, options) -> None:
         raise CommandError(f"The log's signing key cannot be loaded: {e}") from None
     every = options.get("every")
     if every is None:
-        _once(command, signer)
+        _once(command, signer, say_nothing_new=True)
         return
     if every <= 0:
         raise CommandError("--every needs a number of seconds above 0.")

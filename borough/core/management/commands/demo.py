@@ -125,6 +125,11 @@ class Command(BaseCommand):
             + "/sign-in with any of these emails: the link is printed here. "
             + f"Each resident's account page is {base}/account."
         )
+        self.stdout.write(
+            f"  How the council used a resident's data ({base}/how-we-use-your-data) and a copy "
+            f"of it ({base}/your-data)\n  show once the resident has proved who they are: "
+            "apply for a parking permit, or link a rent account (tenants below)."
+        )
         if applicants:
             self.stdout.write("")
             self.stdout.write(
