@@ -41,6 +41,10 @@ UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-vers
 
 lock: ## Regenerate requirements/lock.txt and requirements/production.txt from pyproject.toml
 	$(UV_COMPILE) --extra dev --extra production --extra bench --extra spark -o requirements/lock.txt
+	# pip-audit asks for cachecontrol[filecache]; pip 23.2 (Python 3.11's) in --require-hashes mode
+	# takes that extra as an unpinned requirement once PyPI has a newer cachecontrol than the lock's,
+	# and refuses the install. Naming the extra on the pinned line keeps README's pip command working.
+	sed -i 's/^cachecontrol==/cachecontrol[filecache]==/' requirements/lock.txt
 	$(UV_COMPILE) --extra production -c requirements/lock.txt -o requirements/production.txt
 
 sbom: ## Write the software bill of materials (CycloneDX JSON) of this environment to var/sbom.cdx.json

@@ -1,6 +1,7 @@
 """``borough transparency seal``: seal new data-use events and sign a checkpoint."""
 
 import time
+from time import sleep
 
 from django.core.management.base import CommandError
 from django.db import close_old_connections
@@ -53,6 +54,6 @@ def run(command, options) -> None:
         while True:
             close_old_connections()
             _once(command, signer)
-            time.sleep(every)
+            sleep(every)
     except KeyboardInterrupt:
         command.stdout.write("Stopped.")

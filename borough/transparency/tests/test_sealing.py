@@ -395,7 +395,9 @@ def test_the_sealer_job_seals_every_interval_until_stopped(verification, monkeyp
             return
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("borough.transparency.cli.seal.time.sleep", sleep)
+    # the module's own name for sleep, not time.sleep: patching the time module would also put
+    # other threads (Spark's py4j gateway, left from an earlier test) to this function
+    monkeypatch.setattr("borough.transparency.cli.seal.sleep", sleep)
     # the job recycles stale connections between rounds; inside the test's transaction on
     # PostgreSQL that would close the connection the test's events live in
     monkeypatch.setattr("borough.transparency.cli.seal.close_old_connections", lambda: None)
