@@ -5,7 +5,9 @@ together (``disclosure.protect_tables``) and only then writes anything: a table 
 audit stops the whole release and nothing is written. A release is a new folder under
 ``DATA_DIR/open-data/releases``; the public index reads ``current.json``, which is replaced in
 one step (``os.replace``) after every file of the release is on disk, so a reader sees the old
-release or the new one, never half of one.
+release or the new one, never half of one. Publishing again when no file would differ from the
+current release's (the same period, rule and counts) writes nothing and returns the current
+release, marked ``unchanged``: a daily job does not pile up identical releases.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def root() -> Path:
 class Release:
     name: str
     manifest: dict
+    #: True when ``publish`` found nothing to change and wrote nothing.
+    unchanged: bool = False
 
     @property
     def tables(self) -> list[dict]:
@@ -160,6 +164,10 @@ def publish(
     staging = Path(tempfile.mkdtemp(dir=base, prefix=".staging-"))
     try:
         manifest = _write_release(staging, protected, published_at, start, end, rule)
+        current = current_release()
+        if current is not None and _same_files(staging, root() / "releases" / current.name):
+            shutil.rmtree(staging, ignore_errors=True)
+            return Release(current.name, current.manifest, unchanged=True)
         os.replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # a failed write leaves nothing behind
@@ -168,6 +176,23 @@ def publish(
     pointer.write_text(json.dumps({"release": name}), encoding="utf-8")
     os.replace(pointer, root() / "current.json")
     return Release(name, manifest)
+
+
+def _same_files(staging: Path, folder: Path) -> bool:
+    """Whether the staged release holds the same files, byte for byte, as ``folder``, apart from
+    the manifest's publication time."""
+
+    def files(where: Path) -> dict[str, bytes]:
+        found = {p.name: p.read_bytes() for p in where.iterdir() if p.is_file()}
+        manifest = json.loads(found.pop("manifest.json", b"{}") or b"{}")
+        manifest.pop("published_at", None)
+        found["manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
+        return found
+
+    try:
+        return files(staging) == files(folder)
+    except (OSError, ValueError):
+        return False
 
 
 def current_release() -> Release | None:

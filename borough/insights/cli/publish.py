@@ -43,6 +43,12 @@ def run(command, options) -> None:
     except DisclosureError as error:
         raise CommandError(f"Nothing was published: {error}") from None
     period = release.manifest["period"]
+    if release.unchanged:
+        command.stdout.write(
+            f"Nothing has changed since release {release.name} ({period['start']} to "
+            f"{period['end']}): it stays the current release and nothing new was written."
+        )
+        return
     command.stdout.write(
         f"Published {len(release.tables)} table(s) for {period['start']} to {period['end']} "
         f"as release {release.name}"

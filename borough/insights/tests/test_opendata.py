@@ -195,6 +195,26 @@ def test_the_command_publishes_and_refuses_a_bad_period(data_dir, permits):
         call_command("insights", "publish", "--from", "2026-06-30")
 
 
+def test_publishing_again_with_nothing_changed_writes_no_new_release(data_dir, permits):
+    releases = data_dir / "open-data" / "releases"
+    first = _publish(permits)
+    again = _publish(permits)
+    assert again.unchanged and not first.unchanged
+    assert again.name == first.name
+    assert [p.name for p in releases.iterdir()] == [first.name]
+    out = io.StringIO()
+    today = permits[1]
+    period = ["--from", (today - dt.timedelta(days=30)).isoformat(), "--to", today.isoformat()]
+    call_command("insights", "publish", *period, stdout=out)
+    assert f"Nothing has changed since release {first.name}" in out.getvalue()
+    assert len(list(releases.iterdir())) == 1
+    # another period is another release, and becomes the current one
+    other = opendata.publish(today - dt.timedelta(days=60), today)
+    assert not other.unchanged and other.name != first.name
+    assert opendata.current_release().name == other.name
+    assert len(list(releases.iterdir())) == 2
+
+
 def test_without_a_warehouse_nothing_is_published(data_dir, db):
     with pytest.raises(DisclosureError, match="borough insights build"):
         opendata.publish(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
