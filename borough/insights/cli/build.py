@@ -31,7 +31,12 @@ def run(command, options: dict) -> None:
     except BuildFailed as failure:
         command.stderr.write(failure.report)
         sys.stderr.flush()
-        raise CommandError("The warehouse was not published: a check failed (see above).") from None
+        # the failures again, last, so they are what the operator sees without scrolling
+        failed = [r.line() for r in failure.results if not r.passed]
+        raise CommandError(
+            f"The warehouse was not published: {len(failed)} of {len(failure.results)} checks "
+            "failed; the previous warehouse is still the published one.\n" + "\n".join(failed)
+        ) from None
     facts = sum(n for name, n in result.rows.items() if name.startswith("fact_"))
     command.stdout.write(
         f"Published the warehouse ({'full' if result.full else 'incremental'} build, "

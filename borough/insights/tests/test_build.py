@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,7 @@ def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, wareho
     )
 
     try:
-        with pytest.raises(CommandError, match="not published"):
+        with pytest.raises(CommandError, match="not published") as raised:
             call_command("insights", "build", full=True, quiet=True)
     finally:  # the test database checks foreign keys when the test ends
         with connection.cursor() as cursor:
@@ -145,6 +146,14 @@ def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, wareho
     assert "FAILED  every fact_rent_ledger.account_key is in dim_rent_account.account_key" in report
     assert "expected 0 rows missing, found 1 rows missing" in report
     assert "987654" not in report  # samples are pseudonymised keys, never source IDs
+    # the command's last words are the failed check, not "see above" after 60 passed lines
+    said = str(raised.value)
+    head, *failed = said.splitlines()
+    assert head.startswith("The warehouse was not published: ")
+    assert re.search(rf"{len(failed)} of \d+ checks failed", head)
+    assert failed and all(line.startswith("FAILED  ") for line in failed)
+    assert any("every fact_rent_ledger.account_key is in dim_rent_account" in x for x in failed)
+    assert "987654" not in said
     assert warehouse.current_build() == published
     assert not list((warehouse_dir / "builds").glob("*.building"))
 
