@@ -75,7 +75,13 @@ def new_request(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "transparency/staff/sar/new.html",
-        {"form": form, "page_title": "Record a subject access request"},
+        {
+            "form": form,
+            "page_title": "Record a subject access request",
+            # "Find a resident" is the resident data officer's tool: a data protection officer
+            # without that role is told who finds the ID instead of being linked to a refusal.
+            "may_find_residents": may_enter(request.user, "residents"),
+        },
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from borough.transparency import sar
@@ -108,6 +109,21 @@ def test_the_queue_is_ordered_by_deadline_and_tags_overdue_and_due_soon(client, 
 
 
 @pytest.mark.django_db
+def test_the_form_links_to_find_a_resident_only_for_those_who_may_open_it(
+    client, dpo, make_staff, sign_in_staff
+):
+    find = reverse("residents:find")
+    html = client.get(f"{QUEUE}/new").content.decode()
+    assert f'href="{find}"' not in html  # the link would be a refusal for this role
+    assert "A resident data officer finds the resident ID" in html
+    assert client.get(find).status_code == 403  # which is why
+    both = make_staff("Data protection officer", "Resident data officer", username="both")
+    sign_in_staff(client, both)
+    html = client.get(f"{QUEUE}/new").content.decode()
+    assert f'href="{find}"' in html
+    assert "A resident data officer finds the resident ID" not in html
+
+
 def test_recording_a_request_checks_every_answer_and_keeps_what_was_typed(client, dpo, alice):
     response = client.post(
         f"{QUEUE}/new",
