@@ -232,3 +232,27 @@ def test_django_admin_is_for_administrators_only(client, make_staff, sign_in_sta
     assert client.get("/admin/").status_code == 302  # to the admin's own sign-in
     sign_in_staff(client, make_staff("Administrator", username="admin"))
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_refusal_says_why_and_where_to_go_instead(client, make_staff, sign_in_staff, resident):
+    """The 403 page names the reason the access rule gave, with the way on for that account."""
+    officer = make_staff("Parking officer", username="refused-officer")
+    sign_in_staff(client, officer)
+    response = client.get("/how-we-use-your-data/timeline")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "You are signed in with a staff account" in html
+    assert 'href="/sign-out"' in html and "Go to staff home" in html
+
+    response = client.get("/staff/housing/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your role does not include this area" in html and "ask an administrator" in html
+
+    client.logout()
+    client.force_login(resident)
+    response = client.get("/staff/housing/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This page is for council staff" in html and "Go to your account" in html
+    assert "staff account" not in html
