@@ -12,7 +12,12 @@ REASONS = [
     ("service_application", "Checking a service application"),
     ("correcting_records", "Correcting records"),
 ]
-REASON_TITLES = dict(REASONS)
+#: Only where the page records it as held back from the resident ("Find a resident" and a
+#: resident's records): the event's purpose is ``fraud_investigation_records``, it needs a case
+#: reference, and the resident sees it only once the data protection officer releases it.
+FRAUD_INVESTIGATION = "fraud_investigation"
+INVESTIGATION_REASONS = [(FRAUD_INVESTIGATION, "Investigating suspected fraud")]
+REASON_TITLES = dict(REASONS + INVESTIGATION_REASONS)
 
 _REASON_LABEL = "Why are you looking at these records?"
 _REASON_REQUIRED = "Select why you are looking at these records"
@@ -23,10 +28,12 @@ def reason_field(
     required_message: str = _REASON_REQUIRED,
     help_text: str = "Looking at a resident's records is recorded in the data-use log, with your "
     "reason.",
+    *,
+    investigation: bool = False,
 ) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
-        choices=REASONS,
+        choices=REASONS + (INVESTIGATION_REASONS if investigation else []),
         widget=forms.RadioSelect,
         help_text=help_text,
         error_messages={"required": required_message, "invalid_choice": required_message},

@@ -26,7 +26,13 @@ from borough.places.forms import OptionalPostcodeField
 from borough.residents import index
 from borough.residents import standardise as std
 from borough.residents.models import SourceRecord, UprnMethod
-from borough.residents.reasons import REASON_TITLES, reason_field
+from borough.residents.reasons import (
+    FRAUD_INVESTIGATION,
+    REASON_TITLES,
+    case_reference_field,
+    clean_case_reference,
+    reason_field,
+)
 from borough.residents.record_queries import (
     SEARCH_LIMIT,
     group_by_resident,
@@ -41,6 +47,9 @@ from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import RESIDENT_ID, record_data_use
 
 PURPOSE = "staff_view_records"
+#: A look-up for a fraud investigation: held back from the resident until the data protection
+#: officer releases it (``/staff/data-use/held``); the hold is itself recorded.
+INVESTIGATION_PURPOSE = "fraud_investigation_records"
 SERVICE = "residents"
 
 
@@ -54,21 +63,50 @@ def _text(label: str, *, required: bool = False, **attrs) -> forms.CharField:
     )
 
 
-class FindResidentForm(DateOfBirthMixin, forms.Form):
+class InvestigationMixin:
+    """A reason with "Investigating suspected fraud" among its choices, and the investigation's
+    case reference, needed with that reason only."""
+
+    def _add_case_field(self) -> None:
+        field = case_reference_field()
+        field.label = "Fraud investigation case reference (only for a fraud investigation)"
+        field.help_text = (
+            "Like FR-2026-0042. A look-up for a fraud investigation is held back from the "
+            "resident until the data protection officer releases it. Never a name or other "
+            "personal details."
+        )
+        self.fields["case"] = field
+
+    def clean_case(self) -> str:
+        return clean_case_reference(self.cleaned_data.get("case", ""))
+
+    def check_case(self, cleaned: dict) -> None:
+        if cleaned.get("reason") == FRAUD_INVESTIGATION and not cleaned.get("case"):
+            if "case" not in self.errors:
+                self.add_error("case", "Enter the case reference of the fraud investigation")
+
+
+class FindResidentForm(InvestigationMixin, DateOfBirthMixin, forms.Form):
     surname = _text("Surname", required=True)
     first_name = _text("First name")
     dob_day = forms.CharField(label="Day", required=False)
     dob_month = forms.CharField(label="Month", required=False)
     dob_year = forms.CharField(label="Year", required=False)
     postcode = OptionalPostcodeField(help_text="Finds only the records at this postcode")
-    reason = reason_field()
+    reason = reason_field(investigation=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._add_case_field()
         self.fields["surname"].error_messages["required"] = "Enter the resident's surname"
         self.date_of_birth: date | None = None
         #: The parts of the date of birth to highlight as wrong.
         self.date_error_parts: set[str] = set()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_case(cleaned)
+        return cleaned
 
     def clean_surname(self) -> str:
         surname = self.cleaned_data["surname"].strip()
@@ -77,21 +115,36 @@ class FindResidentForm(DateOfBirthMixin, forms.Form):
         return surname
 
 
-class ReasonForm(forms.Form):
-    reason = reason_field()
+class ReasonForm(InvestigationMixin, forms.Form):
+    reason = reason_field(investigation=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_case_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_case(cleaned)
+        return cleaned
 
 
-def _record_view(request: HttpRequest, resident_ids: list[str], datasets, reason: str, outcome):
+def _record_view(
+    request: HttpRequest, resident_ids: list[str], datasets, reason: str, outcome, case: str = ""
+):
+    """One data-use call for the residents shown. An ordinary look-up's reference is the reason's
+    code; a fraud investigation's is its case reference, and its events are held back."""
+    investigation = reason == FRAUD_INVESTIGATION
     record_data_use(
         subject_resident_ids=resident_ids,
         actor=request.user,
         actor_kind=ActorKind.STAFF,
-        purpose=PURPOSE,
+        purpose=INVESTIGATION_PURPOSE if investigation else PURPOSE,
         service=SERVICE,
         action=Action.VIEWED_RECORDS,
         datasets=sorted(set(datasets)),
-        reference=reason,
+        reference=case if investigation else reason,
         outcome=outcome,
+        restriction_reason_code=FRAUD_INVESTIGATION if investigation else "",
     )
 
 
@@ -104,7 +157,7 @@ def _not_linked(request: HttpRequest, problem: str, title: str) -> HttpResponse:
     return _render(request, "records_not_linked.html", {"problem": problem, "page_title": title})
 
 
-@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
+@data_use(touches=RESIDENT_DATA, purposes=[PURPOSE, INVESTIGATION_PURPOSE])
 @staff_area("residents")
 @require_GET
 @never_cache
@@ -135,6 +188,7 @@ def find_resident(request: HttpRequest) -> HttpResponse:
                 (record.dataset.code for group in linked for record in group.records),
                 data["reason"],
                 "listed_in_search",
+                data["case"],
             )
         context.update(
             searched=True,
@@ -144,6 +198,7 @@ def find_resident(request: HttpRequest) -> HttpResponse:
             unlinked_count=len(groups) - len(linked),
             more=more,
             reason=data["reason"],
+            case=data["case"],
         )
     context["date_input"] = form.date_input()
     return _render(request, "records_find.html", context)
@@ -191,7 +246,7 @@ def _history(resident_id: str) -> list[tuple[str, str]]:
     return rows
 
 
-@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
+@data_use(touches=RESIDENT_DATA, purposes=[PURPOSE, INVESTIGATION_PURPOSE])
 @staff_area("residents")
 @require_GET
 @never_cache
@@ -219,12 +274,14 @@ def resident_records(request: HttpRequest, resident_id: str) -> HttpResponse:
         (record.dataset.code for record in records),
         reason,
         "viewed_all_records",
+        form.cleaned_data["case"],
     )
     by_dataset: dict[str, list[SourceRecord]] = {}
     for record in records:
         by_dataset.setdefault(record.dataset.code, []).append(record)
     context.update(
         reason=reason,
+        case=form.cleaned_data["case"],
         reason_title=REASON_TITLES[reason],
         by_dataset=[(group[0].dataset, group) for group in by_dataset.values()],
         record_count=len(records),

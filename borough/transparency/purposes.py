@@ -96,6 +96,14 @@ LAWFUL_BASES = {
             "gives it",
         ),
         LawfulBasis(
+            "public_task_fraud_prevention",
+            PUBLIC_TASK,
+            "The council needs to do this to prevent and detect fraud against its services, a "
+            "task the law gives it. While an investigation runs, the law lets the council wait "
+            "before telling you",
+            "Data Protection Act 2018, Schedule 2, paragraph 2",
+        ),
+        LawfulBasis(
             "contract_tenancy",
             CONTRACT,
             "The council needs to do this to keep its side of your tenancy agreement",
@@ -212,6 +220,15 @@ PURPOSES = {
             "records",
             "public_task_council_services",
             None,  # any service: the caller says which
+        ),
+        Purpose(
+            "fraud_investigation_records",
+            "Fraud investigation: a resident's records looked at",
+            "To investigate suspected fraud against a council service: a council officer "
+            "looked at your records",
+            "public_task_fraud_prevention",
+            "residents",
+            may_be_restricted=True,
         ),
         Purpose(
             "subject_access_export",

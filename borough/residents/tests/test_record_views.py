@@ -477,3 +477,75 @@ def _assert_no_personal_data(event) -> None:
     ).lower()
     for value in PERSONAL:
         assert value.lower() not in stored, value
+
+
+# A fraud investigation: held back from the resident until the data protection officer releases it
+
+
+def _restricted(purpose="fraud_investigation_records"):
+    return list(events(purpose=purpose))
+
+
+def test_a_fraud_investigation_needs_its_case_reference_and_records_nothing_without_it(
+    client, linked, officer
+):
+    for case in ("", "Siobhan OBrien 27/03/1980"):
+        html = _search(client, surname="O'Brien", reason="fraud_investigation", case=case)
+        html = html.content.decode()
+        assert "There is a problem" in html
+        assert _residents_listed(html) == []
+    assert (
+        "Enter the case reference of the fraud investigation"
+        in _search(client, surname="O'Brien", reason="fraud_investigation").content.decode()
+    )
+    assert _viewed() == [] and _restricted() == []
+
+
+def test_a_fraud_investigation_search_is_recorded_held_back_from_the_residents(
+    client, linked, officer
+):
+    from borough.transparency.queries import events_for_resident
+
+    html = _search(client, surname="O'Brien", reason="fraud_investigation", case="FR-2026-0042")
+    html = html.content.decode()
+    assert _residents_listed(html) == [ROBERT, SIOBHAN]
+    assert (
+        f"/staff/residents/records/{ROBERT}?reason=fraud_investigation&amp;case=FR-2026-0042"
+        in (html)
+    )
+    assert "held back from the residents until the data protection officer releases it" in html
+    assert _viewed() == []  # not an ordinary look-up
+    held = _restricted()
+    assert sorted(e.subject_resident_id for e in held) == [ROBERT, SIOBHAN]
+    for event in held:
+        assert event.restriction_reason_code == "fraud_investigation"
+        assert event.hidden_until is None  # until the data protection officer releases it
+        assert event.reference == "FR-2026-0042" and event.actor_user == officer
+        _assert_no_personal_data(event)
+    # the hold is itself recorded, and held back the same way
+    assert len(_restricted("data_use_restriction")) == 2
+    assert list(events_for_resident(SIOBHAN)) == []
+
+
+def test_a_fraud_investigation_view_is_held_back_until_released(
+    client, linked, officer, make_staff
+):
+    from borough.transparency.queries import events_for_resident
+    from borough.transparency.visibility import release_event
+
+    url = f"/staff/residents/records/{ROBERT}"
+    response = client.get(url, {"reason": "fraud_investigation"})
+    assert "Enter the case reference of the fraud investigation" in response.content.decode()
+    assert _restricted() == []
+
+    response = client.get(url, {"reason": "fraud_investigation", "case": "FR-2026-0042"})
+    assert response.status_code == 200
+    assert "(case FR-2026-0042); it is held back from the resident" in response.content.decode()
+    [event] = _restricted()
+    assert event.subject_resident_id == ROBERT and event.outcome == "viewed_all_records"
+    assert list(events_for_resident(ROBERT)) == []
+
+    dpo = make_staff("Data protection officer", username="dpo-release")
+    release_event(event.pk, officer=dpo, reason="Investigation closed")
+    shown = [e.purpose for e in events_for_resident(ROBERT)]
+    assert "fraud_investigation_records" in shown
