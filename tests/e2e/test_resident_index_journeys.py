@@ -502,14 +502,21 @@ def test_the_check_and_a_review_decision_fit_the_screen(live_server, linked, off
     expect(summary_value(page, "Decided by")).to_have_text("Rosa Officer")
     check_page(page, "review-case-decided")
 
-    # find the resident and open their records
+    # find the resident and open their records, for a fraud investigation: its case reference
+    # is required, and the look-up is held back from the resident
     page.goto(f"{live_server.url}/staff/residents/find")
     page.get_by_label("Surname").fill(person["surname"])
-    page.get_by_label("Dealing with a resident's request").check()
+    page.get_by_label("Investigating suspected fraud").check()
+    page.get_by_role("button", name="Search").click()
+    expect(summary).to_contain_text("Enter the case reference of the fraud investigation")
+    check_page(page, "find-a-resident-error")
+    page.get_by_label("Fraud investigation case reference").fill("FR-2026-0042")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("held back from the residents")
     check_page(page, "find-a-resident")
     resident_id = _resident_id(linked.synth, person)
     page.get_by_role("link", name=_their_records(resident_id)).click()
     expect(_heading(page)).to_have_text(f"Resident {resident_id}")
+    expect(page.locator("main")).to_contain_text("(case FR-2026-0042)")
     check_page(page, "resident-records")
