@@ -24,6 +24,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
+from borough.core.dates import date_in_words
 from borough.core.roles import AREAS
 from borough.transparency.staff_view import in_words
 
@@ -246,7 +247,7 @@ def _verifications(resident_ids: list[str], accounts: list) -> Section:
         for name, value in (check.applicant or {}).items():
             item.add(f"applicant_{name}", f"Details given: {name.replace('_', ' ')}", value)
         item.add("reasons", "Reasons", list(check.public_reasons or []))
-        item.add("datasets_read", "Datasets read", list(check.datasets_read or []))
+        item.add("datasets_read", "Datasets read", _titles(check.datasets_read or []))
         section.records.append(item)
     return section
 
@@ -277,7 +278,7 @@ def _parking(resident_ids: list[str], accounts: list) -> Section:
         item.add("address", "Address", application.property.single_line())
         item.add("zone", "Zone", application.zone.name)
         item.add("vrm", "Vehicle registration", application.vrm)
-        item.add("permit_type", "Permit type", application.permit_type)
+        item.add("permit_type", "Permit type", in_words(application.permit_type))
         item.add("price_pence", "Price", application.price_pence)
         item.add("created_at", "Applied", application.created_at)
         item.add("decision_reason", "Reason for the decision", application.decision_reason)
@@ -348,7 +349,8 @@ def _rent(resident_ids: list[str], accounts: list) -> Section:
         for entry in entry_model.objects.filter(account=account).order_by("posted_on", "id"):
             line = _service_record(
                 f"rent-entry:{entry.pk}",
-                f"{account.payment_reference}: {entry.get_kind_display()} on {entry.posted_on}",
+                f"{entry.get_kind_display()}, {date_in_words(entry.posted_on)}: "
+                f"rent account {account.payment_reference}",
                 "rent_accounts",
             )
             line.add("posted_on", "Date", entry.posted_on)
@@ -373,8 +375,21 @@ def _rent(resident_ids: list[str], accounts: list) -> Section:
     return section
 
 
+def _titles(codes) -> list[str]:
+    """Dataset codes as the titles residents read (a code the council has not described as it
+    is)."""
+    from borough.transparency.queries import dataset_titles
+
+    titles = dataset_titles(codes)
+    return [titles.get(code, code) for code in codes]
+
+
 def _data_use(resident_ids: list[str]) -> Section:
+    """The resident's data-use events in the timeline's own words (``resident_view``): what was
+    done, by which service, who as a team or role, why, the lawful basis, the records read."""
+    from borough.transparency.purposes import SERVICES
     from borough.transparency.queries import dataset_titles, events_for_resident
+    from borough.transparency.resident_view import outcome_in_words, what_was_done, who_for_resident
 
     section = Section(
         "data_use",
@@ -385,15 +400,14 @@ def _data_use(resident_ids: list[str]) -> Section:
     events = [event for rid in resident_ids for event in events_for_resident(rid)]
     titles = dataset_titles(code for event in events for code in event.datasets_read)
     for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
-        item = _service_record(
-            f"data-use:{event.pk}", f"{event.get_action_display()}", "data_use_log"
-        )
+        item = _service_record(f"data-use:{event.pk}", what_was_done(event), "data_use_log")
         item.add("occurred_at", "When", event.occurred_at)
-        item.add("service", "Service", event.service)
-        item.add("who", "Who or what", event.actor_label)
+        item.add("service", "Service", SERVICES.get(event.service, event.service))
+        item.add("who", "Who or what", who_for_resident(event))
         item.add("purpose", "Why", event.purpose_text)
         item.add("lawful_basis", "Lawful basis", event.lawful_basis_text)
         item.add("datasets_read", "Records read", [titles[c] for c in event.datasets_read])
+        item.add("outcome", "What happened", outcome_in_words(event.outcome))
         item.add("reference", "Reference", event.reference)
         section.records.append(item)
     return section

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -124,7 +125,17 @@ def test_the_export_holds_their_records_and_never_the_full_bank_account(
     assert "Ashworth" in text and "**-**-13 ****6819" in text
     for content in (body.content, text.encode(), html):
         assert b"Okafor" not in content and b"h.okafor" not in content  # a role, never a name
-    assert b"Council officer" in html
+    assert b"Housing team" in html  # as the timeline says who: a team or role
+    use = next(
+        r for s in document["sections"] for r in s["records"] if r["key"].startswith("data-use:")
+    )
+    said = {f["name"]: f["value"] for f in use["fields"]}
+    assert use["title"] == "Looked at your records"
+    assert (said["service"], said["who"]) == ("Housing", "Housing team")  # not codes or labels
+    entry = next(
+        r for s in document["sections"] for r in s["records"] if r["key"].startswith("rent-entry:")
+    )
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", entry["title"])  # a date in words, not ISO
     for content in (body.content, pdf, text.encode(), html, export.payload_encrypted.encode()):
         assert ACCOUNT_NUMBERS["R-ALICE1"].encode() not in content
         assert SORT_CODE.encode() not in content
