@@ -32,9 +32,11 @@ from django.db import connection, transaction
 from borough.transparency import merkle
 from borough.transparency.checkpoint import (
     Checkpoint,
+    NoteError,
     Signer,
     load_signer,
     log_origin,
+    open_checkpoint,
     sign_checkpoint,
 )
 from borough.transparency.models import DataUseEvent, EventSalt, LogCheckpoint, SealedLeaf
@@ -296,6 +298,33 @@ def _insert_leaves(leaves: list[tuple[int, int, bytes]]) -> None:
             )
 
 
+class SealRefused(Exception):
+    """The last checkpoint does not hold together: sealing on would extend a tree that is not
+    the signed one."""
+
+
+def _check_latest(latest: LogCheckpoint, tree: merkle.CompactRange, signer: Signer, origin: str):
+    """The stored right edge must give the checkpoint's root, and its signed note must say that
+    size and root: otherwise the checkpoint row was changed after it was signed (the log's
+    tables refuse UPDATE, so only someone who got past the database's own rules could have)."""
+    problem = ""
+    if tree.root() != bytes(latest.root_hash):
+        problem = "its stored right edge does not give its root hash"
+    else:
+        try:
+            signed = open_checkpoint(latest.note, signer.verifier(), origin)
+        except NoteError as error:
+            problem = f"its signed note does not verify ({error})"
+        else:
+            if (signed.size, signed.root) != (latest.size, bytes(latest.root_hash)):
+                problem = "its signed note gives another size or root hash"
+    if problem:
+        raise SealRefused(
+            f"Not sealing: the last checkpoint (size {latest.size}) does not hold together: "
+            f"{problem}. Run `borough transparency verify` to find what changed."
+        )
+
+
 def seal(
     *,
     signer: Signer | None = None,
@@ -312,6 +341,7 @@ def seal(
             tree, last_event_id = merkle.CompactRange(), 0
         else:
             tree = merkle.CompactRange.from_bytes(latest.size, bytes(latest.compact_range))
+            _check_latest(latest, tree, signer, origin)
             last_event_id = latest.last_event_id
         rows = _unsealed(last_event_id, limit)
         if not rows:

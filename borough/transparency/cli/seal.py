@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.db import close_old_connections
 
 from borough.transparency.checkpoint import NoteError, load_signer
-from borough.transparency.sealing import latest_checkpoint, seal_all
+from borough.transparency.sealing import SealRefused, latest_checkpoint, seal_all
 
 NAME = "seal"
 HELP = (
@@ -43,7 +43,13 @@ def run(command, options) -> None:
         signer = load_signer()
     except (NoteError, OSError) as e:
         raise CommandError(f"The log's signing key cannot be loaded: {e}") from None
-    every = options.get("every")
+    try:
+        _run(command, signer, options.get("every"))
+    except SealRefused as refused:
+        raise CommandError(str(refused)) from None
+
+
+def _run(command, signer, every) -> None:
     if every is None:
         _once(command, signer, say_nothing_new=True)
         return

@@ -18,6 +18,7 @@ from borough.transparency.checkpoint import Checkpoint, Signer, open_checkpoint,
 from borough.transparency.log_verify import verify_log
 from borough.transparency.models import DataUseEvent, LogCheckpoint, SealedLeaf
 from borough.transparency.sealing import (
+    SealRefused,
     event_leaf_hash,
     event_rows,
     format_time,
@@ -312,6 +313,36 @@ def test_verify_refuses_a_checkpoint_by_another_key(verification, settings):
     settings.TRANSPARENCY_LOG_VERIFIER_KEY = Signer.generate(ORIGIN).verifier_key()
     report = verify_log()
     assert "not signed by" in str(report.problems[0])
+
+
+@pytest.mark.parametrize("change", ["right edge", "bad signature", "another root"])
+def test_seal_refuses_to_extend_a_checkpoint_that_was_changed_after_signing(
+    verification, signing_key, change
+):
+    _record(verification, 3)
+    seal()
+    table = LogCheckpoint._meta.db_table
+    cp = LogCheckpoint.objects.get()
+    if change == "right edge":
+        other = merkle.CompactRange()
+        for i in range(3):
+            other.append(bytes([i]) * 32)
+        tamper(f"UPDATE {table} SET compact_range = %s WHERE size = 3", [other.to_bytes()])
+        why = "its stored right edge does not give its root hash"
+    elif change == "bad signature":
+        note = cp.note[:-10] + ("A" if cp.note[-10] != "A" else "B") + cp.note[-9:]
+        tamper(f"UPDATE {table} SET note = %s WHERE size = 3", [note])
+        why = "its signed note does not verify"
+    else:
+        forged = sign_checkpoint(Checkpoint(ORIGIN, 3, bytes(32)), signing_key)
+        tamper(f"UPDATE {table} SET note = %s WHERE size = 3", [forged])
+        why = "its signed note gives another size or root hash"
+    _record(verification, 2)
+    with pytest.raises(SealRefused, match=why):
+        seal()
+    with pytest.raises(CommandError, match="Not sealing: the last checkpoint \\(size 3\\)"):
+        call_command("transparency", "seal")
+    assert LogCheckpoint.objects.count() == 1 and SealedLeaf.objects.count() == 3
 
 
 def test_the_commands_seal_and_verify(verification, capsys):
