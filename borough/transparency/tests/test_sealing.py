@@ -423,7 +423,9 @@ def test_verify_checks_signatures_with_a_given_verifier_key(verification, signin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_verify_in_several_processes_finds_what_one_process_finds(verification, capsys):
+def test_verify_in_several_processes_finds_what_one_process_finds(
+    verification, signing_key, capsys
+):
     """PostgreSQL only: pass 1 split by event ID range over worker processes."""
     if connection.vendor != "postgresql":
         pytest.skip(
@@ -435,10 +437,21 @@ def test_verify_in_several_processes_finds_what_one_process_finds(verification, 
     SealedLeaf.objects.create(
         position=SealedLeaf.objects.count(), event_id=events[-1].pk + 3, leaf_hash=b"\0" * 32
     )
+    # And a checkpoint over it whose root is not the tree's (pass 2, run by the parent process
+    # while the workers run pass 1).
+    forged = sign_checkpoint(Checkpoint(ORIGIN, 41, bytes(32)), signing_key)
+    LogCheckpoint.objects.create(
+        size=41,
+        root_hash=bytes(32),
+        compact_range=bytes(96),
+        note=forged,
+        last_event_id=events[-1].pk + 3,
+    )
     one = verify_log()
     several = verify_log(workers=3)
     assert [str(p) for p in several.problems] == [str(p) for p in one.problems]
-    assert one.problems[0].kind == "removed"
+    assert [p.kind for p in one.problems] == ["removed", "checkpoint"]
+    assert "checkpoint 41: the leaves do not give its root" in str(one.problems[1])
     assert (several.events, several.leaves) == (one.events, one.leaves) == (40, 41)
     with pytest.raises(CommandError):
         call_command("transparency", "verify", "--workers", "2")
