@@ -28,6 +28,7 @@ import hashlib
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -399,4 +400,5 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             progress(f"kept {database} (and the data folder {tmp}, which holds its signing key)")
         else:
             _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            shutil.rmtree(tmp, ignore_errors=True)
             progress(f"dropped {database}")
