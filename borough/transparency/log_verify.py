@@ -14,7 +14,13 @@
    that size and root; each checkpoint is consistent with the next (an RFC 9162 consistency
    proof, built from the previous right edge and the leaves between, is checked).
 
-Problems come back in the order found, each with the position and event ID where known.
+Problems come back in event-ID order for pass 1, then pass 2's, each with the position and event
+ID where known.
+
+On PostgreSQL each pass is one REPEATABLE READ, read-only transaction read through server-side
+cursors: pass 1 as the sealed leaves whose events are gone (an anti-join) and then every event
+joined to its leaf (a merge join on the event ID), pass 2 as ``position, leaf_hash``. SQLite
+reads in batches and merges in Python. Either way Python writes and hashes every leaf.
 """
 
 from __future__ import annotations
