@@ -14,17 +14,26 @@
    that size and root; each checkpoint is consistent with the next (an RFC 9162 consistency
    proof, built from the previous right edge and the leaves between, is checked).
 
-Problems come back in the order found, each with the position and event ID where known.
+Problems come back in event-ID order for pass 1, then pass 2's, each with the position and event
+ID where known.
+
+On PostgreSQL each pass is one REPEATABLE READ, read-only transaction read through server-side
+cursors: pass 1 as the sealed leaves whose events are gone (an anti-join) and then every event
+joined to its leaf (a merge join on the event ID), pass 2 as ``position, leaf_hash``. SQLite
+reads in batches and merges in Python. Either way Python writes and hashes every leaf.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
 import multiprocessing
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Max
 
 from borough.transparency import merkle
@@ -37,9 +46,20 @@ from borough.transparency.checkpoint import (
     open_checkpoint,
 )
 from borough.transparency.models import DataUseEvent, LogCheckpoint, PurgedEvent, SealedLeaf
-from borough.transparency.sealing import event_leaf_hash, events_in_id_order, is_restricted
+from borough.transparency.sealing import (
+    V1_COLUMNS,
+    datasets_fragment_of_text,
+    event_leaf_hash,
+    events_in_id_order,
+    is_restricted,
+    normalise_stored,
+    select_events,
+    v1_leaf,
+)
 
 BATCH = 20_000
+#: Rows a FETCH from a server-side cursor brings (PostgreSQL).
+FETCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,11 @@ def _purged_event_ids(after: int = -1, upto: int | None = None) -> Iterator[int]
 
 
 def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
+    if connection.vendor == "postgresql":
+        table = SealedLeaf._meta.db_table
+        sql = f"SELECT position, leaf_hash FROM {table} ORDER BY position"  # noqa: S608
+        yield from _stream(sql, [])
+        return
     after = -1
     while True:
         rows = list(
@@ -128,19 +153,142 @@ def _leaf_matches(position: int, event: tuple, sealed: bytes) -> bool:
         return False
 
 
+_sha256 = hashlib.sha256
+
+
+def _stored_leaf_matches(position: int, row: tuple, sealed: bytes) -> bool:
+    """``_leaf_matches`` for a row as PostgreSQL streams it (``select_events(…, salt=True)``):
+    ``datasets_read`` still JSON text, the salt last. An ordinary event's leaf is written
+    straight from the row; only a restricted one is normalised first."""
+    if row[V1_COLUMNS]:
+        return _leaf_matches(position, normalise_stored(row), sealed)
+    leaf = v1_leaf(position, row, datasets_fragment_of_text(row[6]))
+    return _sha256(b"\x00" + leaf).digest() == sealed
+
+
+_cursor_names = itertools.count()
+
+
+def _stream(sql: str, params: list) -> Iterator[tuple]:
+    """The rows of ``sql`` through a server-side cursor (PostgreSQL): one query in the
+    transaction's snapshot, ``FETCH`` rows a round trip, never the whole result in memory."""
+    connection.ensure_connection()
+    name = f"borough_verify_{next(_cursor_names)}"
+    with connection.connection.cursor(name=name) as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH):
+            yield from rows
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """On PostgreSQL, read inside one REPEATABLE READ, READ ONLY transaction, so a pass sees the
+    log as of one moment (never half of a seal committed meanwhile); server-side cursors need a
+    transaction anyway. Inside a transaction already (or on SQLite), reads in that one."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # The events' query is costed high (a salt's look-up per row), which would have
+            # PostgreSQL compile it with JIT first: seconds of CPU for no gain in a plain scan.
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def _check_events_joined(
+    report: Report, limit: int, salts: bool, ids: tuple[int, int | None]
+) -> None:
+    """Pass 1 on PostgreSQL: the sealed leaves whose events are gone (purged or removed), then
+    each event with its sealed leaf (a merge join on the event ID) in one stream."""
+    after, upto = ids
+    params = [after] if upto is None else [after, upto]
+
+    def where(column: str) -> str:
+        return f"{column} > %s" + ("" if upto is None else f" AND {column} <= %s")
+
+    last = LogCheckpoint.objects.order_by("-size").values_list("last_event_id", flat=True)
+    highest_sealed = last.first() or 0
+    leaves, purged, events = (
+        SealedLeaf._meta.db_table,
+        PurgedEvent._meta.db_table,
+        DataUseEvent._meta.db_table,
+    )
+    found: list[Problem] = []
+    for event_id, position, tombstoned in _stream(
+        f"SELECT l.event_id, l.position, "  # noqa: S608 (model tables)
+        f"EXISTS (SELECT 1 FROM {purged} p WHERE p.event_id = l.event_id) "
+        f"FROM {leaves} l WHERE {where('l.event_id')} "
+        f"AND NOT EXISTS (SELECT 1 FROM {events} e WHERE e.id = l.event_id) ORDER BY l.event_id",
+        params,
+    ):
+        report.leaves += 1
+        if tombstoned:
+            report.purged += 1
+        elif len(found) < limit:
+            found.append(
+                Problem(
+                    "removed", "a sealed event is missing", position=position, event_id=event_id
+                )
+            )
+    sql = select_events(where("e.id"), limit=False, salt=True, leaf=where("l.event_id"))
+    problems = report.problems
+    start = len(problems)
+    for row in _stream(sql, params + params):
+        if len(problems) - start >= limit:
+            break
+        report.events += 1
+        position = row[-2]
+        if position is None:
+            if row[0] <= highest_sealed:
+                problems.append(
+                    Problem(
+                        "inserted",
+                        "this event is not in the sealed log, though later events are",
+                        event_id=row[0],
+                    )
+                )
+            else:
+                report.unsealed += 1
+            continue
+        report.leaves += 1
+        if not salts and row[V1_COLUMNS]:
+            report.unchecked_restricted += 1
+        elif not _stored_leaf_matches(position, row, row[-1]):
+            problems.append(
+                Problem(
+                    "altered",
+                    "the event differs from what was sealed (changed or moved)",
+                    position=position,
+                    event_id=row[0],
+                )
+            )
+    # Both lists are in event-ID order: report them as one, in that order, as the merge did.
+    problems[start:] = sorted([*problems[start:], *found], key=lambda p: p.event_id)
+    del problems[start + limit :]
+
+
 def check_events(
     report: Report, limit: int, *, salts: bool = True, ids: tuple[int, int | None] = (-1, None)
 ) -> None:
-    """Pass 1: every event against its sealed leaf, merged on the event ID. Without ``salts``
+    """Pass 1: every event against its sealed leaf, matched on the event ID. Without ``salts``
     a restricted event's leaf is not recomputed (it is counted in ``unchecked_restricted``).
     ``ids`` limits it to event IDs above the first and at most the second (None: no limit)."""
-    last = LogCheckpoint.objects.order_by("-size").values_list("last_event_id", flat=True).first()
-    highest_sealed = last or 0
-    after, upto = ids
-    events = events_in_id_order(after=after, batch=BATCH, upto=upto)
-    leaves = _leaves_by_event(after, upto)
+    with _one_snapshot():
+        if connection.vendor == "postgresql":
+            _check_events_joined(report, limit, salts, ids)
+            return
+        after, upto = ids
+        events = events_in_id_order(after=after, batch=BATCH, upto=upto)
+        leaves = _leaves_by_event(after, upto)
+        purged = _purged_event_ids(after, upto)
+        last = LogCheckpoint.objects.order_by("-size").values_list("last_event_id", flat=True)
+        _merge(report, limit, salts, last.first() or 0, events, leaves, purged, _leaf_matches)
+
+
+def _merge(report, limit, salts, highest_sealed, events, leaves, purged, matches) -> None:
     event, leaf = next(events, None), next(leaves, None)
-    purged = _purged_event_ids(after, upto)
     tombstone = next(purged, None)
     while (event is not None or leaf is not None) and len(report.problems) < limit:
         if leaf is None or (event is not None and event[0] < leaf[0]):
@@ -174,7 +322,7 @@ def check_events(
             report.leaves += 1
             if not salts and is_restricted(event):
                 report.unchecked_restricted += 1
-            elif not _leaf_matches(leaf[1], event, leaf[2]):
+            elif not matches(leaf[1], event, bytes(leaf[2])):
                 report.problems.append(
                     Problem(
                         "altered",
@@ -199,6 +347,11 @@ def _check_note(row: LogCheckpoint, verifier: Verifier, origin: str, root: bytes
 
 def check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> None:
     """Pass 2: rebuild the tree from the leaves; check every checkpoint and their consistency."""
+    with _one_snapshot():
+        _check_tree(report, verifier, origin, limit)
+
+
+def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> None:
     checkpoints = iter(LogCheckpoint.objects.order_by("size").iterator(chunk_size=500))
     tree = merkle.CompactRange()
     previous: tuple[merkle.CompactRange, bytes] | None = None  # right edge and signed root
@@ -289,14 +442,18 @@ def _id_ranges(workers: int) -> list[tuple[int, int | None]]:
     return [(lo, hi) for lo, hi in zip(bounds, [*bounds[1:], None], strict=True)]
 
 
-def _pass_one_in_workers(report: Report, limit: int, salts: bool, workers: int) -> None:
-    """Pass 1 split into ``workers`` ranges of event IDs, one process each. Each worker opens its
-    own database connection: this process closes its own before forking."""
+def _pass_one_in_workers(report: Report, limit: int, salts: bool, workers: int, pass_two) -> None:
+    """Pass 1 split into ``workers`` ranges of event IDs, one process each, while this process
+    runs ``pass_two`` (the tree). Each worker opens its own database connection: this process
+    closes its own before forking, and opens a new one after."""
     ranges = _id_ranges(workers)
     connections.close_all()
+    tree = Report()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.map(_check_id_range, [(ids, limit, salts) for ids in ranges])
-    for part in parts:
+        pending = pool.map_async(_check_id_range, [(ids, limit, salts) for ids in ranges])
+        pass_two(tree)
+        parts = pending.get()
+    for part in [*parts, tree]:
         report.events += part.events
         report.leaves += part.leaves
         report.unsealed += part.unsealed
@@ -317,13 +474,18 @@ def verify_log(
     """Check the whole log; the report lists at most ``limit`` problems. With ``salts=False``
     it checks as a verifier without the restricted events' salts would: the tree, the
     checkpoints and every ordinary event. ``workers`` above 1 spreads pass 1 over that many
-    processes, on PostgreSQL only and outside a transaction (SQLite, or inside a transaction,
-    runs it in this process)."""
+    processes and runs pass 2 in this one meanwhile, on PostgreSQL only and outside a
+    transaction (SQLite, or inside a transaction, runs both passes in this process)."""
     report = Report()
+    verifier, origin = verifier or load_verifier(), origin or log_origin()
+
+    def pass_two(into: Report) -> None:
+        check_tree(into, verifier, origin, limit)
+
     if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _pass_one_in_workers(report, limit, salts, workers)
+        _pass_one_in_workers(report, limit, salts, workers, pass_two)
     else:
         check_events(report, limit, salts=salts)
-    check_tree(report, verifier or load_verifier(), origin or log_origin(), limit)
+        pass_two(report)
     report.checkpoints = LogCheckpoint.objects.count()
     return report

@@ -125,9 +125,8 @@ def leaf_bytes(position: int, row: tuple, salt: bytes | None = None) -> bytes:
 
     ``row`` holds the ``EVENT_COLUMNS`` as ``event_rows`` reads them: ``action_id`` and
     ``occurred_at`` already as their canonical strings, ``datasets_read`` as a list. This writes
-    the same bytes as ``_dumps(leaf_dict(position, row))`` (a test holds it to that), but with
-    the keys' order fixed by hand and only the strings escaped, because verifying ten million
-    events spends most of its time here.
+    the same bytes as ``_dumps(leaf_dict(position, row))`` (a test holds it to that) through
+    ``v1_leaf``.
     """
     if len(row) > V1_COLUMNS:
         if row[V1_COLUMNS]:
@@ -137,39 +136,83 @@ def leaf_bytes(position: int, row: tuple, salt: bytes | None = None) -> bytes:
                 raise ValueError("a restricted event's leaf needs its salt")
             return restricted_leaf(salt, body_bytes(position, row))
         row = row[:V1_COLUMNS]
-    (
-        _id,
-        action,
-        action_id,
-        actor_kind,
-        actor_label,
-        actor_user_id,
-        datasets_read,
-        lawful_basis,
-        lawful_basis_text,
-        occurred_at,
-        outcome,
-        purpose,
-        purpose_text,
-        reference,
-        service,
-        subject_resident_id,
-    ) = row
-    e = _string
+    return v1_leaf(position, row, datasets_fragment(row[6]))
+
+
+def datasets_fragment(datasets_read) -> str:
+    """``datasets_read`` as it stands in a leaf: a list of strings written by hand (the common
+    case), anything else by the canonical encoder."""
     if type(datasets_read) is list and all(type(d) is str for d in datasets_read):
-        datasets = "[" + ",".join(map(e, datasets_read)) + "]"
-    else:
-        datasets = _dumps(datasets_read)
-    user = "null" if actor_user_id is None else str(int(actor_user_id))
-    return (
-        f'{{"action":{e(action)},"action_id":{e(action_id)},"actor_kind":{e(actor_kind)},'
-        f'"actor_label":{e(actor_label)},"actor_user":{user},"datasets_read":{datasets},'
-        f'"lawful_basis":{e(lawful_basis)},"lawful_basis_text":{e(lawful_basis_text)},'
-        f'"occurred_at":{e(occurred_at)},"outcome":{e(outcome)},"position":{int(position)},'
-        f'"purpose":{e(purpose)},"purpose_text":{e(purpose_text)},"reference":{e(reference)},'
-        f'"service":{e(service)},"subject_resident_id":{e(subject_resident_id)},'
-        f'"v":{LEAF_VERSION}}}'
-    ).encode()
+        return "[" + ",".join(map(_string, datasets_read)) + "]"
+    return _dumps(datasets_read)
+
+
+@functools.lru_cache(maxsize=4096)
+def datasets_fragment_of_text(text: str) -> str:
+    """``datasets_fragment`` of ``datasets_read`` as PostgreSQL sends it (``jsonb::text``). A log
+    holds few distinct lists, so each is decoded and written once."""
+    return datasets_fragment(json.loads(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _leaf_frame(
+    action: str,
+    actor_kind: str,
+    actor_label: str,
+    datasets: str,
+    lawful_basis: str,
+    lawful_basis_text: str,
+    outcome: str,
+    purpose: str,
+    purpose_text: str,
+    service: str,
+) -> tuple[bytes, ...]:
+    """The bytes of a leaf around its six per-event values, for the values a log repeats from
+    event to event (a service's texts): built once per distinct set, not once per event."""
+    e = _string
+    return tuple(
+        part.encode()
+        for part in (
+            f'{{"action":{e(action)},"action_id":',
+            f',"actor_kind":{e(actor_kind)},"actor_label":{e(actor_label)},"actor_user":',
+            f',"datasets_read":{datasets},"lawful_basis":{e(lawful_basis)},'
+            f'"lawful_basis_text":{e(lawful_basis_text)},"occurred_at":',
+            f',"outcome":{e(outcome)},"position":',
+            f',"purpose":{e(purpose)},"purpose_text":{e(purpose_text)},"reference":',
+            f',"service":{e(service)},"subject_resident_id":',
+            f',"v":{LEAF_VERSION}}}',
+        )
+    )
+
+
+def v1_leaf(position: int, row: tuple, datasets: str) -> bytes:
+    """An ordinary event's leaf from ``row`` (``EVENT_COLUMNS`` order, as ``leaf_bytes`` takes
+    it; only its first 16 values are read) with ``datasets`` its ``datasets_fragment``. The one
+    place the leaf's bytes are written: the keys' order is fixed by hand, the repeated values
+    escaped once (``_leaf_frame``) and only the per-event strings escaped here, because
+    verifying ten million events spends most of its time here."""
+    frame = _leaf_frame(
+        row[1], row[3], row[4], datasets, row[7], row[8], row[10], row[11], row[12], row[14]
+    )
+    e = _string
+    user = b"null" if row[5] is None else str(int(row[5])).encode()
+    return b"".join(
+        (
+            frame[0],
+            e(row[2]).encode(),
+            frame[1],
+            user,
+            frame[2],
+            e(row[9]).encode(),
+            frame[3],
+            str(int(position)).encode(),
+            frame[4],
+            e(row[13]).encode(),
+            frame[5],
+            e(row[15]).encode(),
+            frame[6],
+        )
+    )
 
 
 def event_leaf_hash(position: int, row: tuple, salt: bytes | None = None) -> bytes:
@@ -181,8 +224,14 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _select(where: str) -> str:
-    """SELECT of ``EVENT_COLUMNS``, the database doing what conversion it can."""
+def select_events(
+    where: str, *, limit: bool = True, salt: bool = False, leaf: str | None = None
+) -> str:
+    """SELECT of ``EVENT_COLUMNS``, the database doing what conversion it can; ``LIMIT %s``
+    unless ``limit`` is false. With ``salt`` (PostgreSQL), a restricted event's salt after them
+    (NULL for an ordinary event), looked up only for the restricted ones; with ``leaf`` too, the
+    event's sealed position and leaf hash last (NULL if it has none), ``leaf`` the condition on
+    the leaves (alias ``l``) that the join scans, as ``where`` limits the events."""
     table = DataUseEvent._meta.db_table
     columns = [f"e.{c}" for c in EVENT_COLUMNS]
     if connection.vendor == "postgresql":
@@ -192,8 +241,17 @@ def _select(where: str) -> str:
             "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         )
         columns[EVENT_COLUMNS.index("hidden_until")] = "e.hidden_until::text"
+    if salt:
+        salts = EventSalt._meta.db_table
+        lookup = f"SELECT s.salt FROM {salts} s WHERE s.event_id = e.id"  # noqa: S608
+        columns.append(f"CASE WHEN e.restriction_reason_code <> '' THEN ({lookup}) END")
+    join = ""
+    if leaf is not None:
+        columns += ["l.position", "l.leaf_hash"]
+        join = f" LEFT JOIN {SealedLeaf._meta.db_table} l ON l.event_id = e.id AND {leaf}"
     columns = ", ".join(columns)
-    return f"SELECT {columns} FROM {table} e WHERE {where} ORDER BY e.id LIMIT %s"  # noqa: S608
+    sql = f"SELECT {columns} FROM {table} e{join} WHERE {where} ORDER BY e.id"  # noqa: S608
+    return f"{sql} LIMIT %s" if limit else sql
 
 
 @functools.lru_cache(maxsize=4096)
@@ -201,6 +259,12 @@ def _datasets(text: str) -> list:
     """``datasets_read`` decoded. A log holds few distinct lists, so each is decoded once (a
     quarter of verify's time went to decoding them). The list is shared: never change it."""
     return json.loads(text)
+
+
+def normalise_stored(row: tuple) -> tuple:
+    """One row of ``select_events(…, salt=True)`` on PostgreSQL to the form ``leaf_bytes`` takes,
+    its salt last."""
+    return (*row[:6], _datasets(row[6]), *row[7:])
 
 
 def _normalise(rows: list[tuple], salts: dict[int, bytes]) -> list[tuple]:
@@ -241,7 +305,7 @@ def _salts(rows: list[tuple]) -> dict[int, bytes]:
 def event_rows(where: str, params: list, limit: int) -> list[tuple]:
     """Up to ``limit`` events matching the SQL ``where`` (table alias ``e``), in ID order."""
     with connection.cursor() as cursor:
-        cursor.execute(_select(where), [*params, limit])
+        cursor.execute(select_events(where), [*params, limit])
         rows = cursor.fetchall()
     return _normalise(rows, _salts(rows))
 

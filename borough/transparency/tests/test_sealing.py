@@ -454,7 +454,9 @@ def test_verify_checks_signatures_with_a_given_verifier_key(verification, signin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_verify_in_several_processes_finds_what_one_process_finds(verification, capsys):
+def test_verify_in_several_processes_finds_what_one_process_finds(
+    verification, signing_key, capsys
+):
     """PostgreSQL only: pass 1 split by event ID range over worker processes."""
     if connection.vendor != "postgresql":
         pytest.skip(
@@ -466,11 +468,74 @@ def test_verify_in_several_processes_finds_what_one_process_finds(verification, 
     SealedLeaf.objects.create(
         position=SealedLeaf.objects.count(), event_id=events[-1].pk + 3, leaf_hash=b"\0" * 32
     )
+    # And a checkpoint over it whose root is not the tree's (pass 2, run by the parent process
+    # while the workers run pass 1).
+    forged = sign_checkpoint(Checkpoint(ORIGIN, 41, bytes(32)), signing_key)
+    LogCheckpoint.objects.create(
+        size=41,
+        root_hash=bytes(32),
+        compact_range=bytes(96),
+        note=forged,
+        last_event_id=events[-1].pk + 3,
+    )
     one = verify_log()
     several = verify_log(workers=3)
     assert [str(p) for p in several.problems] == [str(p) for p in one.problems]
-    assert one.problems[0].kind == "removed"
+    assert [p.kind for p in one.problems] == ["removed", "checkpoint"]
+    assert "checkpoint 41: the leaves do not give its root" in str(one.problems[1])
     assert (several.events, several.leaves) == (one.events, one.leaves) == (40, 41)
     with pytest.raises(CommandError):
         call_command("transparency", "verify", "--workers", "2")
     assert "position 40" in capsys.readouterr().err
+
+
+#: Values a leaf must carry byte for byte: JSON's own escapes, every other control character,
+#: characters outside ASCII and outside the BMP, the separators JavaScript chokes on.
+HOSTILE = [
+    '"',
+    "\\",
+    '\\"\\u0041',
+    "\n\r\t\b\f",
+    "\x01\x1f\x7f\x80",
+    "é — €, 😀",
+    "\u2028\u2029\ufeff",
+    "</script><!--",
+    "'; DROP TABLE x; --",
+    " ",
+    "",
+]
+HOSTILE_DATASETS = [
+    ["council_tax", '"', "\\"],
+    [],
+    ["😀\n"],
+    [1, 2.5, None, True, {"b": 1, "a": ["\u2028"]}],
+    {"z": "\t", "a": 1.0},
+    "a string",
+    [10**20, -0.0, 1e-7],
+]
+
+
+def test_verify_recomputes_leaves_of_hostile_values_byte_for_byte(verification):
+    """The sealer and the verifier (on PostgreSQL a different path: rows streamed from a
+    server-side cursor, ``datasets_read`` as ``jsonb`` text) write the same leaf for any value
+    the database can hold; and a change to any of them is still found."""
+    events = sorted(_record(verification, len(HOSTILE)), key=lambda e: e.pk)
+    for i, (event, text) in enumerate(zip(events, HOSTILE, strict=True)):
+        datasets = HOSTILE_DATASETS[i % len(HOSTILE_DATASETS)]
+        tamper(
+            f"UPDATE {EVENTS} SET actor_label = %s, purpose_text = %s, lawful_basis_text = %s, "
+            "reference = %s, outcome = %s, subject_resident_id = %s, datasets_read = %s "
+            "WHERE id = %s",
+            [text, text, text + "x", text, text, text, json.dumps(datasets), event.pk],
+        )
+    seal_all()
+    for event in events:
+        row = _row(event.pk)
+        assert json.loads(leaf_bytes(0, row))["actor_label"] == row[4]
+    report = verify_log()
+    assert report.ok, report.problems
+    assert report.events == len(HOSTILE)
+    target = events[5].pk
+    tamper(f"UPDATE {EVENTS} SET actor_label = %s WHERE id = %s", ["é — €, 😀 ", target])
+    report = verify_log()
+    assert [(p.kind, p.position, p.event_id) for p in report.problems] == [("altered", 5, target)]
