@@ -51,7 +51,7 @@ def _charts(request: HttpRequest, dashboard):
     if build is None:
         return None, None
     try:
-        con = warehouse.connect()
+        con = warehouse.reader(build)
     except warehouse.WarehouseMissing:
         return None, None
     with con:
