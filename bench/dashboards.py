@@ -60,6 +60,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="source on PostgreSQL, generated as the warehouse benchmark does (fast at 10M)",
     )
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--runs", type=int, default=RUNS, help=f"views of each page per filter (default {RUNS})"
+    )
 
 
 def _work_db(n: int, seed: int) -> str:
@@ -103,8 +106,9 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         build_s, build_mb, build_cpu, build_said = warehouse_bench._build(env, ["--full"], progress)
         progress(f"  built in {build_s:.1f} s; measuring the dashboards")
         load_measuring = os.getloadavg()
+        runs = options.runs if options else RUNS
         child = subprocess.Popen(
-            [sys.executable, __file__, "measure"],
+            [sys.executable, __file__, "measure", str(runs)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -147,6 +151,10 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     }
 
 
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
 def _p95(values: list[float]) -> float:
     return round(statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0], 1)
 
@@ -166,7 +174,7 @@ def _get(client, path: str) -> float:
     return elapsed
 
 
-def _measure() -> None:
+def _measure(runs: int) -> None:
     """In the child: Django over the benchmark's copy, which holds the published warehouse."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "borough.settings")
     sys.path.insert(0, str(ROOT))
@@ -182,7 +190,9 @@ def _measure() -> None:
     from borough.insights.charts import draw_svg
     from borough.insights.dashboards import DASHBOARDS, RESULTS, Context
     from borough.insights.dashboards_forms import DashboardFiltersForm
+    from borough.insights.tests.facts_reference import BEFORE, BY_DASHBOARD, FROM_SUMMARIES
 
+    baseline_runs = max(2, runs // 3)  # each filter: the facts versions read the whole ledger
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     user, _ = create_staff_account("bench.analyst", ["data-analyst"])
     client = Client()
@@ -200,12 +210,36 @@ def _measure() -> None:
     for slug, dashboard in DASHBOARDS.items():
         query_ms, query_cpu = [], []
         for filters in (default, one_ward):
-            for _ in range(RUNS):
+            for _ in range(runs):
                 cpu, started = time.process_time(), time.perf_counter()
                 with warehouse.reader() as con:  # as a page does: a cursor, nothing kept
                     dashboard.charts(con, filters, context)
                 query_ms.append((time.perf_counter() - started) * 1000)
                 query_cpu.append((time.process_time() - cpu) * 1000)
+        # The same run's baseline: the figures this dashboard now reads from the summary
+        # tables, worked out from the facts as before them (and checked equal).
+        figures = BY_DASHBOARD[slug]
+        before_ms, before_cpu = [], []
+        for filters in (default, one_ward) if figures else ():
+            with warehouse.reader() as con:
+                for name in figures:
+                    assert FROM_SUMMARIES[name](con, filters) == BEFORE[name](con, filters), name
+            for _ in range(baseline_runs):
+                cpu, started = time.process_time(), time.perf_counter()
+                with warehouse.reader() as con:
+                    for name in figures:
+                        BEFORE[name](con, filters)
+                before_ms.append((time.perf_counter() - started) * 1000)
+                before_cpu.append((time.process_time() - cpu) * 1000)
+        after_ms, after_cpu = [], []
+        for filters in (default, one_ward) if figures else ():
+            for _ in range(baseline_runs):
+                cpu, started = time.process_time(), time.perf_counter()
+                with warehouse.reader() as con:
+                    for name in figures:
+                        FROM_SUMMARIES[name](con, filters)
+                after_ms.append((time.perf_counter() - started) * 1000)
+                after_cpu.append((time.process_time() - cpu) * 1000)
         # Where a page's time from nothing goes: opening the warehouse, and drawing its SVGs
         # (Altair's spec and vl-convert) once its rows are known.
         connect_ms, svg_ms = [], []
@@ -224,12 +258,12 @@ def _measure() -> None:
         # of results and SVGs serve repeats of the same filters.
         page_ms, cached_ms, page_cpu = [], [], []
         for query in ("", f"?start={default.start:%Y-%m}&end={default.end:%Y-%m}&ward={ward}"):
-            for _ in range(RUNS):
+            for _ in range(runs):
                 RESULTS.clear()
                 draw_svg.cache_clear()
                 page_ms.append(_get(client, f"/staff/insights/dashboards/{slug}{query}"))
                 page_cpu.append(PAGE_CPU[-1])
-            for _ in range(RUNS):
+            for _ in range(runs):
                 cached_ms.append(_get(client, f"/staff/insights/dashboards/{slug}{query}"))
         out["dashboards"][slug] = {
             "queries_p95_ms": _p95(query_ms),
@@ -241,13 +275,18 @@ def _measure() -> None:
             "page_cached_p95_ms": _p95(cached_ms),
             "page_cached_median_ms": round(statistics.median(cached_ms), 1),
             "charts": len(charts),
+            "summed_figures": figures,
+            "figures_from_facts_median_ms": _median(before_ms),
+            "figures_from_facts_cpu_median_ms": _median(before_cpu),
+            "figures_from_summaries_median_ms": _median(after_ms),
+            "figures_from_summaries_cpu_median_ms": _median(after_cpu),
             "svg_median_ms": round(statistics.median(svg_ms), 1),
             "connect_median_ms": round(statistics.median(connect_ms), 2),
         }
         print(f"{slug}: {out['dashboards'][slug]}", file=sys.stderr, flush=True)
     # The public page from nothing (its figures are kept a build), then kept.
     public = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         RESULTS.clear()
         public.append(_get(Client(), "/how-our-services-are-doing"))
     out["public_page_p95_ms"] = _p95(public)
@@ -256,5 +295,5 @@ def _measure() -> None:
     print(json.dumps(out))
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["measure"]:
-    _measure()
+if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
+    _measure(int(sys.argv[2]))
