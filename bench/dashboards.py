@@ -207,39 +207,41 @@ def _measure(runs: int) -> None:
     default = form.filters()
     one_ward = type(default)(default.start, default.end, ward)
     out: dict = {"period": [str(default.start), str(default.end)], "dashboards": {}}
-    for slug, dashboard in DASHBOARDS.items():
-        query_ms, query_cpu = [], []
-        for filters in (default, one_ward):
-            for _ in range(runs):
+
+    def timed(times: int, choices, work) -> tuple[list[float], list[float]]:
+        """Milliseconds and CPU milliseconds of ``work(con, filters, context)`` on a cursor as
+        a page gets one, nothing kept, ``times`` for each of the filters."""
+        wall, cpu_ms = [], []
+        for filters in choices:
+            for _ in range(times):
                 cpu, started = time.process_time(), time.perf_counter()
-                with warehouse.reader() as con:  # as a page does: a cursor, nothing kept
-                    dashboard.charts(con, filters, context)
-                query_ms.append((time.perf_counter() - started) * 1000)
-                query_cpu.append((time.process_time() - cpu) * 1000)
+                with warehouse.reader() as con:
+                    work(con, filters, context)
+                wall.append((time.perf_counter() - started) * 1000)
+                cpu_ms.append((time.process_time() - cpu) * 1000)
+        return wall, cpu_ms
+
+    for slug, dashboard in DASHBOARDS.items():
+        query_ms, query_cpu = timed(runs, (default, one_ward), dashboard.charts)
         # The same run's baseline: the figures this dashboard now reads from the summary
         # tables, worked out from the facts as before them (and checked equal).
         figures = BY_DASHBOARD[slug]
-        before_ms, before_cpu = [], []
-        for filters in (default, one_ward) if figures else ():
+        both = (default, one_ward) if figures else ()
+        for filters in both:
             with warehouse.reader() as con:
                 for name in figures:
                     assert FROM_SUMMARIES[name](con, filters) == BEFORE[name](con, filters), name
-            for _ in range(baseline_runs):
-                cpu, started = time.process_time(), time.perf_counter()
-                with warehouse.reader() as con:
-                    for name in figures:
-                        BEFORE[name](con, filters)
-                before_ms.append((time.perf_counter() - started) * 1000)
-                before_cpu.append((time.process_time() - cpu) * 1000)
-        after_ms, after_cpu = [], []
-        for filters in (default, one_ward) if figures else ():
-            for _ in range(baseline_runs):
-                cpu, started = time.process_time(), time.perf_counter()
-                with warehouse.reader() as con:
-                    for name in figures:
-                        FROM_SUMMARIES[name](con, filters)
-                after_ms.append((time.perf_counter() - started) * 1000)
-                after_cpu.append((time.process_time() - cpu) * 1000)
+
+        def before(con, filters, _context, names=figures):
+            for name in names:
+                BEFORE[name](con, filters)
+
+        def after(con, filters, _context, names=figures):
+            for name in names:
+                FROM_SUMMARIES[name](con, filters)
+
+        before_ms, before_cpu = timed(baseline_runs, both, before)
+        after_ms, after_cpu = timed(baseline_runs, both, after)
         # Where a page's time from nothing goes: opening the warehouse, and drawing its SVGs
         # (Altair's spec and vl-convert) once its rows are known.
         connect_ms, svg_ms = [], []
