@@ -30,7 +30,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from borough.insights import checks, extract, pseudonyms, schema, transform, warehouse
+from borough.insights import (
+    aggregates,
+    checks,
+    extract,
+    pseudonyms,
+    schema,
+    transform,
+    warehouse,
+)
 
 STATE_DIR = ".state"
 STATE_FILE = "state.json"
@@ -181,6 +189,9 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                     )
             transform.build_dimensions(con, _bands())
             stage("transform")
+            progress("summing up for the dashboards")
+            aggregates.build(con)
+            stage("aggregate")
             progress("checking")
             # An incremental build reconciles the accounts with new entries, up to a bounded
             # random sample of them (the source sums each one's whole ledger); a full build, all.
@@ -195,7 +206,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 if incremental
                 else None
             )
-            results = checks.run_checks(con, accounts)
+            results = checks.run_checks(con, accounts) + aggregates.check(con)
             stage("check")
         failed = [r for r in results if not r.passed]
         if failed:

@@ -275,13 +275,12 @@ def parking(con, filters: Filters, ctx: Context) -> list[Chart]:
 
 
 def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
-    # Counting accounts and carrying balances month to month reads the whole ledger: done once
-    # a build, by ward and month, and added up for each choice of filters.
-    collected_cube = ctx.per_build("rent-collected", q.rent_collected_cube, con)
+    # Carrying balances month to month is done by the build (``agg_arrears``), by ward and
+    # month; its few hundred rows are kept a build and added up for each choice of filters.
     arrears_cube = ctx.per_build("arrears", q.arrears_cube, con)
     collected = [
         {**row, "method": q.METHOD_GROUPS.get(row["method"], row["method"])}
-        for row in _months(q.rent_collected_by_method(collected_cube, filters))
+        for row in _months(q.rent_collected_by_method(con, filters))
     ]
     return [
         _chart(

@@ -8,9 +8,13 @@ pseudonymised keys and never return one.
 The SQL is put together from fragments written in this module (``Filters.where``, the theme
 patterns are parameters); every value a user chose is a query parameter, never text in the SQL.
 
-Facts are filtered by ``partition_date`` (the month filter) and, where the fact has a ward,
-by ``ward_code``. Facts with no ward (verifications, enforcement checks, bank statement lines,
-suspense, feedback) ignore the ward filter, and the page says so.
+Most charts read the build's summary tables (``aggregates.py``: facts added up by month and
+ward), not the facts: a page reads thousands of rows whatever the size of the ledger. The
+small facts (suspense, feedback) and the rent accounts are read as they are. Summary tables are
+filtered by ``month`` (the filters are whole months, so this is exact), facts by
+``partition_date``, and, where the figures have a ward, by ``ward_code``. Figures with no ward
+(verifications, enforcement checks, bank statement lines, suspense, feedback) ignore the ward
+filter, and the page says so.
 """
 
 from __future__ import annotations
@@ -39,6 +43,13 @@ class Filters:
             sql += f" AND {ward_column} = ?"
             params.append(self.ward)
         return sql, params
+
+    def months_where(self, ward_column: str | None = None):
+        """SQL conditions and parameters for a summary table's ``month`` (the 1st of each
+        month): exact because the filters are whole months."""
+        if self.start.day != 1 or (self.end + dt.timedelta(days=1)).day != 1:
+            raise ValueError("The summary tables answer for whole months only.")
+        return self.where("month", ward_column)
 
     def key(self) -> tuple:
         return (self.start, self.end, self.ward)
@@ -77,29 +88,39 @@ def wards(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ]
 
 
-def _by_month(
-    con, filters: Filters, table: str, figures: str, condition: str = "", ward: bool = False
-) -> list[dict]:
-    """One row a month of ``table`` under the filters: ``month``, ``people`` (its rows) and the
-    ``figures`` (SQL select items written in this module)."""
-    where, params = filters.where(ward_column="ward_code" if ward else None)
+def _by_month(con, filters: Filters, table: str, figures: str) -> list[dict]:
+    """One row a month of a (small) fact ``table`` under the period: ``month``, ``people`` (its
+    rows) and the ``figures`` (SQL select items written in this module)."""
+    where, params = filters.where()
     return _rows(
         con,
         f"""
         SELECT date_trunc('month', partition_date)::DATE AS month, count(*) AS people, {figures}
-        FROM {table}
-        WHERE {where} {"AND " + condition if condition else ""}
+        FROM {table} WHERE {where}
         GROUP BY 1 ORDER BY 1
         """,  # noqa: S608
         params,
     )
 
 
-def _count_and_share(flag: str, name: str) -> str:
-    """How many rows have ``flag``, as ``name``, and their share of the rows, as ``share``."""
+def _summed(
+    con, filters: Filters, table: str, figures: str, by: str = "month", ward: bool = False
+) -> list[dict]:
+    """Rows of a summary table (``aggregates.py``) under the filters, added up ``by`` (SQL
+    written in this module) and ordered by it; ``figures`` are select items written here."""
+    where, params = filters.months_where(ward_column="ward_code" if ward else None)
+    return _rows(
+        con,
+        f"SELECT {by}, {figures} FROM {table} WHERE {where} GROUP BY ALL ORDER BY ALL",  # noqa: S608
+        params,
+    )
+
+
+def _share_of(part: str, whole: str, name: str) -> str:
+    """``part`` and ``whole`` summed, as ``name`` and ``people``, and their ``share``."""
     return (
-        f"count(*) FILTER (WHERE {flag}) AS {name}, "
-        f"count(*) FILTER (WHERE {flag})::DOUBLE / count(*) AS share"
+        f"sum({whole})::BIGINT AS people, sum({part})::BIGINT AS {name}, "
+        f"sum({part})::DOUBLE / sum({whole}) AS share"
     )
 
 
@@ -108,47 +129,40 @@ def _count_and_share(flag: str, name: str) -> str:
 
 def applications_by_month(con, filters: Filters) -> list[dict]:
     """Permit applications decided each month, and the share decided with no officer."""
-    return _by_month(
+    return _summed(
         con,
         filters,
-        "fact_permit_application",
-        _count_and_share("decided_automatically", "automatic"),
-        "decided_at IS NOT NULL",
+        "agg_application_month",
+        _share_of("automatic", "decided", "automatic"),
         ward=True,
     )
 
 
 def applications_by_ward(con, filters: Filters) -> list[dict]:
-    where, params = filters.where("a.partition_date", ward_column="a.ward_code")
-    return _rows(
+    return _summed(
         con,
-        f"""
-        SELECT coalesce(w.ward_name, 'Not known') AS ward,
-               count(*) AS people,
-               count(*) FILTER (WHERE a.decided_automatically) AS automatic,
-               count(*) FILTER (WHERE a.decided_automatically)::DOUBLE / count(*) AS share
-        FROM fact_permit_application a LEFT JOIN dim_ward w USING (ward_code)
-        WHERE {where} AND a.decided_at IS NOT NULL
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "agg_application_month a LEFT JOIN dim_ward w USING (ward_code)",
+        _share_of("a.automatic", "a.decided", "automatic"),
+        by="coalesce(w.ward_name, 'Not known') AS ward",
+        ward=True,
     )
 
 
 def time_to_decision(con, filters: Filters) -> list[dict]:
-    """Median days from application to decision each month, automatic and by an officer."""
-    where, params = filters.where(ward_column="ward_code")
+    """Median days from application to decision each month, automatic and by an officer
+    (each month's median, for the ward chosen or all wards, is worked out by the build)."""
+    where, params = filters.months_where()
+    if filters.ward is None:
+        where += " AND all_wards"
+    else:
+        where += " AND NOT all_wards AND ward_code = ?"
+        params.append(filters.ward)
     return _rows(
         con,
         f"""
-        SELECT date_trunc('month', partition_date)::DATE AS month,
-               CASE WHEN decided_automatically THEN 'Automatically' ELSE 'By an officer' END
-                   AS how,
-               count(*) AS people,
-               median(epoch(decided_at - created_at)) / 86400 AS days
-        FROM fact_permit_application
-        WHERE {where} AND decided_at IS NOT NULL
-        GROUP BY 1, 2 ORDER BY 1, 2
+        SELECT month, how, decided AS people, days FROM agg_decision_time
+        WHERE {where} ORDER BY month, how
         """,  # noqa: S608
         params,
     )
@@ -156,52 +170,48 @@ def time_to_decision(con, filters: Filters) -> list[dict]:
 
 def verifications_by_service(con, filters: Filters) -> list[dict]:
     """Checks against the resident index by service; the share answered with no officer."""
-    where, params = filters.where("v.partition_date")
-    return _rows(
+    return _summed(
         con,
-        f"""
-        SELECT coalesce(s.service_name, v.service_code) AS service,
-               count(*) AS people,
-               count(*) FILTER (WHERE v.decided_automatically) AS automatic,
-               count(*) FILTER (WHERE v.decided_automatically)::DOUBLE / count(*) AS share
-        FROM fact_verification v LEFT JOIN dim_service s USING (service_code)
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "agg_verification_month v LEFT JOIN dim_service s USING (service_code)",
+        _share_of("v.automatic", "v.checks", "automatic"),
+        by="coalesce(s.service_name, v.service_code) AS service",
     )
 
 
 def automatic_checks_by_month(con, filters: Filters) -> list[dict]:
     """Verifications answered with no officer each month: the checks an officer did not do."""
-    return _by_month(con, filters, "fact_verification", "1 AS one", "decided_automatically")
+    return [
+        row
+        for row in _summed(
+            con, filters, "agg_verification_month", "sum(automatic)::BIGINT AS people"
+        )
+        if row["people"]
+    ]
 
 
 # --- parking ---------------------------------------------------------------------------------
 
 
 def permits_by_zone(con, filters: Filters) -> list[dict]:
-    where, params = filters.where("p.partition_date", ward_column="p.ward_code")
-    return _rows(
+    return _summed(
         con,
-        f"""
-        SELECT coalesce(z.zone_name, p.zone_code) AS zone, count(*) AS people
-        FROM fact_permit p LEFT JOIN dim_zone z USING (zone_code)
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "agg_permit_zone p LEFT JOIN dim_zone z USING (zone_code)",
+        "sum(p.permits)::BIGINT AS people",
+        by="coalesce(z.zone_name, p.zone_code) AS zone",
+        ward=True,
     )
 
 
 def permits_by_band(con, filters: Filters) -> list[dict]:
-    where, params = filters.where("p.partition_date", ward_column="p.ward_code")
+    where, params = filters.months_where(ward_column="p.ward_code")
     return _rows(
         con,
         f"""
         SELECT CASE WHEN p.band = '' THEN 'No band' ELSE 'Band ' || p.band END AS band,
-               count(*) AS people
-        FROM fact_permit p LEFT JOIN dim_emission_band b USING (band)
+               sum(p.permits)::BIGINT AS people
+        FROM agg_permit_band p LEFT JOIN dim_emission_band b USING (band)
         WHERE {where}
         GROUP BY 1, b.sort_order ORDER BY b.sort_order NULLS LAST, 1
         """,  # noqa: S608
@@ -211,18 +221,19 @@ def permits_by_band(con, filters: Filters) -> list[dict]:
 
 def permit_money_by_month(con, filters: Filters) -> list[dict]:
     """Paid for permits issued each month, and refunded on them since (pence)."""
-    return _by_month(
+    return _summed(
         con,
         filters,
-        "fact_permit",
-        "sum(paid_pence)::BIGINT AS paid_pence, sum(refunded_pence)::BIGINT AS refunded_pence, "
+        "agg_permit_money",
+        "sum(permits)::BIGINT AS people, sum(paid_pence)::BIGINT AS paid_pence, "
+        "sum(refunded_pence)::BIGINT AS refunded_pence, "
         "(sum(paid_pence) - sum(refunded_pence))::BIGINT AS net_pence",
         ward=True,
     )
 
 
 def enforcement_checks_by_month(con, filters: Filters) -> list[dict]:
-    return _by_month(con, filters, "fact_enforcement_check", _count_and_share("allowed", "allowed"))
+    return _summed(con, filters, "agg_enforcement_month", _share_of("allowed", "checks", "allowed"))
 
 
 # --- rent ------------------------------------------------------------------------------------
@@ -235,91 +246,41 @@ METHOD_GROUPS = {
 }
 
 
-def rent_collected_cube(con) -> list[dict]:
-    """Money received on rent accounts by month, ward and how it was paid, over the whole
-    warehouse: the rows ``rent_collected_by_method`` adds up for any filters. Payments the
-    bank reversed are their own method (``reversed``), as a negative amount. ``people`` is the
-    accounts in the row: an account is in one ward, so the counts of wards add up."""
-    return _rows(
+def rent_collected_by_method(con, filters: Filters) -> list[dict]:
+    """Money received on rent accounts each month by how it was paid (pence), and the accounts
+    that paid. Payments the bank reversed are their own method (``reversed``), as a negative
+    amount. An account is in one ward, so the build's counts for each ward add up."""
+    return _summed(
         con,
-        """
-        SELECT date_trunc('month', l.partition_date)::DATE AS month, l.ward_code,
-               CASE WHEN l.payment_method = 'reversal' THEN 'reversed' ELSE m.method_group END
-                   AS method,
-               count(DISTINCT l.account_key) AS people,
-               (-sum(l.amount_pence))::BIGINT AS collected_pence
-        FROM fact_rent_ledger l JOIN dim_payment_method m USING (payment_method)
-        WHERE m.is_payment OR l.payment_method = 'reversal'
-        GROUP BY ALL
-        """,
-        [],
+        filters,
+        "agg_rent_collected",
+        "sum(accounts)::BIGINT AS people, sum(collected_pence)::BIGINT AS collected_pence",
+        by="month, method",
+        ward=True,
     )
-
-
-def rent_collected_by_method(cube: list[dict], filters: Filters) -> list[dict]:
-    """Money received each month by method (pence) under the filters, from the cube."""
-    totals: dict[tuple, dict] = {}
-    for row in cube:
-        if not filters.start <= row["month"] <= filters.end:
-            continue
-        if filters.ward is not None and row["ward_code"] != filters.ward:
-            continue
-        key = (row["month"], row["method"])
-        total = totals.setdefault(
-            key, {"month": row["month"], "method": row["method"], "people": 0, "collected_pence": 0}
-        )
-        total["people"] += row["people"]
-        total["collected_pence"] += row["collected_pence"]
-    return [totals[key] for key in sorted(totals)]
 
 
 def direct_debits_on_time(con, filters: Filters) -> list[dict]:
     """Direct Debit collections due each month and the share the bank paid on the day (not
     returned unpaid)."""
-    where, params = filters.where("c.partition_date", ward_column="a.ward_code")
-    return _rows(
+    return _summed(
         con,
-        f"""
-        SELECT date_trunc('month', c.partition_date)::DATE AS month,
-               count(DISTINCT c.account_key) AS people,
-               count(*) AS collections,
-               count(*) FILTER (WHERE NOT c.returned)::DOUBLE / count(*) AS share
-        FROM fact_dd_collection c JOIN dim_rent_account a USING (account_key)
-        WHERE {where}
-        GROUP BY 1 ORDER BY 1
-        """,  # noqa: S608
-        params,
+        filters,
+        "agg_dd_month",
+        "sum(accounts)::BIGINT AS people, sum(collections)::BIGINT AS collections, "
+        "sum(on_time)::DOUBLE / sum(collections) AS share",
+        ward=True,
     )
 
 
 def arrears_cube(con) -> list[dict]:
-    """Arrears by ward from each month on, over the whole warehouse: each account's balance
-    at the end of each month it has entries in counts (if above zero) until the next such
-    month, so each ward's arrears change only in the months it has rows for."""
+    """Arrears by ward from each month on (``aggregates.py``'s ``agg_arrears``): each
+    account's balance at the end of each month it has entries in counts (if above zero) until
+    the next such month, so each ward's arrears change only in the months it has rows for."""
     return _rows(
         con,
-        """
-        WITH monthly AS (
-            SELECT account_key, any_value(ward_code) AS ward_code,
-                   date_trunc('month', posted_on)::DATE AS month, sum(amount_pence) AS amount
-            FROM fact_rent_ledger GROUP BY account_key, date_trunc('month', posted_on)
-        ), running AS (
-            SELECT ward_code, month, lead(month) OVER w AS next_month,
-                   sum(amount) OVER (w ROWS UNBOUNDED PRECEDING) AS balance
-            FROM monthly WINDOW w AS (PARTITION BY account_key ORDER BY month)
-        ), changes AS (
-            SELECT ward_code, month, greatest(balance, 0) AS owed, (balance > 0)::INTEGER AS n
-            FROM running
-            UNION ALL
-            SELECT ward_code, next_month, -greatest(balance, 0), -(balance > 0)::INTEGER
-            FROM running WHERE next_month IS NOT NULL
-        )
-        SELECT ward_code, month,
-               sum(sum(n)) OVER (PARTITION BY ward_code ORDER BY month)::BIGINT AS people,
-               sum(sum(owed)) OVER (PARTITION BY ward_code ORDER BY month)::BIGINT
-                   AS arrears_pence
-        FROM changes GROUP BY ward_code, month ORDER BY ward_code, month
-        """,
+        "SELECT ward_code, month, accounts AS people, arrears_pence FROM agg_arrears "
+        "ORDER BY ward_code, month",
         [],
     )
 
@@ -406,12 +367,8 @@ def suspense_by_month(con, filters: Filters) -> list[dict]:
 
 def statement_lines_matched(con, filters: Filters) -> list[dict]:
     """Money-in bank statement lines each month and the share posted with no officer."""
-    return _by_month(
-        con,
-        filters,
-        "fact_statement_line",
-        _count_and_share("matched_automatically", "automatic"),
-        "amount_pence > 0",
+    return _summed(
+        con, filters, "agg_statement_line_month", _share_of("automatic", "lines", "automatic")
     )
 
 

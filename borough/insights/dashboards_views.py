@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from borough.core.access import staff_area
-from borough.insights import dashboards_queries, warehouse
+from borough.insights import aggregates, dashboards_queries, warehouse
 from borough.insights.dashboards import DASHBOARDS, RESULTS, Context
 from borough.insights.dashboards_forms import DashboardFiltersForm
 from borough.transparency.coverage import data_use
@@ -51,10 +51,13 @@ def _charts(request: HttpRequest, dashboard):
     if build is None:
         return None, None
     try:
-        con = warehouse.connect()
+        con = warehouse.reader(build)
     except warehouse.WarehouseMissing:
         return None, None
     with con:
+        # A warehouse built before the summary tables existed has none until the next build.
+        if not RESULTS.get_or_make((str(build), "summaries"), lambda: aggregates.present(con)):
+            return None, None
         months, wards = RESULTS.get_or_make(
             (str(build), "filters"),
             lambda: (dashboards_queries.months(con), dashboards_queries.wards(con)),

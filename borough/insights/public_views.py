@@ -22,7 +22,7 @@ def how_we_are_doing(request: HttpRequest) -> HttpResponse:
         threshold = settings.COUNCIL.open_data.threshold
 
         def work_out():
-            with warehouse.connect() as con:
+            with warehouse.reader(build) as con:
                 return figures.headlines(con, threshold)
 
         # A build never changes: its figures are worked out once and kept.

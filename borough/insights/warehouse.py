@@ -8,6 +8,8 @@ one rename, so a reader sees the old warehouse or the new one, never half of one
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import duckdb
@@ -50,3 +52,25 @@ def parquet_path() -> Path:
 def connect() -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published warehouse (raises ``WarehouseMissing``)."""
     return duckdb.connect(str(database_path()), read_only=True)
+
+
+#: The databases this process has opened for pages, by path: the current build's and the one
+#: before it (a request may still be reading it when a new build is published).
+_OPENED: OrderedDict[str, duckdb.DuckDBPyConnection] = OrderedDict()
+_OPENED_LOCK = threading.Lock()
+
+
+def reader(build: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only cursor on the published warehouse (or on ``build``, a build folder the
+    caller found published) for one request (raises ``WarehouseMissing``). Opening a DuckDB file reads its catalogue and starts its threads,
+    which costs more than a dashboard's queries, so each build's database is opened once a
+    process and each request gets its own cursor on it (close it when done)."""
+    path = str(build / "warehouse.duckdb" if build is not None else database_path())
+    with _OPENED_LOCK:
+        con = _OPENED.get(path)
+        if con is None:
+            con = _OPENED[path] = duckdb.connect(path, read_only=True)
+            while len(_OPENED) > 2:
+                # Not closed: a request may still hold a cursor on it; it goes with the last.
+                _OPENED.popitem(last=False)
+        return con.cursor()

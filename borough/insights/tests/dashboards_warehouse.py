@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from borough.insights import schema
+from borough.insights import aggregates, schema
 
 LONDON = ZoneInfo("Europe/London")
 ALBION, BROOK = "E05000001", "E05000002"
@@ -332,11 +332,12 @@ def _ledger(entry: int, account: int, ward: str, method: str, amount: int, day: 
 
 def publish(root: Path, build: str = "20261201T000000") -> Path:
     """A published warehouse under ``root`` as the build publishes one: ``current`` links to
-    ``builds/<build>/`` holding ``warehouse.duckdb``."""
+    ``builds/<build>/`` holding ``warehouse.duckdb`` with its summary tables."""
     folder = root / "builds" / build
     folder.mkdir(parents=True)
     with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
         fill(con)
+        aggregates.build(con)
     os.symlink(folder, root / "current")
     return folder
 

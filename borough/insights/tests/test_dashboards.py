@@ -302,3 +302,19 @@ def test_a_new_build_is_shown_at_once_though_results_are_kept(analyst, tmp_path,
     os.replace(root / "next", root / "current")
     rows = tables(analyst.get(path).content.decode())["feedback-ratings-table"]
     assert rows[1] == ["Very satisfied", "16"]
+
+
+def test_a_warehouse_built_before_the_summary_tables_asks_for_a_build(analyst, tmp_path, settings):
+    import duckdb
+
+    from borough.insights import aggregates
+
+    root = tmp_path / "warehouse"
+    settings.BOROUGH_WAREHOUSE_DIR = str(root)
+    folder = dashboards_warehouse.publish(root, "20261130T000000")
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
+        con.execute("DROP TABLE agg_arrears")
+        assert not aggregates.present(con)
+    response = analyst.get("/staff/insights/dashboards/rent")
+    assert response.status_code == 200
+    assert "No warehouse has been built yet" in response.content.decode()
