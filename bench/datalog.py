@@ -4,7 +4,8 @@ from a big log, sealing and verifying.
     python bench/run.py datalog [--size EVENTS] [--residents N] [--requests N] [--no-seal]
 
 ``size`` is the number of events in the log (default 10,000,000). A fresh PostgreSQL database
-(``borough_bench_datalog``, dropped first and again at the end) gets the demo's set-up
+(``borough_bench_datalog``, or ``$BOROUGH_BENCH_DATALOG_DATABASE``; dropped first and again at the
+end) gets the demo's set-up
 (``borough demo --no-serve --residents N``: the synthetic borough's datasets loaded and linked,
 zones, permits, staff) and then the log is filled to ``size`` events with ``COPY``: the demo's
 linked residents get ``EVENTS_PER_LINKED`` events each (the residents whose timelines and records
@@ -49,7 +50,8 @@ DEFAULT_SIZE = 10_000_000
 DEFAULT_RESIDENTS = 1000
 DEFAULT_REQUESTS = 150
 SEED = 5
-DATABASE = "borough_bench_datalog"
+#: Override with BOROUGH_BENCH_DATALOG_DATABASE when several people run this benchmark at once.
+DATABASE = os.environ.get("BOROUGH_BENCH_DATALOG_DATABASE", "borough_bench_datalog")
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 EVENTS_PER_LINKED = 60
 HEAVY_EVENTS = 20_000
