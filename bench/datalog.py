@@ -19,7 +19,9 @@ Measured, each through what a user runs:
   with a second factor) through Django's test client in this process, each request end to end
   (middleware, session, database). Each is measured with the data-use write on and off, in
   alternating rounds so both arms share the machine's noise; "off" replaces ``record_data_use`` in
-  every module that imported it with a function that returns at once. Reported: the median of
+  every module that imported it with a function that returns at once, and
+  ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
+  with the look-up alone. Reported: the median of
   each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%).
 - **Timeline.** When the resident timeline page exists (URL name ``transparency:timeline``), the
   server time of that page for the linked residents, signed in as each (p50/p95, target p95 ≤
@@ -332,27 +334,40 @@ def _permits(resident_ids: list[str], rng: random.Random) -> list[tuple[str, str
 
 
 def _write_switch():
-    """(off, on): replace ``record_data_use`` in every loaded module, and put it back."""
-    from borough.transparency import services
+    """(off, on): replace ``record_data_use`` in every loaded module with a function that does
+    nothing, and ``lookup_and_record_data_use`` with one that runs the look-up alone (the same
+    SQL, without the event's INSERT); and put them back."""
+    from django.db import connections
 
-    real = services.record_data_use
+    from borough.transparency import services
 
     def nothing(**kwargs):
         return []
 
-    holders = [
-        module
-        for module in list(sys.modules.values())
-        if module is not None and getattr(module, "record_data_use", None) is real
-    ]
+    def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
+        with connections[using or "default"].cursor() as cursor:
+            cursor.execute(lookup_sql, lookup_params)
+            return cursor.fetchone()
+
+    swaps = []
+    for name, stand_in in (
+        ("record_data_use", nothing),
+        ("lookup_and_record_data_use", lookup_only),
+    ):
+        real = getattr(services, name)
+        swaps += [
+            (module, name, real, stand_in)
+            for module in list(sys.modules.values())
+            if module is not None and getattr(module, name, None) is real
+        ]
 
     def off() -> None:
-        for module in holders:
-            module.record_data_use = nothing
+        for module, name, _, stand_in in swaps:
+            setattr(module, name, stand_in)
 
     def on() -> None:
-        for module in holders:
-            module.record_data_use = real
+        for module, name, real, _ in swaps:
+            setattr(module, name, real)
 
     return off, on
 
