@@ -22,7 +22,10 @@ Measured, each through what a user runs:
   every module that imported it with a function that returns at once, and
   ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
   with the look-up alone. Reported: the median of
-  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%).
+  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
+  arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
+  /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
+  the machine is busy.
 - **Timeline.** When the resident timeline page exists (URL name ``transparency:timeline``), the
   server time of that page for the linked residents, signed in as each (p50/p95, target p95 ≤
   200 ms), and of the heavy resident's first page.
@@ -389,15 +392,25 @@ def _measure_write_cost(
 ) -> dict:
     off, on = _write_switch()
     arms: dict[str, list[float]] = {"on": [], "off": []}
+    # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
+    cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
     for _ in range(20):  # warm-up: caches, connection, first queries
         request()
     for k in range(ROUNDS):
         for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
             (on if arm == "on" else off)()
+            server = _backend_cpu()
+            client_before, server_before = time.process_time(), server()
             try:
                 arms[arm] += [request() for _ in range(requests)]
             finally:
                 on()
+            cpu[arm]["client"] += time.process_time() - client_before
+            server_after = server()
+            if server_before is None or server_after is None:
+                cpu[arm]["server"] = float("nan")
+            else:
+                cpu[arm]["server"] += server_after - server_before
         progress(
             f"{name}: round {k + 1}/{ROUNDS}, median on "
             f"{statistics.median(arms['on']) * 1000:.2f} ms, off "
@@ -412,7 +425,34 @@ def _measure_write_cost(
         "requests_per_arm": len(arms["on"]),
         "p95_ms_write_on": _percentiles(arms["on"])["p95_ms"],
         "p95_ms_write_off": _percentiles(arms["off"])["p95_ms"],
+        "cpu_ms_per_request": {
+            arm: {
+                side: None if seconds != seconds else round(seconds * 1000 / len(arms[arm]), 3)
+                for side, seconds in sides.items()
+            }
+            for arm, sides in cpu.items()
+        },
     }
+
+
+def _backend_cpu() -> Callable[[], float | None]:
+    """A reader of the CPU seconds used so far by this connection's PostgreSQL backend (from
+    /proc; None when the server is not on this machine or not readable). Coarse: clock ticks."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        except (OSError, ValueError, IndexError):
+            return None
+
+    return read
 
 
 # --- The command's subprocesses -----------------------------------------------------------------

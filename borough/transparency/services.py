@@ -243,6 +243,40 @@ def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
     event._state.db = using
 
 
+#: (database alias, look-up SQL, from_row, purpose, unsynced) -> ``_lookup_statement``'s answer.
+_LOOKUP_STATEMENTS: dict[tuple, tuple[str, list, list[str]]] = {}
+
+
+def _lookup_statement(
+    connection, lookup_sql: str, from_row: dict[str, str], needs_subject: bool, unsynced: bool
+) -> tuple[str, list, list[str]]:
+    """The look-up and its event's INSERT as one PostgreSQL statement (a data-modifying CTE):
+    (SQL, the fields whose values follow the look-up's parameters, the shapes' parameters).
+    The INSERT takes the fields of the row it found only when they have their shapes."""
+    insert, fields, types = _insert_parts(connection)
+    values, given_fields, checks, check_params = [], [], [], []
+    for field, db_type in zip(fields, types, strict=True):
+        expression = from_row.get(field.attname)
+        if expression is None:
+            values.append(f"%s::{db_type}")
+            given_fields.append(field)
+            continue
+        values.append(f"({expression})")
+        may_be_empty = field.attname != "subject_resident_id" or not needs_subject
+        shape = f"({expression}) ~ %s"
+        checks.append(f"(({expression}) = '' OR {shape})" if may_be_empty else shape)
+        check_params.append(f"^(?:{FROM_LOOKUP[field.attname].pattern})$")
+    pk = connection.ops.quote_name(DataUseEvent._meta.pk.column)
+    sql = (
+        f"WITH found AS (SELECT * FROM ({lookup_sql}) AS lookup LIMIT 1), "  # noqa: S608
+        f"event AS ({insert} SELECT {', '.join(values)} "
+        f"FROM found{f', {_UNSYNCED}' if unsynced else ''} "
+        f"WHERE {' AND '.join(checks) or 'true'} RETURNING {pk}) "
+        f"SELECT found.*, (SELECT {pk} FROM event) FROM found"
+    )
+    return sql, given_fields, check_params
+
+
 #: The event's fields a look-up may give from the row it finds, and the shape each must have.
 FROM_LOOKUP = {"subject_resident_id": RESIDENT_ID, "reference": REFERENCE, "outcome": OUTCOME}
 
@@ -328,9 +362,16 @@ def lookup_and_record_data_use(
         )
         return row[: len(row) - len(expressions)]
 
-    needs_subject = PURPOSES[purpose].needs_subject
-    insert, fields, types = _insert_parts(connection)
-    values, params, checks, check_params = [], [], [], []
+    unsynced = _commits_on_its_own(connection.alias)
+    key = (connection.alias, lookup_sql, tuple(from_row.items()), purpose, unsynced)
+    built = _LOOKUP_STATEMENTS.get(key)
+    if built is None:
+        if len(_LOOKUP_STATEMENTS) >= 64:  # look-ups are a handful of fixed statements
+            _LOOKUP_STATEMENTS.clear()
+        built = _LOOKUP_STATEMENTS[key] = _lookup_statement(
+            connection, lookup_sql, from_row, PURPOSES[purpose].needs_subject, unsynced
+        )
+    sql, given_fields, check_params = built
     given = {
         **shared,
         "actor_user_id": actor.pk if actor is not None else None,
@@ -338,25 +379,7 @@ def lookup_and_record_data_use(
         "restriction_reason_code": "",
         "hidden_until": None,
     }
-    for field, db_type in zip(fields, types, strict=True):
-        expression = from_row.get(field.attname)
-        if expression is None:
-            values.append(f"%s::{db_type}")
-            params.append(field.get_db_prep_save(given[field.attname], connection))
-            continue
-        values.append(f"({expression})")
-        may_be_empty = field.attname != "subject_resident_id" or not needs_subject
-        shape = f"({expression}) ~ %s"
-        checks.append(f"(({expression}) = '' OR {shape})" if may_be_empty else shape)
-        check_params.append(f"^(?:{FROM_LOOKUP[field.attname].pattern})$")
-    unsynced = f", {_UNSYNCED}" if _commits_on_its_own(connection.alias) else ""
-    pk = connection.ops.quote_name(DataUseEvent._meta.pk.column)
-    sql = (
-        f"WITH found AS (SELECT * FROM ({lookup_sql}) AS lookup LIMIT 1), "  # noqa: S608
-        f"event AS ({insert} SELECT {', '.join(values)} FROM found{unsynced} "
-        f"WHERE {' AND '.join(checks) or 'true'} RETURNING {pk}) "
-        f"SELECT found.*, (SELECT {pk} FROM event) FROM found"
-    )
+    params = [f.get_db_prep_save(given[f.attname], connection) for f in given_fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*lookup_params, *params, *check_params])
         row = cursor.fetchone()
