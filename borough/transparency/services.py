@@ -244,28 +244,39 @@ def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
 
 
 #: (database alias, look-up SQL, from_row, purpose, unsynced) -> ``_lookup_statement``'s answer.
-_LOOKUP_STATEMENTS: dict[tuple, tuple[str, list, list[str]]] = {}
+_LOOKUP_STATEMENTS: dict[tuple, tuple[str, list[tuple[str, object]]]] = {}
+
+
+#: Fields whose Python values (validated, of the field's type) psycopg takes as they are: for
+#: these, ``get_db_prep_save`` on PostgreSQL returns its value unchanged, so it is not called.
+_AS_THEY_ARE = frozenset(
+    {"CharField", "TextField", "UUIDField", "DateTimeField", "DateField", "ForeignKey"}
+)
 
 
 def _lookup_statement(
     connection, lookup_sql: str, from_row: dict[str, str], needs_subject: bool, unsynced: bool
-) -> tuple[str, list, list[str]]:
+) -> tuple[str, list[tuple[str, object]]]:
     """The look-up and its event's INSERT as one PostgreSQL statement (a data-modifying CTE):
-    (SQL, the fields whose values follow the look-up's parameters, the shapes' parameters).
-    The INSERT takes the fields of the row it found only when they have their shapes."""
+    (SQL, the fields whose values follow the look-up's parameters, as (attname, the field when
+    its value needs ``get_db_prep_save``, else None)). The INSERT takes the fields of the row it
+    found only when they have their shapes (the same patterns, as literals)."""
     insert, fields, types = _insert_parts(connection)
-    values, given_fields, checks, check_params = [], [], [], []
+    values, given, checks = [], [], []
     for field, db_type in zip(fields, types, strict=True):
         expression = from_row.get(field.attname)
         if expression is None:
             values.append(f"%s::{db_type}")
-            given_fields.append(field)
+            as_is = field.get_internal_type() in _AS_THEY_ARE
+            given.append((field.attname, None if as_is else field))
             continue
         values.append(f"({expression})")
+        pattern = f"^(?:{FROM_LOOKUP[field.attname].pattern})$"
+        if set(pattern) & set("'%\\"):  # our own constants: nothing to escape in a literal
+            raise RuntimeError(f"The {field.attname} pattern cannot be written as a literal.")
+        shape = f"({expression}) ~ '{pattern}'"
         may_be_empty = field.attname != "subject_resident_id" or not needs_subject
-        shape = f"({expression}) ~ %s"
         checks.append(f"(({expression}) = '' OR {shape})" if may_be_empty else shape)
-        check_params.append(f"^(?:{FROM_LOOKUP[field.attname].pattern})$")
     pk = connection.ops.quote_name(DataUseEvent._meta.pk.column)
     sql = (
         f"WITH found AS (SELECT * FROM ({lookup_sql}) AS lookup LIMIT 1), "  # noqa: S608
@@ -274,7 +285,7 @@ def _lookup_statement(
         f"WHERE {' AND '.join(checks) or 'true'} RETURNING {pk}) "
         f"SELECT found.*, (SELECT {pk} FROM event) FROM found"
     )
-    return sql, given_fields, check_params
+    return sql, given
 
 
 #: The event's fields a look-up may give from the row it finds, and the shape each must have.
@@ -371,7 +382,7 @@ def lookup_and_record_data_use(
         built = _LOOKUP_STATEMENTS[key] = _lookup_statement(
             connection, lookup_sql, from_row, PURPOSES[purpose].needs_subject, unsynced
         )
-    sql, given_fields, check_params = built
+    sql, given_fields = built
     given = {
         **shared,
         "actor_user_id": actor.pk if actor is not None else None,
@@ -379,9 +390,12 @@ def lookup_and_record_data_use(
         "restriction_reason_code": "",
         "hidden_until": None,
     }
-    params = [f.get_db_prep_save(given[f.attname], connection) for f in given_fields]
+    params = [
+        given[name] if field is None else field.get_db_prep_save(given[name], connection)
+        for name, field in given_fields
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*lookup_params, *params, *check_params])
+        cursor.execute(sql, [*lookup_params, *params])
         row = cursor.fetchone()
     if row is None:
         return None
