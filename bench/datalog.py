@@ -4,7 +4,8 @@ from a big log, sealing and verifying.
     python bench/run.py datalog [--size EVENTS] [--residents N] [--requests N] [--no-seal]
 
 ``size`` is the number of events in the log (default 10,000,000). A fresh PostgreSQL database
-(``borough_bench_datalog``, dropped first and again at the end) gets the demo's set-up
+(``borough_bench_datalog``, or ``$BOROUGH_BENCH_DATALOG_DATABASE``; dropped first and again at the
+end) gets the demo's set-up
 (``borough demo --no-serve --residents N``: the synthetic borough's datasets loaded and linked,
 zones, permits, staff) and then the log is filled to ``size`` events with ``COPY``: the demo's
 linked residents get ``EVENTS_PER_LINKED`` events each (the residents whose timelines and records
@@ -18,8 +19,13 @@ Measured, each through what a user runs:
   with a second factor) through Django's test client in this process, each request end to end
   (middleware, session, database). Each is measured with the data-use write on and off, in
   alternating rounds so both arms share the machine's noise; "off" replaces ``record_data_use`` in
-  every module that imported it with a function that returns at once. Reported: the median of
-  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%).
+  every module that imported it with a function that returns at once, and
+  ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
+  with the look-up alone. Reported: the median of
+  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
+  arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
+  /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
+  the machine is busy.
 - **Timeline.** When the resident timeline page exists (URL name ``transparency:timeline``), the
   server time of that page for the linked residents, signed in as each (p50/p95, target p95 ≤
   200 ms), and of the heavy resident's first page.
@@ -49,7 +55,8 @@ DEFAULT_SIZE = 10_000_000
 DEFAULT_RESIDENTS = 1000
 DEFAULT_REQUESTS = 150
 SEED = 5
-DATABASE = "borough_bench_datalog"
+#: Override with BOROUGH_BENCH_DATALOG_DATABASE when several people run this benchmark at once.
+DATABASE = os.environ.get("BOROUGH_BENCH_DATALOG_DATABASE", "borough_bench_datalog")
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 EVENTS_PER_LINKED = 60
 HEAVY_EVENTS = 20_000
@@ -330,27 +337,40 @@ def _permits(resident_ids: list[str], rng: random.Random) -> list[tuple[str, str
 
 
 def _write_switch():
-    """(off, on): replace ``record_data_use`` in every loaded module, and put it back."""
-    from borough.transparency import services
+    """(off, on): replace ``record_data_use`` in every loaded module with a function that does
+    nothing, and ``lookup_and_record_data_use`` with one that runs the look-up alone (the same
+    SQL, without the event's INSERT); and put them back."""
+    from django.db import connections
 
-    real = services.record_data_use
+    from borough.transparency import services
 
     def nothing(**kwargs):
         return []
 
-    holders = [
-        module
-        for module in list(sys.modules.values())
-        if module is not None and getattr(module, "record_data_use", None) is real
-    ]
+    def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
+        with connections[using or "default"].cursor() as cursor:
+            cursor.execute(lookup_sql, lookup_params)
+            return cursor.fetchone()
+
+    swaps = []
+    for name, stand_in in (
+        ("record_data_use", nothing),
+        ("lookup_and_record_data_use", lookup_only),
+    ):
+        real = getattr(services, name)
+        swaps += [
+            (module, name, real, stand_in)
+            for module in list(sys.modules.values())
+            if module is not None and getattr(module, name, None) is real
+        ]
 
     def off() -> None:
-        for module in holders:
-            module.record_data_use = nothing
+        for module, name, _, stand_in in swaps:
+            setattr(module, name, stand_in)
 
     def on() -> None:
-        for module in holders:
-            module.record_data_use = real
+        for module, name, real, _ in swaps:
+            setattr(module, name, real)
 
     return off, on
 
@@ -372,15 +392,25 @@ def _measure_write_cost(
 ) -> dict:
     off, on = _write_switch()
     arms: dict[str, list[float]] = {"on": [], "off": []}
+    # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
+    cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
     for _ in range(20):  # warm-up: caches, connection, first queries
         request()
     for k in range(ROUNDS):
         for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
             (on if arm == "on" else off)()
+            server = _backend_cpu()
+            client_before, server_before = time.process_time(), server()
             try:
                 arms[arm] += [request() for _ in range(requests)]
             finally:
                 on()
+            cpu[arm]["client"] += time.process_time() - client_before
+            server_after = server()
+            if server_before is None or server_after is None:
+                cpu[arm]["server"] = float("nan")
+            else:
+                cpu[arm]["server"] += server_after - server_before
         progress(
             f"{name}: round {k + 1}/{ROUNDS}, median on "
             f"{statistics.median(arms['on']) * 1000:.2f} ms, off "
@@ -395,7 +425,34 @@ def _measure_write_cost(
         "requests_per_arm": len(arms["on"]),
         "p95_ms_write_on": _percentiles(arms["on"])["p95_ms"],
         "p95_ms_write_off": _percentiles(arms["off"])["p95_ms"],
+        "cpu_ms_per_request": {
+            arm: {
+                side: None if seconds != seconds else round(seconds * 1000 / len(arms[arm]), 3)
+                for side, seconds in sides.items()
+            }
+            for arm, sides in cpu.items()
+        },
     }
+
+
+def _backend_cpu() -> Callable[[], float | None]:
+    """A reader of the CPU seconds used so far by this connection's PostgreSQL backend (from
+    /proc; None when the server is not on this machine or not readable). Coarse: clock ticks."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        except (OSError, ValueError, IndexError):
+            return None
+
+    return read
 
 
 # --- The command's subprocesses -----------------------------------------------------------------

@@ -36,7 +36,7 @@ from borough.parking.pricing import add_months
 from borough.parking.vehicles import registration_display
 from borough.places.models import Property
 from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import record_data_use
+from borough.transparency.services import lookup_and_record_data_use, record_data_use
 
 RESIDENT = "resident"
 
@@ -318,16 +318,25 @@ def check_vehicle(
     """Is ``vrm`` allowed to park in ``zone`` now? One indexed look-up for permits (with the
     holder's resident ID, joined), one for visitor sessions if no permit; the look-up is written
     to the data-use log (the permit holder as the subject where a permit was found; otherwise an
-    event with no resident). Never cached: every answer is read from the database."""
+    event with no resident). A permit found is recorded by the look-up's own statement on
+    PostgreSQL (``lookup_and_record_data_use``): one round trip for the whole check. Never
+    cached: every answer is read from the database."""
     at = at or timezone.now()
     today = timezone.localdate(at)
-    permit = _live_permit(vrm, zone.pk, today)
-    subjects: list[str] = []
+    event = {
+        "actor": actor,
+        "actor_kind": actor_kind,
+        "actor_label": actor_label,
+        "purpose": "parking_enforcement_check",
+        "action": Action.ENFORCEMENT_CHECK,
+        "datasets": ["parking_permits"],
+    }
+    # The permit look-up and its event in one statement (one round trip on PostgreSQL).
+    sql, values = _permit_check_sql(vrm, zone.pk, today)
+    permit = lookup_and_record_data_use(sql, values, from_row=_PERMIT_EVENT, **event)
     if permit is not None:
-        permit_type, ends_on, reference, resident_id = permit
-        answer = EnforcementAnswer(vrm, zone.code, True, permit_type, ends_on.isoformat())
-        if resident_id:
-            subjects = [resident_id]
+        permit_type, ends_on, _, _ = permit
+        return EnforcementAnswer(vrm, zone.code, True, permit_type, ends_on.isoformat())
     else:
         session = (
             VisitorSession.objects.filter(
@@ -351,17 +360,21 @@ def check_vehicle(
             answer = EnforcementAnswer(vrm, zone.code, False)
             reference = ""
     record_data_use(
-        subject_resident_ids=subjects,
-        actor=actor,
-        actor_kind=actor_kind,
-        actor_label=actor_label,
-        purpose="parking_enforcement_check",
-        action=Action.ENFORCEMENT_CHECK,
-        datasets=["parking_permits"],
+        subject_resident_ids=[],
         reference=reference,
         outcome="allowed" if answer.allowed else "not_allowed",
+        **event,
     )
     return answer
+
+
+#: A check that found a permit records the holder (when their resident ID is known), the
+#: permit's number and "allowed", from the look-up's row (``permit_check_query``'s columns).
+_PERMIT_EVENT = {
+    "subject_resident_id": "coalesce(found.application__resident_id, '')",
+    "reference": "found.number",
+    "outcome": "'allowed'",
+}
 
 
 #: A renewal counts from its first day, whether or not it has been handed over yet.
@@ -397,9 +410,18 @@ _compiled_check: dict[str, tuple[str, tuple, tuple[int, ...]]] = {}
 
 
 def _live_permit(vrm: str, zone_id: int, today: dt.date) -> tuple | None:
-    """``permit_check_query(vrm, zone_id, today)``'s one row, or None. Building a query's SQL
+    """``permit_check_query(vrm, zone_id, today)``'s one row, or None."""
+    connection = connections[router.db_for_read(Permit)]
+    sql, values = _permit_check_sql(vrm, zone_id, today)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchone()
+
+
+def _permit_check_sql(vrm: str, zone_id: int, today: dt.date) -> tuple[str, list]:
+    """``permit_check_query(vrm, zone_id, today)`` as SQL and parameters. Building a query's SQL
     costs the ORM more than PostgreSQL takes to run it, so this builds it once per process and
-    database (from the same queryset) and runs it with each check's values."""
+    database (from the same queryset) and puts in each check's values."""
     connection = connections[router.db_for_read(Permit)]
     compiled = _compiled_check.get(connection.alias)
     if compiled is None:
@@ -409,9 +431,7 @@ def _live_permit(vrm: str, zone_id: int, today: dt.date) -> tuple | None:
     day = connection.ops.adapt_datefield_value(today)
     for slot, value in zip(slots, (vrm, zone_id, day, day), strict=True):
         values[slot] = value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone()
+    return sql, values
 
 
 def _compile_check(connection) -> tuple[str, tuple, tuple[int, ...]]:

@@ -1,4 +1,5 @@
-"""Writing the data-use log. ``record_data_use`` is the only way in.
+"""Writing the data-use log. ``record_data_use`` is the only way in (with
+``lookup_and_record_data_use``, its form for a look-up whose event depends on the row it finds).
 
 Every verification, enforcement check, payment match and staff view of a resident's records calls
 it, in the same transaction as the work it records: if that work rolls back, so does its event.
@@ -8,7 +9,7 @@ import datetime as dt
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -34,6 +35,10 @@ OUTCOME = re.compile(r"[a-z][a-z0-9_]{0,29}")
 #: One call covers one action; an action that reads more residents than this is a batch job and
 #: records per batch. (PostgreSQL allows 65,535 parameters in one INSERT: about 4,000 rows.)
 MAX_SUBJECTS = 1000
+
+#: The choices' values, read once: ``TextChoices.values`` builds a new list on every access.
+_ACTIONS = frozenset(Action.values)
+_ACTOR_KINDS = frozenset(ActorKind.values)
 
 DEFAULT_LABELS = {
     ActorKind.STAFF: "Council officer",
@@ -88,43 +93,20 @@ def record_data_use(
     the enforcement check itself) is not waited for, and a crash of the database server can lose
     at most the last few hundred milliseconds of such events, in order, never corrupting the log.
     """
-    spec = PURPOSES.get(purpose)
-    if spec is None:
-        raise ValueError(
-            f"Unknown data-use purpose {purpose!r}. Add it to borough/transparency/purposes.py "
-            f"with its lawful basis, or use one of: {', '.join(sorted(PURPOSES))}."
-        )
-    service = _service(service, spec.service, purpose)
-    if action not in Action.values:
-        raise ValueError(f"Unknown action {action!r}. Use one of: {', '.join(Action.values)}.")
-    actor_label = _actor(actor, actor_kind, actor_label)
-    subjects = _subjects(subject_resident_ids, spec.needs_subject, purpose)
-    datasets_read = _codes(datasets)
-    if reference and not REFERENCE.fullmatch(reference):
-        raise ValueError(
-            "reference must be an opaque identifier such as an application number: letters, "
-            "digits and _ . / : - only, up to 64 characters, never personal data."
-        )
-    if outcome and not OUTCOME.fullmatch(outcome):
-        raise ValueError('outcome must be a short lower-case code such as "verified".')
-    _restriction(spec, hidden_until, restriction_reason_code)
-
-    shared = {
-        "action_id": uuid.uuid4(),
-        "occurred_at": timezone.now(),
-        "actor_kind": actor_kind,
-        "actor_user": actor,
-        "actor_label": actor_label,
-        "service": service,
-        "purpose": spec.code,
-        "purpose_text": spec.description_for_residents,
-        "lawful_basis": spec.basis.code,
-        "lawful_basis_text": spec.basis.text(),
-        "datasets_read": datasets_read,
-        "action": action,
-        "reference": reference,
-        "outcome": outcome,
-    }
+    subjects, shared = _event_fields(
+        subject_resident_ids=subject_resident_ids,
+        actor=actor,
+        actor_kind=actor_kind,
+        purpose=purpose,
+        action=action,
+        datasets=datasets,
+        actor_label=actor_label,
+        reference=reference,
+        outcome=outcome,
+        service=service,
+        hidden_until=hidden_until,
+        restriction_reason_code=restriction_reason_code,
+    )
     if restriction_reason_code:
         shared["restriction_reason_code"] = restriction_reason_code
         shared["hidden_until"] = hidden_until
@@ -144,8 +126,100 @@ def record_data_use(
     return _insert(subjects, shared)
 
 
+def _event_fields(
+    *,
+    subject_resident_ids: Iterable[str] | None,
+    actor: User | None,
+    actor_kind: str,
+    purpose: str,
+    action: str,
+    datasets: Iterable[str],
+    actor_label: str,
+    reference: str,
+    outcome: str,
+    service: str | None,
+    hidden_until: dt.date | None,
+    restriction_reason_code: str,
+) -> tuple[list[str], dict]:
+    """``record_data_use``'s rules applied to one call: (the residents, the fields every event of
+    the call shares, keyed as the model's fields). Raises ValueError or TypeError on a breach.
+    ``subject_resident_ids=None``: the caller finds the resident in the database and checks the
+    ID's shape there (``lookup_and_record_data_use``)."""
+    spec = PURPOSES.get(purpose)
+    if spec is None:
+        raise ValueError(
+            f"Unknown data-use purpose {purpose!r}. Add it to borough/transparency/purposes.py "
+            f"with its lawful basis, or use one of: {', '.join(sorted(PURPOSES))}."
+        )
+    service = _service(service, spec.service, purpose)
+    if action not in _ACTIONS:
+        raise ValueError(f"Unknown action {action!r}. Use one of: {', '.join(Action.values)}.")
+    actor_label = _actor(actor, actor_kind, actor_label)
+    subjects = (
+        []
+        if subject_resident_ids is None
+        else _subjects(subject_resident_ids, spec.needs_subject, purpose)
+    )
+    datasets_read = _codes(datasets)
+    if reference and not REFERENCE.fullmatch(reference):
+        raise ValueError(
+            "reference must be an opaque identifier such as an application number: letters, "
+            "digits and _ . / : - only, up to 64 characters, never personal data."
+        )
+    if outcome and not OUTCOME.fullmatch(outcome):
+        raise ValueError('outcome must be a short lower-case code such as "verified".')
+    _restriction(spec, hidden_until, restriction_reason_code)
+
+    return subjects, {
+        "action_id": uuid.uuid4(),
+        "occurred_at": timezone.now(),
+        "actor_kind": actor_kind,
+        "actor_user": actor,
+        "actor_label": actor_label,
+        "service": service,
+        "purpose": spec.code,
+        "purpose_text": spec.description_for_residents,
+        "lawful_basis": spec.basis.code,
+        "lawful_basis_text": spec.basis.text(),
+        "datasets_read": datasets_read,
+        "action": action,
+        "reference": reference,
+        "outcome": outcome,
+    }
+
+
+def _insert_fields() -> list:
+    """The columns every INSERT of an event names, in order: all but the generated ID."""
+    meta = DataUseEvent._meta
+    return [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+
+
+#: Per database alias: ("INSERT INTO table (columns)", the fields in that order, each field's
+#: PostgreSQL type for its parameter's cast).
+_INSERT_PARTS: dict[str, tuple[str, list, list[str]]] = {}
+
+
+def _insert_parts(connection) -> tuple[str, list, list[str]]:
+    built = _INSERT_PARTS.get(connection.alias)
+    if built is None:
+        meta = DataUseEvent._meta
+        fields = _insert_fields()
+        quote = connection.ops.quote_name
+        # The model's own table, columns and types; the values are always parameters.
+        columns = ", ".join(quote(f.column) for f in fields)
+        built = _INSERT_PARTS[connection.alias] = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns})",
+            fields,
+            [f.db_type(connection) for f in fields],
+        )
+    return built
+
+
 #: Per database alias: the one-statement INSERT that commits without waiting for the disk.
 _UNSYNCED_INSERT: dict[str, tuple[str, list]] = {}
+
+#: ``set_config(…, true)`` lasts until the end of the statement's own transaction.
+_UNSYNCED = "(SELECT set_config('synchronous_commit', 'off', true)) AS unsynced"
 
 
 def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
@@ -155,19 +229,10 @@ def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
     connection = connections[using]
     built = _UNSYNCED_INSERT.get(using)
     if built is None:
-        meta = DataUseEvent._meta
-        fields = [
-            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
-        ]
-        quote = connection.ops.quote_name
-        values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
-        # The model's own table, columns and types; the values are parameters.
-        columns = ", ".join(quote(f.column) for f in fields)
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {values} FROM (SELECT set_config('synchronous_commit', 'off', true)) AS s "
-            f"RETURNING {quote(meta.pk.column)}"
-        )
+        insert, fields, types = _insert_parts(connection)
+        values = ", ".join(f"%s::{db_type}" for db_type in types)
+        pk = connection.ops.quote_name(DataUseEvent._meta.pk.column)
+        sql = f"{insert} SELECT {values} FROM {_UNSYNCED} RETURNING {pk}"  # noqa: S608
         built = _UNSYNCED_INSERT[using] = (sql, fields)
     sql, fields = built
     params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
@@ -176,6 +241,170 @@ def _insert_one_unsynced(event: DataUseEvent, using: str) -> None:
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
     event._state.db = using
+
+
+#: (database alias, look-up SQL, from_row, purpose, unsynced) -> ``_lookup_statement``'s answer.
+_LOOKUP_STATEMENTS: dict[tuple, tuple[str, list[tuple[str, object]]]] = {}
+
+
+#: Fields whose Python values (validated, of the field's type) psycopg takes as they are: for
+#: these, ``get_db_prep_save`` on PostgreSQL returns its value unchanged, so it is not called.
+_AS_THEY_ARE = frozenset(
+    {"CharField", "TextField", "UUIDField", "DateTimeField", "DateField", "ForeignKey"}
+)
+
+
+def _lookup_statement(
+    connection, lookup_sql: str, from_row: dict[str, str], needs_subject: bool, unsynced: bool
+) -> tuple[str, list[tuple[str, object]]]:
+    """The look-up and its event's INSERT as one PostgreSQL statement (a data-modifying CTE):
+    (SQL, the fields whose values follow the look-up's parameters, as (attname, the field when
+    its value needs ``get_db_prep_save``, else None)). The INSERT takes the fields of the row it
+    found only when they have their shapes (the same patterns, as literals)."""
+    insert, fields, types = _insert_parts(connection)
+    values, given, checks = [], [], []
+    for field, db_type in zip(fields, types, strict=True):
+        expression = from_row.get(field.attname)
+        if expression is None:
+            values.append(f"%s::{db_type}")
+            as_is = field.get_internal_type() in _AS_THEY_ARE
+            given.append((field.attname, None if as_is else field))
+            continue
+        values.append(f"({expression})")
+        pattern = f"^(?:{FROM_LOOKUP[field.attname].pattern})$"
+        if set(pattern) & set("'%\\"):  # our own constants: nothing to escape in a literal
+            raise RuntimeError(f"The {field.attname} pattern cannot be written as a literal.")
+        shape = f"({expression}) ~ '{pattern}'"
+        may_be_empty = field.attname != "subject_resident_id" or not needs_subject
+        checks.append(f"(({expression}) = '' OR {shape})" if may_be_empty else shape)
+    pk = connection.ops.quote_name(DataUseEvent._meta.pk.column)
+    sql = (
+        f"WITH found AS (SELECT * FROM ({lookup_sql}) AS lookup LIMIT 1), "  # noqa: S608
+        f"event AS ({insert} SELECT {', '.join(values)} "
+        f"FROM found{f', {_UNSYNCED}' if unsynced else ''} "
+        f"WHERE {' AND '.join(checks) or 'true'} RETURNING {pk}) "
+        f"SELECT found.*, (SELECT {pk} FROM event) FROM found"
+    )
+    return sql, given
+
+
+#: The event's fields a look-up may give from the row it finds, and the shape each must have.
+FROM_LOOKUP = {"subject_resident_id": RESIDENT_ID, "reference": REFERENCE, "outcome": OUTCOME}
+
+
+def lookup_and_record_data_use(
+    lookup_sql: str,
+    lookup_params: Sequence,
+    *,
+    from_row: dict[str, str],
+    actor: User | None,
+    actor_kind: str,
+    purpose: str,
+    action: str,
+    datasets: Iterable[str] = (),
+    actor_label: str = "",
+    service: str | None = None,
+    using: str | None = None,
+) -> tuple | None:
+    """Run ``lookup_sql`` (a SELECT; its first row is taken) and, if it finds a row, record the
+    use of data that finding it was: ONE event, with ``record_data_use``'s rules, whose
+    ``subject_resident_id``, ``reference`` and ``outcome`` may be SQL expressions over the row
+    (called ``found``) given in ``from_row``, e.g. ``{"reference": "found.number"}``. Returns the
+    row, or None: a look-up that finds nothing records nothing here, and the caller records what
+    it did instead (with ``record_data_use``).
+
+    On PostgreSQL the look-up and the INSERT are one statement (a data-modifying CTE), so the
+    event costs no round trip of its own; outside a transaction it commits with
+    ``synchronous_commit`` off, as ``record_data_use``'s single event does. Values taken from the
+    row must have the same shapes as ``record_data_use`` demands (a resident ID, or empty when the
+    purpose may find nobody; an identifier; a code), checked in the statement: a row whose values
+    do not is recorded not at all, and the call raises ValueError. Elsewhere (SQLite) the
+    look-up runs and then ``record_data_use`` with the row's values.
+    """
+    unknown = set(from_row) - set(FROM_LOOKUP)
+    if unknown:
+        raise ValueError(
+            f"from_row may give only {', '.join(FROM_LOOKUP)}, not {', '.join(sorted(unknown))}."
+        )
+    if (
+        PURPOSES.get(purpose)
+        and PURPOSES[purpose].needs_subject
+        and not from_row.get("subject_resident_id")
+    ):
+        raise ValueError(f"Purpose {purpose!r} must name the resident: give subject_resident_id.")
+    _, shared = _event_fields(
+        subject_resident_ids=None,
+        actor=actor,
+        actor_kind=actor_kind,
+        purpose=purpose,
+        action=action,
+        datasets=datasets,
+        actor_label=actor_label,
+        reference="",
+        outcome="",
+        service=service,
+        hidden_until=None,
+        restriction_reason_code="",
+    )
+    connection = connections[using or router.db_for_write(DataUseEvent)]
+    expressions = list(from_row.items())
+    if connection.vendor != "postgresql":
+        sql = (
+            f"SELECT found.*, {', '.join(e for _, e in expressions)} "  # noqa: S608
+            f"FROM ({lookup_sql}) AS found LIMIT 1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, lookup_params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        found = dict(zip(from_row, row[len(row) - len(expressions) :], strict=True))
+        subject = found.pop("subject_resident_id", "")
+        record_data_use(
+            subject_resident_ids=[subject] if subject else [],
+            actor=actor,
+            actor_kind=actor_kind,
+            purpose=purpose,
+            action=action,
+            datasets=datasets,
+            actor_label=actor_label,
+            service=service,
+            **found,
+        )
+        return row[: len(row) - len(expressions)]
+
+    unsynced = _commits_on_its_own(connection.alias)
+    key = (connection.alias, lookup_sql, tuple(from_row.items()), purpose, unsynced)
+    built = _LOOKUP_STATEMENTS.get(key)
+    if built is None:
+        if len(_LOOKUP_STATEMENTS) >= 64:  # look-ups are a handful of fixed statements
+            _LOOKUP_STATEMENTS.clear()
+        built = _LOOKUP_STATEMENTS[key] = _lookup_statement(
+            connection, lookup_sql, from_row, PURPOSES[purpose].needs_subject, unsynced
+        )
+    sql, given_fields = built
+    given = {
+        **shared,
+        "actor_user_id": actor.pk if actor is not None else None,
+        "subject_resident_id": "",
+        "restriction_reason_code": "",
+        "hidden_until": None,
+    }
+    params = [
+        given[name] if field is None else field.get_db_prep_save(given[name], connection)
+        for name, field in given_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*lookup_params, *params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[-1] is None:
+        raise ValueError(
+            "The look-up's row gave the data-use event a value that is not a resident ID, "
+            "an identifier or a code; nothing was recorded."
+        )
+    return row[:-1]
 
 
 def _commits_on_its_own(using: str) -> bool:
@@ -264,9 +493,7 @@ def _insert_one(event: DataUseEvent) -> None:
     using = router.db_for_write(DataUseEvent)
     returned = DataUseEvent._base_manager._insert(
         [event],
-        fields=[
-            f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
-        ],
+        fields=_insert_fields(),
         returning_fields=meta.db_returning_fields,
         using=using,
     )
@@ -295,7 +522,7 @@ def _service(service: str | None, purpose_service: str | None, purpose: str) -> 
 
 
 def _actor(actor: User | None, actor_kind: str, actor_label: str) -> str:
-    if actor_kind not in ActorKind.values:
+    if actor_kind not in _ACTOR_KINDS:
         raise ValueError(
             f"Unknown actor_kind {actor_kind!r}. Use one of: {', '.join(ActorKind.values)}."
         )

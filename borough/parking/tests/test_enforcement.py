@@ -165,14 +165,17 @@ def test_a_permit_holder_starts_and_ends_a_visitor_session(client, permit, setti
 # -- what the API keeps per process -------------------------------------------------------
 
 
-def test_a_check_is_two_queries_once_the_zone_key_and_rate_limit_lease_are_known(
+def test_a_check_is_one_statement_on_postgresql_once_the_zone_key_and_rate_limit_lease_are_known(
     client, permit, key, django_assert_num_queries
 ):
+    from django.db import connection
+
     assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
-    # The permit (joined to its application for the holder's resident ID) and the event; the
-    # client's rate-limit count is drawn in leases (one statement in twelve at the default 600 a
-    # minute: docs/rate-limits.md).
-    with django_assert_num_queries(2):
+    # The permit (joined to its application for the holder's resident ID) and its event: one
+    # statement on PostgreSQL, the look-up then the INSERT on SQLite. The client's rate-limit
+    # count is drawn in leases (one statement in twelve at the default 600 a minute:
+    # docs/rate-limits.md).
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         assert _get(client, key, vrm="AB12CDE", zone="a").json()["allowed"] is True
     # No permit: the visitor sessions too.
     with django_assert_num_queries(3):
@@ -323,3 +326,114 @@ def test_the_phone_page_gives_a_visitors_end_in_words(client, permit, make_staff
     page = client.get("/staff/enforcement/check", {"vrm": "ab12cde", "zone": "A"})
     text = " ".join(page.content.decode().split())
     assert f"resident permit until {permit.ends_on.day} {permit.ends_on:%B %Y}" in text
+
+
+# -- the check's data-use event ----------------------------------------------------------
+
+
+def _the_same_event_by_record_data_use(permit) -> dict:
+    """What ``record_data_use`` writes for the check the API made: the fields to compare."""
+    from borough.transparency.services import record_data_use
+
+    [event] = record_data_use(
+        subject_resident_ids=["R00000042"],
+        actor=None,
+        actor_kind="system",
+        actor_label="API client Handhelds",
+        purpose="parking_enforcement_check",
+        action="enforcement_check",
+        datasets=["parking_permits"],
+        reference=permit.number,
+        outcome="allowed",
+    )
+    return _fields(events().get(pk=event.pk))
+
+
+def _fields(event) -> dict:
+    from django.forms.models import model_to_dict
+
+    kept = model_to_dict(event)
+    for own in ("id", "action_id", "occurred_at"):
+        kept.pop(own, None)
+    return kept
+
+
+def _check_writes_one_event_as_record_data_use_would(client, permit, key):
+    from django.utils import timezone
+
+    before = timezone.now()
+    assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
+    [written] = events()
+    assert before <= written.occurred_at <= timezone.now()
+    expected = _the_same_event_by_record_data_use(permit)
+    assert _fields(written) == expected
+    assert expected["subject_resident_id"] == "R00000042"
+    assert expected["reference"] == permit.number and expected["outcome"] == "allowed"
+    assert expected["datasets_read"] == ["parking_permits"]
+    assert events().count() == 2  # the check's and the comparison's; nothing else
+
+
+def test_a_check_writes_exactly_one_event_as_record_data_use_would(client, permit, key):
+    _check_writes_one_event_as_record_data_use_would(client, permit, key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_outside_a_transaction_writes_one_event_as_record_data_use_would(
+    client, permit, key
+):
+    # Autocommit: on PostgreSQL the statement is its own transaction, committed without waiting
+    # for the disk.
+    _check_writes_one_event_as_record_data_use_would(client, permit, key)
+
+
+def test_a_checks_event_is_on_the_holders_timeline_and_is_sealed(client, permit, key, settings):
+    from borough.transparency.checkpoint import Signer
+    from borough.transparency.log_verify import verify_log
+    from borough.transparency.models import SealedLeaf
+    from borough.transparency.queries import events_for_resident
+    from borough.transparency.sealing import seal
+
+    origin = "test.example/borough/data-use-log"
+    settings.TRANSPARENCY_LOG_SIGNING_KEY = Signer.generate(origin).private_key_text()
+    settings.TRANSPARENCY_LOG_VERIFIER_KEY = ""
+    settings.TRANSPARENCY_LOG_ORIGIN = origin
+    assert _get(client, key, vrm="AB12CDE", zone="A").json()["allowed"] is True
+    [seen] = events_for_resident("R00000042")
+    assert (seen.purpose, seen.reference) == ("parking_enforcement_check", permit.number)
+    assert seal().size == 1
+    assert SealedLeaf.objects.get().event_id == seen.pk
+    assert verify_log().ok
+
+
+def test_a_holder_id_that_is_not_a_resident_id_fails_the_check_and_records_nothing(
+    client, permit, key
+):
+    from borough.parking.models import PermitApplication
+
+    PermitApplication.objects.filter(pk=permit.application_id).update(resident_id="Ada Lovelace")
+    with pytest.raises(ValueError, match="not a resident ID"):
+        _get(client, key, vrm="AB12CDE", zone="A")
+    assert not events().exists()
+
+
+def test_a_check_whose_event_cannot_be_written_gives_no_answer(client, permit, key):
+    from django.db import DatabaseError, connection
+
+    table = events().model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'no events today'; END; $$"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_event BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse_event()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_event BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'no events today'); END"
+            )
+    with pytest.raises(DatabaseError, match="no events today"):
+        _get(client, key, vrm="AB12CDE", zone="A")

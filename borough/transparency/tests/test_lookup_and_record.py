@@ -1,0 +1,134 @@
+"""lookup_and_record_data_use: a look-up and the event that records it, in one statement on
+PostgreSQL, with record_data_use's rules."""
+
+import pytest
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+
+from borough.transparency.models import DataUseEvent
+from borough.transparency.services import lookup_and_record_data_use, record_data_use
+
+pytestmark = pytest.mark.django_db
+
+#: A look-up standing in for a service's own: one row with a resident ID and a reference.
+FOUND = "SELECT %s AS resident_id, %s AS number, %s AS kind"
+NOTHING = "SELECT %s AS resident_id, %s AS number, %s AS kind WHERE 1 = 0"
+FROM_ROW = {
+    "subject_resident_id": "found.resident_id",
+    "reference": "found.number",
+    "outcome": "'allowed'",
+}
+EVENT = {
+    "actor": None,
+    "actor_kind": "service",
+    "actor_label": "Parking permits service",
+    "purpose": "parking_enforcement_check",
+    "action": "enforcement_check",
+    "datasets": ["parking_permits"],
+}
+
+
+def _fields(event: DataUseEvent) -> dict:
+    kept = model_to_dict(event)
+    for own in ("id", "action_id", "occurred_at"):
+        kept.pop(own, None)
+    return kept
+
+
+def test_a_row_found_is_recorded_as_record_data_use_would_record_it():
+    row = lookup_and_record_data_use(
+        FOUND, ["R00000042", "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+    )
+    assert tuple(row) == ("R00000042", "RP-2026-000001", "resident")
+    [written] = DataUseEvent.objects.all()
+    [same] = record_data_use(
+        subject_resident_ids=["R00000042"], reference="RP-2026-000001", outcome="allowed", **EVENT
+    )
+    assert _fields(written) == _fields(DataUseEvent.objects.get(pk=same.pk))
+    assert written.subject_resident_id == "R00000042" and written.outcome == "allowed"
+
+
+def test_a_row_with_no_resident_records_an_event_with_none_when_the_purpose_allows_it():
+    lookup_and_record_data_use(
+        FOUND, ["", "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+    )
+    assert DataUseEvent.objects.get().subject_resident_id == ""
+
+
+def test_finding_nothing_records_nothing():
+    assert (
+        lookup_and_record_data_use(
+            NOTHING, ["R00000042", "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+        )
+        is None
+    )
+    assert not DataUseEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Ada Lovelace", "RP-2026-000001", "resident"],
+        ["R00000042", "flat 2, 1 High Street", "resident"],
+    ],
+)
+def test_a_row_value_that_is_not_an_identifier_is_refused_and_nothing_recorded(values):
+    with pytest.raises(ValueError) as refused, transaction.atomic():
+        lookup_and_record_data_use(FOUND, values, from_row=FROM_ROW, **EVENT)
+    for personal in values[:2]:
+        assert personal not in str(refused.value)
+    assert not DataUseEvent.objects.exists()
+
+
+def test_the_event_keeps_every_rule_of_record_data_use():
+    with pytest.raises(ValueError, match="Unknown data-use purpose"):
+        lookup_and_record_data_use(
+            FOUND, ["R1", "X", "y"], from_row=FROM_ROW, **{**EVENT, "purpose": "curiosity"}
+        )
+    with pytest.raises(ValueError, match="needs an actor_label"):
+        lookup_and_record_data_use(
+            FOUND, ["R1", "X", "y"], from_row=FROM_ROW, **{**EVENT, "actor_label": ""}
+        )
+    with pytest.raises(ValueError, match="from_row may give only"):
+        lookup_and_record_data_use(
+            FOUND, ["R1", "X", "y"], from_row={**FROM_ROW, "purpose": "'x'"}, **EVENT
+        )
+    # A purpose that must name a resident needs the row to give one.
+    with pytest.raises(ValueError, match="must name the resident"):
+        lookup_and_record_data_use(
+            FOUND,
+            ["R1", "X", "y"],
+            from_row={"reference": "found.number"},
+            **{**EVENT, "purpose": "parking_permit_administration"},
+        )
+    assert not DataUseEvent.objects.exists()
+
+
+def test_on_postgresql_the_look_up_and_the_event_are_one_statement_in_the_callers_transaction():
+    if connection.vendor != "postgresql":
+        pytest.skip("one statement on PostgreSQL; the look-up then record_data_use elsewhere")
+    with CaptureQueriesContext(connection) as captured:
+        lookup_and_record_data_use(
+            FOUND, ["R00000042", "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+        )
+    [statement] = [q["sql"] for q in captured.captured_queries]
+    assert statement.startswith("WITH found AS")
+    # Inside the caller's transaction it commits with that work, as durably.
+    assert "synchronous_commit" not in statement
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_outside_a_transaction_it_commits_without_waiting_for_the_disk():
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with CaptureQueriesContext(connection) as captured:
+        lookup_and_record_data_use(
+            FOUND, ["R00000042", "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+        )
+    [statement] = [q["sql"] for q in captured.captured_queries]
+    assert "set_config('synchronous_commit', 'off', true)" in statement
+    with connection.cursor() as cursor:  # for its own transaction only
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert DataUseEvent.objects.count() == 1
