@@ -85,6 +85,27 @@ class ActivityResult:
     def add(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
+    def summary(self) -> str:
+        """What was done, in a sentence or two."""
+        c = self.counts
+
+        def n(name: str) -> str:
+            return f"{c.get(name, 0):,}"
+
+        checks = sum(v for k, v in c.items() if k.startswith("verifications "))
+        return (
+            f"{n('permits issued')} permits issued ({n('applications approved by an officer')} "
+            f"by an officer; {n('permits cancelled')} cancelled with a refund), {checks:,} "
+            f"identity checks ({n('verifications verified')} verified at once, "
+            f"{n('verifications refer')} referred, {n('verifications not_found')} not found), "
+            f"{n('enforcement checks')} enforcement checks, {n('visitor sessions')} visitor "
+            f"sessions, {n('feedback')} pieces of feedback; rent: {n('rent charges')} charges, "
+            f"{n('rent card payments')} card payments, {n('Direct Debit collections')} Direct "
+            f"Debit collections in {n('Bacs runs')} Bacs runs, {n('statement lines imported')} "
+            f"bank statement lines imported ({n('statement lines matched automatically')} "
+            "matched automatically)"
+        )
+
 
 @dataclass
 class _Driver:
@@ -413,7 +434,7 @@ class Year:
                 continue
             if direct_debit.live_mandate(account) is not None:
                 continue
-            monthly = self.rnd.random() < 0.5
+            monthly = self.rnd.random() < 0.8
             with clock(_at(day, 9)):
                 try:
                     direct_debit.set_up_mandate(
@@ -526,8 +547,8 @@ class Year:
     # --- the year ----------------------------------------------------------------------------
 
     def run(self, first: dt.date, last: dt.date, *, scale: float = 1.0) -> ActivityResult:
-        """Each day's activity; ``scale`` 1 is the demo's borough of 3,000 residents (about 300
-        permit applications, 750 enforcement checks, 200 visitor sessions and 300 pieces of
+        """Each day's activity; ``scale`` 1 is the demo's borough of 3,000 residents (about 280
+        permit applications, 500 enforcement checks, 120 visitor sessions and 290 pieces of
         feedback a year); a smaller borough gets proportionally fewer."""
         self.result.first_day, self.result.last_day = first, last
         self.rent_setup(first)
@@ -535,7 +556,7 @@ class Year:
         while day <= last:
             self.rent_day(day, last)
             weekday = day.weekday() < 5
-            for _ in range(_poisson(self.rnd, (1.2 if weekday else 0.4) * scale)):
+            for _ in range(_poisson(self.rnd, (1.0 if weekday else 0.4) * scale)):
                 if not self.pool:
                     break
                 row = self.pool.pop()
@@ -545,8 +566,8 @@ class Year:
             self.officers_decide(day)
             self.cancel_some(day)
             if weekday:
-                self.enforcement(day, _poisson(self.rnd, 3 * scale))
-            if self.rnd.random() < 0.6 * scale:
+                self.enforcement(day, _poisson(self.rnd, 2 * scale))
+            if self.rnd.random() < 0.35 * scale:
                 self.visitor_session(day)
             if self.rnd.random() < 0.8 * scale:
                 self.feedback(day)
@@ -662,6 +683,9 @@ def _add_activity(
 ) -> ActivityResult:
     store = data_dir / STATE_FILE
     state = json.loads(store.read_text()) if store.exists() else {}
+    last = dt.date.fromisoformat(state["last_day"]) if state.get("last_day") else None
+    if last is not None and last >= today:
+        return ActivityResult()  # today's activity is there already
     year = Year(
         data_dir,
         synth_dir,
@@ -670,7 +694,6 @@ def _add_activity(
         exclude=exclude,
         officer=officer,
     )
-    last = dt.date.fromisoformat(state["last_day"]) if state.get("last_day") else None
     if last is None:
         # Not council tenants: each week's rent charge is an entry in a tenant's log, and the
         # entries worth seeing first would be pages down.
@@ -687,8 +710,7 @@ def _add_activity(
         first = today - dt.timedelta(days=DAYS)
     else:
         first = last + dt.timedelta(days=1)
-    if first <= today:
-        year.run(first, today, scale=scale)
+    year.run(first, today, scale=scale)
     state["last_day"] = today.isoformat()
     state.setdefault("runs", []).append(today.isoformat())
     store.write_text(json.dumps(state, indent=2))

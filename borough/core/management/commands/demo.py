@@ -277,11 +277,7 @@ class Command(BaseCommand):
             scale=min(1.0, _count_rows(synth_dir / "people.csv") / DEMO_RESIDENTS),
         )
         if result.counts:
-            self._say(
-                "Activity: "
-                + ", ".join(f"{n:,} {name}" for name, n in sorted(result.counts.items()))
-                + "."
-            )
+            self._say(f"{result.first_day} to {result.last_day}: {result.summary()}.")
         return result
 
     def _history_residents(self, data: Path, synth_dir: Path) -> list[tuple[User, dict]]:
