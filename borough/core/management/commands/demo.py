@@ -119,10 +119,7 @@ class Command(BaseCommand):
         )
         for user, row in people:
             link = base + magic_link_path(user.email)
-            self.stdout.write(
-                f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
-                f"{_address(row['current_uprn'])}\n    {user.email}\n    {link}"
-            )
+            self.stdout.write(f"  {_who(row)}\n    {user.email}\n    {link}")
         self.stdout.write(
             "  Or sign in at "
             + base
@@ -144,10 +141,7 @@ class Command(BaseCommand):
             )
             for user, row in history:
                 link = base + magic_link_path(user.email)
-                self.stdout.write(
-                    f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
-                    f"{_address(row['current_uprn'])}\n    {link}"
-                )
+                self.stdout.write(f"  {_who(row)}\n    {link}")
             self.stdout.write(
                 "  Their timeline shows the identity check of their permit application, the "
                 "permit, enforcement checks\n  of their car and an officer viewing their "
@@ -164,9 +158,7 @@ class Command(BaseCommand):
             for user, row in applicants:
                 link = base + magic_link_path(user.email)
                 self.stdout.write(
-                    f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
-                    f"{_address(row['current_uprn'])}, vehicle {row['vrm']}, zone {row['zone']}"
-                    f"\n    {link}"
+                    f"  {_who(row)}, vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
                 )
         if rent["tenants"]:
             self.stdout.write("")
@@ -399,6 +391,14 @@ class Command(BaseCommand):
             user = User.objects.residents().filter(email=email).first()
             users.append((user or User.objects.create_resident(email), row))
         return users
+
+
+def _who(row: dict) -> str:
+    """A resident of ``people.csv`` as the demo prints them: name, date of birth, home."""
+    return (
+        f"{row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
+        f"{_address(row['current_uprn'])}"
+    )
 
 
 def _address(uprn: str) -> str:
