@@ -257,7 +257,7 @@ class Year:
         if verification.decision != "verified":
             self.waiting.append(
                 (
-                    moment.date() + dt.timedelta(days=2),
+                    moment.date() + dt.timedelta(days=self.rnd.choice([1, 2, 2, 3, 5])),
                     application.pk,
                     verification.reference,
                 )
@@ -289,7 +289,7 @@ class Year:
         return payments.refresh_payment(payment).status == "success"
 
     def officers_decide(self, day: dt.date) -> None:
-        """Referred checks and held applications, decided by officers two days later."""
+        """Referred checks and held applications, decided by officers a few days later."""
         from borough.parking import services
         from borough.parking.models import PermitApplication
         from borough.residents.verification.models import Verification
@@ -551,12 +551,16 @@ class Year:
         permit applications, 500 enforcement checks, 120 visitor sessions and 290 pieces of
         feedback a year); a smaller borough gets proportionally fewer."""
         self.result.first_day, self.result.last_day = first, last
+        # Applications spread over the days so that the residents who may apply last the
+        # year (a resident applies once: there is no renewal here).
+        days = (last - first).days + 1
+        applications = min(1.0 * scale, 0.8 * len(self.pool) / days)
         self.rent_setup(first)
         day = first
         while day <= last:
             self.rent_day(day, last)
             weekday = day.weekday() < 5
-            for _ in range(_poisson(self.rnd, (1.0 if weekday else 0.4) * scale)):
+            for _ in range(_poisson(self.rnd, applications * (1.25 if weekday else 0.4))):
                 if not self.pool:
                     break
                 row = self.pool.pop()
