@@ -84,6 +84,10 @@ class Command(BaseCommand):
         example = self._example_applicant(
             synth_dir / "people.csv", people[0][0].email if people else ""
         )
+        activity = (
+            self._activity(data, synth_dir, staff, applicants) if zones_file.exists() else None
+        )
+        history = self._history_residents(data, synth_dir)
         # The Insight warehouse, so the dashboards have data at once (docs/insights.md).
         self._say("Building the Insight warehouse…")
         call_command("insights", "build", full=True, quiet=True)
@@ -115,10 +119,7 @@ class Command(BaseCommand):
         )
         for user, row in people:
             link = base + magic_link_path(user.email)
-            self.stdout.write(
-                f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
-                f"{_address(row['current_uprn'])}\n    {user.email}\n    {link}"
-            )
+            self.stdout.write(f"  {_who(row)}\n    {user.email}\n    {link}")
         self.stdout.write(
             "  Or sign in at "
             + base
@@ -130,6 +131,22 @@ class Command(BaseCommand):
             f"of it ({base}/your-data)\n  show once the resident has proved who they are: "
             "apply for a parking permit, or link a rent account (tenants below)."
         )
+        if history:
+            self.stdout.write("")
+            self.stdout.write(
+                self.style.MIGRATE_HEADING(
+                    "Residents who have already proved who they are: sign in and see how the "
+                    f"council used their data at {base}/how-we-use-your-data"
+                )
+            )
+            for user, row in history:
+                link = base + magic_link_path(user.email)
+                self.stdout.write(f"  {_who(row)}\n    {link}")
+            self.stdout.write(
+                "  Their timeline shows the identity check of their permit application, the "
+                "permit, enforcement checks\n  of their car and an officer viewing their "
+                f"records with a reason; a copy of their data is at {base}/your-data."
+            )
         if applicants:
             self.stdout.write("")
             self.stdout.write(
@@ -141,9 +158,7 @@ class Command(BaseCommand):
             for user, row in applicants:
                 link = base + magic_link_path(user.email)
                 self.stdout.write(
-                    f"  {row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
-                    f"{_address(row['current_uprn'])}, vehicle {row['vrm']}, zone {row['zone']}"
-                    f"\n    {link}"
+                    f"  {_who(row)}, vehicle {row['vrm']}, zone {row['zone']}\n    {link}"
                 )
         if rent["tenants"]:
             self.stdout.write("")
@@ -162,9 +177,11 @@ class Command(BaseCommand):
                     f"{account.payment_reference}, postcode {account.tenancy.property.postcode}"
                     f"\n    {link}"
                 )
+            statement = activity.statement if activity else None
+            statement = statement or _latest_statement(data) or rent["statement"]
             self.stdout.write(
                 f"  A bank statement of their payments for the finance officer to import at "
-                f"{base}/staff/finance/statements: {rent['statement']}"
+                f"{base}/staff/finance/statements: {statement}"
             )
         self.stdout.write("")
         self.stdout.write(
@@ -223,6 +240,50 @@ class Command(BaseCommand):
             json.dump(known, handle, indent=2)
         assert {row[1] for row in rows} == {r.group for r in ROLES}
         return rows
+
+    def _activity(self, data: Path, synth_dir: Path, staff, applicants):
+        """A year of the council's activity up to today (``borough.synth.activity``), so the
+        dashboards, what-ifs, public page and open data have figures; a later run adds the days
+        since. The residents printed to apply for a permit are left to apply."""
+        from django.utils import timezone
+
+        from borough.synth.activity import STATE_FILE, add_activity
+
+        today = timezone.localdate()
+        if (data / STATE_FILE).exists():
+            self._say("Adding the council's activity since the demo last ran…")
+        else:
+            self._say(
+                f"Running a year of the council's activity ({today.replace(year=today.year - 1)}"
+                f" to {today}): permits, checks, visitors, rent, feedback…"
+            )
+        officer = next(row for row in staff if row[0] == "records")
+        result = add_activity(
+            data,
+            synth_dir,
+            staff={u.username: u for u in User.objects.staff()},
+            seed=DEMO_SEED,
+            exclude={user.email for user, _ in applicants},
+            officer=(officer[0], officer[2], officer[3]),
+            today=today,
+            scale=min(1.0, _count_rows(synth_dir / "people.csv") / DEMO_RESIDENTS),
+        )
+        if result.counts:
+            self._say(f"{result.first_day} to {result.last_day}: {result.summary()}.")
+        return result
+
+    def _history_residents(self, data: Path, synth_dir: Path) -> list[tuple[User, dict]]:
+        """The residents the activity gave a history (their rows of ``people.csv``)."""
+        from borough.synth.activity import history_people
+
+        emails = history_people(data)
+        found = {}
+        with (synth_dir / "people.csv").open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["email"].lower() in emails:
+                    found[row["email"].lower()] = row
+        users = User.objects.residents().filter(email__in=list(found))
+        return [(u, found[u.email]) for u in sorted(users, key=lambda u: emails.index(u.email))]
 
     def _demo_api_key(self, store: Path) -> str:
         """One API client for trying the verification API, made once; its key kept (0600)."""
@@ -332,12 +393,31 @@ class Command(BaseCommand):
         return users
 
 
+def _who(row: dict) -> str:
+    """A resident of ``people.csv`` as the demo prints them: name, date of birth, home."""
+    return (
+        f"{row['first_name']} {row['surname']}, born {_born(row['date_of_birth'])}, "
+        f"{_address(row['current_uprn'])}"
+    )
+
+
 def _address(uprn: str) -> str:
     """The home at ``uprn`` in one line, as the resident's journeys show it."""
     from borough.places.models import Property
 
     home = Property.objects.filter(pk=int(uprn)).first() if uprn else None
     return home.single_line() if home else "no address on record"
+
+
+def _count_rows(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        return max(0, sum(1 for _ in handle) - 1)
+
+
+def _latest_statement(data: Path) -> Path | None:
+    """The newest bank statement the demo's activity kept for the finance officer."""
+    found = sorted(data.glob("demo-statement-*.xml"))
+    return found[-1] if found else None
 
 
 def _born(iso: str) -> str:
