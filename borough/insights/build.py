@@ -167,7 +167,9 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
         with _source_snapshot():
             for src in extract.sources():
                 src_state = state["sources"].get(src.name) if incremental else None
-                rows_read[src.name] = extract.read_into(con, src, src_state, progress)
+                rows_read[src.name] = extract.read_into(
+                    con, src, src_state, progress, work / STATE_DIR / "extract"
+                )
                 new_state["sources"][src.name] = _watermark(con, src, src_state)
                 progress(f"read {src.name}: {rows_read[src.name]:,} rows")
             transform.add_account_keys(con)
@@ -216,6 +218,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
     new_state["full"] = not incremental
     (work / STATE_DIR / STATE_FILE).write_text(json.dumps(new_state, indent=1))
     shutil.rmtree(work / STATE_DIR / "tmp", ignore_errors=True)
+    shutil.rmtree(work / STATE_DIR / "extract", ignore_errors=True)
     return BuildResult(work, not incremental, 0.0, rows_read, rows, results, written, stages)
 
 

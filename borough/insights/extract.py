@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 from django.apps import apps
@@ -367,23 +369,73 @@ def increment_sql(src: Source, state: dict | None) -> tuple[str, list]:
 
 
 def read_into(
-    con, src: Source, state: dict | None, progress: Callable[[str], None] | None = None
+    con,
+    src: Source,
+    state: dict | None,
+    progress: Callable[[str], None] | None = None,
+    folder: Path | None = None,
 ) -> int:
-    """Read ``src`` (all of it, or what changed since ``state``) into ``stg_<name>``."""
+    """Read ``src`` (all of it, or what changed since ``state``) into ``stg_<name>``.
+
+    ``folder``: where PostgreSQL's COPY output is spooled (the build's work folder; a temporary
+    folder if None)."""
     table = f"stg_{src.name}"
     cols = ", ".join(f'"{n}" {ty}' for n, ty in src.columns)
     con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" ({cols})')
+    sql, params = increment_sql(src, state)
+    if connection.vendor == "postgresql":
+        if folder is None:
+            with tempfile.TemporaryDirectory(prefix="borough-extract-") as spool:
+                return _read_postgresql(con, src, sql, params, Path(spool))
+        return _read_postgresql(con, src, sql, params, folder)
+    return _read_fetchmany(con, src, sql, params, progress)
+
+
+def _read_postgresql(con, src: Source, sql: str, params: list, folder: Path) -> int:
+    """``COPY (query) TO STDOUT`` as CSV, spooled to a file in blocks as the server sends them
+    (no row ever becomes a Python object), then parsed by DuckDB's own CSV reader into the
+    declared types."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{src.name}.csv"
+    query = connection.ops.compose_sql(sql, params) if params else sql
+    with connection.cursor() as cursor:
+        # Text forms DuckDB reads as they are: ISO dates, UTC times, exact floats.
+        cursor.execute(
+            "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'; "
+            "SET LOCAL IntervalStyle = 'iso_8601'; SET LOCAL extra_float_digits = 1"
+        )
+        with (
+            open(path, "wb") as out,
+            cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            while block := copy.read():
+                out.write(block)
+    try:
+        types = ", ".join(f"'{n}': '{ty}'" for n, ty in src.columns)
+        # CSV as PostgreSQL writes it: an unquoted empty field is NULL, a quoted one ''.
+        con.execute(
+            f'INSERT INTO "stg_{src.name}" SELECT * FROM read_csv(?, columns = {{{types}}}, '
+            "header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            "nullstr = '', allow_quoted_nulls = false)",
+            [str(path)],
+        )
+        return con.execute(f'SELECT count(*) FROM "stg_{src.name}"').fetchone()[0]
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_fetchmany(con, src: Source, sql: str, params: list, progress) -> int:
+    # Django's SQLite connection parses every date and time it returns into Python objects
+    # (most of the read's time at a million rows); as text they go to DuckDB, which parses
+    # them itself.
+    table = f"stg_{src.name}"
     names = [n for n, _ in src.columns]
     casts = ", ".join(f'CAST("{n}" AS {ty})' for n, ty in src.columns)
-    sql, params = increment_sql(src, state)
-    if connection.vendor == "sqlite":
-        # Django parses every date and time SQLite returns into Python objects (most of the
-        # read's time at a million rows); as text they go to DuckDB, which parses them itself.
-        outer = ", ".join(
-            f'CAST(q."{n}" AS TEXT)' if ty in ("DATE", "TIMESTAMPTZ") else f'q."{n}"'
-            for n, ty in src.columns
-        )
-        sql = f"SELECT {outer} FROM ({sql}) q"
+    outer = ", ".join(
+        f'CAST(q."{n}" AS TEXT)' if ty in ("DATE", "TIMESTAMPTZ") else f'q."{n}"'
+        for n, ty in src.columns
+    )
+    sql = f"SELECT {outer} FROM ({sql}) q"
     rows = 0
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)

@@ -115,7 +115,8 @@ class PermitApplication(models.Model):
         help_text="The permit this application renews: its permit starts the day after that ends",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: the warehouse build reads the applications changed since its last build.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -170,6 +171,9 @@ class Permit(models.Model):
         "made); before any move, the application's verification backs the address",
     )
     issued_at = models.DateTimeField(auto_now_add=True)
+    # Set on every change (a queryset ``.update()`` must set it itself: auto_now does not run
+    # there); the warehouse build reads the permits changed since its last build by it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-issued_at"]

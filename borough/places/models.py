@@ -68,6 +68,9 @@ class Property(models.Model):
         related_name="+",
         help_text="The import that last created or changed this property",
     )
+    # Set on every change (a queryset ``.update()`` or a ``bulk_create`` upsert must set it
+    # itself); the warehouse build reads the properties changed since its last build by it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name_plural = "properties"
