@@ -2,19 +2,27 @@
 
 DuckDB's SQLite and PostgreSQL scanners are extensions that DuckDB downloads on first use, and
 nothing can be downloaded where Borough runs, so the build reads through Django's database
-connection instead: one SQL query per source, ``fetchmany`` in batches of 50,000 rows (on
-PostgreSQL a server-side cursor, so the whole result never sits in memory), each batch turned
-into an Arrow table and appended to a DuckDB staging table with the types declared here.
+connection instead: one SQL query per source into a DuckDB staging table with the types
+declared here (how, below).
 
 Each source says how it changes, which decides what an incremental build reads:
 
 - ``append``: rows are only ever added (the ledger, the logs): rows with an ID above the last
   build's highest.
 - ``changed``: rows carry a change time: rows changed since the last build (less an overlap of
-  ten minutes, for transactions that committed late), plus rows with a higher ID.
-- ``snapshot``: rows change with no change time (a permit's status, a collection returned
-  unpaid): read whole, compared with the last build's copy, and only the rows that differ are
-  replaced in the warehouse.
+  ten minutes, for transactions that committed late), plus rows with a higher ID. A source
+  made from a join names the other table's change time too (``changed_also``: a permit's row
+  changes when its application does). A ``kept`` source (the properties, which every fact
+  joins for its ward) has its whole table kept by the build, and the changed rows are merged
+  into that copy; if the source then holds fewer rows than the copy, some were deleted and the
+  source is read whole.
+- ``snapshot``: rows change with no change time (a collection returned unpaid): read whole,
+  compared with the last build's copy, and only the rows that differ are replaced in the
+  warehouse.
+
+PostgreSQL sources are read by ``COPY (query) TO STDOUT`` as CSV, spooled to a file in the
+build's folder and parsed by DuckDB's CSV reader into the declared types: no row becomes a
+Python object. SQLite has no COPY: there, ``fetchmany`` batches become Arrow tables.
 """
 
 from __future__ import annotations
@@ -42,6 +50,12 @@ class Source:
     sql: str  # with {table} placeholders "app.Model"; WHERE added for increments
     id_column: str = "id"  # qualified as the SQL needs it
     changed_column: str = ""  # for mode "changed"
+    # Mode "changed": other change times that mean the row changed (a joined table's), each
+    # read by its own index, in a UNION.
+    changed_also: tuple[str, ...] = ()
+    # Mode "changed": the transforms need the whole table (a lookup such as the properties),
+    # so the build keeps its copy and merges the changed rows into it.
+    kept: bool = False
     where: str = ""  # always applied
 
 
@@ -79,15 +93,18 @@ def sources() -> list[Source]:
     return [
         Source(
             "property",
-            "snapshot",
+            "changed",
             (
                 ("uprn", "BIGINT"),
                 ("ward_code", "VARCHAR"),
                 ("ward_name", "VARCHAR"),
                 ("is_residential", "BOOLEAN"),
+                ("updated_at", "TIMESTAMPTZ"),
             ),
-            f"SELECT uprn, ward_code, ward_name, is_residential FROM {t['property']}",
+            f"SELECT uprn, ward_code, ward_name, is_residential, updated_at FROM {t['property']}",
             id_column="uprn",
+            changed_column="updated_at",
+            kept=True,
         ),
         Source(
             "zone",
@@ -156,7 +173,7 @@ def sources() -> list[Source]:
         ),
         Source(
             "permit",
-            "snapshot",
+            "changed",
             (
                 ("id", "BIGINT"),
                 ("application_id", "BIGINT"),
@@ -172,12 +189,16 @@ def sources() -> list[Source]:
                 ("refunded_pence", "BIGINT"),
                 ("issued_at", "TIMESTAMPTZ"),
                 ("cancelled_at", "TIMESTAMPTZ"),
+                ("updated_at", "TIMESTAMPTZ"),
             ),
             f"SELECT p.id, p.application_id, a.resident_id, p.permit_type, p.zone_id, "
             f"p.property_id, a.band, p.status, p.starts_on, p.ends_on, p.paid_pence, "
-            f"p.refunded_pence, p.issued_at, p.cancelled_at FROM {t['permit']} p "
-            f"LEFT JOIN {t['application']} a ON a.id = p.application_id",
+            f"p.refunded_pence, p.issued_at, p.cancelled_at, p.updated_at "
+            f"FROM {t['permit']} p LEFT JOIN {t['application']} a ON a.id = p.application_id",
             id_column="p.id",
+            changed_column="p.updated_at",
+            # The permit's fact takes the resident and band from its application.
+            changed_also=("a.updated_at",),
         ),
         Source(
             "permit_event",
@@ -349,23 +370,33 @@ def source(name: str) -> Source:
     return next(s for s in sources() if s.name == name)
 
 
+def reads_whole(src: Source, state: dict | None) -> bool:
+    """Whether this build reads all of ``src`` (not only what changed since ``state``)."""
+    if state is None or src.mode == "snapshot" or state.get("max_id") is None:
+        return True
+    if src.kept and not state.get("kept"):
+        return True  # no copy of the whole table to merge the changes into
+    return bool(src.changed_also) and not state.get("max_changed")
+
+
 def increment_sql(src: Source, state: dict | None) -> tuple[str, list]:
     """The query that reads what this build needs of ``src``, and its parameters."""
-    if state is None or src.mode == "snapshot":
+    if reads_whole(src, state):
         return src.sql, []
-    high = state.get("max_id")
-    if high is None:
-        return src.sql, []
+    high = state["max_id"]
     if src.mode == "append":
         return f"{src.sql} WHERE {src.id_column} > %s", [high]
     since = state.get("max_changed")
     if not since:  # nothing had changed by the last build: any change time is news
         return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} IS NOT NULL", [high]
-    since = dt.datetime.fromisoformat(since) - OVERLAP
-    return (
-        f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s",
-        [high, connection.ops.adapt_datetimefield_value(since)],
-    )
+    since = connection.ops.adapt_datetimefield_value(dt.datetime.fromisoformat(since) - OVERLAP)
+    if src.changed_also:
+        # One query per change time, so each can use its own index.
+        branches = [f"{src.sql} WHERE {src.id_column} > %s"] + [
+            f"{src.sql} WHERE {column} >= %s" for column in (src.changed_column, *src.changed_also)
+        ]
+        return " UNION ".join(branches), [high] + [since] * (len(branches) - 1)
+    return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s", [high, since]
 
 
 def read_into(

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parking', '0004_visitor_session_payment'),
+        ("parking", "0004_visitor_session_payment"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='permit',
-            name='updated_at',
+            model_name="permit",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True, db_index=True),
         ),
         migrations.AlterField(
-            model_name='permitapplication',
-            name='updated_at',
+            model_name="permitapplication",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True, db_index=True),
         ),
     ]
