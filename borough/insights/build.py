@@ -203,7 +203,10 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 if incremental
                 else None
             )
-            results = checks.run_checks(con, accounts)
+            totals: dict = {}
+            prior_totals = state.get("checks") if incremental else None
+            results = checks.run_checks(con, accounts, prior_totals, totals)
+            new_state["checks"] = totals
             stage("check")
         failed = [r for r in results if not r.passed]
         if failed:
