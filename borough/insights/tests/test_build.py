@@ -238,6 +238,8 @@ def test_permits_and_properties_changed_through_the_service_or_in_bulk_are_read_
     # The permit's row takes its band from its application.
     PermitApplication.objects.filter(pk=third.application_id).update(band="M")
     Property.objects.filter(pk=small.accounts[0].tenancy.property_id).update(is_residential=False)
+    # New ledger entries: their keys count on from the entries the warehouse has.
+    add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
 
     incremental = build()
 
@@ -253,6 +255,7 @@ def test_permits_and_properties_changed_through_the_service_or_in_bulk_are_read_
         "M",
     )
     after_incremental = _everything()
+    assert _one("SELECT count(*) = count(DISTINCT entry_key) FROM fact_rent_ledger") == (True,)
     build(full=True)
     after_full = _everything()
     # Each build logs its own read of the services' records: the full build sees one more.
