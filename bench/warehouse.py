@@ -314,9 +314,17 @@ def _generate(n: int, seed: int) -> None:
     started = time.perf_counter()
     w.write(
         Property,
-        ["uprn", "ward_code", "ward_name", "postcode", "is_residential"],
+        ["uprn", "ward_code", "ward_name", "postcode", "is_residential", "updated_at"],
         (
-            (10_000_000 + i, f"E05{i % WARDS:06d}", f"Ward {i % WARDS}", "NM1 1AA", True)
+            (
+                10_000_000 + i,
+                f"E05{i % WARDS:06d}",
+                f"Ward {i % WARDS}",
+                "NM1 1AA",
+                True,
+                # Changed over time, as a gazetteer is: not all in the same minute.
+                dt.datetime(2026, 12, 1, tzinfo=dt.UTC) - dt.timedelta(minutes=i),
+            )
             for i in range(accounts + households)
         ),
         {},
@@ -476,6 +484,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
             "status",
             "paid_pence",
             "issued_at",
+            "updated_at",
         ],
         (
             (
@@ -492,6 +501,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
                 "ended" if i % 2 else "active",
                 5_000 + 2_500 * (i % 13),
                 created - dt.timedelta(minutes=i % 1_000_000),
+                created - dt.timedelta(minutes=i % 1_000_000),  # last changed when issued
             )
             for i in range(first, first + count)
         ),
