@@ -35,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = 10_000_000
 POSTGRES = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+# The cached source database, the per-run work database and the cache folder are named with this
+# prefix: give two people running the benchmark on one machine (or one server) a prefix each.
+PREFIX = os.environ.get("BOROUGH_BENCH_WH_PREFIX", "borough_bench_wh")
 WARDS = 21
 START = dt.date(2024, 12, 2)  # a Monday: two years of weekly rent before today
 QUERY_RUNS = 15
@@ -59,7 +62,10 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     seed = options.seed if options else 15
     postgres = bool(options and options.postgres)
     backend = "postgresql" if postgres else "sqlite"
-    cache = Path(tempfile.gettempdir()) / "borough-bench-warehouse-cache" / f"{backend}-{n}-{seed}"
+    folder = "borough-bench-warehouse-cache" + (
+        "" if PREFIX == "borough_bench_wh" else f"-{PREFIX}"
+    )
+    cache = Path(tempfile.gettempdir()) / folder / f"{backend}-{n}-{seed}"
     load_before = os.getloadavg()
     started = time.perf_counter()
     if not (cache / "ready").exists():
@@ -116,11 +122,11 @@ def _env(folder: Path, n: int, seed: int, postgres: bool) -> dict:
 
 
 def _cache_db(n: int, seed: int) -> str:
-    return f"borough_bench_wh_cache_{n}_{seed}"
+    return f"{PREFIX}_cache_{n}_{seed}"
 
 
 def _work_db(n: int, seed: int) -> str:
-    return f"borough_bench_wh_work_{n}_{seed}"
+    return f"{PREFIX}_work_{n}_{seed}"
 
 
 def _psql(sql: str) -> None:
@@ -308,9 +314,17 @@ def _generate(n: int, seed: int) -> None:
     started = time.perf_counter()
     w.write(
         Property,
-        ["uprn", "ward_code", "ward_name", "postcode", "is_residential"],
+        ["uprn", "ward_code", "ward_name", "postcode", "is_residential", "updated_at"],
         (
-            (10_000_000 + i, f"E05{i % WARDS:06d}", f"Ward {i % WARDS}", "NM1 1AA", True)
+            (
+                10_000_000 + i,
+                f"E05{i % WARDS:06d}",
+                f"Ward {i % WARDS}",
+                "NM1 1AA",
+                True,
+                # Changed over time, as a gazetteer is: not all in the same minute.
+                dt.datetime(2026, 12, 1, tzinfo=dt.UTC) - dt.timedelta(minutes=i),
+            )
             for i in range(accounts + households)
         ),
         {},
@@ -470,6 +484,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
             "status",
             "paid_pence",
             "issued_at",
+            "updated_at",
         ],
         (
             (
@@ -486,6 +501,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
                 "ended" if i % 2 else "active",
                 5_000 + 2_500 * (i % 13),
                 created - dt.timedelta(minutes=i % 1_000_000),
+                created - dt.timedelta(minutes=i % 1_000_000),  # last changed when issued
             )
             for i in range(first, first + count)
         ),
@@ -496,6 +512,7 @@ def _applications(w, first, count, households, accounts, zones, user_id, rnd, ve
 def _add_day(n: int, seed: int) -> None:
     """A day's new data: ledger entries, applications with their permits, cancellations."""
     from django.db import connection
+    from django.utils import timezone
 
     from borough.core.models import User
     from borough.housing.models import LedgerEntry
@@ -535,7 +552,10 @@ def _add_day(n: int, seed: int) -> None:
     _applications(w, first, apps, households, accounts, zones, user.pk, rnd, vehicles)
     cancel = max(1, first // 1000)
     ids = rnd.sample(range(1, first + 1), cancel)
-    Permit.objects.filter(pk__in=ids).update(status="cancelled", refunded_pence=1_000)
+    # A bulk change as a batch job makes it: ``.update()`` sets the change time itself.
+    Permit.objects.filter(pk__in=ids).update(
+        status="cancelled", refunded_pence=1_000, updated_at=timezone.now()
+    )
     if connection.vendor != "sqlite":
         connection.connection.commit()
     _say(

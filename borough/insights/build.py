@@ -175,18 +175,26 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
         with _source_snapshot():
             for src in extract.sources():
                 src_state = state["sources"].get(src.name) if incremental else None
-                rows_read[src.name] = extract.read_into(con, src, src_state, progress)
+                spool = work / STATE_DIR / "extract"
+                rows_read[src.name] = extract.read_into(con, src, src_state, progress, spool)
+                if src.kept and not extract.reads_whole(src, src_state):
+                    if not _merge_kept(con, src):  # rows were deleted: read it whole
+                        src_state = None
+                        extract.read_into(con, src, None, progress, spool)
                 new_state["sources"][src.name] = _watermark(con, src, src_state)
                 progress(f"read {src.name}: {rows_read[src.name]:,} rows")
             transform.add_account_keys(con)
             stage("read")
             for r in transform.RECIPES:
                 changed[r.table] = _apply(con, r, incremental)
-            for src in extract.sources():
-                if src.mode == "snapshot":
-                    con.execute(
-                        f'CREATE OR REPLACE TABLE snap."{src.name}" AS SELECT * FROM stg_{src.name}'
-                    )
+            kept = {src.name for src in extract.sources() if src.mode == "snapshot" or src.kept}
+            for name in kept:
+                con.execute(f'CREATE OR REPLACE TABLE snap."{name}" AS SELECT * FROM stg_{name}')
+            for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap'"
+            ).fetchall():
+                if name not in kept:  # a source that is no longer read whole
+                    con.execute(f'DROP TABLE snap."{name}"')
             transform.build_dimensions(con, _bands())
             stage("transform")
             progress("summing up for the dashboards")
@@ -206,7 +214,11 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 if incremental
                 else None
             )
-            results = checks.run_checks(con, accounts) + aggregates.check(con)
+            totals: dict = {}
+            prior_totals = state.get("checks") if incremental else None
+            results = checks.run_checks(con, accounts, prior_totals, totals)
+            results += aggregates.check(con)
+            new_state["checks"] = totals
             stage("check")
         failed = [r for r in results if not r.passed]
         if failed:
@@ -227,6 +239,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
     new_state["full"] = not incremental
     (work / STATE_DIR / STATE_FILE).write_text(json.dumps(new_state, indent=1))
     shutil.rmtree(work / STATE_DIR / "tmp", ignore_errors=True)
+    shutil.rmtree(work / STATE_DIR / "extract", ignore_errors=True)
     return BuildResult(work, not incremental, 0.0, rows_read, rows, results, written, stages)
 
 
@@ -240,6 +253,25 @@ def _source_snapshot():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+def _merge_kept(con, src: extract.Source) -> bool:
+    """Merge the changed rows read into ``stg_<name>`` into the last build's copy of the whole
+    table, leaving the whole table in ``stg_<name>``. False if the source has fewer rows than
+    the merged copy (some were deleted, which no change time shows)."""
+    name, key = src.name, src.id_column.split(".")[-1]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE changed_{name} AS SELECT * FROM stg_{name}")
+    con.execute(
+        f'CREATE OR REPLACE TEMP TABLE stg_{name} AS SELECT * FROM snap."{name}" '
+        f'WHERE "{key}" NOT IN (SELECT "{key}" FROM changed_{name}) '
+        f"UNION ALL SELECT * FROM changed_{name}"
+    )
+    con.execute(f"DROP TABLE changed_{name}")
+    table = src.sql.split(" FROM ", 1)[1].split()[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        source_rows = cursor.fetchone()[0]
+    return source_rows == con.execute(f"SELECT count(*) FROM stg_{name}").fetchone()[0]
 
 
 def _watermark(con, src: extract.Source, prior: dict | None) -> dict:
@@ -265,6 +297,8 @@ def _watermark(con, src: extract.Source, prior: dict | None) -> dict:
         mark["max_changed"] = max(
             (x for x in (latest, prior.get("max_changed")) if x), default=None
         )
+    if src.kept:
+        mark["kept"] = True  # this build keeps the whole table (snapshots.duckdb)
     return mark
 
 

@@ -1,7 +1,10 @@
 """Data-quality checks run on every build before it is published.
 
 - Row counts: every fact holds as many rows as its source table has.
-- Money: the warehouse's totals in pence equal the source's.
+- Money: the warehouse's totals in pence equal the source's. For the facts of append-only
+  sources (``RUNNING``) an incremental build takes the source's totals from the last build's
+  (which it checked) plus the rows added since, after checking by the primary key's index that
+  the rows it summed are all still there and no others have appeared among them.
 - Referential integrity: every key a fact holds is found in the table it refers to.
 - Rent balances: each rent account's balance in the warehouse equals the sum of its ledger
   entries in the source (on an incremental build, the accounts with new entries; a full build,
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from django.db import connection
 
 from borough.insights import schema
@@ -41,10 +45,10 @@ class CheckResult:
         return text
 
 
-def _source_one(sql: str, params=()) -> int:
+def _source_row(sql: str, params=()) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return int(cursor.fetchone()[0] or 0)
+        return tuple(int(v or 0) for v in cursor.fetchone())
 
 
 def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
@@ -88,17 +92,58 @@ def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
     }
 
 
-def check_counts_and_money(con) -> list[CheckResult]:
+#: Facts made one row per row of an append-only source (with an ``id``): an incremental build
+#: checks them against running totals (below) instead of counting the whole source again.
+RUNNING = ("fact_rent_ledger", "fact_permit_event", "fact_dd_mandate_event", "fact_data_use")
+
+
+def _source_totals(fact: str, from_clause: str, money: dict, prior: dict | None) -> tuple:
+    """(row count, money sums…) of the source, and what to keep for the next build's check.
+
+    With ``prior`` (the last build's totals of an append-only source, which that build checked),
+    only the rows above its highest ID are summed; the rows at or below it are counted by the
+    primary key's index, and if that count is not the last build's (rows were added late below
+    it, or deleted) the whole source is summed after all."""
+    sums = ", ".join(f"sum({expr})" for expr in money.values())
+    select = f"SELECT count(*){', ' + sums if sums else ''}"
+    if fact not in RUNNING:
+        return _source_row(f"{select} {from_clause}"), None
+    high = _source_row(f"SELECT max(id) {from_clause}")[0]
+    if prior and prior.get("max_id") is not None:
+        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
+        if below[0] == prior["totals"][0]:
+            above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
+            totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
+            return totals, {"max_id": high or prior["max_id"], "totals": list(totals)}
+    totals = _source_row(f"{select} {from_clause} WHERE id <= %s", [high or 0])
+    return totals, {"max_id": high, "totals": list(totals)}
+
+
+def check_counts_and_money(
+    con, prior: dict | None = None, kept: dict | None = None
+) -> list[CheckResult]:
+    """``prior``: the last build's running totals (an incremental build); ``kept``: filled with
+    this build's, for the next."""
     results = []
     for fact, (from_clause, money) in _source_queries().items():
-        expected = _source_one(f"SELECT count(*) {from_clause}")
-        found = con.execute(f'SELECT count(*) FROM "{fact}"').fetchone()[0]
-        results.append(CheckResult(f"row count of {fact}", expected == found, expected, found))
-        for column, source_expr in money.items():
-            expected = _source_one(f"SELECT sum({source_expr}) {from_clause}")
-            found = int(con.execute(f'SELECT sum("{column}") FROM "{fact}"').fetchone()[0] or 0)
+        expected, keep = _source_totals(fact, from_clause, money, (prior or {}).get(fact))
+        if keep is not None and kept is not None:
+            kept[fact] = keep
+        sums = "".join(f', sum("{column}")' for column in money)
+        found = tuple(
+            int(v or 0) for v in con.execute(f'SELECT count(*){sums} FROM "{fact}"').fetchone()
+        )
+        results.append(
+            CheckResult(f"row count of {fact}", expected[0] == found[0], expected[0], found[0])
+        )
+        for i, column in enumerate(money, start=1):
             results.append(
-                CheckResult(f"total {column} of {fact} (pence)", expected == found, expected, found)
+                CheckResult(
+                    f"total {column} of {fact} (pence)",
+                    expected[i] == found[i],
+                    expected[i],
+                    found[i],
+                )
             )
     return results
 
@@ -154,7 +199,16 @@ def check_balances(con, account_ids: list[int] | None) -> CheckResult:
                 continue
             rows = cursor.fetchall()
             if rows:
-                con.executemany("INSERT INTO source_balance VALUES (?, ?)", rows)
+                ids, pence = zip(*rows, strict=True)
+                batch = pa.table(
+                    {
+                        "account_id": pa.array(ids, pa.int64()),
+                        "pence": pa.array([int(p) for p in pence], pa.int64()),
+                    }
+                )
+                con.register("balance_rows", batch)
+                con.execute("INSERT INTO source_balance SELECT * FROM balance_rows")
+                con.unregister("balance_rows")
     wrong = """FROM source_balance s LEFT JOIN dim_rent_account d
         ON d.account_key = pseudonym('account', s.account_id)
         WHERE d.balance_pence IS DISTINCT FROM s.pence"""
@@ -176,5 +230,12 @@ def check_balances(con, account_ids: list[int] | None) -> CheckResult:
     )
 
 
-def run_checks(con, account_ids: list[int] | None) -> list[CheckResult]:
-    return [*check_counts_and_money(con), *check_references(con), check_balances(con, account_ids)]
+def run_checks(
+    con, account_ids: list[int] | None, prior: dict | None = None, kept: dict | None = None
+) -> list[CheckResult]:
+    """``prior``/``kept``: running totals (``check_counts_and_money``)."""
+    return [
+        *check_counts_and_money(con, prior, kept),
+        *check_references(con),
+        check_balances(con, account_ids),
+    ]

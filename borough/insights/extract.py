@@ -2,27 +2,37 @@
 
 DuckDB's SQLite and PostgreSQL scanners are extensions that DuckDB downloads on first use, and
 nothing can be downloaded where Borough runs, so the build reads through Django's database
-connection instead: one SQL query per source, ``fetchmany`` in batches of 50,000 rows (on
-PostgreSQL a server-side cursor, so the whole result never sits in memory), each batch turned
-into an Arrow table and appended to a DuckDB staging table with the types declared here.
+connection instead: one SQL query per source into a DuckDB staging table with the types
+declared here (how, below).
 
 Each source says how it changes, which decides what an incremental build reads:
 
 - ``append``: rows are only ever added (the ledger, the logs): rows with an ID above the last
   build's highest.
 - ``changed``: rows carry a change time: rows changed since the last build (less an overlap of
-  ten minutes, for transactions that committed late), plus rows with a higher ID.
-- ``snapshot``: rows change with no change time (a permit's status, a collection returned
-  unpaid): read whole, compared with the last build's copy, and only the rows that differ are
-  replaced in the warehouse.
+  ten minutes, for transactions that committed late), plus rows with a higher ID. A source
+  made from a join names the other table's change time too (``changed_also``: a permit's row
+  changes when its application does). A ``kept`` source (the properties, which every fact
+  joins for its ward) has its whole table kept by the build, and the changed rows are merged
+  into that copy; if the source then holds fewer rows than the copy, some were deleted and the
+  source is read whole.
+- ``snapshot``: rows change with no change time (a collection returned unpaid): read whole,
+  compared with the last build's copy, and only the rows that differ are replaced in the
+  warehouse.
+
+PostgreSQL sources are read by ``COPY (query) TO STDOUT`` as CSV, spooled to a file in the
+build's folder and parsed by DuckDB's CSV reader into the declared types: no row becomes a
+Python object. SQLite has no COPY: there, ``fetchmany`` batches become Arrow tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 from django.apps import apps
@@ -40,6 +50,12 @@ class Source:
     sql: str  # with {table} placeholders "app.Model"; WHERE added for increments
     id_column: str = "id"  # qualified as the SQL needs it
     changed_column: str = ""  # for mode "changed"
+    # Mode "changed": other change times that mean the row changed (a joined table's), each
+    # read by its own index, in a UNION.
+    changed_also: tuple[str, ...] = ()
+    # Mode "changed": the transforms need the whole table (a lookup such as the properties),
+    # so the build keeps its copy and merges the changed rows into it.
+    kept: bool = False
     where: str = ""  # always applied
 
 
@@ -77,15 +93,18 @@ def sources() -> list[Source]:
     return [
         Source(
             "property",
-            "snapshot",
+            "changed",
             (
                 ("uprn", "BIGINT"),
                 ("ward_code", "VARCHAR"),
                 ("ward_name", "VARCHAR"),
                 ("is_residential", "BOOLEAN"),
+                ("updated_at", "TIMESTAMPTZ"),
             ),
-            f"SELECT uprn, ward_code, ward_name, is_residential FROM {t['property']}",
+            f"SELECT uprn, ward_code, ward_name, is_residential, updated_at FROM {t['property']}",
             id_column="uprn",
+            changed_column="updated_at",
+            kept=True,
         ),
         Source(
             "zone",
@@ -154,7 +173,7 @@ def sources() -> list[Source]:
         ),
         Source(
             "permit",
-            "snapshot",
+            "changed",
             (
                 ("id", "BIGINT"),
                 ("application_id", "BIGINT"),
@@ -170,12 +189,16 @@ def sources() -> list[Source]:
                 ("refunded_pence", "BIGINT"),
                 ("issued_at", "TIMESTAMPTZ"),
                 ("cancelled_at", "TIMESTAMPTZ"),
+                ("updated_at", "TIMESTAMPTZ"),
             ),
             f"SELECT p.id, p.application_id, a.resident_id, p.permit_type, p.zone_id, "
             f"p.property_id, a.band, p.status, p.starts_on, p.ends_on, p.paid_pence, "
-            f"p.refunded_pence, p.issued_at, p.cancelled_at FROM {t['permit']} p "
-            f"LEFT JOIN {t['application']} a ON a.id = p.application_id",
+            f"p.refunded_pence, p.issued_at, p.cancelled_at, p.updated_at "
+            f"FROM {t['permit']} p LEFT JOIN {t['application']} a ON a.id = p.application_id",
             id_column="p.id",
+            changed_column="p.updated_at",
+            # The permit's fact takes the resident and band from its application.
+            changed_also=("a.updated_at",),
         ),
         Source(
             "permit_event",
@@ -347,43 +370,103 @@ def source(name: str) -> Source:
     return next(s for s in sources() if s.name == name)
 
 
+def reads_whole(src: Source, state: dict | None) -> bool:
+    """Whether this build reads all of ``src`` (not only what changed since ``state``)."""
+    if state is None or src.mode == "snapshot" or state.get("max_id") is None:
+        return True
+    if src.kept and not state.get("kept"):
+        return True  # no copy of the whole table to merge the changes into
+    return bool(src.changed_also) and not state.get("max_changed")
+
+
 def increment_sql(src: Source, state: dict | None) -> tuple[str, list]:
     """The query that reads what this build needs of ``src``, and its parameters."""
-    if state is None or src.mode == "snapshot":
+    if reads_whole(src, state):
         return src.sql, []
-    high = state.get("max_id")
-    if high is None:
-        return src.sql, []
+    high = state["max_id"]
     if src.mode == "append":
         return f"{src.sql} WHERE {src.id_column} > %s", [high]
     since = state.get("max_changed")
     if not since:  # nothing had changed by the last build: any change time is news
         return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} IS NOT NULL", [high]
-    since = dt.datetime.fromisoformat(since) - OVERLAP
-    return (
-        f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s",
-        [high, connection.ops.adapt_datetimefield_value(since)],
-    )
+    since = connection.ops.adapt_datetimefield_value(dt.datetime.fromisoformat(since) - OVERLAP)
+    if src.changed_also:
+        # One query per change time, so each can use its own index.
+        branches = [f"{src.sql} WHERE {src.id_column} > %s"] + [
+            f"{src.sql} WHERE {column} >= %s" for column in (src.changed_column, *src.changed_also)
+        ]
+        return " UNION ".join(branches), [high] + [since] * (len(branches) - 1)
+    return f"{src.sql} WHERE {src.id_column} > %s OR {src.changed_column} >= %s", [high, since]
 
 
 def read_into(
-    con, src: Source, state: dict | None, progress: Callable[[str], None] | None = None
+    con,
+    src: Source,
+    state: dict | None,
+    progress: Callable[[str], None] | None = None,
+    folder: Path | None = None,
 ) -> int:
-    """Read ``src`` (all of it, or what changed since ``state``) into ``stg_<name>``."""
+    """Read ``src`` (all of it, or what changed since ``state``) into ``stg_<name>``.
+
+    ``folder``: where PostgreSQL's COPY output is spooled (the build's work folder; a temporary
+    folder if None)."""
     table = f"stg_{src.name}"
     cols = ", ".join(f'"{n}" {ty}' for n, ty in src.columns)
     con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" ({cols})')
+    sql, params = increment_sql(src, state)
+    if connection.vendor == "postgresql":
+        if folder is None:
+            with tempfile.TemporaryDirectory(prefix="borough-extract-") as spool:
+                return _read_postgresql(con, src, sql, params, Path(spool))
+        return _read_postgresql(con, src, sql, params, folder)
+    return _read_fetchmany(con, src, sql, params, progress)
+
+
+def _read_postgresql(con, src: Source, sql: str, params: list, folder: Path) -> int:
+    """``COPY (query) TO STDOUT`` as CSV, spooled to a file in blocks as the server sends them
+    (no row ever becomes a Python object), then parsed by DuckDB's own CSV reader into the
+    declared types."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{src.name}.csv"
+    query = connection.ops.compose_sql(sql, params) if params else sql
+    with connection.cursor() as cursor:
+        # Text forms DuckDB reads as they are: ISO dates, UTC times, exact floats.
+        cursor.execute(
+            "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL TimeZone = 'UTC'; "
+            "SET LOCAL IntervalStyle = 'iso_8601'; SET LOCAL extra_float_digits = 1"
+        )
+        with (
+            open(path, "wb") as out,
+            cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            while block := copy.read():
+                out.write(block)
+    try:
+        types = ", ".join(f"'{n}': '{ty}'" for n, ty in src.columns)
+        # CSV as PostgreSQL writes it: an unquoted empty field is NULL, a quoted one ''.
+        con.execute(
+            f'INSERT INTO "stg_{src.name}" SELECT * FROM read_csv(?, columns = {{{types}}}, '
+            "header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            "nullstr = '', allow_quoted_nulls = false)",
+            [str(path)],
+        )
+        return con.execute(f'SELECT count(*) FROM "stg_{src.name}"').fetchone()[0]
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_fetchmany(con, src: Source, sql: str, params: list, progress) -> int:
+    # Django's SQLite connection parses every date and time it returns into Python objects
+    # (most of the read's time at a million rows); as text they go to DuckDB, which parses
+    # them itself.
+    table = f"stg_{src.name}"
     names = [n for n, _ in src.columns]
     casts = ", ".join(f'CAST("{n}" AS {ty})' for n, ty in src.columns)
-    sql, params = increment_sql(src, state)
-    if connection.vendor == "sqlite":
-        # Django parses every date and time SQLite returns into Python objects (most of the
-        # read's time at a million rows); as text they go to DuckDB, which parses them itself.
-        outer = ", ".join(
-            f'CAST(q."{n}" AS TEXT)' if ty in ("DATE", "TIMESTAMPTZ") else f'q."{n}"'
-            for n, ty in src.columns
-        )
-        sql = f"SELECT {outer} FROM ({sql}) q"
+    outer = ", ".join(
+        f'CAST(q."{n}" AS TEXT)' if ty in ("DATE", "TIMESTAMPTZ") else f'q."{n}"'
+        for n, ty in src.columns
+    )
+    sql = f"SELECT {outer} FROM ({sql}) q"
     rows = 0
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from borough.core.changetime import ChangeTimeMixin, ChangeTimeQuerySet
+
 
 class Zone(models.Model):
     """A controlled parking zone (CPZ), loaded from GeoJSON (``zones.py``)."""
@@ -56,7 +58,7 @@ def new_permit_number() -> str:
     return _reference("PP-")
 
 
-class PermitApplication(models.Model):
+class PermitApplication(ChangeTimeMixin, models.Model):
     """One resident's application for a permit, from the journey's first answer to the permit.
 
     The journey's answers live in the session until "Pay"; this row is created then, with the
@@ -115,7 +117,10 @@ class PermitApplication(models.Model):
         help_text="The permit this application renews: its permit starts the day after that ends",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: the warehouse build reads the applications changed since its last build.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ChangeTimeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -124,7 +129,7 @@ class PermitApplication(models.Model):
         return self.reference
 
 
-class Permit(models.Model):
+class Permit(ChangeTimeMixin, models.Model):
     """A virtual permit: nothing is displayed in the vehicle; enforcement checks the
     registration. Valid only in its zone, between its dates, while ACTIVE or PROOF_NEEDED, or
     SCHEDULED (a renewal paid for ahead: it is not "live" for the one-permit-per-vehicle rule
@@ -170,6 +175,11 @@ class Permit(models.Model):
         "made); before any move, the application's verification backs the address",
     )
     issued_at = models.DateTimeField(auto_now_add=True)
+    # Set on every change (a queryset ``.update()`` must set it itself: auto_now does not run
+    # there); the warehouse build reads the permits changed since its last build by it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ChangeTimeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]

@@ -633,7 +633,15 @@ def cancel_permit(permit_id: int, *, actor, reason: str, today=None, cfg=None) -
         permit.cancelled_at = timezone.now()
         permit.cancel_reason = reason[:200]
         permit.refunded_pence += refunded
-        permit.save(update_fields=["status", "cancelled_at", "cancel_reason", "refunded_pence"])
+        permit.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancel_reason",
+                "refunded_pence",
+                "updated_at",
+            ]
+        )
         _event(
             permit.application,
             "cancelled",
@@ -652,7 +660,7 @@ def accept_proof(permit_id: int, *, officer) -> Permit:
             return permit
         permit.status = Permit.Status.ACTIVE
         permit.proof_due_on = None
-        permit.save(update_fields=["status", "proof_due_on"])
+        permit.save(update_fields=["status", "proof_due_on", "updated_at"])
         permit.proofs.filter(decision="").update(
             decision="accepted", decided_by=officer, decided_at=timezone.now()
         )
@@ -709,7 +717,7 @@ def _end_renewed_permit(renewed: Permit, *, actor) -> None:
     if renewed.status not in Permit.LIVE:
         return
     renewed.status = Permit.Status.ENDED
-    renewed.save(update_fields=["status"])
+    renewed.save(update_fields=["status", "updated_at"])
     _event(renewed.application, "ended_renewed", permit=renewed, actor=actor)
 
 
@@ -735,7 +743,7 @@ def hand_over_renewal(renewal_id: int, *, today: dt.date | None = None) -> Permi
         renewal.status = (
             Permit.Status.PROOF_NEEDED if renewal.proof_due_on else Permit.Status.ACTIVE
         )
-        renewal.save(update_fields=["status"])
+        renewal.save(update_fields=["status", "updated_at"])
         _event(renewal.application, "renewal_started", permit=renewal)
         return renewal
 
@@ -947,7 +955,7 @@ def apply_vehicle_change(change_id: int, *, today: dt.date | None = None):
                 )
             with transaction.atomic():
                 permit.vrm = change.new_vrm
-                permit.save(update_fields=["vrm"])
+                permit.save(update_fields=["vrm", "updated_at"])
         except PermitRuleError as error:
             problem = error
         except IntegrityError:  # the vehicle's live permit was issued by a concurrent request
@@ -1162,6 +1170,7 @@ def move_permit(
                 "moved_at",
                 "status",
                 "proof_due_on",
+                "updated_at",
             ]
         )
         if renewal is not None:
@@ -1172,7 +1181,13 @@ def move_permit(
                 None if verified else renewal.starts_on + dt.timedelta(days=proof_days)
             )
             renewal.save(
-                update_fields=["property", "verification_reference", "moved_at", "proof_due_on"]
+                update_fields=[
+                    "property",
+                    "verification_reference",
+                    "moved_at",
+                    "proof_due_on",
+                    "updated_at",
+                ]
             )
         _event(
             permit.application,

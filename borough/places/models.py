@@ -6,13 +6,14 @@ Reads live in ``queries.py``; every change goes through ``services.import_gazett
 from django.conf import settings
 from django.db import models
 
+from borough.core.changetime import ChangeTimeMixin, ChangeTimeQuerySet
 from borough.places.formatting import address_lines, single_line
 
 #: LLPG / AddressBase logical status codes (BS 7666).
 LOGICAL_STATUS_HISTORICAL = "8"
 
 
-class Property(models.Model):
+class Property(ChangeTimeMixin, models.Model):
     """An addressable place in the council's gazetteer (a BLPU with its preferred address).
 
     A flat's ``parent`` is the building it is in, usually a parent shell (classification "PP").
@@ -68,6 +69,11 @@ class Property(models.Model):
         related_name="+",
         help_text="The import that last created or changed this property",
     )
+    # Set on every change (a queryset ``.update()`` or a ``bulk_create`` upsert must set it
+    # itself); the warehouse build reads the properties changed since its last build by it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = ChangeTimeQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "properties"

@@ -364,7 +364,7 @@ class _Loader:
                 changed,
                 update_conflicts=True,
                 unique_fields=["uprn"],
-                update_fields=[*_WRITTEN, "last_import"],
+                update_fields=[*_WRITTEN, "last_import", "updated_at"],
             )
 
     def check_parents(self) -> None:
@@ -393,7 +393,7 @@ class _Loader:
         gone = [uprn for uprn in listed.iterator(chunk_size=5000) if uprn not in self.seen]
         for start in range(0, len(gone), 500):
             Property.objects.filter(uprn__in=gone[start : start + 500]).update(
-                in_latest_export=False, last_import=self.record
+                in_latest_export=False, last_import=self.record, updated_at=timezone.now()
             )
         return len(gone)
 
