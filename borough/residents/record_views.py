@@ -67,7 +67,8 @@ class InvestigationMixin:
     """A reason with "Investigating suspected fraud" among its choices, and the investigation's
     case reference, needed with that reason only."""
 
-    def _add_case_field(self) -> None:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         field = case_reference_field()
         field.label = "Fraud investigation case reference (only for a fraud investigation)"
         field.help_text = (
@@ -80,10 +81,12 @@ class InvestigationMixin:
     def clean_case(self) -> str:
         return clean_case_reference(self.cleaned_data.get("case", ""))
 
-    def check_case(self, cleaned: dict) -> None:
+    def clean(self):
+        cleaned = super().clean()
         if cleaned.get("reason") == FRAUD_INVESTIGATION and not cleaned.get("case"):
             if "case" not in self.errors:
                 self.add_error("case", "Enter the case reference of the fraud investigation")
+        return cleaned
 
 
 class FindResidentForm(InvestigationMixin, DateOfBirthMixin, forms.Form):
@@ -97,16 +100,10 @@ class FindResidentForm(InvestigationMixin, DateOfBirthMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._add_case_field()
         self.fields["surname"].error_messages["required"] = "Enter the resident's surname"
         self.date_of_birth: date | None = None
         #: The parts of the date of birth to highlight as wrong.
         self.date_error_parts: set[str] = set()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.check_case(cleaned)
-        return cleaned
 
     def clean_surname(self) -> str:
         surname = self.cleaned_data["surname"].strip()
@@ -117,15 +114,6 @@ class FindResidentForm(InvestigationMixin, DateOfBirthMixin, forms.Form):
 
 class ReasonForm(InvestigationMixin, forms.Form):
     reason = reason_field(investigation=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._add_case_field()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.check_case(cleaned)
-        return cleaned
 
 
 def _record_view(
