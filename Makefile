@@ -17,8 +17,8 @@ demo: install ## Set up and serve the demo on http://127.0.0.1:8000
 test: ## Run the tests on SQLite, with the browser journeys
 	$(PY) -m pytest
 
-test-postgres: ## Run the tests on the local PostgreSQL
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/borough $(PY) -m pytest -m "not e2e"
+test-postgres: ## Run the tests that use the database on the local PostgreSQL
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/borough $(PY) -m pytest -m "not e2e" --database-tests-only
 
 lint: ## Check the code with ruff
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

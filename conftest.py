@@ -24,6 +24,47 @@ def pytest_configure(config) -> None:
     config.pluginmanager.register(_counter, "borough-count-passed")
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="Run only the tests that use the database (CI's second run, on PostgreSQL): a test "
+        "that never touches the database behaves the same whichever database is configured, "
+        "and the SQLite run has already run it.",
+    )
+
+
+#: Fixtures through which a test reaches the database: pytest-django's, and the session set-up
+#: that module fixtures use to load data once. (Not ``django_db_blocker``: pytest-django's own
+#: autouse fixtures ask every test for it.)
+_DATABASE_FIXTURES = {
+    "_django_db_helper",
+    "db",
+    "transactional_db",
+    "django_db_setup",
+    "live_server",
+}
+
+
+def uses_database(item) -> bool:
+    """Whether a collected test reaches the database: a ``django_db`` or ``postgres`` mark, or a
+    database fixture among the fixtures it asks for, directly or through other fixtures."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("postgres"):
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not config.getoption("database_tests_only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if uses_database(item) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     # A run that executed nothing proves nothing: fail it rather than report success.
     if exitstatus == pytest.ExitCode.OK and _counter.passed == 0:
