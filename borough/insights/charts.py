@@ -128,12 +128,25 @@ class Chart:
             row for row in self.rows if row.get(self.y) is not None and row[self.y] != SUPPRESSED
         ]
 
+    @property
+    def hidden_figures(self) -> int:
+        """How many of the chart's figures are withheld (``[c]``) and so not drawn: a gap in
+        the chart that the page has to explain."""
+        return sum(1 for row in self.rows if row.get(self.y) == SUPPRESSED)
+
     def description(self) -> str:
-        """The text alternative: the sentence, then the highest and lowest figures drawn."""
+        """The text alternative: the sentence, then the highest and lowest figures drawn, and
+        how many are withheld."""
         y = self.column(self.y)
         drawn = self.drawn_rows
         if not drawn:
             return f"{self.sentence} There are no figures to draw for these filters."
+        hidden = self.hidden_figures
+        withheld = (
+            f" {hidden} figure{'' if hidden == 1 else 's'} withheld ([c]) and not drawn."
+            if hidden
+            else ""
+        )
 
         def label(row: dict) -> str:
             parts = [format_cell(row.get(self.x), self.column(self.x).kind)]
@@ -149,7 +162,7 @@ class Chart:
         )
         if low is not high:
             text += f" Lowest: {format_cell(low[self.y], y.kind)} ({label(low)})."
-        return text + " The table gives every figure."
+        return text + withheld + " The table gives every figure."
 
     def spec(self) -> dict:
         x, y = self.column(self.x), self.column(self.y)

@@ -61,7 +61,7 @@ def test_the_svg_is_an_image_named_and_described_with_its_highest_and_lowest_fig
     assert description == (
         "Money paid into rent accounts each month. Highest collected: £123,456.78 "
         "(October 2026, Direct Debit). Lowest: £110,000.50 (November 2026, Direct Debit). "
-        "The table gives every figure."
+        "1 figure withheld ([c]) and not drawn. The table gives every figure."
     )
     # it fits its column (no fixed size) and carries nothing the CSP would block
     assert "width=" not in opening and "height=" not in opening and "viewBox" in opening
@@ -74,6 +74,23 @@ def test_a_suppressed_cell_shows_as_c_in_the_table_and_the_csv_and_is_not_drawn(
     assert chart.table[1] == ["October 2026", "Other", "[c]", "[c]"]
     assert chart.spec()["data"]["values"][1]["y"] is None
     assert "Other" not in chart.description()
+
+
+def test_the_page_says_why_a_chart_has_a_gap_where_a_figure_is_withheld():
+    from django.template import engines
+
+    env = engines["jinja2"].env
+    page = env.from_string(
+        '{% from "insights/dashboards/_chart.html" import chart_section %}'
+        '{{ chart_section(chart, "/rent.csv", 10) }}'
+    )
+    with_gap = page.render(chart=_chart())
+    assert "1 figure in this chart stands for fewer than 10 people" in with_gap
+    assert "a gap there is not a zero" in with_gap
+    full = _chart(rows=[r for r in _chart().rows if r["people"] != SUPPRESSED])
+    assert full.hidden_figures == 0
+    assert "a gap there is not a zero" not in page.render(chart=full)
+    assert "withheld" not in full.description()
 
 
 def test_the_csv_is_exactly_the_table():
