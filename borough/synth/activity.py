@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -101,7 +102,8 @@ class ActivityResult:
             f"{n('enforcement checks')} enforcement checks, {n('visitor sessions')} visitor "
             f"sessions, {n('feedback')} pieces of feedback; rent: {n('rent charges')} charges, "
             f"{n('rent card payments')} card payments, {n('Direct Debit collections')} Direct "
-            f"Debit collections in {n('Bacs runs')} Bacs runs, {n('statement lines imported')} "
+            f"Debit collections in {n('Bacs runs')} Bacs runs ("
+            f"{n('Direct Debits returned unpaid')} returned unpaid), {n('statement lines imported')} "
             f"bank statement lines imported ({n('statement lines matched automatically')} "
             "matched automatically)"
         )
@@ -458,6 +460,8 @@ class Year:
                 self.result.add("rent charges", services.post_weekly_charges(day).posted)
         if day.weekday() == 1:  # Tuesday: the week's Bacs run
             self._bacs_run(day)
+        if day.weekday() == 4:  # Friday: the bank's ARUDD of debits unpaid this week
+            self._unpaid_direct_debits(day)
         if day.day == 3:  # card payers pay their month's rent online
             self._card_payments(day)
         if day.day == 1 or day == today:  # the bank statement of the month (or days) before
@@ -473,6 +477,37 @@ class Year:
                 return
         self.result.add("Bacs runs")
         self.result.add("Direct Debit collections", run.collections)
+
+    def _unpaid_direct_debits(self, day: dt.date) -> None:
+        """About one collection in thirty whose money moved this week comes back unpaid
+        (insufficient funds, mostly), as the bank's ARUDD report, imported by the finance
+        officer through the product's own reader: the demo's "paid on time" is not 100%."""
+        from borough.housing import bank_details
+        from borough.housing.direct_debit_reports import import_bacs_report
+        from borough.housing.models import Collection
+
+        week = Collection.objects.filter(
+            status=Collection.Status.SUBMITTED,
+            run__entry_date__gt=day - dt.timedelta(days=7),
+            run__entry_date__lte=day,
+        ).select_related("mandate", "run")
+        unpaid = [c for c in week.order_by("pk") if self.rnd.random() < UNPAID_SHARE]
+        if not unpaid:
+            return
+        items = []
+        for collection in unpaid:
+            mandate = collection.mandate
+            sort_code, account = bank_details.details_of(mandate)
+            reason, text = self.rnd.choice(
+                [("0128", "REFER TO PAYER")] * 4 + [("0111", "INSTRUCTION CANCELLED")]
+            )
+            items.append(arudd_item(collection, mandate, sort_code, account, reason, text))
+        report = arudd_report(day, items, sum(c.amount_pence for c in unpaid))
+        with clock(_at(day, 10)):
+            outcome = import_bacs_report(
+                report, created_by=self.staff["finance"], source=f"ARUDD {day:%Y-%m-%d}"
+            )
+        self.result.add("Direct Debits returned unpaid", len(unpaid) - len(outcome.unknown))
 
     def _card_payments(self, day: dt.date) -> None:
         from borough.housing import card_payments, services
@@ -577,6 +612,40 @@ class Year:
                 self.feedback(day)
             day += dt.timedelta(days=1)
         return self.result
+
+
+#: The share of Direct Debit collections the demo's bank returns unpaid.
+UNPAID_SHARE = 0.03
+
+
+def arudd_item(collection, mandate, sort_code: str, account: str, code: str, text: str) -> str:
+    """One returned debit in a Bacs ARUDD report (the XML that Bacs sends the council)."""
+    sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:6]}"
+    return (
+        f'<ReturnedDebitItem ref="{mandate.reference}" transCode="17" returnCode="{code}" '
+        f'returnDescription="{text}" originalProcessingDate="{collection.run.processing_date}" '
+        f'valueOf="{collection.amount_pence / 100:.2f}" currency="GBP">'
+        f'<PayerAccount number="{account}" ref="{mandate.reference}" '
+        f'name="{escape_xml(mandate.account_holder.upper())}" sortCode="{sort_code}"/>'
+        "</ReturnedDebitItem>"
+    )
+
+
+def escape_xml(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def arudd_report(day: dt.date, items: list[str], total_pence: int) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><BACSDocument><Data><ARUDD>'
+        f'<Header reportType="REFT1019" adviceNumber="{day:%j}" currentProcessingDate="{day}"/>'
+        f'<ServiceLicenseInformation userName="COUNCIL" userNumber="{settings.BOROUGH_BACS_SUN}"/>'
+        "<Advice><OriginatingAccountRecords><OriginatingAccountRecord>"
+        + "".join(items)
+        + f'<Totals numberOf="{len(items)}" valueOf="{total_pence / 100:.2f}" currency="GBP"/>'
+        "</OriginatingAccountRecord></OriginatingAccountRecords></Advice></ARUDD></Data>"
+        "</BACSDocument>"
+    ).encode()
 
 
 def _poisson(rnd: random.Random, mean: float) -> int:

@@ -31,6 +31,9 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
 ):
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr("borough.synth.activity.DAYS", DEMO_TEST_DAYS)
+    # This borough's few Direct Debit payers have a couple of dozen collections in the days
+    # played: return a share that is sure to give some, to prove the ARUDD path.
+    monkeypatch.setattr("borough.synth.activity.UNPAID_SHARE", 0.3)
     call_command("demo", "--no-serve", residents=DEMO_TEST_RESIDENTS)
     first = capsys.readouterr().out
 
@@ -69,6 +72,13 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
 
     records = SourceRecord.objects.count()
     assert records > 300
+    # Some Direct Debits came back unpaid, through the bank's ARUDD report and the product's
+    # own reader: each is an unpaid collection whose ledger entry was reversed.
+    from borough.housing.models import Collection
+
+    returned = int(re.search(r"\((\d+) returned unpaid\)", first).group(1))
+    unpaid = Collection.objects.filter(status=Collection.Status.UNPAID)
+    assert returned > 0 and unpaid.count() == returned
     assert (tmp_path / "linkage" / "residents.parquet").exists()
     assert "Pairs:    precision" in first
     from borough.parking.models import PropertyZone, Zone
