@@ -1,10 +1,12 @@
 """The sealed data-use log on PostgreSQL: sealing, verifying and a resident's proof.
 
     python bench/run.py tlog [--size EVENTS] [--fill record|copy] [--database NAME] [--keep]
+                             [--reuse]
 
 ``size`` is the number of data-use events (default 100,000; one in fifty held back, so sealed as
 salted commitments). A scratch database (``--database``, default ``borough_bench_tlog``, dropped
-first and again at the end unless ``--keep``) is migrated and filled: through
+first and again at the end unless ``--keep``; with ``--reuse`` a kept one is verified again
+without filling or sealing it) is migrated and filled: through
 ``record_data_use`` (``--fill record``, the default: 1,000 residents a call, about 1,400
 events/s), or by PostgreSQL itself (``--fill copy``: ``INSERT … SELECT`` over
 ``generate_series``, the purposes' own texts, a salt for each held-back event; for millions of
@@ -69,14 +71,26 @@ def add_options(parser) -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the sealed database at the end (drop it by hand)"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="if the database was kept (--keep), verify it again without filling or sealing "
+        "(implies --keep; --size is then the kept log's)",
+    )
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, params=()) -> list[tuple]:
     import psycopg
 
     url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
     with psycopg.connect(f"{url}/postgres", autocommit=True) as con:
-        con.execute(sql)
+        cursor = con.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _data_folder(database: str) -> Path:
+    """The data folder (it holds the log's signing key) of a database kept for ``--reuse``."""
+    return Path(tempfile.gettempdir()) / f"borough-bench-tlog-{database}"
 
 
 def _fill(size: int, progress) -> int:
@@ -301,14 +315,26 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     size = size or DEFAULT_SIZE
     fill = getattr(options, "fill", "record")
     database = getattr(options, "database", DATABASE)
-    keep = getattr(options, "keep", False)
+    reuse = getattr(options, "reuse", False)
+    keep = getattr(options, "keep", False) or reuse
     url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
-    tmp = tempfile.mkdtemp(prefix="borough-bench-tlog-")
+    folder = _data_folder(database)
+    reuse = (
+        reuse
+        and folder.is_dir()
+        and bool(_admin("SELECT 1 FROM pg_database WHERE datname = %s", [database]))
+    )
+    if keep:
+        folder.mkdir(exist_ok=True)
+        tmp = str(folder)
+    else:
+        tmp = tempfile.mkdtemp(prefix="borough-bench-tlog-")
     os.environ["BOROUGH_DATA"] = tmp
     os.environ["DATABASE_URL"] = f"{url}/{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "borough.settings")
-    _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{database}"')
+    if not reuse:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{database}"')
     try:
         import django
 
@@ -317,14 +343,16 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         from django.core.management import call_command
         from django.db import connections
 
-        from borough.transparency.models import SealedLeaf
+        from borough.transparency.models import LogCheckpoint, SealedLeaf
         from borough.transparency.proofs import inclusion_proof_for_event
         from borough.transparency.sealing import seal_all
 
         call_command("migrate", verbosity=0)
         progress("migrated")
         started = time.perf_counter()
-        if fill == "copy":
+        if reuse:
+            fill, restricted = "reused", None
+        elif fill == "copy":
             restricted = _fill_copy(size, progress)
         else:
             restricted = _fill(size, progress)
@@ -335,13 +363,17 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         progress(f"{events:,} events written in {fill_s:.1f}s")
 
         started = time.perf_counter()
-        if getattr(options, "seal", "sealer") == "bulk":
+        if reuse:
+            checkpoints = LogCheckpoint.objects.count()
+            progress(f"reused {database}: {events:,} events, {checkpoints} checkpoints")
+        elif getattr(options, "seal", "sealer") == "bulk":
             connections.close_all()
             checkpoints = _seal_bulk(progress)
         else:
             checkpoints = len(seal_all())
         seal_s = time.perf_counter() - started
-        progress(f"sealed in {seal_s:.1f}s ({checkpoints} checkpoints)")
+        if not reuse:
+            progress(f"sealed in {seal_s:.1f}s ({checkpoints} checkpoints)")
         connections.close_all()
 
         load_before = [round(x, 2) for x in os.getloadavg()]
@@ -374,10 +406,10 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             "fill_seconds": round(fill_s, 2),
             "load_average_before_verify": load_before,
             "seal": {
-                "seconds": round(seal_s, 2),
-                "events_per_s": round(events / seal_s),
+                "seconds": None if reuse else round(seal_s, 2),
+                "events_per_s": None if reuse else round(events / seal_s),
                 "checkpoints": checkpoints,
-                "how": getattr(options, "seal", "sealer"),
+                "how": "reused" if reuse else getattr(options, "seal", "sealer"),
             },
             "verify": verify,
             "verify_2_workers": parallel,
