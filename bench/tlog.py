@@ -273,9 +273,37 @@ def _seal_bulk(progress) -> int:
     return made
 
 
-def _command(args: list[str]) -> tuple[float, float, str]:
+def _postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process (the parent of this connection's backend), if it
+    runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _ended_backends_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds of every PostgreSQL backend that has ended so far (the server's main process
+    collects them: ``cutime + cstime``); None if the server is not on this machine."""
+    if postmaster is None:
+        return None
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def _command(args: list[str], postmaster: int | None = None) -> tuple[float, float, str]:
     """Run ``borough ARGS`` in its own process: (wall seconds, CPU seconds of it and any worker
-    processes it started, what it printed)."""
+    processes it started, what it printed). With ``postmaster``, also the CPU seconds of the
+    PostgreSQL backends that ended meanwhile (its own; and any other client's that ended then)."""
+    pg_before = _ended_backends_cpu(postmaster)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -292,10 +320,12 @@ def _command(args: list[str]) -> tuple[float, float, str]:
     said = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
         raise RuntimeError(f"borough {' '.join(args)} failed: {said[-2000:]}")
-    return seconds, cpu, said.splitlines()[-1][:300] if said else ""
+    pg_after = _ended_backends_cpu(postmaster)
+    pg = None if pg_before is None or pg_after is None else pg_after - pg_before
+    return seconds, cpu, said.splitlines()[-1][:300] if said else "", pg
 
 
-def _verify_figures(events: int, seconds: float, cpu: float, said: str) -> dict:
+def _verify_figures(events: int, seconds: float, cpu: float, said: str, pg: float | None) -> dict:
     """The command's figures: its wall time from start to exit, and the checking time it
     reports itself ("checked in N s": without the process's start, Django's set-up)."""
     checking = float(re.search(r"checked in ([0-9.]+) s", said).group(1))
@@ -306,6 +336,7 @@ def _verify_figures(events: int, seconds: float, cpu: float, said: str) -> dict:
         "checking_seconds": checking,
         "checking_events_per_s": round(events / max(checking, 0.05)),
         "process_cpu_seconds": round(cpu, 2),
+        "postgresql_backends_cpu_seconds": None if pg is None else round(pg, 2),
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "said": said,
     }
@@ -376,13 +407,17 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             progress(f"sealed in {seal_s:.1f}s ({checkpoints} checkpoints)")
         connections.close_all()
 
+        postmaster = _postmaster_pid()
+        connections.close_all()
         load_before = [round(x, 2) for x in os.getloadavg()]
-        seconds, cpu, said = _command(["transparency", "verify"])
-        verify = _verify_figures(events, seconds, cpu, said)
-        progress(f"verified in {seconds:.1f}s (CPU {cpu:.1f}s): {said}")
-        seconds, cpu, said = _command(["transparency", "verify", "--workers", "2"])
-        parallel = _verify_figures(events, seconds, cpu, said)
-        progress(f"verified with 2 workers in {seconds:.1f}s (CPU {cpu:.1f}s): {said}")
+        seconds, cpu, said, pg = _command(["transparency", "verify", "--workers", "1"], postmaster)
+        verify = _verify_figures(events, seconds, cpu, said, pg)
+        progress(f"verified in {seconds:.1f}s (CPU {cpu:.1f}s, PostgreSQL {pg}s): {said}")
+        seconds, cpu, said, pg = _command(["transparency", "verify", "--workers", "2"], postmaster)
+        parallel = _verify_figures(events, seconds, cpu, said, pg)
+        progress(
+            f"verified with 2 workers in {seconds:.1f}s (CPU {cpu:.1f}s, PostgreSQL {pg}s): {said}"
+        )
 
         data = b"x" * 600
         started = time.perf_counter()
