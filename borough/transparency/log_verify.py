@@ -11,16 +11,23 @@
 2. leaves in position order against checkpoints in size order: positions run 0, 1, 2, … without
    a gap; the tree rebuilt from the leaves has each checkpoint's root and right edge; each
    checkpoint's note carries a good signature by the log's key, names the log's origin and says
-   that size and root; each checkpoint is consistent with the next (an RFC 9162 consistency
-   proof, built from the previous right edge and the leaves between, is checked).
+   that size and root; each checkpoint is consistent with the next. Two checkpoints whose roots
+   are both the rebuilt tree's are consistent by construction; after one that did not match (the
+   tree then carries on from its stored right edge) an RFC 9162 consistency proof, built from
+   that right edge and the leaves between, is checked.
 
 Problems come back in event-ID order for pass 1, then pass 2's, each with the position and event
 ID where known.
 
-On PostgreSQL each pass is one REPEATABLE READ, read-only transaction read through server-side
-cursors: pass 1 as the sealed leaves whose events are gone (an anti-join) and then every event
-joined to its leaf (a merge join on the event ID), pass 2 as ``position, leaf_hash``. SQLite
-reads in batches and merges in Python. Either way Python writes and hashes every leaf.
+On PostgreSQL each pass is one REPEATABLE READ, read-only transaction. Pass 1 reads the sealed
+leaves whose events are gone (an anti-join), counts the events, and then joins every event to its
+leaf (a merge join on the event ID) with PostgreSQL hashing each ordinary event's leaf itself
+(``leaf_sql.leaf_hash_sql``) and comparing it with the sealed hash: only the events it cannot
+vouch for (no leaf, restricted, an unusual ``datasets_read``, a hash that differs) come to Python
+through a server-side cursor, and Python recomputes each and decides. ``leaf_sql``'s docstring
+argues why a match there is a match in Python. Pass 2 reads the leaf hashes ``CHUNK`` positions a
+query as one ``bytea`` and adds them to the tree a perfect subtree at a time. SQLite reads in
+batches, merges in Python, and Python writes and hashes every leaf.
 """
 
 from __future__ import annotations

@@ -261,3 +261,24 @@ def test_pass_two_reads_a_gap_or_a_bad_leaf_row_by_row_and_reports_it(
     assert [(p.kind, p.position) for p in report.problems if p.kind == "leaves"] == [("leaves", 6)]
     assert "positions 6–6 are missing from the sealed leaves" in str(report.problems[-1])
     connection.close()
+
+
+def test_after_a_checkpoint_that_does_not_match_the_next_is_proved_consistent(verification):
+    """A rewritten leaf hash: its checkpoint does not match, the tree carries on from that
+    checkpoint's stored right edge, and the next checkpoints are checked with a consistency proof
+    from it (and pass). A stored root that is not its right edge's fails that proof."""
+    verification(*[f"R-{i}" for i in range(9)])
+    for _ in range(3):
+        seal(limit=3)
+    good = bytes(SealedLeaf.objects.get(position=1).leaf_hash)
+    tamper(f"UPDATE {LEAVES} SET leaf_hash = %s WHERE position = 1", [bytes(32)])
+    report = verify_log()
+    assert [(p.kind, p.position) for p in report.problems] == [("altered", 1), ("checkpoint", None)]
+    assert "checkpoint 3: the leaves do not give its root" in str(report.problems[1])
+    tamper(f"UPDATE {LEAVES} SET leaf_hash = %s WHERE position = 1", [good])
+    tamper("UPDATE transparency_logcheckpoint SET root_hash = %s WHERE size = 3", [bytes(32)])
+    found = [str(p) for p in verify_log().problems]
+    assert len(found) == 3, found
+    assert "checkpoint 3: its signed note says size 3" in found[0]
+    assert "checkpoint 3: the leaves do not give its root" in found[1]
+    assert "checkpoint 6: not consistent with checkpoint 3" in found[2]
