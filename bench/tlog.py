@@ -1,10 +1,12 @@
 """The sealed data-use log on PostgreSQL: sealing, verifying and a resident's proof.
 
     python bench/run.py tlog [--size EVENTS] [--fill record|copy] [--database NAME] [--keep]
+                             [--reuse]
 
 ``size`` is the number of data-use events (default 100,000; one in fifty held back, so sealed as
 salted commitments). A scratch database (``--database``, default ``borough_bench_tlog``, dropped
-first and again at the end unless ``--keep``) is migrated and filled: through
+first and again at the end unless ``--keep``; with ``--reuse`` a kept one is verified again
+without filling or sealing it) is migrated and filled: through
 ``record_data_use`` (``--fill record``, the default: 1,000 residents a call, about 1,400
 events/s), or by PostgreSQL itself (``--fill copy``: ``INSERT … SELECT`` over
 ``generate_series``, the purposes' own texts, a salt for each held-back event; for millions of
@@ -69,14 +71,26 @@ def add_options(parser) -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the sealed database at the end (drop it by hand)"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="if the database was kept (--keep), verify it again without filling or sealing "
+        "(implies --keep; --size is then the kept log's)",
+    )
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, params=()) -> list[tuple]:
     import psycopg
 
     url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
     with psycopg.connect(f"{url}/postgres", autocommit=True) as con:
-        con.execute(sql)
+        cursor = con.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _data_folder(database: str) -> Path:
+    """The data folder (it holds the log's signing key) of a database kept for ``--reuse``."""
+    return Path(tempfile.gettempdir()) / f"borough-bench-tlog-{database}"
 
 
 def _fill(size: int, progress) -> int:
@@ -259,9 +273,37 @@ def _seal_bulk(progress) -> int:
     return made
 
 
-def _command(args: list[str]) -> tuple[float, float, str]:
+def _postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process (the parent of this connection's backend), if it
+    runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _ended_backends_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds of every PostgreSQL backend that has ended so far (the server's main process
+    collects them: ``cutime + cstime``); None if the server is not on this machine."""
+    if postmaster is None:
+        return None
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def _command(args: list[str], postmaster: int | None = None) -> tuple[float, float, str]:
     """Run ``borough ARGS`` in its own process: (wall seconds, CPU seconds of it and any worker
-    processes it started, what it printed)."""
+    processes it started, what it printed). With ``postmaster``, also the CPU seconds of the
+    PostgreSQL backends that ended meanwhile (its own; and any other client's that ended then)."""
+    pg_before = _ended_backends_cpu(postmaster)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -278,10 +320,12 @@ def _command(args: list[str]) -> tuple[float, float, str]:
     said = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
         raise RuntimeError(f"borough {' '.join(args)} failed: {said[-2000:]}")
-    return seconds, cpu, said.splitlines()[-1][:300] if said else ""
+    pg_after = _ended_backends_cpu(postmaster)
+    pg = None if pg_before is None or pg_after is None else pg_after - pg_before
+    return seconds, cpu, said.splitlines()[-1][:300] if said else "", pg
 
 
-def _verify_figures(events: int, seconds: float, cpu: float, said: str) -> dict:
+def _verify_figures(events: int, seconds: float, cpu: float, said: str, pg: float | None) -> dict:
     """The command's figures: its wall time from start to exit, and the checking time it
     reports itself ("checked in N s": without the process's start, Django's set-up)."""
     checking = float(re.search(r"checked in ([0-9.]+) s", said).group(1))
@@ -292,6 +336,7 @@ def _verify_figures(events: int, seconds: float, cpu: float, said: str) -> dict:
         "checking_seconds": checking,
         "checking_events_per_s": round(events / max(checking, 0.05)),
         "process_cpu_seconds": round(cpu, 2),
+        "postgresql_backends_cpu_seconds": None if pg is None else round(pg, 2),
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "said": said,
     }
@@ -301,14 +346,26 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
     size = size or DEFAULT_SIZE
     fill = getattr(options, "fill", "record")
     database = getattr(options, "database", DATABASE)
-    keep = getattr(options, "keep", False)
+    reuse = getattr(options, "reuse", False)
+    keep = getattr(options, "keep", False) or reuse
     url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
-    tmp = tempfile.mkdtemp(prefix="borough-bench-tlog-")
+    folder = _data_folder(database)
+    reuse = (
+        reuse
+        and folder.is_dir()
+        and bool(_admin("SELECT 1 FROM pg_database WHERE datname = %s", [database]))
+    )
+    if keep:
+        folder.mkdir(exist_ok=True)
+        tmp = str(folder)
+    else:
+        tmp = tempfile.mkdtemp(prefix="borough-bench-tlog-")
     os.environ["BOROUGH_DATA"] = tmp
     os.environ["DATABASE_URL"] = f"{url}/{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "borough.settings")
-    _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{database}"')
+    if not reuse:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _admin(f'CREATE DATABASE "{database}"')
     try:
         import django
 
@@ -317,14 +374,16 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         from django.core.management import call_command
         from django.db import connections
 
-        from borough.transparency.models import SealedLeaf
+        from borough.transparency.models import LogCheckpoint, SealedLeaf
         from borough.transparency.proofs import inclusion_proof_for_event
         from borough.transparency.sealing import seal_all
 
         call_command("migrate", verbosity=0)
         progress("migrated")
         started = time.perf_counter()
-        if fill == "copy":
+        if reuse:
+            fill, restricted = "reused", None
+        elif fill == "copy":
             restricted = _fill_copy(size, progress)
         else:
             restricted = _fill(size, progress)
@@ -335,22 +394,30 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         progress(f"{events:,} events written in {fill_s:.1f}s")
 
         started = time.perf_counter()
-        if getattr(options, "seal", "sealer") == "bulk":
+        if reuse:
+            checkpoints = LogCheckpoint.objects.count()
+            progress(f"reused {database}: {events:,} events, {checkpoints} checkpoints")
+        elif getattr(options, "seal", "sealer") == "bulk":
             connections.close_all()
             checkpoints = _seal_bulk(progress)
         else:
             checkpoints = len(seal_all())
         seal_s = time.perf_counter() - started
-        progress(f"sealed in {seal_s:.1f}s ({checkpoints} checkpoints)")
+        if not reuse:
+            progress(f"sealed in {seal_s:.1f}s ({checkpoints} checkpoints)")
         connections.close_all()
 
+        postmaster = _postmaster_pid()
+        connections.close_all()
         load_before = [round(x, 2) for x in os.getloadavg()]
-        seconds, cpu, said = _command(["transparency", "verify"])
-        verify = _verify_figures(events, seconds, cpu, said)
-        progress(f"verified in {seconds:.1f}s (CPU {cpu:.1f}s): {said}")
-        seconds, cpu, said = _command(["transparency", "verify", "--workers", "2"])
-        parallel = _verify_figures(events, seconds, cpu, said)
-        progress(f"verified with 2 workers in {seconds:.1f}s (CPU {cpu:.1f}s): {said}")
+        seconds, cpu, said, pg = _command(["transparency", "verify", "--workers", "1"], postmaster)
+        verify = _verify_figures(events, seconds, cpu, said, pg)
+        progress(f"verified in {seconds:.1f}s (CPU {cpu:.1f}s, PostgreSQL {pg}s): {said}")
+        seconds, cpu, said, pg = _command(["transparency", "verify", "--workers", "2"], postmaster)
+        parallel = _verify_figures(events, seconds, cpu, said, pg)
+        progress(
+            f"verified with 2 workers in {seconds:.1f}s (CPU {cpu:.1f}s, PostgreSQL {pg}s): {said}"
+        )
 
         data = b"x" * 600
         started = time.perf_counter()
@@ -374,10 +441,10 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             "fill_seconds": round(fill_s, 2),
             "load_average_before_verify": load_before,
             "seal": {
-                "seconds": round(seal_s, 2),
-                "events_per_s": round(events / seal_s),
+                "seconds": None if reuse else round(seal_s, 2),
+                "events_per_s": None if reuse else round(events / seal_s),
                 "checkpoints": checkpoints,
-                "how": getattr(options, "seal", "sealer"),
+                "how": "reused" if reuse else getattr(options, "seal", "sealer"),
             },
             "verify": verify,
             "verify_2_workers": parallel,

@@ -11,16 +11,23 @@
 2. leaves in position order against checkpoints in size order: positions run 0, 1, 2, … without
    a gap; the tree rebuilt from the leaves has each checkpoint's root and right edge; each
    checkpoint's note carries a good signature by the log's key, names the log's origin and says
-   that size and root; each checkpoint is consistent with the next (an RFC 9162 consistency
-   proof, built from the previous right edge and the leaves between, is checked).
+   that size and root; each checkpoint is consistent with the next. Two checkpoints whose roots
+   are both the rebuilt tree's are consistent by construction; after one that did not match (the
+   tree then carries on from its stored right edge) an RFC 9162 consistency proof, built from
+   that right edge and the leaves between, is checked.
 
 Problems come back in event-ID order for pass 1, then pass 2's, each with the position and event
 ID where known.
 
-On PostgreSQL each pass is one REPEATABLE READ, read-only transaction read through server-side
-cursors: pass 1 as the sealed leaves whose events are gone (an anti-join) and then every event
-joined to its leaf (a merge join on the event ID), pass 2 as ``position, leaf_hash``. SQLite
-reads in batches and merges in Python. Either way Python writes and hashes every leaf.
+On PostgreSQL each pass is one REPEATABLE READ, read-only transaction. Pass 1 reads the sealed
+leaves whose events are gone (an anti-join), counts the events, and then joins every event to its
+leaf (a merge join on the event ID) with PostgreSQL hashing each ordinary event's leaf itself
+(``leaf_sql.leaf_hash_sql``) and comparing it with the sealed hash: only the events it cannot
+vouch for (no leaf, restricted, an unusual ``datasets_read``, a hash that differs) come to Python
+through a server-side cursor, and Python recomputes each and decides. ``leaf_sql``'s docstring
+argues why a match there is a match in Python. Pass 2 reads the leaf hashes ``CHUNK`` positions a
+query as one ``bytea`` and adds them to the tree a perfect subtree at a time. SQLite reads in
+batches, merges in Python, and Python writes and hashes every leaf.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from borough.transparency.checkpoint import (
     log_origin,
     open_checkpoint,
 )
+from borough.transparency.leaf_sql import leaf_hash_sql
 from borough.transparency.models import DataUseEvent, LogCheckpoint, PurgedEvent, SealedLeaf
 from borough.transparency.sealing import (
     V1_COLUMNS,
@@ -60,6 +68,9 @@ from borough.transparency.sealing import (
 BATCH = 20_000
 #: Rows a FETCH from a server-side cursor brings (PostgreSQL).
 FETCH = 10_000
+#: Leaf positions pass 2 reads in one query on PostgreSQL (2 MB of hashes).
+CHUNK = 65_536
+HASH = merkle.HASH_SIZE
 
 
 @dataclass(frozen=True)
@@ -126,24 +137,51 @@ def _purged_event_ids(after: int = -1, upto: int | None = None) -> Iterator[int]
         after = ids[-1]
 
 
-def _leaves_by_position() -> Iterator[tuple[int, bytes]]:
-    if connection.vendor == "postgresql":
-        table = SealedLeaf._meta.db_table
-        sql = f"SELECT position, leaf_hash FROM {table} ORDER BY position"  # noqa: S608
-        yield from _stream(sql, [])
-        return
-    after = -1
-    while True:
-        rows = list(
-            SealedLeaf.objects.filter(position__gt=after)
-            .order_by("position")
-            .values_list("position", "leaf_hash")[:BATCH]
-        )
-        for position, h in rows:
-            yield position, bytes(h)
-        if len(rows) < BATCH:
+def _leaf_runs() -> Iterator[tuple[int, list[bytes]]]:
+    """The sealed leaf hashes in position order, as runs ``(first position, [hashes])`` of
+    consecutive positions. On PostgreSQL each run is one query's ``string_agg`` of ``CHUNK``
+    positions (a 2 MB ``bytea`` sliced into hashes, not 65,536 rows); a range with a position
+    missing or a hash not 32 bytes long is read row by row instead, one run a row, so the tree
+    reports it exactly as it would any other. SQLite reads rows in batches, one run a row."""
+    table = SealedLeaf._meta.db_table
+    if connection.vendor != "postgresql":
+        after = -1
+        while True:
+            rows = list(
+                SealedLeaf.objects.filter(position__gt=after)
+                .order_by("position")
+                .values_list("position", "leaf_hash")[:BATCH]
+            )
+            for position, h in rows:
+                yield position, [bytes(h)]
+            if len(rows) < BATCH:
+                return
+            after = rows[-1][0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(position), max(position) FROM {table}")  # noqa: S608
+        low, high = cursor.fetchone()
+        if low is None:
             return
-        after = rows[-1][0]
+        for start in range(min(low, 0), high + 1, CHUNK):
+            stop = min(start + CHUNK, high + 1)
+            cursor.execute(
+                "SELECT count(*), bool_and(octet_length(leaf_hash) = 32), "  # noqa: S608
+                f"string_agg(leaf_hash, ''::bytea ORDER BY position) FROM {table} "
+                "WHERE position >= %s AND position < %s",
+                [start, stop],
+            )
+            count, whole, data = cursor.fetchone()
+            if count == stop - start and whole:
+                data = bytes(data)
+                yield start, [data[i : i + HASH] for i in range(0, len(data), HASH)]
+                continue
+            cursor.execute(
+                f"SELECT position, leaf_hash FROM {table} "  # noqa: S608
+                "WHERE position >= %s AND position < %s ORDER BY position",
+                [start, stop],
+            )
+            for position, h in cursor.fetchall():
+                yield position, [bytes(h)]
 
 
 def _leaf_matches(position: int, event: tuple, sealed: bytes) -> bool:
@@ -232,15 +270,24 @@ def _check_events_joined(
                     "removed", "a sealed event is missing", position=position, event_id=event_id
                 )
             )
-    sql = select_events(where("e.id"), limit=False, salt=True, leaf=where("l.event_id"))
+    # PostgreSQL hashes each ordinary event's leaf itself (``leaf_sql``) and sends only the events
+    # it could not vouch for: no leaf, a restricted one, an unusual ``datasets_read``, or a hash
+    # that differs. Python recomputes each of those and decides. The events it vouched for are
+    # counted apart, in the same snapshot.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {events} e WHERE {where('e.id')}", params)  # noqa: S608
+        (total,) = cursor.fetchone()
+    doubtful = f"{where('e.id')} AND ({leaf_hash_sql()} = l.leaf_hash) IS NOT TRUE"
+    sql = select_events(doubtful, limit=False, salt=True, leaf=where("l.event_id"))
     problems = report.problems
     start = len(problems)
+    without_leaf = 0
     for row in _stream(sql, params + params):
         if len(problems) - start >= limit:
             break
-        report.events += 1
         position = row[-2]
         if position is None:
+            without_leaf += 1
             if row[0] <= highest_sealed:
                 problems.append(
                     Problem(
@@ -252,7 +299,6 @@ def _check_events_joined(
             else:
                 report.unsealed += 1
             continue
-        report.leaves += 1
         if not salts and row[V1_COLUMNS]:
             report.unchecked_restricted += 1
         elif not _stored_leaf_matches(position, row, row[-1]):
@@ -264,6 +310,8 @@ def _check_events_joined(
                     event_id=row[0],
                 )
             )
+    report.events += total
+    report.leaves += total - without_leaf
     # Both lists are in event-ID order: report them as one, in that order, as the merge did.
     problems[start:] = sorted([*problems[start:], *found], key=lambda p: p.event_id)
     del problems[start + limit :]
@@ -354,8 +402,10 @@ def check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> N
 def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> None:
     checkpoints = iter(LogCheckpoint.objects.order_by("size").iterator(chunk_size=500))
     tree = merkle.CompactRange()
-    previous: tuple[merkle.CompactRange, bytes] | None = None  # right edge and signed root
-    since: list[bytes] = []  # leaves since the previous checkpoint
+    # The previous checkpoint's right edge and signed root, and whether the tree was carried on
+    # from its stored right edge (it did not match the leaves) rather than rebuilt.
+    previous: tuple[merkle.CompactRange, bytes, bool] | None = None
+    since: list[bytes] = []  # leaves since the previous checkpoint, kept only when rebased
     row = next(checkpoints, None)
 
     def at_checkpoint(row: LogCheckpoint) -> None:
@@ -363,6 +413,7 @@ def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> 
         root = tree.root()
         where = f"checkpoint {row.size}"
         problems = _check_note(row, verifier, origin, bytes(row.root_hash))
+        rebased = False
         if bytes(row.root_hash) != root or bytes(row.compact_range) != tree.to_bytes():
             first = previous[0].size if previous else 0
             problems.append(
@@ -374,10 +425,16 @@ def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> 
             try:
                 tree = merkle.CompactRange.from_bytes(row.size, bytes(row.compact_range))
                 root = bytes(row.root_hash)
+                rebased = True
             except ValueError:
                 pass
-        if previous is not None and not problems:
-            old, old_root = previous
+        # When the previous checkpoint's root and right edge were the tree rebuilt from the
+        # leaves, and this one's root is too, the two are consistent by construction: both are
+        # roots of prefixes of one sequence of leaves, which is what a consistency proof shows.
+        # Only after a rebase (the tree carried on from a stored right edge that may not give
+        # the stored root) does the proof say more, so only then is it built and checked.
+        if previous is not None and previous[2] and not problems:
+            old, old_root, _ = previous
             try:
                 proof = merkle.consistency_proof_extending(old, since)
                 merkle.verify_consistency(old.size, tree.size, proof, old_root, root)
@@ -385,29 +442,42 @@ def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> 
                 problems.append(f"not consistent with checkpoint {old.size}: {e}")
         for message in problems:
             report.problems.append(Problem("checkpoint", f"{where}: {message}"))
-        previous = (merkle.CompactRange(tree.size, tree.hashes), root)
+        previous = (merkle.CompactRange(tree.size, tree.hashes), root, rebased)
         since = []
 
-    for position, h in _leaves_by_position():
+    for start, hashes in _leaf_runs():
         if len(report.problems) >= limit:
             return
-        if position != tree.size:
+        if start != tree.size:
             report.problems.append(
                 Problem(
                     "leaves",
-                    f"positions {tree.size}–{position - 1} are missing from the sealed leaves",
+                    f"positions {tree.size}–{start - 1} are missing from the sealed leaves",
                     position=tree.size,
                 )
             )
             return
-        while row is not None and row.size == tree.size and tree.size:
-            at_checkpoint(row)
-            row = next(checkpoints, None)
-        if row is not None and row.size < tree.size:
-            report.problems.append(Problem("checkpoint", f"checkpoint {row.size} is out of order"))
-            return
-        tree.append(h)
-        since.append(h)
+        i = 0
+        while i < len(hashes):
+            while row is not None and row.size == tree.size and tree.size:
+                at_checkpoint(row)
+                row = next(checkpoints, None)
+                if len(report.problems) >= limit:
+                    return
+            if row is not None and row.size < tree.size:
+                report.problems.append(
+                    Problem("checkpoint", f"checkpoint {row.size} is out of order")
+                )
+                return
+            # The leaves up to the next checkpoint, or to the end of this run.
+            stop = (
+                len(hashes) if row is None else min(len(hashes), i + max(1, row.size - tree.size))
+            )
+            part = hashes[i:stop]
+            tree.extend(part)
+            if previous is not None and previous[2]:
+                since.extend(part)
+            i = stop
     while row is not None and row.size == tree.size:
         at_checkpoint(row)
         row = next(checkpoints, None)

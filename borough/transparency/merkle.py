@@ -73,8 +73,40 @@ class CompactRange:
         self.size += 1
 
     def extend(self, leaves: Iterable[bytes]) -> None:
-        for leaf in leaves:
-            self.append(leaf)
+        """Add leaf hashes on the right: the same tree as ``append`` one by one, but each
+        perfect subtree that fits at the right edge is hashed level by level (one tight loop of
+        SHA-256 calls a level) and added whole (``_add_subtree``)."""
+        leaves = leaves if isinstance(leaves, list | tuple) else list(leaves)
+        i, n = 0, len(leaves)
+        while i < n:
+            size = self.size
+            # The highest subtree that may start here: its size divides this tree's size.
+            height = (size & -size).bit_length() - 1 if size else 64
+            height = min(height, (n - i).bit_length() - 1)
+            if height < 2:
+                self.append(leaves[i])
+                i += 1
+                continue
+            level = leaves[i : i + (1 << height)]
+            for _ in range(height):
+                level = [
+                    _sha256(b"\x01" + left + right).digest()
+                    for left, right in zip(level[::2], level[1::2], strict=True)
+                ]
+            self._add_subtree(level[0], height)
+            i += 1 << height
+
+    def _add_subtree(self, node: bytes, height: int) -> None:
+        """Add the root of a perfect subtree of ``2**height`` leaves on the right; this tree's
+        size must be a multiple of ``2**height``."""
+        hashes = self.hashes
+        hashes.append(node)
+        n = self.size >> height
+        while n & 1:
+            right = hashes.pop()
+            hashes[-1] = _sha256(b"\x01" + hashes[-1] + right).digest()
+            n >>= 1
+        self.size += 1 << height
 
     def root(self) -> bytes:
         """The Merkle tree hash of the leaves appended so far."""

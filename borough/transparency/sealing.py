@@ -72,6 +72,15 @@ MAX_EVENTS_PER_CHECKPOINT = 50_000
 LATE_COMMIT_LOOKBACK = 10_000
 ADVISORY_LOCK = 0x626F726F  # "boro"
 
+#: ``occurred_at`` as ``format_time`` writes it, by PostgreSQL (``select_events``, ``leaf_sql``).
+#: ``to_char`` drops the era, so a time before year 1 (or an infinite one) is sent as its plain
+#: ``::text`` ("… BC", "infinity"): never a canonical time, so never the sealed leaf's.
+OCCURRED_AT_SQL = (
+    "CASE WHEN e.occurred_at >= '0001-01-01 00:00:00+00' AND e.occurred_at < 'infinity' "
+    "THEN to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "ELSE e.occurred_at::text END"
+)
+
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 # The string escaper json.dumps(ensure_ascii=False) itself uses (C when available).
 _string = json.encoder.encode_basestring
@@ -237,9 +246,7 @@ def select_events(
     if connection.vendor == "postgresql":
         columns[EVENT_COLUMNS.index("action_id")] = "e.action_id::text"
         columns[EVENT_COLUMNS.index("datasets_read")] = "e.datasets_read::text"
-        columns[EVENT_COLUMNS.index("occurred_at")] = (
-            "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        )
+        columns[EVENT_COLUMNS.index("occurred_at")] = OCCURRED_AT_SQL
         columns[EVENT_COLUMNS.index("hidden_until")] = "e.hidden_until::text"
     if salt:
         salts = EventSalt._meta.db_table
