@@ -12,6 +12,13 @@ linked residents get ``EVENTS_PER_LINKED`` events each (the residents whose time
 are measured), one linked resident gets ``HEAVY_EVENTS`` (the worst timeline), and the rest go to
 ``size / 10`` other resident IDs, over six years. ``VACUUM ANALYZE`` after.
 
+``--keep-fill`` keeps the demo and the filled log for later runs (the database as a PostgreSQL
+template, ``<database>_fill_<size>_<residents>``, and the demo's data folder with the random
+generator's state in ``$TMPDIR/<that name>``); a later run with ``--keep-fill`` and the same
+size and residents starts from a copy of them (``CREATE DATABASE … TEMPLATE``) instead of
+setting up and filling again, and measures the same requests. Drop the template and delete the
+folder to free the space.
+
 Measured, each through what a user runs:
 
 - **Write cost.** The enforcement check (``GET /api/v1/parking/check`` with an API key) and a
@@ -21,8 +28,10 @@ Measured, each through what a user runs:
   alternating rounds so both arms share the machine's noise; "off" replaces ``record_data_use`` in
   every module that imported it with a function that returns at once, and
   ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
-  with the look-up alone. Reported: the median of
-  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
+  with the look-up alone, run the same way (a statement prepared once per connection, where
+  ``transparency.services.prepared_cursor`` exists), so that the arms differ by the event
+  alone. Each round checks that its arm wrote events (on) or none (off). Reported: the median
+  of each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
   arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
   /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
   the machine is busy.
@@ -82,6 +91,11 @@ def add_options(parser) -> None:
         help=f"requests per arm per round (default {DEFAULT_REQUESTS})",
     )
     parser.add_argument("--no-seal", action="store_true", help="leave out sealing and verifying")
+    parser.add_argument(
+        "--keep-fill",
+        action="store_true",
+        help="keep the demo and the filled log for later runs, or start from the kept ones",
+    )
 
 
 def _admin_connection():
@@ -100,6 +114,58 @@ def _recreate_database() -> None:
 def _drop_database() -> None:
     with _admin_connection() as con:
         con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _kept_name(size: int, residents: int) -> str:
+    return f"{DATABASE}_fill_{size}_{residents}"
+
+
+def _kept_folder(size: int, residents: int) -> Path:
+    return Path(tempfile.gettempdir()) / _kept_name(size, residents)
+
+
+def _restore_kept(size: int, residents: int, data: Path) -> dict | None:
+    """Recreate the database from the kept template and the data folder from its copy; the
+    kept state (linked residents, heavy resident, the fill's figures, the generator's state), or
+    None when nothing is kept for this size and number of residents."""
+    folder = _kept_folder(size, residents)
+    state_file = folder / "state.json"
+    with _admin_connection() as con:
+        kept = con.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [_kept_name(size, residents)]
+        ).fetchone()
+        if kept is None or not state_file.exists():
+            return None
+        con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{_kept_name(size, residents)}"')
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(folder / "data", data)
+    return json.loads(state_file.read_text())
+
+
+def _keep(size: int, residents: int, data: Path, state: dict) -> None:
+    """Keep the set-up database as a template and the data folder beside the state."""
+    from django.db import connections
+
+    connections.close_all()
+    name = _kept_name(size, residents)
+    folder = _kept_folder(size, residents)
+    with _admin_connection() as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{DATABASE}"')
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(data, folder / "data")
+    (folder / "state.json").write_text(json.dumps(state))
+
+
+def _rng_state(rng: random.Random) -> list:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_rng_state(rng: random.Random, state: list) -> None:
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
 
 
 def _percentiles(seconds: list[float]) -> dict:
@@ -348,7 +414,10 @@ def _write_switch():
         return []
 
     def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
-        with connections[using or "default"].cursor() as cursor:
+        # Run as the real one runs its statement, so that the arms differ by the event alone.
+        connection = connections[using or "default"]
+        prepared = getattr(services, "prepared_cursor", None)  # older versions: none
+        with prepared(connection) if prepared else connection.cursor() as cursor:
             cursor.execute(lookup_sql, lookup_params)
             return cursor.fetchone()
 
@@ -390,16 +459,19 @@ def _measure_write_cost(
     requests: int,
     progress: Callable[[str], None],
 ) -> dict:
-    off, on = _write_switch()
     arms: dict[str, list[float]] = {"on": [], "off": []}
     # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
     cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
     for _ in range(20):  # warm-up: caches, connection, first queries
         request()
+    # After the warm-up: the switch replaces the functions in the modules loaded by then, and a
+    # view's modules are loaded by its first request.
+    off, on = _write_switch()
     for k in range(ROUNDS):
         for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
             (on if arm == "on" else off)()
             server = _backend_cpu()
+            last_event = _last_event()
             client_before, server_before = time.process_time(), server()
             try:
                 arms[arm] += [request() for _ in range(requests)]
@@ -407,6 +479,9 @@ def _measure_write_cost(
                 on()
             cpu[arm]["client"] += time.process_time() - client_before
             server_after = server()
+            wrote = _last_event() != last_event
+            if wrote != (arm == "on"):
+                raise RuntimeError(f"{name}: the write {'was' if wrote else 'was not'} on")
             if server_before is None or server_after is None:
                 cpu[arm]["server"] = float("nan")
             else:
@@ -433,6 +508,14 @@ def _measure_write_cost(
             for arm, sides in cpu.items()
         },
     }
+
+
+def _last_event() -> int | None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608 (a constant)
+        return cursor.fetchone()[0]
 
 
 def _backend_cpu() -> Callable[[], float | None]:
@@ -491,7 +574,6 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
 
         django.setup()
         from django.conf import settings
-        from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.urls import NoReverseMatch, reverse
@@ -502,28 +584,28 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         from borough.transparency.checkpoint import Signer, log_origin
 
         settings.ALLOWED_HOSTS = ["*"]
-        started = time.perf_counter()
-        call_command("demo", "--no-serve", "--residents", str(residents), stdout=io.StringIO())
-        progress(f"demo set up ({residents:,} residents) in {time.perf_counter() - started:.1f}s")
-
-        import duckdb
-
-        linked = sorted(
-            {
-                row[0]
-                for row in duckdb.sql(
-                    "SELECT DISTINCT resident_id FROM read_parquet(?) WHERE resident_id IS NOT NULL",
-                    params=[str(tmp / "linkage" / "verification.parquet")],
-                ).fetchall()
-            }
-        )
-        rng.shuffle(linked)
-        progress(f"{len(linked):,} linked residents")
-
-        started = time.perf_counter()
-        written, heavy = _fill_log(size, linked, rng, progress)
-        fill_seconds = time.perf_counter() - started
-        figures["fill"] = {"events_copied": written, "seconds": round(fill_seconds, 1)}
+        keep = getattr(options, "keep_fill", False)
+        kept = _restore_kept(size, residents, tmp) if keep else None
+        if kept is not None:
+            linked, heavy = kept["linked"], kept["heavy"]
+            _set_rng_state(rng, kept["rng"])
+            figures["fill"] = {**kept["fill"], "reused": _kept_name(size, residents)}
+            progress(f"reused the kept demo and log ({_kept_name(size, residents)})")
+        else:
+            linked, heavy = _set_up(size, residents, tmp, rng, figures, progress)
+            if keep:
+                _keep(
+                    size,
+                    residents,
+                    tmp,
+                    {
+                        "linked": linked,
+                        "heavy": heavy,
+                        "fill": figures["fill"],
+                        "rng": _rng_state(rng),
+                    },
+                )
+                progress(f"kept the demo and log as {_kept_name(size, residents)}")
 
         # Write cost: the enforcement check, with an API key.
         _, key = create_client("Datalog benchmark", ["enforcement"], requests_per_minute=10**7)
@@ -599,6 +681,34 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         connections.close_all()
         _drop_database()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _set_up(
+    size: int, residents: int, tmp: Path, rng: random.Random, figures: dict, progress
+) -> tuple[list[str], str]:
+    """The demo's set-up and the log filled to ``size``: (linked residents, heavy resident)."""
+    import duckdb
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("demo", "--no-serve", "--residents", str(residents), stdout=io.StringIO())
+    progress(f"demo set up ({residents:,} residents) in {time.perf_counter() - started:.1f}s")
+    linked = sorted(
+        {
+            row[0]
+            for row in duckdb.sql(
+                "SELECT DISTINCT resident_id FROM read_parquet(?) WHERE resident_id IS NOT NULL",
+                params=[str(tmp / "linkage" / "verification.parquet")],
+            ).fetchall()
+        }
+    )
+    rng.shuffle(linked)
+    progress(f"{len(linked):,} linked residents")
+    started = time.perf_counter()
+    written, heavy = _fill_log(size, linked, rng, progress)
+    fill_seconds = time.perf_counter() - started
+    figures["fill"] = {"events_copied": written, "seconds": round(fill_seconds, 1)}
+    return linked, heavy
 
 
 def _timeline(url: str, linked: list[str], heavy: str, rng, progress) -> dict:
