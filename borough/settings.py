@@ -386,6 +386,11 @@ TRANSPARENCY_LOG_VERIFIER_KEY = env_str("BOROUGH_LOG_VERIFIER_KEY", "")
 # transaction): a database crash can lose the last fraction of a second of such events, never
 # corrupt the log. 1 makes every event wait for the disk (docs/data-use-log.md).
 TRANSPARENCY_SYNCHRONOUS_EVENTS = env_bool("BOROUGH_DATA_USE_SYNCHRONOUS_COMMIT", False)
+# The enforcement check's look-up and event (one statement, run thousands of times a day) is
+# prepared by PostgreSQL once per connection instead of parsed and planned every time. 0 turns
+# that off, for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21
+# in transaction mode).
+TRANSPARENCY_PREPARED_STATEMENTS = env_bool("BOROUGH_DB_PREPARED_STATEMENTS", True)
 
 # Direct Debit (docs/direct-debit.md). Bank details are encrypted with Fernet keys: the first
 # encrypts, every one decrypts, so a new key goes first and ``borough housing rotate-bank-key``

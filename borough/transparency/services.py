@@ -10,9 +10,16 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+
+try:
+    import psycopg
+except ImportError:  # SQLite only, or psycopg2: no prepared statements here
+    psycopg = None
 
 from django.conf import settings
 from django.db import connections, router, transaction
+from django.db.backends.utils import CursorDebugWrapper
 from django.utils import timezone
 
 from borough.core.models import AccountKind, User
@@ -394,7 +401,7 @@ def lookup_and_record_data_use(
         given[name] if field is None else field.get_db_prep_save(given[name], connection)
         for name, field in given_fields
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [*lookup_params, *params])
         row = cursor.fetchone()
     if row is None:
@@ -405,6 +412,70 @@ def lookup_and_record_data_use(
             "an identifier or a code; nothing was recorded."
         )
     return row[:-1]
+
+
+class _PreparingCursor(psycopg.Cursor if psycopg is not None else object):
+    """A psycopg 3 cursor that binds its parameters on the server and has PostgreSQL prepare
+    each statement it runs, the first time: later runs on the same connection skip parsing and
+    planning. Django's own cursors bind on the client (``ClientCursor``), which never prepares."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        prepare = True if prepare is None else prepare
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+#: The connection's ``prepare_threshold`` while Django leaves it None (preparation off): so high
+#: that psycopg prepares only what a ``_PreparingCursor`` asks it to. Django's client-binding
+#: cursors never prepare, whatever the threshold.
+_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+def prepared_cursor(connection):
+    """A cursor (wrapped as Django wraps its own: errors translated, queries logged when Django
+    logs them, thread checks) whose statements PostgreSQL prepares once per connection.
+
+    For a few fixed statements run very often, such as the enforcement check's look-up and
+    event, where planning costs more than running. psycopg keeps the prepared statements per
+    connection, so a new connection (Django reconnects after an error or ``CONN_MAX_AGE``)
+    prepares them again, and so does the next use after a rollback on the connection (psycopg
+    then drops them all); a schema change makes PostgreSQL plan them again. Works inside and
+    outside a transaction. ``TRANSPARENCY_PREPARED_STATEMENTS = False`` (for a connection pooler
+    that cannot hold prepared statements), or any database other than PostgreSQL with psycopg 3:
+    Django's own cursor.
+    """
+    if (
+        connection.vendor != "postgresql"
+        or psycopg is None
+        or not getattr(settings, "TRANSPARENCY_PREPARED_STATEMENTS", True)
+    ):
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if not isinstance(raw, psycopg.Connection):
+        return connection.cursor()
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    connection.validate_thread_sharing()
+    cursor = _PreparingCursor(raw)
+    if connection.queries_logged:
+        return _PreparedDebugWrapper(cursor, connection)
+    return connection.make_cursor(cursor)
+
+
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    """Logs a prepared statement as Django logs its own: with its values in (Django reads them
+    back from a client-binding cursor, which this is not)."""
+
+    @contextmanager
+    def debug_sql(self, sql=None, params=None, use_last_executed_query=False, many=False):
+        if use_last_executed_query and not many:
+            try:
+                composed = self.db.ops.compose_sql(sql, params)
+            except psycopg.DataError:  # as Django's own: the statement without its values
+                composed = sql
+            sql, use_last_executed_query = composed, False
+        with super().debug_sql(sql, params, use_last_executed_query, many):
+            yield
 
 
 def _commits_on_its_own(using: str) -> bool:

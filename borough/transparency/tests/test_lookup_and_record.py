@@ -132,3 +132,108 @@ def test_on_postgresql_outside_a_transaction_it_commits_without_waiting_for_the_
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
     assert DataUseEvent.objects.count() == 1
+
+
+# -- The statement prepared once per connection (PostgreSQL) -----------------------------------
+
+
+def _prepared_here() -> dict[str, int]:
+    """This connection's prepared statements that start as the combined one does: their
+    executions so far, by statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'WITH found AS%%'"
+        )
+        return dict(cursor.fetchall())
+
+
+def _check(resident: str = "R00000042") -> tuple:
+    return lookup_and_record_data_use(
+        FOUND, [resident, "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+    )
+
+
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+
+def test_on_postgresql_the_statement_is_prepared_once_and_then_reused():
+    _needs_postgresql()
+    _check("R00000001")
+    [(statement, runs)] = _prepared_here().items()
+    assert runs == 1
+    _check("R00000002")
+    assert _prepared_here() == {statement: 2}
+    assert [e.subject_resident_id for e in DataUseEvent.objects.order_by("id")] == [
+        "R00000001",
+        "R00000002",
+    ]
+    # Django's own queries are still bound on the client and never prepared.
+    for _ in range(10):
+        list(DataUseEvent.objects.filter(subject_resident_id="R00000001"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prepared_statement_survives_a_new_connection_outside_a_transaction():
+    _needs_postgresql()
+    _check("R00000001")
+    assert list(_prepared_here().values()) == [1]
+    connection.close()  # as after an error or CONN_MAX_AGE: a new session, nothing prepared
+    assert _prepared_here() == {}
+    _check("R00000002")
+    _check("R00000003")
+    assert list(_prepared_here().values()) == [2]
+    assert DataUseEvent.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_prepared_statement_keeps_the_event_with_the_work():
+    _needs_postgresql()
+    _check("R00000001")  # prepared outside any transaction
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _check("R00000002")
+        assert DataUseEvent.objects.filter(subject_resident_id="R00000002").exists()
+        raise RuntimeError("the work failed")
+    with transaction.atomic():
+        _check("R00000003")
+    assert sorted(DataUseEvent.objects.values_list("subject_resident_id", flat=True)) == [
+        "R00000001",
+        "R00000003",
+    ]
+
+
+def test_a_refused_row_value_is_refused_by_the_prepared_statement_too():
+    _needs_postgresql()
+    _check("R00000001")
+    _check("R00000002")
+    with CaptureQueriesContext(connection) as captured:
+        with pytest.raises(ValueError), transaction.atomic():
+            _check("Ada Lovelace")
+    assert any(q["sql"].startswith("WITH found AS") for q in captured.captured_queries)
+    assert DataUseEvent.objects.count() == 2
+    # psycopg forgets its prepared statements on a rollback (it cannot tell what was undone);
+    # the next check prepares again.
+    _check("R00000003")
+    assert list(_prepared_here().values()) == [1]
+    assert DataUseEvent.objects.count() == 3
+
+
+def test_with_prepared_statements_turned_off_nothing_is_prepared(settings):
+    _needs_postgresql()
+    settings.TRANSPARENCY_PREPARED_STATEMENTS = False
+    _check()
+    assert _prepared_here() == {}
+    assert DataUseEvent.objects.get().subject_resident_id == "R00000042"
+
+
+def test_elsewhere_the_prepared_cursor_is_djangos_own():
+    from borough.transparency.services import prepared_cursor
+
+    with prepared_cursor(connection) as cursor, connection.cursor() as plain:
+        same = type(cursor.cursor) is type(plain.cursor)
+    assert same == (connection.vendor != "postgresql")
