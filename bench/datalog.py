@@ -30,7 +30,9 @@ Measured, each through what a user runs:
   ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
   with the look-up alone, run the same way (a statement prepared once per connection, where
   ``transparency.services.prepared_cursor`` exists), so that the arms differ by the event
-  alone. Each round checks that its arm wrote events (on) or none (off). Reported: the median
+  alone. For the check, a third arm, "unprepared", runs the look-up alone through Django's own
+  cursor, as the check did before its statement was prepared. Each round checks that its arm
+  wrote events (on) or none (off). Reported: the median
   of each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
   arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
   /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
@@ -402,10 +404,13 @@ def _permits(resident_ids: list[str], rng: random.Random) -> list[tuple[str, str
 # --- Write on and off ---------------------------------------------------------------------------
 
 
-def _write_switch():
-    """(off, on): replace ``record_data_use`` in every loaded module with a function that does
-    nothing, and ``lookup_and_record_data_use`` with one that runs the look-up alone (the same
-    SQL, without the event's INSERT); and put them back."""
+def _write_switch() -> dict[str, Callable[[], None]]:
+    """Setters of the arms, each replacing functions in every loaded module: "on" puts the real
+    ones back; "off" replaces ``record_data_use`` with a function that does nothing and
+    ``lookup_and_record_data_use`` with one that runs the look-up alone (the same SQL, without
+    the event's INSERT), run as the real one runs its statement (prepared, where
+    ``prepared_cursor`` exists); "unprepared" is "off" with the look-up through Django's own
+    cursor, parsed and planned each time (how the check ran its look-up before)."""
     from django.db import connections
 
     from borough.transparency import services
@@ -414,34 +419,38 @@ def _write_switch():
         return []
 
     def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
-        # Run as the real one runs its statement, so that the arms differ by the event alone.
         connection = connections[using or "default"]
         prepared = getattr(services, "prepared_cursor", None)  # older versions: none
         with prepared(connection) if prepared else connection.cursor() as cursor:
             cursor.execute(lookup_sql, lookup_params)
             return cursor.fetchone()
 
-    swaps = []
-    for name, stand_in in (
-        ("record_data_use", nothing),
-        ("lookup_and_record_data_use", lookup_only),
-    ):
+    def lookup_unprepared(lookup_sql, lookup_params, *, using=None, **event):
+        with connections[using or "default"].cursor() as cursor:
+            cursor.execute(lookup_sql, lookup_params)
+            return cursor.fetchone()
+
+    stand_ins = {
+        "off": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_only},
+        "unprepared": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_unprepared},
+    }
+    places = []
+    for name in ("record_data_use", "lookup_and_record_data_use"):
         real = getattr(services, name)
-        swaps += [
-            (module, name, real, stand_in)
+        places += [
+            (module, name, real)
             for module in list(sys.modules.values())
             if module is not None and getattr(module, name, None) is real
         ]
 
-    def off() -> None:
-        for module, name, _, stand_in in swaps:
-            setattr(module, name, stand_in)
+    def setter(arm: str) -> Callable[[], None]:
+        def set_arm() -> None:
+            for module, name, real in places:
+                setattr(module, name, stand_ins[arm][name] if arm in stand_ins else real)
 
-    def on() -> None:
-        for module, name, real, _ in swaps:
-            setattr(module, name, real)
+        return set_arm
 
-    return off, on
+    return {arm: setter(arm) for arm in ("on", "off", "unprepared")}
 
 
 def _timed(client, url: str, headers: dict | None = None) -> float:
@@ -458,18 +467,23 @@ def _measure_write_cost(
     request: Callable[[], float],
     requests: int,
     progress: Callable[[str], None],
+    extra_arms: tuple[str, ...] = (),
 ) -> dict:
-    arms: dict[str, list[float]] = {"on": [], "off": []}
+    """The write's cost: arms "on" and "off" (and ``extra_arms``, see ``_write_switch``) in
+    rounds, the order of the arms turning by one each round."""
+    arms: dict[str, list[float]] = {arm: [] for arm in ("on", "off", *extra_arms)}
     # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
     cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
     for _ in range(20):  # warm-up: caches, connection, first queries
         request()
     # After the warm-up: the switch replaces the functions in the modules loaded by then, and a
     # view's modules are loaded by its first request.
-    off, on = _write_switch()
+    switch = _write_switch()
+    on = switch["on"]
+    order = list(arms)
     for k in range(ROUNDS):
-        for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
-            (on if arm == "on" else off)()
+        for arm in order[k % len(order) :] + order[: k % len(order)]:
+            switch[arm]()
             server = _backend_cpu()
             last_event = _last_event()
             client_before, server_before = time.process_time(), server()
@@ -493,6 +507,12 @@ def _measure_write_cost(
         )
     on_ms = statistics.median(arms["on"]) * 1000
     off_ms = statistics.median(arms["off"]) * 1000
+    extra = {}
+    for arm in extra_arms:
+        arm_ms = statistics.median(arms[arm]) * 1000
+        extra[f"median_ms_{arm}"] = round(arm_ms, 3)
+        extra[f"p95_ms_{arm}"] = _percentiles(arms[arm])["p95_ms"]
+        extra[f"write_on_share_vs_{arm}"] = round(on_ms / arm_ms - 1, 4)
     return {
         "median_ms_write_on": round(on_ms, 3),
         "median_ms_write_off": round(off_ms, 3),
@@ -500,6 +520,7 @@ def _measure_write_cost(
         "requests_per_arm": len(arms["on"]),
         "p95_ms_write_on": _percentiles(arms["on"])["p95_ms"],
         "p95_ms_write_off": _percentiles(arms["off"])["p95_ms"],
+        **extra,
         "cpu_ms_per_request": {
             arm: {
                 side: None if seconds != seconds else round(seconds * 1000 / len(arms[arm]), 3)
@@ -618,7 +639,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             return _timed(api, f"/api/v1/parking/check?vrm={vrm}&zone={zone}", auth)
 
         figures["enforcement_check"] = _measure_write_cost(
-            "enforcement check", enforcement, requests, progress
+            "enforcement check", enforcement, requests, progress, extra_arms=("unprepared",)
         )
 
         # Write cost: a staff member's view of one resident's records.
