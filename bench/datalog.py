@@ -29,7 +29,7 @@ Measured, each through what a user runs:
   every module that imported it with a function that returns at once, and
   ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
   with the look-up alone, run the same way (a statement prepared once per connection, where
-  ``transparency.services.prepared_cursor`` exists), so that the arms differ by the event
+  ``borough.core.prepared`` exists), so that the arms differ by the event
   alone. For the check, a third arm, "unprepared", runs the look-up alone through Django's own
   cursor, as the check did before its statement was prepared. Each round checks that its arm
   wrote events (on) or none (off). Reported: the median
@@ -409,7 +409,7 @@ def _write_switch() -> dict[str, Callable[[], None]]:
     ones back; "off" replaces ``record_data_use`` with a function that does nothing and
     ``lookup_and_record_data_use`` with one that runs the look-up alone (the same SQL, without
     the event's INSERT), run as the real one runs its statement (prepared, where
-    ``prepared_cursor`` exists); "unprepared" is "off" with the look-up through Django's own
+    ``borough.core.prepared`` exists); "unprepared" is "off" with the look-up through Django's own
     cursor, parsed and planned each time (how the check ran its look-up before)."""
     from django.db import connections
 
@@ -418,10 +418,14 @@ def _write_switch() -> dict[str, Callable[[], None]]:
     def nothing(**kwargs):
         return []
 
+    try:
+        from borough.core.prepared import prepared_cursor
+    except ImportError:  # a version from before it: the look-up through Django's cursor
+        prepared_cursor = None
+
     def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
         connection = connections[using or "default"]
-        prepared = getattr(services, "prepared_cursor", None)  # older versions: none
-        with prepared(connection) if prepared else connection.cursor() as cursor:
+        with prepared_cursor(connection) if prepared_cursor else connection.cursor() as cursor:
             cursor.execute(lookup_sql, lookup_params)
             return cursor.fetchone()
 

@@ -173,6 +173,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+# A few statements run very often (the enforcement check's look-up and event) are prepared by
+# PostgreSQL once per connection instead of parsed and planned every time (borough/core/
+# prepared.py). 0 turns that off, for a connection pooler that cannot keep prepared statements
+# (PgBouncer before 1.21 in transaction mode).
+BOROUGH_DB_PREPARED_STATEMENTS = env_bool("BOROUGH_DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -386,11 +391,6 @@ TRANSPARENCY_LOG_VERIFIER_KEY = env_str("BOROUGH_LOG_VERIFIER_KEY", "")
 # transaction): a database crash can lose the last fraction of a second of such events, never
 # corrupt the log. 1 makes every event wait for the disk (docs/data-use-log.md).
 TRANSPARENCY_SYNCHRONOUS_EVENTS = env_bool("BOROUGH_DATA_USE_SYNCHRONOUS_COMMIT", False)
-# The enforcement check's look-up and event (one statement, run thousands of times a day) is
-# prepared by PostgreSQL once per connection instead of parsed and planned every time. 0 turns
-# that off, for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21
-# in transaction mode).
-TRANSPARENCY_PREPARED_STATEMENTS = env_bool("BOROUGH_DB_PREPARED_STATEMENTS", True)
 
 # Direct Debit (docs/direct-debit.md). Bank details are encrypted with Fernet keys: the first
 # encrypts, every one decrypts, so a new key goes first and ``borough housing rotate-bank-key``

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
+from borough.core.prepared import prepared_cursor
 from borough.transparency.models import DataUseEvent
 from borough.transparency.services import lookup_and_record_data_use, record_data_use
 
@@ -225,15 +226,38 @@ def test_a_refused_row_value_is_refused_by_the_prepared_statement_too():
 
 def test_with_prepared_statements_turned_off_nothing_is_prepared(settings):
     _needs_postgresql()
-    settings.TRANSPARENCY_PREPARED_STATEMENTS = False
+    settings.BOROUGH_DB_PREPARED_STATEMENTS = False
     _check()
     assert _prepared_here() == {}
     assert DataUseEvent.objects.get().subject_resident_id == "R00000042"
 
 
 def test_elsewhere_the_prepared_cursor_is_djangos_own():
-    from borough.transparency.services import prepared_cursor
-
     with prepared_cursor(connection) as cursor, connection.cursor() as plain:
         same = type(cursor.cursor) is type(plain.cursor)
     assert same == (connection.vendor != "postgresql")
+
+
+def test_a_repeated_call_records_a_new_event_each_time_with_its_own_id_and_time():
+    _check("R00000001")
+    _check("R00000002")  # the event's parameters kept from the first call
+    lookup_and_record_data_use(
+        FOUND,
+        ["R00000003", "RP-2026-000003", "resident"],
+        from_row=FROM_ROW,
+        **{**EVENT, "actor_label": "API client van-7", "datasets": ("parking_permits",)},
+    )
+    first, second, third = DataUseEvent.objects.order_by("id")
+    assert first.action_id != second.action_id != third.action_id
+    assert first.occurred_at <= second.occurred_at <= third.occurred_at
+    assert _fields(second) == {**_fields(first), "subject_resident_id": "R00000002"}
+    assert third.actor_label == "API client van-7" and third.reference == "RP-2026-000003"
+    # What was kept is never used for a call that breaks a rule.
+    with pytest.raises(TypeError, match="not one string"):
+        lookup_and_record_data_use(
+            FOUND,
+            ["R00000004", "X", "y"],
+            from_row=FROM_ROW,
+            **{**EVENT, "datasets": "parking_permits"},
+        )
+    assert DataUseEvent.objects.count() == 3
