@@ -7,6 +7,7 @@ most of its cost: the enforcement check's look-up and event took 0.26 ms to plan
 run (``bench/RESULTS.md``, "the enforcement check's write, prepared").
 """
 
+import weakref
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -19,13 +20,23 @@ except ImportError:  # SQLite only, or psycopg2: nothing is prepared
 
 
 class _PreparingCursor(psycopg.Cursor if psycopg is not None else object):
-    """A psycopg 3 cursor that binds its parameters on the server and has PostgreSQL prepare
-    each statement it runs, the first time: later runs on the same connection skip parsing and
-    planning. Django's own cursors bind on the client (``ClientCursor``), which never prepares."""
+    """A psycopg 3 cursor that binds its parameters on the server and has PostgreSQL prepare a
+    statement the second time it runs on a connection: later runs skip parsing and planning.
+    The first run is not prepared, so a connection used once (``CONN_MAX_AGE`` 0: one a
+    request) pays no extra round trip for it. Django's own cursors bind on the client
+    (``ClientCursor``), which never prepares."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        prepare = True if prepare is None else prepare
+        if prepare is None:
+            run = _RUN_ON.setdefault(self.connection, set())
+            prepare = query in run
+            run.add(query)
         return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+#: psycopg connection -> the statements a ``_PreparingCursor`` has run on it: a new connection
+#: starts with none.
+_RUN_ON: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 #: The connection's ``prepare_threshold`` while Django leaves it None (preparation off): so high
@@ -36,14 +47,15 @@ _ONLY_WHEN_ASKED = 2**31 - 1
 
 def prepared_cursor(connection):
     """A cursor (wrapped as Django wraps its own: errors translated, queries logged when Django
-    logs them, thread checks) whose statements PostgreSQL prepares once per connection.
+    logs them, thread checks) whose statements PostgreSQL prepares once per connection, at
+    their second run on it.
 
     For a few fixed statements run very often, such as the enforcement check's look-up and
     event (``transparency.services.lookup_and_record_data_use``), where parsing and planning
-    cost more than running. psycopg keeps the prepared statements per
-    connection, so a new connection (Django reconnects after an error or ``CONN_MAX_AGE``)
-    prepares them again, and so does the next use after a rollback on the connection (psycopg
-    then drops them all); a schema change makes PostgreSQL plan them again. Works inside and
+    cost more than running. psycopg keeps the prepared statements per connection, so a new
+    connection (Django reconnects after an error or ``CONN_MAX_AGE``) prepares them again, and
+    so does the next run after a rollback on the connection (psycopg then drops them all); a
+    schema change makes PostgreSQL plan them again. Works inside and
     outside a transaction. ``BOROUGH_DB_PREPARED_STATEMENTS = False`` (for a connection pooler
     that cannot hold prepared statements), or any database other than PostgreSQL with psycopg 3:
     Django's own cursor.

@@ -149,9 +149,9 @@ def _prepared_here() -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def _check(resident: str = "R00000042") -> tuple:
+def _check(resident: str = "R00000042", lookup: str = FOUND) -> tuple:
     return lookup_and_record_data_use(
-        FOUND, [resident, "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+        lookup, [resident, "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
     )
 
 
@@ -160,16 +160,20 @@ def _needs_postgresql() -> None:
         pytest.skip("prepared statements are PostgreSQL's")
 
 
-def test_on_postgresql_the_statement_is_prepared_once_and_then_reused():
+def test_on_postgresql_the_statement_is_prepared_at_its_second_run_and_then_reused():
     _needs_postgresql()
-    _check("R00000001")
+    lookup = f"{FOUND} WHERE 2 > 1"  # a statement no other test has run on this connection
+    _check("R00000001", lookup)  # a connection used once (one a request): no extra round trip
+    assert _prepared_here() == {}
+    _check("R00000002", lookup)
     [(statement, runs)] = _prepared_here().items()
-    assert runs == 1
-    _check("R00000002")
+    assert runs == 1 and "WHERE 2 > 1" in statement
+    _check("R00000003", lookup)
     assert _prepared_here() == {statement: 2}
     assert [e.subject_resident_id for e in DataUseEvent.objects.order_by("id")] == [
         "R00000001",
         "R00000002",
+        "R00000003",
     ]
     # Django's own queries are still bound on the client and never prepared.
     for _ in range(10):
@@ -183,28 +187,37 @@ def test_on_postgresql_the_statement_is_prepared_once_and_then_reused():
 def test_the_prepared_statement_survives_a_new_connection_outside_a_transaction():
     _needs_postgresql()
     _check("R00000001")
+    _check("R00000002")
     assert list(_prepared_here().values()) == [1]
     connection.close()  # as after an error or CONN_MAX_AGE: a new session, nothing prepared
-    assert _prepared_here() == {}
-    _check("R00000002")
     _check("R00000003")
+    assert _prepared_here() == {}
+    _check("R00000004")
+    _check("R00000005")
     assert list(_prepared_here().values()) == [2]
-    assert DataUseEvent.objects.count() == 3
+    assert DataUseEvent.objects.count() == 5
 
 
 @pytest.mark.django_db(transaction=True)
 def test_inside_a_transaction_the_prepared_statement_keeps_the_event_with_the_work():
     _needs_postgresql()
-    _check("R00000001")  # prepared outside any transaction
     with pytest.raises(RuntimeError), transaction.atomic():
-        _check("R00000002")
-        assert DataUseEvent.objects.filter(subject_resident_id="R00000002").exists()
+        _check("R00000001")
+        _check("R00000002")  # prepared, inside the transaction
+        assert list(_prepared_here().values()) == [1]
         raise RuntimeError("the work failed")
+    assert not DataUseEvent.objects.exists()
     with transaction.atomic():
-        _check("R00000003")
+        _check("R00000003")  # prepared again: psycopg forgot it at the rollback
+        assert list(_prepared_here().values()) == [1]
+    # Outside a transaction: the statement that commits on its own, prepared at its second run.
+    _check("R00000004")
+    _check("R00000005")
+    assert sorted(_prepared_here().values()) == [1, 1]
     assert sorted(DataUseEvent.objects.values_list("subject_resident_id", flat=True)) == [
-        "R00000001",
         "R00000003",
+        "R00000004",
+        "R00000005",
     ]
 
 
