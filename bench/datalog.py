@@ -12,6 +12,13 @@ linked residents get ``EVENTS_PER_LINKED`` events each (the residents whose time
 are measured), one linked resident gets ``HEAVY_EVENTS`` (the worst timeline), and the rest go to
 ``size / 10`` other resident IDs, over six years. ``VACUUM ANALYZE`` after.
 
+``--keep-fill`` keeps the demo and the filled log for later runs (the database as a PostgreSQL
+template, ``<database>_fill_<size>_<residents>``, and the demo's data folder with the random
+generator's state in ``$TMPDIR/<that name>``); a later run with ``--keep-fill`` and the same
+size and residents starts from a copy of them (``CREATE DATABASE … TEMPLATE``) instead of
+setting up and filling again, and measures the same requests. Drop the template and delete the
+folder to free the space.
+
 Measured, each through what a user runs:
 
 - **Write cost.** The enforcement check (``GET /api/v1/parking/check`` with an API key) and a
@@ -21,8 +28,12 @@ Measured, each through what a user runs:
   alternating rounds so both arms share the machine's noise; "off" replaces ``record_data_use`` in
   every module that imported it with a function that returns at once, and
   ``lookup_and_record_data_use`` (the check's permit look-up with its event in one statement)
-  with the look-up alone. Reported: the median of
-  each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
+  with the look-up alone, run the same way (a statement prepared once per connection, where
+  ``borough.core.prepared`` exists), so that the arms differ by the event
+  alone. For the check, a third arm, "unprepared", runs the look-up alone through Django's own
+  cursor, as the check did before its statement was prepared. Each round checks that its arm
+  wrote events (on) or none (off). Reported: the median
+  of each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
   arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
   /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
   the machine is busy.
@@ -82,6 +93,11 @@ def add_options(parser) -> None:
         help=f"requests per arm per round (default {DEFAULT_REQUESTS})",
     )
     parser.add_argument("--no-seal", action="store_true", help="leave out sealing and verifying")
+    parser.add_argument(
+        "--keep-fill",
+        action="store_true",
+        help="keep the demo and the filled log for later runs, or start from the kept ones",
+    )
 
 
 def _admin_connection():
@@ -100,6 +116,58 @@ def _recreate_database() -> None:
 def _drop_database() -> None:
     with _admin_connection() as con:
         con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _kept_name(size: int, residents: int) -> str:
+    return f"{DATABASE}_fill_{size}_{residents}"
+
+
+def _kept_folder(size: int, residents: int) -> Path:
+    return Path(tempfile.gettempdir()) / _kept_name(size, residents)
+
+
+def _restore_kept(size: int, residents: int, data: Path) -> dict | None:
+    """Recreate the database from the kept template and the data folder from its copy; the
+    kept state (linked residents, heavy resident, the fill's figures, the generator's state), or
+    None when nothing is kept for this size and number of residents."""
+    folder = _kept_folder(size, residents)
+    state_file = folder / "state.json"
+    with _admin_connection() as con:
+        kept = con.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [_kept_name(size, residents)]
+        ).fetchone()
+        if kept is None or not state_file.exists():
+            return None
+        con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{_kept_name(size, residents)}"')
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(folder / "data", data)
+    return json.loads(state_file.read_text())
+
+
+def _keep(size: int, residents: int, data: Path, state: dict) -> None:
+    """Keep the set-up database as a template and the data folder beside the state."""
+    from django.db import connections
+
+    connections.close_all()
+    name = _kept_name(size, residents)
+    folder = _kept_folder(size, residents)
+    with _admin_connection() as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{DATABASE}"')
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(data, folder / "data")
+    (folder / "state.json").write_text(json.dumps(state))
+
+
+def _rng_state(rng: random.Random) -> list:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def _set_rng_state(rng: random.Random, state: list) -> None:
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
 
 
 def _percentiles(seconds: list[float]) -> dict:
@@ -336,10 +404,13 @@ def _permits(resident_ids: list[str], rng: random.Random) -> list[tuple[str, str
 # --- Write on and off ---------------------------------------------------------------------------
 
 
-def _write_switch():
-    """(off, on): replace ``record_data_use`` in every loaded module with a function that does
-    nothing, and ``lookup_and_record_data_use`` with one that runs the look-up alone (the same
-    SQL, without the event's INSERT); and put them back."""
+def _write_switch() -> dict[str, Callable[[], None]]:
+    """Setters of the arms, each replacing functions in every loaded module: "on" puts the real
+    ones back; "off" replaces ``record_data_use`` with a function that does nothing and
+    ``lookup_and_record_data_use`` with one that runs the look-up alone (the same SQL, without
+    the event's INSERT), run as the real one runs its statement (prepared, where
+    ``borough.core.prepared`` exists); "unprepared" is "off" with the look-up through Django's own
+    cursor, parsed and planned each time (how the check ran its look-up before)."""
     from django.db import connections
 
     from borough.transparency import services
@@ -347,32 +418,43 @@ def _write_switch():
     def nothing(**kwargs):
         return []
 
+    try:
+        from borough.core.prepared import prepared_cursor
+    except ImportError:  # a version from before it: the look-up through Django's cursor
+        prepared_cursor = None
+
     def lookup_only(lookup_sql, lookup_params, *, using=None, **event):
+        connection = connections[using or "default"]
+        with prepared_cursor(connection) if prepared_cursor else connection.cursor() as cursor:
+            cursor.execute(lookup_sql, lookup_params)
+            return cursor.fetchone()
+
+    def lookup_unprepared(lookup_sql, lookup_params, *, using=None, **event):
         with connections[using or "default"].cursor() as cursor:
             cursor.execute(lookup_sql, lookup_params)
             return cursor.fetchone()
 
-    swaps = []
-    for name, stand_in in (
-        ("record_data_use", nothing),
-        ("lookup_and_record_data_use", lookup_only),
-    ):
+    stand_ins = {
+        "off": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_only},
+        "unprepared": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_unprepared},
+    }
+    places = []
+    for name in ("record_data_use", "lookup_and_record_data_use"):
         real = getattr(services, name)
-        swaps += [
-            (module, name, real, stand_in)
+        places += [
+            (module, name, real)
             for module in list(sys.modules.values())
             if module is not None and getattr(module, name, None) is real
         ]
 
-    def off() -> None:
-        for module, name, _, stand_in in swaps:
-            setattr(module, name, stand_in)
+    def setter(arm: str) -> Callable[[], None]:
+        def set_arm() -> None:
+            for module, name, real in places:
+                setattr(module, name, stand_ins[arm][name] if arm in stand_ins else real)
 
-    def on() -> None:
-        for module, name, real, _ in swaps:
-            setattr(module, name, real)
+        return set_arm
 
-    return off, on
+    return {arm: setter(arm) for arm in ("on", "off", "unprepared")}
 
 
 def _timed(client, url: str, headers: dict | None = None) -> float:
@@ -389,17 +471,25 @@ def _measure_write_cost(
     request: Callable[[], float],
     requests: int,
     progress: Callable[[str], None],
+    extra_arms: tuple[str, ...] = (),
 ) -> dict:
-    off, on = _write_switch()
-    arms: dict[str, list[float]] = {"on": [], "off": []}
+    """The write's cost: arms "on" and "off" (and ``extra_arms``, see ``_write_switch``) in
+    rounds, the order of the arms turning by one each round."""
+    arms: dict[str, list[float]] = {arm: [] for arm in ("on", "off", *extra_arms)}
     # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
     cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
     for _ in range(20):  # warm-up: caches, connection, first queries
         request()
+    # After the warm-up: the switch replaces the functions in the modules loaded by then, and a
+    # view's modules are loaded by its first request.
+    switch = _write_switch()
+    on = switch["on"]
+    order = list(arms)
     for k in range(ROUNDS):
-        for arm in ("on", "off") if k % 2 == 0 else ("off", "on"):
-            (on if arm == "on" else off)()
+        for arm in order[k % len(order) :] + order[: k % len(order)]:
+            switch[arm]()
             server = _backend_cpu()
+            last_event = _last_event()
             client_before, server_before = time.process_time(), server()
             try:
                 arms[arm] += [request() for _ in range(requests)]
@@ -407,6 +497,9 @@ def _measure_write_cost(
                 on()
             cpu[arm]["client"] += time.process_time() - client_before
             server_after = server()
+            wrote = _last_event() != last_event
+            if wrote != (arm == "on"):
+                raise RuntimeError(f"{name}: the write {'was' if wrote else 'was not'} on")
             if server_before is None or server_after is None:
                 cpu[arm]["server"] = float("nan")
             else:
@@ -418,6 +511,12 @@ def _measure_write_cost(
         )
     on_ms = statistics.median(arms["on"]) * 1000
     off_ms = statistics.median(arms["off"]) * 1000
+    extra = {}
+    for arm in extra_arms:
+        arm_ms = statistics.median(arms[arm]) * 1000
+        extra[f"median_ms_{arm}"] = round(arm_ms, 3)
+        extra[f"p95_ms_{arm}"] = _percentiles(arms[arm])["p95_ms"]
+        extra[f"write_on_share_vs_{arm}"] = round(on_ms / arm_ms - 1, 4)
     return {
         "median_ms_write_on": round(on_ms, 3),
         "median_ms_write_off": round(off_ms, 3),
@@ -425,6 +524,7 @@ def _measure_write_cost(
         "requests_per_arm": len(arms["on"]),
         "p95_ms_write_on": _percentiles(arms["on"])["p95_ms"],
         "p95_ms_write_off": _percentiles(arms["off"])["p95_ms"],
+        **extra,
         "cpu_ms_per_request": {
             arm: {
                 side: None if seconds != seconds else round(seconds * 1000 / len(arms[arm]), 3)
@@ -433,6 +533,14 @@ def _measure_write_cost(
             for arm, sides in cpu.items()
         },
     }
+
+
+def _last_event() -> int | None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(id) FROM {TABLE}")  # noqa: S608 (a constant)
+        return cursor.fetchone()[0]
 
 
 def _backend_cpu() -> Callable[[], float | None]:
@@ -491,7 +599,6 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
 
         django.setup()
         from django.conf import settings
-        from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.urls import NoReverseMatch, reverse
@@ -502,28 +609,28 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         from borough.transparency.checkpoint import Signer, log_origin
 
         settings.ALLOWED_HOSTS = ["*"]
-        started = time.perf_counter()
-        call_command("demo", "--no-serve", "--residents", str(residents), stdout=io.StringIO())
-        progress(f"demo set up ({residents:,} residents) in {time.perf_counter() - started:.1f}s")
-
-        import duckdb
-
-        linked = sorted(
-            {
-                row[0]
-                for row in duckdb.sql(
-                    "SELECT DISTINCT resident_id FROM read_parquet(?) WHERE resident_id IS NOT NULL",
-                    params=[str(tmp / "linkage" / "verification.parquet")],
-                ).fetchall()
-            }
-        )
-        rng.shuffle(linked)
-        progress(f"{len(linked):,} linked residents")
-
-        started = time.perf_counter()
-        written, heavy = _fill_log(size, linked, rng, progress)
-        fill_seconds = time.perf_counter() - started
-        figures["fill"] = {"events_copied": written, "seconds": round(fill_seconds, 1)}
+        keep = getattr(options, "keep_fill", False)
+        kept = _restore_kept(size, residents, tmp) if keep else None
+        if kept is not None:
+            linked, heavy = kept["linked"], kept["heavy"]
+            _set_rng_state(rng, kept["rng"])
+            figures["fill"] = {**kept["fill"], "reused": _kept_name(size, residents)}
+            progress(f"reused the kept demo and log ({_kept_name(size, residents)})")
+        else:
+            linked, heavy = _set_up(size, residents, tmp, rng, figures, progress)
+            if keep:
+                _keep(
+                    size,
+                    residents,
+                    tmp,
+                    {
+                        "linked": linked,
+                        "heavy": heavy,
+                        "fill": figures["fill"],
+                        "rng": _rng_state(rng),
+                    },
+                )
+                progress(f"kept the demo and log as {_kept_name(size, residents)}")
 
         # Write cost: the enforcement check, with an API key.
         _, key = create_client("Datalog benchmark", ["enforcement"], requests_per_minute=10**7)
@@ -536,7 +643,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             return _timed(api, f"/api/v1/parking/check?vrm={vrm}&zone={zone}", auth)
 
         figures["enforcement_check"] = _measure_write_cost(
-            "enforcement check", enforcement, requests, progress
+            "enforcement check", enforcement, requests, progress, extra_arms=("unprepared",)
         )
 
         # Write cost: a staff member's view of one resident's records.
@@ -599,6 +706,34 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         connections.close_all()
         _drop_database()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _set_up(
+    size: int, residents: int, tmp: Path, rng: random.Random, figures: dict, progress
+) -> tuple[list[str], str]:
+    """The demo's set-up and the log filled to ``size``: (linked residents, heavy resident)."""
+    import duckdb
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("demo", "--no-serve", "--residents", str(residents), stdout=io.StringIO())
+    progress(f"demo set up ({residents:,} residents) in {time.perf_counter() - started:.1f}s")
+    linked = sorted(
+        {
+            row[0]
+            for row in duckdb.sql(
+                "SELECT DISTINCT resident_id FROM read_parquet(?) WHERE resident_id IS NOT NULL",
+                params=[str(tmp / "linkage" / "verification.parquet")],
+            ).fetchall()
+        }
+    )
+    rng.shuffle(linked)
+    progress(f"{len(linked):,} linked residents")
+    started = time.perf_counter()
+    written, heavy = _fill_log(size, linked, rng, progress)
+    fill_seconds = time.perf_counter() - started
+    figures["fill"] = {"events_copied": written, "seconds": round(fill_seconds, 1)}
+    return linked, heavy
 
 
 def _timeline(url: str, linked: list[str], heavy: str, rng, progress) -> dict:

@@ -173,6 +173,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+# A few statements run very often (the enforcement check's look-up and event) are prepared by
+# PostgreSQL once per connection instead of parsed and planned every time (borough/core/
+# prepared.py). 0 turns that off, for a connection pooler that cannot keep prepared statements
+# (PgBouncer before 1.21 in transaction mode).
+BOROUGH_DB_PREPARED_STATEMENTS = env_bool("BOROUGH_DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

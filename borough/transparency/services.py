@@ -16,6 +16,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from borough.core.models import AccountKind, User
+from borough.core.prepared import prepared_cursor
 from borough.transparency.models import (
     MACHINE_ACTORS,
     Action,
@@ -291,6 +292,13 @@ def _lookup_statement(
 #: The event's fields a look-up may give from the row it finds, and the shape each must have.
 FROM_LOOKUP = {"subject_resident_id": RESIDENT_ID, "reference": REFERENCE, "outcome": OUTCOME}
 
+#: ``_event_fields``'s arguments that ``lookup_and_record_data_use`` never takes from its caller.
+_NO_EXTRAS = {"reference": "", "outcome": "", "hidden_until": None, "restriction_reason_code": ""}
+
+#: (statement key, actor kind, actor label, action, service, datasets) -> (SQL, the event's
+#: parameters, the positions of its ID and time among them), for events with no person as actor.
+_EVENT_PARAMETERS: dict[tuple, tuple[str, tuple, int, int]] = {}
+
 
 def lookup_and_record_data_use(
     lookup_sql: str,
@@ -318,8 +326,11 @@ def lookup_and_record_data_use(
     ``synchronous_commit`` off, as ``record_data_use``'s single event does. Values taken from the
     row must have the same shapes as ``record_data_use`` demands (a resident ID, or empty when the
     purpose may find nobody; an identifier; a code), checked in the statement: a row whose values
-    do not is recorded not at all, and the call raises ValueError. Elsewhere (SQLite) the
-    look-up runs and then ``record_data_use`` with the row's values.
+    do not is recorded not at all, and the call raises ValueError. The statement is prepared
+    once per connection (``prepared_cursor``), and for a service or system actor the event's
+    parameters, once checked, are kept for the process: a repeated call only adds the event's
+    new ID and time. Elsewhere (SQLite) the look-up runs and then ``record_data_use`` with the
+    row's values.
     """
     unknown = set(from_row) - set(FROM_LOOKUP)
     if unknown:
@@ -332,23 +343,20 @@ def lookup_and_record_data_use(
         and not from_row.get("subject_resident_id")
     ):
         raise ValueError(f"Purpose {purpose!r} must name the resident: give subject_resident_id.")
-    _, shared = _event_fields(
-        subject_resident_ids=None,
-        actor=actor,
-        actor_kind=actor_kind,
-        purpose=purpose,
-        action=action,
-        datasets=datasets,
-        actor_label=actor_label,
-        reference="",
-        outcome="",
-        service=service,
-        hidden_until=None,
-        restriction_reason_code="",
-    )
+    event = {
+        "actor": actor,
+        "actor_kind": actor_kind,
+        "purpose": purpose,
+        "action": action,
+        "actor_label": actor_label,
+        "service": service,
+    }
+    if not isinstance(datasets, str):  # a bare string is refused by _event_fields
+        datasets = tuple(datasets)
     connection = connections[using or router.db_for_write(DataUseEvent)]
     expressions = list(from_row.items())
     if connection.vendor != "postgresql":
+        _event_fields(subject_resident_ids=None, datasets=datasets, **event, **_NO_EXTRAS)
         sql = (
             f"SELECT found.*, {', '.join(e for _, e in expressions)} "  # noqa: S608
             f"FROM ({lookup_sql}) AS found LIMIT 1"
@@ -362,39 +370,60 @@ def lookup_and_record_data_use(
         subject = found.pop("subject_resident_id", "")
         record_data_use(
             subject_resident_ids=[subject] if subject else [],
-            actor=actor,
-            actor_kind=actor_kind,
-            purpose=purpose,
-            action=action,
             datasets=datasets,
-            actor_label=actor_label,
-            service=service,
+            **event,
             **found,
         )
         return row[: len(row) - len(expressions)]
 
     unsynced = _commits_on_its_own(connection.alias)
-    key = (connection.alias, lookup_sql, tuple(from_row.items()), purpose, unsynced)
-    built = _LOOKUP_STATEMENTS.get(key)
-    if built is None:
-        if len(_LOOKUP_STATEMENTS) >= 64:  # look-ups are a handful of fixed statements
-            _LOOKUP_STATEMENTS.clear()
-        built = _LOOKUP_STATEMENTS[key] = _lookup_statement(
-            connection, lookup_sql, from_row, PURPOSES[purpose].needs_subject, unsynced
+    key = (connection.alias, lookup_sql, tuple(expressions), purpose, unsynced)
+    # A service's calls (no person as the actor) repeat the same event but for its ID and time:
+    # its parameters are worked out, and checked, once a process. Only what passed the checks is
+    # kept.
+    repeated = None
+    if actor is None and not isinstance(datasets, str):
+        repeated = (key, actor_kind, actor_label, action, service, datasets)
+    kept = _EVENT_PARAMETERS.get(repeated) if repeated else None
+    if kept is None:
+        _, shared = _event_fields(
+            subject_resident_ids=None, datasets=datasets, **event, **_NO_EXTRAS
         )
-    sql, given_fields = built
-    given = {
-        **shared,
-        "actor_user_id": actor.pk if actor is not None else None,
-        "subject_resident_id": "",
-        "restriction_reason_code": "",
-        "hidden_until": None,
-    }
-    params = [
-        given[name] if field is None else field.get_db_prep_save(given[name], connection)
-        for name, field in given_fields
-    ]
-    with connection.cursor() as cursor:
+        built = _LOOKUP_STATEMENTS.get(key)
+        if built is None:
+            if len(_LOOKUP_STATEMENTS) >= 64:  # look-ups are a handful of fixed statements
+                _LOOKUP_STATEMENTS.clear()
+            built = _LOOKUP_STATEMENTS[key] = _lookup_statement(
+                connection, lookup_sql, from_row, PURPOSES[purpose].needs_subject, unsynced
+            )
+        sql, given_fields = built
+        given = {
+            **shared,
+            "actor_user_id": actor.pk if actor is not None else None,
+            "subject_resident_id": "",
+            "restriction_reason_code": "",
+            "hidden_until": None,
+        }
+        params = [
+            given[name] if field is None else field.get_db_prep_save(given[name], connection)
+            for name, field in given_fields
+        ]
+        if repeated:
+            if len(_EVENT_PARAMETERS) >= 256:
+                _EVENT_PARAMETERS.clear()
+            names = [name for name, _ in given_fields]
+            _EVENT_PARAMETERS[repeated] = (
+                sql,
+                tuple(params),
+                names.index("action_id"),
+                names.index("occurred_at"),
+            )
+    else:
+        sql, constant, action_slot, time_slot = kept
+        params = list(constant)
+        params[action_slot] = uuid.uuid4()
+        params[time_slot] = timezone.now()
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [*lookup_params, *params])
         row = cursor.fetchone()
     if row is None:

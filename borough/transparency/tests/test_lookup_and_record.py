@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
+from borough.core.prepared import prepared_cursor
 from borough.transparency.models import DataUseEvent
 from borough.transparency.services import lookup_and_record_data_use, record_data_use
 
@@ -132,3 +133,144 @@ def test_on_postgresql_outside_a_transaction_it_commits_without_waiting_for_the_
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
     assert DataUseEvent.objects.count() == 1
+
+
+# -- The statement prepared once per connection (PostgreSQL) -----------------------------------
+
+
+def _prepared_here() -> dict[str, int]:
+    """This connection's prepared statements that start as the combined one does: their
+    executions so far, by statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'WITH found AS%%'"
+        )
+        return dict(cursor.fetchall())
+
+
+def _check(resident: str = "R00000042", lookup: str = FOUND) -> tuple:
+    return lookup_and_record_data_use(
+        lookup, [resident, "RP-2026-000001", "resident"], from_row=FROM_ROW, **EVENT
+    )
+
+
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+
+def test_on_postgresql_the_statement_is_prepared_at_its_second_run_and_then_reused():
+    _needs_postgresql()
+    lookup = f"{FOUND} WHERE 2 > 1"  # a statement no other test has run on this connection
+    _check("R00000001", lookup)  # a connection used once (one a request): no extra round trip
+    assert _prepared_here() == {}
+    _check("R00000002", lookup)
+    [(statement, runs)] = _prepared_here().items()
+    assert runs == 1 and "WHERE 2 > 1" in statement
+    _check("R00000003", lookup)
+    assert _prepared_here() == {statement: 2}
+    assert [e.subject_resident_id for e in DataUseEvent.objects.order_by("id")] == [
+        "R00000001",
+        "R00000002",
+        "R00000003",
+    ]
+    # Django's own queries are still bound on the client and never prepared.
+    for _ in range(10):
+        list(DataUseEvent.objects.filter(subject_resident_id="R00000001"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prepared_statement_survives_a_new_connection_outside_a_transaction():
+    _needs_postgresql()
+    _check("R00000001")
+    _check("R00000002")
+    assert list(_prepared_here().values()) == [1]
+    connection.close()  # as after an error or CONN_MAX_AGE: a new session, nothing prepared
+    _check("R00000003")
+    assert _prepared_here() == {}
+    _check("R00000004")
+    _check("R00000005")
+    assert list(_prepared_here().values()) == [2]
+    assert DataUseEvent.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_prepared_statement_keeps_the_event_with_the_work():
+    _needs_postgresql()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _check("R00000001")
+        _check("R00000002")  # prepared, inside the transaction
+        assert list(_prepared_here().values()) == [1]
+        raise RuntimeError("the work failed")
+    assert not DataUseEvent.objects.exists()
+    with transaction.atomic():
+        _check("R00000003")  # prepared again: psycopg forgot it at the rollback
+        assert list(_prepared_here().values()) == [1]
+    # Outside a transaction: the statement that commits on its own, prepared at its second run.
+    _check("R00000004")
+    _check("R00000005")
+    assert sorted(_prepared_here().values()) == [1, 1]
+    assert sorted(DataUseEvent.objects.values_list("subject_resident_id", flat=True)) == [
+        "R00000003",
+        "R00000004",
+        "R00000005",
+    ]
+
+
+def test_a_refused_row_value_is_refused_by_the_prepared_statement_too():
+    _needs_postgresql()
+    _check("R00000001")
+    _check("R00000002")
+    with CaptureQueriesContext(connection) as captured:
+        with pytest.raises(ValueError), transaction.atomic():
+            _check("Ada Lovelace")
+    assert any(q["sql"].startswith("WITH found AS") for q in captured.captured_queries)
+    assert DataUseEvent.objects.count() == 2
+    # psycopg forgets its prepared statements on a rollback (it cannot tell what was undone);
+    # the next check prepares again.
+    _check("R00000003")
+    assert list(_prepared_here().values()) == [1]
+    assert DataUseEvent.objects.count() == 3
+
+
+def test_with_prepared_statements_turned_off_nothing_is_prepared(settings):
+    _needs_postgresql()
+    settings.BOROUGH_DB_PREPARED_STATEMENTS = False
+    _check()
+    assert _prepared_here() == {}
+    assert DataUseEvent.objects.get().subject_resident_id == "R00000042"
+
+
+def test_elsewhere_the_prepared_cursor_is_djangos_own():
+    with prepared_cursor(connection) as cursor, connection.cursor() as plain:
+        same = type(cursor.cursor) is type(plain.cursor)
+    assert same == (connection.vendor != "postgresql")
+
+
+def test_a_repeated_call_records_a_new_event_each_time_with_its_own_id_and_time():
+    _check("R00000001")
+    _check("R00000002")  # the event's parameters kept from the first call
+    lookup_and_record_data_use(
+        FOUND,
+        ["R00000003", "RP-2026-000003", "resident"],
+        from_row=FROM_ROW,
+        **{**EVENT, "actor_label": "API client van-7", "datasets": ("parking_permits",)},
+    )
+    first, second, third = DataUseEvent.objects.order_by("id")
+    assert first.action_id != second.action_id != third.action_id
+    assert first.occurred_at <= second.occurred_at <= third.occurred_at
+    assert _fields(second) == {**_fields(first), "subject_resident_id": "R00000002"}
+    assert third.actor_label == "API client van-7" and third.reference == "RP-2026-000003"
+    # What was kept is never used for a call that breaks a rule.
+    with pytest.raises(TypeError, match="not one string"):
+        lookup_and_record_data_use(
+            FOUND,
+            ["R00000004", "X", "y"],
+            from_row=FROM_ROW,
+            **{**EVENT, "datasets": "parking_permits"},
+        )
+    assert DataUseEvent.objects.count() == 3
