@@ -213,7 +213,9 @@ def _application_end(decided_at: dt.datetime, ends_on, cancelled_at) -> dt.datet
 def _ends(rule: RecordRule, records: QuerySet) -> tuple[int, dt.datetime, dt.datetime] | None:
     """How many records are due, and the oldest and newest end among them; None for none."""
     if rule.kind == "dataset":
-        found = records.order_by().aggregate(n=Count("pk"), old=Min("ended_at"), new=Max("ended_at"))
+        found = records.order_by().aggregate(
+            n=Count("pk"), old=Min("ended_at"), new=Max("ended_at")
+        )
         return (found["n"], found["old"], found["new"]) if found["n"] else None
     ends = [
         _application_end(*row)
@@ -245,7 +247,7 @@ def _marker() -> str:
     return "anonymised-" + secrets.token_hex(8)
 
 
-def _record_batch(run, rule: RecordRule, number: int, count: int) -> None:
+def _record_batch(run, rule: RecordRule, number: int) -> None:
     record_data_use(
         subject_resident_ids=[],
         actor=None,
@@ -284,22 +286,28 @@ def _anonymise_source_records(rule: RecordRule, run, now: dt.datetime) -> int:
     refs = _due_source_records(rule).order_by("pk").values_list("record_ref", flat=True)
     drop_records([f"{rule.code}:{ref}" for ref in refs.iterator(chunk_size=BATCH)])
     done, number = 0, 0
-    while batch := list(_due_source_records(rule).order_by("pk")[:BATCH]):
-        number += 1
-        old = {record.pk: f"{rule.code}:{record.record_ref}" for record in batch}
-        renamed = {}
-        for record in batch:
-            for field, blank in SOURCE_RECORD_BLANK.items():
-                setattr(record, field, blank)
-            record.record_ref = _marker()
-            record.anonymised_at = record.changed_at = now
-            renamed[old[record.pk]] = f"{rule.code}:{record.record_ref}"
+    while True:
         with transaction.atomic():
+            # Locked, and the condition checked again on PostgreSQL once the lock is held: a
+            # load that reopens a record meanwhile wins, and two purges at once share the rows.
+            due_now = _due_source_records(rule).select_for_update(skip_locked=True, of=("self",))
+            batch = list(due_now.order_by("pk")[:BATCH])
+            if not batch:
+                break
+            number += 1
+            renamed = {}
+            for record in batch:
+                old = f"{rule.code}:{record.record_ref}"
+                for field, blank in SOURCE_RECORD_BLANK.items():
+                    setattr(record, field, blank)
+                record.record_ref = _marker()
+                record.anonymised_at = record.changed_at = now
+                renamed[old] = f"{rule.code}:{record.record_ref}"
             SourceRecord.objects.bulk_update(
                 batch, [*SOURCE_RECORD_BLANK, "record_ref", "anonymised_at", "changed_at"]
             )
             _rename_in_review_cases(renamed, now)
-            _record_batch(run, rule, number, len(batch))
+            _record_batch(run, rule, number)
         done += len(batch)
     return done
 
@@ -315,8 +323,16 @@ def _anonymise_applications(rule: RecordRule, run, now: dt.datetime) -> int:
 
     done, number = 0, 0
     while ids := list(_due_applications(rule).order_by("pk").values_list("pk", flat=True)[:BATCH]):
-        number += 1
         with transaction.atomic():
+            # Locked and checked again: a concurrent purge may have anonymised them meanwhile.
+            ids = list(
+                PermitApplication.objects.select_for_update()
+                .filter(pk__in=ids, anonymised_at__isnull=True)
+                .values_list("pk", flat=True)
+            )
+            if not ids:
+                continue
+            number += 1
             permits = list(Permit.objects.filter(application__in=ids).values_list("pk", flat=True))
             proofs = ProofUpload.objects.filter(permit__in=permits).exclude(file="")
             files = list(proofs.values_list("file", flat=True))
@@ -330,7 +346,7 @@ def _anonymise_applications(rule: RecordRule, run, now: dt.datetime) -> int:
             PermitApplication.objects.filter(pk__in=ids).update(
                 **APPLICATION_BLANK, anonymised_at=now
             )
-            _record_batch(run, rule, number, len(ids))
+            _record_batch(run, rule, number)
             transaction.on_commit(lambda files=files: _delete_files(files))
         done += len(ids)
     return done
