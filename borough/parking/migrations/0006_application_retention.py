@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parking', '0005_updated_at'),
+        ("parking", "0005_updated_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='permitapplication',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, help_text="When retention blanked the applicant's details (transparency.record_retention)", null=True),
+            model_name="permitapplication",
+            name="anonymised_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When retention blanked the applicant's details (transparency.record_retention)",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='permitapplication',
-            name='date_of_birth',
+            model_name="permitapplication",
+            name="date_of_birth",
             field=models.DateField(blank=True, null=True),
         ),
     ]

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('residents', '0008_dataset_texts_for_residents'),
+        ("residents", "0008_dataset_texts_for_residents"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sourcedataset',
-            name='keep_after_end',
-            field=models.CharField(blank=True, help_text='How long a record is kept after it ended, e.g. "6 years"; blank: never purged', max_length=20),
+            model_name="sourcedataset",
+            name="keep_after_end",
+            field=models.CharField(
+                blank=True,
+                help_text='How long a record is kept after it ended, e.g. "6 years"; blank: never purged',
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, help_text='When retention blanked its personal fields and replaced its reference', null=True),
+            model_name="sourcerecord",
+            name="anonymised_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When retention blanked its personal fields and replaced its reference",
+                null=True,
+            ),
         ),
     ]
