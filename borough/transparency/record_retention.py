@@ -17,8 +17,8 @@ ever as the history of decisions), by verifications' evidence and by the residen
 disk, and each ``DatasetLoad`` counts it: keeping the row, blank, keeps those counts and that
 history true while removing everything that identifies the person. So every personal field is
 blanked (``SOURCE_RECORD_BLANK``; ``SOURCE_RECORD_KEPT`` lists the rest, and a test fails on a
-field in neither), the reference becomes a random marker (``anonymised-`` and 16 hex digits:
-nothing to reverse) in the record and in the review cases that name it (an open case is closed:
+field in neither), the reference becomes a marker (``anonymised-`` and the row's own ID, which
+says nothing of the old reference) in the record and in the review cases that name it (an open case is closed:
 there is no longer anything to decide), and the record is first taken out of the resident
 index's files (``index.drop_records``), so that no verification answers from it again; later
 links read only current records, and an ended record never comes back (a later export with the
@@ -44,13 +44,12 @@ second run finds nothing due: anonymised records are not due again (``anonymised
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, Max, Min, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from borough.core.profile import RECORD_KINDS
@@ -60,6 +59,8 @@ from borough.transparency.services import record_data_use
 #: Records anonymised per transaction.
 BATCH = 1_000
 PURPOSE = "records_retention_purge"
+#: An anonymised record's reference: this and its own row ID, which say nothing of the old one.
+MARKER = "anonymised-"
 ACTOR_LABEL = "Retention: borough transparency purge"
 
 #: ``SourceRecord``'s personal fields and the blank each becomes.
@@ -243,10 +244,6 @@ def record_summary(rules: list[RecordRule]) -> list[list]:
     return rows
 
 
-def _marker() -> str:
-    return "anonymised-" + secrets.token_hex(8)
-
-
 def _record_batch(run, rule: RecordRule, number: int) -> None:
     record_data_use(
         subject_resident_ids=[],
@@ -291,20 +288,19 @@ def _anonymise_source_records(rule: RecordRule, run, now: dt.datetime) -> int:
             # Locked, and the condition checked again on PostgreSQL once the lock is held: a
             # load that reopens a record meanwhile wins, and two purges at once share the rows.
             due_now = _due_source_records(rule).select_for_update(skip_locked=True, of=("self",))
-            batch = list(due_now.order_by("pk")[:BATCH])
+            batch = list(due_now.order_by("pk").only("pk", "record_ref")[:BATCH])
             if not batch:
                 break
             number += 1
-            renamed = {}
-            for record in batch:
-                old = f"{rule.code}:{record.record_ref}"
-                for field, blank in SOURCE_RECORD_BLANK.items():
-                    setattr(record, field, blank)
-                record.record_ref = _marker()
-                record.anonymised_at = record.changed_at = now
-                renamed[old] = f"{rule.code}:{record.record_ref}"
-            SourceRecord.objects.bulk_update(
-                batch, [*SOURCE_RECORD_BLANK, "record_ref", "anonymised_at", "changed_at"]
+            renamed = {
+                f"{rule.code}:{record.record_ref}": f"{rule.code}:{MARKER}{record.pk}"
+                for record in batch
+            }
+            SourceRecord.objects.filter(pk__in=[r.pk for r in batch]).update(
+                **SOURCE_RECORD_BLANK,
+                record_ref=Concat(Value(MARKER), Cast("pk", CharField())),
+                anonymised_at=now,
+                changed_at=now,
             )
             _rename_in_review_cases(renamed, now)
             _record_batch(run, rule, number)
