@@ -18,17 +18,17 @@ disk, and each ``DatasetLoad`` counts it: keeping the row, blank, keeps those co
 history true while removing everything that identifies the person. So every personal field is
 blanked (``SOURCE_RECORD_BLANK``; ``SOURCE_RECORD_KEPT`` lists the rest, and a test fails on a
 field in neither), the reference becomes a marker (``anonymised-`` and the row's own ID, which
-says nothing of the old reference) in the record and in the review cases that name it (an open case is closed:
-there is no longer anything to decide), and the record is first taken out of the resident
-index's files (``index.drop_records``), so that no verification answers from it again; later
-links read only current records, and an ended record never comes back (a later export with the
-old reference makes a new record). A ``PermitApplication`` is pointed at by its ``Permit``, its
-``PermitEvent`` trail and its renewals (all ``PROTECT``), and its permit holds payments and
-refunds: the rows stay and the applicant's details are blanked (names, date of birth,
-registration, vehicle data, resident ID, the officer's reason), with the registrations of its
-permit (``~`` and the permit's ID in base 36: no vehicle's) and vehicle changes, the messages
-of its record disputes and its proof documents (the files are deleted once the batch is
-committed).
+says nothing of the old reference) in the record and in the review cases that name it (an open
+case is closed: there is no longer anything to decide), and the record is first taken out of
+the resident index's files (``index.drop_records``), so that no verification answers from it
+again; later links read only current records, and an ended record never comes back (a later
+export with the old reference makes a new record). A ``PermitApplication`` is pointed at by
+its ``Permit``, its ``PermitEvent`` trail and its renewals (all ``PROTECT``), and its permit
+holds payments and refunds: the rows stay and the applicant's details are blanked (names, date
+of birth, registration, vehicle data, resident ID, the officer's reason), with the
+registrations of its permit (``~`` and the permit's ID in base 36: no vehicle's) and vehicle
+changes, the details of its event trail (an officer's free text), the messages of its record
+disputes and its proof documents (the files are deleted once the batch is committed).
 
 Not touched: money. Payments, refunds, rent ledgers and bank data have their own statutory
 periods (HMRC and audit: 6 years after the end of the financial year) and are kept. Borough
@@ -312,6 +312,7 @@ def _anonymise_applications(rule: RecordRule, run, now: dt.datetime) -> int:
     from borough.parking.models import (
         Permit,
         PermitApplication,
+        PermitEvent,
         ProofUpload,
         RecordDispute,
         VehicleChange,
@@ -339,6 +340,9 @@ def _anonymise_applications(rule: RecordRule, run, now: dt.datetime) -> int:
                 old_vrm="", new_vrm="", vehicle_snapshot={}
             )
             RecordDispute.objects.filter(permit__in=permits).update(message="")
+            # An officer's reason is free text, copied into the event's detail: the trail keeps
+            # what was done and when.
+            PermitEvent.objects.filter(application__in=ids).update(detail="")
             PermitApplication.objects.filter(pk__in=ids).update(
                 **APPLICATION_BLANK, anonymised_at=now
             )

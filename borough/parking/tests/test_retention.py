@@ -41,7 +41,7 @@ def _issued(zone, home, vrm: str, ends_on: dt.date) -> PermitApplication:  # noq
 def _refused(zone, home, vrm: str, decided_at: dt.datetime) -> PermitApplication:  # noqa: F811
     app = application(zone, home, vrm=vrm)
     PermitApplication.objects.filter(pk=app.pk).update(status=PermitApplication.Status.REFUSED)
-    PermitEvent.objects.create(application=app, action="refused")
+    PermitEvent.objects.create(application=app, action="refused", detail="Lives elsewhere")
     PermitEvent.objects.filter(application=app).update(at=decided_at)
     return app
 
@@ -60,10 +60,11 @@ def test_applications_past_their_period_are_anonymised_and_the_rest_kept(zone, h
         app.refresh_from_db()
         assert (app.first_name, app.surname, app.date_of_birth, app.vrm) == ("", "", None, "")
         assert (app.resident_id, app.vehicle_snapshot, app.anonymised_at) == ("", {}, NOW)
-        # The application's trail and its permit's payment stay.
-        assert app.events.exists()
+        # The application's trail and its permit's payment stay, without the officers' words.
+        assert app.events.exists() and not app.events.exclude(detail="").exists()
     permit = Permit.objects.get(application=ended)
     assert permit.vrm.startswith("~") and permit.paid_pence == 15000
+    assert recent.events.get().detail == "Lives elsewhere"
     for app in (inside, recent, waiting):
         app.refresh_from_db()
         assert (app.first_name, app.anonymised_at) == ("Ada", None)
