@@ -97,3 +97,21 @@ def test_a_cancelled_permit_ends_when_it_was_cancelled(zone, home):  # noqa: F81
     purge(NOW)
     app.refresh_from_db()
     assert app.anonymised_at == NOW
+
+
+def test_the_staff_page_of_an_anonymised_application_says_so(
+    zone,  # noqa: F811
+    home,  # noqa: F811
+    client,
+    make_staff,
+    sign_in_staff,
+):
+    app = _refused(zone, home, "CC33CCC", LONG_AGO)
+    purge(NOW)
+    sign_in_staff(client, make_staff("Parking officer"))
+    response = client.get(f"/staff/parking/applications/{app.reference}")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Removed at the end of its retention period, 7 December 2026" in page
+    assert "Lovelace" not in page and "CC33 CCC" not in page
+    assert not events().filter(purpose="staff_view_records").exists()
