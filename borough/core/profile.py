@@ -104,16 +104,40 @@ def _period(value: str) -> str:
     return value
 
 
+#: The services' own records that ``[retention.records]`` may give a period, with what the
+#: period is counted from (``transparency.record_retention``).
+RECORD_KINDS = {
+    "parking_applications": "the later of the application's decision and its permit's end",
+}
+
+
 class Retention(_Strict):
     """How long records are kept (``borough transparency purge``; docs/data-use-log.md).
 
     ``data_use_events`` is the default for the data-use log; ``purposes`` and ``actions`` give
     other periods for events of a purpose code or an action code (a purpose's period wins over
-    an action's). The codes are checked against the log's registry when the purge runs."""
+    an action's). The codes are checked against the log's registry when the purge runs.
+    ``records`` gives a period per kind of service record (``RECORD_KINDS``); a kind without
+    one is never purged. Source datasets give theirs in their declarations
+    (``keep_after_end``)."""
 
     data_use_events: str = "6 years"
     purposes: dict[str, str] = Field(default_factory=dict)
     actions: dict[str, str] = Field(default_factory=dict)
+    records: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("records")
+    @classmethod
+    def _record_kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(RECORD_KINDS))
+        if unknown:
+            raise ValueError(
+                f"[retention.records] names unknown kinds of record: {', '.join(unknown)}. "
+                f"The kinds are: {', '.join(RECORD_KINDS)}"
+            )
+        for period in value.values():
+            _period(period)
+        return value
 
     @field_validator("data_use_events")
     @classmethod

@@ -86,7 +86,8 @@ class PermitApplication(ChangeTimeMixin, models.Model):
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="applications")
     first_name = models.CharField(max_length=100)
     surname = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    # Blank only once retention has anonymised the application (``anonymised_at``).
+    date_of_birth = models.DateField(null=True, blank=True)
     vrm = models.CharField("registration", max_length=7)
     vehicle_snapshot = models.JSONField(
         default=dict, help_text="The vehicle data the price was set from, as the lookup gave it"
@@ -115,6 +116,11 @@ class PermitApplication(ChangeTimeMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="renewal_applications",
         help_text="The permit this application renews: its permit starts the day after that ends",
+    )
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked the applicant's details (transparency.record_retention)",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Indexed: the warehouse build reads the applications changed since its last build.

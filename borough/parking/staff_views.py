@@ -32,6 +32,8 @@ def _cfg():
 
 
 def _logged_view(request: HttpRequest, application: PermitApplication) -> None:
+    if application.anonymised_at is not None:
+        return  # retention has removed the applicant's details: there is no one's data to see
     record_data_use(
         subject_resident_ids=[application.resident_id] if application.resident_id else [],
         actor=request.user,

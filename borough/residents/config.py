@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from borough.core.profile import RETENTION_PERIOD
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "datasets"
 ENV_VAR = "BOROUGH_DATASETS_DIR"
 
@@ -117,6 +119,9 @@ class DatasetConfig:
     #: For residents' pages about the dataset ("How we use your data"); blank: not given.
     purpose: str = ""
     kept_for: str = ""
+    #: How long a record is kept after it ended (left the export), as a retention period
+    #: ("6 years"); blank: never purged (``transparency.record_retention``)
+    keep_after_end: str = ""
     asset_owner: str = ""
     format: str = "csv"
     delimiter: str = ","
@@ -224,6 +229,7 @@ _TOP_LEVEL = {
     "description",
     "purpose",
     "kept_for",
+    "keep_after_end",
     "asset_owner",
     "proves",
     "period_is_residence",
@@ -259,6 +265,7 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         got(lambda key=key, most=most: _optional_text(data, key, where, most), "")
         for key, most in RESIDENT_TEXTS.items()
     )
+    keep_after_end = got(lambda: _keep_after_end(data, where), "")
     proves = got(lambda: _proves(data, where), ())
     period_is_residence = got(lambda: _flag(data, "period_is_residence", where), False)
     link_only = got(lambda: _flag(data, "link_only", where), False)
@@ -291,6 +298,7 @@ def parse_config(data: dict, *, path: Path, sha256: str = "") -> DatasetConfig:
         description=description,
         purpose=purpose,
         kept_for=kept_for,
+        keep_after_end=keep_after_end,
         asset_owner=asset_owner,
         lawful_basis=basis[0],
         lawful_basis_reference=basis[1],
@@ -329,6 +337,16 @@ def _proves(data: dict, where: str) -> tuple[str, ...]:
                 f"{where}: proves lists {word!r}; use any of {', '.join(PROVES)}."
             )
     return proves
+
+
+def _keep_after_end(data: dict, where: str) -> str:
+    value = data.get("keep_after_end", "")
+    if not isinstance(value, str) or (value and not RETENTION_PERIOD.fullmatch(value)):
+        raise DatasetConfigError(
+            f"{where}: keep_after_end must be a retention period: a whole number of days, "
+            'months or years, such as "6 years" or "18 months".'
+        )
+    return value
 
 
 def _flag(data: dict, key: str, where: str, *, default: bool = False) -> bool:

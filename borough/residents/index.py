@@ -177,3 +177,40 @@ def unique_ids_of_resident(resident_id: str, *, folder: Path | None = None) -> l
     finally:
         con.close()
     return [row[0] for row in rows]
+
+
+def drop_records(unique_ids: list[str], *, folder: Path | None = None) -> int:
+    """Take records out of the last link's index files (``residents.parquet`` and
+    ``verification.parquet``), each replaced atomically: retention's purge calls it before it
+    anonymises them, so that no verification answers from their values again, even before the
+    next link. The number of rows dropped from the verification records; 0 with no index."""
+    if not unique_ids:
+        return 0
+    import duckdb
+
+    folder = folder or index_dir()
+    dropped = 0
+    for name in ("residents.parquet", "verification.parquet"):
+        path = folder / name
+        if not path.exists():
+            continue
+        con = duckdb.connect(":memory:")
+        try:
+            con.register("gone", pd.DataFrame({"unique_id": list(dict.fromkeys(unique_ids))}))
+            source = "'" + str(path).replace("'", "''") + "'"
+            con.execute(f"CREATE TABLE kept AS SELECT * FROM read_parquet({source})")  # noqa: S608
+            before = con.execute("SELECT count(*) FROM kept").fetchone()[0]
+            con.execute("DELETE FROM kept WHERE unique_id IN (SELECT unique_id FROM gone)")
+            after = con.execute("SELECT count(*) FROM kept").fetchone()[0]
+            if after != before:
+
+                def write(tmp: Path, con=con) -> None:
+                    target = "'" + str(tmp).replace("'", "''") + "'"
+                    con.execute(f"COPY kept TO {target} (FORMAT parquet)")
+
+                _replace(path, write)
+            if name == "verification.parquet":
+                dropped = before - after
+        finally:
+            con.close()
+    return dropped

@@ -22,6 +22,11 @@ class SourceDataset(models.Model):
     description = models.TextField(blank=True, help_text="What it holds, for residents")
     purpose = models.TextField(blank=True, help_text="What the council uses it for, for residents")
     kept_for = models.TextField(blank=True, help_text="How long its records are kept")
+    keep_after_end = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text='How long a record is kept after it ended, e.g. "6 years"; blank: never purged',
+    )
     asset_owner = models.CharField(
         max_length=200, blank=True, help_text="The information asset owner: a role, not a name"
     )
@@ -128,7 +133,8 @@ class SourceRecord(models.Model):
     Identified by ``(dataset, record_ref)``; a row naming two people (a joint council tax
     account) gives two records, ``ACCOUNT_REF#1`` and ``ACCOUNT_REF#2``. Records are never
     deleted: one that a later export no longer holds gets ``ended_at`` (``None`` means current,
-    in the latest snapshot). ``content_hash`` covers every stored value; ``changed_at`` moves
+    in the latest snapshot), and once it has been ended for its dataset's ``keep_after_end``
+    the retention purge anonymises it (``anonymised_at``; ``transparency.record_retention``). ``content_hash`` covers every stored value; ``changed_at`` moves
     whenever a load creates, changes, ends or reopens the record, so record linkage can take
     only what changed since it last ran.
     """
@@ -211,6 +217,11 @@ class SourceRecord(models.Model):
         null=True,
         blank=True,
         help_text="When a load found it gone from the export; blank = current",
+    )
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked its personal fields and replaced its reference",
     )
 
     class Meta:

@@ -49,6 +49,7 @@ def sync_dataset(config: DatasetConfig) -> SourceDataset:
             "description": config.description,
             "purpose": config.purpose,
             "kept_for": config.kept_for,
+            "keep_after_end": config.keep_after_end,
             "asset_owner": config.asset_owner,
             "lawful_basis": config.lawful_basis,
             "lawful_basis_reference": config.lawful_basis_reference,

@@ -251,7 +251,8 @@ class EventDisclosure(models.Model):
 
 
 class PurgeRun(models.Model):
-    """One run of ``borough transparency purge``: when, and how many events of each kind went."""
+    """One run of ``borough transparency purge``: when, how many events of each kind went, and
+    how many records of each dataset and kind of service record were anonymised."""
 
     ran_at = models.DateTimeField()
     schedule = models.JSONField(help_text="The retention schedule the run applied")
@@ -259,6 +260,12 @@ class PurgeRun(models.Model):
         default=list, help_text="[purpose, action, count, oldest, newest] per kind of event purged"
     )
     total = models.BigIntegerField(default=0)
+    records = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[kind, code, count, oldest end, newest end] per dataset or kind of service "
+        "record anonymised (transparency.record_retention)",
+    )
 
     class Meta:
         ordering = ["-ran_at"]

@@ -127,6 +127,12 @@ LAWFUL_BASES = {
             "The law says the council must be able to show that it uses personal data lawfully",
             "UK GDPR Articles 5(2) and 24",
         ),
+        LawfulBasis(
+            "legal_obligation_storage_limitation",
+            LEGAL_OBLIGATION,
+            "The law says the council must not keep personal data for longer than it needs it",
+            "UK GDPR Article 5(1)(e)",
+        ),
     ]
 }
 
@@ -288,6 +294,15 @@ PURPOSES = {
             "To delete records of how your data was used once the council no longer needs to "
             "keep them",
             "legal_obligation_accountability",
+            "transparency",
+            needs_subject=False,
+        ),
+        Purpose(
+            "records_retention_purge",
+            "Council records: personal details removed at the end of their retention period",
+            "To remove your personal details from council records (a dataset's records, a "
+            "parking application) once the council no longer needs to keep them",
+            "legal_obligation_storage_limitation",
             "transparency",
             needs_subject=False,
         ),

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
@@ -97,6 +98,9 @@ class AboutDataset:
     kept_for: str
     owner: str
     asset_owner: str
+    #: When personal details go, from the retention configuration ("6 years after a record
+    #: ends"); blank: no period is configured.
+    removed_after: str = ""
 
 
 #: The services' own datasets (``purposes.SERVICE_DATASETS``): what residents read about them.
@@ -142,7 +146,7 @@ def about_dataset(code: str) -> AboutDataset | None:
     dataset."""
     if code in SERVICE_DATASET_TEXTS:
         texts = SERVICE_DATASET_TEXTS[code]
-        return AboutDataset(code, SERVICE_DATASETS[code], *texts)
+        return AboutDataset(code, SERVICE_DATASETS[code], *texts, _service_period(code))
     source_dataset = apps.get_model("residents", "SourceDataset")
     row = source_dataset.objects.filter(code=code).first()
     if row is None:
@@ -157,7 +161,19 @@ def about_dataset(code: str) -> AboutDataset | None:
         kept_for=row.kept_for or NOT_GIVEN,
         owner=row.owner or NOT_GIVEN,
         asset_owner=row.asset_owner or NOT_GIVEN,
+        removed_after=f"{row.keep_after_end} after a record ends" if row.keep_after_end else "",
     )
+
+
+def _service_period(code: str) -> str:
+    """When the retention purge removes a service dataset's personal details, from the council
+    profile's ``[retention]``; blank where it sets no period."""
+    retention = settings.COUNCIL.retention
+    if code == "data_use_log":
+        sooner = " (some kinds of entry sooner)" if retention.purposes or retention.actions else ""
+        return f"{retention.data_use_events} after each entry is made{sooner}"
+    period = retention.records.get("parking_applications") if code == "parking_permits" else ""
+    return f"{period} after an application is decided or its permit ends" if period else ""
 
 
 def datasets_described() -> list[tuple[str, str]]:

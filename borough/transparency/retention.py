@@ -10,7 +10,9 @@ still verifies and ``verify`` still checks the whole tree. Each purged event fir
 tombstone (``PurgedEvent``: its ID, time, purpose and action, and the run), which is what lets the
 database delete it (the append-only trigger allows a DELETE only of a tombstoned event, and only
 inside ``db_guard.allow_purge``; migration 0008). Each run is a ``PurgeRun`` with its counts and is
-recorded as a ``data_use_retention_purge`` event.
+recorded as a ``data_use_retention_purge`` event. The same run then anonymises the records of
+source datasets and services past their own periods (``record_retention``), and its
+``PurgeRun.records`` counts them.
 
 Never purged: events not sealed yet (their leaf hash does not exist yet) and events still held
 back from their resident (they go on the first run after their hold ends).
@@ -38,6 +40,12 @@ from borough.transparency.models import (
     SealedLeaf,
 )
 from borough.transparency.purposes import PURPOSES
+from borough.transparency.record_retention import (
+    RecordRule,
+    anonymise,
+    record_schedule,
+    record_summary,
+)
 from borough.transparency.services import record_data_use
 from borough.transparency.visibility import visible_to_resident
 
@@ -159,21 +167,58 @@ def _schedule_json(rules: list[Rule]) -> list[dict]:
     ]
 
 
-def purge(
-    now: dt.datetime | None = None, *, dry_run: bool = False
-) -> tuple[list[Rule], list, PurgeRun | None]:
-    """Purge what is past retention at ``now`` (or only count it, with ``dry_run``): the rules
-    applied, the summary of what went (or would go), and the run recorded (None if dry)."""
+def _record_schedule_json(rules: list[RecordRule]) -> list[dict]:
+    return [
+        {
+            "kind": r.kind,
+            "code": r.code,
+            "period": r.period,
+            "before": r.cutoff.isoformat() if r.cutoff else None,
+        }
+        for r in rules
+    ]
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge applied and did (or, dry, would do)."""
+
+    rules: list[Rule]
+    counts: list  # [purpose, action, count, oldest, newest] per kind of event
+    record_rules: list[RecordRule]
+    records: list  # [kind, code, count, oldest end, newest end] per dataset or kind of record
+    run: PurgeRun | None  # None for a dry run
+
+    @property
+    def events_total(self) -> int:
+        return sum(row[2] for row in self.counts)
+
+    @property
+    def records_total(self) -> int:
+        return sum(row[2] for row in self.records)
+
+
+def purge(now: dt.datetime | None = None, *, dry_run: bool = False) -> Purged:
+    """Purge what is past retention at ``now`` (or only count it, with ``dry_run``): the
+    data-use events past their period, then the records of source datasets and services past
+    theirs (``record_retention``: anonymised in place)."""
     now = now or timezone.now()
-    rules = schedule(timezone.localdate(now))
+    today = timezone.localdate(now)
+    rules = schedule(today)
+    record_rules = record_schedule(today)
     events = due(rules, now)
     counts = summary(events)
+    records = record_summary(record_rules)
     if dry_run:
-        return rules, counts, None
+        return Purged(rules, counts, record_rules, records, None)
     total = sum(row[2] for row in counts)
     with transaction.atomic():
         run = PurgeRun.objects.create(
-            ran_at=now, schedule=_schedule_json(rules), counts=counts, total=total
+            ran_at=now,
+            schedule=_schedule_json(rules) + _record_schedule_json(record_rules),
+            counts=counts,
+            total=total,
+            records=records,
         )
         record_data_use(
             subject_resident_ids=[],
@@ -192,4 +237,5 @@ def purge(
     ):
         _purge_batch(ids, run)
         after = ids[-1]
-    return rules, counts, run
+    anonymise(record_rules, run, now)
+    return Purged(rules, counts, record_rules, records, run)

@@ -3,7 +3,8 @@ IDs and dates, never objects.
 
 ``borough transparency purge --queue`` enqueues ``daily_retention_purge`` (run it from cron or a
 systemd timer once a day); with ``BOROUGH_TASKS=database`` a ``borough db_worker`` runs it. The
-same daily job deletes the subject access exports past their expiry."""
+same daily job anonymises the records of source datasets and services past their periods
+(``record_retention``) and deletes the subject access exports past their expiry."""
 
 from __future__ import annotations
 
@@ -36,14 +37,21 @@ def delete_expired_data_exports() -> int:
 
 
 @task()
-@data_use(touches=RESIDENT_DATA, purposes=["data_use_retention_purge"])
+@data_use(touches=RESIDENT_DATA, purposes=["data_use_retention_purge", "records_retention_purge"])
 def daily_retention_purge() -> dict:
-    """Purge the data-use events past the council's retention periods; the run's counts."""
+    """Purge the data-use events past the council's retention periods and anonymise the records
+    past theirs; the run's counts."""
     from django.utils import timezone
 
     from borough.transparency.export_services import delete_expired_exports
     from borough.transparency.retention import purge
 
-    _rules, counts, run = purge(timezone.now())
+    done = purge(timezone.now())
     expired = delete_expired_exports()
-    return {"run": run.pk, "purged": run.total, "kinds": len(counts), "exports_deleted": expired}
+    return {
+        "run": done.run.pk,
+        "purged": done.run.total,
+        "kinds": len(done.counts),
+        "anonymised": done.records_total,
+        "exports_deleted": expired,
+    }

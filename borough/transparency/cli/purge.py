@@ -1,15 +1,21 @@
-"""``borough transparency purge``: delete data-use events past the council's retention periods."""
+"""``borough transparency purge``: delete data-use events past the council's retention periods
+and anonymise the records of source datasets and services past theirs."""
 
 from django.core.management.base import CommandError
 
 from borough.transparency.coverage import RESIDENT_DATA, data_use
+from borough.transparency.record_retention import RecordScheduleError
 from borough.transparency.retention import ScheduleError, purge
 
 NAME = "purge"
-DATA_USE = data_use(touches=RESIDENT_DATA, purpose="data_use_retention_purge")
+DATA_USE = data_use(
+    touches=RESIDENT_DATA, purposes=["data_use_retention_purge", "records_retention_purge"]
+)
 HELP = (
     "Delete the bodies of data-use events past the retention periods in the council profile's "
-    "[retention], keeping their sealed hashes so old proofs still verify; record the run. "
+    "[retention], keeping their sealed hashes so old proofs still verify; anonymise the records "
+    "of source datasets (keep_after_end) and services ([retention.records]) past theirs; "
+    "record the run. "
     "--dry-run lists what would go; --queue runs it as a background job (daily, from cron)."
 )
 
@@ -31,26 +37,42 @@ def run(command, options) -> None:
 
         result = daily_retention_purge.enqueue()
         if result.is_finished:
-            command.stdout.write(f"Purged {result.return_value['purged']} event(s).")
+            value = result.return_value
+            command.stdout.write(
+                f"Purged {value['purged']} event(s). Anonymised {value['anonymised']} record(s)."
+            )
         else:
             command.stdout.write(f"Queued the retention purge (job {result.id}).")
         return
     dry = bool(options.get("dry_run"))
     try:
-        rules, counts, done = purge(dry_run=dry)
-    except ScheduleError as e:
+        done = purge(dry_run=dry)
+    except (ScheduleError, RecordScheduleError) as e:
         raise CommandError(str(e)) from None
     command.stdout.write("Retention schedule (council profile [retention]):")
-    for rule in rules:
+    for rule in done.rules:
         command.stdout.write(f"  {rule.describe()}")
-    total = sum(row[2] for row in counts)
-    if counts:
+    if done.counts:
         command.stdout.write("Purpose, action: events (oldest to newest)")
-        for purpose, action, n, oldest, newest in counts:
+        for purpose, action, n, oldest, newest in done.counts:
             command.stdout.write(f"  {purpose}, {action}: {n} ({oldest} to {newest})")
+    command.stdout.write(
+        "Records (datasets: keep_after_end in their declarations; services: [retention.records]):"
+    )
+    for rule in done.record_rules:
+        command.stdout.write(f"  {rule.describe()}")
+    if done.records:
+        command.stdout.write("Records past their period: count (ended, oldest to newest)")
+        for kind, code, n, oldest, newest in done.records:
+            command.stdout.write(f"  {kind} {code}: {n} ({oldest} to {newest})")
+    events, records = done.events_total, done.records_total
     if dry:
-        command.stdout.write(f"Dry run: {total} event(s) would be purged. Nothing was deleted.")
+        command.stdout.write(
+            f"Dry run: {events} event(s) would be purged and {records} record(s) anonymised. "
+            "Nothing was changed."
+        )
     else:
         command.stdout.write(
-            f"Purged {total} event(s) (purge run {done.pk}); their sealed hashes stay."
+            f"Purged {events} event(s) (purge run {done.run.pk}); their sealed hashes stay. "
+            f"Anonymised {records} record(s)."
         )

@@ -133,8 +133,8 @@ def test_the_purge_deletes_bodies_keeps_hashes_and_records_itself(old_log, capsy
     proof = inclusion_proof_for_event(old_log["kept"][0].pk)
     assert proof is not None and proof["tree_size"] == SealedLeaf.objects.count()
     # The next run purges the late event, now sealed, and then nothing is left due.
-    assert purge()[2].total == 1
-    assert purge()[2].total == 0
+    assert purge().run.total == 1
+    assert purge().run.total == 0
     assert verify_log().purged == 5
 
 
@@ -151,12 +151,13 @@ def test_a_held_back_event_past_retention_is_kept_until_its_hold_ends(
     seal_all()
     at(2026, 12, 7, 9, 0)
     # Both the event and the record of its hold are past retention, and both are held back.
-    _rules, counts, run = purge(TODAY)
+    done = purge(TODAY)
+    counts, run = done.counts, done.run
     assert counts == [] and run.total == 0
     (held,) = DataUseEvent.objects.filter(purpose="parking_enforcement_check")
     release_event(held.pk, officer=dpo, reason="Closed.")
     seal_all()
-    assert purge(TODAY)[2].total == 2  # the event and the record of its hold
+    assert purge(TODAY).run.total == 2  # the event and the record of its hold
 
 
 def _raw(sql, params=()):
