@@ -113,7 +113,8 @@ SERVICE_DATASET_TEXTS = {
         "The council needs this to run residents' parking permits, a task the law gives it",
         "UK GDPR Article 6(1)(e), public task; Road Traffic Regulation Act 1984, "
         "sections 45 and 46",
-        "6 years after a permit ends, then deleted.",
+        "6 years after the application is decided or its permit ends, whichever is later; "
+        "then your details are removed from it.",
         "Parking Services",
         "Head of Parking Services",
     ),
