@@ -449,7 +449,7 @@ def fingerprint(con) -> str:
     methods = con.execute(
         "SELECT payment_method, is_payment, method_group FROM dim_payment_method ORDER BY ALL"
     ).fetchall()
-    text = "\n".join(a.select for a in AGGREGATES) + repr(methods)
+    text = "\n".join(a.select + a.since for a in AGGREGATES) + repr(methods)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -195,6 +195,8 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
             ).fetchall():
                 if name not in kept:  # a source that is no longer read whole
                     con.execute(f'DROP TABLE snap."{name}"')
+            if incremental:
+                checks.keep_dimension_keys(con)
             transform.build_dimensions(con, _bands())
             stage("transform")
             progress("summing up for the dashboards")
@@ -226,7 +228,9 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
             )
             totals: dict = {}
             prior_totals = state.get("checks") if incremental else None
-            results = checks.run_checks(con, accounts, prior_totals, totals)
+            results = checks.run_checks(
+                con, accounts, prior_totals, totals, changed if incremental else None
+            )
             results += aggregates.check(con, summed_months)
             new_state["checks"] = totals
             stage("check")

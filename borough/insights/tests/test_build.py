@@ -354,3 +354,26 @@ def test_an_incremental_build_with_a_wrong_total_in_an_unchanged_month_fails(
         build()
     failures = [r.name for r in failed.value.results if not r.passed]
     assert failures == ["summary agg_rent_collected: money collected (pence)"]
+
+
+def test_an_incremental_build_looks_up_every_row_again_when_a_dimension_lost_a_key(
+    small, warehouse_dir, monkeypatch
+):
+    from borough.insights import transform
+
+    build(full=True)
+    add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    (ward,) = _one("SELECT ward_code FROM fact_rent_ledger WHERE month = 10 LIMIT 1")
+    made = transform.build_dimensions
+
+    def without_the_ward(con, bands):
+        made(con, bands)
+        con.execute("DELETE FROM dim_ward WHERE ward_code = ?", [ward])
+
+    monkeypatch.setattr(transform, "build_dimensions", without_the_ward)
+    # October's entries are not rewritten by this build, yet their ward is missing now.
+    with pytest.raises(BuildFailed) as failed:
+        build()
+    assert "FAILED  every fact_rent_ledger.ward_code is in dim_ward.ward_code" in (
+        failed.value.report
+    )
