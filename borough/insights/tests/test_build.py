@@ -363,17 +363,18 @@ def test_an_incremental_build_looks_up_every_row_again_when_a_dimension_lost_a_k
 
     build(full=True)
     add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
-    (ward,) = _one("SELECT ward_code FROM fact_rent_ledger WHERE month = 10 LIMIT 1")
+    (first,) = _one("SELECT min(posted_on) FROM fact_rent_ledger")
     made = transform.build_dimensions
 
-    def without_the_ward(con, bands):
+    def without_the_day(con, bands):
         made(con, bands)
-        con.execute("DELETE FROM dim_ward WHERE ward_code = ?", [ward])
+        con.execute("DELETE FROM dim_date WHERE date = ?", [first])
 
-    monkeypatch.setattr(transform, "build_dimensions", without_the_ward)
-    # October's entries are not rewritten by this build, yet their ward is missing now.
+    monkeypatch.setattr(transform, "build_dimensions", without_the_day)
+    # The first day's entries (October) are not rewritten by this build (it changes December),
+    # yet their day is missing now.
     with pytest.raises(BuildFailed) as failed:
         build()
-    assert "FAILED  every fact_rent_ledger.ward_code is in dim_ward.ward_code" in (
+    assert "FAILED  every fact_rent_ledger.partition_date is in dim_date.date" in (
         failed.value.report
     )
