@@ -14,10 +14,16 @@ rows are kept at the grain the dashboards show them:
 - arrears carry each account's balance forward month to month (``agg_arrears``: a ward's
   arrears and accounts in arrears from each month it changed in).
 
-The tables are rebuilt whole on every build (full or incremental) from the facts in the
-warehouse, and ``check`` proves on every build, before publishing, that each one's totals
-equal the facts'. They are not part of the published schema (``schema.py``) nor of the Parquet
-files: they are the dashboards' own, and may change with them.
+A full build makes the tables whole from the facts in the warehouse. An incremental build
+(``build`` with the partitions it changed) remakes only the months it changed of each table
+whose months are made from that month's facts alone (``Aggregate.month_local``); remakes
+``agg_arrears`` from the first month it changed on, from ``agg_rent_account_month`` (each
+account's entries summed by month: a twelfth of the ledger's rows); and remakes whole the one
+that reads a dimension a build may change (``agg_dd_month``: the account's ward). ``check``
+proves on every build, before publishing, that the tables equal the facts: what an incremental
+build proves, and what only a full build does, is in its docstring. They are not part of the
+published schema (``schema.py``) nor of the Parquet files: they are the dashboards' own, and
+may change with them.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ class Total(NamedTuple):
     #: The figure from the summary table, and the same figure from the facts.
     summed: str
     from_facts: str
-    #: A plain count or sum over the fact (tens of milliseconds in DuckDB at 12M rows), so an
+    #: A plain count or sum over the fact (a fraction of a second in DuckDB at 12M rows), so an
     #: incremental build checks it over the whole table; False: a count of distinct keys or a
     #: balance per account, which only a full build works out again.
     cheap: bool = True
@@ -508,17 +514,19 @@ def check(con, changed: Changed | None = None) -> list[CheckResult]:
 
     An incremental build (``changed`` as given to ``build``) proves less, in less time:
 
-    - the rows this build recomputed (the changed months of a month-local summary; the whole
-      of a summary made whole) equal, row for row, the same SELECT run again over the facts;
-    - every cheap total (``Total.cheap``: a plain count or sum) over the whole table equals
-      the whole facts' (any row of an unchanged month that is wrong in a count or a sum shows
-      there).
+    - the rows of the months it changed in each month-local summary equal, row for row, the
+      same SELECT run again over those months' facts;
+    - every cheap total (``Total.cheap``: a plain count or sum) of a month-local summary, over
+      the whole table, equals the whole facts' (a row of an unchanged month that is wrong in a
+      count or a sum shows there);
+    - a summary made whole or from a month on (``agg_dd_month``, ``agg_arrears``) passes every
+      one of its totals, as on a full build.
 
-    What only a full build proves: the totals that are not cheap over the months this build did
-    not change (accounts counted once in a month, ``agg_rent_account_month``'s count of rows),
-    and any error in an unchanged month that leaves every count and sum right (two wards' rows
-    swapped, say). Those rows were proved by the build that made them, and nothing but the
-    warehouse's own file (copied from the published build) can have changed them since."""
+    What only a full build proves: the totals that are not cheap over the months the build did
+    not change (accounts counted once a month in ``agg_rent_collected``,
+    ``agg_rent_account_month``'s count of rows), and any error in an unchanged month that
+    leaves every count and sum right (two wards' figures swapped, say). Those rows were proved
+    by the build that made them, and are copied with the published warehouse's file."""
     results = []
     for a in AGGREGATES:
         months = _months(a, changed)
