@@ -22,6 +22,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,7 +173,9 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
         new_state = {"schema": schema_fingerprint(), "sources": {}}
         rows_read: dict[str, int] = {}
         changed: dict[str, set[tuple[int, int]]] = {}
-        with _source_snapshot():
+        # The pool's thread sums the source (PostgreSQL) while DuckDB makes the summaries;
+        # it ends before the snapshot's transaction does.
+        with _source_snapshot(), ThreadPoolExecutor(max_workers=1) as pool:
             for src in extract.sources():
                 src_state = state["sources"].get(src.name) if incremental else None
                 spool = work / STATE_DIR / "extract"
@@ -199,6 +202,8 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 checks.keep_dimension_keys(con)
             transform.build_dimensions(con, _bands())
             stage("transform")
+            prior_totals = state.get("checks") if incremental else None
+            sums = checks.start_source_totals(pool, prior_totals)
             progress("summing up for the dashboards")
             # An incremental build recomputes only the changed months of the summaries that
             # allow it, if the last build made them with the same SQL and payment methods.
@@ -227,11 +232,11 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 else None
             )
             totals: dict = {}
-            prior_totals = state.get("checks") if incremental else None
+            summaries = aggregates.check(con, summed_months)
             results = checks.run_checks(
-                con, accounts, prior_totals, totals, changed if incremental else None
+                con, accounts, prior_totals, totals, changed if incremental else None, sums
             )
-            results += aggregates.check(con, summed_months)
+            results += summaries
             new_state["checks"] = totals
             stage("check")
         failed = [r for r in results if not r.passed]
