@@ -22,7 +22,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,9 +172,7 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
         new_state = {"schema": schema_fingerprint(), "sources": {}}
         rows_read: dict[str, int] = {}
         changed: dict[str, set[tuple[int, int]]] = {}
-        # The pool's thread sums the source (PostgreSQL) while DuckDB makes the summaries;
-        # it ends before the snapshot's transaction does.
-        with _source_snapshot(), ThreadPoolExecutor(max_workers=1) as pool:
+        with _source_snapshot():
             for src in extract.sources():
                 src_state = state["sources"].get(src.name) if incremental else None
                 spool = work / STATE_DIR / "extract"
@@ -202,8 +199,6 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 checks.keep_dimension_keys(con)
             transform.build_dimensions(con, _bands())
             stage("transform")
-            prior_totals = state.get("checks") if incremental else None
-            sums = checks.start_source_totals(pool, prior_totals)
             progress("summing up for the dashboards")
             # An incremental build recomputes only the changed months of the summaries that
             # allow it, if the last build made them with the same SQL and payment methods.
@@ -232,11 +227,11 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
                 else None
             )
             totals: dict = {}
-            summaries = aggregates.check(con, summed_months)
+            prior_totals = state.get("checks") if incremental else None
             results = checks.run_checks(
-                con, accounts, prior_totals, totals, changed if incremental else None, sums
+                con, accounts, prior_totals, totals, changed if incremental else None
             )
-            results += summaries
+            results += aggregates.check(con, summed_months)
             new_state["checks"] = totals
             stage("check")
         failed = [r for r in results if not r.passed]

@@ -13,15 +13,12 @@
   every account).
 
 The source side is read in the same database transaction as the extraction, so a service
-writing during the build cannot make a check fail (on PostgreSQL the source's totals are summed
-in a thread of the build, through the same connection, while DuckDB makes the summaries:
-``start_source_totals``). A failure names the check, what was expected
+writing during the build cannot make a check fail. A failure names the check, what was expected
 and what was found, and up to five sample keys, which are pseudonymised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -50,14 +47,10 @@ class CheckResult:
         return text
 
 
-def _source_row(sql: str, params=(), cursor=None) -> tuple:
-    """``cursor``: the PostgreSQL driver's own, for a thread (``start_source_totals``)."""
-    if cursor is not None:
+def _source_row(sql: str, params=()) -> tuple:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return tuple(int(v or 0) for v in cursor.fetchone())
-    with connection.cursor() as django_cursor:
-        django_cursor.execute(sql, params)
-        return tuple(int(v or 0) for v in django_cursor.fetchone())
 
 
 def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
@@ -106,9 +99,7 @@ def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
 RUNNING = ("fact_rent_ledger", "fact_permit_event", "fact_dd_mandate_event", "fact_data_use")
 
 
-def _source_totals(
-    fact: str, from_clause: str, money: dict, prior: dict | None, cursor=None
-) -> tuple:
+def _source_totals(fact: str, from_clause: str, money: dict, prior: dict | None) -> tuple:
     """(row count, money sums…) of the source, and what to keep for the next build's check.
 
     With ``prior`` (the last build's totals of an append-only source, which that build checked),
@@ -118,65 +109,31 @@ def _source_totals(
     sums = ", ".join(f"sum({expr})" for expr in money.values())
     select = f"SELECT count(*){', ' + sums if sums else ''}"
     if fact not in RUNNING:
-        return _source_row(f"{select} {from_clause}", (), cursor), None
-    high = _source_row(f"SELECT max(id) {from_clause}", (), cursor)[0]
+        return _source_row(f"{select} {from_clause}"), None
+    high = _source_row(f"SELECT max(id) {from_clause}")[0]
     if prior and prior.get("max_id") is not None:
-        below = _source_row(
-            f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]], cursor
-        )
+        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
         if below[0] == prior["totals"][0]:
-            above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]], cursor)
+            above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
             totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
             return totals, {"max_id": high or prior["max_id"], "totals": list(totals)}
-    totals = _source_row(f"{select} {from_clause} WHERE id <= %s", [high or 0], cursor)
+    totals = _source_row(f"{select} {from_clause} WHERE id <= %s", [high or 0])
     return totals, {"max_id": high, "totals": list(totals)}
 
 
-def source_totals(prior: dict | None = None, cursor=None) -> dict[str, tuple]:
-    """Each fact's source totals and what to keep of them (``_source_totals``)."""
-    return {
-        fact: _source_totals(fact, from_clause, money, (prior or {}).get(fact), cursor)
-        for fact, (from_clause, money) in _source_queries().items()
-    }
-
-
-def start_source_totals(pool, prior: dict | None) -> Callable[[], dict[str, tuple]]:
-    """On PostgreSQL, sum the source in ``pool``'s thread while the build works in DuckDB;
-    return what waits for the sums. The thread reads through the build's own connection,
-    so in its transaction and snapshot (the driver serialises the connection's use); the
-    caller must not leave that transaction before the thread ends (``pool`` shut down)."""
-    if connection.vendor != "postgresql":
-        return lambda: source_totals(prior)
-    connection.ensure_connection()
-    # Taken here: Django's connections are each thread's own; the thread would open another.
-    driver = connection.connection
-    queries = _source_queries()  # the models' tables, read here, not in the thread
-
-    def sums() -> dict[str, tuple]:
-        with driver.cursor() as cursor:
-            return {
-                fact: _source_totals(fact, clause, money, (prior or {}).get(fact), cursor)
-                for fact, (clause, money) in queries.items()
-            }
-
-    return pool.submit(sums).result
-
-
 def check_counts_and_money(
-    con, prior: dict | None = None, kept: dict | None = None, sums: dict | None = None
+    con, prior: dict | None = None, kept: dict | None = None
 ) -> list[CheckResult]:
     """``prior``: the last build's running totals (an incremental build); ``kept``: filled with
-    this build's, for the next; ``sums``: the source's totals already worked out
-    (``start_source_totals``)."""
+    this build's, for the next."""
     results = []
-    sums = sums if sums is not None else source_totals(prior)
-    for fact, (_from_clause, money) in _source_queries().items():
-        expected, keep = sums[fact]
+    for fact, (from_clause, money) in _source_queries().items():
+        expected, keep = _source_totals(fact, from_clause, money, (prior or {}).get(fact))
         if keep is not None and kept is not None:
             kept[fact] = keep
-        summed = "".join(f', sum("{column}")' for column in money)
+        sums = "".join(f', sum("{column}")' for column in money)
         found = tuple(
-            int(v or 0) for v in con.execute(f'SELECT count(*){summed} FROM "{fact}"').fetchone()
+            int(v or 0) for v in con.execute(f'SELECT count(*){sums} FROM "{fact}"').fetchone()
         )
         results.append(
             CheckResult(f"row count of {fact}", expected[0] == found[0], expected[0], found[0])
@@ -317,14 +274,11 @@ def run_checks(
     prior: dict | None = None,
     kept: dict | None = None,
     changed: dict[str, set | None] | None = None,
-    sums: Callable[[], dict[str, tuple]] | None = None,
 ) -> list[CheckResult]:
     """``prior``/``kept``: running totals (``check_counts_and_money``); ``changed``: the
-    partitions an incremental build changed (``check_references``); ``sums``: waits for the
-    source's totals (``start_source_totals``), looked up after the references."""
-    references = check_references(con, changed)
+    partitions an incremental build changed (``check_references``)."""
     return [
-        *check_counts_and_money(con, prior, kept, sums() if sums else None),
-        *references,
+        *check_counts_and_money(con, prior, kept),
+        *check_references(con, changed),
         check_balances(con, account_ids),
     ]
