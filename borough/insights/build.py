@@ -195,10 +195,22 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
             ).fetchall():
                 if name not in kept:  # a source that is no longer read whole
                     con.execute(f'DROP TABLE snap."{name}"')
+            if incremental:
+                checks.keep_dimension_keys(con)
             transform.build_dimensions(con, _bands())
             stage("transform")
             progress("summing up for the dashboards")
-            aggregates.build(con)
+            # An incremental build recomputes only the changed months of the summaries that
+            # allow it, if the last build made them with the same SQL and payment methods.
+            new_state["aggregates"] = aggregates.fingerprint(con)
+            summed_months = (
+                changed
+                if incremental
+                and state.get("aggregates") == new_state["aggregates"]
+                and aggregates.present(con)
+                else None
+            )
+            aggregates.build(con, summed_months)
             stage("aggregate")
             progress("checking")
             # An incremental build reconciles the accounts with new entries, up to a bounded
@@ -216,8 +228,10 @@ def _build_into(work: Path, previous: Path | None, state: dict | None, progress)
             )
             totals: dict = {}
             prior_totals = state.get("checks") if incremental else None
-            results = checks.run_checks(con, accounts, prior_totals, totals)
-            results += aggregates.check(con)
+            results = checks.run_checks(
+                con, accounts, prior_totals, totals, changed if incremental else None
+            )
+            results += aggregates.check(con, summed_months)
             new_state["checks"] = totals
             stage("check")
         failed = [r for r in results if not r.passed]

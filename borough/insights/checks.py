@@ -5,7 +5,9 @@
   sources (``RUNNING``) an incremental build takes the source's totals from the last build's
   (which it checked) plus the rows added since, after checking by the primary key's index that
   the rows it summed are all still there and no others have appeared among them.
-- Referential integrity: every key a fact holds is found in the table it refers to.
+- Referential integrity: every key a fact holds is found in the table it refers to (on an
+  incremental build, the rows of the partitions it changed, if no key the facts refer to left
+  its dimension since the last build: ``check_references``).
 - Rent balances: each rent account's balance in the warehouse equals the sum of its ledger
   entries in the source (on an incremental build, the accounts with new entries; a full build,
   every account).
@@ -148,12 +150,48 @@ def check_counts_and_money(
     return results
 
 
-def check_references(con) -> list[CheckResult]:
+def _targets() -> set[tuple[str, str]]:
+    return {tuple(target.split(".")) for t in schema.FACTS for target in t.references.values()}
+
+
+def keep_dimension_keys(con) -> None:
+    """Before an incremental build remakes the dimensions: the keys the facts refer to, as the
+    last build's dimensions had them (``check_references``)."""
+    for dim, column in _targets():
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "kept_{dim}_{column}" AS '
+            f'SELECT DISTINCT "{column}" AS k FROM "{dim}"'
+        )
+
+
+def _all_kept(con, dim: str, column: str) -> bool:
+    """Whether every key of the last build's ``dim`` is in this build's."""
+    gone = con.execute(
+        f'SELECT count(*) FROM "kept_{dim}_{column}" k '
+        f'WHERE NOT EXISTS (SELECT 1 FROM "{dim}" d WHERE d."{column}" = k.k)'
+    ).fetchone()[0]
+    return gone == 0
+
+
+def check_references(con, changed: dict[str, set | None] | None = None) -> list[CheckResult]:
+    """Every key a fact or dimension holds is in the table it refers to.
+
+    ``changed`` (an incremental build that ran ``keep_dimension_keys`` before remaking the
+    dimensions): each fact's (year, month) partitions this build changed. A fact's rows in
+    the other partitions are the last build's, whose keys that build proved were in its
+    dimensions; if every key of the last build's dimension is still in this build's, they
+    still are, and only the changed partitions' rows are looked up. If a key is gone, every
+    row is. Dimensions, remade every build, are looked up whole."""
     results = []
     for t in (*schema.FACTS, *schema.DIMENSIONS):
         for column, target in t.references.items():
             dim, dim_column = target.split(".")
-            missing = f"""FROM "{t.name}" f WHERE f."{column}" IS NULL OR NOT EXISTS
+            rows = f'"{t.name}"'
+            parts = (changed or {}).get(t.name)
+            if parts is not None and _all_kept(con, dim, dim_column):
+                where = " OR ".join(f"(year = {y} AND month = {m})" for y, m in sorted(parts))
+                rows = f'(SELECT * FROM "{t.name}" WHERE {where or "false"})'
+            missing = f"""FROM {rows} f WHERE f."{column}" IS NULL OR NOT EXISTS
                 (SELECT 1 FROM "{dim}" d WHERE d."{dim_column}" = f."{column}")"""
             count = con.execute(f"SELECT count(*) {missing}").fetchone()[0]
             samples = []
@@ -231,11 +269,16 @@ def check_balances(con, account_ids: list[int] | None) -> CheckResult:
 
 
 def run_checks(
-    con, account_ids: list[int] | None, prior: dict | None = None, kept: dict | None = None
+    con,
+    account_ids: list[int] | None,
+    prior: dict | None = None,
+    kept: dict | None = None,
+    changed: dict[str, set | None] | None = None,
 ) -> list[CheckResult]:
-    """``prior``/``kept``: running totals (``check_counts_and_money``)."""
+    """``prior``/``kept``: running totals (``check_counts_and_money``); ``changed``: the
+    partitions an incremental build changed (``check_references``)."""
     return [
         *check_counts_and_money(con, prior, kept),
-        *check_references(con),
+        *check_references(con, changed),
         check_balances(con, account_ids),
     ]

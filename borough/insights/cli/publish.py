@@ -4,8 +4,6 @@ import datetime as dt
 
 from django.core.management.base import CommandError
 
-from borough.insights import opendata
-from borough.insights.disclosure import DisclosureError
 from borough.transparency.coverage import data_use
 
 NAME = "publish"
@@ -35,6 +33,11 @@ def add_arguments(parser) -> None:
 
 
 def run(command, options) -> None:
+    # Imported here: the disclosure audit loads pandas and SciPy (a second), which every other
+    # ``borough insights`` subcommand (the build above all) would otherwise load for nothing.
+    from borough.insights import opendata
+    from borough.insights.disclosure import DisclosureError
+
     start, end = options.get("start"), options.get("end")
     if (start is None) != (end is None):
         raise CommandError("Give both --from and --to, or neither (the last 12 whole months)")

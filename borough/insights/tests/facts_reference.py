@@ -257,7 +257,9 @@ def ledger_arrears_by_month_end(con, f):
     month on each view (the same SQL ``agg_arrears`` now runs once a build)."""
     from borough.insights.aggregates import AGGREGATES
 
-    select = next(a.select for a in AGGREGATES if a.name == "agg_arrears")
+    made = {a.name: a for a in AGGREGATES}
+    monthly = made["agg_rent_account_month"].select.format(fact="fact_rent_ledger")
+    select = made["agg_arrears"].select.replace("FROM agg_rent_account_month", f"FROM ({monthly})")
     cube = _rows(
         con,
         f"SELECT ward_code, month, accounts AS people, arrears_pence FROM ({select}) "

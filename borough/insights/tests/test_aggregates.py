@@ -212,6 +212,22 @@ def test_the_build_check_fails_when_a_summary_does_not_add_up_to_its_facts(edge_
     }
 
 
+def test_arrears_remade_from_any_month_on_equal_arrears_made_whole(edge_warehouse):
+    con = edge_warehouse
+    arrears = next(a for a in aggregates.AGGREGATES if a.name == "agg_arrears")
+    whole = "SELECT * FROM agg_arrears WHERE month >= {since}"
+    # Every month the ledger has, and December, which has no entries at all.
+    months = [
+        m for (m,) in con.execute("SELECT DISTINCT month FROM agg_rent_account_month").fetchall()
+    ]
+    assert DECEMBER not in months
+    for month in [*months, DECEMBER]:
+        since = f"DATE '{month.isoformat()}'"
+        remade = con.execute(f"{arrears.since.format(since=since)} ORDER BY ALL").fetchall()
+        assert remade
+        assert remade == con.execute(f"{whole.format(since=since)} ORDER BY ALL").fetchall()
+
+
 def test_filters_that_are_not_whole_months_are_refused(edge_warehouse):
     with pytest.raises(ValueError, match="whole months"):
         q.applications_by_month(edge_warehouse, Filters(JANUARY, dt.date(2027, 1, 15)))

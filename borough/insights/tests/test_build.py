@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from borough.housing.models import BankLine, LedgerEntry
-from borough.insights import schema, warehouse
+from borough.insights import aggregates, schema, warehouse
 from borough.insights.build import BuildFailed, build
 from borough.insights.tests.factories import add_a_days_entries, make_small_borough
 from borough.parking.models import Permit
@@ -54,6 +54,9 @@ def test_build_command_publishes_every_table_as_duckdb_and_hive_parquet(small, w
     assert _one("SELECT count(*) FROM fact_suspense WHERE open") == (1,)
     assert _one("SELECT count(*) FROM fact_dd_collection WHERE returned") == (1,)
     assert _one("SELECT allowed_by FROM fact_enforcement_check LIMIT 1") == ("permit",)
+    # A ledger entry's partition is the day it was posted on: the summaries that group entries
+    # by month of posting (agg_arrears) are remade from the partitions that changed.
+    assert _one("SELECT count(*) FROM fact_rent_ledger WHERE partition_date <> posted_on") == (0,)
     # Each account's balance is the sum of its entries.
     assert _one("SELECT sum(balance_pence), count(*) FROM dim_rent_account") == (
         small.ledger_pence,
@@ -209,14 +212,13 @@ def test_the_scheduled_job_builds_and_publishes(small, warehouse_dir):
 
 
 def _everything() -> dict[str, list]:
-    """Every table of the published warehouse, its rows sorted."""
+    """Every table of the published warehouse and every summary table, its rows sorted."""
+    names = [t.name for t in (*schema.FACTS, *schema.DIMENSIONS)] + list(aggregates.NAMES)
     with warehouse.connect() as con:
         return {
             # As text: DuckDB hands out aware times only through pytz.
-            t.name: con.execute(
-                f'SELECT COLUMNS(*)::VARCHAR FROM "{t.name}" ORDER BY ALL'
-            ).fetchall()
-            for t in (*schema.FACTS, *schema.DIMENSIONS)
+            name: con.execute(f'SELECT COLUMNS(*)::VARCHAR FROM "{name}" ORDER BY ALL').fetchall()
+            for name in names
         }
 
 
@@ -247,12 +249,19 @@ def test_permits_and_properties_changed_through_the_service_or_in_bulk_are_read_
     # The permit's row takes its band from its application.
     PermitApplication.objects.filter(pk=third.application_id).update(band="M")
     Property.objects.filter(pk=small.accounts[0].tenancy.property_id).update(is_residential=False)
-    # New ledger entries: their keys count on from the entries the warehouse has.
+    # New ledger entries: their keys count on from the entries the warehouse has. One posted
+    # late into October: the arrears are remade from October on, not only from December.
     add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    add_a_days_entries(small.accounts[1], dt.date(2026, 10, 30), n=1)
 
     incremental = build()
 
     assert not incremental.full
+    # The summaries were remade for the changed months only, and checked row for row there.
+    assert (
+        "passed  summary agg_rent_collected: the rows of the 2 months this build changed "
+        "as the facts give them"
+    ) in {r.line() for r in incremental.results}
     # What changed is read (the property changed an hour ago again, being in the overlap),
     # not every row.
     assert incremental.rows_read["permit"] == 3
@@ -295,3 +304,77 @@ def test_an_incremental_build_checks_the_ledger_by_running_totals_and_sees_rows_
         build()
     assert "FAILED  row count of fact_rent_ledger" in failed.value.report
     assert "FAILED  total amount_pence of fact_rent_ledger" in failed.value.report
+
+
+def _corrupting(monkeypatch, sql: str) -> None:
+    """Make the build's summary tables, then run ``sql`` on them (before the checks)."""
+    made = aggregates.build
+
+    def build_then_corrupt(con, changed=None):
+        rows = made(con, changed)
+        con.execute(sql)
+        return rows
+
+    monkeypatch.setattr(aggregates, "build", build_then_corrupt)
+
+
+def test_an_incremental_build_with_a_wrong_summary_row_in_a_changed_month_fails(
+    small, warehouse_dir, monkeypatch
+):
+    build(full=True)
+    add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    # The card payments of December put down to another method: every total still adds up,
+    # so only the row-for-row check of the changed month sees it.
+    _corrupting(
+        monkeypatch,
+        "UPDATE agg_rent_collected SET method = 'direct_debit' "
+        "WHERE month = DATE '2026-12-01' AND method = 'other'",
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build()
+    failures = [r.name for r in failed.value.results if not r.passed]
+    assert failures == [
+        "summary agg_rent_collected: the rows of the 1 months this build changed "
+        "as the facts give them"
+    ]
+
+
+def test_an_incremental_build_with_a_wrong_total_in_an_unchanged_month_fails(
+    small, warehouse_dir, monkeypatch
+):
+    build(full=True)
+    add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    # October is not remade by this build (only December is): the whole table's total shows it.
+    _corrupting(
+        monkeypatch,
+        "UPDATE agg_rent_collected SET collected_pence = collected_pence + 1 "
+        "WHERE month = DATE '2026-10-01'",
+    )
+    with pytest.raises(BuildFailed) as failed:
+        build()
+    failures = [r.name for r in failed.value.results if not r.passed]
+    assert failures == ["summary agg_rent_collected: money collected (pence)"]
+
+
+def test_an_incremental_build_looks_up_every_row_again_when_a_dimension_lost_a_key(
+    small, warehouse_dir, monkeypatch
+):
+    from borough.insights import transform
+
+    build(full=True)
+    add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
+    (first,) = _one("SELECT min(posted_on) FROM fact_rent_ledger")
+    made = transform.build_dimensions
+
+    def without_the_day(con, bands):
+        made(con, bands)
+        con.execute("DELETE FROM dim_date WHERE date = ?", [first])
+
+    monkeypatch.setattr(transform, "build_dimensions", without_the_day)
+    # The first day's entries (October) are not rewritten by this build (it changes December),
+    # yet their day is missing now.
+    with pytest.raises(BuildFailed) as failed:
+        build()
+    assert "FAILED  every fact_rent_ledger.partition_date is in dim_date.date" in (
+        failed.value.report
+    )
