@@ -123,7 +123,7 @@ SERVICE_DATASET_TEXTS = {
         "To charge and collect rent and keep each tenant's account right.",
         "The council needs this to keep its side of your tenancy agreement",
         "UK GDPR Article 6(1)(b), contract",
-        "6 years after a tenancy ends, then deleted.",
+        "6 years after a tenancy ends and its account is settled.",
         "Housing Management: Income team",
         "Head of Housing Management",
     ),
