@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from borough.residents.addresses import AddressMatcher, address_matcher
 from borough.residents.config import DatasetConfig
-from borough.residents.models import DatasetLoad, SourceDataset, SourceRecord, UprnMethod
+from borough.residents.models import (
+    SOURCE_VALUES,
+    DatasetLoad,
+    SourceDataset,
+    SourceRecord,
+    UprnMethod,
+)
 from borough.residents.reading import Problem, RowSource
 from borough.residents.results import (
     MAX_PROBLEMS_SHOWN,
@@ -29,39 +35,8 @@ BATCH_SIZE = 2000
 #: is read twice instead, so memory stays bounded (about 1 kB a record).
 KEEP_IN_MEMORY = 200_000
 
-# SourceRecord's fields that a load writes and that the content hash covers.
-HASHED = (
-    "title",
-    "first_name",
-    "middle_names",
-    "surname",
-    "full_name",
-    "sex_given",
-    "date_of_birth_given",
-    "uprn_given",
-    "address_given",
-    "postcode_given",
-    "email",
-    "phone",
-    "national_id",
-    "title_std",
-    "first_name_std",
-    "middle_names_std",
-    "surname_std",
-    "first_name_canonical",
-    "sex",
-    "date_of_birth",
-    "postcode",
-    "address_text",
-    "email_std",
-    "phone_std",
-    "national_id_std",
-    "valid_from",
-    "valid_to",
-    "uprn",
-    "uprn_method",
-    "uprn_note",
-)
+# SourceRecord's fields that a load writes and that the content hash covers, in the hash's order.
+HASHED = SOURCE_VALUES
 _DATES = {"date_of_birth", "valid_from", "valid_to"}
 
 

@@ -127,6 +127,43 @@ class UprnMethod(models.TextChoices):
     UNMATCHED = "", "Not matched"
 
 
+#: ``SourceRecord``'s fields that hold what a dataset's row says of a person, as given and
+#: standardised: what a load writes (its content hash covers them, in this order) and what
+#: retention blanks when the record's period ends.
+SOURCE_VALUES = (
+    "title",
+    "first_name",
+    "middle_names",
+    "surname",
+    "full_name",
+    "sex_given",
+    "date_of_birth_given",
+    "uprn_given",
+    "address_given",
+    "postcode_given",
+    "email",
+    "phone",
+    "national_id",
+    "title_std",
+    "first_name_std",
+    "middle_names_std",
+    "surname_std",
+    "first_name_canonical",
+    "sex",
+    "date_of_birth",
+    "postcode",
+    "address_text",
+    "email_std",
+    "phone_std",
+    "national_id_std",
+    "valid_from",
+    "valid_to",
+    "uprn",
+    "uprn_method",
+    "uprn_note",
+)
+
+
 class SourceRecord(models.Model):
     """One person as one dataset records them: the values as given and their standard form.
 

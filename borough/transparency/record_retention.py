@@ -53,6 +53,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from borough.core.profile import RECORD_KINDS
+from borough.residents.models import SOURCE_VALUES, ReviewCase, SourceRecord
 from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
@@ -63,41 +64,11 @@ PURPOSE = "records_retention_purge"
 MARKER = "anonymised-"
 ACTOR_LABEL = "Retention: borough transparency purge"
 
-#: ``SourceRecord``'s personal fields and the blank each becomes.
+#: ``SourceRecord``'s personal fields (what a load writes from the row, and the hash of them)
+#: and the blank each becomes: empty text, or NULL where the column allows it.
 SOURCE_RECORD_BLANK = {
-    **dict.fromkeys(
-        (
-            "title",
-            "first_name",
-            "middle_names",
-            "surname",
-            "full_name",
-            "sex_given",
-            "date_of_birth_given",
-            "uprn_given",
-            "address_given",
-            "postcode_given",
-            "email",
-            "phone",
-            "national_id",
-            "title_std",
-            "first_name_std",
-            "middle_names_std",
-            "surname_std",
-            "first_name_canonical",
-            "sex",
-            "postcode",
-            "uprn_method",
-            "uprn_note",
-            "address_text",
-            "email_std",
-            "phone_std",
-            "national_id_std",
-            "content_hash",
-        ),
-        "",
-    ),
-    **dict.fromkeys(("date_of_birth", "uprn", "valid_from", "valid_to")),
+    name: None if SourceRecord._meta.get_field(name).null else ""
+    for name in (*SOURCE_VALUES, "content_hash")
 }
 #: ``SourceRecord``'s other fields: kept (``record_ref`` is replaced by a marker).
 SOURCE_RECORD_KEPT = (
@@ -165,7 +136,6 @@ def record_schedule(today: dt.date, retention=None) -> list[RecordRule]:
 
 
 def _due_source_records(rule: RecordRule) -> QuerySet:
-    from borough.residents.models import SourceRecord
 
     return SourceRecord.objects.filter(
         dataset__code=rule.code, ended_at__lt=rule.cutoff, anonymised_at__isnull=True
@@ -259,8 +229,6 @@ def _record_batch(run, rule: RecordRule, number: int) -> None:
 
 
 def _rename_in_review_cases(renamed: dict[str, str], now: dt.datetime) -> None:
-    from borough.residents.models import ReviewCase
-
     cases = ReviewCase.objects.filter(
         Q(unique_id_l__in=list(renamed)) | Q(unique_id_r__in=list(renamed))
     )
@@ -275,7 +243,6 @@ def _rename_in_review_cases(renamed: dict[str, str], now: dt.datetime) -> None:
 
 def _anonymise_source_records(rule: RecordRule, run, now: dt.datetime) -> int:
     from borough.residents.index import drop_records
-    from borough.residents.models import SourceRecord
 
     # First out of the index on disk, all at once (a rewrite of its files per batch would cost
     # more than the batches): if a transaction then fails, its records are only missing from an
