@@ -31,8 +31,12 @@ Measured, each through what a user runs:
   with the look-up alone, run the same way (a statement prepared once per connection, where
   ``borough.core.prepared`` exists), so that the arms differ by the event
   alone. For the check, a third arm, "unprepared", runs the look-up alone through Django's own
-  cursor, as the check did before its statement was prepared. Each round checks that its arm
-  wrote events (on) or none (off). Reported: the median
+  cursor, as the check did before its statement was prepared; a fourth, "floor", runs the real
+  statement with its event written to a bare copy of the log's table (``bench_event_floor``: no
+  index, constraint or trigger), the least any durable write of the same row costs. The same
+  arms are then measured over HTTP, the check served by gunicorn with the production settings
+  (``_datalog_http``: one worker, one keep-alive connection, one request at a time). Each round
+  checks that its arm wrote events to the log (on) or none (the others). Reported: the median
   of each arm and the write's share, ``median(on) / median(off) - 1`` (target ≤ 10%), and each
   arm's CPU milliseconds a request in this process and in its PostgreSQL backend (read from
   /proc when the server is on this machine; ``None`` otherwise): steadier than wall time when
@@ -437,7 +441,30 @@ def _write_switch() -> dict[str, Callable[[], None]]:
     stand_ins = {
         "off": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_only},
         "unprepared": {"record_data_use": nothing, "lookup_and_record_data_use": lookup_unprepared},
+        "floor": {"record_data_use": nothing},
     }
+    # "floor": the real statement, its event written to a bare copy of the log's table (no
+    # index, no constraint, no trigger): what any durable write of the same row costs here.
+    kept = [getattr(services, name, None) for name in _STATEMENT_CACHES]
+    floor = {}
+
+    def set_floor(on: bool) -> None:
+        for name, cache in zip(_STATEMENT_CACHES, kept, strict=True):
+            if cache is None:
+                continue
+            if on:
+                floor[name] = dict(cache)
+                with connections["default"].cursor() as cursor:
+                    cursor.execute(
+                        f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} "
+                        f"(LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)"
+                    )
+                for key, value in floor[name].items():
+                    cache[key] = (value[0].replace(f'"{TABLE}"', FLOOR_TABLE), *value[1:])
+            elif name in floor:
+                cache.clear()
+                cache.update(floor.pop(name))
+
     places = []
     for name in ("record_data_use", "lookup_and_record_data_use"):
         real = getattr(services, name)
@@ -449,12 +476,18 @@ def _write_switch() -> dict[str, Callable[[], None]]:
 
     def setter(arm: str) -> Callable[[], None]:
         def set_arm() -> None:
+            set_floor(arm == "floor")
             for module, name, real in places:
-                setattr(module, name, stand_ins[arm][name] if arm in stand_ins else real)
+                setattr(module, name, stand_ins.get(arm, {}).get(name, real))
 
         return set_arm
 
-    return {arm: setter(arm) for arm in ("on", "off", "unprepared")}
+    return {arm: setter(arm) for arm in ("on", "off", "unprepared", "floor")}
+
+
+#: The caches of built statements in ``transparency.services`` whose SQL names the log's table.
+_STATEMENT_CACHES = ("_LOOKUP_STATEMENTS", "_EVENT_PARAMETERS")
+FLOOR_TABLE = "bench_event_floor"
 
 
 def _timed(client, url: str, headers: dict | None = None) -> float:
@@ -472,9 +505,13 @@ def _measure_write_cost(
     requests: int,
     progress: Callable[[str], None],
     extra_arms: tuple[str, ...] = (),
+    switch: dict[str, Callable[[], None]] | None = None,
+    server_cpu: Callable[[], float | None] | None = None,
 ) -> dict:
     """The write's cost: arms "on" and "off" (and ``extra_arms``, see ``_write_switch``) in
-    rounds, the order of the arms turning by one each round."""
+    rounds, the order of the arms turning by one each round. ``switch``: the arms' setters when
+    they are not this process's (a server's), and ``server_cpu`` a reader of the CPU seconds of
+    the process that answers; by default this process's switch and its PostgreSQL backend."""
     arms: dict[str, list[float]] = {arm: [] for arm in ("on", "off", *extra_arms)}
     # CPU seconds per arm: this process's, and its PostgreSQL backend's (when readable).
     cpu = {arm: {"client": 0.0, "server": 0.0} for arm in arms}
@@ -482,13 +519,13 @@ def _measure_write_cost(
         request()
     # After the warm-up: the switch replaces the functions in the modules loaded by then, and a
     # view's modules are loaded by its first request.
-    switch = _write_switch()
+    switch = switch or _write_switch()
     on = switch["on"]
     order = list(arms)
     for k in range(ROUNDS):
         for arm in order[k % len(order) :] + order[: k % len(order)]:
             switch[arm]()
-            server = _backend_cpu()
+            server = server_cpu or _backend_cpu()
             last_event = _last_event()
             client_before, server_before = time.process_time(), server()
             try:
@@ -638,12 +675,26 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
         api = Client()
         auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
-        def enforcement() -> float:
+        def check_url() -> str:
             vrm, zone = rng.choice(permits)
-            return _timed(api, f"/api/v1/parking/check?vrm={vrm}&zone={zone}", auth)
+            return f"/api/v1/parking/check?vrm={vrm}&zone={zone}"
+
+        def enforcement() -> float:
+            return _timed(api, check_url(), auth)
 
         figures["enforcement_check"] = _measure_write_cost(
-            "enforcement check", enforcement, requests, progress, extra_arms=("unprepared",)
+            "enforcement check",
+            enforcement,
+            requests,
+            progress,
+            extra_arms=("unprepared", "floor"),
+        )
+
+        # The same check served by gunicorn with the production settings, over HTTP.
+        import _datalog_http
+
+        figures["enforcement_check_http"] = _datalog_http.measure(
+            tmp, key, check_url, requests, progress
         )
 
         # Write cost: a staff member's view of one resident's records.

@@ -535,6 +535,26 @@ def _server() -> str:
     return f"gunicorn {WORKER_CLASS} {WORKERS} workers{threads}, CONN_MAX_AGE {CONN_MAX_AGE}"
 
 
+def production_env() -> dict[str, str]:
+    """This process's environment with Borough's production settings for a server on the
+    loopback: a fresh secret key, the local payment provider, warnings only in the log."""
+    from cryptography.fernet import Fernet
+
+    env = {
+        **os.environ,
+        "BOROUGH_ENV": "production",
+        "BOROUGH_SECRET_KEY": secrets.token_urlsafe(50),
+        "BOROUGH_PAYMENT_PROVIDER": "local",
+        "BOROUGH_LOG_LEVEL": "WARNING",
+        # Production refuses to start without it; the benchmark stores no bank details.
+        "BOROUGH_BANK_DETAILS_KEYS": Fernet.generate_key().decode(),
+        # Plain HTTP on the loopback: no load balancer ending TLS in front of it.
+        "BOROUGH_SSL_REDIRECT": "0",
+    }
+    env.pop("BOROUGH_DEBUG", None)
+    return env
+
+
 def _wait_for_server(server: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -564,7 +584,6 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
         import django
 
         django.setup()
-        from cryptography.fernet import Fernet
         from django.core.management import call_command
         from django.db import connection, connections
 
@@ -599,18 +618,7 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
 
         port = _free_port()
         log = tmp / "gunicorn.log"
-        env = {
-            **os.environ,
-            "BOROUGH_ENV": "production",
-            "BOROUGH_SECRET_KEY": secrets.token_urlsafe(50),
-            "BOROUGH_PAYMENT_PROVIDER": "local",
-            "BOROUGH_LOG_LEVEL": "WARNING",
-            # Production refuses to start without it; the benchmark stores no bank details.
-            "BOROUGH_BANK_DETAILS_KEYS": Fernet.generate_key().decode(),
-            # Plain HTTP on the loopback: no load balancer ending TLS in front of it.
-            "BOROUGH_SSL_REDIRECT": "0",
-        }
-        env.pop("BOROUGH_DEBUG", None)
+        env = production_env()
         server = subprocess.Popen(
             [
                 sys.executable,
