@@ -125,7 +125,7 @@ def _fresh_cache():
         from django.core.cache import cache
 
         from borough.core.api_clients import forget_cached_clients
-        from borough.parking.services import forget_active_zones
+        from borough.parking.enforcement import forget_active_zones
 
         cache.clear()
         forget_cached_clients()

@@ -6,7 +6,7 @@ within 5 seconds, ``api_clients.CLIENT_CACHE_SECONDS``) or a signed-in staff mem
 enforcement or parking role. The answer names the permit type and its expiry and nothing more: no
 names, no addresses. Every look-up is written to the data-use log.
 
-The zone comes from a per-process copy of the active zones (``services.active_zone``, kept 60 s);
+The zone comes from a per-process copy of the active zones (``enforcement.active_zone``, kept 60 s);
 the permit is always read from the database.
 """
 
@@ -20,7 +20,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from borough.core.api_clients import client_for_key
 from borough.core.ratelimit import api_rate_limited
 from borough.core.roles import may_enter
-from borough.parking import services
+from borough.parking import enforcement
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
@@ -87,12 +87,12 @@ def check(request: HttpRequest, vrm: str, zone: str):
         registration = parse_vrm(vrm)
     except InvalidRegistration as error:
         return Status(400, {"detail": error.message, "field": "vrm"})
-    found = services.active_zone(zone)
+    found = enforcement.active_zone(zone)
     if found is None:
         return Status(400, {"detail": "No controlled parking zone has that code", "field": "zone"})
     client = getattr(request, "api_client", None)
     if client is not None:
-        answer = services.check_vehicle(
+        answer = enforcement.check_vehicle(
             registration.vrm,
             found,
             actor=None,
@@ -100,7 +100,7 @@ def check(request: HttpRequest, vrm: str, zone: str):
             actor_label=f"API client {client.name}",
         )
     else:
-        answer = services.check_vehicle(
+        answer = enforcement.check_vehicle(
             registration.vrm, found, actor=request.auth, actor_kind=ActorKind.STAFF
         )
     return Status(200, answer.as_dict())

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from borough.core.access import staff_area
 from borough.core.dates import date_in_words, when_in_words
-from borough.parking import services
+from borough.parking import enforcement
 from borough.parking.forms import EnforcementForm
 from borough.parking.models import Zone
 from borough.parking.views import _render
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 ENFORCEMENT_ZONE_KEY = "enforcement_zone"
 
 
-def _until_in_words(answer: services.EnforcementAnswer) -> str:
+def _until_in_words(answer: enforcement.EnforcementAnswer) -> str:
     """ "4 November 2027" for a permit, "5:30pm on 7 December 2026" for a visitor session."""
     if not answer.valid_until:
         return ""
@@ -51,7 +51,7 @@ def enforcement_check(request: HttpRequest) -> HttpResponse:
     answer = None
     if request.GET and form.is_valid():
         zone = Zone.objects.get(code=form.cleaned_data["zone"])
-        answer = services.check_vehicle(
+        answer = enforcement.check_vehicle(
             form.cleaned_data["vrm"].vrm, zone, actor=request.user, actor_kind=ActorKind.STAFF
         )
         request.session[ENFORCEMENT_ZONE_KEY] = zone.code

@@ -10,7 +10,7 @@ from django.utils import timezone
 from borough.core.documents import DocumentProblem, check_document
 from borough.core.govuk_forms import NameAndDateOfBirthForm
 from borough.parking.controlled_hours import read_time
-from borough.parking.services import ProofAllowance, megabytes
+from borough.parking.permit_changes import ProofAllowance, megabytes
 from borough.parking.vehicles import InvalidRegistration, parse_vrm
 
 
@@ -214,7 +214,7 @@ class VisitorForm(forms.Form):
 class ProofForm(forms.Form):
     """A document sent as proof. The file is what Pillow or pypdf can open it as, checked whole
     (``borough.core.documents``), never what its name, content type or first bytes say; and it
-    must fit the permit's allowance (``services.proof_allowance``: how many documents, how big
+    must fit the permit's allowance (``permit_changes.proof_allowance``: how many documents, how big
     each and all of them together), which the page states."""
 
     kind = forms.ChoiceField(

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import resident_required
 from borough.core.dates import date_in_words
-from borough.parking import notices, pricing, services, zones
+from borough.parking import notices, permit_changes, pricing, services, zones
 from borough.parking.forms import (
     ConfirmVehicleForm,
     DurationForm,
@@ -94,7 +94,7 @@ def _my_permit(request: HttpRequest, number: str) -> Permit:
         holder=request.user, status=Permit.Status.SCHEDULED, starts_on__lte=_today()
     ).values_list("pk", flat=True)
     for renewal_id in due:
-        services.hand_over_renewal(renewal_id)
+        permit_changes.hand_over_renewal(renewal_id)
     found = (
         Permit.objects.filter(number=number, holder=request.user)
         .select_related("zone", "application")
@@ -170,15 +170,15 @@ def _payment_pages(request, payment, *, what: str, check_url: str, again_url: st
 def cancel(request: HttpRequest, number: str) -> HttpResponse:
     """What will be refunded, and a button. Cancelling a cancelled permit changes nothing."""
     permit = _my_permit(request, number)
-    if permit.status not in services.MANAGEABLE:
+    if permit.status not in permit_changes.MANAGEABLE:
         return _to_permit(permit)
     today = _today()
-    renewal = services.scheduled_renewal(permit.pk)
+    renewal = permit_changes.scheduled_renewal(permit.pk)
     problem = None
     if request.method == "POST":
         refunded_before = _refunded([permit, renewal])
         try:
-            services.cancel_permit_and_renewal(
+            permit_changes.cancel_permit_and_renewal(
                 permit.pk, actor=request.user, reason=RESIDENT_CANCEL_REASON
             )
         except (PaymentProviderError, payments.RefundNotAllowed):
@@ -215,10 +215,10 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 def _vehicle_change_problem(request, permit: Permit):
     try:
-        services.check_permit_manageable(permit, today=_today())
+        permit_changes.check_permit_manageable(permit, today=_today())
     except services.PermitRuleError as error:
         return _cannot(request, permit, "You cannot change the vehicle", error.message)
-    if services.scheduled_renewal(permit.pk) is not None:
+    if permit_changes.scheduled_renewal(permit.pk) is not None:
         return _cannot(
             request,
             permit,
@@ -324,7 +324,7 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("parking:manage-vehicle", number=permit.number)
     new_vehicle = VehicleDetails.from_ves_json(state["new_vehicle"])
     try:
-        price = services.vehicle_change_price(permit, new_vehicle)
+        price = permit_changes.vehicle_change_price(permit, new_vehicle)
     except pricing.PricingError:
         return _cannot(
             request,
@@ -347,7 +347,7 @@ def vehicle_check(request: HttpRequest, number: str) -> HttpResponse:
         just_made = change is None or change.status == VehicleChange.Status.REFUSED
         try:
             if just_made:
-                change = services.request_vehicle_change(
+                change = permit_changes.request_vehicle_change(
                     permit.pk,
                     actor=request.user,
                     new_vrm=state["new_vrm"],
@@ -434,7 +434,7 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
     if page is not None:
         return page
     waiting = change.status == VehicleChange.Status.AWAITING_PAYMENT
-    change = services.apply_vehicle_change(change.pk)
+    change = permit_changes.apply_vehicle_change(change.pk)
     if change.status == VehicleChange.Status.APPLIED:
         return _vehicle_changed(request, permit, change, just_made=waiting)
     return _cannot(
@@ -451,7 +451,7 @@ def vehicle_paid(request: HttpRequest, reference: str) -> HttpResponse:
 
 def renewal_problem(permit: Permit, today: dt.date) -> tuple[str, str] | None:
     """Why this permit cannot be renewed now (a title and an explanation), or None."""
-    renewal = services.scheduled_renewal(permit.pk)
+    renewal = permit_changes.scheduled_renewal(permit.pk)
     if renewal is not None:
         return (
             "You have already renewed this permit",
@@ -485,7 +485,7 @@ def _renewal_gate(request, permit: Permit, *needed: str):
     problem = renewal_problem(permit, _today())
     if problem is not None:
         title, message = problem
-        over = permit.status not in services.MANAGEABLE or permit.ends_on < _today()
+        over = permit.status not in permit_changes.MANAGEABLE or permit.ends_on < _today()
         return None, _render(
             request,
             "renew_closed.html",
@@ -781,14 +781,16 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
             "This permit does not need proof",
             "We do not need any documents for this permit.",
         )
-    allowance = services.proof_allowance(permit)
-    form = ProofForm(services.PROOF_KINDS, allowance, request.POST or None, request.FILES or None)
+    allowance = permit_changes.proof_allowance(permit)
+    form = ProofForm(
+        permit_changes.PROOF_KINDS, allowance, request.POST or None, request.FILES or None
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         # Our own name: the resident's file name may say anything about them.
         upload.name = f"{secrets.token_hex(16)}.{form.extension}"
         try:
-            services.add_proof(
+            permit_changes.add_proof(
                 permit.pk,
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
@@ -805,10 +807,10 @@ def proof(request: HttpRequest, number: str) -> HttpResponse:
         {
             "permit": permit,
             "form": form,
-            "kinds": services.PROOF_KINDS,
+            "kinds": permit_changes.PROOF_KINDS,
             "sent": permit.proofs.all(),
             "allowance": allowance,
-            "megabytes": services.megabytes,
+            "megabytes": permit_changes.megabytes,
             "page_title": "Send proof of your address",
         },
     )
@@ -832,12 +834,12 @@ def proof_sent(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def record_wrong(request: HttpRequest, number: str) -> HttpResponse:
     permit = _my_permit(request, number)
-    record = _proof_record(services.current_verification_reference(permit))
+    record = _proof_record(permit_changes.current_verification_reference(permit))
     if record is None:
         raise Http404("No council record confirmed this permit's address.")
     form = RecordWrongForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.report_record_wrong(
+        permit_changes.report_record_wrong(
             permit.pk, actor=request.user, message=form.cleaned_data["message"]
         )
         return redirect("parking:manage-record-wrong-sent", number=permit.number)
@@ -870,7 +872,7 @@ def record_wrong_sent(request: HttpRequest, number: str) -> HttpResponse:
 
 def _move_problem(request, permit: Permit):
     try:
-        services.check_permit_manageable(permit, today=_today())
+        permit_changes.check_permit_manageable(permit, today=_today())
     except services.PermitRuleError as error:
         return _cannot(request, permit, "You cannot change the address", error.message)
     return None
@@ -955,7 +957,7 @@ def move_check(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and moves:
         verification = _verify_new_home(request, permit, new_home)
         try:
-            services.move_permit(
+            permit_changes.move_permit(
                 permit.pk,
                 actor=request.user,
                 property_id=new_home.uprn,
@@ -976,7 +978,7 @@ def move_check(request: HttpRequest, number: str) -> HttpResponse:
         else:
             reason = "Moved to an address that cannot have a resident permit"
         try:
-            services.cancel_permit_and_renewal(permit.pk, actor=request.user, reason=reason)
+            permit_changes.cancel_permit_and_renewal(permit.pk, actor=request.user, reason=reason)
         except (PaymentProviderError, payments.RefundNotAllowed):
             log.exception("Refund failed while cancelling permit %s", permit.number)
             error = "Sorry, we cannot cancel your permit at the moment. Try again later."

@@ -9,7 +9,7 @@ import datetime as dt
 
 from django_tasks import task
 
-from borough.parking import reminders, services
+from borough.parking import permit_changes, reminders, services
 from borough.parking.models import Permit
 from borough.residents.verification.attempts import prune_expired
 from borough.transparency.batches import record_batch_use
@@ -24,7 +24,7 @@ def daily_permit_jobs(day: str) -> dict:
     and cancelling permits whose proof never came; failed identity checks older than every
     attempt limit's window are forgotten."""
     today = dt.date.fromisoformat(day)
-    started = services.start_renewed_permits(today)
+    started = permit_changes.start_renewed_permits(today)
     record_permit_jobs(started, Action.UPDATED_RECORDS, f"renewals-{day}")
     renewal_reminders = reminders.send_renewal_reminders(today)
     proof_reminders = reminders.send_proof_reminders(today)

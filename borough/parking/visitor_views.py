@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from borough.core.access import resident_required
 from borough.core.dates import date_in_words, time_in_words, when_in_words
-from borough.parking import notices, pricing, services
+from borough.parking import notices, pricing, services, visitor_sessions
 from borough.parking.controlled_hours import outside_controlled_hours
 from borough.parking.forms import VisitorForm
 from borough.parking.models import Permit, VisitorSession
@@ -102,7 +102,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
                 "hours": form.cleaned_data["hours"],
             }
             return redirect("parking:visitors-check")
-    used = services.visitor_hours_used(home.property_id, year)
+    used = visitor_sessions.visitor_hours_used(home.property_id, year)
     now = timezone.now()
     sessions = VisitorSession.objects.filter(host=request.user, starts_at__year=year)
     return _render(
@@ -143,7 +143,7 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
     problem = None
     if request.method == "POST":
         try:
-            session = services.start_visitor_session(
+            session = visitor_sessions.start_visitor_session(
                 host=request.user,
                 property_id=home.property_id,
                 zone=home.zone,
@@ -161,7 +161,7 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
             if session.status == VisitorSession.Status.AWAITING_PAYMENT:
                 return _pay_for_session(request, session)
             return _visitor_booked(request, session)
-    used = services.visitor_hours_used(home.property_id, timezone.localtime(starts_at).year)
+    used = visitor_sessions.visitor_hours_used(home.property_id, timezone.localtime(starts_at).year)
     return _render(
         request,
         "visitors_check.html",
@@ -243,7 +243,7 @@ def visitor_paid(request: HttpRequest, session_id: int) -> HttpResponse:
         return redirect("parking:visitors")
     payment = payments.refresh_payment(payments.payment_by_reference(session.payment_reference))
     if payment.status == "success":
-        return _visitor_booked(request, services.book_paid_visitor_session(session.pk))
+        return _visitor_booked(request, visitor_sessions.book_paid_visitor_session(session.pk))
     return _render(
         request,
         "visitor_payment.html",
@@ -269,7 +269,7 @@ def visitor_end(request: HttpRequest, session_id: int) -> HttpResponse:
     found = _my_session(request, session_id)
     booked = _session_words(found.starts_at, found.ends_at)
     try:
-        session = services.end_visitor_session(session_id, host=request.user)
+        session = visitor_sessions.end_visitor_session(session_id, host=request.user)
     except (PaymentProviderError, payments.RefundNotAllowed):
         log.exception("Refund failed while ending visitor session %s", session_id)
         messages.error(

@@ -339,7 +339,7 @@ class Year:
 
     def enforcement(self, day: dt.date, checks: int) -> None:
         """A civil enforcement officer's look-ups: mostly permit holders' cars, some not."""
-        from borough.parking import services
+        from borough.parking import enforcement
         from borough.parking.models import Zone
         from borough.transparency.models import ActorKind
 
@@ -353,12 +353,12 @@ class Year:
             else:
                 vrm, zone = self.rnd.choice(self.vrms), self.rnd.choice(zones)
             with clock(moment):
-                services.check_vehicle(vrm, zone, actor=officer, actor_kind=ActorKind.STAFF)
+                enforcement.check_vehicle(vrm, zone, actor=officer, actor_kind=ActorKind.STAFF)
             self.result.add("enforcement checks")
 
     def visitor_session(self, day: dt.date) -> None:
         from borough.core.models import User
-        from borough.parking import services
+        from borough.parking import services, visitor_sessions
         from borough.parking.models import Zone
 
         if not self.drivers:
@@ -369,7 +369,7 @@ class Year:
         moment = _at(day, 9 + self.rnd.randrange(8))
         with clock(moment):
             try:
-                session = services.start_visitor_session(
+                session = visitor_sessions.start_visitor_session(
                     host=User.objects.get(pk=driver.user_id),
                     property_id=driver.property_id,
                     zone=Zone.objects.get(pk=driver.zone_id),
@@ -387,7 +387,7 @@ class Year:
                 amount_pence=session.price_pence,
                 description=f"Visitor parking, {hours} hours",
             ):
-                services.book_paid_visitor_session(session.pk)
+                visitor_sessions.book_paid_visitor_session(session.pk)
         self.result.add("visitor sessions")
 
     def feedback(self, day: dt.date) -> None:
@@ -690,7 +690,7 @@ def history_for(row: dict, year: Year, today: dt.date) -> None:
     """A demo resident with a history to see at once: a permit applied for and issued some
     months ago (their verification, the permit), their car checked by enforcement, and their
     records opened by an officer with a reason."""
-    from borough.parking import services
+    from borough.parking import enforcement
     from borough.parking.models import Zone
     from borough.transparency.models import ActorKind
 
@@ -699,7 +699,7 @@ def history_for(row: dict, year: Year, today: dt.date) -> None:
         return
     for days_ago in (120, 64, 9):
         with clock(_at(today - dt.timedelta(days=days_ago), 14)):
-            services.check_vehicle(
+            enforcement.check_vehicle(
                 row["vrm"],
                 Zone.objects.get(pk=outcome.permit.zone_id),
                 actor=year.staff["enforcement"],

@@ -26,13 +26,13 @@ from tests.e2e.test_foundation_journeys import assert_accessible
 
 @pytest.fixture
 def street(transactional_db):
-    from borough.parking import services
+    from borough.parking import enforcement
 
-    services.forget_active_zones()
+    enforcement.forget_active_zones()
     albion, _ = make_zone("A", "Albion"), make_zone("B", "Bridge Street")
     permit = make_permit(albion, make_home(), vrm="AB12CDE")
     yield permit
-    services.forget_active_zones()
+    enforcement.forget_active_zones()
 
 
 def test_an_officer_checks_registrations_in_a_zone_on_a_phone(

@@ -11,7 +11,7 @@ import pytest
 from borough.core import api_clients
 from borough.core.api_clients import create_client, revoke
 from borough.core.models import ApiClient, User
-from borough.parking import services
+from borough.parking import enforcement, services
 from borough.parking.models import Permit, Zone
 from borough.parking.tests.test_permits import application, home, issue, zone  # noqa: F401
 from borough.transparency.queries import events
@@ -22,10 +22,10 @@ URL = "/api/v1/parking/check"
 @pytest.fixture(autouse=True)
 def _empty_process_caches():
     """Each test starts with no zones or API clients kept from another test's database."""
-    services.forget_active_zones()
+    enforcement.forget_active_zones()
     api_clients.forget_cached_clients()
     yield
-    services.forget_active_zones()
+    enforcement.forget_active_zones()
     api_clients.forget_cached_clients()
 
 
@@ -42,7 +42,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     tick = Clock()
-    monkeypatch.setattr(services.time, "monotonic", tick)
+    monkeypatch.setattr(enforcement.time, "monotonic", tick)
     monkeypatch.setattr(api_clients.time, "monotonic", tick)
     return tick
 
@@ -211,7 +211,7 @@ def test_a_zone_retired_by_another_process_is_refused_once_the_zones_are_read_ag
     )
     assert _get(client, key, vrm="AB12CDE", zone="B").json()["allowed"] is False
     Zone.objects.filter(code="B").update(active=False)  # as load-zones does, elsewhere
-    clock.now += services.ZONE_CACHE_SECONDS - 1
+    clock.now += enforcement.ZONE_CACHE_SECONDS - 1
     assert _get(client, key, vrm="AB12CDE", zone="B").status_code == 200
     clock.now += 1
     answer = _get(client, key, vrm="AB12CDE", zone="B")
@@ -226,10 +226,10 @@ def test_a_zone_saved_in_this_process_is_seen_at_once(client, permit, key):
 
 
 def test_the_kept_zones_hold_no_boundaries(zone):  # noqa: F811
-    found = services.active_zone(" a ")
+    found = enforcement.active_zone(" a ")
     assert found.pk == zone.pk and found.code == "A"
     assert "boundary" in found.get_deferred_fields()
-    assert services.active_zone("Z") is None
+    assert enforcement.active_zone("Z") is None
 
 
 @pytest.mark.parametrize(
@@ -267,8 +267,8 @@ def test_the_permit_look_up_answers_as_its_queryset_does(
         ends_on=today + dt.timedelta(days=ends),
     )
     checked = Zone.objects.get(code=zone_code)
-    expected = services.permit_check_query(vrm, checked.pk, today).first()
-    assert services._live_permit(vrm, checked.pk, today) == expected
+    expected = enforcement.permit_check_query(vrm, checked.pk, today).first()
+    assert enforcement._live_permit(vrm, checked.pk, today) == expected
     if expected is not None:
         assert expected == ("resident", today + dt.timedelta(days=ends), found.number, "R00000042")
 

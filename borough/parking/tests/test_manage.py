@@ -18,7 +18,7 @@ from django.utils import timezone
 from borough.core.dates import date_in_words
 from borough.core.models import User
 from borough.core.tests.sample_documents import a_zip, image, noisy_png, pdf, png_bomb
-from borough.parking import notices, services
+from borough.parking import enforcement, notices, permit_changes, services
 from borough.parking.models import (
     Permit,
     PermitApplication,
@@ -373,10 +373,10 @@ def test_a_dearer_vehicle_pays_the_difference_for_the_months_left_and_changes_on
     assert event.detail.startswith("AB12 CDE to BG19 XYZ; paid £175 ")
     assert event.actor == ada
     assert "AB12CDE" not in caplog.text and "BG19XYZ" not in caplog.text
-    assert services.check_vehicle(
+    assert enforcement.check_vehicle(
         "BG19XYZ", permit.zone, actor_kind="system", actor_label="t"
     ).allowed
-    assert not services.check_vehicle(
+    assert not enforcement.check_vehicle(
         "AB12CDE", permit.zone, actor_kind="system", actor_label="t"
     ).allowed
 
@@ -525,14 +525,16 @@ def test_a_renewal_starts_the_day_after_and_enforcement_sees_it_from_then(
 
     def check(day):
         at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
-        return services.check_vehicle("AB12CDE", zone, actor_kind="system", actor_label="t", at=at)
+        return enforcement.check_vehicle(
+            "AB12CDE", zone, actor_kind="system", actor_label="t", at=at
+        )
 
     assert check(old.ends_on).valid_until == old.ends_on.isoformat()
     assert check(starts).valid_until == renewal.ends_on.isoformat()  # before any hand-over
     assert "You have already renewed this permit" in client.get(base).content.decode()
 
-    assert services.start_renewed_permits(today=starts) == [renewal.number]
-    assert services.start_renewed_permits(today=starts) == []
+    assert permit_changes.start_renewed_permits(today=starts) == [renewal.number]
+    assert permit_changes.start_renewed_permits(today=starts) == []
     old.refresh_from_db()
     renewal.refresh_from_db()
     assert (old.status, renewal.status) == (Permit.Status.ENDED, Permit.Status.ACTIVE)
@@ -570,7 +572,7 @@ def test_a_renewal_whose_address_is_not_confirmed_needs_proof_once_it_starts(
     paid_through_card_page(client, pay, client.post(f"{base}/check"))
     renewal = Permit.objects.exclude(pk=old.pk).get()
     assert renewal.proof_due_on == renewal.starts_on + dt.timedelta(days=30)
-    services.hand_over_renewal(renewal.pk, today=renewal.starts_on)
+    permit_changes.hand_over_renewal(renewal.pk, today=renewal.starts_on)
     renewal.refresh_from_db()
     assert renewal.status == Permit.Status.PROOF_NEEDED
 
@@ -768,11 +770,11 @@ def test_the_service_holds_the_limits_whatever_the_page_did(client, ada, pay, se
 
     _proof_limits(settings, proof_max_files=1)
     permit = permit_for(client, pay, ada, verified=False)
-    services.add_proof(
+    permit_changes.add_proof(
         permit.pk, actor=ada, kind="v5c", file=ContentFile(PDF, "a.pdf"), content_type="x"
     )
     with pytest.raises(services.PermitRuleError) as caught:
-        services.add_proof(
+        permit_changes.add_proof(
             permit.pk, actor=ada, kind="v5c", file=ContentFile(PDF, "b.pdf"), content_type="x"
         )
     assert caught.value.code == "proof_limit"

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from borough.core.models import User
-from borough.parking import services
+from borough.parking import enforcement, services, visitor_sessions
 from borough.parking.models import Permit, PermitApplication, PermitEvent, VisitorSession, Zone
 from borough.places.models import Property
 from borough.transparency.queries import events
@@ -220,7 +220,7 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
 
 def test_enforcement_check_answers_with_type_and_expiry_and_logs_the_holder(zone, home):
     issue(application(zone, home, resident_id="R00000042"))
-    answer = services.check_vehicle(
+    answer = enforcement.check_vehicle(
         "AB12CDE", zone, actor_kind="system", actor_label="Handheld 7", at=at(TODAY)
     )
     assert answer.as_dict() == {
@@ -240,17 +240,17 @@ def test_enforcement_check_says_no_outside_the_zone_the_dates_or_after_cancellat
     other = Zone.objects.create(
         code="B", name="Bow", boundary=SQUARE, min_lon=0, min_lat=0, max_lon=0, max_lat=0
     )
-    assert not services.check_vehicle(
+    assert not enforcement.check_vehicle(
         "AB12CDE", other, actor_kind="system", actor_label="t", at=at(TODAY)
     ).allowed
-    assert not services.check_vehicle(
+    assert not enforcement.check_vehicle(
         "AB12CDE", zone, actor_kind="system", actor_label="t", at=at(TODAY - dt.timedelta(days=1))
     ).allowed
-    assert not services.check_vehicle(
+    assert not enforcement.check_vehicle(
         "AB12CDE", zone, actor_kind="system", actor_label="t", at=at(dt.date(2027, 11, 25))
     ).allowed
     Permit.objects.update(status=Permit.Status.CANCELLED)
-    answer = services.check_vehicle(
+    answer = enforcement.check_vehicle(
         "AB12CDE", zone, actor_kind="system", actor_label="t", at=at(TODAY)
     )
     assert not answer.allowed and answer.permit_type is None
@@ -264,7 +264,7 @@ def test_enforcement_check_says_no_outside_the_zone_the_dates_or_after_cancellat
 def test_visitor_session_allows_the_visitor_and_uses_the_allowance(zone, home):
     host = resident()
     start = at(TODAY, 10)
-    session = services.start_visitor_session(
+    session = visitor_sessions.start_visitor_session(
         host=host,
         property_id=home.uprn,
         zone=zone,
@@ -275,17 +275,17 @@ def test_visitor_session_allows_the_visitor_and_uses_the_allowance(zone, home):
         starts_at=start,
     )
     assert (
-        services.check_vehicle(
+        enforcement.check_vehicle(
             "VV11VVV", zone, actor_kind="system", actor_label="t", at=start + dt.timedelta(hours=2)
         ).permit_type
         == "visitor"
     )
-    assert not services.check_vehicle(
+    assert not enforcement.check_vehicle(
         "VV11VVV", zone, actor_kind="system", actor_label="t", at=start + dt.timedelta(hours=3)
     ).allowed
-    assert services.visitor_hours_used(home.uprn, TODAY.year) == 3
+    assert visitor_sessions.visitor_hours_used(home.uprn, TODAY.year) == 3
     with pytest.raises(services.PermitRuleError) as refused:
-        services.start_visitor_session(
+        visitor_sessions.start_visitor_session(
             host=host,
             property_id=home.uprn,
             zone=zone,
@@ -302,7 +302,7 @@ def test_visitor_session_allows_the_visitor_and_uses_the_allowance(zone, home):
 def test_ending_a_visitor_session_early_gives_back_the_unused_whole_hours(zone, home):
     host = resident()
     start = at(TODAY, 10)
-    session = services.start_visitor_session(
+    session = visitor_sessions.start_visitor_session(
         host=host,
         property_id=home.uprn,
         zone=zone,
@@ -312,16 +312,20 @@ def test_ending_a_visitor_session_early_gives_back_the_unused_whole_hours(zone, 
         max_hours=8,
         starts_at=start,
     )
-    ended = services.end_visitor_session(session.pk, host=host, at=start + dt.timedelta(minutes=70))
+    ended = visitor_sessions.end_visitor_session(
+        session.pk, host=host, at=start + dt.timedelta(minutes=70)
+    )
     assert ended.hours_used == 2
-    assert services.visitor_hours_used(home.uprn, TODAY.year) == 2
-    assert not services.check_vehicle(
+    assert visitor_sessions.visitor_hours_used(home.uprn, TODAY.year) == 2
+    assert not enforcement.check_vehicle(
         "VV11VVV", zone, actor_kind="system", actor_label="t", at=start + dt.timedelta(minutes=90)
     ).allowed
-    again = services.end_visitor_session(session.pk, host=host, at=start + dt.timedelta(hours=3))
+    again = visitor_sessions.end_visitor_session(
+        session.pk, host=host, at=start + dt.timedelta(hours=3)
+    )
     assert again.hours_used == 2
     with pytest.raises(VisitorSession.DoesNotExist):
-        services.end_visitor_session(session.pk, host=resident("someone@example.org"))
+        visitor_sessions.end_visitor_session(session.pk, host=resident("someone@example.org"))
 
 
 # -- concurrency (PostgreSQL) ------------------------------------------------------------

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from borough.parking import services
+from borough.parking import enforcement, visitor_sessions
 from borough.parking.models import Permit, VisitorSession
 from borough.parking.tests.test_enforcement import permit  # noqa: F401 - a fixture
 from borough.parking.tests.test_permits import home, zone  # noqa: F401 - fixtures
@@ -177,7 +177,7 @@ def test_a_declined_card_books_nothing_keeps_the_booking_and_pays_again(client, 
     assert session.status == VisitorSession.Status.AWAITING_PAYMENT
     # enforcement does not see a session that is not paid for
     check = {"actor_kind": "system", "actor_label": "t"}
-    assert not services.check_vehicle("VV11VVV", host.zone, **check).allowed
+    assert not enforcement.check_vehicle("VV11VVV", host.zone, **check).allowed
     again = client.post(f"/parking/visitors/{session.pk}/pay")
     payment = Payment.objects.latest("pk")
     assert again["Location"] == payment.next_url
@@ -186,16 +186,16 @@ def test_a_declined_card_books_nothing_keeps_the_booking_and_pays_again(client, 
     assert client.get(back["Location"])["Location"] == "/parking/visitors"
     session.refresh_from_db()
     assert session.status == VisitorSession.Status.BOOKED
-    assert services.check_vehicle("VV11VVV", host.zone, **check).allowed
+    assert enforcement.check_vehicle("VV11VVV", host.zone, **check).allowed
 
 
 def test_an_unpaid_session_holds_its_hours_only_while_it_can_still_be_paid(client, host):
     client.post("/parking/visitors", {"vrm": "VV11VVV", "when": "now", "hours": "4"})
     client.post("/parking/visitors/check")  # to the card page, not paid
     year = timezone.localdate().year
-    assert services.visitor_hours_used(host.property_id, year) == 4
+    assert visitor_sessions.visitor_hours_used(host.property_id, year) == 4
     VisitorSession.objects.update(created_at=timezone.now() - dt.timedelta(minutes=91))
-    assert services.visitor_hours_used(host.property_id, year) == 0
+    assert visitor_sessions.visitor_hours_used(host.property_id, year) == 0
 
 
 def test_a_refund_that_fails_leaves_the_session_running_and_says_so(client, host, pay, monkeypatch):
