@@ -57,7 +57,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from borough.residents.linkage import baseline, evaluate, pipeline
+from borough.residents.linkage import backends, baseline, evaluate, pipeline
 from borough.residents.linkage.synth_input import (
     raw_records_from_synth,
     records_from_synth,
@@ -82,7 +82,7 @@ def add_options(parser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=pipeline.BACKENDS,
+        choices=backends.BACKENDS,
         default="duckdb",
         help="where Splink trains and scores (default duckdb)",
     )

@@ -11,7 +11,7 @@ import pytest
 from borough.core import api_clients
 from borough.core.api_clients import create_client, revoke
 from borough.core.models import ApiClient, User
-from borough.parking import enforcement, services
+from borough.parking import enforcement
 from borough.parking.models import Permit, Zone
 from borough.parking.tests.test_permits import application, home, issue, zone  # noqa: F401
 from borough.transparency.queries import events

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import CommandError
 
 from borough.residents.index import index_dir, link_residents
-from borough.residents.linkage.pipeline import BACKENDS, SPARK_INSTALL, SparkUnavailable
+from borough.residents.linkage.backends import BACKENDS, SPARK_INSTALL, SparkUnavailable
 from borough.residents.linkage.spark_config import parse_spark_conf
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 

@@ -505,7 +505,7 @@ DROP TABLE movers;
 # levenshtein, split_part, year/month/day, ``x::int``, abs and IN lists are spelt and behave
 # the same in both. DuckDB's jaro_winkler_similarity is spelt duckdb_jaro_winkler: the
 # pipeline registers that on the Spark session as DuckDB's own algorithm
-# (``pipeline.register_spark_functions``), because the jaro_winkler of Splink's Scala jar,
+# (``backends.register_spark_functions``), because the jaro_winkler of Splink's Scala jar,
 # and Spark 4.3's built-in jaro_winkler_similarity (which a session function of that name
 # does not override), compute a different Jaro-Winkler (the textbook match window) and would
 # put some name pairs on other levels.

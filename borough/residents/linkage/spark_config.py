@@ -157,7 +157,7 @@ def computed_settings(
     if local and local_dir:
         settings["spark.local.dir"] = local_dir  # shuffle and spill files, under the workdir
     if local and checkpoint_dir:
-        # Splink's intermediate tables, written as Parquet (see pipeline._Spark); on a cluster
+        # Splink's intermediate tables, written as Parquet (see backends.SparkBackend); on a cluster
         # this must be storage every executor shares (HDFS, S3), so it is not computed
         settings["spark.checkpoint.dir"] = checkpoint_dir
     return settings

@@ -52,9 +52,9 @@ def test_splinks_untrained_level_warnings_are_left_to_the_links_own_line(caplog)
     [...]``); Splink's one warning per level would repeat it, so only those are dropped."""
     import logging
 
-    from borough.residents.linkage.pipeline import _silence_splink
+    from borough.residents.linkage.session import silence_splink
 
-    _silence_splink()
+    silence_splink()
     em = logging.getLogger("splink.internals.expectation_maximisation")
     with caplog.at_level(logging.WARNING):
         em.warning(
@@ -66,7 +66,7 @@ def test_splinks_untrained_level_warnings_are_left_to_the_links_own_line(caplog)
 
 
 def test_levels_without_training_pairs_are_counted_in_one_short_line():
-    from borough.residents.linkage.pipeline import _levels_in_short
+    from borough.residents.linkage.training import _levels_in_short
 
     levels = [
         "surname_address: Same surname, same postcode sector",

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from splink import DuckDBAPI, Linker
 
-from borough.residents.linkage import evaluate, model, pipeline
+from borough.residents.linkage import evaluate, model, pipeline, training
 
 # Measured on this borough (500 residents, seed 3, 1,364 records): pairwise F1 0.979 and
 # cluster F1 0.997 at the 0.8 threshold. The floors leave room for platform differences.
@@ -82,7 +82,7 @@ def test_relinking_with_the_saved_model_gives_the_same_clusters(linked, tmp_path
 
 def test_public_train_predict_cluster_compose(small_borough):
     _, frame, truth = small_borough
-    trained = pipeline.train(frame)
+    trained = training.train(frame)
     predictions = pipeline.predict(frame, trained, threshold=0.5)
     clusters = pipeline.cluster(predictions, frame, threshold=pipeline.CLUSTER_THRESHOLD)
     scores = evaluate.cluster_scores(clusters, truth)
@@ -92,13 +92,13 @@ def test_public_train_predict_cluster_compose(small_borough):
 def test_input_without_a_contract_column_is_refused(small_borough):
     _, frame, _ = small_borough
     with pytest.raises(ValueError, match="uprn"):
-        pipeline.train(frame.drop(columns=["uprn"]))
+        training.train(frame.drop(columns=["uprn"]))
 
 
 def test_duplicate_unique_ids_are_refused(small_borough):
     _, frame, _ = small_borough
     with pytest.raises(ValueError, match="duplicate"):
-        pipeline.train(pd.concat([frame, frame.head(3)]))
+        training.train(pd.concat([frame, frame.head(3)]))
 
 
 def test_link_takes_the_arrow_table_records_for_linkage_returns(small_borough, tmp_path):

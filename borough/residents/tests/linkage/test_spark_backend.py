@@ -17,7 +17,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from borough.residents.cli import link as link_command
-from borough.residents.linkage import evaluate, model, pipeline
+from borough.residents.linkage import backends, evaluate, model, pipeline
 from borough.residents.linkage.synth_input import records_from_synth, truth_from_synth
 from borough.synth import generate
 
@@ -41,7 +41,7 @@ def spark(tmp_path_factory):
     # Spark tuned for a tiny table: one shuffle partition, no adaptive re-planning (Splink's
     # EM runs dozens of small queries); the results do not depend on it. Splink's tables are
     # written under a checkpoint directory, as in the sessions the pipeline starts.
-    session = pipeline.spark_session(
+    session = backends.spark_session(
         "local[2]",
         {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false"},
         checkpoint_dir=tmp_path_factory.mktemp("spark-checkpoints"),
@@ -162,7 +162,7 @@ def test_without_pyspark_the_spark_backend_says_how_to_install_it(monkeypatch, t
     frame = pd.DataFrame(
         {c: ["x:1"] if c == "unique_id" else [None] for c in model.LINKAGE_COLUMNS}
     )
-    with pytest.raises(pipeline.SparkUnavailable, match=r'pip install -e "\.\[spark\]"'):
+    with pytest.raises(backends.SparkUnavailable, match=r'pip install -e "\.\[spark\]"'):
         pipeline.link(frame, workdir=tmp_path, backend="spark")
     with pytest.raises(ValueError, match="unknown linkage backend"):
         pipeline.link(frame, workdir=tmp_path, backend="sqlite")
