@@ -1,6 +1,14 @@
 from django.urls import path
 
-from borough.parking import enforcement_views, manage_views, staff_views, views, visitor_views
+from borough.parking import (
+    address_views,
+    enforcement_views,
+    manage_views,
+    renew_views,
+    staff_views,
+    views,
+    visitor_views,
+)
 
 app_name = "parking"
 
@@ -24,7 +32,7 @@ urlpatterns = [
     path("parking/apply/pay/<str:reference>", views.apply_pay_again, name="apply-pay-again"),
     path("parking/permits", views.permits, name="permits"),
     path("parking/permits/<str:number>", views.permit, name="permit"),
-    # the resident manages a permit (manage_views.py)
+    # the resident manages a permit (manage_views.py, renew_views.py, address_views.py)
     path("parking/permits/<str:number>/cancel", manage_views.cancel, name="manage-cancel"),
     path("parking/permits/<str:number>/vehicle", manage_views.vehicle, name="manage-vehicle"),
     path(
@@ -42,49 +50,49 @@ urlpatterns = [
         manage_views.vehicle_paid,
         name="manage-vehicle-paid",
     ),
-    path("parking/permits/<str:number>/renew", manage_views.renew, name="manage-renew"),
-    path("parking/permits/<str:number>/renew/you", manage_views.renew_who, name="manage-renew-who"),
+    path("parking/permits/<str:number>/renew", renew_views.renew, name="manage-renew"),
+    path("parking/permits/<str:number>/renew/you", renew_views.renew_who, name="manage-renew-who"),
     path(
         "parking/permits/<str:number>/renew/duration",
-        manage_views.renew_duration,
+        renew_views.renew_duration,
         name="manage-renew-duration",
     ),
     path(
         "parking/permits/<str:number>/renew/check",
-        manage_views.renew_check,
+        renew_views.renew_check,
         name="manage-renew-check",
     ),
-    path(
-        "parking/renewals/<str:reference>/paid", manage_views.renew_paid, name="manage-renew-paid"
-    ),
-    path("parking/permits/<str:number>/proof", manage_views.proof, name="manage-proof"),
+    path("parking/renewals/<str:reference>/paid", renew_views.renew_paid, name="manage-renew-paid"),
+    path("parking/permits/<str:number>/proof", address_views.proof, name="manage-proof"),
     path(
         "parking/permits/<str:number>/proof/sent",
-        manage_views.proof_sent,
+        address_views.proof_sent,
         name="manage-proof-sent",
     ),
     path(
         "parking/permits/<str:number>/record-wrong",
-        manage_views.record_wrong,
+        address_views.record_wrong,
         name="manage-record-wrong",
     ),
     path(
         "parking/permits/<str:number>/record-wrong/sent",
-        manage_views.record_wrong_sent,
+        address_views.record_wrong_sent,
         name="manage-record-wrong-sent",
     ),
-    path("parking/permits/<str:number>/move", manage_views.move, name="manage-move"),
+    path("parking/permits/<str:number>/move", address_views.move, name="manage-move"),
     path(
         "parking/permits/<str:number>/move/address",
-        manage_views.move_address,
+        address_views.move_address,
         name="manage-move-address",
     ),
     path(
         "parking/permits/<str:number>/move/check",
-        manage_views.move_check,
+        address_views.move_check,
         name="manage-move-check",
     ),
-    path("parking/permits/<str:number>/move/done", manage_views.move_done, name="manage-move-done"),
+    path(
+        "parking/permits/<str:number>/move/done", address_views.move_done, name="manage-move-done"
+    ),
     path("parking/visitors", visitor_views.visitors, name="visitors"),
     path("parking/visitors/check", visitor_views.visitors_check, name="visitors-check"),
     path("parking/visitors/<int:session_id>/end", visitor_views.visitor_end, name="visitor-end"),

@@ -710,7 +710,7 @@ def permit(request: HttpRequest, number: str) -> HttpResponse:
     )
     if found is None:
         raise Http404("No permit of yours has that number.")
-    from borough.parking.manage_views import renewal_problem  # it imports this module
+    from borough.parking.renew_views import renewal_problem  # it imports this module
 
     application = found.application
     return _render(

@@ -153,7 +153,8 @@ def verifier(monkeypatch):
         calls.append((applicant, purpose, kwargs))
         return verification(decisions[0], applicant.uprn)
 
-    monkeypatch.setattr("borough.parking.manage_views.verify", fake)
+    monkeypatch.setattr("borough.parking.renew_views.verify", fake)
+    monkeypatch.setattr("borough.parking.address_views.verify", fake)
     return {"calls": calls, "decisions": decisions}
 
 
