@@ -78,14 +78,9 @@ def _baseline(council, collections, options) -> str:
 
 def run(size: int | None, progress: Callable[[str], None]) -> dict:
     _setup_django()
-    from borough.housing.bacs.standard18 import (
-        Collection,
-        FileOptions,
-        Instruction,
-        ServiceUser,
-        validate_standard18,
-        write_standard18,
-    )
+    from borough.housing.bacs.standard18 import Collection, FileOptions, Instruction, ServiceUser
+    from borough.housing.bacs.standard18_validator import validate_standard18
+    from borough.housing.bacs.standard18_writer import write_standard18
 
     size = size or DEFAULT_SIZE
     rng = random.Random(SEED)

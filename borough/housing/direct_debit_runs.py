@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from borough.housing import accounts, bank_details, services
 from borough.housing.bacs import calendar as bacs_calendar
-from borough.housing.bacs import standard18
+from borough.housing.bacs import standard18, standard18_validator, standard18_writer
 from borough.housing.direct_debit import (
     LATE_COLLECTION_WORKING_DAYS,
     REGULAR_CODE,
@@ -241,7 +241,7 @@ def _make_run(cal, dates, created_by) -> BacsRun:
             _advance_notice(item, collection, dates.entry)
 
     try:
-        text = standard18.write_standard18(
+        text = standard18_writer.write_standard18(
             _service_user(),
             instructions=instructions,
             collections=collections,
@@ -253,7 +253,7 @@ def _make_run(cal, dates, created_by) -> BacsRun:
         )
     except standard18.BatchError as error:
         raise BacsFileError(error.problems) from None
-    problems = standard18.validate_standard18(text, calendar=cal)
+    problems = standard18_validator.validate_standard18(text, calendar=cal)
     if problems:
         raise BacsFileError(problems)
 

@@ -24,7 +24,7 @@ from borough.housing import (
     services,
 )
 from borough.housing.bacs import calendar as bacs_calendar
-from borough.housing.bacs.standard18 import validate_standard18
+from borough.housing.bacs.standard18_validator import validate_standard18
 from borough.housing.models import (
     BacsRun,
     Collection,
@@ -309,7 +309,7 @@ def test_a_file_that_fails_validation_saves_and_posts_nothing(tenant, monkeypatc
     _mandate(account)
     direct_debit_runs.bacs_run(FIRST_RUN)
     monkeypatch.setattr(
-        direct_debit.standard18,
+        direct_debit_runs.standard18_validator,
         "validate_standard18",
         lambda text, calendar=None: ["line 5: contra_total: the contra is wrong"],
     )

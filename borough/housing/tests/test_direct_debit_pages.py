@@ -12,7 +12,7 @@ from django.core import mail
 
 from borough.core.models import User
 from borough.housing import direct_debit, direct_debit_runs
-from borough.housing.bacs.standard18 import validate_standard18
+from borough.housing.bacs.standard18_validator import validate_standard18
 from borough.housing.models import BacsRun, Mandate, Tenant
 from borough.housing.tests.test_ledger import make_account
 

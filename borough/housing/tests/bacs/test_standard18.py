@@ -15,10 +15,9 @@ from borough.housing.bacs.standard18 import (
     julian,
     parse_julian,
     reference_problem,
-    validate_standard18,
-    write_standard18,
-    write_standard18_bytes,
 )
+from borough.housing.bacs.standard18_validator import validate_standard18
+from borough.housing.bacs.standard18_writer import write_standard18, write_standard18_bytes
 
 D = dt.date
 COUNCIL = ServiceUser("123456", "Northmere Council", "08-99-99", "66374958")
