@@ -68,6 +68,19 @@ def clock(moment: dt.datetime):
         yield
 
 
+def priced_and_checked(quote, verification) -> dict:
+    """A permit application's price and identity-check fields, as the journeys set them."""
+    return {
+        "band": quote.band.band if quote.band else "",
+        "band_reason": quote.band.reason if quote.band else "",
+        "price_pence": quote.total_pence,
+        "price_lines": [[text, pence] for text, pence in quote.lines],
+        "verification_reference": verification.reference,
+        "verification_decision": verification.decision,
+        "resident_id": verification.resident_id or "",
+    }
+
+
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
     return min(moment, timezone.now() - dt.timedelta(minutes=5))
@@ -96,7 +109,8 @@ class ActivityResult:
         checks = sum(v for k, v in c.items() if k.startswith("verifications "))
         return (
             f"{n('permits issued')} permits issued ({n('applications approved by an officer')} "
-            f"by an officer; {n('permits cancelled')} cancelled with a refund), {checks:,} "
+            f"by an officer; {n('permits cancelled')} cancelled with a refund), "
+            f"{n('permits renewed')} renewed, {checks:,} "
             f"identity checks ({n('verifications verified')} verified at once, "
             f"{n('verifications refer')} referred, {n('verifications not_found')} not found), "
             f"{n('enforcement checks')} enforcement checks, {n('visitor sessions')} visitor "
@@ -148,6 +162,7 @@ class Year:
         self.vrms = _all_vrms(synth_dir)
         self.drivers: list[_Driver] = []
         self.waiting: list[tuple[dt.date, int, str]] = []  # (when, application, verification)
+        self.renewals_decided: set[int] = set()  # permits whose holder chose (renewals.py)
 
     # --- people -----------------------------------------------------------------------------
 
@@ -174,7 +189,6 @@ class Year:
         from borough.residents.verification.service import verify
         from borough.transparency.models import ActorKind
 
-        cfg = settings.COUNCIL.parking
         user = self._user(row)
         home = Property.objects.get(pk=int(row["current_uprn"]))
         zone = self.zones.get(row["zone"])
@@ -228,29 +242,13 @@ class Year:
                 vehicle_snapshot=vehicle.raw,
                 vehicle_found=True,
                 duration_months=months,
-                band=quote.band.band if quote.band else "",
-                band_reason=quote.band.reason if quote.band else "",
-                price_pence=quote.total_pence,
-                price_lines=[[text, pence] for text, pence in quote.lines],
-                verification_reference=verification.reference,
-                verification_decision=verification.decision,
-                resident_id=verification.resident_id or "",
+                **priced_and_checked(quote, verification),
             )
-            if not self._pay(
-                application,
-                purpose_key=f"permit-application:{application.reference}",
-                amount_pence=application.price_pence,
-                description=f"Resident parking permit, zone {zone.code}, {months} months",
-            ):
+            outcome = self.pay_and_issue(
+                application, f"Resident parking permit, zone {zone.code}, {months} months"
+            )
+            if outcome is None:
                 return None
-            outcome = services.issue_permit(
-                application.pk,
-                verified=verification.decision == "verified",
-                unverified_policy=cfg.unverified_policy,
-                not_found_policy=cfg.not_found_policy,
-                proof_days=cfg.unverified_proof_days,
-                max_per_household=cfg.max_resident_permits_per_household,
-            )
         if outcome.permit is not None:
             self.result.add("permits issued")
             self.drivers.append(_Driver(outcome.permit.pk, row["vrm"], zone.pk, home.uprn, user.pk))
@@ -265,6 +263,28 @@ class Year:
                 )
             )
         return outcome
+
+    def pay_and_issue(self, application, description: str):
+        """The applicant pays by card, then the permit is issued as the council's profile says
+        (``IssueOutcome``); None if the payment failed."""
+        from borough.parking import services
+
+        cfg = settings.COUNCIL.parking
+        if not self._pay(
+            application,
+            purpose_key=f"permit-application:{application.reference}",
+            amount_pence=application.price_pence,
+            description=description,
+        ):
+            return None
+        return services.issue_permit(
+            application.pk,
+            verified=application.verification_decision == "verified",
+            unverified_policy=cfg.unverified_policy,
+            not_found_policy=cfg.not_found_policy,
+            proof_days=cfg.unverified_proof_days,
+            max_per_household=cfg.max_resident_permits_per_household,
+        )
 
     def _pay(self, row, *, purpose_key: str, amount_pence: int, description: str) -> bool:
         """Pay ``row`` (an application or a visitor session) by card on the local stand-in."""
@@ -582,12 +602,14 @@ class Year:
     # --- the year ----------------------------------------------------------------------------
 
     def run(self, first: dt.date, last: dt.date, *, scale: float = 1.0) -> ActivityResult:
+        from borough.synth.renewals import renew_due_permits
+
         """Each day's activity; ``scale`` 1 is the demo's borough of 3,000 residents (about 280
         permit applications, 500 enforcement checks, 120 visitor sessions and 290 pieces of
         feedback a year); a smaller borough gets proportionally fewer."""
         self.result.first_day, self.result.last_day = first, last
         # Applications spread over the days so that the residents who may apply last the
-        # year (a resident applies once: there is no renewal here).
+        # year (a resident applies once; holders renew, renewals.py).
         days = (last - first).days + 1
         applications = min(1.0 * scale, 0.8 * len(self.pool) / days)
         self.rent_setup(first)
@@ -603,6 +625,7 @@ class Year:
                     row, _at(day, 9 + self.rnd.randrange(9)), mistake=self.rnd.random() < 0.12
                 )
             self.officers_decide(day)
+            renew_due_permits(self, day)
             self.cancel_some(day)
             if weekday:
                 self.enforcement(day, _poisson(self.rnd, 2 * scale))

@@ -34,6 +34,8 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
     # This borough's few Direct Debit payers have a couple of dozen collections in the days
     # played: return a share that is sure to give some, to prove the ARUDD path.
     monkeypatch.setattr("borough.synth.activity.UNPAID_SHARE", 0.3)
+    # Every holder whose renewal window opens in the days played renews (the demo: most).
+    monkeypatch.setattr("borough.synth.renewals.RENEW_SHARE", 1.0)
     call_command("demo", "--no-serve", residents=DEMO_TEST_RESIDENTS)
     first = capsys.readouterr().out
 
@@ -96,7 +98,21 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
 
     with warehouse.connect() as con:
         built = con.execute("SELECT count(*) FROM fact_rent_ledger").fetchone()[0]
+        journeys = dict(
+            con.execute(
+                "SELECT journey, count(*) FROM fact_permit_application GROUP BY journey"
+            ).fetchall()
+        )
     assert built == LedgerEntry.objects.count()
+    # Holders renewed through the renewal journey's rules: each renewal application renews a
+    # permit of the same holder, and the warehouse counts them as renewals.
+    from borough.parking.models import PermitApplication
+
+    renewals = PermitApplication.objects.filter(renews__isnull=False)
+    renewed = int(re.search(r"(\d+) renewed", first).group(1))
+    assert renewed > 0 and renewals.filter(status="issued").count() == renewed
+    assert all(a.applicant_id == a.renews.holder_id for a in renewals)
+    assert journeys.get("renewal") == renewals.count() and journeys.get("new", 0) > 0
     # Open data is published from it, or the demo says why not.
     from borough.insights.opendata import current_release
 
