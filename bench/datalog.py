@@ -419,6 +419,11 @@ def _write_switch() -> dict[str, Callable[[], None]]:
 
     from borough.transparency import services
 
+    try:  # where the look-up and its event are written (services.py before it was split)
+        from borough.transparency import lookup_events
+    except ImportError:
+        lookup_events = services
+
     def nothing(**kwargs):
         return []
 
@@ -445,7 +450,7 @@ def _write_switch() -> dict[str, Callable[[], None]]:
     }
     # "floor": the real statement, its event written to a bare copy of the log's table (no
     # index, no constraint, no trigger): what any durable write of the same row costs here.
-    kept = [getattr(services, name, None) for name in _STATEMENT_CACHES]
+    kept = [getattr(lookup_events, name, None) for name in _STATEMENT_CACHES]
     floor = {}
 
     def set_floor(on: bool) -> None:
@@ -466,8 +471,11 @@ def _write_switch() -> dict[str, Callable[[], None]]:
                 cache.update(floor.pop(name))
 
     places = []
-    for name in ("record_data_use", "lookup_and_record_data_use"):
-        real = getattr(services, name)
+    for name, home in (
+        ("record_data_use", services),
+        ("lookup_and_record_data_use", lookup_events),
+    ):
+        real = getattr(home, name)
         places += [
             (module, name, real)
             for module in list(sys.modules.values())
@@ -485,7 +493,8 @@ def _write_switch() -> dict[str, Callable[[], None]]:
     return {arm: setter(arm) for arm in ("on", "off", "unprepared", "floor")}
 
 
-#: The caches of built statements in ``transparency.services`` whose SQL names the log's table.
+#: The caches of built statements in ``transparency.lookup_events`` whose SQL names the log's
+#: table.
 _STATEMENT_CACHES = ("_LOOKUP_STATEMENTS", "_EVENT_PARAMETERS")
 FLOOR_TABLE = "bench_event_floor"
 

@@ -51,7 +51,7 @@ def prepared_cursor(connection):
     their second run on it.
 
     For a few fixed statements run very often, such as the enforcement check's look-up and
-    event (``transparency.services.lookup_and_record_data_use``), where parsing and planning
+    event (``transparency.lookup_events.lookup_and_record_data_use``), where parsing and planning
     cost more than running. psycopg keeps the prepared statements per connection, so a new
     connection (Django reconnects after an error or ``CONN_MAX_AGE``) prepares them again, and
     so does the next run after a rollback on the connection (psycopg then drops them all); a

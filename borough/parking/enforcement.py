@@ -13,8 +13,9 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from borough.parking.models import Permit, VisitorSession, Zone
+from borough.transparency.lookup_events import lookup_and_record_data_use
 from borough.transparency.models import Action, ActorKind
-from borough.transparency.services import lookup_and_record_data_use, record_data_use
+from borough.transparency.services import record_data_use
 
 
 @dataclass(frozen=True)

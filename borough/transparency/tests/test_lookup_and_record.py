@@ -7,8 +7,9 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from borough.core.prepared import prepared_cursor
+from borough.transparency.lookup_events import lookup_and_record_data_use
 from borough.transparency.models import DataUseEvent
-from borough.transparency.services import lookup_and_record_data_use, record_data_use
+from borough.transparency.services import record_data_use
 
 pytestmark = pytest.mark.django_db
 
