@@ -24,9 +24,9 @@ def renew_due_permits(year, day: dt.date) -> None:
     """Renewals for ``year``'s drivers (``activity.Year``) on ``day``, and the hand-overs due."""
     from borough.parking import permit_changes
     from borough.parking.models import Permit
-    from borough.synth.activity import _at, clock
+    from borough.synth.demo_clock import at, clock
 
-    with clock(_at(day, 0, 5)):
+    with clock(at(day, 0, 5)):
         started = permit_changes.start_renewed_permits(day)
     if started:
         year.result.add("renewals started", len(started))
@@ -43,7 +43,7 @@ def renew_due_permits(year, day: dt.date) -> None:
         decided.add(driver.permit_id)
         if year.rnd.random() >= RENEW_SHARE:
             continue
-        renewal = _renew(year, permit, _at(day, 18, k % 60))
+        renewal = _renew(year, permit, at(day, 18, k % 60))
         if renewal is not None:
             year.drivers[year.drivers.index(driver)] = dataclasses.replace(
                 driver, permit_id=renewal.pk
@@ -60,7 +60,8 @@ def _renew(year, permit, moment: dt.datetime):
     from borough.places.models import Property
     from borough.residents.verification.engine import Applicant, ApplicantError
     from borough.residents.verification.service import verify
-    from borough.synth.activity import clock, priced_and_checked
+    from borough.synth.activity import priced_and_checked
+    from borough.synth.demo_clock import clock
     from borough.transparency.models import ActorKind
 
     first = permit.application

@@ -33,7 +33,7 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
     monkeypatch.setattr("borough.synth.activity.DAYS", DEMO_TEST_DAYS)
     # This borough's few Direct Debit payers have a couple of dozen collections in the days
     # played: return a share that is sure to give some, to prove the ARUDD path.
-    monkeypatch.setattr("borough.synth.activity.UNPAID_SHARE", 0.3)
+    monkeypatch.setattr("borough.synth.rent_activity.UNPAID_SHARE", 0.3)
     # Every holder whose renewal window opens in the days played renews (the demo: most).
     monkeypatch.setattr("borough.synth.renewals.RENEW_SHARE", 1.0)
     call_command("demo", "--no-serve", residents=DEMO_TEST_RESIDENTS)
