@@ -30,9 +30,9 @@ from borough.parking.manage_pages import (
     today_in_london,
 )
 from borough.parking.models import Permit
-from borough.parking.views import (
+from borough.parking.pages import (
     PURPOSE,
-    _proof_record,
+    proof_record,
 )
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
@@ -115,7 +115,7 @@ def proof_sent(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def record_wrong(request: HttpRequest, number: str) -> HttpResponse:
     permit = own_permit(request, number)
-    record = _proof_record(permit_changes.current_verification_reference(permit))
+    record = proof_record(permit_changes.current_verification_reference(permit))
     if record is None:
         raise Http404("No council record confirmed this permit's address.")
     form = RecordWrongForm(request.POST or None)

@@ -14,7 +14,7 @@ from borough.core.dates import date_in_words, when_in_words
 from borough.parking import enforcement
 from borough.parking.forms import EnforcementForm
 from borough.parking.models import Zone
-from borough.parking.views import _render
+from borough.parking.pages import render_page
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 
@@ -57,7 +57,7 @@ def enforcement_check(request: HttpRequest) -> HttpResponse:
         request.session[ENFORCEMENT_ZONE_KEY] = zone.code
         # the next check: the same zone, a new registration
         form = EnforcementForm(zone_choices, initial={"zone": zone.code})
-    return _render(
+    return render_page(
         request,
         "enforcement.html",
         {

@@ -13,9 +13,7 @@ from django.shortcuts import redirect, render
 
 from borough.parking import permit_changes, services
 from borough.parking.models import Permit
-from borough.parking.views import (
-    PAGE_HELPERS,
-)
+from borough.parking.pages import PAGE_HELPERS
 
 SESSION_KEY = "parking_manage"
 RESIDENT_CANCEL_REASON = "Cancelled by the resident"

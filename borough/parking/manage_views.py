@@ -41,6 +41,11 @@ from borough.parking.manage_pages import (
     today_in_london,
 )
 from borough.parking.models import Permit, VehicleChange
+from borough.parking.pages import (
+    UNTAXED,
+    permit_url,
+    to_card_page,
+)
 from borough.parking.vehicles import (
     InvalidRegistration,
     VehicleDetails,
@@ -48,11 +53,6 @@ from borough.parking.vehicles import (
     VehicleNotFound,
     get_vehicle_lookup,
     registration_display,
-)
-from borough.parking.views import (
-    UNTAXED,
-    _permit_url,
-    to_card_page,
 )
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
@@ -86,7 +86,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
         else:
             permit.refresh_from_db()
             refunded = refunded_so_far([permit, renewal]) - refunded_before
-            notices.email_permit_cancelled(permit, refunded, today, _permit_url(request, permit))
+            notices.email_permit_cancelled(permit, refunded, today, permit_url(request, permit))
             tell(
                 request,
                 f"Permit {permit.number} is cancelled",
@@ -292,7 +292,7 @@ def _vehicle_changed(
     if just_made:
         permit.refresh_from_db()
         notices.email_vehicle_changed(
-            permit, change.old_vrm, change.charge_pence, _permit_url(request, permit)
+            permit, change.old_vrm, change.charge_pence, permit_url(request, permit)
         )
         paid = (
             f"You paid {pricing.pounds(change.charge_pence)}."

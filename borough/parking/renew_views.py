@@ -35,18 +35,18 @@ from borough.parking.manage_pages import (
     today_in_london,
 )
 from borough.parking.models import Permit, PermitApplication
+from borough.parking.pages import (
+    PURPOSE,
+    UNTAXED,
+    to_card_page,
+    too_many_page,
+)
 from borough.parking.vehicles import (
     InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-)
-from borough.parking.views import (
-    PURPOSE,
-    UNTAXED,
-    _too_many,
-    to_card_page,
 )
 from borough.payments import services as payments
 from borough.places.models import Property
@@ -169,13 +169,13 @@ def renew_who(request: HttpRequest, number: str) -> HttpResponse:
                 applicant, PURPOSE, actor=request.user, actor_kind=ActorKind.RESIDENT
             )
         except TooManyAttempts as refusal:
-            return _too_many(request, refusal)
+            return too_many_page(request, refusal)
         except ApplicantError as error:
             form.add_error("first_name" if error.field != "surname" else "surname", error.message)
         except VerificationUnavailable:
             verification = None
         if not form.errors and verification is not None and verification.lockout is not None:
-            return _too_many(request, verification.lockout)
+            return too_many_page(request, verification.lockout)
         if not form.errors:
             _save_renewal(
                 request,

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from borough.core.access import staff_area
 from borough.parking import services
 from borough.parking.models import Permit, PermitApplication, ProofUpload, RecordDispute
+from borough.parking.pages import PAGE_HELPERS
 from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
-from borough.parking.views import PAGE_HELPERS
 from borough.places.models import Property
 from borough.residents.verification.models import Verification
 from borough.transparency.coverage import RESIDENT_DATA, data_use

@@ -4,6 +4,7 @@ from borough.parking import (
     address_views,
     enforcement_views,
     manage_views,
+    permit_views,
     renew_views,
     staff_views,
     views,
@@ -30,8 +31,8 @@ urlpatterns = [
     path("parking/apply/check", views.apply_check, name="apply-check"),
     path("parking/apply/paid/<str:reference>", views.apply_paid, name="apply-paid"),
     path("parking/apply/pay/<str:reference>", views.apply_pay_again, name="apply-pay-again"),
-    path("parking/permits", views.permits, name="permits"),
-    path("parking/permits/<str:number>", views.permit, name="permit"),
+    path("parking/permits", permit_views.permits, name="permits"),
+    path("parking/permits/<str:number>", permit_views.permit, name="permit"),
     # the resident manages a permit (manage_views.py, renew_views.py, address_views.py)
     path("parking/permits/<str:number>/cancel", manage_views.cancel, name="manage-cancel"),
     path("parking/permits/<str:number>/vehicle", manage_views.vehicle, name="manage-vehicle"),

@@ -1,7 +1,6 @@
-"""The resident permit journey (one question a page, answers kept in the session until "Pay"),
-the price list, and the resident's permits; what every parking page shares (``PAGE_HELPERS``,
-``to_card_page``). Visitor parking is visitor_views.py, the enforcement page
-enforcement_views.py. Thin: the rules live in services.py, pricing.py, zones.py, vehicles.py
+"""The resident permit journey (one question a page, answers kept in the session until "Pay")
+and the price list. What every parking page shares is pages.py; the resident's permits
+permit_views.py; visitor parking visitor_views.py; the enforcement page enforcement_views.py. Thin: the rules live in services.py, pricing.py, zones.py, vehicles.py
 and the verification service."""
 
 from __future__ import annotations
@@ -10,11 +9,9 @@ import datetime as dt
 import logging
 import uuid
 
-from django.conf import settings
-from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,14 +25,24 @@ from borough.parking.forms import (
     VehicleForm,
     WhoForm,
 )
-from borough.parking.models import Permit, PermitApplication, Zone
+from borough.parking.models import PermitApplication, Zone
+from borough.parking.pages import (
+    JUST_ISSUED_KEY,
+    PURPOSE,
+    UNTAXED,
+    cfg,
+    permit_url,
+    proof_record,
+    render_page,
+    to_card_page,
+    too_many_page,
+)
 from borough.parking.vehicles import (
     InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    registration_display,
 )
 from borough.payments import services as payments
 from borough.places.forms import AddressChoiceForm, PostcodeForm
@@ -50,19 +57,7 @@ from borough.transparency.models import ActorKind
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "parking_apply"
-JUST_ISSUED_KEY = "parking_just_issued"
-PURPOSE = "parking_permit_residency_check"
 PERMIT_TYPE = "resident"
-#: DVLA tax statuses of a vehicle that may not be kept on the road, so cannot have a permit.
-UNTAXED = ("Untaxed", "SORN")
-
-
-#: What every parking page may call: ``money(pence)``, ``registration(vrm)`` ("AB12 CDE").
-PAGE_HELPERS = {"money": pricing.pounds, "registration": registration_display}
-
-
-def cfg():
-    return settings.COUNCIL.parking
 
 
 def _answers(request: HttpRequest) -> dict:
@@ -95,10 +90,6 @@ def _restart() -> HttpResponse:
     return redirect("parking:apply-expired")
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    return render(request, f"parking/{template}", {**PAGE_HELPERS, **context}, status=status)
-
-
 # -- start ---------------------------------------------------------------------------------
 
 
@@ -107,7 +98,7 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 @public
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    return _render(request, "start.html", {"page_title": "Apply for a resident parking permit"})
+    return render_page(request, "start.html", {"page_title": "Apply for a resident parking permit"})
 
 
 @data_use(none="The council's permit prices")
@@ -117,7 +108,7 @@ def prices(request: HttpRequest) -> HttpResponse:
     """The resident permit's prices by band, from the council's profile, readable before
     starting (and without signing in)."""
     permit_type = pricing.permit_type(PERMIT_TYPE)
-    return _render(
+    return render_page(
         request,
         "prices.html",
         {
@@ -135,7 +126,7 @@ def prices(request: HttpRequest) -> HttpResponse:
 @public
 @require_GET
 def apply_expired(request: HttpRequest) -> HttpResponse:
-    return _render(
+    return render_page(
         request, "expired.html", {"page_title": "Your answers have not been saved"}, status=200
     )
 
@@ -165,7 +156,7 @@ def apply_postcode(request: HttpRequest) -> HttpResponse:
         return redirect(
             reverse("parking:apply-address") + "?postcode=" + form.cleaned_data["postcode"]
         )
-    return _render(
+    return render_page(
         request,
         "postcode.html",
         {
@@ -195,7 +186,7 @@ def apply_address(request: HttpRequest) -> HttpResponse:
         eligibility = zones.eligibility_for_resident_permit(prop)
         if not eligibility.eligible:
             _save(request, refused_uprn=prop.uprn)
-            return _render(
+            return render_page(
                 request,
                 "not_eligible.html",
                 {
@@ -208,7 +199,7 @@ def apply_address(request: HttpRequest) -> HttpResponse:
         _save(request, uprn=prop.uprn, zone=eligibility.zone.code, postcode=postcode)
         return redirect("parking:apply-zone")
     count = len(addresses)
-    return _render(
+    return render_page(
         request,
         "address.html",
         {
@@ -236,7 +227,7 @@ def apply_zone(request: HttpRequest) -> HttpResponse:
         return _restart()
     zone = get_object_or_404(Zone, code=answers["zone"])
     prop = get_object_or_404(Property, pk=answers["uprn"])
-    return _render(
+    return render_page(
         request,
         "zone.html",
         {
@@ -248,20 +239,6 @@ def apply_zone(request: HttpRequest) -> HttpResponse:
 
 
 # -- who you are and the verification ------------------------------------------------------
-
-
-def _too_many(request: HttpRequest, refusal: TooManyAttempts) -> HttpResponse:
-    """Too many failed checks of these details or by this account: when to try again, and
-    how to apply without the automatic check."""
-    until = timezone.localtime(refusal.until)
-    response = _render(
-        request,
-        "too_many.html",
-        {"until": until, "page_title": "You have tried too many times"},
-        status=429,
-    )
-    response["Retry-After"] = str(refusal.retry_after_seconds)
-    return response
 
 
 @data_use(touches=RESIDENT_DATA, purposes=["parking_permit_residency_check"])
@@ -299,13 +276,13 @@ def apply_who(request: HttpRequest) -> HttpResponse:
                 actor_kind=ActorKind.RESIDENT,
             )
         except TooManyAttempts as refusal:
-            return _too_many(request, refusal)
+            return too_many_page(request, refusal)
         except ApplicantError as error:
             form.add_error("first_name" if error.field != "surname" else "surname", error.message)
         except VerificationUnavailable:
             verification = None
         if not form.errors and verification is not None and verification.lockout is not None:
-            return _too_many(request, verification.lockout)
+            return too_many_page(request, verification.lockout)
         if not form.errors:
             seconds = (timezone.now() - started).total_seconds()
             _save(
@@ -320,29 +297,9 @@ def apply_who(request: HttpRequest) -> HttpResponse:
                 verification_seconds=round(seconds, 3),
             )
             return redirect("parking:apply-checked")
-    return _render(
+    return render_page(
         request, "who.html", {"form": form, "page_title": "What is your name and date of birth?"}
     )
-
-
-def _proof_record(verification_ref: str) -> dict | None:
-    """The council record that proved residency (dataset title and since when), for the
-    resident to see; never another person's details."""
-    from borough.residents.verification.models import Verification
-
-    if not verification_ref:
-        return None
-    v = Verification.objects.filter(reference=verification_ref).first()
-    if v is None:
-        return None
-    for item in v.evidence:
-        if item.get("counts_as_proof"):
-            since = item.get("valid_from")
-            return {
-                "title": item.get("dataset_title"),
-                "since": dt.date.fromisoformat(since) if since else None,
-            }
-    return None
 
 
 @data_use(none="Shows the applicant the result of the check they just passed (recorded then)")
@@ -356,7 +313,7 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
     # settled on name and address alone: the records' dates are not shown to the applicant
     name_and_address = verified and bool(answers.get("unconfirmed"))
     prop = Property.objects.filter(pk=answers.get("uprn")).first()
-    return _render(
+    return render_page(
         request,
         "checked.html",
         {
@@ -370,7 +327,7 @@ def apply_checked(request: HttpRequest) -> HttpResponse:
                 "address": prop.single_line() if prop else "",
             },
             "name_and_address": name_and_address,
-            "proof": _proof_record(answers.get("verification", ""))
+            "proof": proof_record(answers.get("verification", ""))
             if verified and not name_and_address
             else None,
             "proof_days": cfg().unverified_proof_days,
@@ -422,7 +379,7 @@ def apply_vehicle(request: HttpRequest) -> HttpResponse:
                     f"DVLA records show this vehicle is not taxed ({vehicle.tax_status}). You can "
                     "only get a permit for a vehicle that is taxed",
                 )
-                return _render(
+                return render_page(
                     request,
                     "vehicle.html",
                     {"form": form, "page_title": "What is your vehicle's registration number?"},
@@ -434,7 +391,7 @@ def apply_vehicle(request: HttpRequest) -> HttpResponse:
                 vehicle=vehicle.raw,
             )
             return redirect("parking:apply-vehicle-confirm")
-    return _render(
+    return render_page(
         request,
         "vehicle.html",
         {"form": form, "page_title": "What is your vehicle's registration number?"},
@@ -456,7 +413,7 @@ def apply_vehicle_confirm(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["confirm"] == "no":
             return redirect("parking:apply-vehicle")
         return redirect("parking:apply-duration")
-    return _render(
+    return render_page(
         request,
         "vehicle_confirm.html",
         {
@@ -491,7 +448,7 @@ def apply_duration(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         _save(request, months=form.cleaned_data["months"])
         return redirect("parking:apply-check")
-    return _render(
+    return render_page(
         request,
         "duration.html",
         {"form": form, "page_title": "How long do you want the permit for?"},
@@ -525,7 +482,7 @@ def apply_check(request: HttpRequest) -> HttpResponse:
         problem = error.message
     if request.method == "POST" and problem is None:
         return _pay(request, _application_for_journey(request, answers, prop, zone, quote))
-    return _render(
+    return render_page(
         request,
         "check.html",
         {
@@ -537,30 +494,6 @@ def apply_check(request: HttpRequest) -> HttpResponse:
             "page_title": "Check your answers before paying",
         },
     )
-
-
-def to_card_page(
-    request: HttpRequest,
-    row,
-    *,
-    purpose_key: str,
-    amount_pence: int,
-    description: str,
-    paid_url: str,
-) -> HttpResponse:
-    """To the provider's card page for ``row`` (an application, a change of vehicle, a visitor
-    session: anything with a ``payment_reference``): its live payment if there is one (a
-    second click takes no second payment), a new one after a declined or cancelled card. The
-    payment's reference is kept on the row; the provider returns to ``paid_url``."""
-    payment = payments.start_payment(
-        purpose_key=purpose_key,
-        amount_pence=amount_pence,
-        description=description,
-        return_url=request.build_absolute_uri(paid_url),
-    )
-    if row.payment_reference != payment.reference:
-        type(row).objects.filter(pk=row.pk).update(payment_reference=payment.reference)
-    return redirect(payment.next_url)
 
 
 def _pay(request: HttpRequest, application: PermitApplication) -> HttpResponse:
@@ -654,12 +587,12 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
     payment = payments.refresh_payment(payment)
     if payment.status != "success":
         if payment.finished:
-            return _render(
+            return render_page(
                 request,
                 "payment_failed.html",
                 {"application": application, "page_title": "Your payment was not taken"},
             )
-        return _render(
+        return render_page(
             request,
             "payment_pending.html",
             {"application": application, "page_title": "We are waiting for your payment"},
@@ -673,59 +606,12 @@ def apply_paid(request: HttpRequest, reference: str) -> HttpResponse:
         max_per_household=cfg().max_resident_permits_per_household,
     )
     if outcome.permit is not None and not outcome.already_done:
-        notices.email_permit_issued(outcome.permit, _permit_url(request, outcome.permit))
+        notices.email_permit_issued(outcome.permit, permit_url(request, outcome.permit))
         request.session[JUST_ISSUED_KEY] = outcome.permit.number
     if outcome.permit is not None:
         return redirect("parking:permit", number=outcome.permit.number)
-    return _render(
+    return render_page(
         request,
         "held.html",
         {"application": outcome.application, "page_title": "Your application is with an officer"},
-    )
-
-
-def _permit_url(request: HttpRequest, permit: Permit) -> str:
-    return request.build_absolute_uri(reverse("parking:permit", kwargs={"number": permit.number}))
-
-
-# -- the resident's permits ----------------------------------------------------------------
-
-
-@data_use(none="The signed-in resident's own permits: no officer or service reads anyone's data")
-@resident_required
-@require_GET
-def permits(request: HttpRequest) -> HttpResponse:
-    mine = Permit.objects.filter(holder=request.user).select_related("zone", "application")
-    return _render(request, "permits.html", {"permits": mine, "page_title": "Your parking permits"})
-
-
-@data_use(none="The signed-in resident's own permit: no officer or service reads anyone's data")
-@resident_required
-@require_GET
-def permit(request: HttpRequest, number: str) -> HttpResponse:
-    found = (
-        Permit.objects.filter(number=number, holder=request.user)
-        .select_related("zone", "application")
-        .first()
-    )
-    if found is None:
-        raise Http404("No permit of yours has that number.")
-    from borough.parking.renew_views import renewal_problem  # it imports this module
-
-    application = found.application
-    return _render(
-        request,
-        "permit.html",
-        {
-            "permit": found,
-            "application": application,
-            "address": Property.objects.get(pk=found.property_id).single_line(),
-            "proof": _proof_record(application.verification_reference),
-            # "Renew" only while renewal is open; otherwise why not, or from when
-            "renewal_problem": renewal_problem(found, services.london_today()),
-            "notices": list(messages.get_messages(request)),
-            # "Permit issued" once, on the page the payment leads to; the permit's number after
-            "just_issued": request.session.pop(JUST_ISSUED_KEY, None) == found.number,
-            "page_title": f"Permit {found.number}",
-        },
     )

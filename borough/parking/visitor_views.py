@@ -20,8 +20,8 @@ from borough.parking import notices, pricing, services, visitor_sessions
 from borough.parking.controlled_hours import outside_controlled_hours
 from borough.parking.forms import VisitorForm
 from borough.parking.models import Permit, VisitorSession
+from borough.parking.pages import cfg, render_page, to_card_page
 from borough.parking.vehicles import registration_display
-from borough.parking.views import _render, cfg, to_card_page
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.transparency.coverage import data_use
@@ -85,7 +85,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
     before it starts, cancelled)."""
     home = _visitor_home(request.user)
     if home is None:
-        return _render(request, "visitors_none.html", {"page_title": "Visitor parking"})
+        return render_page(request, "visitors_none.html", {"page_title": "Visitor parking"})
     allowance = cfg().visitor_hours_per_year
     year = timezone.localdate().year
     form = VisitorForm(request.POST or None, initial=_answers_given(request))
@@ -105,7 +105,7 @@ def visitors(request: HttpRequest) -> HttpResponse:
     used = visitor_sessions.visitor_hours_used(home.property_id, year)
     now = timezone.now()
     sessions = VisitorSession.objects.filter(host=request.user, starts_at__year=year)
-    return _render(
+    return render_page(
         request,
         "visitors.html",
         {
@@ -162,7 +162,7 @@ def visitors_check(request: HttpRequest) -> HttpResponse:
                 return _pay_for_session(request, session)
             return _visitor_booked(request, session)
     used = visitor_sessions.visitor_hours_used(home.property_id, timezone.localtime(starts_at).year)
-    return _render(
+    return render_page(
         request,
         "visitors_check.html",
         {
@@ -244,7 +244,7 @@ def visitor_paid(request: HttpRequest, session_id: int) -> HttpResponse:
     payment = payments.refresh_payment(payments.payment_by_reference(session.payment_reference))
     if payment.status == "success":
         return _visitor_booked(request, visitor_sessions.book_paid_visitor_session(session.pk))
-    return _render(
+    return render_page(
         request,
         "visitor_payment.html",
         {
