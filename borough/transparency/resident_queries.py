@@ -104,6 +104,8 @@ class AboutDataset:
 
 
 #: The services' own datasets (``purposes.SERVICE_DATASETS``): what residents read about them.
+#: ``None`` for how long it is kept: the council profile's ``[retention]`` says it
+#: (``_service_kept_for``), so another council's schedule is the one its residents read.
 SERVICE_DATASET_TEXTS = {
     "parking_permits": (
         "Residents' parking permit applications and permits: the applicant, the address, the "
@@ -113,8 +115,7 @@ SERVICE_DATASET_TEXTS = {
         "The council needs this to run residents' parking permits, a task the law gives it",
         "UK GDPR Article 6(1)(e), public task; Road Traffic Regulation Act 1984, "
         "sections 45 and 46",
-        "6 years after the application is decided or its permit ends, whichever is later; "
-        "then your details are removed from it.",
+        None,
         "Parking Services",
         "Head of Parking Services",
     ),
@@ -135,7 +136,7 @@ SERVICE_DATASET_TEXTS = {
         "check that it was used properly.",
         "The law says the council must be able to show that it uses personal data lawfully",
         "UK GDPR Articles 5(2) and 24",
-        "6 years, then deleted.",
+        None,
         "Information Governance",
         "Data protection officer",
     ),
@@ -146,8 +147,19 @@ def about_dataset(code: str) -> AboutDataset | None:
     """What residents read about the dataset ``code``, or None if the council holds no such
     dataset."""
     if code in SERVICE_DATASET_TEXTS:
-        texts = SERVICE_DATASET_TEXTS[code]
-        return AboutDataset(code, SERVICE_DATASETS[code], *texts, _service_period(code))
+        holds, purpose, basis, reference, kept_for, owner, asset_owner = SERVICE_DATASET_TEXTS[code]
+        return AboutDataset(
+            code,
+            SERVICE_DATASETS[code],
+            holds,
+            purpose,
+            basis,
+            reference,
+            kept_for or _service_kept_for(code),
+            owner,
+            asset_owner,
+            _service_period(code),
+        )
     source_dataset = apps.get_model("residents", "SourceDataset")
     row = source_dataset.objects.filter(code=code).first()
     if row is None:
@@ -163,6 +175,21 @@ def about_dataset(code: str) -> AboutDataset | None:
         owner=row.owner or NOT_GIVEN,
         asset_owner=row.asset_owner or NOT_GIVEN,
         removed_after=f"{row.keep_after_end} after a record ends" if row.keep_after_end else "",
+    )
+
+
+def _service_kept_for(code: str) -> str:
+    """How long a service dataset is kept, from the council profile's ``[retention]``: the rule
+    is that a resident reads the period the purge applies, never a figure written in code."""
+    retention = settings.COUNCIL.retention
+    if code == "data_use_log":
+        return f"{retention.data_use_events} after each entry is made, then deleted."
+    period = retention.records.get("parking_applications")
+    if not period:
+        return NOT_GIVEN
+    return (
+        f"{period} after the application is decided or its permit ends, whichever is later; "
+        "then your details are removed from it."
     )
 
 
