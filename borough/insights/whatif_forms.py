@@ -4,7 +4,6 @@ note (sent by POST with the same rules; the figures are worked out again on the 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -15,17 +14,22 @@ from borough.insights.whatif_permits import PermitRules, RulesError
 MAX_PRICE_PENCE = 10_000_000  # £100,000: a price above it is a typing mistake
 
 
+#: Pounds as people type them: digits, and pence after a point (spaces, commas and £ removed
+#: first). Not Python's Decimal syntax: "1e5" or "NaN" is not a price.
+_POUNDS = re.compile(r"(-?)([0-9]+)(?:\.([0-9]{1,2}))?")
+
+
 def _pence(text: str, what: str) -> int:
     cleaned = re.sub(r"[\s,£]", "", text or "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise forms.ValidationError(f"Enter {what} in pounds and pence, like 125.00") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    found = _POUNDS.fullmatch(cleaned)
+    if found is None:
         raise forms.ValidationError(f"Enter {what} in pounds and pence, like 125.00")
-    pence = int(value * 100)
-    if pence < 0:
+    sign, pounds, pence_text = found.groups()
+    if sign:
         raise forms.ValidationError(f"Enter {what} as £0 or more")
+    if len(pounds) > 9:  # well past the most a price can be, before any arithmetic
+        raise forms.ValidationError(f"Enter {what} as £100,000 or less")
+    pence = int(pounds) * 100 + int((pence_text or "0").ljust(2, "0"))
     if pence > MAX_PRICE_PENCE:
         raise forms.ValidationError(f"Enter {what} as £100,000 or less")
     return pence
@@ -104,6 +108,9 @@ class PermitWhatIfForm(forms.Form):
                 self.add_error("diesel", error)
         if self.errors:
             return data
+        self._check_limits_rise(data)
+        if self.errors:
+            return data
         rules = PermitRules(
             self.type_code,
             tuple(data[c] if c else None for _, c, _ in self.bands),
@@ -116,6 +123,22 @@ class PermitWhatIfForm(forms.Form):
             raise forms.ValidationError(f"These bands do not work: {error}") from None
         self.rules = rules
         return data
+
+    def _check_limits_rise(self, data: dict) -> None:
+        """Each band's highest CO2 above the band before's, said in the page's words (the
+        profile's own check says it in the configuration's)."""
+        before = None
+        for name, co2_name, _ in self.bands:
+            if co2_name is None:
+                continue
+            limit = data[co2_name]
+            if before is not None and limit <= before[1]:
+                self.add_error(  # which also takes the field out of ``data``
+                    co2_name,
+                    f"Band {name}'s highest CO2 must be more than band {before[0]}'s "
+                    f"({before[1]} g/km)",
+                )
+            before = (name, limit)
 
     def rows(self):
         """One row a band for the template: the band and its two bound fields."""

@@ -200,7 +200,12 @@ def test_a_saved_note_cannot_be_changed_or_deleted(permits, analyst):
     [
         ("price_G", "lots", "Enter band G's price in pounds and pence, like 125.00"),
         ("price_G", "-5", "Enter band G's price as £0 or more"),
-        ("co2_D", "60", "These bands do not work"),
+        ("co2_D", "60", "Band D's highest CO2 must be more than band C's"),
+        ("price_G", "1E+400", "Enter band G's price in pounds and pence, like 125.00"),
+        ("price_G", "1e5", "Enter band G's price in pounds and pence, like 125.00"),
+        ("price_G", "NaN", "Enter band G's price in pounds and pence, like 125.00"),
+        ("price_G", "99999999999", "Enter band G's price as £100,000 or less"),
+        ("price_G", "100000.01", "Enter band G's price as £100,000 or less"),
         ("co2_B", "", "Enter band B's highest CO2 in g/km, like 75"),
         ("diesel", "1.234", "Enter the diesel surcharge in pounds and pence"),
     ],
