@@ -55,6 +55,7 @@ from django.utils import timezone
 from borough.core.profile import RECORD_KINDS
 from borough.residents.models import SOURCE_VALUES, ReviewCase, SourceRecord
 from borough.transparency.models import Action, ActorKind
+from borough.transparency.service_retention import SERVICE_KINDS
 from borough.transparency.services import record_data_use
 
 #: Records anonymised per transaction.
@@ -168,7 +169,11 @@ def due(rule: RecordRule) -> QuerySet | None:
     """The records ``rule`` finds past their period and not anonymised yet; None: no period."""
     if not rule.period:
         return None
-    return _due_source_records(rule) if rule.kind == "dataset" else _due_applications(rule)
+    if rule.kind == "dataset":
+        return _due_source_records(rule)
+    if rule.code in SERVICE_KINDS:
+        return SERVICE_KINDS[rule.code].due(rule.cutoff)
+    return _due_applications(rule)
 
 
 def _application_end(decided_at: dt.datetime, ends_on, cancelled_at) -> dt.datetime:
@@ -188,6 +193,9 @@ def _ends(rule: RecordRule, records: QuerySet) -> tuple[int, dt.datetime, dt.dat
             n=Count("pk"), old=Min("ended_at"), new=Max("ended_at")
         )
         return (found["n"], found["old"], found["new"]) if found["n"] else None
+    if rule.code in SERVICE_KINDS:
+        count = records.order_by().count()
+        return (count, *SERVICE_KINDS[rule.code].ends(records)) if count else None
     ends = [
         _application_end(*row)
         for row in records.order_by().values_list(
@@ -197,8 +205,10 @@ def _ends(rule: RecordRule, records: QuerySet) -> tuple[int, dt.datetime, dt.dat
     return (len(ends), min(ends), max(ends)) if ends else None
 
 
-def _day(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).date().isoformat()
+def _day(moment: dt.datetime | dt.date) -> str:
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment).date()
+    return moment.isoformat()
 
 
 def record_summary(rules: list[RecordRule]) -> list[list]:
@@ -222,10 +232,37 @@ def _record_batch(run, rule: RecordRule, number: int) -> None:
         actor_label=ACTOR_LABEL,
         purpose=PURPOSE,
         action=Action.PURGED,
-        datasets=["parking_permits" if rule.kind == "records" else rule.code],
+        datasets=[_event_dataset(rule)],
         reference=f"purge-run:{run.pk}:{rule.code}:{number}",
         outcome="anonymised",
     )
+
+
+def _event_dataset(rule: RecordRule) -> str:
+    if rule.kind == "dataset":
+        return rule.code
+    return SERVICE_KINDS[rule.code].dataset if rule.code in SERVICE_KINDS else "parking_permits"
+
+
+def _anonymise_service_records(rule: RecordRule, run, now: dt.datetime) -> int:
+    """Blank a kind of service record (``service_retention``) in batches, each one
+    transaction with its event; the rows are locked and checked again, so a concurrent purge
+    or a record reopened meanwhile (a tenancy's account reopened) is not blanked twice or
+    wrongly."""
+    kind = SERVICE_KINDS[rule.code]
+    done, number = 0, 0
+    while ids := list(kind.due(rule.cutoff).order_by("pk").values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            locked = kind.model_class().objects.select_for_update().filter(pk__in=ids)
+            ids = list(locked.values_list("pk", flat=True))
+            ids = list(kind.due(rule.cutoff).filter(pk__in=ids).values_list("pk", flat=True))
+            if not ids:
+                continue
+            number += 1
+            kind.blank(ids, now)
+            _record_batch(run, rule, number)
+        done += len(ids)
+    return done
 
 
 def _rename_in_review_cases(renamed: dict[str, str], now: dt.datetime) -> None:
@@ -362,5 +399,7 @@ def anonymise(rules: list[RecordRule], run, now: dt.datetime) -> None:
             continue
         if rule.kind == "dataset":
             _anonymise_source_records(rule, run, now)
+        elif rule.code in SERVICE_KINDS:
+            _anonymise_service_records(rule, run, now)
         else:
             _anonymise_applications(rule, run, now)
