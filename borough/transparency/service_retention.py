@@ -112,8 +112,8 @@ def _blank_tenancies(ids: list[int], now: dt.datetime) -> None:
     tenancy = apps.get_model("housing", "Tenancy")
     tenant = apps.get_model("housing", "Tenant")
     link_code = apps.get_model("housing", "LinkCode")
-    # A link code is a letter posted to the home: an unused one would let a new occupant claim
-    # the old tenancy, a used one only says who claimed it.
+    # A link code says which sign-in account asked to be the tenant, and when: it goes with
+    # the tenant's details (and an unused one must not link anyone to a tenancy that ended).
     link_code.objects.filter(tenant__tenancy__in=ids).delete()
     tenant.objects.filter(tenancy__in=ids).update(
         first_name="", surname="", date_of_birth=None, email="", resident_id="", account=None
