@@ -4,10 +4,11 @@ period are anonymised in place by ``borough transparency purge`` (``retention.pu
 The schedule. A source dataset's period is its declaration's ``keep_after_end`` (``"6 years"``),
 counted from when its record ENDED: when a load found it gone from the council's export
 (``SourceRecord.ended_at``); a current record is never due. A service record's period is the
-profile's ``[retention.records]``: ``parking_applications`` counts from the later of the
-application's decision (its latest ``PermitEvent``, or its creation if it has none) and the end
-of its permit (the day after ``ends_on``, or its cancellation); applications not decided yet
-(waiting for payment or an officer) are never due. A dataset or kind without a period is never
+profile's ``[retention.records]``: ``parking_applications`` (the other kinds:
+``service_retention``) counts from the later of the application's decision (its latest
+``PermitEvent``, or its creation if it has none) and the end of its permit (the day after
+``ends_on``, or its cancellation); applications not decided yet (waiting for payment or an
+officer) are never due. A dataset or kind without a period is never
 purged, and the dry run says so. A record is due when it ended before the start of the UK day
 that is its period before today (``retention.cutoff``, as for the data-use log).
 
@@ -30,11 +31,13 @@ registrations of its permit (``~`` and the permit's ID in base 36: no vehicle's)
 changes, the details of its event trail (an officer's free text), the messages of its record
 disputes and its proof documents (the files are deleted once the batch is committed).
 
-Not touched: money. Payments, refunds, rent ledgers and bank data have their own statutory
-periods (HMRC and audit: 6 years after the end of the financial year) and are kept. Borough
-also holds rent tenancies and their tenants (``housing.Tenancy``, ``Tenant``: a tenancy ends on
-its ``end_date``); they sit beside the rent ledger and are not purged yet. Verifications keep
-their own records, with the old reference in their evidence.
+Rent tenancies, Direct Debit mandates, verifications and visitor sessions are kinds of
+service record too: ``service_retention`` says when each is due and what of it is blanked, and
+``_anonymise_service_records`` here blanks them in the same batches.
+
+Not touched: money. Payments, refunds, rent ledgers, Bacs runs and collections and bank
+statement lines have their own statutory periods (HMRC and audit: 6 years after the end of the
+financial year) and are kept whole, so every account balances as before.
 
 Each batch (``BATCH`` records of one dataset or kind) is one transaction: the records are
 anonymised and one ``records_retention_purge`` event is recorded for the batch, or neither. A

@@ -347,3 +347,21 @@ def test_the_staff_pages_no_longer_show_the_removed_details(
     assert check.status_code == 200
     assert "Removed at the end of their retention period" in text
     assert "Quennell" not in text and "E8 1DY" not in text
+
+
+def test_the_resident_pages_say_what_is_removed_and_when(client, settings):
+    from django.urls import reverse
+
+    def page(code: str) -> str:
+        return client.get(reverse("transparency:dataset", args=[code])).content.decode()
+
+    rent = page("rent_accounts")
+    assert "When we remove your details" in rent
+    assert "6 years after a tenancy ends and its rent account is closed" in rent
+    assert "6 years after a Direct Debit is cancelled" in page("direct_debit_mandates")
+    assert "6 years after a check is made" in page("verifications")
+    assert "2 years after a visitor session ends" in page("parking_permits")
+    settings.COUNCIL = settings.COUNCIL.model_copy(update={"retention": Retention()})
+    assert "When we remove your details" not in page("verifications")
+    privacy = client.get("/privacy").content.decode()
+    assert "tenants&#39; names and contact details 6 years after a tenancy ends" in privacy
