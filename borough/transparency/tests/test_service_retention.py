@@ -346,6 +346,7 @@ def test_the_staff_pages_no_longer_show_the_removed_details(
     text = check.content.decode()
     assert check.status_code == 200
     assert "Removed at the end of their retention period" in text
+    assert "Which records agreed was removed" in text and "No records were used" not in text
     assert "Quennell" not in text and "E8 1DY" not in text
 
 
@@ -365,3 +366,41 @@ def test_the_resident_pages_say_what_is_removed_and_when(client, settings):
     assert "When we remove your details" not in page("verifications")
     privacy = client.get("/privacy").content.decode()
     assert "tenants&#39; names and contact details 6 years after a tenancy ends" in privacy
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_purges_at_once_blank_each_check_once(monkeypatch):
+    """Two processes purge at the same moment, a check a batch: each check is blanked by one of
+    them, with its one event (rows locked, then the condition checked again)."""
+    import threading
+
+    from django.db import connection
+
+    from borough.transparency import record_retention
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent writers")
+    monkeypatch.setattr(record_retention, "BATCH", 1)
+    due = [_check(dt.datetime(2019, 1, n + 1, tzinfo=LONDON)) for n in range(6)]
+    barrier = threading.Barrier(2)
+    failures = []
+
+    def run():
+        barrier.wait()
+        try:
+            purge(NOW)
+        except Exception as error:  # reported below, with the thread's error
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    blanked = Verification.objects.filter(pk__in=[c.pk for c in due], anonymised_at=NOW)
+    assert blanked.count() == 6 and all(c.applicant == {} for c in blanked)
+    assert DataUseEvent.objects.filter(purpose="records_retention_purge").count() == 6
