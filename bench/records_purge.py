@@ -13,22 +13,14 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import time
 from collections.abc import Callable
 
-from enforcement import _admin_connection  # bench/ modules import each other by name
+from _fresh_database import fresh_database  # bench/ modules import each other by name
 
 DEFAULT_SIZE = 200_000
 DATABASE = "borough_rt_bench_purge"
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"  # as enforcement.py
 CHUNK = 10_000
-
-
-def _drop_database() -> None:
-    with _admin_connection() as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _fill(size: int, now: dt.datetime) -> None:
@@ -78,25 +70,13 @@ def _fill(size: int, now: dt.datetime) -> None:
 
 def run(size: int | None, progress: Callable[[str], None]) -> dict:
     size = size or DEFAULT_SIZE
-    url = os.environ.get("BOROUGH_BENCH_POSTGRES_URL", POSTGRES_URL)
-    os.environ["BOROUGH_DATA"] = tempfile.mkdtemp(prefix="borough-bench-records-purge-")
-    os.environ["DATABASE_URL"] = f"{url}/{DATABASE}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "borough.settings")
-    _drop_database()
-    with _admin_connection() as con:
-        con.execute(f'CREATE DATABASE "{DATABASE}"')
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with fresh_database(DATABASE, "borough-bench-records-purge-"):
         from django.db import connection
         from django.utils import timezone
 
         from borough.residents.models import SourceRecord
         from borough.transparency.retention import purge
 
-        call_command("migrate", verbosity=0)
         now = timezone.now()
         started = time.perf_counter()
         _fill(size, now)
@@ -126,8 +106,3 @@ def run(size: int | None, progress: Callable[[str], None]) -> dict:
             "second_run_s": round(again_seconds, 3),
             "database": DATABASE,
         }
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop_database()

@@ -108,6 +108,10 @@ def _period(value: str) -> str:
 #: period is counted from (``transparency.record_retention``).
 RECORD_KINDS = {
     "parking_applications": "the later of the application's decision and its permit's end",
+    "rent_tenancies": "the later of the tenancy's end and its rent account's closing",
+    "direct_debit_mandates": "the later of the mandate's end and its rent account's closing",
+    "verifications": "the check, or its officer's review",
+    "visitor_sessions": "the session's end",
 }
 
 

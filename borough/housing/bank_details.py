@@ -102,7 +102,9 @@ def rotate_all() -> int:
     fernet = _fernet()
     count = 0
     with transaction.atomic():
-        for mandate in Mandate.objects.select_for_update().order_by("pk"):
+        # A mandate retention anonymised has no bank details left to re-encrypt.
+        live = Mandate.objects.select_for_update().filter(anonymised_at__isnull=True)
+        for mandate in live.order_by("pk"):
             try:
                 mandate.sort_code_encrypted = fernet.rotate(
                     mandate.sort_code_encrypted.encode("ascii")

@@ -29,6 +29,11 @@ class Tenancy(models.Model):
     tenure = models.CharField(max_length=20, choices=Tenure.choices)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked its tenants' details (transparency.service_retention)",
+    )
 
     class Meta:
         verbose_name_plural = "tenancies"
@@ -278,6 +283,11 @@ class Mandate(models.Model):
     lodged_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked the payer's name and bank details (transparency.service_retention)",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -231,6 +231,11 @@ class VisitorSession(models.Model):
     refunded_pence = models.PositiveIntegerField(default=0)
     payment_reference = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked the visitor's registration (transparency.service_retention)",
+    )
 
     class Meta:
         ordering = ["-starts_at"]

@@ -301,7 +301,8 @@ PURPOSES = {
             "records_retention_purge",
             "Council records: personal details removed at the end of their retention period",
             "To remove your personal details from council records (a dataset's records, a "
-            "parking application) once the council no longer needs to keep them",
+            "parking application or visitor session, a tenancy, a Direct Debit, an identity "
+            "check) once the council no longer needs to keep them",
             "legal_obligation_storage_limitation",
             "transparency",
             needs_subject=False,

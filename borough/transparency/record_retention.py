@@ -4,10 +4,11 @@ period are anonymised in place by ``borough transparency purge`` (``retention.pu
 The schedule. A source dataset's period is its declaration's ``keep_after_end`` (``"6 years"``),
 counted from when its record ENDED: when a load found it gone from the council's export
 (``SourceRecord.ended_at``); a current record is never due. A service record's period is the
-profile's ``[retention.records]``: ``parking_applications`` counts from the later of the
-application's decision (its latest ``PermitEvent``, or its creation if it has none) and the end
-of its permit (the day after ``ends_on``, or its cancellation); applications not decided yet
-(waiting for payment or an officer) are never due. A dataset or kind without a period is never
+profile's ``[retention.records]``: ``parking_applications`` (the other kinds:
+``service_retention``) counts from the later of the application's decision (its latest
+``PermitEvent``, or its creation if it has none) and the end of its permit (the day after
+``ends_on``, or its cancellation); applications not decided yet (waiting for payment or an
+officer) are never due. A dataset or kind without a period is never
 purged, and the dry run says so. A record is due when it ended before the start of the UK day
 that is its period before today (``retention.cutoff``, as for the data-use log).
 
@@ -30,11 +31,13 @@ registrations of its permit (``~`` and the permit's ID in base 36: no vehicle's)
 changes, the details of its event trail (an officer's free text), the messages of its record
 disputes and its proof documents (the files are deleted once the batch is committed).
 
-Not touched: money. Payments, refunds, rent ledgers and bank data have their own statutory
-periods (HMRC and audit: 6 years after the end of the financial year) and are kept. Borough
-also holds rent tenancies and their tenants (``housing.Tenancy``, ``Tenant``: a tenancy ends on
-its ``end_date``); they sit beside the rent ledger and are not purged yet. Verifications keep
-their own records, with the old reference in their evidence.
+Rent tenancies, Direct Debit mandates, verifications and visitor sessions are kinds of
+service record too: ``service_retention`` says when each is due and what of it is blanked, and
+``_anonymise_service_records`` here blanks them in the same batches.
+
+Not touched: money. Payments, refunds, rent ledgers, Bacs runs and collections and bank
+statement lines have their own statutory periods (HMRC and audit: 6 years after the end of the
+financial year) and are kept whole, so every account balances as before.
 
 Each batch (``BATCH`` records of one dataset or kind) is one transaction: the records are
 anonymised and one ``records_retention_purge`` event is recorded for the batch, or neither. A
@@ -55,6 +58,7 @@ from django.utils import timezone
 from borough.core.profile import RECORD_KINDS
 from borough.residents.models import SOURCE_VALUES, ReviewCase, SourceRecord
 from borough.transparency.models import Action, ActorKind
+from borough.transparency.service_retention import SERVICE_KINDS
 from borough.transparency.services import record_data_use
 
 #: Records anonymised per transaction.
@@ -168,7 +172,11 @@ def due(rule: RecordRule) -> QuerySet | None:
     """The records ``rule`` finds past their period and not anonymised yet; None: no period."""
     if not rule.period:
         return None
-    return _due_source_records(rule) if rule.kind == "dataset" else _due_applications(rule)
+    if rule.kind == "dataset":
+        return _due_source_records(rule)
+    if rule.code in SERVICE_KINDS:
+        return SERVICE_KINDS[rule.code].due(rule.cutoff)
+    return _due_applications(rule)
 
 
 def _application_end(decided_at: dt.datetime, ends_on, cancelled_at) -> dt.datetime:
@@ -188,6 +196,9 @@ def _ends(rule: RecordRule, records: QuerySet) -> tuple[int, dt.datetime, dt.dat
             n=Count("pk"), old=Min("ended_at"), new=Max("ended_at")
         )
         return (found["n"], found["old"], found["new"]) if found["n"] else None
+    if rule.code in SERVICE_KINDS:
+        count = records.order_by().count()
+        return (count, *SERVICE_KINDS[rule.code].ends(records)) if count else None
     ends = [
         _application_end(*row)
         for row in records.order_by().values_list(
@@ -197,8 +208,10 @@ def _ends(rule: RecordRule, records: QuerySet) -> tuple[int, dt.datetime, dt.dat
     return (len(ends), min(ends), max(ends)) if ends else None
 
 
-def _day(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).date().isoformat()
+def _day(moment: dt.datetime | dt.date) -> str:
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment).date()
+    return moment.isoformat()
 
 
 def record_summary(rules: list[RecordRule]) -> list[list]:
@@ -222,10 +235,37 @@ def _record_batch(run, rule: RecordRule, number: int) -> None:
         actor_label=ACTOR_LABEL,
         purpose=PURPOSE,
         action=Action.PURGED,
-        datasets=["parking_permits" if rule.kind == "records" else rule.code],
+        datasets=[_event_dataset(rule)],
         reference=f"purge-run:{run.pk}:{rule.code}:{number}",
         outcome="anonymised",
     )
+
+
+def _event_dataset(rule: RecordRule) -> str:
+    if rule.kind == "dataset":
+        return rule.code
+    return SERVICE_KINDS[rule.code].dataset if rule.code in SERVICE_KINDS else "parking_permits"
+
+
+def _anonymise_service_records(rule: RecordRule, run, now: dt.datetime) -> int:
+    """Blank a kind of service record (``service_retention``) in batches, each one
+    transaction with its event; the rows are locked and checked again, so a concurrent purge
+    or a record reopened meanwhile (a tenancy's account reopened) is not blanked twice or
+    wrongly."""
+    kind = SERVICE_KINDS[rule.code]
+    done, number = 0, 0
+    while ids := list(kind.due(rule.cutoff).order_by("pk").values_list("pk", flat=True)[:BATCH]):
+        with transaction.atomic():
+            locked = kind.model_class().objects.select_for_update().filter(pk__in=ids)
+            ids = list(locked.values_list("pk", flat=True))
+            ids = list(kind.due(rule.cutoff).filter(pk__in=ids).values_list("pk", flat=True))
+            if not ids:
+                continue
+            number += 1
+            kind.blank(ids, now)
+            _record_batch(run, rule, number)
+        done += len(ids)
+    return done
 
 
 def _rename_in_review_cases(renamed: dict[str, str], now: dt.datetime) -> None:
@@ -362,5 +402,7 @@ def anonymise(rules: list[RecordRule], run, now: dt.datetime) -> None:
             continue
         if rule.kind == "dataset":
             _anonymise_source_records(rule, run, now)
+        elif rule.code in SERVICE_KINDS:
+            _anonymise_service_records(rule, run, now)
         else:
             _anonymise_applications(rule, run, now)

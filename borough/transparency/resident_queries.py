@@ -124,9 +124,30 @@ SERVICE_DATASET_TEXTS = {
         "To charge and collect rent and keep each tenant's account right.",
         "The council needs this to keep its side of your tenancy agreement",
         "UK GDPR Article 6(1)(b), contract",
-        "6 years after a tenancy ends and its account is settled.",
+        None,
         "Housing Management: Income team",
         "Head of Housing Management",
+    ),
+    "direct_debit_mandates": (
+        "Direct Debit Instructions to pay rent: the payer's name, the bank sort code and "
+        "account number (encrypted), the schedule and what the banks reported.",
+        "To collect rent by Direct Debit as the tenant asked, under the Bacs scheme's rules.",
+        "The council needs this to keep its side of your tenancy agreement",
+        "UK GDPR Article 6(1)(b), contract",
+        None,
+        "Housing Management: Income team",
+        "Head of Housing Management",
+    ),
+    "verifications": (
+        "Each check of someone's details against the council's records: the details as given, "
+        "the answer, and which records agreed.",
+        "To check who is applying for a council service, and to let an officer review a check "
+        "that was not clear.",
+        "The council needs this to make sure services go to the people entitled to them",
+        "UK GDPR Article 6(1)(e), public task",
+        None,
+        "Information Governance",
+        "Data protection officer",
     ),
     "data_use_log": (
         "A record of every use of residents' data by the council's online services: when, "
@@ -180,17 +201,64 @@ def about_dataset(code: str) -> AboutDataset | None:
 
 def _service_kept_for(code: str) -> str:
     """How long a service dataset is kept, from the council profile's ``[retention]``: the rule
-    is that a resident reads the period the purge applies, never a figure written in code."""
+    is that a resident reads the period the purge applies, never a figure written in code. A
+    dataset none of whose kinds has a period is "Not given"."""
     retention = settings.COUNCIL.retention
     if code == "data_use_log":
         return f"{retention.data_use_events} after each entry is made, then deleted."
-    period = retention.records.get("parking_applications")
-    if not period:
+    said = [
+        sentence.format(retention.records[kind])
+        for kind, sentence in SERVICE_KEPT_FOR.get(code, ())
+        if retention.records.get(kind)
+    ]
+    if not said:
         return NOT_GIVEN
-    return (
-        f"{period} after the application is decided or its permit ends, whichever is later; "
-        "then your details are removed from it."
-    )
+    return " ".join([*said, *SERVICE_KEPT_ANYWAY.get(code, ())])
+
+
+#: Per service dataset, what a resident reads of each kind of record ``[retention.records]``
+#: gives a period (``{}``: that period), shown only where the profile sets it.
+SERVICE_KEPT_FOR = {
+    "parking_permits": (
+        (
+            "parking_applications",
+            "{} after the application is decided or its permit ends, whichever is later; "
+            "then your details are removed from it.",
+        ),
+        ("visitor_sessions", "A visitor's registration is removed {} after the visit."),
+    ),
+    "rent_accounts": (
+        (
+            "rent_tenancies",
+            "{} after a tenancy ends and its account is closed; then the tenants' names, "
+            "dates of birth and email addresses are removed.",
+        ),
+    ),
+    "direct_debit_mandates": (
+        (
+            "direct_debit_mandates",
+            "{} after the Direct Debit is cancelled and the rent account is closed; then the "
+            "payer's name and bank details are removed.",
+        ),
+    ),
+    "verifications": (
+        (
+            "verifications",
+            "{} after the check (or its review by an officer); then the details given and "
+            "which records agreed are removed.",
+        ),
+    ),
+}
+
+#: What stays of a service dataset after its purge (said after the periods).
+SERVICE_KEPT_ANYWAY = {
+    "rent_accounts": (
+        "The charges and payments stay for the council's accounts (6 years after the end of "
+        "the financial year, at least).",
+    ),
+    "direct_debit_mandates": ("The collections stay with the rent account's payments.",),
+    "verifications": ("The answer and when it was given stay.",),
+}
 
 
 def _service_period(code: str) -> str:
@@ -200,8 +268,36 @@ def _service_period(code: str) -> str:
     if code == "data_use_log":
         sooner = " (some kinds of entry sooner)" if retention.purposes or retention.actions else ""
         return f"{retention.data_use_events} after each entry is made{sooner}"
-    period = retention.records.get("parking_applications") if code == "parking_permits" else ""
-    return f"{period} after an application is decided or its permit ends" if period else ""
+    records = retention.records
+    when = [
+        (records.get(kind, ""), text)
+        for kind, text in SERVICE_RECORD_PERIODS.get(code, ())
+        if records.get(kind)
+    ]
+    return "; ".join(f"{period} after {text}" for period, text in when)
+
+
+#: Per service dataset, the kinds of record ``[retention.records]`` gives a period and what a
+#: resident reads that it is counted from.
+SERVICE_RECORD_PERIODS = {
+    "parking_permits": (
+        ("parking_applications", "an application is decided or its permit ends"),
+        ("visitor_sessions", "a visitor session ends, for the visitor's registration"),
+    ),
+    "rent_accounts": (
+        ("rent_tenancies", "a tenancy ends and its rent account is closed, for tenants' details"),
+    ),
+    "direct_debit_mandates": (
+        (
+            "direct_debit_mandates",
+            "a Direct Debit is cancelled and its rent account is closed, for the payer's name "
+            "and bank details",
+        ),
+    ),
+    "verifications": (
+        ("verifications", "a check is made (or an officer reviews it), for the details given"),
+    ),
+}
 
 
 def datasets_described() -> list[tuple[str, str]]:

@@ -75,6 +75,11 @@ class Verification(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=500, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When retention blanked the details as given (transparency.service_retention)",
+    )
 
     #: Set by ``service.verify`` on the verification it returns, not stored: the attempt-limit
     #: scopes this check's failure locked, and the refusal the next check will get.

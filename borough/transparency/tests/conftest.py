@@ -51,3 +51,32 @@ def verification(db):
         return record_data_use(**arguments)
 
     return record
+
+
+def purge_twice_at_once(now: datetime) -> list[Exception]:
+    """Two threads (two database connections) purge at ``now`` at the same moment; what either
+    raised."""
+    import threading
+
+    from django.db import connection
+
+    from borough.transparency.retention import purge
+
+    barrier = threading.Barrier(2)
+    failures = []
+
+    def run():
+        barrier.wait()
+        try:
+            purge(now)
+        except Exception as error:  # reported by the caller, with the thread's error
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures

@@ -26,7 +26,7 @@ from borough.transparency.record_retention import (
     record_schedule,
 )
 from borough.transparency.retention import purge
-from borough.transparency.tests.conftest import LONDON
+from borough.transparency.tests.conftest import LONDON, purge_twice_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -263,8 +263,6 @@ def test_the_dataset_page_shows_the_configured_period(client, retention):
 def test_two_purges_at_once_anonymise_each_record_once(retention, monkeypatch):
     """Two processes purge at the same moment, a record a batch: each record is anonymised by
     one of them, in one batch with its one event (rows locked, the condition checked again)."""
-    import threading
-
     from django.db import connection
 
     from borough.transparency import record_retention
@@ -276,23 +274,6 @@ def test_two_purges_at_once_anonymise_each_record_once(retention, monkeypatch):
     sync_datasets()
     long_ago = NOW.replace(year=NOW.year - 7)
     due = [_record("council_tax", f"60000000{n}#1", long_ago) for n in range(6)]
-    barrier = threading.Barrier(2)
-    failures = []
-
-    def run():
-        barrier.wait()
-        try:
-            purge(NOW)
-        except Exception as error:  # reported below, with the thread's error
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert purge_twice_at_once(NOW) == []
     assert SourceRecord.objects.filter(pk__in=[r.pk for r in due], anonymised_at=NOW).count() == 6
     assert events().filter(purpose="records_retention_purge").count() == 6

@@ -232,14 +232,29 @@ def test_a_dataset_declared_without_the_texts_says_not_given(client, world):
 def test_the_dataset_pages_give_the_councils_own_retention_periods(client, world, settings):
     from borough.core.profile import Retention
 
-    retention = Retention(data_use_events="2 years", records={"parking_applications": "3 years"})
+    retention = Retention(
+        data_use_events="2 years",
+        records={
+            "parking_applications": "3 years",
+            "rent_tenancies": "4 years",
+            "direct_debit_mandates": "5 years",
+            "verifications": "7 years",
+        },
+    )
     settings.COUNCIL = settings.COUNCIL.model_copy(update={"retention": retention})
     html = client.get(reverse("transparency:dataset", args=["data_use_log"])).content.decode()
     assert "2 years after each entry is made, then deleted." in html
     assert "6 years" not in html
     html = client.get(reverse("transparency:dataset", args=["parking_permits"])).content.decode()
     assert "3 years after the application is decided or its permit ends" in html
-    assert "6 years" not in html
+    assert "6 years" not in html and "visitor's registration is removed" not in html
+    for code, said in [
+        ("rent_accounts", "4 years after a tenancy ends"),
+        ("direct_debit_mandates", "5 years after the Direct Debit is cancelled"),
+        ("verifications", "7 years after the check"),
+    ]:
+        html = client.get(reverse("transparency:dataset", args=[code])).content.decode()
+        assert said in html, code
     settings.COUNCIL = settings.COUNCIL.model_copy(update={"retention": Retention()})
     html = client.get(reverse("transparency:dataset", args=["parking_permits"])).content.decode()
     assert "6 years" not in html and "Not given" in html
