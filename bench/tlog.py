@@ -19,8 +19,9 @@ events, as a fixture: the product writes only through ``record_data_use``). Then
   backends while it ran; ``verify_2_workers`` the same with ``--workers 2``;
 - ``baseline_sha256``: SHA-256 of as many 600-byte strings in this process, the same run (the
   floor for any verifier in pure Python: one hash per leaf, before the tree's own);
-- ``proof``: ``proofs.inclusion_proof_for_event`` for an event in the middle, with a cold tile
-  cache and a warm one (ms).
+- ``proof``: ``proofs.inclusion_proof_for_event`` for an event in the middle, the first after
+  sealing (cold) and again (warm), in ms. The sealer stores the tiles as it seals; after a
+  ``--seal bulk`` the product's ``tiles.store_tiles`` stores them once (``bulk_tiles_seconds``).
 """
 
 from __future__ import annotations
