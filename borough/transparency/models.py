@@ -197,6 +197,30 @@ class SealedLeaf(models.Model):
         return f"leaf {self.position}: event {self.event_id}"
 
 
+class LogTile(models.Model):
+    """A full hash tile of the sealed log (C2SP tlog-tiles), stored by the sealer as the tree
+    grows past it, so that a tile or a proof is read, never recomputed from the leaves.
+
+    ``root`` is the Merkle hash of the tile's hashes: the node one level up, so a partial tile
+    at the right edge of level ``L + 1`` is the roots of level ``L``'s stored tiles. A level-0
+    tile's hashes are the ``SealedLeaf`` rows themselves, so only its root is stored
+    (``hashes`` is NULL). Like the leaf hashes, tiles stay when retention purges event bodies.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    root = models.BinaryField(max_length=32)
+    hashes = models.BinaryField(null=True, help_text="256 hashes; NULL at level 0 (the leaves)")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="transparency_logtile_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index}"
+
+
 class LogCheckpoint(models.Model):
     """A signed checkpoint of the Merkle log: its size, root and the signed note published.
 

@@ -1,9 +1,10 @@
 """Sealing the data-use log into a Merkle tree and signing checkpoints of it.
 
 ``seal()`` takes the events not yet sealed, in ID order, gives each the next position, stores
-the hash of its leaf (``SealedLeaf``), carries the tree's right edge forward from the last
-checkpoint (never rehashing the log) and stores a signed checkpoint (``LogCheckpoint``). It runs
-outside the request path: ``borough transparency seal --every 5``.
+the hash of its leaf (``SealedLeaf``) and the hash tiles it completed (``tiles.store_tiles``),
+carries the tree's right edge forward from the last checkpoint (never rehashing the log) and
+stores a signed checkpoint (``LogCheckpoint``). It runs outside the request path:
+``borough transparency seal --every 5``.
 
 The leaf of an event is ``leaf_bytes``: canonical JSON (keys sorted, no whitespace, UTF-8) of
 
@@ -29,7 +30,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
-from borough.transparency import merkle
+from borough.transparency import merkle, tiles
 from borough.transparency.checkpoint import (
     Checkpoint,
     NoteError,
@@ -423,6 +424,7 @@ def seal(
             leaves.append((tree.size, row[0], h))
             tree.append(h)
         _insert_leaves(leaves)
+        tiles.store_tiles(tree.size)  # the public tiles this seal completed, never recomputed
         root = tree.root()
         note = sign_checkpoint(Checkpoint(origin, tree.size, root), signer)
         return LogCheckpoint.objects.create(

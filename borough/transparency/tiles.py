@@ -9,19 +9,21 @@ Only hash tiles are published. Entry bundles are not: an ordinary event's leaf i
 body, which holds a resident ID, so the leaves themselves are not public. A resident gets their
 own entry with its inclusion proof (``proofs.py``). See ``docs/data-use-log.md``.
 
-Tiles are computed from the sealed leaf hashes on request and kept in Django's cache: a tile of
-a given width never changes. Levels 0 and 1 are read from the leaves in one query; a higher
-level's tile is made from the full (cached) tiles of the level below.
+The sealer stores every full tile at every level as the tree grows past it (``store_tiles``,
+``LogTile``), so serving a tile or a proof reads stored hashes and never recomputes from the
+leaves: a level-0 tile is its 256 leaf hashes, a full tile above is stored, and a partial tile at
+the right edge is the stored roots of the level below. Leaf hashes and tiles stay when retention
+purges event bodies, so proofs still verify.
 """
 
 from __future__ import annotations
 
 import re
 
-from django.core.cache import cache
+from django.db.models import Max
 
 from borough.transparency import merkle
-from borough.transparency.models import SealedLeaf
+from borough.transparency.models import LogTile, SealedLeaf
 
 HEIGHT = 8
 WIDTH = 1 << HEIGHT  # hashes in a full tile
@@ -67,44 +69,76 @@ def _leaf_hashes(start: int, count: int) -> list[bytes]:
     return hashes
 
 
-def _cache_key(level: int, n: int, width: int) -> str:
-    """A tile's cache key. It names the last leaf the tile covers by its hash too, so a cache
-    shared with another log (a test's, a rebuilt database's) never serves that log's tile."""
-    last = n * WIDTH ** (level + 1) + width * WIDTH**level - 1
-    (h,) = _leaf_hashes(last, 1)
-    return f"borough:tlog-tile:{level}:{n}:{width}:{h.hex()}"
+def _split(data: bytes) -> list[bytes]:
+    return [data[i : i + merkle.HASH_SIZE] for i in range(0, len(data), merkle.HASH_SIZE)]
 
 
-def _cached(level: int, n: int, width: int) -> bytes:
-    """A tile, computed once: a tile of a given width never changes (a partial one is kept a
-    day, since the next seal usually makes a wider one)."""
-    key = _cache_key(level, n, width)
-    data = cache.get(key)
-    if data is None:
-        data = _compute(level, n, width)
-        cache.set(key, data, timeout=None if width == WIDTH else 86_400)
-    return data
+def _roots(level: int, first: int, count: int) -> list[bytes]:
+    """The roots of full tiles ``level``/``first`` to ``first + count - 1``: the hashes of
+    level ``level + 1``. Read from the stored tiles; a log sealed before tiles were stored
+    (until its next seal stores them) has them computed from the level below."""
+    stored = LogTile.objects.filter(level=level, index__gte=first, index__lt=first + count)
+    found = {n: bytes(root) for n, root in stored.values_list("index", "root")}
+    if len(found) == count:
+        return [found[n] for n in range(first, first + count)]
+    if level == 0:
+        leaves = _leaf_hashes(first * WIDTH, count * WIDTH)
+        return [merkle.root_hash(leaves, i * WIDTH, (i + 1) * WIDTH) for i in range(count)]
+    return [
+        found[n] if n in found else merkle.root_hash(_split(_full_tile(level, n)))
+        for n in range(first, first + count)
+    ]
 
 
 def _full_tile(level: int, n: int) -> bytes:
-    return _cached(level, n, WIDTH)
+    if level == 0:
+        return b"".join(_leaf_hashes(n * WIDTH, WIDTH))
+    stored = LogTile.objects.filter(level=level, index=n).values_list("hashes", flat=True).first()
+    if stored is not None:
+        return bytes(stored)
+    return b"".join(_roots(level - 1, n * WIDTH, WIDTH))
 
 
-def _compute(level: int, n: int, width: int) -> bytes:
-    """Level 0 and 1 from one read of the leaves (at most 65,536); higher levels from the full
-    tiles of the level below, each computed once and cached."""
+def _read(level: int, n: int, width: int) -> bytes:
+    """Tile ``level``/``n`` of ``width`` hashes: level 0 from the leaf hashes, a full tile
+    above it as stored, a partial one (the right edge) from the stored roots of the level
+    below. Never more than ``WIDTH`` leaf hashes once the sealer has stored the tiles."""
     if level == 0:
         return b"".join(_leaf_hashes(n * WIDTH, width))
-    if level == 1:
-        leaves = _leaf_hashes(n * WIDTH * WIDTH, width * WIDTH)
-        return b"".join(merkle.root_hash(leaves, i * WIDTH, (i + 1) * WIDTH) for i in range(width))
-    hashes = []
-    for i in range(width):
-        below = _full_tile(level - 1, n * WIDTH + i)
-        hashes.append(
-            merkle.root_hash([below[j : j + 32] for j in range(0, len(below), merkle.HASH_SIZE)])
-        )
-    return b"".join(hashes)
+    if width == WIDTH:
+        return _full_tile(level, n)
+    return b"".join(_roots(level - 1, n * WIDTH, width))
+
+
+def store_tiles(size: int) -> int:
+    """Store every full tile of the tree of ``size`` leaves not stored yet, each level from the
+    one below (level 0's roots from the leaf hashes); the number stored. The sealer calls it in
+    each seal's transaction, so only the tiles that seal completed are new; the first seal of a
+    log sealed before tiles were stored stores them all (about a minute at 10,000,000 events).
+    Tiles are stored left to right without gaps, so each level's next tile follows its
+    highest stored one."""
+    made, level = 0, 0
+    while (full := size >> (HEIGHT * (level + 1))) > 0:
+        highest = LogTile.objects.filter(level=level).aggregate(m=Max("index"))["m"]
+        n = 0 if highest is None else highest + 1
+        while n < full:
+            count = min(full - n, WIDTH)  # one level-1 tile's worth of leaves a read, at most
+            if level == 0:
+                below = _leaf_hashes(n * WIDTH, count * WIDTH)
+            else:
+                below = _roots(level - 1, n * WIDTH, count * WIDTH)
+            rows = []
+            for i in range(count):
+                hashes = below[i * WIDTH : (i + 1) * WIDTH]
+                data = None if level == 0 else b"".join(hashes)
+                rows.append(
+                    LogTile(level=level, index=n + i, root=merkle.root_hash(hashes), hashes=data)
+                )
+            LogTile.objects.bulk_create(rows)
+            made += count
+            n += count
+        level += 1
+    return made
 
 
 def tile(level: int, n: int, width: int, size: int) -> bytes | None:
@@ -114,7 +148,7 @@ def tile(level: int, n: int, width: int, size: int) -> bytes | None:
         return None
     if width > width_available(level, n, size):
         return None
-    return _cached(level, n, width)
+    return _read(level, n, width)
 
 
 def node_hash(height: int, index: int, size: int, read: dict | None = None) -> bytes:
