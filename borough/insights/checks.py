@@ -97,28 +97,108 @@ def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
 #: Facts made one row per row of an append-only source (with an ``id``): an incremental build
 #: checks them against running totals (below) instead of counting the whole source again.
 RUNNING = ("fact_rent_ledger", "fact_permit_event", "fact_dd_mandate_event", "fact_data_use")
+#: Of those, the facts whose source a service may delete rows from, with the table of the
+#: tombstones it leaves: retention's purge of the data-use log (``transparency.PurgedEvent``).
+TOMBSTONES = {"fact_data_use": "purged_event"}
+#: The most gaps in a source's IDs the running totals keep (rows rolled back leave gaps): past
+#: this, the next incremental build counts the rows at or below the last highest ID instead.
+MAX_GAPS = 10_000
 
 
 def _source_totals(fact: str, from_clause: str, money: dict, prior: dict | None) -> tuple:
     """(row count, money sums…) of the source, and what to keep for the next build's check.
 
     With ``prior`` (the last build's totals of an append-only source, which that build checked),
-    only the rows above its highest ID are summed; the rows at or below it are counted by the
-    primary key's index, and if that count is not the last build's (rows were added late below
-    it, or deleted) the whole source is summed after all."""
+    only the rows above its highest ID are summed and added to its totals, if no row has come
+    or gone at or below that ID since. Come: a transaction that took its ID before the last
+    build and committed after it (or a row written behind the services' back) fills one of the
+    gaps in the IDs the last build saw, which are kept and looked up by the primary key's index.
+    Gone: a service's deletion (retention's purge of the data-use log) leaves a tombstone,
+    which is counted. Then the whole source is summed after all, and the check fails as it must
+    (the facts still hold the deleted row, or lack the late one): a full build remakes them.
+
+    What an incremental build does not prove (a full build does, from a count of the whole
+    source): that no row at or below the last build's highest ID was deleted or changed with no
+    tombstone. The sources are append-only: the ledger refuses every change and deletion through
+    the services (``LedgerEntry.save``/``delete`` and its queryset raise ``AppendOnlyError``),
+    the data-use log in the database itself (triggers, migration transparency 0008), and
+    nothing changes or deletes permit or mandate events; only SQL run by hand around the
+    services can, which is what the weekly full build is for."""
     sums = ", ".join(f"sum({expr})" for expr in money.values())
     select = f"SELECT count(*){', ' + sums if sums else ''}"
     if fact not in RUNNING:
         return _source_row(f"{select} {from_clause}"), None
     high = _source_row(f"SELECT max(id) {from_clause}")[0]
-    if prior and prior.get("max_id") is not None:
-        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
-        if below[0] == prior["totals"][0]:
-            above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
-            totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
-            return totals, {"max_id": high or prior["max_id"], "totals": list(totals)}
+    tombstones = _tombstones(fact)
+    if (
+        prior
+        and prior.get("max_id") is not None
+        and _nothing_came_or_went(fact, from_clause, prior, tombstones)
+    ):
+        above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
+        totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
+        last = high or prior["max_id"]
+        gaps = prior.get("gaps")
+        if gaps is not None:
+            gaps = gaps + _gaps(from_clause, prior["max_id"], last, above[0])
+        return totals, _kept(last, totals, gaps, tombstones)
     totals = _source_row(f"{select} {from_clause} WHERE id <= %s", [high or 0])
-    return totals, {"max_id": high, "totals": list(totals)}
+    return totals, _kept(high, totals, _gaps(from_clause, 0, high or 0, totals[0]), tombstones)
+
+
+def _kept(high, totals, gaps, tombstones) -> dict:
+    if gaps is not None and len(gaps) > MAX_GAPS:
+        gaps = None
+    return {"max_id": high, "totals": list(totals), "gaps": gaps, "tombstones": tombstones}
+
+
+def _tombstones(fact: str) -> int | None:
+    table = TOMBSTONES.get(fact)
+    return _source_row(f"SELECT count(*) FROM {_tables()[table]}")[0] if table else None
+
+
+def _nothing_came_or_went(fact: str, from_clause: str, prior: dict, tombstones) -> bool:
+    """Whether the source's rows at or below the last build's highest ID are the ones it saw
+    (``_source_totals``). A last build that kept no gaps (too many, or an older build): they
+    are counted by the primary key's index."""
+    if tombstones != prior.get("tombstones", tombstones):
+        return False
+    gaps = prior.get("gaps")
+    if gaps is None:
+        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
+        return below[0] == prior["totals"][0]
+    if not gaps:
+        return True
+    lows, highs = zip(*gaps, strict=True)
+    if connection.vendor == "postgresql":
+        came = _source_row(
+            f"SELECT count(*) {from_clause} JOIN unnest(%s::bigint[], %s::bigint[]) AS g(lo, hi) "
+            "ON id BETWEEN g.lo AND g.hi",
+            [list(lows), list(highs)],
+        )
+    else:
+        ranges = " OR ".join(["id BETWEEN %s AND %s"] * len(gaps))
+        came = _source_row(
+            f"SELECT count(*) {from_clause} WHERE {ranges}",
+            [v for gap in gaps for v in gap],
+        )
+    return came[0] == 0
+
+
+def _gaps(from_clause: str, after: int, high: int, rows: int | None = None) -> list[list[int]]:
+    """The ranges of IDs above ``after`` and at or below ``high`` that no row has, in the
+    source (``rows``: how many rows there are, if known: none are missing if it is all)."""
+    if high <= after:
+        return []
+    if rows is not None and rows == high - after:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT prev + 1, id - 1 FROM (SELECT id, lag(id, 1, %s) OVER (ORDER BY id) AS prev "
+            f"{from_clause} WHERE id > %s) ids WHERE id > prev + 1 LIMIT %s",
+            [after, after, MAX_GAPS + 1],
+        )
+        return [[int(lo), int(hi)] for lo, hi in cursor.fetchall()]
 
 
 def check_counts_and_money(

@@ -84,6 +84,7 @@ def _tables() -> dict[str, str]:
         "collection": "housing.Collection",
         "bacs_run": "housing.BacsRun",
         "feedback": "core.Feedback",
+        "purged_event": "transparency.PurgedEvent",
     }
     return {key: _t(label) for key, label in labels.items()}
 
