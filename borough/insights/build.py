@@ -350,7 +350,7 @@ def _apply(con, r: transform.FactRecipe, incremental: bool) -> set[tuple[int, in
             f"INSERT INTO old_keys SELECT pseudonym('{r.key_kind}', \"{id_col}\") FROM {table}"
         )
     if gone:
-        con.executemany("INSERT INTO old_keys VALUES (?)", [[k] for k in gone])
+        con.execute(f"INSERT INTO old_keys VALUES {transform.values_sql([k] for k in gone)}")
     if src.mode == "append":
         touched = con.execute("SELECT DISTINCT year, month FROM new_rows").fetchall()
     else:
