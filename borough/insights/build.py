@@ -361,6 +361,10 @@ def _apply(con, r: transform.FactRecipe, incremental: bool) -> set[tuple[int, in
         con.execute(f'DELETE FROM "{r.table}" WHERE "{key}" IN (SELECT k FROM old_keys)')
     cols = ", ".join(f'"{c}"' for c in schema.table(r.table).column_names)
     con.execute(f'INSERT INTO "{r.table}" ({cols}) SELECT * FROM new_rows')
+    # The rows this build wrote: the only ones whose references it must look up (checks).
+    written = checks.written_rows(r.table)
+    con.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{written}" (k VARCHAR)')
+    con.execute(f'INSERT INTO "{written}" SELECT "{key}" FROM new_rows')
     return {(int(y), int(m)) for y, m in touched}
 
 

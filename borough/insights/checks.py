@@ -6,8 +6,8 @@
   (which it checked) plus the rows added since, after checking by the primary key's index that
   the rows it summed are all still there and no others have appeared among them.
 - Referential integrity: every key a fact holds is found in the table it refers to (on an
-  incremental build, the rows of the partitions it changed, if no key the facts refer to left
-  its dimension since the last build: ``check_references``).
+  incremental build, the rows it wrote, if no key the facts refer to left its dimension since
+  the last build: ``check_references``).
 - Rent balances: each rent account's balance in the warehouse equals the sum of its ledger
   entries in the source (on an incremental build, the accounts with new entries; a full build,
   every account).
@@ -258,15 +258,22 @@ def _all_kept(con, dim: str, column: str) -> bool:
     return gone == 0
 
 
+def written_rows(fact: str) -> str:
+    """The temporary table of the keys of the rows an incremental build wrote to ``fact``."""
+    return f"written_{fact}"
+
+
 def check_references(con, changed: dict[str, set | None] | None = None) -> list[CheckResult]:
     """Every key a fact or dimension holds is in the table it refers to.
 
     ``changed`` (an incremental build that ran ``keep_dimension_keys`` before remaking the
-    dimensions): each fact's (year, month) partitions this build changed. A fact's rows in
-    the other partitions are the last build's, whose keys that build proved were in its
-    dimensions; if every key of the last build's dimension is still in this build's, they
-    still are, and only the changed partitions' rows are looked up. If a key is gone, every
-    row is. Dimensions, remade every build, are looked up whole."""
+    dimensions and kept the keys of the rows it wrote in ``written_rows``): each fact's
+    (year, month) partitions this build changed. A fact's rows that this build did not write
+    are the last build's, whose keys that build proved were in its dimensions; if every key of
+    the last build's dimension is still in this build's, they still are, and only the rows
+    this build wrote are looked up (a day's thousand cancelled permits, not the million rows of
+    the months they fall in). If a key is gone, every row is. Dimensions, remade every build,
+    are looked up whole."""
     results = []
     for t in (*schema.FACTS, *schema.DIMENSIONS):
         for column, target in t.references.items():
@@ -274,8 +281,12 @@ def check_references(con, changed: dict[str, set | None] | None = None) -> list[
             rows = f'"{t.name}"'
             parts = (changed or {}).get(t.name)
             if parts is not None and _all_kept(con, dim, dim_column):
-                where = " OR ".join(f"(year = {y} AND month = {m})" for y, m in sorted(parts))
-                rows = f'(SELECT * FROM "{t.name}" WHERE {where or "false"})'
+                # A row with no key (a ledger entry whose account is missing) matches no
+                # written key: such rows are looked up whichever build wrote them.
+                rows = (
+                    f'(SELECT * FROM "{t.name}" WHERE "{t.key}" IS NULL OR "{t.key}" IN '
+                    f'(SELECT k FROM "{written_rows(t.name)}"))'
+                )
             missing = f"""FROM {rows} f WHERE f."{column}" IS NULL OR NOT EXISTS
                 (SELECT 1 FROM "{dim}" d WHERE d."{dim_column}" = f."{column}")"""
             count = con.execute(f"SELECT count(*) {missing}").fetchone()[0]
