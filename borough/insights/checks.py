@@ -3,8 +3,11 @@
 - Row counts: every fact holds as many rows as its source table has.
 - Money: the warehouse's totals in pence equal the source's. For the facts of append-only
   sources (``RUNNING``) an incremental build takes the source's totals from the last build's
-  (which it checked) plus the rows added since, after checking by the primary key's index that
-  the rows it summed are all still there and no others have appeared among them.
+  (which it checked) plus the rows added since, after looking up by the primary key's index
+  that no row has appeared in the gaps of the IDs it saw (a late commit) and counting the
+  retention purge's tombstones (``_source_totals``). That rows were not deleted or changed
+  around the services, which refuse both, only a full build proves (it counts every source
+  whole).
 - Referential integrity: every key a fact holds is found in the table it refers to (on an
   incremental build, the rows it wrote, if no key the facts refer to left its dimension since
   the last build: ``check_references``).
