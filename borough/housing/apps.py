@@ -36,6 +36,15 @@ def rent_for_account_page(user):
     )
 
 
+def _check_service_user_name(app_configs=None, **kwargs) -> list:
+    """``direct_debit.check_service_user_name``, imported when ``borough check`` runs: the Bacs
+    calendar and modulus checking it loads (holidays, uk_mod_check) would otherwise slow the
+    start of every command."""
+    from borough.housing.direct_debit import check_service_user_name
+
+    return check_service_user_name(app_configs, **kwargs)
+
+
 class HousingConfig(AppConfig):
     name = "borough.housing"
     label = "housing"
@@ -46,7 +55,6 @@ class HousingConfig(AppConfig):
 
         from borough.core.account_summary import register as register_account_section
         from borough.housing.card_payments import post_on_success
-        from borough.housing.direct_debit import check_service_user_name
         from borough.housing.linking import tell_tenants_when_checks_lock
         from borough.payments.signals import payment_succeeded
         from borough.residents.verification.signals import checks_locked
@@ -54,4 +62,4 @@ class HousingConfig(AppConfig):
         register_account_section("housing", rent_for_account_page)
         checks_locked.connect(tell_tenants_when_checks_lock, dispatch_uid="housing-tenants-told")
         payment_succeeded.connect(post_on_success, dispatch_uid="housing-rent-card-payment")
-        checks.register(check_service_user_name)
+        checks.register(_check_service_user_name)

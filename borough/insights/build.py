@@ -350,7 +350,7 @@ def _apply(con, r: transform.FactRecipe, incremental: bool) -> set[tuple[int, in
             f"INSERT INTO old_keys SELECT pseudonym('{r.key_kind}', \"{id_col}\") FROM {table}"
         )
     if gone:
-        con.executemany("INSERT INTO old_keys VALUES (?)", [[k] for k in gone])
+        con.execute(f"INSERT INTO old_keys VALUES {transform.values_sql([k] for k in gone)}")
     if src.mode == "append":
         touched = con.execute("SELECT DISTINCT year, month FROM new_rows").fetchall()
     else:
@@ -361,6 +361,10 @@ def _apply(con, r: transform.FactRecipe, incremental: bool) -> set[tuple[int, in
         con.execute(f'DELETE FROM "{r.table}" WHERE "{key}" IN (SELECT k FROM old_keys)')
     cols = ", ".join(f'"{c}"' for c in schema.table(r.table).column_names)
     con.execute(f'INSERT INTO "{r.table}" ({cols}) SELECT * FROM new_rows')
+    # The rows this build wrote: the only ones whose references it must look up (checks).
+    written = checks.written_rows(r.table)
+    con.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{written}" (k VARCHAR)')
+    con.execute(f'INSERT INTO "{written}" SELECT "{key}" FROM new_rows')
     return {(int(y), int(m)) for y, m in touched}
 
 

@@ -3,11 +3,14 @@
 - Row counts: every fact holds as many rows as its source table has.
 - Money: the warehouse's totals in pence equal the source's. For the facts of append-only
   sources (``RUNNING``) an incremental build takes the source's totals from the last build's
-  (which it checked) plus the rows added since, after checking by the primary key's index that
-  the rows it summed are all still there and no others have appeared among them.
+  (which it checked) plus the rows added since, after looking up by the primary key's index
+  that no row has appeared in the gaps of the IDs it saw (a late commit) and counting the
+  retention purge's tombstones (``_source_totals``). That rows were not deleted or changed
+  around the services, which refuse both, only a full build proves (it counts every source
+  whole).
 - Referential integrity: every key a fact holds is found in the table it refers to (on an
-  incremental build, the rows of the partitions it changed, if no key the facts refer to left
-  its dimension since the last build: ``check_references``).
+  incremental build, the rows it wrote, if no key the facts refer to left its dimension since
+  the last build: ``check_references``).
 - Rent balances: each rent account's balance in the warehouse equals the sum of its ledger
   entries in the source (on an incremental build, the accounts with new entries; a full build,
   every account).
@@ -26,8 +29,13 @@ from django.db import connection
 
 from borough.insights import schema
 from borough.insights.extract import _tables
+from borough.insights.transform import values_sql
 
 SAMPLES = 5
+#: Up to this many source balances go to DuckDB as a SQL literal (an incremental build's
+#: sample); more (a full build's every account) through Arrow, which is quicker for many rows
+#: but makes DuckDB load pandas (``transform.values_sql``).
+LITERAL_ROWS = 5_000
 
 
 @dataclass
@@ -97,28 +105,108 @@ def _source_queries() -> dict[str, tuple[str, dict[str, str]]]:
 #: Facts made one row per row of an append-only source (with an ``id``): an incremental build
 #: checks them against running totals (below) instead of counting the whole source again.
 RUNNING = ("fact_rent_ledger", "fact_permit_event", "fact_dd_mandate_event", "fact_data_use")
+#: Of those, the facts whose source a service may delete rows from, with the table of the
+#: tombstones it leaves: retention's purge of the data-use log (``transparency.PurgedEvent``).
+TOMBSTONES = {"fact_data_use": "purged_event"}
+#: The most gaps in a source's IDs the running totals keep (rows rolled back leave gaps): past
+#: this, the next incremental build counts the rows at or below the last highest ID instead.
+MAX_GAPS = 10_000
 
 
 def _source_totals(fact: str, from_clause: str, money: dict, prior: dict | None) -> tuple:
     """(row count, money sums…) of the source, and what to keep for the next build's check.
 
     With ``prior`` (the last build's totals of an append-only source, which that build checked),
-    only the rows above its highest ID are summed; the rows at or below it are counted by the
-    primary key's index, and if that count is not the last build's (rows were added late below
-    it, or deleted) the whole source is summed after all."""
+    only the rows above its highest ID are summed and added to its totals, if no row has come
+    or gone at or below that ID since. Come: a transaction that took its ID before the last
+    build and committed after it (or a row written behind the services' back) fills one of the
+    gaps in the IDs the last build saw, which are kept and looked up by the primary key's index.
+    Gone: a service's deletion (retention's purge of the data-use log) leaves a tombstone,
+    which is counted. Then the whole source is summed after all, and the check fails as it must
+    (the facts still hold the deleted row, or lack the late one): a full build remakes them.
+
+    What an incremental build does not prove (a full build does, from a count of the whole
+    source): that no row at or below the last build's highest ID was deleted or changed with no
+    tombstone. The sources are append-only: the ledger refuses every change and deletion through
+    the services (``LedgerEntry.save``/``delete`` and its queryset raise ``AppendOnlyError``),
+    the data-use log in the database itself (triggers, migration transparency 0008), and
+    nothing changes or deletes permit or mandate events; only SQL run by hand around the
+    services can, which is what the weekly full build is for."""
     sums = ", ".join(f"sum({expr})" for expr in money.values())
     select = f"SELECT count(*){', ' + sums if sums else ''}"
     if fact not in RUNNING:
         return _source_row(f"{select} {from_clause}"), None
     high = _source_row(f"SELECT max(id) {from_clause}")[0]
-    if prior and prior.get("max_id") is not None:
-        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
-        if below[0] == prior["totals"][0]:
-            above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
-            totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
-            return totals, {"max_id": high or prior["max_id"], "totals": list(totals)}
+    tombstones = _tombstones(fact)
+    if (
+        prior
+        and prior.get("max_id") is not None
+        and _nothing_came_or_went(fact, from_clause, prior, tombstones)
+    ):
+        above = _source_row(f"{select} {from_clause} WHERE id > %s", [prior["max_id"]])
+        totals = tuple(a + b for a, b in zip(prior["totals"], above, strict=True))
+        last = high or prior["max_id"]
+        gaps = prior.get("gaps")
+        if gaps is not None:
+            gaps = gaps + _gaps(from_clause, prior["max_id"], last, above[0])
+        return totals, _kept(last, totals, gaps, tombstones)
     totals = _source_row(f"{select} {from_clause} WHERE id <= %s", [high or 0])
-    return totals, {"max_id": high, "totals": list(totals)}
+    return totals, _kept(high, totals, _gaps(from_clause, 0, high or 0, totals[0]), tombstones)
+
+
+def _kept(high, totals, gaps, tombstones) -> dict:
+    if gaps is not None and len(gaps) > MAX_GAPS:
+        gaps = None
+    return {"max_id": high, "totals": list(totals), "gaps": gaps, "tombstones": tombstones}
+
+
+def _tombstones(fact: str) -> int | None:
+    table = TOMBSTONES.get(fact)
+    return _source_row(f"SELECT count(*) FROM {_tables()[table]}")[0] if table else None
+
+
+def _nothing_came_or_went(fact: str, from_clause: str, prior: dict, tombstones) -> bool:
+    """Whether the source's rows at or below the last build's highest ID are the ones it saw
+    (``_source_totals``). A last build that kept no gaps (too many, or an older build): they
+    are counted by the primary key's index."""
+    if tombstones != prior.get("tombstones", tombstones):
+        return False
+    gaps = prior.get("gaps")
+    if gaps is None:
+        below = _source_row(f"SELECT count(*) {from_clause} WHERE id <= %s", [prior["max_id"]])
+        return below[0] == prior["totals"][0]
+    if not gaps:
+        return True
+    lows, highs = zip(*gaps, strict=True)
+    if connection.vendor == "postgresql":
+        came = _source_row(
+            f"SELECT count(*) {from_clause} JOIN unnest(%s::bigint[], %s::bigint[]) AS g(lo, hi) "
+            "ON id BETWEEN g.lo AND g.hi",
+            [list(lows), list(highs)],
+        )
+    else:
+        ranges = " OR ".join(["id BETWEEN %s AND %s"] * len(gaps))
+        came = _source_row(
+            f"SELECT count(*) {from_clause} WHERE {ranges}",
+            [v for gap in gaps for v in gap],
+        )
+    return came[0] == 0
+
+
+def _gaps(from_clause: str, after: int, high: int, rows: int | None = None) -> list[list[int]]:
+    """The ranges of IDs above ``after`` and at or below ``high`` that no row has, in the
+    source (``rows``: how many rows there are, if known: none are missing if it is all)."""
+    if high <= after:
+        return []
+    if rows is not None and rows == high - after:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT prev + 1, id - 1 FROM (SELECT id, lag(id, 1, %s) OVER (ORDER BY id) AS prev "
+            f"{from_clause} WHERE id > %s) ids WHERE id > prev + 1 LIMIT %s",
+            [after, after, MAX_GAPS + 1],
+        )
+        return [[int(lo), int(hi)] for lo, hi in cursor.fetchall()]
 
 
 def check_counts_and_money(
@@ -173,24 +261,41 @@ def _all_kept(con, dim: str, column: str) -> bool:
     return gone == 0
 
 
+def written_rows(fact: str) -> str:
+    """The temporary table of the keys of the rows an incremental build wrote to ``fact``."""
+    return f"written_{fact}"
+
+
 def check_references(con, changed: dict[str, set | None] | None = None) -> list[CheckResult]:
     """Every key a fact or dimension holds is in the table it refers to.
 
     ``changed`` (an incremental build that ran ``keep_dimension_keys`` before remaking the
-    dimensions): each fact's (year, month) partitions this build changed. A fact's rows in
-    the other partitions are the last build's, whose keys that build proved were in its
-    dimensions; if every key of the last build's dimension is still in this build's, they
-    still are, and only the changed partitions' rows are looked up. If a key is gone, every
-    row is. Dimensions, remade every build, are looked up whole."""
+    dimensions and kept the keys of the rows it wrote in ``written_rows``): each fact's
+    (year, month) partitions this build changed. A fact's rows that this build did not write
+    are the last build's, whose keys that build proved were in its dimensions; if every key of
+    the last build's dimension is still in this build's, they still are, and only the rows
+    this build wrote are looked up (a day's thousand cancelled permits, not the million rows of
+    the months they fall in). If a key is gone, every row is. Dimensions, remade every build,
+    are looked up whole."""
     results = []
     for t in (*schema.FACTS, *schema.DIMENSIONS):
+        parts = (changed or {}).get(t.name)
+        if parts is not None and t.references:
+            # The rows this build wrote, taken out once for all the table's references: in
+            # the partitions it changed (DuckDB's zone maps skip the others
+            # unread), with a written key or none (a ledger entry whose account
+            # is missing has no key, so matches no written one).
+            where = " OR ".join(f"(year = {y} AND month = {m})" for y, m in sorted(parts))
+            con.execute(
+                f'CREATE OR REPLACE TEMP TABLE "check_{t.name}" AS SELECT * FROM "{t.name}" '
+                f'WHERE ({where or "false"}) AND ("{t.key}" IS NULL OR "{t.key}" IN '
+                f'(SELECT k FROM "{written_rows(t.name)}"))'
+            )
         for column, target in t.references.items():
             dim, dim_column = target.split(".")
             rows = f'"{t.name}"'
-            parts = (changed or {}).get(t.name)
             if parts is not None and _all_kept(con, dim, dim_column):
-                where = " OR ".join(f"(year = {y} AND month = {m})" for y, m in sorted(parts))
-                rows = f'(SELECT * FROM "{t.name}" WHERE {where or "false"})'
+                rows = f'"check_{t.name}"'
             missing = f"""FROM {rows} f WHERE f."{column}" IS NULL OR NOT EXISTS
                 (SELECT 1 FROM "{dim}" d WHERE d."{dim_column}" = f."{column}")"""
             count = con.execute(f"SELECT count(*) {missing}").fetchone()[0]
@@ -224,19 +329,28 @@ def check_balances(con, account_ids: list[int] | None) -> CheckResult:
     chunks = (
         [None]
         if account_ids is None
+        else [account_ids]
+        if connection.vendor == "postgresql"
         else [account_ids[i : i + 500] for i in range(0, len(account_ids), 500)]
     )
     with connection.cursor() as cursor:
         for chunk in chunks:
             if chunk is None:
                 cursor.execute(f"{sql} GROUP BY account_id")
+            elif chunk and connection.vendor == "postgresql":
+                # One array parameter: psycopg parses a query's placeholders in Python, a
+                # tenth of a second for a few thousand of them.
+                cursor.execute(f"{sql} WHERE account_id = ANY(%s) GROUP BY account_id", [chunk])
             elif chunk:
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"{sql} WHERE account_id IN ({marks}) GROUP BY account_id", chunk)
             else:
                 continue
             rows = cursor.fetchall()
-            if rows:
+            if rows and len(rows) <= LITERAL_ROWS:
+                rows = [(int(account), int(pence)) for account, pence in rows]
+                con.execute(f"INSERT INTO source_balance VALUES {values_sql(rows)}")
+            elif rows:
                 ids, pence = zip(*rows, strict=True)
                 batch = pa.table(
                     {

@@ -14,10 +14,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
@@ -25,6 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from borough.payments.models import LocalPayment, Status
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,14 @@ class GovUkPayClient:
             )
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        if session is None:
+            # Imported here: requests and urllib3 take a tenth of a second to load, and every
+            # command that starts Django loads this module (housing's card payments), most of
+            # them never calling GOV.UK Pay (the warehouse build's start-up, above all).
+            import requests
+
+            session = requests.Session()
+        self.session = session
 
     def __repr__(self) -> str:  # never the key
         return f"GovUkPayClient(base_url={self.base_url!r})"
@@ -169,6 +178,8 @@ class GovUkPayClient:
         return ProviderRefund(refund_id=data["refund_id"], status=data["status"])
 
     def _request(self, method: str, path: str, body: dict | None = None, headers=None) -> dict:
+        import requests  # for its exceptions (imported late: ``__init__``)
+
         try:
             response = self.session.request(
                 method,

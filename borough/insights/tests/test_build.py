@@ -122,7 +122,9 @@ def test_a_days_new_data_is_an_incremental_build_that_rewrites_only_its_partitio
     )
 
 
-def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, warehouse_dir):
+# Incremental: the references of the rows the build wrote are looked up (check_references).
+@pytest.mark.parametrize("full", [True, False])
+def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, warehouse_dir, full):
     published = build().build
     # Foreign keys are checked when the transaction commits; the test's never does, so the
     # source can hold what a broken import or a restore from a partial backup would leave.
@@ -138,7 +140,7 @@ def test_a_ledger_entry_whose_account_is_missing_stops_publication(small, wareho
 
     try:
         with pytest.raises(CommandError, match="not published") as raised:
-            call_command("insights", "build", full=True, quiet=True)
+            call_command("insights", "build", full=full, quiet=True)
     finally:  # the test database checks foreign keys when the test ends
         with connection.cursor() as cursor:
             table = connection.ops.quote_name(LedgerEntry._meta.db_table)
@@ -287,23 +289,81 @@ def _key(kind: str, row) -> str:
     return pseudonym(kind, row.pk)
 
 
-def test_an_incremental_build_checks_the_ledger_by_running_totals_and_sees_rows_gone(
+def _raw(sql: str, params=()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_an_incremental_build_sums_only_the_new_ledger_rows_and_stops_at_a_late_one(
     small, warehouse_dir
 ):
+    # A gap in the IDs, as a transaction open during the build leaves: it took its ID and
+    # commits after the build has read the rows above it. (Made here by taking the row out
+    # behind the services' back; it comes back, as the late commit, below.)
+    add_a_days_entries(small.accounts[1], dt.date(2026, 12, 1), n=2)
+    late = LedgerEntry.objects.order_by("pk")[LedgerEntry.objects.count() - 2]
+    _raw(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE id = %s", [late.pk])
     build(full=True)
     add_a_days_entries(small.accounts[0], dt.date(2026, 12, 7))
     second = build()
     assert not second.full and all(r.passed for r in second.results)
-    # An entry taken out behind the services' back (the ledger is append-only): the rows at or
-    # below the last build's highest ID are counted again, so the totals carried over are not
-    # trusted and the check fails rather than passing on them.
-    gone = LedgerEntry.objects.order_by("pk").first()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE id = %s", [gone.pk])
+    assert second.rows_read["ledger"] == 2
+    # The late transaction commits, below the highest ID the builds have read: its gap, kept
+    # by the builds, is looked up, the whole ledger counted again, and the warehouse, which
+    # lacks the row, is not published.
+    late.save(force_insert=True)
     with pytest.raises(BuildFailed) as failed:
         build()
     assert "FAILED  row count of fact_rent_ledger" in failed.value.report
     assert "FAILED  total amount_pence of fact_rent_ledger" in failed.value.report
+    # A full build reads it.
+    assert all(r.passed for r in build(full=True).results)
+    assert _one("SELECT count(*) FROM fact_rent_ledger") == (LedgerEntry.objects.count(),)
+
+
+def test_an_entry_deleted_behind_the_services_back_is_left_out_by_the_next_full_build(
+    small, warehouse_dir
+):
+    build(full=True)
+    gone = LedgerEntry.objects.order_by("pk").first()
+    others = [a for a in small.accounts if a.pk != gone.account_id]
+    add_a_days_entries(others[0], dt.date(2026, 12, 7))
+    _raw(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE id = %s", [gone.pk])
+    # What an incremental build does not prove (docs/insights.md): that no entry at or below
+    # the last build's highest ID was deleted. The services cannot delete one (the ledger is
+    # append-only); SQL run by hand can, and the entry stays in the warehouse until...
+    assert all(r.passed for r in build().results)
+    entries = LedgerEntry.objects.count()
+    assert _one("SELECT count(*) FROM fact_rent_ledger") == (entries + 1,)
+    # ...the next full build, which reads and counts the whole ledger.
+    assert all(r.passed for r in build(full=True).results)
+    assert _one("SELECT count(*) FROM fact_rent_ledger") == (entries,)
+
+
+def test_an_incremental_build_after_retention_purged_a_logged_event_is_not_published(
+    small, warehouse_dir
+):
+    from django.db import transaction
+
+    from borough.insights.extract import _tables
+    from borough.transparency import db_guard
+    from borough.transparency.models import PurgedEvent, PurgeRun
+    from borough.transparency.queries import events
+
+    build(full=True)
+    event = min(events(), key=lambda e: e.pk)
+    run = PurgeRun.objects.create(ran_at=timezone.now(), schedule=[], counts=[], total=1)
+    PurgedEvent.objects.create(
+        event_id=event.pk, run=run, occurred_at=event.occurred_at, purpose="x", action="y"
+    )
+    with transaction.atomic(), db_guard.allow_purge(connection):
+        _raw(f"DELETE FROM {_tables()['data_use']} WHERE id = %s", [event.pk])
+    # The purge's tombstone is counted: the log is counted whole again, and the warehouse still
+    # holds the purged event, so it is not published; a full build leaves the event out.
+    with pytest.raises(BuildFailed) as failed:
+        build()
+    assert "FAILED  row count of fact_data_use" in failed.value.report
+    assert all(r.passed for r in build(full=True).results)
 
 
 def _corrupting(monkeypatch, sql: str) -> None:
