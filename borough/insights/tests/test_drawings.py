@@ -4,11 +4,9 @@ build's figures; a view no one drew ahead is still drawn."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
-import duckdb
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -117,16 +115,7 @@ def test_a_new_build_starts_with_no_drawings_and_shows_its_own_figures(
     before = _from_nothing(analyst, path)
     assert "Very satisfied" in before
     # The next build: 10 more very satisfied responses.
-    second = root / "builds" / "20261202T000000"
-    second.mkdir()
-    shutil.copy(first / "warehouse.duckdb", second / "warehouse.duckdb")
-    with duckdb.connect(str(second / "warehouse.duckdb")) as con:
-        con.execute(
-            "INSERT INTO fact_feedback SELECT f.* REPLACE (f.feedback_key || 'x' || t.i AS "
-            "feedback_key) FROM fact_feedback f, range(10) t(i) WHERE f.satisfaction = 5 LIMIT 10"
-        )
-    os.symlink(second, root / "next")
-    os.replace(root / "next", root / "current")
+    second = dashboards_warehouse.publish_next(root, first)
     assert not (second / KEPT_FOLDER).exists()
     # The old build is no longer published: nothing is drawn for it.
     assert drawings.draw_ahead(first).skipped == "not the published build"
