@@ -18,9 +18,11 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import altair as alt
@@ -96,6 +98,8 @@ class Chart:
     series: str | None = None
     mark: Literal["bar", "line", "bar-horizontal"] = "bar"
     notes: list[str] = field(default_factory=list)
+    #: The published build's folder whose drawings ahead (``KEPT_FOLDER``) this chart may use.
+    drawings: str = ""
     _svg: Markup | None = field(default=None, init=False, repr=False, compare=False)
 
     def column(self, key: str) -> Column:
@@ -231,11 +235,18 @@ class Chart:
             .to_dict(validate=False)
         )
 
+    def spec_json(self) -> str:
+        return json.dumps(self.spec(), sort_keys=True)
+
     def svg(self) -> Markup:
-        """The chart drawn, made once for this chart (charts are kept with a build's results)."""
+        """The chart drawn, made once for this chart (charts are kept with a build's results):
+        the drawing made ahead for its build when there is one, else drawn now."""
         if self._svg is None:
-            spec = json.dumps(self.spec(), sort_keys=True)
-            self._svg = accessible_svg(draw_svg(spec), self.slug, self.title, self.description())
+            spec = self.spec_json()
+            drawn = kept_drawing(self.drawings, spec) if self.drawings else None
+            if drawn is None:
+                drawn = draw_svg(spec)
+            self._svg = accessible_svg(drawn, self.slug, self.title, self.description())
         return self._svg
 
 
@@ -244,6 +255,41 @@ def draw_svg(spec_json: str) -> str:
     """vl-convert's SVG for a Vega-Lite spec. The spec holds the figures, so the cache key is
     the query's result under its filters in one build of the warehouse."""
     return vl_convert.vegalite_to_svg(json.loads(spec_json))
+
+
+#: Where a build's folder keeps the charts drawn ahead for it (``borough.insights.drawings``).
+KEPT_FOLDER = "drawn-charts"
+
+
+def _kept_path(build: str | Path, spec_json: str) -> Path:
+    name = hashlib.sha256(spec_json.encode()).hexdigest()
+    return Path(build) / KEPT_FOLDER / f"{name}.svg"
+
+
+def kept_drawing(build: str | Path, spec_json: str) -> str | None:
+    """vl-convert's SVG for this spec if it was drawn ahead for ``build``, else None.
+
+    The rule that keeps a drawing from ever showing a stale figure: it is found by the SHA-256
+    of the whole spec, which holds every figure, label and colour drawn, so it is served only
+    for exactly what it shows; and it lives in its build's own folder, so a new build (a new
+    folder) starts with none."""
+    try:
+        return _kept_path(build, spec_json).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def keep_drawing(build: str | Path, spec_json: str, svg: str) -> bool:
+    """Keep ``svg`` as the drawing of this spec for ``build``; False if it was already kept.
+    Written to a temporary name and renamed, so a page never reads half a drawing."""
+    path = _kept_path(build, spec_json)
+    if path.exists():
+        return False
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+    tmp.write_text(svg, encoding="utf-8")
+    os.replace(tmp, path)
+    return True
 
 
 _SVG_OPEN = re.compile(r"\A<svg\b([^>]*)>")

@@ -76,7 +76,7 @@ MONTH = Column("month", "Month")
 
 
 def _chart(ctx: Context, rows: list[dict], **kwargs) -> Chart:
-    chart = Chart(rows=[], **kwargs)
+    chart = Chart(rows=[], drawings=ctx.build, **kwargs)
     chart.rows = suppress(rows, chart.columns, ctx.threshold)
     return chart
 

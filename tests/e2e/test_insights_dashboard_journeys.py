@@ -89,3 +89,21 @@ def test_anyone_reads_how_our_services_are_doing(
         page.get_by_text(re.compile("How we count this: rent collected")).click()
         expect(page.locator("main")).to_contain_text("less payments the bank reversed")
         check_page(page, "how-our-services-are-doing")
+
+
+def test_a_chart_drawn_ahead_with_withheld_figures_shows_its_gap(analyst_page):
+    """The first view after a build, served from the charts the build drew ahead: the same
+    accessible image, and the note saying a gap is a withheld figure, at 1280 and 320 px."""
+    from borough.insights import charts, dashboards, drawings
+
+    assert drawings.draw_ahead().skipped == ""
+    dashboards.RESULTS.clear()
+    charts.draw_svg.cache_clear()
+    page = analyst_page
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        page.goto(page.base + "/staff/insights/dashboards/applications")
+        chart = page.get_by_role("img", name="Permit applications decided automatically, by ward")
+        expect(chart).to_be_visible()
+        expect(page.locator("main")).to_contain_text("a gap there is not a zero")
+        check_page(page, "insights-applications-drawn-ahead")

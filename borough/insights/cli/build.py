@@ -3,6 +3,7 @@
 import sys
 
 from django.core.management.base import CommandError
+from django_tasks import TaskResultStatus
 
 from borough.insights.build import BuildFailed, build
 from borough.transparency.coverage import RESIDENT_DATA, data_use
@@ -45,3 +46,17 @@ def run(command, options: dict) -> None:
         f"{len(result.results)} checks passed, {result.partitions_written} Parquet files written "
         f"(seconds: {', '.join(f'{k} {v}' for k, v in result.stages.items())}). {result.build}"
     )
+    # Imported here: tasks imports the dashboards (Altair), which a failed build never needs.
+    from borough.insights.tasks import draw_charts
+
+    queued = draw_charts.enqueue(str(result.build))
+    if queued.status == TaskResultStatus.SUCCESSFUL:
+        drawn = queued.return_value
+        command.stdout.write(
+            f"Drew {drawn['drawn']:,} of {drawn['charts']:,} dashboard charts ahead "
+            f"({drawn['views']} views) in {drawn['seconds']} s."
+        )
+    elif queued.status == TaskResultStatus.FAILED:
+        command.stderr.write("Drawing the dashboards' charts ahead failed: pages will draw them.")
+    else:
+        command.stdout.write("The dashboards' charts will be drawn ahead by the task worker.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -339,6 +340,22 @@ def publish(root: Path, build: str = "20261201T000000") -> Path:
         fill(con)
         aggregates.build(con)
     os.symlink(folder, root / "current")
+    return folder
+
+
+def publish_next(root: Path, previous: Path, build: str = "20261202T000000") -> Path:
+    """The next build published under ``root``: ``previous``'s warehouse with 10 more very
+    satisfied feedback responses (Very satisfied: 6, shown as [c], becomes 16)."""
+    folder = root / "builds" / build
+    folder.mkdir()
+    shutil.copy(previous / "warehouse.duckdb", folder / "warehouse.duckdb")
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
+        con.execute(
+            "INSERT INTO fact_feedback SELECT f.* REPLACE (f.feedback_key || 'x' || t.i AS "
+            "feedback_key) FROM fact_feedback f, range(10) t(i) WHERE f.satisfaction = 5 LIMIT 10"
+        )
+    os.symlink(folder, root / "next")
+    os.replace(root / "next", root / "current")
     return folder
 
 

@@ -276,11 +276,6 @@ def test_the_profile_refuses_impossible_insight_figures(tmp_path):
 
 
 def test_a_new_build_is_shown_at_once_though_results_are_kept(analyst, tmp_path, settings):
-    import os
-    import shutil
-
-    import duckdb
-
     root = tmp_path / "warehouse"
     settings.BOROUGH_WAREHOUSE_DIR = str(root)
     first = dashboards_warehouse.publish(root, "20261201T000000")
@@ -290,16 +285,7 @@ def test_a_new_build_is_shown_at_once_though_results_are_kept(analyst, tmp_path,
         "[c]",  # 6
     ]
     # The next build: 10 more very satisfied responses in October.
-    second = root / "builds" / "20261202T000000"
-    second.mkdir()
-    shutil.copy(first / "warehouse.duckdb", second / "warehouse.duckdb")
-    with duckdb.connect(str(second / "warehouse.duckdb")) as con:
-        con.execute(
-            "INSERT INTO fact_feedback SELECT f.* REPLACE (f.feedback_key || 'x' || t.i AS "
-            "feedback_key) FROM fact_feedback f, range(10) t(i) WHERE f.satisfaction = 5 LIMIT 10"
-        )
-    os.symlink(second, root / "next")
-    os.replace(root / "next", root / "current")
+    dashboards_warehouse.publish_next(root, first)
     rows = tables(analyst.get(path).content.decode())["feedback-ratings-table"]
     assert rows[1] == ["Very satisfied", "16"]
 
