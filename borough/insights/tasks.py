@@ -13,7 +13,6 @@ from pathlib import Path
 from django_tasks import task
 
 from borough.insights.build import BuildFailed, build
-from borough.insights.drawings import draw_ahead
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 
 
@@ -41,6 +40,10 @@ def build_warehouse(full: bool = False) -> dict:
 def draw_charts(build: str) -> dict:
     """Draw every dashboard's charts for its default view and each ward, ahead, for ``build`` (a
     published build's folder); nothing if a newer build has been published since."""
+    # Imported here: the drawings need Altair and the dashboards (a second or more to load),
+    # which the build command does not when it only queues this job for the worker.
+    from borough.insights.drawings import draw_ahead
+
     drawn = draw_ahead(Path(build))
     return {
         "build": Path(build).name,

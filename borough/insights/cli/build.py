@@ -46,7 +46,6 @@ def run(command, options: dict) -> None:
         f"{len(result.results)} checks passed, {result.partitions_written} Parquet files written "
         f"(seconds: {', '.join(f'{k} {v}' for k, v in result.stages.items())}). {result.build}"
     )
-    # Imported here: tasks imports the dashboards (Altair), which a failed build never needs.
     from borough.insights.tasks import draw_charts
 
     queued = draw_charts.enqueue(str(result.build))
