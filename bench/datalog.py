@@ -16,8 +16,8 @@ are measured), one linked resident gets ``HEAVY_EVENTS`` (the worst timeline), a
 template, ``<database>_fill_<size>_<residents>``, and the demo's data folder with the random
 generator's state in ``$TMPDIR/<that name>``); a later run with ``--keep-fill`` and the same
 size and residents starts from a copy of them (``CREATE DATABASE … TEMPLATE``) instead of
-setting up and filling again, and measures the same requests. Drop the template and delete the
-folder to free the space.
+setting up and filling again (migrated to the code's schema first), and measures the same
+requests. Drop the template and delete the folder to free the space.
 
 Measured, each through what a user runs:
 
@@ -146,6 +146,11 @@ def _restore_kept(size: int, residents: int, data: Path) -> dict | None:
         con.execute(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{_kept_name(size, residents)}"')
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(folder / "data", data)
+    # The template keeps the schema it was made with: bring the copy up to this code's (a
+    # migration since then would otherwise fail the first request that reads a new column).
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     return json.loads(state_file.read_text())
 
 
