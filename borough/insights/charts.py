@@ -44,6 +44,9 @@ class Column:
     key: str
     label: str
     kind: Kind = "text"
+    #: A count, or a share as a fraction, of some of the row's ``people``: the rest of them
+    #: (people minus this) can be worked out, so the disclosure rule checks both.
+    part: bool = False
 
 
 def format_cell(value: Any, kind: Kind) -> str:

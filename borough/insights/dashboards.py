@@ -3,8 +3,9 @@
 Every chart comes from one query in ``dashboards_queries`` and shows the same rows three ways:
 an SVG drawn on the server, a GOV.UK table and a CSV. A row that counts fewer people than the
 council's ``threshold`` (``[open_data]`` in the profile; 10 by default) shows every
-figure as ``[c]`` (primary suppression, as open data does first). docs/insights.md says why
-the staff dashboards stop there.
+figure as ``[c]`` (primary suppression, as open data does first), and a part of a row shown
+(decided automatically, allowed, matched) as ``[c]`` when it or the rest of the row is that
+small (``suppress``).
 """
 
 from __future__ import annotations
@@ -55,17 +56,34 @@ class Context:
 
 
 def suppress(rows: list[dict], columns: list[Column], threshold: int) -> list[dict]:
-    """Rows with every figure of a row that counts 1 to ``threshold - 1`` people as ``[c]``.
+    """Rows with every figure of a row that counts 1 to ``threshold - 1`` people as ``[c]``,
+    and, in a row shown, its parts (``Column.part``: the applications decided automatically,
+    the share of them) as ``[c]`` when the part or the rest of the row's people is 1 to
+    ``threshold - 1``: 25 decided and 24 automatically would say that 1 was not.
 
     ``people`` is each row's count of people (or applications, accounts, payments). A count of
-    none is shown: it tells no one anything about a person."""
+    none is shown: it tells no one anything about a person. A row's figures are never added
+    across rows here (no totals), so hiding within the row is enough."""
     figures = [c.key for c in columns if c.kind != "text"]
+    parts = [c for c in columns if c.part]
     out = []
     for row in rows:
-        if 0 < row["people"] < threshold:
+        people = row["people"]
+        if 0 < people < threshold:
             row = {**row, **dict.fromkeys(figures, SUPPRESSED)}
+        elif any(_reveals_few(row.get(c.key), c, people, threshold) for c in parts):
+            row = {**row, **dict.fromkeys((c.key for c in parts), SUPPRESSED)}
         out.append(row)
     return out
+
+
+def _reveals_few(value, column: Column, people: int, threshold: int) -> bool:
+    """Whether a part of ``people`` (a count, or a share as a fraction) or the rest of them is
+    1 to ``threshold - 1``."""
+    if value is None or value == SUPPRESSED:
+        return False
+    some = round(value * people) if column.kind == "percent" else int(value)
+    return 0 < some < threshold or 0 < people - some < threshold
 
 
 def _months(rows: list[dict]) -> list[dict]:
@@ -86,8 +104,8 @@ def _chart(ctx: Context, rows: list[dict], **kwargs) -> Chart:
 
 def applications(con, filters: Filters, ctx: Context) -> list[Chart]:
     decided = Column("people", "Applications decided", "count")
-    automatic = Column("automatic", "Decided automatically", "count")
-    share = Column("share", "Share decided automatically", "percent")
+    automatic = Column("automatic", "Decided automatically", "count", part=True)
+    share = Column("share", "Share decided automatically", "percent", part=True)
     return [
         _chart(
             ctx,
@@ -149,8 +167,8 @@ def applications(con, filters: Filters, ctx: Context) -> list[Chart]:
             columns=[
                 Column("service", "Service"),
                 Column("people", "Checks", "count"),
-                Column("automatic", "Answered automatically", "count"),
-                Column("share", "Share answered automatically", "percent"),
+                Column("automatic", "Answered automatically", "count", part=True),
+                Column("share", "Share answered automatically", "percent", part=True),
             ],
             x="service",
             y="share",
@@ -264,8 +282,8 @@ def parking(con, filters: Filters, ctx: Context) -> list[Chart]:
             columns=[
                 MONTH,
                 Column("people", "Checks", "count"),
-                Column("allowed", "Allowed to park", "count"),
-                Column("share", "Share allowed", "percent"),
+                Column("allowed", "Allowed to park", "count", part=True),
+                Column("share", "Share allowed", "percent", part=True),
             ],
             x="month",
             y="people",
@@ -387,7 +405,7 @@ def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
                 MONTH,
                 Column("people", "Payments", "count"),
                 Column("amount_pence", "Amount", "pence"),
-                Column("still_open", "Still in suspense", "count"),
+                Column("still_open", "Still in suspense", "count", part=True),
             ],
             x="month",
             y="people",
@@ -405,8 +423,8 @@ def rent(con, filters: Filters, ctx: Context) -> list[Chart]:
             columns=[
                 MONTH,
                 Column("people", "Lines", "count"),
-                Column("automatic", "Matched automatically", "count"),
-                Column("share", "Share matched automatically", "percent"),
+                Column("automatic", "Matched automatically", "count", part=True),
+                Column("share", "Share matched automatically", "percent", part=True),
             ],
             x="month",
             y="share",
@@ -457,7 +475,7 @@ def feedback(con, filters: Filters, ctx: Context) -> list[Chart]:
                 MONTH,
                 Column("people", "Responses", "count"),
                 Column("rating", "Average rating", "rating"),
-                Column("share", "Satisfied or very satisfied", "percent"),
+                Column("share", "Satisfied or very satisfied", "percent", part=True),
             ],
             x="month",
             y="share",

@@ -110,12 +110,13 @@ def test_the_applications_dashboard_counts_automatic_decisions_and_suppresses_sm
     by_month = tables(html)["applications-by-month-table"]
     assert by_month == [
         ["Month", "Applications decided", "Decided automatically", "Share decided automatically"],
-        ["October 2026", "15", "12", "80.0%"],
+        # 12 of 15 would say 3 were not decided automatically: below the threshold of 10
+        ["October 2026", "15", "[c]", "[c]"],
         ["November 2026", "10", "10", "100.0%"],
     ]
     by_ward = tables(html)["applications-by-ward-table"]
     assert ["Brook", "[c]", "[c]", "[c]"] in by_ward
-    assert ["Albion", "22", "19", "86.4%"] in by_ward
+    assert ["Albion", "22", "[c]", "[c]"] in by_ward  # 19 of 22: 3 not
     # the text alternative names the highest and lowest figures
     assert "Highest share decided automatically: 100.0% (November 2026)" in html
     services = tables(html)["verifications-by-service-table"]
@@ -304,3 +305,36 @@ def test_a_warehouse_built_before_the_summary_tables_asks_for_a_build(analyst, t
     response = analyst.get("/staff/insights/dashboards/rent")
     assert response.status_code == 200
     assert "No warehouse has been built yet" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("people", "automatic", "shown"),
+    [
+        (25, 24, False),  # 1 not decided automatically
+        (25, 3, False),  # 3 decided automatically
+        (25, 12, True),  # 12 and 13: both at least 10
+        (25, 25, True),  # none left over: a count of nobody tells nothing
+        (25, 0, True),
+        (20, 10, True),
+    ],
+)
+def test_a_part_of_a_row_is_hidden_when_it_or_the_rest_is_a_small_count(people, automatic, shown):
+    from borough.insights.charts import SUPPRESSED, Column
+    from borough.insights.dashboards import suppress
+
+    columns = [
+        Column("people", "Decided", "count"),
+        Column("automatic", "Automatically", "count", part=True),
+        Column("share", "Share", "percent", part=True),
+        Column("days", "Median days", "days"),
+    ]
+    row = {"people": people, "automatic": automatic, "share": automatic / people, "days": 2.0}
+    (out,) = suppress([row], columns, threshold=10)
+    assert out["people"] == people and out["days"] == 2.0  # the row's own count stays
+    hidden = out["automatic"] == SUPPRESSED and out["share"] == SUPPRESSED
+    assert hidden is not shown
+    if shown:
+        assert out == row
+    # a share alone gives the same count away
+    (by_share,) = suppress([{**row, "automatic": None}], columns, threshold=10)
+    assert (by_share["share"] == SUPPRESSED) is not shown
