@@ -89,8 +89,9 @@ def test_each_dashboard_shows_its_charts_with_a_table_a_sentence_and_a_csv(
     assert "Showing September 2026 to November 2026, all wards." in html
     svgs = re.findall(r"<svg[^>]*>", html)
     links = re.findall(r'href="(/staff/insights/dashboards/[^"]+\.csv\?[^"]*)"', html)
-    # every chart is drawn, or says it has nothing it may draw
-    assert len(svgs) >= 2 and len(links) == len(svgs) + html.count("There is no chart:")
+    # every chart is drawn, or says it has nothing it may draw (this small warehouse's
+    # feedback has its satisfied share hidden, a part the rest of which is a small count)
+    assert len(svgs) >= 1 and len(links) == len(svgs) + html.count("There is no chart:")
     for svg in svgs:
         assert 'role="img"' in svg and "aria-labelledby" in svg and "aria-describedby" in svg
     found = tables(html)
@@ -166,7 +167,8 @@ def test_rent_dashboard_shows_methods_arrears_and_suspense(analyst, small_wareho
         ["November 2026", "[c]", "[c]"],
     ]
     assert ["Up to 7 days", "0", "£0.00"] in found["suspense-age-table"]
-    assert found["statement-lines-matched-table"][1] == ["October 2026", "12", "10", "83.3%"]
+    # 10 of 12 matched would say 2 were not: below the threshold
+    assert found["statement-lines-matched-table"][1] == ["October 2026", "12", "[c]", "[c]"]
 
 
 def test_feedback_shows_theme_counts_never_the_comments(analyst, small_warehouse):
