@@ -85,7 +85,7 @@ def test_the_page_says_why_a_chart_has_a_gap_where_a_figure_is_withheld():
         '{{ chart_section(chart, "/rent.csv", 10) }}'
     )
     with_gap = page.render(chart=_chart())
-    assert "1 figure in this chart stands for fewer than 10 people" in with_gap
+    assert "1 figure in this chart stands for, or would give away, fewer than 10 people" in with_gap
     assert "a gap there is not a zero" in with_gap
     full = _chart(rows=[r for r in _chart().rows if r["people"] != SUPPRESSED])
     assert full.hidden_figures == 0
