@@ -453,9 +453,15 @@ def _all_vrms(synth_dir: Path) -> list[str]:
         return sorted({row["registration"] for row in csv.DictReader(handle)})
 
 
+#: The case of the demo's one look-up for a fraud investigation (held back from the resident).
+DEMO_FRAUD_CASE = "FR-2026-0042"
+
+
 def view_records(resident_id: str, moment: dt.datetime, officer: tuple[str, str, str]) -> bool:
     """The Resident data officer opens the resident's records on the staff site, giving the
-    reason the page asks for (as a person would: password, authenticator code, the page)."""
+    reason the page asks for (as a person would: password, authenticator code, the page); and
+    an hour later again, for a fraud investigation: that look-up is held back from the resident
+    until the data protection officer releases it (``/staff/data-use/held``)."""
     import base64
 
     from django.test import Client
@@ -469,7 +475,12 @@ def view_records(resident_id: str, moment: dt.datetime, officer: tuple[str, str,
         if client.post("/staff/sign-in/code", {"code": code}).status_code != 302:
             return False
         page = client.get(f"/staff/residents/records/{resident_id}", {"reason": "resident_request"})
-    return page.status_code == 200
+    with clock(moment + dt.timedelta(hours=1)):
+        held = client.get(
+            f"/staff/residents/records/{resident_id}",
+            {"reason": "fraud_investigation", "case": DEMO_FRAUD_CASE},
+        )
+    return page.status_code == 200 and held.status_code == 200
 
 
 def history_for(row: dict, year: Year, today: dt.date) -> None:

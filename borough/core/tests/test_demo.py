@@ -183,6 +183,38 @@ def _a_printed_resident_sees_their_timeline_at_once(out: str) -> None:
     shown = [e for e in events if f'/how-we-use-your-data/timeline/{e.pk}"' in text]
     assert len(shown) >= 3, text
     assert client.get("/your-data").status_code == 200
+    _a_held_look_up_waits_for_the_data_protection_officer(out, client, links[1:])
+
+
+def _a_held_look_up_waits_for_the_data_protection_officer(
+    out: str, signed_in: Client, links: list[str]
+) -> None:
+    """The demo's one fraud-investigation look-up is held back: listed for the data protection
+    officer, not on its resident's timeline until released, then there."""
+    from django.utils import timezone
+
+    from borough.synth.activity import DEMO_FRAUD_CASE
+    from borough.transparency.resident_queries import resident_ids_of
+    from borough.transparency.visibility import held_events, release_event
+
+    assert "/staff/data-use/held" in out
+    held = list(held_events(timezone.now()))
+    assert [e.reference for e in held] == [DEMO_FRAUD_CASE], held
+    event = held[0]
+    clients = []
+    for link in [None, *links]:  # the first resident is signed in already (a link works once)
+        client = signed_in
+        if link is not None:
+            client = Client()
+            client.post("/sign-in/link", {"token": link.split("token=", 1)[1]})
+        user = User.objects.get(pk=client.session["_auth_user_id"])
+        if event.subject_resident_id in resident_ids_of(user):
+            clients.append(client)
+    assert clients, "the held look-up is of none of the printed residents"
+    mine = f'/how-we-use-your-data/timeline/{event.pk}"'
+    assert mine not in clients[0].get("/how-we-use-your-data/timeline").content.decode()
+    release_event(event.pk, officer=User.objects.get(username="dpo"), reason="Case closed")
+    assert mine in clients[0].get("/how-we-use-your-data/timeline").content.decode()
 
 
 def _every_dashboard_and_the_public_page_have_figures() -> None:

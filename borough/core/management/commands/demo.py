@@ -145,7 +145,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  Their timeline shows the identity check of their permit application, the "
                 "permit, enforcement checks\n  of their car and an officer viewing their "
-                f"records with a reason; a copy of their data is at {base}/your-data."
+                f"records with a reason; a copy of their data is at {base}/your-data.\n"
+                "  One of them also had their records looked up for a fraud investigation: "
+                "held back from them until\n  the data protection officer (dpo) releases it at "
+                f"{base}/staff/data-use/held."
             )
         if applicants:
             self.stdout.write("")
