@@ -79,6 +79,16 @@ class Quote:
     def total_pence(self) -> int:
         return sum(pence for _, pence in self.lines)
 
+    def application_fields(self) -> dict:
+        """What a permit application keeps of this quote: the band and why, the price and its
+        lines (``PermitApplication``'s fields)."""
+        return {
+            "band": self.band.band if self.band else "",
+            "band_reason": self.band.reason if self.band else "",
+            "price_pence": self.total_pence,
+            "price_lines": [[text, pence] for text, pence in self.lines],
+        }
+
 
 @dataclass(frozen=True)
 class Refund:

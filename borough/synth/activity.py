@@ -58,10 +58,7 @@ FEEDBACK = [
 def priced_and_checked(quote, verification) -> dict:
     """A permit application's price and identity-check fields, as the journeys set them."""
     return {
-        "band": quote.band.band if quote.band else "",
-        "band_reason": quote.band.reason if quote.band else "",
-        "price_pence": quote.total_pence,
-        "price_lines": [[text, pence] for text, pence in quote.lines],
+        **quote.application_fields(),
         "verification_reference": verification.reference,
         "verification_decision": verification.decision,
         "resident_id": verification.resident_id or "",
