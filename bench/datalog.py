@@ -470,7 +470,10 @@ def _write_switch() -> dict[str, Callable[[], None]]:
                         f"(LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)"
                     )
                 for key, value in floor[name].items():
-                    cache[key] = (value[0].replace(f'"{TABLE}"', FLOOR_TABLE), *value[1:])
+                    if isinstance(value, str):  # a service's statement
+                        cache[key] = value.replace(f'"{TABLE}"', FLOOR_TABLE)
+                    else:
+                        cache[key] = (value[0].replace(f'"{TABLE}"', FLOOR_TABLE), *value[1:])
             elif name in floor:
                 cache.clear()
                 cache.update(floor.pop(name))
@@ -500,7 +503,7 @@ def _write_switch() -> dict[str, Callable[[], None]]:
 
 #: The caches of built statements in ``transparency.lookup_events`` whose SQL names the log's
 #: table.
-_STATEMENT_CACHES = ("_LOOKUP_STATEMENTS", "_EVENT_PARAMETERS")
+_STATEMENT_CACHES = ("_LOOKUP_STATEMENTS", "_SERVICE_STATEMENTS")
 FLOOR_TABLE = "bench_event_floor"
 
 

@@ -275,3 +275,34 @@ def test_a_repeated_call_records_a_new_event_each_time_with_its_own_id_and_time(
             **{**EVENT, "datasets": "parking_permits"},
         )
     assert DataUseEvent.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "API key 'van-7'",
+        "Night shift's device: 100% of zones",
+        "%s %(x)s %% '; DROP TABLE transparency_datauseevent; --",
+        "Ffordd y Môr — café",
+    ],
+)
+def test_a_services_values_kept_in_its_statement_are_recorded_exactly_as_given(label):
+    # A service's event is kept with its values written into the statement as literals: quotes,
+    # percent signs and placeholders in a label are the label, not SQL or parameters.
+    for resident in ("R00000001", "R00000002"):  # built, then reused
+        lookup_and_record_data_use(
+            FOUND,
+            [resident, "RP-2026-000001", "resident"],
+            from_row=FROM_ROW,
+            **{**EVENT, "actor_label": label},
+        )
+    [same] = record_data_use(
+        subject_resident_ids=["R00000002"],
+        reference="RP-2026-000001",
+        outcome="allowed",
+        **{**EVENT, "actor_label": label},
+    )
+    first, second, third = DataUseEvent.objects.order_by("id")
+    assert first.actor_label == second.actor_label == label
+    assert _fields(second) == _fields(third)
+    assert first.action_id != second.action_id
