@@ -104,7 +104,9 @@ class Connection:
 
     def __init__(self, port: int, headers: dict[str, str]):
         self.port, self.headers = port, headers
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # The worker loads Borough's URLconf, and every view with it, on its first request:
+        # 22 s on a busy machine with no compiled bytecode yet.
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def get(self, url: str) -> float:
         """Seconds from sending ``GET url`` to having read the whole answer (a 200)."""
