@@ -196,6 +196,49 @@ def test_the_timeline_is_paged_and_pages_keep_the_filters(client, world):
     assert "(page 1 of 3)" in html
 
 
+@pytest.mark.postgres
+def test_a_heavy_residents_timeline_is_counted_without_jit_compiling(client, world):
+    """PostgreSQL JIT-compiles a query its planner prices above ``jit_above_cost``. The count of
+    a resident with 20,000 events was priced so (its "released" test as a scan of the releases
+    for every event), and compiling it took as long again as running it: the slowest timeline
+    page's time (docs/data-use-log.md, "Speed")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's planner")
+    heavy = 20_000
+    columns = (
+        "subject_resident_id, actor_kind, actor_label, service, purpose, purpose_text, "
+        "lawful_basis, lawful_basis_text, datasets_read, action, reference, outcome, "
+        "actor_user_id, hidden_until, restriction_reason_code"
+    )
+    with connection.cursor() as cursor:
+        # Ada's first event again every hour before it, in one statement (record_data_use would
+        # take minutes); then the statistics the planner prices the count with.
+        cursor.execute(
+            f"INSERT INTO transparency_datauseevent (action_id, occurred_at, {columns}) "
+            f"SELECT gen_random_uuid(), occurred_at - n * interval '1 hour', {columns} "
+            "FROM transparency_datauseevent, generate_series(1, %s) AS n WHERE id = %s",
+            [heavy, world.ada_events[0].pk],
+        )
+        cursor.execute("ANALYZE transparency_datauseevent")
+    with CaptureQueriesContext(connection) as queries:
+        _, html = page(client, world.ada, TIMELINE)
+    assert "20,002 entries (page 1 of 2001)" in html  # with Ada's own two
+    [count] = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "transparency_datauseevent"')
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit_above_cost')::float")
+        jit_above_cost = cursor.fetchone()[0]
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {count}")
+        priced = cursor.fetchone()[0][0]["Plan"]["Total Cost"]
+    assert priced < jit_above_cost / 10
+
+
 def test_a_resident_with_two_checked_ids_sees_the_events_of_both(client, world):
     check(world.ada, "R-ADA-OLD")
     record(datetime(2026, 1, 5, 8, 0, tzinfo=LONDON), ["R-ADA-OLD"], reference="PP-OLD")
