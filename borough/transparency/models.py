@@ -156,7 +156,7 @@ class DataUseEvent(models.Model):
         # constraints (PostgreSQL plans those again for every INSERT): the actor's kind is one
         # of ActorKind; a person (PERSON_ACTORS) has an account and a service or system
         # (MACHINE_ACTORS) has none; only a restricted event has ``hidden_until``. Migration
-        # 0013 holds them.
+        # 0014 holds them.
 
     def __str__(self) -> str:
         who = self.subject_resident_id or "no resident"

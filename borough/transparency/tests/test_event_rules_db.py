@@ -1,5 +1,5 @@
 """The database itself refuses an event that breaks one of its three rules (a trigger on both
-vendors, migration 0013): whoever writes the row, whatever the application checked first."""
+vendors, migration 0014): whoever writes the row, whatever the application checked first."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction

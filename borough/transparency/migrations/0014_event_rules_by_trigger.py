@@ -97,7 +97,7 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transparency", "0012_stored_tiles")]
+    dependencies = [("transparency", "0013_data_use_subject_index_covers_visibility")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
