@@ -1,9 +1,10 @@
-"""Direct Debit pages: the tenant's mandate set-up, the finance officer's mandates, Bacs runs and
-reports (dd_views.py). Included by urls.py, so the names are in the "housing:" namespace."""
+"""Direct Debit pages: the tenant's mandate set-up (dd_views.py), the finance officer's
+mandates, Bacs runs and reports (dd_finance_views.py). Included by urls.py, so the names are in
+the "housing:" namespace."""
 
 from django.urls import path
 
-from borough.housing import dd_views
+from borough.housing import dd_finance_views, dd_views
 
 _DD = "rent/account/<str:reference>/direct-debit"
 
@@ -18,10 +19,12 @@ urlpatterns: list = [
     path(f"{_DD}/check", dd_views.check, name="dd-check"),
     path(f"{_DD}/set-up", dd_views.done, name="dd-done"),
     path(f"{_DD}/cancel", dd_views.cancel, name="dd-cancel"),
-    path("staff/finance/direct-debit/mandates", dd_views.mandates, name="dd-mandates"),
-    path("staff/finance/direct-debit/runs", dd_views.runs, name="dd-runs"),
+    path("staff/finance/direct-debit/mandates", dd_finance_views.mandates, name="dd-mandates"),
+    path("staff/finance/direct-debit/runs", dd_finance_views.runs, name="dd-runs"),
     path(
-        "staff/finance/direct-debit/runs/<int:run_id>/file", dd_views.run_file, name="dd-run-file"
+        "staff/finance/direct-debit/runs/<int:run_id>/file",
+        dd_finance_views.run_file,
+        name="dd-run-file",
     ),
-    path("staff/finance/direct-debit/reports", dd_views.report_upload, name="dd-reports"),
+    path("staff/finance/direct-debit/reports", dd_finance_views.report_upload, name="dd-reports"),
 ]

@@ -1,63 +1,38 @@
-"""Direct Debit pages. Thin: the rules are in direct_debit.py.
+"""The tenant's Direct Debit pages. Thin: the rules are in direct_debit.py, the forms in
+dd_forms.py.
 
-- The tenant (signed in, a tenant of the account): set up a Direct Debit one question a page,
-  without JavaScript (name on the account; sort code and account number; are you the only
-  person who authorises debits; how often; which day; check, with the Direct Debit Guarantee;
-  confirm), then see it and cancel it. What they type is kept in the session until they confirm,
-  the bank details encrypted (``bank_details``); pages show them masked.
-- The finance officer: mandates, Bacs runs (make today's, download a file), and uploading a
-  Bacs report with what it did.
+The tenant (signed in, a tenant of the account) sets up a Direct Debit one question a page,
+without JavaScript (name on the account; sort code and account number; are you the only person
+who authorises debits; how often; which day; check, with the Direct Debit Guarantee; confirm),
+then sees it and cancels it. What they type is kept in the session until they confirm, the bank
+details encrypted (``bank_details``); pages show them masked. The finance officer's pages are in
+dd_finance_views.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from borough.core.access import resident_required, staff_area
-from borough.housing import (
-    accounts,
-    bank_details,
-    direct_debit,
-    direct_debit_reports,
-    direct_debit_runs,
+from borough.core.access import resident_required
+from borough.housing import accounts, bank_details, direct_debit
+from borough.housing.dd_forms import (
+    AuthoriseForm,
+    BankForm,
+    HolderForm,
+    MonthDayForm,
+    WeekdayForm,
+    frequency_form,
 )
-from borough.housing.bacs import modulus
-from borough.housing.models import BacsRun, Mandate, RentAccount
+from borough.housing.dd_pages import render_page, today_in_london
+from borough.housing.models import Mandate, RentAccount
 from borough.housing.views import _mine
-from borough.places.forms import upload_limit_bytes
-from borough.transparency.coverage import RESIDENT_DATA, data_use
+from borough.transparency.coverage import data_use
 from borough.transparency.models import Action
-
-PAGE = 50
-Status = Mandate.Status
-
-
-def _render(request, template, context, status=200):
-    return render(
-        request,
-        f"housing/dd/{template}",
-        {"pounds": accounts.pounds, "masked": _masked, **context},
-        status=status,
-    )
-
-
-def _masked(last2: str, last4: str) -> str:
-    return f"**-**-{last2} ****{last4}"
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-# -- the tenant's journey ----------------------------------------------------------------------
 
 
 def _key(account: RentAccount) -> str:
@@ -116,7 +91,7 @@ def _next(request, reference: str, default: str):
 
 
 def _question(request, account, form, *, title, back, fields, intro=(), button="Continue"):
-    return _render(
+    return render_page(
         request,
         "question.html",
         {
@@ -129,123 +104,6 @@ def _question(request, account, form, *, title, back, fields, intro=(), button="
             "account": account,
             "change": request.GET.get("change") == "1" or request.POST.get("change") == "1",
             "page_title": title,
-        },
-    )
-
-
-class HolderForm(forms.Form):
-    holder = forms.CharField(
-        label="What is the name on the bank account?",
-        max_length=60,
-        help_text="As it appears on your bank statement or card",
-        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": False}),
-        error_messages={
-            "required": "Enter the name on the account",
-            "max_length": "The name on the account must be 60 characters or fewer",
-        },
-    )
-
-    def clean_holder(self):
-        value = " ".join(self.cleaned_data["holder"].split())
-        problem = direct_debit.check_holder_name(value)
-        if problem:
-            raise forms.ValidationError(problem)
-        return value
-
-
-class BankForm(forms.Form):
-    sort_code = forms.CharField(
-        label="Sort code",
-        help_text="Must be 6 digits long",
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": False}),
-    )
-    account_number = forms.CharField(
-        label="Account number",
-        help_text="Must be between 6 and 8 digits long",
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": False}),
-    )
-    check: modulus.BankCheck | None = None
-
-    def clean(self):
-        data = super().clean()
-        check = modulus.check_bank_details(
-            data.get("sort_code", ""), data.get("account_number", "")
-        )
-        if not check.ok:
-            self.add_error(check.field or "account_number", check.message)
-        self.check = check
-        return data
-
-
-class AuthoriseForm(forms.Form):
-    authorised = forms.ChoiceField(
-        label="Are you the account holder and the only person needed to authorise debits from "
-        "this account?",
-        choices=[("yes", "Yes"), ("no", "No")],
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Select yes if you are the account holder and the only person needed "
-            "to authorise debits",
-            "invalid_choice": "Select yes if you are the account holder and the only person "
-            "needed to authorise debits",
-        },
-    )
-
-
-def _frequency_form(data, amounts: dict[str, int]):
-    choices = [
-        (code, f"{name}: {accounts.pounds(amounts[code])}")
-        for code, name in accounts.FREQUENCY_NAMES.items()
-    ]
-    choices.sort(key=lambda choice: list(Mandate.Frequency.values).index(choice[0]))
-
-    class FrequencyForm(forms.Form):
-        frequency = forms.ChoiceField(
-            label="How often do you want to pay?",
-            choices=choices,
-            widget=forms.RadioSelect,
-            help_text="Choose what matches when you are paid or get Universal Credit. Each "
-            "amount pays your rent and charges over the year.",
-            error_messages={
-                "required": "Select how often you want to pay",
-                "invalid_choice": "Select how often you want to pay",
-            },
-        )
-
-    return FrequencyForm(data)
-
-
-class MonthDayForm(forms.Form):
-    day = forms.IntegerField(
-        label="Which day of the month do you want to pay?",
-        help_text="Enter a day from 1 to 28, for example 15. Choose the day after you are paid "
-        "or get Universal Credit",
-        min_value=1,
-        max_value=28,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
-        error_messages={
-            "required": "Enter the day of the month you want to pay",
-            "invalid": "Enter the day of the month as a number, like 15",
-            "min_value": "The day of the month must be between 1 and 28",
-            "max_value": "The day of the month must be between 1 and 28",
-        },
-    )
-
-
-class WeekdayForm(forms.Form):
-    day = forms.TypedChoiceField(
-        label="Which day of the week do you want to pay?",
-        help_text="Choose the day after you are paid or get Universal Credit",
-        choices=list(enumerate(direct_debit.WEEKDAYS)),
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Select the day of the week you want to pay",
-            "invalid_choice": "Select the day of the week you want to pay",
         },
     )
 
@@ -278,12 +136,12 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
     """The account's Direct Debit (masked), or what setting one up involves."""
     account = _mine(request, reference)
     mandate = direct_debit.live_mandate(account)
-    today = _today()
+    today = today_in_london()
     accounts._log(account, request.user, Action.VIEWED_RECORDS, account.payment_reference)
     ended = None
     if mandate is None:
         ended = account.mandates.exclude(status__in=direct_debit.LIVE).first()
-    return _render(
+    return render_page(
         request,
         "status.html",
         {
@@ -415,7 +273,7 @@ def authorise(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def paper(request: HttpRequest, reference: str) -> HttpResponse:
     account = _mine(request, reference)
-    return _render(
+    return render_page(
         request,
         "paper.html",
         {"account": account, "page_title": "You need to set up your Direct Debit on paper"},
@@ -431,8 +289,8 @@ def frequency(request: HttpRequest, reference: str) -> HttpResponse:
     account, answers, away = _journey(request, reference, "housing:dd-frequency")
     if away:
         return away
-    amounts = accounts.standing_order_amounts(account, today=_today())
-    form = _frequency_form(request.POST if request.method == "POST" else None, amounts)
+    amounts = accounts.standing_order_amounts(account, today=today_in_london())
+    form = frequency_form(request.POST if request.method == "POST" else None, amounts)
     form.initial = {"frequency": answers.get("frequency")}
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data["frequency"]
@@ -448,8 +306,9 @@ def frequency(request: HttpRequest, reference: str) -> HttpResponse:
         title="How often do you want to pay?",
         back=("Back", "housing:dd-authorise"),
         intro=[
-            f"{accounts.year_explained(account, on=_today())}. We spread that evenly over the "
-            "year, so you pay the same amount each time, including in the rent-free weeks."
+            f"{accounts.year_explained(account, on=today_in_london())}. We spread that evenly "
+            "over the year, so you pay the same amount each time, including in the rent-free "
+            "weeks."
         ],
         fields=[(form["frequency"], _heading("legend", "How often do you want to pay?"))],
     )
@@ -503,7 +362,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
         return away
     if answers.get("day") in (None, ""):
         return redirect("housing:dd-day", reference=reference)
-    today = _today()
+    today = today_in_london()
     error = None
     if request.method == "POST":
         try:
@@ -524,7 +383,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             request.session.pop(_key(account), None)
             request.session["dd_done"] = mandate.pk
             return redirect("housing:dd-done", reference=reference)
-    return _render(
+    return render_page(
         request,
         "check.html",
         {
@@ -550,7 +409,7 @@ def done(request: HttpRequest, reference: str) -> HttpResponse:
     mandate = account.mandates.filter(pk=request.session.get("dd_done")).first()
     if mandate is None:
         return redirect("housing:dd-status", reference=reference)
-    return _render(
+    return render_page(
         request,
         "done.html",
         {
@@ -585,134 +444,8 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
             mandate, by=request.user, reason="Cancelled by the tenant online"
         )
         return redirect("housing:dd-status", reference=reference)
-    return _render(
+    return render_page(
         request,
         "cancel.html",
         {"account": account, "mandate": mandate, "page_title": "Cancel your Direct Debit"},
-    )
-
-
-# -- finance -----------------------------------------------------------------------------------
-
-
-@data_use(touches=RESIDENT_DATA, purposes=["staff_view_records"])
-@staff_area("finance")
-@require_GET
-def mandates(request: HttpRequest) -> HttpResponse:
-    chosen = request.GET.get("status", "")
-    found = Mandate.objects.select_related("account").order_by("-created_at")
-    if chosen in Status.values:
-        found = found.filter(status=chosen)
-    page = Paginator(found, PAGE).get_page(request.GET.get("page"))
-    accounts.record_staff_view(
-        request.user,
-        {m.account.tenancy_id for m in page.object_list},
-        reference="direct-debit-mandates",
-    )
-    return _render(
-        request,
-        "mandates.html",
-        {
-            "page_obj": page,
-            "statuses": Status.choices,
-            "chosen": chosen,
-            "schedule": direct_debit.describe_schedule,
-            "page_title": "Direct Debit mandates",
-        },
-    )
-
-
-@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
-@staff_area("finance")
-@require_http_methods(["GET", "POST"])
-def runs(request: HttpRequest) -> HttpResponse:
-    message = error = None
-    if request.method == "POST":
-        try:
-            run = direct_debit_runs.bacs_run(_today(), created_by=request.user)
-        except direct_debit.NothingToSubmit as nothing:
-            message = str(nothing)
-        except direct_debit.DirectDebitError as problem:
-            error = str(problem)
-        else:
-            return redirect(f"{request.path}?made={run.pk}")
-    made_id = request.GET.get("made", "")
-    made = BacsRun.objects.filter(pk=int(made_id)).first() if made_id.isdigit() else None
-    return _render(
-        request,
-        "runs.html",
-        {
-            "runs": BacsRun.objects.all()[:100],
-            "made": made,
-            "message": message,
-            "error": error,
-            "today": _today(),
-            "page_title": "Bacs runs",
-        },
-    )
-
-
-@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
-@staff_area("finance")
-@require_GET
-def run_file(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = BacsRun.objects.filter(pk=run_id).first()
-    if run is None or not run.file_text:
-        raise Http404("No Bacs run has that number.")
-    # the file holds every payer's bank details: its download is recorded, per batch
-    accounts.record_tenants_use(
-        direct_debit_runs.run_tenancies(run),
-        request.user,
-        purpose="housing_direct_debit_collection",
-        action=Action.EXPORT,
-        reference=f"bacs-run-{run.pk}",
-        label="",
-    )
-    response = HttpResponse(run.file_text.encode("ascii"), content_type="text/plain")
-    response["Content-Disposition"] = (
-        f'attachment; filename="bacs-{run.entry_date.isoformat()}-{run.serial}.txt"'
-    )
-    return response
-
-
-class ReportForm(forms.Form):
-    file = forms.FileField(
-        label="Bacs report file",
-        help_text="An ARUDD, ADDACS or AUDDIS report in XML, as your bureau sends it",
-        error_messages={
-            "required": "Select a Bacs report file",
-            "empty": "The selected file is empty",
-        },
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > upload_limit_bytes():
-            raise forms.ValidationError("The selected file is too big")
-        return upload
-
-
-@data_use(touches=RESIDENT_DATA, purposes=["housing_direct_debit_collection"])
-@staff_area("finance")
-@require_http_methods(["GET", "POST"])
-def report_upload(request: HttpRequest) -> HttpResponse:
-    form = ReportForm(request.POST or None, request.FILES or None)
-    outcome = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            outcome = direct_debit_reports.import_bacs_report(
-                upload.read(), created_by=request.user, source=upload.name
-            )
-        except direct_debit.DirectDebitError as problem:
-            form.add_error("file", str(problem))
-    return _render(
-        request,
-        "reports.html",
-        {
-            "form": form if request.method == "POST" else None,
-            "report_form": form,
-            "outcome": outcome,
-            "page_title": "Bacs reports",
-        },
     )

@@ -21,7 +21,7 @@ from borough.core.api_clients import client_for_key
 from borough.core.ratelimit import api_rate_limited
 from borough.core.roles import may_enter
 from borough.parking import enforcement
-from borough.parking.vehicles import InvalidRegistration, parse_vrm
+from borough.parking.registrations import InvalidRegistration, parse_vrm
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.models import ActorKind
 

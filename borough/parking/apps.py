@@ -9,7 +9,7 @@ def permits_for_account_page(user):
     from borough.core.account_summary import AccountItem, AccountSection
     from borough.core.dates import date_in_words
     from borough.parking.models import Permit
-    from borough.parking.vehicles import InvalidRegistration, parse_vrm
+    from borough.parking.registrations import InvalidRegistration, parse_vrm
 
     today = timezone.localdate()
     items = []

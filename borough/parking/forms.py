@@ -11,7 +11,7 @@ from borough.core.documents import DocumentProblem, check_document
 from borough.core.govuk_forms import NameAndDateOfBirthForm
 from borough.parking.controlled_hours import read_time
 from borough.parking.permit_changes import ProofAllowance, megabytes
-from borough.parking.vehicles import InvalidRegistration, parse_vrm
+from borough.parking.registrations import InvalidRegistration, parse_vrm
 
 
 class WhoForm(NameAndDateOfBirthForm):

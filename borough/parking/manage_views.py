@@ -46,13 +46,12 @@ from borough.parking.pages import (
     permit_url,
     to_card_page,
 )
+from borough.parking.registrations import InvalidRegistration, registration_display
 from borough.parking.vehicles import (
-    InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,
     get_vehicle_lookup,
-    registration_display,
 )
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError

@@ -13,7 +13,7 @@ from django.utils import timezone
 from borough.core.dates import date_in_words, when_in_words
 from borough.housing.bacs.calendar import add_working_days
 from borough.parking.models import Permit, VisitorSession
-from borough.parking.vehicles import registration_display
+from borough.parking.registrations import registration_display
 from borough.payments.money import format_pence as pounds
 
 #: A card refund reaches the payer's account within this many working days (GOV.UK Pay's word

@@ -14,9 +14,7 @@ from django.utils import timezone
 
 from borough.parking import pricing
 from borough.parking.models import Permit
-from borough.parking.vehicles import (
-    registration_display,
-)
+from borough.parking.registrations import registration_display
 from borough.payments import services as payments
 from borough.residents.verification.attempts import TooManyAttempts
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from borough.core.dates import date_in_words
 from borough.parking import pricing
 from borough.parking.models import Permit
+from borough.parking.registrations import registration_display
 from borough.parking.services import (
     PermitRuleError,
     audit_event,
@@ -27,7 +28,6 @@ from borough.parking.services import (
     london_today,
     vehicle_has_resident_permit,
 )
-from borough.parking.vehicles import registration_display
 from borough.places.models import Property
 
 logger = logging.getLogger(__name__)

@@ -41,8 +41,8 @@ from borough.parking.pages import (
     to_card_page,
     too_many_page,
 )
+from borough.parking.registrations import InvalidRegistration
 from borough.parking.vehicles import (
-    InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,

@@ -16,7 +16,7 @@ from borough.core.access import staff_area
 from borough.parking import services
 from borough.parking.models import Permit, PermitApplication, ProofUpload, RecordDispute
 from borough.parking.pages import PAGE_HELPERS
-from borough.parking.vehicles import InvalidRegistration, normalise_vrm, parse_vrm
+from borough.parking.registrations import InvalidRegistration, normalise_vrm, parse_vrm
 from borough.places.models import Property
 from borough.residents.verification.models import Verification
 from borough.transparency.coverage import RESIDENT_DATA, data_use

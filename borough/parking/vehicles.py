@@ -1,16 +1,11 @@
-"""Vehicles for parking permits: registration marks, and the DVLA Vehicle Enquiry Service.
+"""Vehicles for parking permits: the DVLA Vehicle Enquiry Service.
 
-Two parts:
-
-- **Registration marks (VRMs).** ``parse_vrm`` normalises what a resident typed, checks it has
-  the shape of a UK mark (current, prefix, suffix, dateless, Northern Ireland or Q plate) and
-  formats it for display. The patterns are only a pre-filter that turns away obvious mistakes
-  before we ask DVLA; DVLA's answer is the authority (cherished marks may look like anything).
-- **Vehicle lookup.** One interface (``VehicleLookup.lookup(vrm) -> VehicleDetails``) with two
-  implementations, chosen by the ``BOROUGH_VEHICLE_LOOKUP`` setting: ``DvlaVehicleEnquiry``
-  calls the real Vehicle Enquiry Service (VES); ``LocalVehicleLookup`` answers from the
-  synthetic borough's ``vehicles.csv`` and the DVLA test registrations, for development and CI.
-  ``get_vehicle_lookup()`` gives the configured one.
+One interface (``VehicleLookup.lookup(vrm) -> VehicleDetails``) with two implementations, chosen
+by the ``BOROUGH_VEHICLE_LOOKUP`` setting: ``DvlaVehicleEnquiry`` calls the real Vehicle Enquiry
+Service (VES); ``LocalVehicleLookup`` answers from the synthetic borough's ``vehicles.csv`` and
+the DVLA test registrations, for development and CI. ``get_vehicle_lookup()`` gives the
+configured one. Registration marks (``parse_vrm`` and the errors a lookup raises for a mark that
+is not one) are in ``registrations.py``.
 
 A registration number is personal data when it is linked to a resident, so nothing here logs it
 or puts it in an exception message: logs carry only the outcome and HTTP status.
@@ -25,7 +20,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,49 +32,21 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from borough.parking.registrations import (
+    MESSAGE_NOT_REAL,
+    InvalidRegistration,
+    VehicleLookupError,
+    checked_vrm,
+    normalise_vrm,
+)
+
 logger = logging.getLogger(__name__)
 
 LONDON = ZoneInfo("Europe/London")
 
-# --- Registration marks --------------------------------------------------------------------
-
-MAX_VRM_LENGTH = 7
-
-MESSAGE_EMPTY = "Enter your vehicle registration number, like AB12 CDE"
-MESSAGE_TOO_LONG = "A vehicle registration number is 7 characters or fewer, like AB12 CDE"
-MESSAGE_NOT_REAL = "Enter a real vehicle registration number, like AB12 CDE"
 MESSAGE_NOT_FOUND = (
     "We could not find a vehicle with that registration number. Check it and try again"
 )
-
-# Current format (since September 2001): memory tag, age identifier, three random letters.
-# I and Q are never used; Z is used in the random letters but not in the memory tag.
-_TAG_LETTER = "[A-HJ-PR-Y]"
-_RANDOM_LETTER = "[A-HJ-PR-Z]"
-
-# Checked in this order; the first match gives the shape. Northern Ireland comes before dateless
-# because NI marks have the dateless shape with an I or Z among the letters.
-_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("current", re.compile(rf"{_TAG_LETTER}{{2}}[0-9]{{2}}{_RANDOM_LETTER}{{3}}")),
-    ("prefix", re.compile(r"[A-Z][0-9]{1,3}[A-Z]{3}")),
-    ("suffix", re.compile(r"[A-Z]{3}[0-9]{1,3}[A-Z]")),
-    ("northern_ireland", re.compile(r"(?=[A-Z]*[IZ])[A-Z]{1,3}[0-9]{1,4}")),
-    ("dateless", re.compile(r"[A-Z]{1,3}[0-9]{1,4}|[0-9]{1,4}[A-Z]{1,3}")),
-)
-_NON_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
-_LETTERS_DIGITS_BOUNDARY = re.compile(r"(?<=[A-Z])(?=[0-9])|(?<=[0-9])(?=[A-Z])")
-
-
-class VehicleLookupError(Exception):
-    """Base class for everything a vehicle lookup can raise."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidRegistration(VehicleLookupError, ValueError):
-    """The text is not a vehicle registration number (our pre-filter, or DVLA's 400)."""
 
 
 class VehicleNotFound(VehicleLookupError):
@@ -99,77 +65,6 @@ class VehicleLookupUnavailable(VehicleLookupError):
     def __init__(self, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Registration:
-    """A registration mark: ``vrm`` normalised (``AB12CDE``), its ``format``, and ``display``
-    (``AB12 CDE``)."""
-
-    vrm: str
-    format: str
-    display: str
-
-    def __str__(self) -> str:
-        return self.display
-
-
-def normalise_vrm(text: str) -> str:
-    """Upper-case, keeping only A-Z and 0-9: ``" ab12-cde "`` -> ``"AB12CDE"``.
-
-    Full-width characters from some phone keyboards count as their plain forms (NFKC); other
-    letters are dropped rather than upper-cased, so "ß" does not become "SS"."""
-    plain = unicodedata.normalize("NFKC", text or "")
-    return _NON_ALPHANUMERIC.sub("", plain).upper()
-
-
-def _checked(text: str) -> str:
-    vrm = normalise_vrm(text)
-    if not vrm:
-        raise InvalidRegistration(MESSAGE_EMPTY)
-    if len(vrm) > MAX_VRM_LENGTH:
-        raise InvalidRegistration(MESSAGE_TOO_LONG)
-    return vrm
-
-
-def _shape(vrm: str) -> str:
-    for name, pattern in _SHAPES:
-        if pattern.fullmatch(vrm):
-            return name
-    raise InvalidRegistration(MESSAGE_NOT_REAL)
-
-
-def classify_vrm(vrm: str) -> str:
-    """The format of a registration mark: ``current``, ``prefix``, ``suffix``, ``dateless``,
-    ``northern_ireland`` or ``q_plate`` (a Q mark, for a vehicle of unknown age, in any of the
-    other shapes). Raises ``InvalidRegistration`` if it has none of them."""
-    return parse_vrm(vrm).format
-
-
-def _display(vrm: str, shape: str) -> str:
-    # Current and prefix marks have a space before the last three letters (AB12 CDE, A123 BCD);
-    # the others between the letters and the digits (ABC 123D, 1 ABC, AIZ 1234).
-    if shape in {"current", "prefix"}:
-        return f"{vrm[:-3]} {vrm[-3:]}"
-    return _LETTERS_DIGITS_BOUNDARY.sub(" ", vrm, count=1)
-
-
-def parse_vrm(text: str) -> Registration:
-    """What a resident typed as a ``Registration``, or ``InvalidRegistration`` with a message
-    to show them (empty, too long, or not the shape of any UK mark)."""
-    vrm = _checked(text)
-    shape = _shape(vrm)
-    fmt = "q_plate" if vrm.startswith("Q") else shape
-    return Registration(vrm=vrm, format=fmt, display=_display(vrm, shape))
-
-
-def registration_display(vrm: str) -> str:
-    """A stored registration as every parking page shows it ("AB12 CDE"); one that is not a UK
-    mark's shape, as stored. Templates call it as ``registration(vrm)``."""
-    try:
-        return parse_vrm(vrm).display
-    except InvalidRegistration:
-        return vrm
 
 
 # --- What VES tells us about a vehicle -----------------------------------------------------
@@ -364,7 +259,7 @@ class DvlaVehicleEnquiry:
         self._lock = threading.Lock()
 
     def lookup(self, vrm: str) -> VehicleDetails:
-        vrm = _checked(vrm)
+        vrm = checked_vrm(vrm)
         cached = self._cached(vrm)
         if cached is not None:
             return cached
@@ -578,7 +473,7 @@ class LocalVehicleLookup:
         self._lock = threading.Lock()
 
     def lookup(self, vrm: str) -> VehicleDetails:
-        vrm = _checked(vrm)
+        vrm = checked_vrm(vrm)
         test = _test_registrations(self._today()).get(vrm)
         if test is not None:
             return _answer(*test)

@@ -1,7 +1,7 @@
 """The resident permit journey (one question a page, answers kept in the session until "Pay")
 and the price list. What every parking page shares is pages.py; the resident's permits
-permit_views.py; visitor parking visitor_views.py; the enforcement page enforcement_views.py. Thin: the rules live in services.py, pricing.py, zones.py, vehicles.py
-and the verification service."""
+permit_views.py; visitor parking visitor_views.py; the enforcement page enforcement_views.py. Thin: the rules live in services.py, pricing.py, zones.py, registrations.py,
+vehicles.py and the verification service."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ from borough.parking.pages import (
     to_card_page,
     too_many_page,
 )
+from borough.parking.registrations import InvalidRegistration
 from borough.parking.vehicles import (
-    InvalidRegistration,
     VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,

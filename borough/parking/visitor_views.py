@@ -21,7 +21,7 @@ from borough.parking.controlled_hours import outside_controlled_hours
 from borough.parking.forms import VisitorForm
 from borough.parking.models import Permit, VisitorSession
 from borough.parking.pages import cfg, render_page, to_card_page
-from borough.parking.vehicles import registration_display
+from borough.parking.registrations import registration_display
 from borough.payments import services as payments
 from borough.payments.providers import PaymentProviderError
 from borough.transparency.coverage import data_use

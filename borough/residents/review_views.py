@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from borough.core.access import staff_area
 from borough.core.dates import date_in_words, time_in_words
-from borough.residents import review
+from borough.residents import review, review_evidence
 from borough.residents.index import resident_ids_of
 from borough.residents.linkage.pipeline import CLUSTER_THRESHOLD
 from borough.residents.models import ReviewCase, SourceDataset
@@ -214,7 +214,7 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
     if case.kind != ReviewCase.Kind.PAIR:
         # Referred verifications get their own page when they join the queue.
         raise Http404("No such case")
-    left, right = review.case_records(case)
+    left, right = review_evidence.case_records(case)
     try:
         resident_ids = resident_ids_of([case.unique_id_l, case.unique_id_r])
     except ValueError:
@@ -257,7 +257,7 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
         form = DecisionForm()
 
     review.record_case_view(case, request.user, resident_ids.values())
-    levels = review.comparison_levels(left, right) if left and right else {}
+    levels = review_evidence.comparison_levels(left, right) if left and right else {}
     prior_bits = case.prior_bits
     linked_at = case.linked_at
     left_id = resident_ids.get(case.unique_id_l, "")
@@ -274,10 +274,12 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
             "history": review.pair_history(case),
             "left": _record_panel(left, case.unique_id_l, resident_ids.get(case.unique_id_l, "")),
             "right": _record_panel(right, case.unique_id_r, resident_ids.get(case.unique_id_r, "")),
-            "fields": review.compare_fields(left, right) if left and right else [],
-            "parts": review.explain(case, levels),
+            "fields": review_evidence.compare_fields(left, right) if left and right else [],
+            "parts": review_evidence.explain(case, levels),
             "prior_bits": prior_bits,
-            "prior_odds": review.prior_odds_text(prior_bits) if prior_bits is not None else "",
+            "prior_odds": review_evidence.prior_odds_text(prior_bits)
+            if prior_bits is not None
+            else "",
             "probability": _percent(case.match_probability),
             "one_resident": left_id if one_resident else "",
             "link_explanation": link_explanation(case.match_probability, one_resident),
@@ -285,7 +287,7 @@ def review_case(request: HttpRequest, case_id: int) -> HttpResponse:
             "changed_since_link": bool(
                 linked_at and any(r is not None and r.changed_at > linked_at for r in (left, right))
             ),
-            "signed_bits": review.signed_bits,
+            "signed_bits": review_evidence.signed_bits,
             "long_date": _long_date,
             "page_title": f"Review case {case.pk}",
         },

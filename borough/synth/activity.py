@@ -162,7 +162,8 @@ class Year(RentActivity):
         """One resident's journey: verified, priced, paid by card, issued (or held)."""
         from borough.parking import pricing, services
         from borough.parking.models import PermitApplication
-        from borough.parking.vehicles import VehicleLookupError, get_vehicle_lookup
+        from borough.parking.registrations import VehicleLookupError
+        from borough.parking.vehicles import get_vehicle_lookup
         from borough.places.models import Property
         from borough.residents.verification.engine import Applicant, ApplicantError
         from borough.residents.verification.service import verify

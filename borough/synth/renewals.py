@@ -55,8 +55,9 @@ def _renew(year, permit, moment: dt.datetime):
     pages would have stopped them."""
     from borough.parking import pricing, services, zones
     from borough.parking.models import PermitApplication
+    from borough.parking.registrations import VehicleLookupError
     from borough.parking.renew_views import renewal_problem
-    from borough.parking.vehicles import VehicleLookupError, get_vehicle_lookup
+    from borough.parking.vehicles import get_vehicle_lookup
     from borough.places.models import Property
     from borough.residents.verification.engine import Applicant, ApplicantError
     from borough.residents.verification.service import verify

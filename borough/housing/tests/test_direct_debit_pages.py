@@ -190,7 +190,9 @@ def test_the_finance_officer_sees_mandates_masked_makes_a_run_and_downloads_it(
     assert "Direct Debit mandates" in tools and "Bacs runs" in tools and "Bacs reports" in tools
     listing = _page(client.get("/staff/finance/direct-debit/mandates"))
     assert "**-**-59 ****8472" in listing and "/staff/housing/accounts/00000001X" in listing
-    monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
+    monkeypatch.setattr(
+        "borough.housing.dd_finance_views.today_in_london", lambda: dt.date(2026, 12, 1)
+    )
     made = client.post("/staff/finance/direct-debit/runs")
     run = BacsRun.objects.get()
     assert made["Location"].endswith(f"?made={run.pk}")
@@ -246,7 +248,9 @@ def test_a_run_with_a_service_user_name_too_long_for_the_file_says_so_and_saves_
     _set_up(account)
     settings.BOROUGH_BACS_SERVICE_USER_NAME = "London Borough of Northmere"
     sign_in_staff(client, officer)
-    monkeypatch.setattr("borough.housing.dd_views._today", lambda: dt.date(2026, 12, 1))
+    monkeypatch.setattr(
+        "borough.housing.dd_finance_views.today_in_london", lambda: dt.date(2026, 12, 1)
+    )
     page = _page(client.post("/staff/finance/direct-debit/runs"))
     assert "&#39;LONDON BOROUGH OF NORTHMERE&#39; is 27 characters" in page
     assert "BOROUGH_BACS_SERVICE_USER_NAME" in page and "Nothing was sent or saved" in page

@@ -34,7 +34,7 @@ def tenant(client):
 
 @pytest.fixture(autouse=True)
 def _on_1_december_2026(monkeypatch):
-    monkeypatch.setattr("borough.housing.dd_views._today", lambda: TODAY)
+    monkeypatch.setattr("borough.housing.dd_views.today_in_london", lambda: TODAY)
     monkeypatch.setattr("borough.housing.views._today", lambda: TODAY)
 
 

@@ -13,25 +13,27 @@ from django.core.exceptions import ImproperlyConfigured
 from hypothesis import given
 from hypothesis import strategies as st
 
-from borough.parking.vehicles import (
-    DVLA_BASE_URL,
+from borough.parking.registrations import (
     MESSAGE_EMPTY,
-    MESSAGE_NOT_FOUND,
     MESSAGE_NOT_REAL,
     MESSAGE_TOO_LONG,
-    DvlaVehicleEnquiry,
     InvalidRegistration,
-    LocalVehicleLookup,
     Registration,
-    VehicleDetails,
     VehicleLookupError,
+    classify_vrm,
+    normalise_vrm,
+    parse_vrm,
+)
+from borough.parking.vehicles import (
+    DVLA_BASE_URL,
+    MESSAGE_NOT_FOUND,
+    DvlaVehicleEnquiry,
+    LocalVehicleLookup,
+    VehicleDetails,
     VehicleLookupUnavailable,
     VehicleNotFound,
     _test_registrations,
-    classify_vrm,
     get_vehicle_lookup,
-    normalise_vrm,
-    parse_vrm,
     reset_vehicle_lookup,
 )
 from borough.synth.vehicles import COLUMNS
