@@ -296,7 +296,7 @@ def test_a_services_values_kept_in_its_statement_are_recorded_exactly_as_given(l
             from_row=FROM_ROW,
             **{**EVENT, "actor_label": label},
         )
-    [same] = record_data_use(
+    record_data_use(
         subject_resident_ids=["R00000002"],
         reference="RP-2026-000001",
         outcome="allowed",
