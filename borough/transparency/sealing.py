@@ -401,7 +401,9 @@ def _check_latest(latest: LogCheckpoint, tree: merkle.CompactRange, signer: Sign
         )
 
 
-def store_missing_tiles(batch: int | None = None) -> int:
+def store_missing_tiles(
+    *, signer: Signer | None = None, origin: str | None = None, batch: int | None = None
+) -> int:
     """Store the tiles of the sealed log that are not stored yet, ``batch`` tiles (default
     ``TILES_PER_TRANSACTION``) a transaction, each under the sealer's lock; the number stored.
 
@@ -409,14 +411,21 @@ def store_missing_tiles(batch: int | None = None) -> int:
     10,000,000 events, a minute's work that one transaction would hold the lock through. Each
     batch commits a correct prefix of each level (``tiles.store_tiles``), so a crash part-way
     loses only its own batch and the next seal carries on. After that, each seal stores the
-    tiles it completes in its own transaction, and this finds nothing to do."""
+    tiles it completes in its own transaction, and this finds nothing to do. Like a seal, a
+    batch first checks that the last checkpoint holds together (``SealRefused`` if not)."""
+    signer = signer or load_signer()
+    origin = origin or log_origin()
     batch = batch or TILES_PER_TRANSACTION
     made = 0
     while True:
         with transaction.atomic():
             _lock()
             latest = latest_checkpoint()
-            stored = 0 if latest is None else tiles.store_tiles(latest.size, limit=batch)
+            if latest is None:
+                return made
+            tree = merkle.CompactRange.from_bytes(latest.size, bytes(latest.compact_range))
+            _check_latest(latest, tree, signer, origin)
+            stored = tiles.store_tiles(latest.size, limit=batch)
         made += stored
         if stored < batch:
             return made
@@ -433,7 +442,7 @@ def seal(
     (``store_missing_tiles``); the tiles this seal completes go in its own transaction."""
     signer = signer or load_signer()
     origin = origin or log_origin()
-    store_missing_tiles()
+    store_missing_tiles(signer=signer, origin=origin)
     with transaction.atomic():
         _lock()
         latest = latest_checkpoint()

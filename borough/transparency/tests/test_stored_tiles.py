@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from borough.transparency import db_guard, merkle, sealing, tiles
 from borough.transparency.checkpoint import load_signer, open_checkpoint
 from borough.transparency.log_verify import verify_log
-from borough.transparency.models import LogTile, SealedLeaf
+from borough.transparency.models import LogCheckpoint, LogTile, SealedLeaf
 from borough.transparency.proofs import inclusion_proof_for_event
 from borough.transparency.sealing import seal, seal_all
 from borough.transparency.tests.test_tiles import (  # noqa: F401 (fixtures)
@@ -43,20 +43,20 @@ def _remove_stored_tiles() -> None:
 
 
 @contextmanager
-def _triggers_off():
-    """Someone with superuser rights changing tiles: the tiles' triggers disabled (PostgreSQL)
-    or dropped (SQLite) inside the test's transaction, and put back after."""
+def _triggers_off(table: str = TILES):
+    """Someone with superuser rights changing the log: the table's triggers disabled
+    (PostgreSQL) or dropped (SQLite) inside the test's transaction, and put back after."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TILES} DISABLE TRIGGER USER")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         else:
-            for statement in GUARDS._drop_tiles("sqlite"):
-                cursor.execute(statement)
+            for op in ("update", "delete"):
+                cursor.execute(f"DROP TRIGGER {table}_no_{op}")
         yield cursor
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TILES} ENABLE TRIGGER USER")
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         else:
-            for statement in GUARDS.TRIGGERS._statements("sqlite", (TILES,)):
+            for statement in GUARDS.TRIGGERS._statements("sqlite", (table,)):
                 cursor.execute(statement)
 
 
@@ -281,6 +281,17 @@ def test_tiles_are_only_ever_inserted_and_a_tile_stored_twice_is_left_alone(veri
         [LogTile(level=0, index=0, root=bytes(32))], ignore_conflicts=True
     )
     assert {(t.level, t.index): bytes(t.root) for t in LogTile.objects.all()} == stored
+
+
+@pytest.mark.usefixtures("small_tiles")
+def test_no_tile_is_stored_for_a_log_that_would_not_be_sealed(verification):
+    _seal(verification, [20])
+    _remove_stored_tiles()
+    with _triggers_off(LogCheckpoint._meta.db_table) as cursor:
+        cursor.execute(f"UPDATE {LogCheckpoint._meta.db_table} SET root_hash = %s", [bytes(32)])
+    with pytest.raises(sealing.SealRefused, match="does not hold together"):
+        sealing.store_missing_tiles()
+    assert not LogTile.objects.exists()
 
 
 @pytest.mark.usefixtures("small_tiles")
