@@ -21,7 +21,8 @@ events, as a fixture: the product writes only through ``record_data_use``). Then
   floor for any verifier in pure Python: one hash per leaf, before the tree's own);
 - ``proof``: ``proofs.inclusion_proof_for_event`` for an event in the middle, the first after
   sealing (cold) and again (warm), in ms. The sealer stores the tiles as it seals; after a
-  ``--seal bulk`` the product's ``tiles.store_tiles`` stores them once (``bulk_tiles_seconds``).
+  ``--seal bulk`` the product's ``sealing.store_missing_tiles`` stores them, in batches of their
+  own as the first seal after an upgrade would (``bulk_tiles_seconds``).
 """
 
 from __future__ import annotations
@@ -377,8 +378,7 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
 
         from borough.transparency.models import LogCheckpoint, SealedLeaf
         from borough.transparency.proofs import inclusion_proof_for_event
-        from borough.transparency.sealing import seal_all
-        from borough.transparency.tiles import store_tiles
+        from borough.transparency.sealing import seal_all, store_missing_tiles
 
         call_command("migrate", verbosity=0)
         progress("migrated")
@@ -404,9 +404,10 @@ def run(size: int | None, progress: Callable[[str], None], options=None) -> dict
             connections.close_all()
             checkpoints = _seal_bulk(progress)
             # The sealer stores the tiles each seal completes; the bulk fixture leaves that to
-            # the product's store_tiles, once, as the first seal after an upgrade would.
+            # the product's store_missing_tiles (in batches, each its own transaction), as the
+            # first seal after an upgrade would.
             tiles_started = time.perf_counter()
-            stored_tiles = store_tiles(LogCheckpoint.objects.order_by("-size").first().size)
+            stored_tiles = store_missing_tiles()
             tiles_s = time.perf_counter() - tiles_started
             progress(f"stored {stored_tiles:,} tiles in {tiles_s:.1f}s")
         else:

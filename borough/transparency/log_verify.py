@@ -14,10 +14,12 @@
    that size and root; each checkpoint is consistent with the next. Two checkpoints whose roots
    are both the rebuilt tree's are consistent by construction; after one that did not match (the
    tree then carries on from its stored right edge) an RFC 9162 consistency proof, built from
-   that right edge and the leaves between, is checked.
+   that right edge and the leaves between, is checked. Every stored tile (``LogTile``) is
+   recomputed from the same leaves on the way and compared (``tile_verify``): a changed one is
+   named by its level and index.
 
 Problems come back in event-ID order for pass 1, then pass 2's, each with the position and event
-ID where known.
+ID (or the tile) where known.
 
 On PostgreSQL each pass is one REPEATABLE READ, read-only transaction. Pass 1 reads the sealed
 leaves whose events are gone (an anti-join), counts the events, and then joins every event to its
@@ -64,6 +66,7 @@ from borough.transparency.sealing import (
     select_events,
     v1_leaf,
 )
+from borough.transparency.tile_verify import TileCheck
 
 BATCH = 20_000
 #: Rows a FETCH from a server-side cursor brings (PostgreSQL).
@@ -75,10 +78,11 @@ HASH = merkle.HASH_SIZE
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # altered, removed, inserted, leaves, checkpoint
+    kind: str  # altered, removed, inserted, leaves, checkpoint, tile
     message: str
     position: int | None = None
     event_id: int | None = None
+    tile: tuple[int, int] | None = None  # (level, index) of a stored tile
 
     def __str__(self) -> str:
         where = []
@@ -86,6 +90,8 @@ class Problem:
             where.append(f"position {self.position}")
         if self.event_id is not None:
             where.append(f"event {self.event_id}")
+        if self.tile is not None:
+            where.append(f"tile {self.tile[0]}/{self.tile[1]}")
         return f"{self.kind}: {', '.join(where)}: {self.message}" if where else self.message
 
 
@@ -99,6 +105,8 @@ class Report:
     unchecked_restricted: int = 0
     #: Sealed events whose bodies retention purged (tombstoned): their leaves still count.
     purged: int = 0
+    #: Stored tiles recomputed from the leaves and compared (``tile_verify``).
+    tiles: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -394,7 +402,8 @@ def _check_note(row: LogCheckpoint, verifier: Verifier, origin: str, root: bytes
 
 
 def check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> None:
-    """Pass 2: rebuild the tree from the leaves; check every checkpoint and their consistency."""
+    """Pass 2: rebuild the tree from the leaves; check every checkpoint and their consistency,
+    and every stored tile against the leaves."""
     with _one_snapshot():
         _check_tree(report, verifier, origin, limit)
 
@@ -407,6 +416,12 @@ def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> 
     previous: tuple[merkle.CompactRange, bytes, bool] | None = None
     since: list[bytes] = []  # leaves since the previous checkpoint, kept only when rebased
     row = next(checkpoints, None)
+
+    def tile_problem(level: int, index: int, message: str) -> None:
+        if len(report.problems) < limit:
+            report.problems.append(Problem("tile", message, tile=(level, index)))
+
+    tiles = TileCheck(tile_problem)
 
     def at_checkpoint(row: LogCheckpoint) -> None:
         nonlocal previous, since, tree
@@ -474,13 +489,15 @@ def _check_tree(report: Report, verifier: Verifier, origin: str, limit: int) -> 
                 len(hashes) if row is None else min(len(hashes), i + max(1, row.size - tree.size))
             )
             part = hashes[i:stop]
-            tree.extend(part)
+            tiles.add(tree, part)  # adds them to the tree too, hashing each tile once
             if previous is not None and previous[2]:
                 since.extend(part)
             i = stop
     while row is not None and row.size == tree.size:
         at_checkpoint(row)
         row = next(checkpoints, None)
+    tiles.finish(limit - len(report.problems))
+    report.tiles += tiles.checked
     if row is not None:
         report.problems.append(
             Problem(
@@ -529,6 +546,7 @@ def _pass_one_in_workers(report: Report, limit: int, salts: bool, workers: int, 
         report.unsealed += part.unsealed
         report.unchecked_restricted += part.unchecked_restricted
         report.purged += part.purged
+        report.tiles += part.tiles
         report.problems.extend(part.problems)
     del report.problems[limit:]
 

@@ -74,8 +74,8 @@ class CompactRange:
 
     def extend(self, leaves: Iterable[bytes]) -> None:
         """Add leaf hashes on the right: the same tree as ``append`` one by one, but each
-        perfect subtree that fits at the right edge is hashed level by level (one tight loop of
-        SHA-256 calls a level) and added whole (``_add_subtree``)."""
+        perfect subtree that fits at the right edge is hashed level by level (``perfect_root``)
+        and added whole (``add_subtree``)."""
         leaves = leaves if isinstance(leaves, list | tuple) else list(leaves)
         i, n = 0, len(leaves)
         while i < n:
@@ -87,16 +87,10 @@ class CompactRange:
                 self.append(leaves[i])
                 i += 1
                 continue
-            level = leaves[i : i + (1 << height)]
-            for _ in range(height):
-                level = [
-                    _sha256(b"\x01" + left + right).digest()
-                    for left, right in zip(level[::2], level[1::2], strict=True)
-                ]
-            self._add_subtree(level[0], height)
+            self.add_subtree(perfect_root(leaves[i : i + (1 << height)]), height)
             i += 1 << height
 
-    def _add_subtree(self, node: bytes, height: int) -> None:
+    def add_subtree(self, node: bytes, height: int) -> None:
         """Add the root of a perfect subtree of ``2**height`` leaves on the right; this tree's
         size must be a multiple of ``2**height``."""
         hashes = self.hashes
@@ -126,6 +120,18 @@ class CompactRange:
         if len(data) != HASH_SIZE * size.bit_count():
             raise ValueError("stored compact range has the wrong length")
         return cls(size, (data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)))
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a power-of-two number of hashes, level by level: one tight loop of SHA-256 calls
+    a level, the fastest way to hash a perfect subtree (a tile) in Python."""
+    level = hashes
+    while len(level) > 1:
+        level = [
+            _sha256(b"\x01" + left + right).digest()
+            for left, right in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
 
 
 def root_hash(leaves: Sequence[bytes], start: int = 0, end: int | None = None) -> bytes:

@@ -13,7 +13,8 @@ The sealer stores every full tile at every level as the tree grows past it (``st
 ``LogTile``), so serving a tile or a proof reads stored hashes and never recomputes from the
 leaves: a level-0 tile is its 256 leaf hashes, a full tile above is stored, and a partial tile at
 the right edge is the stored roots of the level below. Leaf hashes and tiles stay when retention
-purges event bodies, so proofs still verify.
+purges event bodies, so proofs still verify. Stored tiles are append-only (migration 0015), and
+``borough transparency verify`` recomputes each from the leaves (``tile_verify``).
 """
 
 from __future__ import annotations
@@ -83,9 +84,9 @@ def _roots(level: int, first: int, count: int) -> list[bytes]:
         return [found[n] for n in range(first, first + count)]
     if level == 0:
         leaves = _leaf_hashes(first * WIDTH, count * WIDTH)
-        return [merkle.root_hash(leaves, i * WIDTH, (i + 1) * WIDTH) for i in range(count)]
+        return [merkle.perfect_root(leaves[i * WIDTH : (i + 1) * WIDTH]) for i in range(count)]
     return [
-        found[n] if n in found else merkle.root_hash(_split(_full_tile(level, n)))
+        found[n] if n in found else merkle.perfect_root(_split(_full_tile(level, n)))
         for n in range(first, first + count)
     ]
 
@@ -110,19 +111,26 @@ def _read(level: int, n: int, width: int) -> bytes:
     return b"".join(_roots(level - 1, n * WIDTH, width))
 
 
-def store_tiles(size: int) -> int:
-    """Store every full tile of the tree of ``size`` leaves not stored yet, each level from the
-    one below (level 0's roots from the leaf hashes); the number stored. The sealer calls it in
-    each seal's transaction, so only the tiles that seal completed are new; the first seal of a
-    log sealed before tiles were stored stores them all (about a minute at 10,000,000 events).
-    Tiles are stored left to right without gaps, so each level's next tile follows its
-    highest stored one."""
+def store_tiles(size: int, limit: int | None = None) -> int:
+    """Store the full tiles of the tree of ``size`` leaves not stored yet, each level from the
+    one below (level 0's roots from the leaf hashes), at most ``limit`` of them (None: all); the
+    number stored. A level is stored left to right without gaps, so its next tile follows its
+    highest stored one, and a level is begun only once the level below is complete: whatever
+    ``limit`` cut off, the next call carries on from there.
+
+    The sealer calls it in each seal's transaction for the tiles that seal completed;
+    ``sealing.store_missing_tiles`` calls it with a ``limit`` a transaction for a log sealed
+    before tiles were stored. Inserting is all it does (the table refuses UPDATE and DELETE),
+    and a tile already stored is left as it is (``ON CONFLICT DO NOTHING``)."""
     made, level = 0, 0
     while (full := size >> (HEIGHT * (level + 1))) > 0:
         highest = LogTile.objects.filter(level=level).aggregate(m=Max("index"))["m"]
         n = 0 if highest is None else highest + 1
         while n < full:
-            count = min(full - n, WIDTH)  # one level-1 tile's worth of leaves a read, at most
+            if limit is not None and made >= limit:
+                return made
+            # One level-1 tile's worth of leaves a read at most, and no more than ``limit``.
+            count = min(full - n, WIDTH, WIDTH if limit is None else limit - made)
             if level == 0:
                 below = _leaf_hashes(n * WIDTH, count * WIDTH)
             else:
@@ -131,10 +139,9 @@ def store_tiles(size: int) -> int:
             for i in range(count):
                 hashes = below[i * WIDTH : (i + 1) * WIDTH]
                 data = None if level == 0 else b"".join(hashes)
-                rows.append(
-                    LogTile(level=level, index=n + i, root=merkle.root_hash(hashes), hashes=data)
-                )
-            LogTile.objects.bulk_create(rows)
+                root = merkle.perfect_root(hashes)
+                rows.append(LogTile(level=level, index=n + i, root=root, hashes=data))
+            LogTile.objects.bulk_create(rows, ignore_conflicts=True)
             made += count
             n += count
         level += 1

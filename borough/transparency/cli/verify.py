@@ -11,8 +11,9 @@ from borough.transparency.log_verify import verify_log
 NAME = "verify"
 HELP = (
     "Recompute every data-use event's leaf, rebuild the Merkle tree, and check every signed "
-    "checkpoint and that each is consistent with the next. Exits 1 and names the position "
-    "of any altered, removed, moved or inserted event."
+    "checkpoint and that each is consistent with the next, and every stored hash tile against "
+    "the leaves. Exits 1 and names the position of any altered, removed, moved or inserted "
+    "event, and the level and index of any changed tile."
 )
 
 
@@ -63,7 +64,8 @@ def run(command, options) -> None:
     seconds = time.monotonic() - started
     summary = (
         f"{report.events} event(s), {report.leaves} sealed leaf/leaves, "
-        f"{report.checkpoints} checkpoint(s) checked in {seconds:.1f} s"
+        f"{report.checkpoints} checkpoint(s), {report.tiles} stored tile(s) checked in "
+        f"{seconds:.1f} s"
     )
     if report.unchecked_restricted:
         summary += f"; {report.unchecked_restricted} restricted event(s) not recomputed (no salts)"

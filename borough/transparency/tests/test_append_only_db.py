@@ -7,11 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from borough.transparency import tiles
 from borough.transparency.models import (
     DataUseEvent,
     EventDisclosure,
     EventSalt,
     LogCheckpoint,
+    LogTile,
     SealedLeaf,
 )
 from borough.transparency.sealing import seal
@@ -23,8 +25,9 @@ TABLES = [
     LogCheckpoint._meta.db_table,
     EventSalt._meta.db_table,
     EventDisclosure._meta.db_table,
+    LogTile._meta.db_table,
 ]
-KEYS = {TABLES[1]: "position", TABLES[2]: "size", TABLES[3]: "event_id"}
+KEYS = {TABLES[1]: "position", TABLES[2]: "size", TABLES[3]: "event_id", TABLES[5]: '"index"'}
 
 
 def _raw(sql: str, params=()) -> int:
@@ -34,7 +37,10 @@ def _raw(sql: str, params=()) -> int:
 
 
 @pytest.fixture
-def sealed_log(verification, settings, tmp_path, dpo):
+def sealed_log(verification, settings, tmp_path, dpo, monkeypatch):
+    # Tiles 2 hashes wide, so the log's 3 leaves fill one and the sealer stores it.
+    monkeypatch.setattr(tiles, "HEIGHT", 1)
+    monkeypatch.setattr(tiles, "WIDTH", 2)
     settings.DATA_DIR = tmp_path
     settings.TRANSPARENCY_LOG_SIGNING_KEY = ""
     verification("R-1", "R-2")
@@ -74,6 +80,7 @@ def test_flushing_the_whole_database_still_empties_the_log(sealed_log, verificat
     assert not DataUseEvent.objects.exists()
     assert not SealedLeaf.objects.exists()
     assert not LogCheckpoint.objects.exists()
+    assert not LogTile.objects.exists()
     # The guard is back on after the flush.
     verification("R-3")
     with pytest.raises(DatabaseError, match="append-only"):

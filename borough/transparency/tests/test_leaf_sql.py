@@ -18,7 +18,7 @@ from borough.transparency.sealing import event_rows, leaf_bytes, seal, seal_all
 pytestmark = pytest.mark.django_db
 
 TRIGGERS = importlib.import_module("borough.transparency.migrations.0003_append_only_triggers")
-GUARDS = importlib.import_module("borough.transparency.migrations.0008_retention_purge_tombstones")
+GUARDS = importlib.import_module("borough.transparency.migrations.0015_stored_tiles_append_only")
 ALL_TABLES = GUARDS.TABLES
 #: The free text columns of an event (``actor_kind`` is one of four codes), each set to an awkward string (cut to fit) and a letter.
 TEXT_COLUMNS = (
@@ -91,7 +91,7 @@ def tamper(sql: str, params=()) -> None:
 @pytest.fixture
 def guards_restored():
     """For a test that commits (``transaction=True``): the triggers ``tamper`` drops are put
-    back at the end, as migration 0008 left them."""
+    back at the end, as migration 0015 left them."""
     yield
     with connection.cursor() as cursor:
         for statement in [

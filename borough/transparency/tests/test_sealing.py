@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 TRIGGERS = importlib.import_module("borough.transparency.migrations.0003_append_only_triggers")
 ALL_TABLES = importlib.import_module(
-    "borough.transparency.migrations.0008_retention_purge_tombstones"
+    "borough.transparency.migrations.0015_stored_tiles_append_only"
 ).TABLES
 
 EVENTS = DataUseEvent._meta.db_table
