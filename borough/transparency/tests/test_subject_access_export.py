@@ -312,3 +312,57 @@ def test_a_copy_that_cannot_be_prepared_says_so(
     html = client.get(f"/your-data/exports/{export.token}").content.decode()
     assert "We could not prepare your copy" in html
     assert client.get(f"/your-data/exports/{export.token}/data.json").status_code == 302
+
+
+def test_a_record_has_one_open_correction_per_account_and_sending_is_rate_limited(
+    client, people, django_capture_on_commit_callbacks, settings
+):
+    alice, _ = people
+    export = _export(client, alice, django_capture_on_commit_callbacks)
+    key = f"rent-account:{alice.account.payment_reference}"
+    url = f"/your-data/exports/{export.token}/wrong?record={key}"
+    sent = {"what_is_wrong": "Wrong flat", "should_be": "Flat 1"}
+    assert client.post(url, sent).status_code == 302
+    correction = RectificationRequest.objects.get()
+
+    page = client.get(url).content.decode()
+    assert correction.reference in page and "Wrong flat" in page
+    assert 'name="what_is_wrong"' not in page  # the open request, not the form
+    for _ in range(3):
+        response = client.post(url, {"what_is_wrong": "Still wrong", "should_be": "Flat 1"})
+        assert response.status_code == 409
+        assert "We have not sent what you just wrote" in response.content.decode()
+    assert RectificationRequest.objects.count() == 1
+
+    # Once answered, the record can be corrected again; the account's sending is limited.
+    RectificationRequest.objects.filter(pk=correction.pk).update(
+        status="not_changed", answer="It is right."
+    )
+    settings.BOROUGH_RATE_LIMITS = {"correction-request-account": "2/86400"}
+    assert client.post(url, sent).status_code == 302
+    RectificationRequest.objects.update(status="not_changed", answer="It is right.")
+    refused = client.post(url, {"what_is_wrong": "Kept words", "should_be": "Flat 1"})
+    assert refused.status_code == 429 and "Retry-After" in refused
+    assert "Kept words" in refused.content.decode()
+    assert RectificationRequest.objects.count() == 2
+
+
+def test_the_database_keeps_one_open_correction_per_record_and_account(people):
+    from django.db import IntegrityError, transaction
+
+    alice, _ = people
+    details = {
+        "account": alice.user,
+        "record_key": "rent-account:X",
+        "record_title": "Rent account",
+        "dataset": "rent_accounts",
+        "dataset_title": "Rent accounts",
+        "owner": "Housing",
+        "area": "housing",
+        "what_is_wrong": "Wrong",
+        "should_be": "Right",
+        "created_at": timezone.now(),
+    }
+    RectificationRequest.objects.create(**details)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RectificationRequest.objects.create(**details)
