@@ -65,11 +65,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 @never_cache
 def new_request(request: HttpRequest) -> HttpResponse:
     form = SubjectAccessRequestForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        problem = _resident_known(form.cleaned_data["resident_id"])
+    if form.is_bound:
+        valid = form.is_valid()
+        # The ID is checked against the index whatever else is wrong, so the officer sees
+        # every error at once rather than this one only after fixing the others.
+        resident_id = form.cleaned_data.get("resident_id")
+        problem = _resident_known(resident_id) if resident_id else ""
         if problem:
             form.add_error("resident_id", problem)
-        else:
+        elif valid:
             item = sar.record_request(officer=request.user, **form.details())
             return redirect("transparency:sar", reference=item.reference)
     return render(

@@ -153,7 +153,10 @@ def test_recording_a_request_checks_every_answer_and_keeps_what_was_typed(client
             resident_id="R-NOBODY",
         ),
     ).content.decode()
-    assert "must be today or earlier" in html
+    # Both wrong answers at once, in the error summary and by their fields.
+    summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert "must be today or earlier" in summary and "No resident has this ID" in summary
+    assert summary.index("must be today or earlier") < summary.index("No resident has this ID")
     html = client.post(f"{QUEUE}/new", _details(resident_id="R-NOBODY")).content.decode()
     assert "No resident has this ID" in html
     assert not SubjectAccessRequest.objects.exists()
