@@ -366,3 +366,26 @@ def test_the_database_keeps_one_open_correction_per_record_and_account(people):
     RectificationRequest.objects.create(**details)
     with pytest.raises(IntegrityError), transaction.atomic():
         RectificationRequest.objects.create(**details)
+
+
+def test_the_copy_and_the_timeline_speak_to_the_resident_in_plain_words(
+    client, people, django_capture_on_commit_callbacks
+):
+    from borough.residents.models import SourceRecord, Verification
+
+    alice, _ = people
+    SourceRecord.objects.filter(pk=alice.record.pk).update(uprn_given="100090000001")
+    Verification.objects.filter(actor_user=alice.user).update(
+        applicant={"first_name": "Sam", "uprn": "100090000001"}
+    )
+    export = _export(client, alice, django_capture_on_commit_callbacks)
+    html = client.get(f"/your-data/exports/{export.token}/read").content.decode()
+    assert "UPRN given" in html and "Uprn given" not in html
+    assert "Details given: property reference (UPRN)" in html
+    assert "Details given: uprn" not in html
+    assert client.get(f"/your-data/exports/{export.token}/data.json").status_code == 200
+
+    timeline = client.get("/how-we-use-your-data/timeline").content.decode()
+    assert "Downloaded a copy of your data (JSON)" in timeline
+    assert "Downloaded json" not in timeline
+    assert _events(outcome="downloaded_json").exists()  # the stored code is unchanged
