@@ -29,6 +29,7 @@ CACHEABLE = {
     "open-data/<str:file_name>",
     # The sealed log's signed checkpoint and hash tiles: public by design (docs/data-use-log.md).
     "transparency/log/checkpoint",
+    "transparency/log/vkey",
     "transparency/log/tile/<int:level>/<tileindex:index>",
     "transparency/log/tile/<int:level>/<tileindex:index>.p/<int:width>",
 }

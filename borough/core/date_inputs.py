@@ -34,7 +34,7 @@ def read_date(values: dict[str, str], which: str) -> tuple[date | None, str, set
     if not all(value.isdigit() for value in values.values()):
         return None, f"The {which} date must be a real date", set(PARTS)
     if len(values["year"]) != 4:
-        return None, "Year must include 4 numbers", {"year"}
+        return None, f"The {which} date must include a year with 4 numbers", {"year"}
     try:
         return date(int(values["year"]), int(values["month"]), int(values["day"])), "", set()
     except (ValueError, OverflowError):

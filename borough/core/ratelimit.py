@@ -79,6 +79,12 @@ LIMITS = {
             86400,
             "“I don't recognise this” questions asked from one resident account",
         ),
+        Limit(
+            "correction-request-account",
+            10,
+            86400,
+            "“This is wrong” corrections sent from one resident account",
+        ),
     ]
 }
 

@@ -85,6 +85,11 @@ class Verifier:
             raise NoteError("the verifier key's hash does not match its key")
         return cls(name, kid, Ed25519PublicKey.from_public_bytes(raw[1:]))
 
+    def key_text(self) -> str:
+        """The key as it is published: ``name+hash+base64(0x01||pubkey)``."""
+        data = base64.b64encode(bytes([ALG_ED25519]) + self.public_key.public_bytes_raw())
+        return f"{self.name}+{self.key_id.hex()}+{data.decode()}"
+
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
             self.public_key.verify(signature, message)

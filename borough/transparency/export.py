@@ -192,9 +192,27 @@ def _source_records(resident_ids: list[str]) -> Section:
             "ended_at",
         ):
             model_field = record._meta.get_field(name)
-            item.add(name, str(model_field.verbose_name).capitalize(), getattr(record, name))
+            item.add(name, field_label(str(model_field.verbose_name)), getattr(record, name))
         section.records.append(item)
     return section
+
+
+#: Words of a field's name that are written otherwise in a sentence.
+WORDS = {"uprn": "UPRN"}
+#: Details a resident gave for a check, as they read them (others: the name in words).
+DETAILS = {"uprn": "property reference (UPRN)"}
+
+
+def field_label(verbose_name: str) -> str:
+    """A field's name as a label: its first letter a capital, "uprn" as "UPRN"."""
+    words = [WORDS.get(word.lower(), word) for word in verbose_name.split(" ")]
+    label = " ".join(words)
+    return label[:1].upper() + label[1:]
+
+
+def detail_words(name: str) -> str:
+    """A detail given for a check (``applicant``'s key) in words: "property reference (UPRN)"."""
+    return DETAILS.get(name, name.replace("_", " "))
 
 
 def _index_links(resident_ids: list[str]) -> Section:
@@ -245,7 +263,7 @@ def _verifications(resident_ids: list[str], accounts: list) -> Section:
         item.add("decision", "Decision", check.get_decision_display())
         item.add("review", "Officer review", check.get_review_display() if check.review else "")
         for name, value in (check.applicant or {}).items():
-            item.add(f"applicant_{name}", f"Details given: {name.replace('_', ' ')}", value)
+            item.add(f"applicant_{name}", f"Details given: {detail_words(name)}", value)
         item.add("reasons", "Reasons", list(check.public_reasons or []))
         item.add("datasets_read", "Datasets read", _titles(check.datasets_read or []))
         section.records.append(item)

@@ -171,6 +171,15 @@ class RectificationRequest(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["area", "status"], name="rectification_queue")]
+        constraints = [
+            # One open request per record and account: "This is wrong" again while the first
+            # waits is refused (``rectification.ask_for_correction``).
+            models.UniqueConstraint(
+                fields=["account", "dataset", "record_key"],
+                condition=models.Q(status="open"),
+                name="rectification_one_open_per_record",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference

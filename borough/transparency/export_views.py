@@ -11,14 +11,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from borough.core.access import resident_required
-from borough.core.ratelimit import hit, too_many_requests_page
+from borough.core.ratelimit import hit, limit, too_many_requests_page, wait_words
 from borough.transparency import export_services
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.export import find_record, proven_resident_ids
 from borough.transparency.export_forms import RectificationForm
 from borough.transparency.export_models import DataExport, RectificationRequest
 from borough.transparency.export_render import attachment, shown
-from borough.transparency.rectification import ask_for_correction
+from borough.transparency.rectification import (
+    CorrectionAlreadyOpen,
+    ask_for_correction,
+    open_correction_of,
+)
+
+CORRECTION_LIMIT = "correction-request-account"
 
 
 def _own_export(request: HttpRequest, token: str) -> DataExport:
@@ -146,7 +152,10 @@ def export_readable(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @never_cache
 def record_wrong(request: HttpRequest, reference: str) -> HttpResponse:
-    """ "This is wrong" on a record of the resident's own export (the key is looked up in it)."""
+    """ "This is wrong" on a record of the resident's own export (the key is looked up in it).
+    While the account's request about the record waits, the page shows it instead of the form
+    and a second submission is refused (409); sending is limited per account
+    (``correction-request-account``), over it the form keeps what was typed (429)."""
     export = _own_export(request, reference)
     if export_services.is_expired(export):
         return _expired_page(request, export)
@@ -156,23 +165,47 @@ def record_wrong(request: HttpRequest, reference: str) -> HttpResponse:
     if record is None:
         raise Http404("No such record in this export")
     form = RectificationForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        correction = ask_for_correction(
-            user=request.user,
-            export=export,
-            record=record,
-            what_is_wrong=form.cleaned_data["what_is_wrong"].strip(),
-            should_be=form.cleaned_data["should_be"].strip(),
-        )
-        return redirect(reverse("transparency:your-data") + f"?sent={correction.reference}")
-    return render(
+    waiting = open_correction_of(request.user, record)
+    status, verdict = 200, None
+    if request.method == "POST" and waiting is None and form.is_valid():
+        verdict = hit(CORRECTION_LIMIT, str(request.user.pk))
+        if verdict.allowed:
+            try:
+                correction = ask_for_correction(
+                    user=request.user,
+                    export=export,
+                    record=record,
+                    what_is_wrong=form.cleaned_data["what_is_wrong"].strip(),
+                    should_be=form.cleaned_data["should_be"].strip(),
+                )
+            except CorrectionAlreadyOpen as already:
+                waiting = already.correction
+            else:
+                return redirect(reverse("transparency:your-data") + f"?sent={correction.reference}")
+        else:
+            rule = limit(CORRECTION_LIMIT)
+            form.add_error(
+                "what_is_wrong",
+                f"You have sent {rule.count} corrections recently. Wait "
+                f"{wait_words(verdict.retry_after)} before you send another",
+            )
+            status = 429
+    if waiting is not None and request.method == "POST":
+        status = 409
+    response = render(
         request,
         "transparency/export/wrong.html",
         {
             "export": export,
             "record": record,
             "form": form,
+            "waiting": waiting,
+            "refused": status == 409,
             "shown": shown,
             "page_title": "Tell us a record is wrong",
         },
+        status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(verdict.retry_after)
+    return response

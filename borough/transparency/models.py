@@ -350,6 +350,13 @@ class QuestionedEntry(models.Model):
                 | models.Q(status="answered", answered_at__isnull=False) & ~models.Q(answer=""),
                 name="questioned_entry_answer_matches_status",
             ),
+            # One open question per event and account: a second "I don't recognise this"
+            # while the first waits is refused (``questions.ask_about``), never lost.
+            models.UniqueConstraint(
+                fields=["event", "asked_by"],
+                condition=models.Q(status="open"),
+                name="questioned_entry_one_open_per_account",
+            ),
         ]
 
     def __str__(self) -> str:

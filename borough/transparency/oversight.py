@@ -13,7 +13,12 @@ officer's own account in ``actor_user``; services, systems and residents are not
 - **Odd hours**: an officer's events outside working hours (``working_hours``, Monday to
   Friday by default, ``working_days``), in UK time.
 - **Looked up repeatedly**: a resident whose data staff used in at least ``repeated_lookups``
-  actions. The data protection officer's own reading of the log is not counted.
+  actions.
+
+The data protection officer's own oversight of the log (``OVERSIGHT_PURPOSES``: reading it,
+this page included, answering questions, releasing a held entry) is counted in neither "Many
+residents, no case reference" nor "Looked up repeatedly": otherwise opening this page, which
+records the residents it shows, would flag the officer and keep those residents flagged.
 
 The thresholds are ``settings.BOROUGH_OVERSIGHT`` (see ``thresholds``). Every query is bounded by
 ``occurred_at`` and served by the partial index on staff events (``data_use_staff_time``), so a
@@ -133,6 +138,11 @@ def areas_by_user(users) -> dict[int, list[str]]:
     }
 
 
+#: The data protection officer's oversight of the log itself, which the resident flags and the
+#: no-case flag leave out (their events still count for odd hours and outside one's service).
+OVERSIGHT_PURPOSES = ("data_use_log_audit", "data_use_disclosure")
+
+
 def many_residents_without_case(
     since: dt.date, until: dt.date, limit: Thresholds | None = None
 ) -> list[OfficerFlag]:
@@ -140,6 +150,7 @@ def many_residents_without_case(
     rows = (
         staff_events(since, until)
         .exclude(subject_resident_id="")
+        .exclude(purpose__in=OVERSIGHT_PURPOSES)
         .exclude(reference__regex=CASE_REFERENCE)
         .values("actor_user")
         .annotate(
@@ -227,7 +238,7 @@ def looked_up_repeatedly(
     rows = (
         staff_events(since, until)
         .exclude(subject_resident_id="")
-        .exclude(purpose="data_use_log_audit")
+        .exclude(purpose__in=OVERSIGHT_PURPOSES)
         .values("subject_resident_id")
         .annotate(
             actions=Count("id"),

@@ -8,7 +8,7 @@ officer. The resident never learns who answered.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from borough.transparency.models import Action, ActorKind, DataUseEvent, QuestionedEntry
@@ -22,27 +22,48 @@ class AlreadyAnswered(Exception):
     """Another officer answered the question first."""
 
 
+class QuestionAlreadyOpen(Exception):
+    """The account already has a question waiting for an answer about this event."""
+
+    def __init__(self, case: QuestionedEntry):
+        super().__init__(f"{case.reference} is still waiting for an answer")
+        self.case = case
+
+
+def open_question_about(event: DataUseEvent, user) -> QuestionedEntry | None:
+    """``user``'s question about ``event`` that is waiting for an answer, if there is one."""
+    return QuestionedEntry.objects.filter(
+        event=event, asked_by=user, status=QuestionedEntry.Status.OPEN
+    ).first()
+
+
 def ask_about(event: DataUseEvent, user, question: str) -> QuestionedEntry:
-    """Open a question about ``event`` for ``user``, or return the one already open about it
-    (asking twice makes one case). The caller has checked that the event is the user's own."""
+    """Open a question about ``event`` for ``user``. An account has at most one open question
+    about an event (a database constraint, so two submissions at once cannot make two): asking
+    again while one is open raises ``QuestionAlreadyOpen`` with it, and nothing is stored, so
+    the caller never tells the resident that words were sent which were not. The caller has
+    checked that the event is the user's own."""
     question = (question or "").strip()
     if len(question) > QUESTION_MAX:
         raise ValueError(f"A question is at most {QUESTION_MAX} characters")
-    with transaction.atomic():
-        existing = (
-            QuestionedEntry.objects.select_for_update()
-            .filter(event=event, asked_by=user, status=QuestionedEntry.Status.OPEN)
-            .first()
-        )
-        if existing is not None:
-            return existing
-        return QuestionedEntry.objects.create(
-            event=event,
-            resident_id=event.subject_resident_id,
-            asked_by=user,
-            question=question,
-            created_at=timezone.now(),
-        )
+    existing = open_question_about(event, user)
+    if existing is not None:
+        raise QuestionAlreadyOpen(existing)
+    try:
+        with transaction.atomic():
+            return QuestionedEntry.objects.create(
+                event=event,
+                resident_id=event.subject_resident_id,
+                asked_by=user,
+                question=question,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Another submission opened the question between the check and the insert.
+        existing = open_question_about(event, user)
+        if existing is None:
+            raise
+        raise QuestionAlreadyOpen(existing) from None
 
 
 def open_questions():

@@ -8,7 +8,7 @@ a use of the resident's data and is recorded.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from borough.core.roles import areas_for
@@ -32,24 +32,58 @@ class AlreadyAnswered(ValueError):
     pass
 
 
+class CorrectionAlreadyOpen(ValueError):
+    """The account already has a request waiting about this record."""
+
+    def __init__(self, correction: RectificationRequest):
+        super().__init__(f"{correction.reference} is still waiting for an answer")
+        self.correction = correction
+
+
+def open_correction_of(user, record: dict) -> RectificationRequest | None:
+    """``user``'s request about ``record`` (an export's record) still waiting for an answer.
+    A record's key names the same record in every copy of the data, so a new copy does not
+    make a second request possible."""
+    return RectificationRequest.objects.filter(
+        account=user,
+        dataset=record["dataset"][:60],
+        record_key=record["key"][:200],
+        status=RectificationRequest.Status.OPEN,
+    ).first()
+
+
 def ask_for_correction(
     *, user, export: DataExport, record: dict, what_is_wrong: str, should_be: str
 ) -> RectificationRequest:
+    """Send a correction of ``record`` to the team that holds it. An account has at most one
+    open request per record (a database constraint, so two submissions at once cannot make
+    two): asking again while one waits raises ``CorrectionAlreadyOpen`` and stores nothing."""
+    existing = open_correction_of(user, record)
+    if existing is not None:
+        raise CorrectionAlreadyOpen(existing)
     area = record["area"] if record["area"] in AREA_SERVICES else "residents"
-    return RectificationRequest.objects.create(
-        account=user,
-        resident_ids=list(export.resident_ids),
-        export=export,
-        record_key=record["key"][:200],
-        record_title=record["title"][:200],
-        dataset=record["dataset"][:60],
-        dataset_title=record["dataset_title"][:200],
-        owner=record["owner"][:200],
-        area=area,
-        what_is_wrong=what_is_wrong,
-        should_be=should_be,
-        created_at=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            return RectificationRequest.objects.create(
+                account=user,
+                resident_ids=list(export.resident_ids),
+                export=export,
+                record_key=record["key"][:200],
+                record_title=record["title"][:200],
+                dataset=record["dataset"][:60],
+                dataset_title=record["dataset_title"][:200],
+                owner=record["owner"][:200],
+                area=area,
+                what_is_wrong=what_is_wrong,
+                should_be=should_be,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Another submission opened the request between the check and the insert.
+        existing = open_correction_of(user, record)
+        if existing is None:
+            raise
+        raise CorrectionAlreadyOpen(existing) from None
 
 
 def queue_for(user, *, status: str = RectificationRequest.Status.OPEN):

@@ -22,6 +22,8 @@ WHAT_WAS_DONE = {
     "payment_matching": "Matched a payment to your account",
     "match_review": "Checked whether records held by different services are about you",
     "export": "Made a copy of records about you",
+    "held_back": "Held back from you",
+    "released": "Released to you",
 }
 
 #: For an automatic use: "Automatic <this> by the <service> service".
@@ -51,6 +53,9 @@ OUTCOMES = {
     "confirmed": "An officer confirmed your details",
     "rejected": "An officer could not confirm your details",
     "answered": "Answered",
+    "downloaded_json": "Downloaded a copy of your data (JSON)",
+    "downloaded_pdf": "Downloaded a copy of your data (PDF)",
+    "downloaded_html": "Read a copy of your data on this website",
 }
 
 YOU = "You, signed in to your account"

@@ -26,7 +26,7 @@ from borough.transparency import resident_queries
 from borough.transparency.coverage import data_use
 from borough.transparency.models import QuestionedEntry, SealedLeaf
 from borough.transparency.queries import events_for_resident
-from borough.transparency.questions import ask_about
+from borough.transparency.questions import QuestionAlreadyOpen, ask_about, open_question_about
 from borough.transparency.resident_forms import QuestionForm, TimelineFilterForm
 from borough.transparency.resident_view import entry
 
@@ -146,24 +146,34 @@ def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
 def question(request: HttpRequest, event_id: int) -> HttpResponse:
     """ "I don't recognise this": opens a case for the data protection officer. Asking is
     limited per account (``questioned-entry-account``); over the limit the page says how long to
-    wait and keeps what was typed."""
+    wait and keeps what was typed. While the account's question about the entry is open, the
+    page shows that question instead of the form, and a second submission is refused (409)
+    saying so: nothing is sent, and nothing says it was."""
     event = _own_event(request, event_id)
     form = QuestionForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    waiting = open_question_about(event, request.user)
+    if request.method == "POST" and waiting is None and form.is_valid():
         verdict = ratelimit.hit(QUESTION_LIMIT, str(request.user.pk))
         if verdict.allowed:
-            ask_about(event, request.user, form.cleaned_data["question"])
-            request.session[ASKED_KEY] = event.pk
-            return redirect("transparency:entry", event_id=event.pk)
-        rule = ratelimit.limit(QUESTION_LIMIT)
-        form.add_error(
-            "question",
-            f"You have asked about {rule.count} {'entry' if rule.count == 1 else 'entries'} "
-            "recently. Wait "
-            f"{ratelimit.wait_words(verdict.retry_after)} before you ask about another",
-        )
-        status = 429
+            try:
+                ask_about(event, request.user, form.cleaned_data["question"])
+            except QuestionAlreadyOpen as already:
+                waiting = already.case
+            else:
+                request.session[ASKED_KEY] = event.pk
+                return redirect("transparency:entry", event_id=event.pk)
+        else:
+            rule = ratelimit.limit(QUESTION_LIMIT)
+            form.add_error(
+                "question",
+                f"You have asked about {rule.count} {'entry' if rule.count == 1 else 'entries'} "
+                "recently. Wait "
+                f"{ratelimit.wait_words(verdict.retry_after)} before you ask about another",
+            )
+            status = 429
+    if waiting is not None and request.method == "POST":
+        status = 409
     links = resident_queries.dataset_links(event.datasets_read)
     response = render(
         request,
@@ -172,6 +182,8 @@ def question(request: HttpRequest, event_id: int) -> HttpResponse:
             "page_title": "I don't recognise this",
             "form": form,
             "entry": entry(event, links),
+            "waiting": waiting,
+            "refused": status == 409,
         },
         status=status,
     )

@@ -4,7 +4,9 @@ statutory deadline, the queue, and answering them with the same export a residen
 The deadline is one calendar month from the day the request was received (ICO guidance): the
 corresponding date next month, or the last day of next month if it has no such date (31 January
 -> 28 or 29 February). A complex request may be extended by two further months (three months
-from receipt, by the same rule), with the reason recorded.
+from receipt, by the same rule), with the reason recorded, but only within the first month: UK
+GDPR Art. 12(3) has the person told of an extension within one month of receipt, so once the
+statutory deadline has passed the request stays overdue and cannot be extended.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from borough.core.dates import date_in_words
 from borough.transparency.export_models import SubjectAccessRequest
 
 #: A request due within this many days is tagged "due soon" in the queue.
@@ -73,18 +76,41 @@ class RequestClosed(ValueError):
     """A change to a request already complete."""
 
 
-def extend(request_id: int, *, reason: str) -> SubjectAccessRequest:
-    """Extend a complex request by two months, once, with its reason."""
+class ExtensionTooLate(ValueError):
+    """An extension asked for after the first month, when it can no longer be notified in time."""
+
+
+def can_still_extend(request: SubjectAccessRequest, today: dt.date) -> bool:
+    """Whether ``today`` is within the first month from receipt (the statutory deadline day
+    included), the only time an extension may be made (UK GDPR Art. 12(3))."""
+    return today <= request.due_on
+
+
+def extend(request_id: int, *, reason: str, today: dt.date | None = None) -> SubjectAccessRequest:
+    """Extend a complex request by two months, once, with its reason, and only within the
+    first month from receipt (``ExtensionTooLate`` after it)."""
+    today = today or timezone.localdate()
     with transaction.atomic():
         request = SubjectAccessRequest.objects.select_for_update().get(pk=request_id)
         if request.status != SubjectAccessRequest.Status.OPEN:
             raise RequestClosed("This request is complete: it cannot be extended.")
         if request.extended_due_on is not None:
             raise RequestClosed("This request has already been extended.")
+        if not can_still_extend(request, today):
+            raise ExtensionTooLate(too_late_words(request))
         request.extended_due_on = extended_deadline(request.received_on)
         request.extension_reason = reason
         request.save(update_fields=["extended_due_on", "extension_reason"])
         return request
+
+
+def too_late_words(request: SubjectAccessRequest) -> str:
+    """Why an overdue request cannot be extended, as the officer reads it."""
+    return (
+        "You cannot extend this request: an extension must be made within one month of "
+        f"receiving it, and that month ended on {date_in_words(request.due_on)}. The request is "
+        "overdue: send the copy of their data as soon as you can"
+    )
 
 
 def complete(request_id: int, *, officer) -> SubjectAccessRequest:

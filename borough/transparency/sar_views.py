@@ -65,11 +65,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 @never_cache
 def new_request(request: HttpRequest) -> HttpResponse:
     form = SubjectAccessRequestForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        problem = _resident_known(form.cleaned_data["resident_id"])
+    if form.is_bound:
+        valid = form.is_valid()
+        # The ID is checked against the index whatever else is wrong, so the officer sees
+        # every error at once rather than this one only after fixing the others.
+        resident_id = form.cleaned_data.get("resident_id")
+        problem = _resident_known(resident_id) if resident_id else ""
         if problem:
             form.add_error("resident_id", problem)
-        else:
+        elif valid:
             item = sar.record_request(officer=request.user, **form.details())
             return redirect("transparency:sar", reference=item.reference)
     return render(
@@ -155,18 +159,25 @@ def extend(request: HttpRequest, reference: str) -> HttpResponse:
     if item.status != SubjectAccessRequest.Status.OPEN or item.extended_due_on:
         return redirect("transparency:sar", reference=item.reference)
     form = ExtensionForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        sar.extend(item.pk, reason=form.cleaned_data["reason"].strip())
-        return redirect("transparency:sar", reference=item.reference)
+    too_late = "" if sar.can_still_extend(item, timezone.localdate()) else sar.too_late_words(item)
+    if not too_late and form.is_valid():
+        try:
+            sar.extend(item.pk, reason=form.cleaned_data["reason"].strip())
+        except sar.ExtensionTooLate as error:  # the month ended while the form was open
+            too_late = str(error)
+        else:
+            return redirect("transparency:sar", reference=item.reference)
     return render(
         request,
         "transparency/staff/sar/extend.html",
         {
             "item": item,
             "form": form,
+            "too_late": too_late,
             "new_deadline": sar.extended_deadline(item.received_on),
             "page_title": "Extend the deadline",
         },
+        status=409 if too_late and request.method == "POST" else 200,
     )
 
 

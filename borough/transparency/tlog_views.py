@@ -1,6 +1,8 @@
 """The sealed log at fixed public URLs, in the C2SP tlog-tiles shape.
 
 - ``/transparency/log/checkpoint``: the latest signed checkpoint (a C2SP signed note).
+- ``/transparency/log/vkey``: the verifier key that checkpoint's signature is checked with, in
+  the C2SP signed-note text form (``<name>+<key ID>+<base64 key>``).
 - ``/transparency/log/tile/<L>/<N>[.p/<W>]``: hash tiles (``tiles.py``).
 - ``/transparency/log/tile/entries/<N>[.p/<W>]``: entry bundles are **not** published, because an
   entry (an event's leaf) holds a resident ID; the URL says so. A resident fetches their own entry
@@ -11,16 +13,20 @@ signed tree head. They are ``@cacheable``: full tiles never change (a year, immu
 tiles for an hour, the checkpoint for five seconds.
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from borough.core.access import public
 from borough.core.middleware import cacheable
 from borough.transparency import tiles
+from borough.transparency.checkpoint import NoteError, load_verifier
 from borough.transparency.coverage import data_use
 from borough.transparency.sealing import latest_checkpoint
 
 CHECKPOINT_CACHE = "public, max-age=5"
+# The key changes only when the council rotates it: an hour keeps a rotation visible soon.
+VKEY_CACHE = "public, max-age=3600"
 FULL_TILE_CACHE = "public, max-age=31536000, immutable"
 PARTIAL_TILE_CACHE = "public, max-age=3600"
 
@@ -41,6 +47,20 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     if latest is None:
         raise Http404("Nothing has been sealed yet.")
     return _public_response(latest.note, "text/plain; charset=utf-8", CHECKPOINT_CACHE)
+
+
+@data_use(none="The log's public verifier key: no event body, no resident ID")
+@public
+@cacheable
+@require_safe
+def verifier_key(request: HttpRequest) -> HttpResponse:
+    """The public half of the key that signs the checkpoints, so anyone can check them
+    (``borough transparency verify --key``, or any C2SP signed-note client)."""
+    try:
+        verifier = load_verifier()
+    except (ImproperlyConfigured, NoteError, OSError):
+        raise Http404("The log has no verifier key configured.") from None
+    return _public_response(verifier.key_text() + "\n", "text/plain; charset=utf-8", VKEY_CACHE)
 
 
 @data_use(none="Hashes and signed checkpoints of the sealed log: no event body, no resident ID")

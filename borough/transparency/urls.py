@@ -55,6 +55,7 @@ urlpatterns = [
         name="entry-proof",
     ),
     path("transparency/log/checkpoint", tlog_views.checkpoint, name="log-checkpoint"),
+    path("transparency/log/vkey", tlog_views.verifier_key, name="log-verifier-key"),
     path(
         "transparency/log/tile/entries/<tileindex:index>",
         tlog_views.entries,

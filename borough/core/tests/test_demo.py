@@ -38,6 +38,7 @@ def test_demo_sets_up_a_borough_and_running_it_again_reuses_it(
     monkeypatch.setattr("borough.synth.renewals.RENEW_SHARE", 1.0)
     call_command("demo", "--no-serve", residents=DEMO_TEST_RESIDENTS)
     first = capsys.readouterr().out
+    _the_log_is_sealed_and_its_checkpoint_and_key_are_served(first)
 
     manifest = tmp_path / "synth" / "manifest.json"
     assert manifest.exists()
@@ -263,3 +264,47 @@ def _every_dashboard_and_the_public_page_have_figures() -> None:
             "SELECT count(*) FROM fact_rent_ledger WHERE partition_date >= ?", [last_month]
         ).fetchone()[0]
     assert ledger > 0
+
+
+def _the_log_is_sealed_and_its_checkpoint_and_key_are_served(out: str) -> None:
+    """After the set-up every event has been sealed, the checkpoint and the verifier key are at
+    the URLs the demo prints, and the key checks the checkpoint."""
+    from borough.transparency.checkpoint import Verifier, open_checkpoint
+    from borough.transparency.models import SealedLeaf
+    from borough.transparency.sealing import seal_all
+
+    assert "/transparency/log/checkpoint" in out and "/transparency/log/vkey" in out
+    assert SealedLeaf.objects.exists()
+    assert seal_all() == []  # nothing was left unsealed
+    client = Client()
+    note = client.get("/transparency/log/checkpoint")
+    key = client.get("/transparency/log/vkey")
+    assert note.status_code == 200 and key.status_code == 200
+    checkpoint = open_checkpoint(note.content.decode(), Verifier.from_key(key.content.decode()))
+    assert checkpoint.size == SealedLeaf.objects.count()
+
+
+def test_the_served_demo_keeps_sealing_new_events(settings, tmp_path):
+    import threading
+
+    from borough.core.management.commands.demo import keep_sealing
+    from borough.transparency.models import SealedLeaf
+    from borough.transparency.services import record_data_use
+
+    settings.DATA_DIR = tmp_path
+    record_data_use(
+        subject_resident_ids=["R-1"],
+        actor=None,
+        actor_kind="service",
+        actor_label="Parking permits service",
+        purpose="parking_permit_residency_check",
+        action="verification",
+        datasets=["council_tax"],
+        reference="PP-2026-000123",
+        outcome="verified",
+    )
+    stop = threading.Event()
+    stop.set()  # one round, then stop
+    keep_sealing(0.01, stop)
+    assert SealedLeaf.objects.count() == 1
+    assert Client().get("/transparency/log/checkpoint").status_code == 200

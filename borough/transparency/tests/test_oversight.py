@@ -274,3 +274,34 @@ def test_questioned_entries_and_open_requests_show_when_given(rf, dpo):
     )
     assert "Questioned entries" in html and "Q-4, raised 1 December 2026" in html
     assert "SAR-1" in html and "due by 20 December 2026" in html
+
+
+def test_the_officers_own_reading_of_this_page_and_the_log_flags_no_one(
+    client, dpo, make_staff, sign_in_staff, at
+):
+    """The page says "Your own reading of the log is not counted": reading it again and again,
+    the log filtered by a resident, and releasing a held entry flag neither the data protection
+    officer (many residents, no case) nor a resident (looked up repeatedly)."""
+    one = make_staff("Parking officer", username="one")
+    at(2026, 12, 2, 10, 0)
+    for resident in ("R-1", "R-2", "R-3"):
+        for _ in range(3):
+            use(one, resident, reference="PP-1")
+    use(one, "R-5", reference="PP-5")  # once: under the threshold
+    at(2026, 12, 7, 9, 0)
+    sign_in_staff(client, dpo)
+    for _ in range(3):
+        assert client.get(URL).status_code == 200
+        assert client.get("/staff/data-use", {"resident_id": "R-5"}).status_code == 200
+    for _ in range(3):
+        use(dpo, "R-5", service="transparency", purpose="data_use_disclosure", action="released")
+    assert events().filter(actor_user=dpo).count() >= 12  # all recorded, none counted
+
+    assert {flag.resident_id for flag in oversight.looked_up_repeatedly(*WEEK)} == {
+        "R-1",
+        "R-2",
+        "R-3",
+    }
+    assert [flag.user for flag in oversight.many_residents_without_case(*WEEK)] == []
+    html = client.get(URL).content.decode()
+    assert "R-5" not in html

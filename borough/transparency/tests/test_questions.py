@@ -139,3 +139,35 @@ def test_asking_is_rate_limited_per_account_and_keeps_what_was_typed(client, wor
     # another account has its own count
     ask(client, world.bob, world.bob_event)
     assert QuestionedEntry.objects.count() == 2
+
+
+def test_a_second_question_while_one_is_open_is_refused_and_the_open_one_is_shown(client, world):
+    event = world.ada_events[0]
+    url = reverse("transparency:question", args=[event.pk])
+    first = ask(client, world.ada, event, "First words.")
+    assert "We have sent your question" in client.get(first["Location"]).content.decode()
+    page = client.get(url).content.decode()
+    assert "First words." in page and "You asked on" in page
+    assert 'name="question"' not in page  # the form is not offered again
+    refused = client.post(url, {"question": "Something I forgot to say."})
+    html = refused.content.decode()
+    assert refused.status_code == 409
+    assert "We have not sent what you just wrote" in html and "First words." in html
+    assert "We have sent your question" not in html
+    assert list(QuestionedEntry.objects.values_list("question", flat=True)) == ["First words."]
+    entry_page = client.get(reverse("transparency:entry", args=[event.pk])).content.decode()
+    assert "We have sent your question" not in entry_page
+
+
+def test_the_database_keeps_one_open_question_per_entry_and_account(world):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    event = world.ada_events[0]
+    QuestionedEntry.objects.create(
+        event=event, resident_id="R-ADA", asked_by=world.ada, created_at=timezone.now()
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        QuestionedEntry.objects.create(
+            event=event, resident_id="R-ADA", asked_by=world.ada, created_at=timezone.now()
+        )

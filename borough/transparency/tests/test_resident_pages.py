@@ -162,7 +162,10 @@ def test_the_timeline_filters_by_service_and_dates(client, world):
     [
         ({"since_day": "1", "since_year": "2026"}, "The ‘from’ date must include a month"),
         ({"until_day": "31", "until_month": "2", "until_year": "2026"}, "must be a real date"),
-        ({"since_day": "1", "since_month": "1", "since_year": "26"}, "Year must include 4"),
+        (
+            {"since_day": "1", "since_month": "1", "since_year": "26"},
+            "The ‘from’ date must include a year with 4 numbers",
+        ),
         (
             {"since_day": "2", "since_month": "4", "since_year": "2026", "until_day": "1"}
             | {"until_month": "4", "until_year": "2026"},
@@ -301,3 +304,12 @@ def test_the_dataset_pages_give_the_councils_own_retention_periods(client, world
     settings.COUNCIL = settings.COUNCIL.model_copy(update={"retention": Retention()})
     html = client.get(reverse("transparency:dataset", args=["parking_permits"])).content.decode()
     assert "6 years" not in html and "Not given" in html
+
+
+def test_a_held_back_or_released_entry_reads_to_you_not_to_the_resident():
+    from borough.transparency.models import DataUseEvent
+    from borough.transparency.resident_view import what_was_done
+
+    assert what_was_done(DataUseEvent(action="released")) == "Released to you"
+    assert what_was_done(DataUseEvent(action="held_back")) == "Held back from you"
+    assert DataUseEvent(action="released").get_action_display() == "Released to the resident"

@@ -185,7 +185,10 @@ def test_a_to_date_before_the_from_date_is_refused(client, dpo, sign_in_staff):
         ({}, "Enter a ‘from’ date, a ‘to’ date or both"),
         ({"since_day": "1", "since_year": "2026"}, "The ‘from’ date must include a month"),
         ({"until_day": "1", "until_month": "x", "until_year": "2026"}, "must be a real date"),
-        ({"since_day": "1", "since_month": "3", "since_year": "26"}, "Year must include 4 numbers"),
+        (
+            {"since_day": "1", "since_month": "3", "since_year": "26"},
+            "The ‘from’ date must include a year with 4 numbers",
+        ),
         ({"since_day": "1", "since_month": "99999999999999999999", "since_year": "2026"}, "real"),
     ],
 )

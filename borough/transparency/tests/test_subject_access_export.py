@@ -312,3 +312,80 @@ def test_a_copy_that_cannot_be_prepared_says_so(
     html = client.get(f"/your-data/exports/{export.token}").content.decode()
     assert "We could not prepare your copy" in html
     assert client.get(f"/your-data/exports/{export.token}/data.json").status_code == 302
+
+
+def test_a_record_has_one_open_correction_per_account_and_sending_is_rate_limited(
+    client, people, django_capture_on_commit_callbacks, settings
+):
+    alice, _ = people
+    export = _export(client, alice, django_capture_on_commit_callbacks)
+    key = f"rent-account:{alice.account.payment_reference}"
+    url = f"/your-data/exports/{export.token}/wrong?record={key}"
+    sent = {"what_is_wrong": "Wrong flat", "should_be": "Flat 1"}
+    assert client.post(url, sent).status_code == 302
+    correction = RectificationRequest.objects.get()
+
+    page = client.get(url).content.decode()
+    assert correction.reference in page and "Wrong flat" in page
+    assert 'name="what_is_wrong"' not in page  # the open request, not the form
+    for _ in range(3):
+        response = client.post(url, {"what_is_wrong": "Still wrong", "should_be": "Flat 1"})
+        assert response.status_code == 409
+        assert "We have not sent what you just wrote" in response.content.decode()
+    assert RectificationRequest.objects.count() == 1
+
+    # Once answered, the record can be corrected again; the account's sending is limited.
+    RectificationRequest.objects.filter(pk=correction.pk).update(
+        status="not_changed", answer="It is right."
+    )
+    settings.BOROUGH_RATE_LIMITS = {"correction-request-account": "2/86400"}
+    assert client.post(url, sent).status_code == 302
+    RectificationRequest.objects.update(status="not_changed", answer="It is right.")
+    refused = client.post(url, {"what_is_wrong": "Kept words", "should_be": "Flat 1"})
+    assert refused.status_code == 429 and "Retry-After" in refused
+    assert "Kept words" in refused.content.decode()
+    assert RectificationRequest.objects.count() == 2
+
+
+def test_the_database_keeps_one_open_correction_per_record_and_account(people):
+    from django.db import IntegrityError, transaction
+
+    alice, _ = people
+    details = {
+        "account": alice.user,
+        "record_key": "rent-account:X",
+        "record_title": "Rent account",
+        "dataset": "rent_accounts",
+        "dataset_title": "Rent accounts",
+        "owner": "Housing",
+        "area": "housing",
+        "what_is_wrong": "Wrong",
+        "should_be": "Right",
+        "created_at": timezone.now(),
+    }
+    RectificationRequest.objects.create(**details)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RectificationRequest.objects.create(**details)
+
+
+def test_the_copy_and_the_timeline_speak_to_the_resident_in_plain_words(
+    client, people, django_capture_on_commit_callbacks
+):
+    from borough.residents.models import SourceRecord, Verification
+
+    alice, _ = people
+    SourceRecord.objects.filter(pk=alice.record.pk).update(uprn_given="100090000001")
+    Verification.objects.filter(actor_user=alice.user).update(
+        applicant={"first_name": "Sam", "uprn": "100090000001"}
+    )
+    export = _export(client, alice, django_capture_on_commit_callbacks)
+    html = client.get(f"/your-data/exports/{export.token}/read").content.decode()
+    assert "UPRN given" in html and "Uprn given" not in html
+    assert "Details given: property reference (UPRN)" in html
+    assert "Details given: uprn" not in html
+    assert client.get(f"/your-data/exports/{export.token}/data.json").status_code == 200
+
+    timeline = client.get("/how-we-use-your-data/timeline").content.decode()
+    assert "Downloaded a copy of your data (JSON)" in timeline
+    assert "Downloaded json" not in timeline
+    assert _events(outcome="downloaded_json").exists()  # the stored code is unchanged

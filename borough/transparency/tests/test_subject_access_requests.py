@@ -92,7 +92,7 @@ def test_the_queue_is_ordered_by_deadline_and_tags_overdue_and_due_soon(client, 
     overdue = _make(dpo, 40)
     soon = _make(dpo, 26)
     later = _make(dpo, 1)
-    extended = _make(dpo, 29)
+    extended = _make(dpo, 20)
     sar.extend(extended.pk, reason="Many records across services")
     done = _make(dpo, 2)
     SubjectAccessRequest.objects.filter(pk=done.pk).update(status="complete")
@@ -153,7 +153,10 @@ def test_recording_a_request_checks_every_answer_and_keeps_what_was_typed(client
             resident_id="R-NOBODY",
         ),
     ).content.decode()
-    assert "must be today or earlier" in html
+    # Both wrong answers at once, in the error summary and by their fields.
+    summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert "must be today or earlier" in summary and "No resident has this ID" in summary
+    assert summary.index("must be today or earlier") < summary.index("No resident has this ID")
     html = client.post(f"{QUEUE}/new", _details(resident_id="R-NOBODY")).content.decode()
     assert "No resident has this ID" in html
     assert not SubjectAccessRequest.objects.exists()
@@ -232,3 +235,25 @@ def test_a_request_can_be_extended_once_with_a_reason(client, dpo):
     assert item.extended_due_on == sar.extended_deadline(item.received_on)
     assert item.extension_reason == "Records held by four services"
     assert client.get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_overdue_request_cannot_be_extended_and_stays_overdue(client, dpo):
+    # Like one that arrived 31 October, due 30 November, read on 8 December.
+    item = _make(dpo, 38)
+    assert item.due_on < timezone.localdate()
+    url = f"{QUEUE}/{item.reference}/extend"
+    page = client.get(url).content.decode()
+    assert "You cannot extend this request" in page and 'name="reason"' not in page
+    response = client.post(url, {"reason": "Records held by four services"})
+    assert response.status_code == 409
+    assert "There is a problem" in response.content.decode()
+    item.refresh_from_db()
+    assert item.extended_due_on is None and sar.tag(item, timezone.localdate()) == "overdue"
+    assert "Extend the deadline" not in client.get(f"{QUEUE}/{item.reference}").content.decode()
+    assert "Overdue" in client.get(QUEUE).content.decode()
+    with pytest.raises(sar.ExtensionTooLate):
+        sar.extend(item.pk, reason="Records held by four services")
+    # On the deadline day itself it is still within the first month.
+    on_time = _make(dpo, 38)
+    sar.extend(on_time.pk, reason="Complex", today=on_time.due_on)

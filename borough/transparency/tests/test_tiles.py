@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from borough.transparency import tiles
-from borough.transparency.checkpoint import Signer, open_checkpoint
+from borough.transparency.checkpoint import Signer, Verifier, open_checkpoint
 from borough.transparency.sealing import seal_all
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +170,24 @@ def test_index_encoding_follows_the_spec():
     assert tiles.decode_index("x000/067") is None
     assert tiles.decode_index("x1/067") is None
     assert base64.b64encode(b"") == b""
+
+
+def test_the_verifier_key_is_published_next_to_the_checkpoint_and_checks_it(
+    client, verification, signing_key
+):
+    _sealed(verification, 3)
+    response = client.get(BASE + "vkey")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Cache-Control"] == "public, max-age=3600"
+    published = response.content.decode()
+    assert published == signing_key.verifier_key() + "\n"
+    assert "PRIVATE" not in published
+    note = client.get(BASE + "checkpoint").content.decode()
+    assert open_checkpoint(note, Verifier.from_key(published), ORIGIN).size == 3
+
+
+def test_a_configured_verifier_key_is_the_one_published(client, settings, signing_key):
+    other = Signer.generate(ORIGIN)
+    settings.TRANSPARENCY_LOG_VERIFIER_KEY = other.verifier_key()
+    assert client.get(BASE + "vkey").content.decode() == other.verifier_key() + "\n"

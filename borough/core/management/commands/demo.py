@@ -4,13 +4,15 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import os
+import threading
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from borough.core import second_factor
 from borough.core.dates import date_in_words
@@ -23,6 +25,10 @@ DEMO_SEED = 2026
 DEMO_RESIDENTS = 3000
 DEMO_SIGN_INS = 5
 DEMO_API_SCOPES = ("verify", "enforcement")
+#: While the demo serves, new data-use events are sealed this often (as `seal --every 5` would).
+DEMO_SEAL_EVERY_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 # One demo account per role, and one administrator who is a superuser.
 DEMO_STAFF = [
@@ -96,6 +102,10 @@ class Command(BaseCommand):
             call_command("insights", "publish", stdout=io.StringIO())
         except CommandError as error:
             self._say(f"Open data was not published: {error}")
+
+        # Seal the log last, so every event the set-up recorded has its proof at once.
+        call_command("transparency", "seal", stdout=io.StringIO())
+        self._say("Sealed the data-use log and signed its checkpoint.")
 
         base = f"http://127.0.0.1:{port}"
         self.stdout.write("")
@@ -202,9 +212,26 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"  OpenAPI: {base}/api/v1/docs")
         self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING("The sealed data-use log"))
+        self.stdout.write(
+            f"  Checkpoint: {base}/transparency/log/checkpoint\n"
+            f"  Verifier key: {base}/transparency/log/vkey\n"
+            f"  New events are sealed every {DEMO_SEAL_EVERY_SECONDS:g} s while the demo runs; "
+            "check the whole log with `borough transparency verify`."
+        )
+        self.stdout.write("")
         if no_serve:
             return
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        stop = threading.Event()
+        sealer = threading.Thread(
+            target=keep_sealing, args=(DEMO_SEAL_EVERY_SECONDS, stop), name="demo-sealer"
+        )
+        sealer.daemon = True
+        sealer.start()
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            stop.set()
 
     def _say(self, text: str) -> None:
         self.stdout.write(self.style.SUCCESS("• ") + text)
@@ -394,6 +421,32 @@ class Command(BaseCommand):
             user = User.objects.residents().filter(email=email).first()
             users.append((user or User.objects.create_resident(email), row))
         return users
+
+
+def keep_sealing(every: float, stop: threading.Event) -> None:
+    """Seal new data-use events now and every ``every`` seconds until ``stop`` is set: the
+    demo's stand-in for the `borough transparency seal --every` job beside the web process. A
+    failed round (the SQLite database busy, say) is logged and tried again next round."""
+    from borough.transparency.checkpoint import load_signer
+    from borough.transparency.sealing import SealRefused, seal_all
+
+    signer = load_signer()
+    while True:
+        try:
+            seal_all(signer=signer)
+        except SealRefused as refused:  # a forged checkpoint: stop, as the sealer job does
+            logger.error("The demo stopped sealing the data-use log: %s", refused)
+            return
+        except Exception as error:  # the demo keeps serving whatever went wrong
+            logger.warning(
+                "The demo could not seal the data-use log (%s); it tries again in %g s",
+                type(error).__name__,
+                every,
+            )
+        finally:
+            close_old_connections()
+        if stop.wait(every):
+            return
 
 
 def _who(row: dict) -> str:
