@@ -37,6 +37,17 @@ LETTERS = {
         "If you did not ask for this, call us on ((phone)). Nobody can see your rent account "
         "without this code.",
     ),
+    "history_code": (
+        "Your code to see how we used your data",
+        "You, or someone signed in as you, passed an identity check with your name, date of "
+        "birth and address and asked to see, online, how the council used your data and a "
+        "copy of the data it holds about you.\n\n"
+        "Your one-time code is: ((code))\n\n"
+        "Sign in at ((site)) with the same account you used to ask, and type the code. It works "
+        "once, until ((expires)). A newer letter's code replaces this one.\n\n"
+        "If you did not ask for this, do not use the code and call us on ((phone)). Nobody can "
+        "see this online without the code.",
+    ),
 }
 
 
