@@ -74,12 +74,13 @@ def _filled(text: str, fields: dict[str, str]) -> str:
     return re.sub(r"\(\((\w+)\)\)", lambda m: fields[m.group(1)], text)
 
 
-def _folder() -> Path:
+def letters_folder() -> Path:
+    """Where the local backend writes letters (``BOROUGH_LETTERS_DIR``, or the data folder's)."""
     return Path(getattr(settings, "BOROUGH_LETTERS_DIR", "") or Path(settings.DATA_DIR) / "letters")
 
 
 def _local(letter: Letter) -> None:
-    folder = _folder()
+    folder = letters_folder()
     folder.mkdir(parents=True, exist_ok=True)
     subject, body = LETTERS[letter.kind]
     text = "\n".join([*letter.address_lines, "", subject, "", _filled(body, letter.fields), ""])
@@ -129,7 +130,7 @@ def send_letter(letter: Letter) -> None:
 
 def sent_letters() -> list[Path]:
     """The local backend's letters, oldest first (the demo and the tests read them)."""
-    folder = _folder()
+    folder = letters_folder()
     if not folder.exists():
         return []
     return sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime_ns)
