@@ -229,7 +229,10 @@ def send_history_code(user, resident_id: str, *, site: str = "") -> tuple[Histor
         live = HistoryCode.objects.select_for_update().filter(
             account=user, resident_id=resident_id, used_at__isnull=True, voided_at__isnull=True
         )
-        recent = live.filter(created_at__gt=now - LETTER_EVERY).first()
+        # Any letter counts, used or void: wrong tries must not buy the resident more post.
+        recent = HistoryCode.objects.filter(
+            account=user, resident_id=resident_id, created_at__gt=now - LETTER_EVERY
+        ).first()
         if recent is not None:
             raise LetterRefused(
                 f"We posted a code on {timezone.localtime(recent.created_at):%-d %B %Y}. Letters "

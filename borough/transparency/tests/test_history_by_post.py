@@ -172,6 +172,16 @@ def test_asking_twice_in_a_day_posts_one_letter(world):
     assert len(sent_letters()) == 1
 
 
+def test_voiding_a_code_with_wrong_tries_does_not_post_another_letter_the_same_day(world):
+    user = _passes_check_as_ada("guesser@example.org")
+    client = _signed_in(user)
+    _ask_for_code(client)
+    for _ in range(5):
+        client.post(reverse("residents:history-code"), {"code": "AAAAA-AAAAA"})
+    assert client.post(reverse("residents:history-ask")).status_code == 200
+    assert len(sent_letters()) == 1
+
+
 def test_wrong_codes_are_limited_per_code_across_sessions(world):
     user = _passes_check_as_ada("guesser@example.org")
     _ask_for_code(_signed_in(user))
