@@ -200,6 +200,10 @@ CHECKED_STATICALLY = {
     "/staff/parking/proofs/<int:proof_id>": "needs an uploaded proof document",
     "/rent/find/letter": "needs a tenant the records alone could not verify (a referral)",
     "/rent/find/code": "needs the code from a posted letter",
+    "/how-we-use-your-data/confirm": "exercised in borough/transparency/tests/"
+    "test_history_by_post.py (posting the letter records subject_access_identity_by_post)",
+    "/how-we-use-your-data/code": "exercised in borough/transparency/tests/"
+    "test_history_by_post.py (a right code records subject_access_identity_by_post)",
     "/rent/account/<str:reference>": _RESIDENT_JOURNEY,
     "/rent/account/<str:reference>/statement": _RESIDENT_JOURNEY,
     "/rent/account/<str:reference>/pay": _RESIDENT_JOURNEY,

@@ -37,6 +37,17 @@ LETTERS = {
         "If you did not ask for this, call us on ((phone)). Nobody can see your rent account "
         "without this code.",
     ),
+    "history_code": (
+        "Your code to see how we used your data",
+        "You, or someone signed in as you, passed an identity check with your name, date of "
+        "birth and address and asked to see, online, how the council used your data and a "
+        "copy of the data it holds about you.\n\n"
+        "Your one-time code is: ((code))\n\n"
+        "Sign in at ((site)) with the same account you used to ask, and type the code. It works "
+        "once, until ((expires)). A newer letter's code replaces this one.\n\n"
+        "If you did not ask for this, do not use the code and call us on ((phone)). Nobody can "
+        "see this online without the code.",
+    ),
 }
 
 
@@ -63,12 +74,13 @@ def _filled(text: str, fields: dict[str, str]) -> str:
     return re.sub(r"\(\((\w+)\)\)", lambda m: fields[m.group(1)], text)
 
 
-def _folder() -> Path:
+def letters_folder() -> Path:
+    """Where the local backend writes letters (``BOROUGH_LETTERS_DIR``, or the data folder's)."""
     return Path(getattr(settings, "BOROUGH_LETTERS_DIR", "") or Path(settings.DATA_DIR) / "letters")
 
 
 def _local(letter: Letter) -> None:
-    folder = _folder()
+    folder = letters_folder()
     folder.mkdir(parents=True, exist_ok=True)
     subject, body = LETTERS[letter.kind]
     text = "\n".join([*letter.address_lines, "", subject, "", _filled(body, letter.fields), ""])
@@ -118,7 +130,7 @@ def send_letter(letter: Letter) -> None:
 
 def sent_letters() -> list[Path]:
     """The local backend's letters, oldest first (the demo and the tests read them)."""
-    folder = _folder()
+    folder = letters_folder()
     if not folder.exists():
         return []
     return sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime_ns)

@@ -396,5 +396,6 @@ class ReviewCase(models.Model):
 from borough.residents.verification.models import (  # noqa: E402, F401
     CheckTarget,
     FailedCheck,
+    HistoryCode,
     Verification,
 )

@@ -402,9 +402,10 @@ def _titles(codes) -> list[str]:
     return [titles.get(code, code) for code in codes]
 
 
-def _data_use(resident_ids: list[str]) -> Section:
+def _data_use(resident_ids: list[str], accounts: list) -> Section:
     """The resident's data-use events in the timeline's own words (``resident_view``): what was
-    done, by which service, who as a team or role, why, the lawful basis, the records read."""
+    done, by which service, who as a team or role, why, the lawful basis, the records read.
+    "You" only for the events of ``accounts`` (the account that asked for the copy)."""
     from borough.transparency.purposes import SERVICES
     from borough.transparency.queries import dataset_titles, events_for_resident
     from borough.transparency.resident_view import outcome_in_words, what_was_done, who_for_resident
@@ -421,7 +422,7 @@ def _data_use(resident_ids: list[str]) -> Section:
         item = _service_record(f"data-use:{event.pk}", what_was_done(event), "data_use_log")
         item.add("occurred_at", "When", event.occurred_at)
         item.add("service", "Service", SERVICES.get(event.service, event.service))
-        item.add("who", "Who or what", who_for_resident(event))
+        item.add("who", "Who or what", who_for_resident(event, [a.pk for a in accounts]))
         item.add("purpose", "Why", event.purpose_text)
         item.add("lawful_basis", "Lawful basis", event.lawful_basis_text)
         item.add("datasets_read", "Records read", [titles[c] for c in event.datasets_read])
@@ -441,7 +442,7 @@ def collect(resident_ids: list[str], accounts: list) -> dict:
         _verifications(resident_ids, accounts),
         _parking(resident_ids, accounts),
         _rent(resident_ids, accounts),
-        _data_use(resident_ids),
+        _data_use(resident_ids, accounts),
         Section(
             "feedback",
             "Feedback you gave",

@@ -4,6 +4,8 @@ not an export of theirs, gets "Page not found"."""
 
 from __future__ import annotations
 
+import functools
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from borough.core.access import resident_required
 from borough.core.ratelimit import hit, limit, too_many_requests_page, wait_words
-from borough.transparency import export_services
+from borough.transparency import export_services, resident_queries
 from borough.transparency.coverage import RESIDENT_DATA, data_use
 from borough.transparency.export import find_record, proven_resident_ids
 from borough.transparency.export_forms import RectificationForm
@@ -25,6 +27,20 @@ from borough.transparency.rectification import (
 )
 
 CORRECTION_LIMIT = "correction-request-account"
+
+
+def _after_code(view):
+    """An account whose identity check passed but that has not entered the code posted to the
+    resident sees the page that asks for one, not a copy of their data
+    (``residents.history_codes``)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not proven_resident_ids(request.user) and resident_queries.awaiting_code(request.user):
+            return redirect("residents:history-ask")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _own_export(request: HttpRequest, token: str) -> DataExport:
@@ -63,6 +79,7 @@ def _document_or_refusal(request: HttpRequest, export: DataExport, kind: str):
 
 @data_use(none="A resident's own page: their copies and corrections, by reference and status")
 @resident_required
+@_after_code
 @require_GET
 @never_cache
 def your_data(request: HttpRequest) -> HttpResponse:
@@ -83,6 +100,7 @@ def your_data(request: HttpRequest) -> HttpResponse:
 
 @data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
+@_after_code
 @require_POST
 def request_export(request: HttpRequest) -> HttpResponse:
     resident_ids = proven_resident_ids(request.user)
@@ -97,6 +115,7 @@ def request_export(request: HttpRequest) -> HttpResponse:
 
 @data_use(none="A resident's own page: their copies and corrections, by reference and status")
 @resident_required
+@_after_code
 @require_GET
 @never_cache
 def export_page(request: HttpRequest, reference: str) -> HttpResponse:
@@ -117,6 +136,7 @@ def _download(request: HttpRequest, reference: str, kind: str) -> HttpResponse:
 
 @data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
+@_after_code
 @require_GET
 @never_cache
 def export_json(request: HttpRequest, reference: str) -> HttpResponse:
@@ -125,6 +145,7 @@ def export_json(request: HttpRequest, reference: str) -> HttpResponse:
 
 @data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
+@_after_code
 @require_GET
 @never_cache
 def export_pdf(request: HttpRequest, reference: str) -> HttpResponse:
@@ -133,6 +154,7 @@ def export_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 @data_use(touches=RESIDENT_DATA, purposes=["subject_access_export"])
 @resident_required
+@_after_code
 @require_GET
 @never_cache
 def export_readable(request: HttpRequest, reference: str) -> HttpResponse:
@@ -149,6 +171,7 @@ def export_readable(request: HttpRequest, reference: str) -> HttpResponse:
 
 @data_use(none="A resident's own request to correct their own record")
 @resident_required
+@_after_code
 @require_http_methods(["GET", "POST"])
 @never_cache
 def record_wrong(request: HttpRequest, reference: str) -> HttpResponse:

@@ -20,6 +20,11 @@ this page included, answering questions, releasing a held entry) is counted in n
 residents, no case reference" nor "Looked up repeatedly": otherwise opening this page, which
 records the residents it shows, would flag the officer and keep those residents flagged.
 
+And one flag about residents' online accounts, over all time: **Claimed by several accounts**,
+a resident ID that identity checks of two or more online accounts settled on (one of them may
+be someone who knows the resident's name, date of birth and address; a code posted to the
+resident stands between them and the resident's history, ``residents.history_codes``).
+
 The thresholds are ``settings.BOROUGH_OVERSIGHT`` (see ``thresholds``). Every query is bounded by
 ``occurred_at`` and served by the partial index on staff events (``data_use_staff_time``), so a
 period's cost follows the staff events in it, not the size of the log. Each query groups in the
@@ -32,6 +37,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -250,4 +256,39 @@ def looked_up_repeatedly(
     )
     return [
         ResidentFlag(r["subject_resident_id"], r["actions"], r["officers"], r["last"]) for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ClaimFlag:
+    resident_id: str
+    accounts: int  # online accounts whose own checks settled on the resident ID
+    confirmed: int  # of them, those that entered a code posted to the resident
+    last: dt.datetime  # the latest such check
+
+
+def claimed_by_several_accounts() -> list[ClaimFlag]:
+    """Resident IDs that passed identity checks of two or more online accounts settled on."""
+    verification = apps.get_model("residents", "Verification")
+    history_code = apps.get_model("residents", "HistoryCode")
+    passed = (Q(decision="verified") & ~Q(review="rejected")) | Q(review="confirmed")
+    rows = list(
+        verification.objects.filter(passed, actor_kind="resident", actor_user__isnull=False)
+        .exclude(resident_id="")
+        .values("resident_id")
+        .annotate(accounts=Count("actor_user", distinct=True), last=Max("requested_at"))
+        .filter(accounts__gte=2)
+        .order_by("-accounts", "resident_id")[:LIMIT]
+    )
+    confirmed = dict(
+        history_code.objects.filter(
+            resident_id__in=[r["resident_id"] for r in rows], used_at__isnull=False
+        )
+        .values("resident_id")
+        .annotate(n=Count("account", distinct=True))
+        .values_list("resident_id", "n")
+    )
+    return [
+        ClaimFlag(r["resident_id"], r["accounts"], confirmed.get(r["resident_id"], 0), r["last"])
+        for r in rows
     ]

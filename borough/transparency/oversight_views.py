@@ -138,9 +138,11 @@ def unusual_access(request: HttpRequest) -> HttpResponse:
         ]
 
     residents = oversight.looked_up_repeatedly(since, until, limits)
-    if residents:
+    claimed = oversight.claimed_by_several_accounts()
+    listed = [flag.resident_id for flag in residents] + [flag.resident_id for flag in claimed]
+    if listed:
         record_data_use(
-            subject_resident_ids=[flag.resident_id for flag in residents],
+            subject_resident_ids=sorted(set(listed)),
             actor=request.user,
             actor_kind=ActorKind.STAFF,
             actor_label="Data protection officer",
@@ -165,6 +167,13 @@ def unusual_access(request: HttpRequest) -> HttpResponse:
         residents=[
             {"flag": flag, "url": log_url(since, until, resident_id=flag.resident_id)}
             for flag in residents
+        ],
+        claimed=[
+            {
+                "flag": flag,
+                "url": log_url(timezone.localdate(flag.last), until, resident_id=flag.resident_id),
+            }
+            for flag in claimed
         ],
     )
     return render(request, "transparency/staff/unusual_access.html", context)

@@ -15,6 +15,9 @@ from borough.transparency import resident_queries
 from borough.transparency.coverage import data_use
 from borough.transparency.proofs import inclusion_proof_for_event
 
+NEEDS_CODE = {
+    "error": "Enter the code we post to your home first, at /how-we-use-your-data/confirm.",
+}
 NOT_FOUND = {"error": "No entry of yours has this number, or it is not sealed into the log yet."}
 
 
@@ -23,7 +26,10 @@ NOT_FOUND = {"error": "No entry of yours has this number, or it is not sealed in
 @require_safe
 def entry_proof(request: HttpRequest, event_id: int) -> JsonResponse:
     proof = None
-    if resident_queries.entry_of(resident_queries.resident_ids_of(request.user), event_id):
+    ids = resident_queries.resident_ids_of(request.user)
+    if not ids and resident_queries.awaiting_code(request.user):
+        return JsonResponse(NEEDS_CODE, status=403)
+    if resident_queries.entry_of(ids, event_id):
         proof = inclusion_proof_for_event(event_id)
     if proof is None:
         return JsonResponse(NOT_FOUND, status=404)

@@ -237,6 +237,14 @@ PURPOSES = {
             may_be_restricted=True,
         ),
         Purpose(
+            "subject_access_identity_by_post",
+            "Your data online: a code posted to your home",
+            "To post a one-time code to the address we hold for you, so that only you can see "
+            "how we used your data and a copy of it online",
+            "legal_obligation_subject_access",
+            "transparency",
+        ),
+        Purpose(
             "subject_access_export",
             "Subject access: a copy of a resident's data",
             "To give you a copy of the data we hold about you, as you asked",

@@ -73,6 +73,6 @@ def staff_question(request: HttpRequest, case_id: int) -> HttpResponse:
             "event": event,
             "who": who_for_staff(event),
             "purpose": purpose.title if purpose else event.purpose,
-            "resident_sees": entry(event, dataset_links(event.datasets_read)),
+            "resident_sees": entry(event, dataset_links(event.datasets_read), case.asked_by),
         },
     )

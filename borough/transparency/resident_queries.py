@@ -5,7 +5,10 @@ pages about the datasets that hold residents' data.
 **Which resident IDs are an account's.** Only the IDs that identity checks made *by this account*
 settled on: a verification asked for by the account itself (``actor_kind`` "resident",
 ``actor_user`` this account) whose answer was "verified", or that was referred and an officer then
-confirmed. Nothing else links an account to an ID here: not a tenancy linked by a letter posted
+confirmed; and then only once the account has entered a one-time code posted to the address the
+council's records hold for that resident (``residents.history_codes``): knowing someone's name,
+date of birth and address is not enough to read their history. Nothing else links an account
+to an ID here: not a tenancy linked by a letter posted
 to the home (whoever reads the home's post could link it), not a check an officer made about
 someone, not a failed or referred check. The reasons are in ``docs/data-use-log.md``.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from borough.transparency.models import DataUseEvent, QuestionedEntry
@@ -28,20 +31,18 @@ from borough.transparency.resident_view import DatasetLink
 
 def resident_ids_of(user) -> list[str]:
     """The resident IDs the account has proved are its own (see the module's docstring)."""
-    if not user.is_authenticated or not user.is_resident:
-        return []
-    # Read through the app registry: transparency imports none of the apps that record data use.
-    verification = apps.get_model("residents", "Verification")
-    # Verified and not overturned by an officer, or referred and confirmed by one.
-    passed = (Q(decision="verified") & ~Q(review="rejected")) | Q(review="confirmed")
-    ids = (
-        verification.objects.filter(passed, actor_kind="resident", actor_user=user)
-        .exclude(resident_id="")
-        .order_by()
-        .values_list("resident_id", flat=True)
-        .distinct()
-    )
-    return sorted(set(ids))
+    # The rule is the residents app's: transparency imports none of the apps that record data use
+    # at import time.
+    from borough.residents.history_codes import confirmed_resident_ids
+
+    return confirmed_resident_ids(user)
+
+
+def awaiting_code(user) -> list[str]:
+    """The resident IDs the account's checks settled on that it has not confirmed by post."""
+    from borough.residents.history_codes import awaiting_code as awaiting
+
+    return awaiting(user)
 
 
 def has_tried_a_check(user) -> bool:

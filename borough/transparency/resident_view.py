@@ -9,6 +9,7 @@ the texts stored with the event, as they were said at the time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from borough.transparency.models import ActorKind, DataUseEvent
@@ -59,13 +60,21 @@ OUTCOMES = {
 }
 
 YOU = "You, signed in to your account"
+#: A resident's use through an online account that is not the reader's (the same resident
+#: with a second account, or someone else who knew their details).
+ANOTHER_ACCOUNT = "Someone signed in to another resident account"
+SOMEONE_ONLINE = "Someone using the council's website"
 
 
-def who_for_resident(event: DataUseEvent) -> str:
-    """Who or what used the data: "You, …", a team or role, or an automatic use of a service."""
+def who_for_resident(event: DataUseEvent, viewer_ids: Iterable[int] = ()) -> str:
+    """Who or what used the data: "You, …" only when the event's account is one of
+    ``viewer_ids`` (the reader's own), another resident account, a team or role, or an
+    automatic use of a service."""
     service = SERVICES.get(event.service, "council")
     if event.actor_kind == ActorKind.RESIDENT:
-        return YOU
+        if event.actor_user_id is None:
+            return SOMEONE_ONLINE
+        return YOU if event.actor_user_id in set(viewer_ids) else ANOTHER_ACCOUNT
     if event.actor_kind == ActorKind.STAFF:
         return STAFF_ROLE_BY_ACTION.get(event.action) or STAFF_TEAMS.get(
             event.service, "Council officer"
@@ -107,12 +116,13 @@ class Entry:
     outcome: str
 
 
-def entry(event: DataUseEvent, links: dict[str, DatasetLink]) -> Entry:
+def entry(event: DataUseEvent, links: dict[str, DatasetLink], viewer=None) -> Entry:
+    """``event`` as ``viewer`` (the resident's account reading it) reads it."""
     return Entry(
         event=event,
         service=SERVICES.get(event.service, event.service),
         what=what_was_done(event),
-        who=who_for_resident(event),
+        who=who_for_resident(event, [viewer.pk] if viewer is not None else []),
         purpose=event.purpose_text,
         lawful_basis=event.lawful_basis_text,
         datasets=[links[code] for code in event.datasets_read],

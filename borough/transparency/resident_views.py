@@ -12,6 +12,7 @@ data by the council, and recording it would add an event to the timeline each ti
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -48,7 +49,11 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def _not_known(request: HttpRequest) -> HttpResponse:
-    """The account has passed no identity check: why there is nothing to show, and what to do."""
+    """The account has passed no identity check: why there is nothing to show, and what to do.
+    An account whose check passed but that has not entered a code posted to the resident is
+    sent to ask for one (``residents.history_codes``)."""
+    if resident_queries.awaiting_code(request.user):
+        return redirect("residents:history-ask")
     return render(
         request,
         "transparency/resident/not_known.html",
@@ -81,7 +86,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
         page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
         shown = list(page.object_list)
         links = resident_queries.dataset_links(c for event in shown for c in event.datasets_read)
-        entries = [entry(event, links) for event in shown]
+        entries = [entry(event, links, request.user) for event in shown]
     query = _filter_query(form)
     return render(
         request,
@@ -102,9 +107,30 @@ def timeline(request: HttpRequest) -> HttpResponse:
     )
 
 
+class NeedsCode(Exception):
+    """The account must enter a code posted to the resident first."""
+
+
+def _needs_code_redirect(view):
+    """Turn ``NeedsCode`` into the page that asks for a code by post."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NeedsCode:
+            return redirect("residents:history-ask")
+
+    return wrapped
+
+
 def _own_event(request: HttpRequest, event_id: int):
-    """The resident's own event ``event_id``, or 404 (the same 404 whoever's it is)."""
-    event = resident_queries.entry_of(resident_queries.resident_ids_of(request.user), event_id)
+    """The resident's own event ``event_id``, or 404 (the same 404 whoever's it is). An account
+    still to enter a code posted to the resident is sent to ask for one, whatever the number."""
+    ids = resident_queries.resident_ids_of(request.user)
+    if not ids and resident_queries.awaiting_code(request.user):
+        raise NeedsCode
+    event = resident_queries.entry_of(ids, event_id)
     if event is None:
         raise Http404("No such entry")
     return event
@@ -114,6 +140,7 @@ def _own_event(request: HttpRequest, event_id: int):
     none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
 )
 @resident_required
+@_needs_code_redirect
 @require_GET
 def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
     event = _own_event(request, event_id)
@@ -124,7 +151,7 @@ def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
         "transparency/resident/entry.html",
         {
             "page_title": "An entry in how we used your data",
-            "entry": entry(event, links),
+            "entry": entry(event, links, request.user),
             "questions": list(questions),
             "asking_open": any(q.status == "open" for q in questions),
             "just_asked": request.session.pop(ASKED_KEY, None) == event.pk,
@@ -142,6 +169,7 @@ def entry_page(request: HttpRequest, event_id: int) -> HttpResponse:
     none="A resident reading their own entries: not a use by the council (docs/data-use-log.md)"
 )
 @resident_required
+@_needs_code_redirect
 @require_http_methods(["GET", "POST"])
 def question(request: HttpRequest, event_id: int) -> HttpResponse:
     """ "I don't recognise this": opens a case for the data protection officer. Asking is
@@ -181,7 +209,7 @@ def question(request: HttpRequest, event_id: int) -> HttpResponse:
         {
             "page_title": "I don't recognise this",
             "form": form,
-            "entry": entry(event, links),
+            "entry": entry(event, links, request.user),
             "waiting": waiting,
             "refused": status == 409,
         },
@@ -208,7 +236,7 @@ def questions(request: HttpRequest) -> HttpResponse:
         "transparency/resident/questions.html",
         {
             "page_title": "Your questions about how we used your data",
-            "asked": [(q, entry(q.event, links)) for q in asked],
+            "asked": [(q, entry(q.event, links, request.user)) for q in asked],
         },
     )
 

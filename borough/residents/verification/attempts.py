@@ -53,6 +53,10 @@ LIMITS: dict[str, Limit] = {
     # finding a rent account by payment reference and postcode
     "rent-reference": Limit(10, dt.timedelta(hours=24), "this payment reference"),
     "rent-find-account": Limit(10, dt.timedelta(hours=24), "your account"),
+    # a code posted to a resident's home to see their data-use history: wrong codes typed by
+    # one account, and wrong codes typed by any account for one resident
+    "history-code-account": Limit(5, dt.timedelta(hours=24), "your account"),
+    "history-code-resident": Limit(5, dt.timedelta(hours=24), "these details"),
 }
 
 

@@ -132,3 +132,32 @@ class CheckTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} target"
+
+
+class HistoryCode(models.Model):
+    """A one-time code posted to the address the council's records hold for a resident, so
+    that an online account that passed an identity check as them may also see their data-use
+    history and a copy of their data (``residents.history_codes``). A check proves someone
+    knows a resident's name, date of birth and address; the code proves they get the
+    resident's post. Only a keyed hash of the code is kept."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    resident_id = models.CharField(max_length=40, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    letter_reference = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(
+        null=True, blank=True, help_text="A newer code replaced it, or too many wrong tries"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "resident_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.letter_reference} ({self.resident_id})"

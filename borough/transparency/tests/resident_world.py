@@ -3,8 +3,9 @@ officer with a full name, and a few events each."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from borough.core.models import User
 from borough.residents.models import SourceDataset
-from borough.residents.verification.models import Verification
+from borough.residents.verification.models import HistoryCode, Verification
 from borough.transparency.models import DataUseEvent
 from borough.transparency.services import record_data_use
 
@@ -21,11 +22,35 @@ OFFICER_NAME = ("Olivia", "Quenby")
 OFFICER_USERNAME = "oquenby"
 
 
-def check(user, resident_id: str, decision: str = "verified", review: str = "") -> Verification:
+def confirm_by_post(user, resident_id: str) -> HistoryCode:
+    """``user`` entered the code posted to ``resident_id``'s home (``residents.history_codes``)."""
+    now = timezone.now()
+    return HistoryCode.objects.create(
+        account=user,
+        resident_id=resident_id,
+        code_hash="0" * 64,
+        letter_reference=f"history-test-{secrets.token_hex(6)}",
+        created_at=now,
+        expires_at=now + timedelta(days=30),
+        used_at=now,
+    )
+
+
+def check(
+    user,
+    resident_id: str,
+    decision: str = "verified",
+    review: str = "",
+    *,
+    by_post: bool = True,
+) -> Verification:
     """An identity check asked for by ``user`` that settled on ``resident_id`` (a resident's
-    own check, or an officer's check about someone)."""
+    own check, or an officer's check about someone). A resident's is also confirmed with a
+    code by post unless ``by_post`` is False (then the account must ask for a code)."""
     if decision == "refer" and not review:
         review = "open"
+    if user.is_resident and by_post:
+        confirm_by_post(user, resident_id)
     return Verification.objects.create(
         purpose="parking_permit_residency_check",
         requested_at=timezone.now(),

@@ -15,6 +15,7 @@ from borough.housing.models import LedgerEntry, Mandate, RentAccount, Tenancy, T
 from borough.places.models import Property
 from borough.residents.models import SourceRecord, Verification
 from borough.residents.tests.test_record_views import _dataset
+from borough.transparency.tests.resident_world import confirm_by_post
 
 #: Bank details used in a mandate: none of these may appear in an export whole.
 ACCOUNT_NUMBERS = {"R-ALICE1": "31926819", "R-BOBBY2": "12345678"}
@@ -39,6 +40,10 @@ def dataset(owner: str = "Revenues and Benefits: Council Tax team"):
 
 
 def verification(user, resident_id: str, *, decision="verified", review="", actor_kind="resident"):
+    """A check ``user`` asked for that settled on ``resident_id``; a resident's is also
+    confirmed with a code by post (``residents.history_codes``)."""
+    if actor_kind == "resident":
+        confirm_by_post(user, resident_id)
     return Verification.objects.create(
         purpose="parking_permit_residency",
         requested_at=timezone.now(),

@@ -14,6 +14,7 @@ from borough.transparency.checkpoint import Signer, open_checkpoint
 from borough.transparency.models import SealedLeaf
 from borough.transparency.proofs import inclusion_proof_for_event
 from borough.transparency.sealing import seal_all
+from borough.transparency.tests.resident_world import confirm_by_post
 from borough.transparency.visibility import release_event
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,7 @@ def signing_key(settings):
 
 
 def _verified(user, resident_id: str, decision="verified", review=""):
+    confirm_by_post(user, resident_id)
     return Verification.objects.create(
         purpose="parking_permit_residency_check",
         requested_at=timezone.now(),

@@ -16,6 +16,7 @@ from django.db import close_old_connections, transaction
 
 from borough.core import second_factor
 from borough.core.dates import date_in_words
+from borough.core.letters import letters_folder
 from borough.core.models import User
 from borough.core.roles import ROLES
 from borough.core.services import create_staff_account
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             self._activity(data, synth_dir, staff, applicants) if zones_file.exists() else None
         )
         history = self._history_residents(data, synth_dir)
+        self._confirm_by_post(history)
         # The Insight warehouse, so the dashboards have data at once (docs/insights.md).
         self._say("Building the Insight warehouse…")
         call_command("insights", "build", full=True, quiet=True)
@@ -139,14 +141,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  How the council used a resident's data ({base}/how-we-use-your-data) and a copy "
             f"of it ({base}/your-data)\n  show once the resident has proved who they are: "
-            "apply for a parking permit, or link a rent account (tenants below)."
+            "apply for a parking permit, or link a rent account (tenants below),\n  and then "
+            "enter the code we post to the address in the council's records (the demo's "
+            f"letters\n  are written to {letters_folder()})."
         )
         if history:
             self.stdout.write("")
             self.stdout.write(
                 self.style.MIGRATE_HEADING(
                     "Residents who have already proved who they are: sign in and see how the "
-                    f"council used their data at {base}/how-we-use-your-data"
+                    f"council used their data at {base}/how-we-use-your-data\n  (the demo has "
+                    "entered for them the code we post to a resident before showing their history)"
                 )
             )
             for user, row in history:
@@ -301,6 +306,14 @@ class Command(BaseCommand):
         if result.counts:
             self._say(f"{result.first_day} to {result.last_day}: {result.summary()}.")
         return result
+
+    def _confirm_by_post(self, history: list[tuple[User, dict]]) -> None:
+        """A resident sees their history only after entering a code posted to them
+        (``residents.history_codes``); the demo enters it for its residents with a history."""
+        from borough.residents.history_codes import confirm_for_demo
+
+        for user, _row in history:
+            confirm_for_demo(user)
 
     def _history_residents(self, data: Path, synth_dir: Path) -> list[tuple[User, dict]]:
         """The residents the activity gave a history (their rows of ``people.csv``)."""
