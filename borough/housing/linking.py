@@ -21,8 +21,6 @@ The rules:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -32,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from borough.core.letters import Letter, send_letter
+from borough.core.posted_codes import code_hash, new_code, normalise_code
 from borough.housing.models import LinkCode, RentAccount, Tenant
 from borough.residents.verification.attempts import (
     Target,
@@ -44,8 +43,6 @@ from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
 PURPOSE = "housing_tenant_verification"
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-CODE_LENGTH = 10  # 50 bits
 CODE_DAYS = 30
 #: A tenant's place gets one letter at a time: another may be asked for after this many days.
 LETTER_EVERY_DAYS = 7
@@ -228,14 +225,7 @@ def tell_tenants_of_lockout(account: RentAccount) -> None:
 
 
 def _code_hash(code: str) -> str:
-    secret = hashlib.sha256(b"borough-link-code:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(secret, code.encode(), hashlib.sha256).hexdigest()
-
-
-def normalise_code(text: str) -> str:
-    """As typed: spaces and dashes dropped, letters upper case, O read as 0 and I or L as 1."""
-    code = "".join(ch for ch in text.upper() if ch.isalnum())
-    return code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return code_hash("link-code", code)
 
 
 class LetterRefused(ValueError):
@@ -281,7 +271,7 @@ def send_link_code(account: RentAccount, tenant: Tenant, user, *, site: str = ""
                 "Letters take up to 5 working days to arrive. You can ask for another one a week "
                 "after that."
             )
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = new_code()
         link = LinkCode.objects.create(
             tenant=tenant,
             requested_by=user,

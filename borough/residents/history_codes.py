@@ -27,8 +27,6 @@ The rules:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -39,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from borough.core.letters import Letter, send_letter
+from borough.core.posted_codes import code_hash, new_code, normalise_code
 from borough.residents.index import unique_ids_of_resident
 from borough.residents.models import SourceRecord
 from borough.residents.verification.attempts import (
@@ -52,8 +51,6 @@ from borough.transparency.models import Action, ActorKind
 from borough.transparency.services import record_data_use
 
 PURPOSE = "subject_access_identity_by_post"
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-CODE_LENGTH = 10  # 50 bits
 CODE_DAYS = 30
 WRONG_TRIES = 5
 #: One letter a day at most for an account and a resident (each voids the one before).
@@ -120,14 +117,7 @@ def letter_posted(user, resident_id: str) -> HistoryCode | None:
 
 
 def _code_hash(code: str) -> str:
-    secret = hashlib.sha256(b"borough-history-code:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(secret, code.encode(), hashlib.sha256).hexdigest()
-
-
-def normalise_code(text: str) -> str:
-    """As typed: spaces and dashes dropped, upper case, O read as 0 and I or L as 1."""
-    code = "".join(ch for ch in text.upper() if ch.isalnum())
-    return code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return code_hash("history-code", code)
 
 
 @dataclass(frozen=True)
@@ -239,7 +229,7 @@ def send_history_code(user, resident_id: str, *, site: str = "") -> tuple[Histor
                 "take 2 to 5 working days to arrive. You can ask for another one tomorrow."
             )
         live.update(voided_at=now)
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = new_code()
         posted = HistoryCode.objects.create(
             account=user,
             resident_id=resident_id,
